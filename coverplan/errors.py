@@ -1,0 +1,34 @@
+"""Exceptions raised by coverplan.
+
+Every error coverplan raises derives from :class:`CoverplanError`. Problems
+with what the caller handed in (a file, a parameter, a row of a table) raise
+:class:`InputError`, which is also a :class:`ValueError`, so code that
+already catches ``ValueError`` keeps working. Messages name the file, row or
+parameter at fault and say how to fix it.
+"""
+
+from __future__ import annotations
+
+
+class CoverplanError(Exception):
+    """Root of every exception raised by coverplan."""
+
+
+class InputError(CoverplanError, ValueError):
+    """Bad input: a parameter out of range, an unreadable or invalid file."""
+
+
+class CRSError(InputError):
+    """A coordinate reference system is missing, unknown or unsuitable."""
+
+
+class DEMError(InputError):
+    """A digital elevation model cannot be used (unreadable, mostly void...)."""
+
+
+class OutsideError(InputError):
+    """A point lies outside the extent of the data it is to be looked up in."""
+
+
+class OutputExistsError(CoverplanError, FileExistsError):
+    """An output file exists and overwriting was not asked for."""

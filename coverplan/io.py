@@ -1,0 +1,185 @@
+"""Reading rasters and vectors, and writing outputs atomically.
+
+Readers check what they read and raise :class:`~coverplan.errors.InputError`
+naming the file and the fix. Writers write to a temporary file beside the
+target and rename it into place, so a failure never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import rasterio
+from rasterio.errors import RasterioIOError
+from rasterio.windows import Window, from_bounds
+
+from coverplan.errors import CRSError, InputError, OutputExistsError
+from coverplan.raster import Raster
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["atomic_path", "open_raster", "read_raster", "read_vector", "write_raster"]
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+
+@contextlib.contextmanager
+def open_raster(path: PathLike) -> Iterator[rasterio.DatasetReader]:
+    """Open any GDAL-readable raster, turning GDAL's failures into InputError."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file; check the path")
+    if p.is_dir():
+        raise InputError(f"{p}: is a folder, not a raster file")
+    try:
+        ds = rasterio.open(p)
+    except RasterioIOError as exc:
+        raise InputError(f"{p}: not a raster GDAL can read ({exc}); give a GeoTIFF, .hgt or other GDAL raster") from None
+    with ds:
+        if ds.count < 1:
+            raise InputError(f"{p}: the raster has no bands")
+        if ds.crs is None:
+            raise CRSError(f"{p}: the raster has no CRS; assign one (gdal_edit.py -a_srs EPSG:...)")
+        yield ds
+
+
+def read_raster(
+    path: PathLike,
+    *,
+    band: int = 1,
+    bounds: tuple[float, float, float, float] | None = None,
+    dtype: str | None = None,
+) -> Raster:
+    """Read one band of a raster, or only the window covering ``bounds``.
+
+    Parameters
+    ----------
+    path : path-like
+        Any raster GDAL reads.
+    band : int
+        Band number, from 1.
+    bounds : (left, bottom, right, top), optional
+        Read only the cells intersecting these bounds (in the raster's CRS).
+    dtype : str, optional
+        Cast the values to this dtype.
+    """
+    with open_raster(path) as ds:
+        if not 1 <= band <= ds.count:
+            raise InputError(f"{path}: band {band} does not exist (the raster has {ds.count})")
+        window = None
+        if bounds is not None:
+            window = window_for_bounds(ds, bounds, path)
+        arr = ds.read(band, window=window, out_dtype=dtype)
+        transform = ds.window_transform(window) if window is not None else ds.transform
+        return Raster(arr, transform, ds.crs.to_wkt(), ds.nodata)
+
+
+def window_for_bounds(ds: Any, bounds: tuple[float, float, float, float], path: PathLike) -> Window:
+    """The window of ``ds`` covering ``bounds``, snapped outward to whole cells."""
+    left, bottom, right, top = (float(v) for v in bounds)
+    if not (left < right and bottom < top):
+        raise InputError(f"bounds {bounds} must be (left, bottom, right, top) with left < right and bottom < top")
+    dl, db, dr, dt = ds.bounds
+    if right <= dl or left >= dr or top <= db or bottom >= dt:
+        raise InputError(
+            f"{path}: bounds {bounds} do not overlap the raster ({dl}, {db}, {dr}, {dt}); give bounds in its CRS"
+        )
+    win = from_bounds(max(left, dl), max(bottom, db), min(right, dr), min(top, dt), ds.transform)
+    win = win.round_offsets(op="floor").round_lengths(op="ceil")
+    full = Window(0, 0, ds.width, ds.height)
+    return win.intersection(full)
+
+
+@contextlib.contextmanager
+def atomic_path(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it into place on success.
+
+    If the block raises, the temporary file is removed and ``path`` is left as
+    it was. Without ``overwrite`` an existing ``path`` is an error.
+    """
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"{target}: exists; pass overwrite (--overwrite) to replace it")
+    if not target.parent.exists():
+        raise InputError(f"{target}: folder {target.parent} does not exist; create it first")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_raster(
+    raster: Raster,
+    path: PathLike,
+    *,
+    overwrite: bool = False,
+    compress: str = "deflate",
+    tiled: bool = True,
+    blocksize: int = 256,
+    tags: dict[str, str] | None = None,
+) -> Path:
+    """Write a raster to a compressed, tiled GeoTIFF, atomically.
+
+    Returns the path written.
+    """
+    arr = raster.array
+    profile: dict[str, Any] = {
+        "driver": "GTiff",
+        "width": raster.shape[1],
+        "height": raster.shape[0],
+        "count": 1,
+        "dtype": arr.dtype.name,
+        "crs": raster.crs.to_wkt(),
+        "transform": raster.transform,
+        "nodata": raster.nodata,
+        "compress": compress,
+    }
+    if np.issubdtype(arr.dtype, np.floating) and compress in {"deflate", "lzw", "zstd"}:
+        profile["predictor"] = 3
+    if tiled and min(raster.shape) >= blocksize:
+        profile.update(tiled=True, blockxsize=blocksize, blockysize=blocksize)
+    target = Path(path)
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(arr, 1)
+            if tags:
+                dst.update_tags(**tags)
+    log.info("wrote %s", target)
+    return target
+
+
+def read_vector(path: PathLike, *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read any vector format geopandas reads (GeoPackage, GeoJSON, Shapefile...).
+
+    Raises InputError when the file is missing, unreadable, has no CRS or no
+    features.
+    """
+    import geopandas as gpd
+
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file; check the path")
+    try:
+        gdf = gpd.read_file(p, layer=layer)
+    except Exception as exc:  # pyogrio raises several unrelated types
+        raise InputError(f"{p}: not a vector file geopandas can read ({exc})") from None
+    if gdf.crs is None:
+        raise CRSError(f"{p}: the layer has no CRS; save it with one (EPSG:4326 for lon/lat)")
+    if len(gdf) == 0:
+        raise InputError(f"{p}: the layer has no features")
+    return gdf
