@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import rasterio
+from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window, from_bounds
 
@@ -44,7 +45,7 @@ def open_raster(path: PathLike) -> Iterator[rasterio.DatasetReader]:
     try:
         ds = rasterio.open(p)
     except RasterioIOError as exc:
-        raise InputError(f"{p}: not a raster GDAL can read ({exc}); give a GeoTIFF, .hgt or other GDAL raster") from None
+        raise InputError(f"{p}: not a raster GDAL can read ({exc}); give a GeoTIFF, .hgt or other raster") from None
     with ds:
         if ds.count < 1:
             raise InputError(f"{p}: the raster has no bands")
@@ -81,7 +82,7 @@ def read_raster(
             window = window_for_bounds(ds, bounds, path)
         arr = ds.read(band, window=window, out_dtype=dtype)
         transform = ds.window_transform(window) if window is not None else ds.transform
-        return Raster(arr, transform, ds.crs.to_wkt(), ds.nodata)
+        return Raster(arr, transform, CRS.from_user_input(ds.crs.to_wkt()), ds.nodata)
 
 
 def window_for_bounds(ds: Any, bounds: tuple[float, float, float, float], path: PathLike) -> Window:
@@ -154,11 +155,10 @@ def write_raster(
     if tiled and min(raster.shape) >= blocksize:
         profile.update(tiled=True, blockxsize=blocksize, blockysize=blocksize)
     target = Path(path)
-    with atomic_path(target, overwrite=overwrite) as tmp:
-        with rasterio.open(tmp, "w", **profile) as dst:
-            dst.write(arr, 1)
-            if tags:
-                dst.update_tags(**tags)
+    with atomic_path(target, overwrite=overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(arr, 1)
+        if tags:
+            dst.update_tags(**tags)
     log.info("wrote %s", target)
     return target
 

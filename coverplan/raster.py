@@ -67,18 +67,18 @@ class Raster:
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) in CRS units."""
         rows, cols = self.shape
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (cols, rows)
+        x0, y0 = self.transform @ (0, 0)
+        x1, y1 = self.transform @ (cols, rows)
         return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
     def rowcol(self, x: float, y: float) -> tuple[float, float]:
         """Fractional (row, col) of a point; integer values are cell centres."""
-        col, row = ~self.transform * (x, y)
+        col, row = ~self.transform @ (x, y)
         return (row - 0.5, col - 0.5)
 
     def index(self, x: float, y: float) -> tuple[int, int]:
         """(row, col) of the cell containing a point, or :class:`OutsideError`."""
-        col, row = ~self.transform * (x, y)
+        col, row = ~self.transform @ (x, y)
         r, c = int(np.floor(row)), int(np.floor(col))
         rows, cols = self.shape
         if not (0 <= r < rows and 0 <= c < cols):
@@ -92,7 +92,7 @@ class Raster:
 
     def xy(self, row: float, col: float) -> tuple[float, float]:
         """Coordinates of the centre of cell (row, col)."""
-        x, y = self.transform * (col + 0.5, row + 0.5)
+        x, y = self.transform @ (col + 0.5, row + 0.5)
         return (float(x), float(y))
 
     def with_array(self, array: NDArray[Any], *, nodata: float | None = None) -> Raster:

@@ -18,7 +18,7 @@ HIDDEN = 0
 NODATA = 255
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def bilinear(z, row, col):  # pragma: no cover - compiled
     """Bilinear elevation at a fractional (row, col); clamped at the edges."""
     nr, nc = z.shape
@@ -41,7 +41,7 @@ def bilinear(z, row, col):  # pragma: no cover - compiled
     return top * (1.0 - fr) + bot * fr
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def sample_line(z, r0, c0, r1, c1, n):  # pragma: no cover - compiled
     """Bilinear elevations at ``n + 1`` evenly spaced points from (r0, c0) to (r1, c1)."""
     out = np.empty(n + 1)
@@ -51,149 +51,192 @@ def sample_line(z, r0, c0, r1, c1, n):  # pragma: no cover - compiled
     return out
 
 
-@njit(cache=True, nogil=True)
-def _octant(zf, nrows, ncols, orow, ocol, z0, sx, sy, swap, a, b, umax,
-            th, inv2kr, maxd2, density, out):  # pragma: no cover - compiled
-    """Viewshed of one octant around the observer, written into ``out``.
-
-    The octant is walked along its major axis ``u`` (columns when ``swap`` is
-    false, rows otherwise); ``v`` is the minor axis, ``0 <= v <= u``. A fan of
-    ``density * U`` rays of slopes ``m / M`` carries each ray's horizon (the
-    steepest slope seen so far). The terrain is the bilinear surface through
-    the cell centres, sampled every half cell along the major axis. A cell at
-    ``(u, v)`` is visible when the slope to its centre is at least the horizon
-    of the line to it, interpolated between the two rays that bracket it.
-    Every cell is written by exactly one octant (axis cells go to the octant
-    whose minor sign is positive, diagonal cells to the unswapped octant).
-    """
+@njit(cache=True, nogil=True, error_model="numpy")
+def _octant_extent(nrows, ncols, orow, ocol, sx, sy, swap, umax):  # pragma: no cover - compiled
+    """(U, V): reach of an octant along its major and minor axes."""
     if not swap:
         big_u = (ncols - 1 - ocol) if sx > 0 else ocol
         big_v = (nrows - 1 - orow) if sy > 0 else orow
+    else:
+        big_u = (nrows - 1 - orow) if sy > 0 else orow
+        big_v = (ncols - 1 - ocol) if sx > 0 else ocol
+    if big_u > umax:
+        big_u = umax
+    return big_u, big_v
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sector(zf, nrows, ncols, orow, ocol, z0, sx, sy, swap, a, b, umax,
+            th, inv2kr, maxd, density, part, nparts, out):  # pragma: no cover - compiled
+    """Viewshed of one sector (a slice of one octant) around the observer.
+
+    The octant is walked along its major axis ``u`` (columns when ``swap`` is
+    false, rows otherwise); ``v`` is the minor axis, ``0 <= v <= u``. A fan of
+    ``M = density * U`` rays of slopes ``m / M`` carries each ray's horizon
+    (the steepest slope seen so far). This sector owns rays ``m_lo..m_hi``
+    (``part`` of ``nparts`` equal slices). The terrain is the bilinear
+    surface through the cell centres, sampled on every ring and half-way
+    between rings. A cell at ``(u, v)`` is visible when the slope to its
+    centre is at least the horizon of the line to it, interpolated between
+    the two rays that bracket it. Every cell is written by exactly one
+    sector (axis cells go to the octant whose minor sign is positive,
+    diagonal cells to the unswapped octant).
+    """
+    big_u, big_v = _octant_extent(nrows, ncols, orow, ocol, sx, sy, swap, umax)
+    if not swap:
         su = sx
         sv = sy * ncols
         minor_positive = sy > 0
     else:
-        big_u = (nrows - 1 - orow) if sy > 0 else orow
-        big_v = (ncols - 1 - ocol) if sx > 0 else ocol
         su = sy * ncols
         sv = sx
         minor_positive = sx > 0
-    if big_u > umax:
-        big_u = umax
     if big_u <= 0:
         return
     base = orow * ncols + ocol
-    nray = big_u * density
-    horizon = np.full(nray + 1, -np.inf)
-    slope = np.empty(nray + 1)
-    inv_step = np.empty(nray + 1)
-    for m in range(nray + 1):
-        s = m / nray
-        slope[m] = s
-        inv_step[m] = 1.0 / np.sqrt(a * a + (s * b) * (s * b))
-    nact = nray + 1
-    # Sample at major position 0.5 (between the observer and the first ring).
-    for m in range(nact):
-        p = slope[m] * 0.5
-        w = p
-        i1 = 1 if big_v >= 1 else 0
+    nray = int(big_u * density + 0.5)
+    if nray < 1:
+        nray = 1
+    m_lo = (nray * part) // nparts
+    m_hi = (nray * (part + 1)) // nparts
+    last = part == nparts - 1
+    n = m_hi - m_lo + 1
+    horizon = np.empty(n)
+    slope = np.empty(n)
+    inv_step = np.empty(n)
+    for j in range(n):
+        s = (m_lo + j) / nray
+        slope[j] = s
+        inv_step[j] = 1.0 / np.sqrt(a * a + (s * b) * (s * b))
+    i1 = 1 if big_v >= 1 else 0
+    for j in range(n):
+        # sample half-way between the observer and the first ring
+        w = slope[j] * 0.5
         e = 0.5 * ((zf[base] + zf[base + su]) * (1.0 - w)
                    + (zf[base + i1 * sv] + zf[base + su + i1 * sv]) * w)
-        d = 0.5 / inv_step[m]
-        sl = (e - d * d * inv2kr - z0) * (2.0 * inv_step[m])
-        horizon[m] = sl
+        d = 0.5 / inv_step[j]
+        horizon[j] = (e - d * d * inv2kr - z0) * (2.0 * inv_step[j])
+    nact = n
+    maxd2 = maxd * maxd
     for u in range(1, big_u + 1):
         du = u * a
-        vmax = u if u < big_v else big_v
         row_base = base + u * su
-        for v in range(0, vmax + 1):
-            if v == 0 and not minor_positive:
-                continue
-            if v == u and swap:
-                continue
+        # cells of this ring whose bracketing rays belong to this sector
+        v_lo = (m_lo * u + nray - 1) // nray
+        v_hi = (m_hi * u + nray - 1) // nray - 1
+        if last:
+            v_hi = u
+        if v_hi > big_v:
+            v_hi = big_v
+        if v_lo == 0 and not minor_positive:
+            v_lo = 1
+        if v_hi == u and swap:
+            v_hi = u - 1
+        # cells beyond max distance
+        v_in = v_hi
+        rem = maxd2 - du * du
+        if rem < 0.0:
+            v_in = v_lo - 1
+        elif rem < (v_hi * b) * (v_hi * b):
+            v_in = int(np.sqrt(rem) / b)
+            if v_in > v_hi:
+                v_in = v_hi
+        for v in range(v_in + 1 if v_in >= v_lo else v_lo, v_hi + 1):
+            out[row_base + v * sv] = NODATA
+        inv_u = 1.0 / u
+        scale = nray * inv_u
+        for v in range(v_lo, v_in + 1):
             dv = v * b
             d2 = du * du + dv * dv
             idx = row_base + v * sv
-            if d2 > maxd2:
-                out[idx] = NODATA
-                continue
-            target = (zf[idx] + th - d2 * inv2kr - z0) / np.sqrt(d2)
-            q = v * nray / u
-            m0 = int(q)
-            w = q - m0
-            if m0 + 1 >= nact:
-                # the next ray left the grid: its horizon stopped updating
-                hz = horizon[m0 if m0 < nact else nact - 1]
-            elif w > 0.0:
-                hz = horizon[m0] * (1.0 - w) + horizon[m0 + 1] * w
+            q = v * scale - m_lo
+            j0 = int(q)
+            w = q - j0
+            if j0 + 1 >= nact:
+                hz = horizon[j0 if j0 < nact else nact - 1]
             else:
-                hz = horizon[m0]
-            out[idx] = VISIBLE if target >= hz else HIDDEN
+                hz = horizon[j0] + (horizon[j0 + 1] - horizon[j0]) * w
+            lhs = zf[idx] + th - d2 * inv2kr - z0
+            out[idx] = VISIBLE if lhs >= hz * np.sqrt(d2) else HIDDEN
         if u == big_u:
             break
-        inv_u = 1.0 / u
         inv_uh = 1.0 / (u + 0.5)
-        for m in range(nact):
-            # sample on the ring u (between two cells of the minor axis)
-            p = slope[m] * u
-            i0 = int(p)
-            if i0 > big_v:
-                nact = m
+        for j in range(nact):
+            # sample on ring u, between two cells of the minor axis
+            p = slope[j] * u
+            k = int(p)
+            if k > big_v:
+                nact = j
                 break
-            w = p - i0
-            i1 = i0 + 1 if i0 < big_v else i0
-            k0 = row_base + i0 * sv
-            k1 = row_base + i1 * sv
-            e = zf[k0] * (1.0 - w) + zf[k1] * w
-            d = u / inv_step[m]
-            sl = (e - d * d * inv2kr - z0) * (inv_step[m] * inv_u)
-            hm = horizon[m]
-            if sl > hm:
-                hm = sl
+            w = p - k
+            k1 = k + 1 if k < big_v else k
+            a0 = row_base + k * sv
+            a1 = row_base + k1 * sv
+            e = zf[a0] + (zf[a1] - zf[a0]) * w
+            d = u / inv_step[j]
+            hm = (e - d * d * inv2kr - z0) * (inv_step[j] * inv_u)
+            if horizon[j] > hm:
+                hm = horizon[j]
             # sample half-way to the next ring (bilinear between four cells)
-            p = slope[m] * (u + 0.5)
-            i0 = int(p)
-            if i0 <= big_v:
-                w = p - i0
-                i1 = i0 + 1 if i0 < big_v else i0
-                k0 = row_base + i0 * sv
-                k1 = row_base + i1 * sv
-                e = 0.5 * ((zf[k0] + zf[k0 + su]) * (1.0 - w)
-                           + (zf[k1] + zf[k1 + su]) * w)
-                d = (u + 0.5) / inv_step[m]
-                sl = (e - d * d * inv2kr - z0) * (inv_step[m] * inv_uh)
+            p = slope[j] * (u + 0.5)
+            k = int(p)
+            if k <= big_v:
+                w = p - k
+                k1 = k + 1 if k < big_v else k
+                a0 = row_base + k * sv
+                a1 = row_base + k1 * sv
+                e = 0.5 * ((zf[a0] + zf[a0 + su]) * (1.0 - w) + (zf[a1] + zf[a1 + su]) * w)
+                d = (u + 0.5) / inv_step[j]
+                sl = (e - d * d * inv2kr - z0) * (inv_step[j] * inv_uh)
                 if sl > hm:
                     hm = sl
-            horizon[m] = hm
+            horizon[j] = hm
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def viewshed_grid(z, orow, ocol, observer_height, target_height, xres, yres,
-                  inv2kr, max_distance, density):  # pragma: no cover - compiled
-    """Visibility (1/0, 255 beyond ``max_distance``) of every cell from one cell."""
+                  inv2kr, max_distance, density, nthreads):  # pragma: no cover - compiled
+    """Visibility (1/0, 255 beyond ``max_distance``) of every cell from one cell.
+
+    The 8 octants are cut into sectors, sorted by their estimated work and
+    dealt round-robin to ``nthreads`` workers; each sector writes only its
+    own cells, so the result does not depend on the thread count.
+    """
     nrows, ncols = z.shape
     zf = z.ravel()
-    out = np.zeros(nrows * ncols, np.uint8)
+    out = np.full(nrows * ncols, NODATA, np.uint8)
     z0 = zf[orow * ncols + ocol] + observer_height
-    out[orow * ncols + ocol] = VISIBLE
-    maxd2 = max_distance * max_distance
-    for o in prange(8):
-        # interleave heavy and light octants over the threads
-        sx = 1 if (o & 1) else -1
-        sy = 1 if (o & 2) else -1
+    nparts = 4
+    ntask = 8 * nparts
+    work = np.empty(ntask)
+    for t in range(ntask):
+        o = t // nparts
         swap = (o & 4) != 0
         a = yres if swap else xres
-        b = xres if swap else yres
-        if max_distance < 1e300:
-            umax = int(max_distance / a) + 1
-        else:
-            umax = 1 << 30
-        _octant(zf, nrows, ncols, orow, ocol, z0, sx, sy, swap, a, b, umax,
-                target_height, inv2kr, maxd2, density, out)
+        umax = int(max_distance / a) + 1 if max_distance < 1e300 else 1 << 30
+        bu, bv = _octant_extent(nrows, ncols, orow, ocol, 1 if (o & 1) else -1,
+                                1 if (o & 2) else -1, swap, umax)
+        reach = bv if bv < bu else bu
+        work[t] = float(bu) * reach
+    order = np.argsort(-work, kind="mergesort")
+    for w in prange(nthreads):
+        for i in range(w, ntask, nthreads):
+            t = order[i]
+            o = t // nparts
+            part = t % nparts
+            sx = 1 if (o & 1) else -1
+            sy = 1 if (o & 2) else -1
+            swap = (o & 4) != 0
+            a = yres if swap else xres
+            b = xres if swap else yres
+            umax = int(max_distance / a) + 1 if max_distance < 1e300 else 1 << 30
+            _sector(zf, nrows, ncols, orow, ocol, z0, sx, sy, swap, a, b, umax,
+                    target_height, inv2kr, max_distance, density, part, nparts, out)
+    out[orow * ncols + ocol] = VISIBLE
     return out.reshape((nrows, ncols))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def horizon_angles(z, orow, ocol, z0, xres, yres, azimuths_rad, step_m,
                    max_distance, inv2kr):  # pragma: no cover - compiled
     """Steepest elevation angle (radians) and its distance along each azimuth.

@@ -71,7 +71,7 @@ class Terrain:
         if not np.isfinite(elev).all():
             raise DEMError("elevations must be finite: fill voids first")
         mask = np.zeros(elev.shape, bool) if void_mask is None else np.asarray(void_mask, bool)
-        return cls(Raster(elev, transform, crs), mask, int(mask.sum()), "array")
+        return cls(Raster(elev, transform, parse_crs(crs)), mask, int(mask.sum()), "array")
 
     @property
     def elevation(self) -> NDArray[np.float32]:
@@ -223,13 +223,13 @@ def load_dem(
         elev = _fill(elev, voids)
     log.info("loaded %s: %d x %d cells, %d void cells filled", path, elev.shape[0], elev.shape[1], void_count)
     mask = voids | ~coverage
-    dem = Raster(np.ascontiguousarray(elev, dtype=np.float32), transform, dst_crs.to_wkt())
+    dem = Raster(np.ascontiguousarray(elev, dtype=np.float32), transform, dst_crs)
     return Terrain(dem, mask, void_count, os.fspath(path))
 
 
 def _bounds(transform: Any, width: int, height: int) -> tuple[float, float, float, float]:
-    x0, y0 = transform * (0, 0)
-    x1, y1 = transform * (width, height)
+    x0, y0 = transform @ (0, 0)
+    x1, y1 = transform @ (width, height)
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 

@@ -107,4 +107,4 @@ def horizon(
     ang, dist = _kernels.horizon_angles(
         terrain.elevation, row, col, z0, xres, yres, np.radians(az), float(step_m), md, c
     )
-    return Horizon(az, np.degrees(ang), dist)
+    return Horizon(az.astype(np.float64), np.degrees(ang).astype(np.float64), dist)

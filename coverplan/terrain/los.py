@@ -11,7 +11,7 @@ from coverplan.errors import InputError
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.profile import Point, Profile, profile
 
-__all__ = ["EARTH_RADIUS_M", "LineOfSight", "curvature_drop_m", "line_of_sight", "check_k_factor"]
+__all__ = ["EARTH_RADIUS_M", "LineOfSight", "check_k_factor", "curvature_drop_m", "line_of_sight"]
 
 #: Mean earth radius (m) used with the effective-earth-radius factor k.
 EARTH_RADIUS_M = 6_371_000.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 
-import numpy as np
+import numba
 
 from coverplan.errors import InputError
 from coverplan.raster import Raster
@@ -22,9 +22,9 @@ VISIBLE = _kernels.VISIBLE
 HIDDEN = _kernels.HIDDEN
 NODATA = _kernels.NODATA
 
-#: Rays per cell of the outermost ring; 2 keeps the angular gap between rays
-#: to half a cell everywhere.
-RAY_DENSITY = 2
+#: Rays per cell of the outermost ring: 1.5 keeps the gap between the rays
+#: that bracket a cell under two thirds of a cell everywhere.
+RAY_DENSITY = 1.5
 
 
 def check_height(value: float, name: str) -> float:
@@ -102,7 +102,9 @@ def viewshed(
     if terrain.void_mask[row, col]:
         log.warning("observer at (%s, %s) stands on a void cell; its elevation was interpolated", x, y)
     xres, yres = terrain.res
-    vis = _kernels.viewshed_grid(terrain.elevation, row, col, oh, th, xres, yres, c, md, RAY_DENSITY)
+    vis = _kernels.viewshed_grid(
+        terrain.elevation, row, col, oh, th, xres, yres, c, md, RAY_DENSITY, numba.get_num_threads()
+    )
     if terrain.void_mask.any():
         vis[terrain.void_mask] = NODATA
     return Raster(vis, terrain.transform, terrain.crs, NODATA)

@@ -1,0 +1,58 @@
+"""Options shared by several commands, validated by click callbacks."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import click
+
+from coverplan.errors import CoverplanError
+
+
+def _non_negative(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not (value >= 0 and math.isfinite(value)):
+        raise click.BadParameter(f"must be a height >= 0 m, got {value}")
+    return value
+
+
+def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not value > 0:
+        raise click.BadParameter(f"must be positive, got {value}")
+    return value
+
+
+def _crs(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from coverplan.terrain.dem import parse_crs
+
+    try:
+        return parse_crs(value, name="--crs")
+    except CoverplanError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def height_option(*names: str, default: float, help: str) -> Any:
+    return click.option(*names, type=float, default=default, show_default=True, callback=_non_negative, help=help)
+
+
+def positive_option(*names: str, default: float | None = None, help: str) -> Any:
+    return click.option(*names, type=float, default=default, show_default=default is not None,
+                        callback=_positive, help=help)
+
+
+crs_option = click.option(
+    "--crs", callback=_crs, metavar="CRS",
+    help="CRS of the coordinates given (e.g. EPSG:4326 for lon/lat); default: the DEM's.",
+)
+k_factor_option = click.option(
+    "--k-factor", type=float, default=4 / 3, show_default="4/3", callback=_positive,
+    help="Effective earth radius factor (4/3 standard refraction = gdal_viewshed -cc 0.75; inf = flat earth).",
+)
+resolution_option = click.option(
+    "--resolution", "resolution_m", type=float, default=None, callback=_positive, metavar="M",
+    help="Cell size in metres when the DEM is reprojected (geographic DEMs); default: the DEM's own.",
+)
+overwrite_option = click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
+dem_argument = click.argument("dem", type=click.Path(dir_okay=False))

@@ -1,0 +1,59 @@
+"""Shared fixtures: the real SRTM tile, the GRASS reference, reference paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from affine import Affine
+
+from coverplan.terrain import Terrain, load_dem
+
+ROOT = Path(__file__).resolve().parents[1]
+SRTM = ROOT / "data" / "srtm" / "N21E105.hgt"
+SHARED = ROOT.parent / "shared"
+REFERENCE = SHARED / "reference"
+
+
+def read_grass_ascii(path: Path) -> tuple[dict[str, float], np.ndarray]:
+    """A GRASS ASCII grid: header and values, '*' as NaN."""
+    header: dict[str, float] = {}
+    with open(path) as f:
+        for _ in range(6):
+            key, value = f.readline().split(":")
+            header[key.strip()] = float(value)
+        rows = [line.split() for line in f if line.strip()]
+    values = np.array([[np.nan if t == "*" else float(t) for t in r] for r in rows])
+    return header, values
+
+
+@pytest.fixture(scope="session")
+def srtm_path() -> Path:
+    return SRTM
+
+
+@pytest.fixture(scope="session")
+def srtm90() -> Terrain:
+    """The whole tile at its own resolution (about 89 m) in UTM 48N."""
+    return load_dem(SRTM)
+
+
+@pytest.fixture(scope="session")
+def srtm30_window() -> Terrain:
+    """A 24 x 24 km window of the Tam Dao range at 30 m."""
+    return load_dem(SRTM, resolution_m=30, bounds=(105.45, 21.42, 105.68, 21.64))
+
+
+@pytest.fixture(scope="session")
+def grass_case() -> tuple[Terrain, np.ndarray]:
+    """GRASS r.viewshed test DEM (10 m, North Carolina) and its exact viewshed."""
+    folder = REFERENCE / "viewshed" / "grass"
+    if not folder.exists():
+        pytest.skip(f"reference data not found at {folder}")
+    header, elev = read_grass_ascii(folder / "elevation.ascii")
+    _, vis = read_grass_ascii(folder / "lake_viewshed.ascii")
+    res = (header["east"] - header["west"]) / header["cols"]
+    transform = Affine(res, 0.0, header["west"], 0.0, -res, header["north"])
+    terrain = Terrain.from_array(elev, transform=transform, crs="EPSG:3358")
+    return terrain, ~np.isnan(vis)
