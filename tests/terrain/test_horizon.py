@@ -1,0 +1,97 @@
+"""Horizon angles against analytic cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from coverplan.errors import InputError
+from coverplan.terrain import horizon
+from coverplan.terrain.los import EARTH_RADIUS_M
+from coverplan.testing import bowl, centre_xy, flat, ridge
+
+
+def test_bowl_horizon_is_set_by_the_rim() -> None:
+    # inverted cone z = s r: the slope (s r - h) / r grows with r, so the
+    # horizon is the farthest point along each azimuth
+    slope, h = 0.1, 5.0
+    terrain = bowl((201, 201), res_m=10.0, slope=slope)
+    x, y = centre_xy(terrain, 100, 100)
+    hz = horizon(terrain, x, y, height_m=h, azimuths=72, k_factor=math.inf)
+    expected = np.degrees(np.arctan(slope - h / hz.distance_m))
+    # ground under the viewpoint is 0.5 m up the cone's tip (cell centre offset)
+    assert np.allclose(hz.elevation_deg, expected, atol=0.02)
+    # the rim is at the grid edge: 1000 m north/east/south/west, more diagonally
+    assert hz.distance_m[0] == pytest.approx(1000.0, abs=10.0)
+    assert hz.distance_m[9] == pytest.approx(1000.0 * math.sqrt(2), abs=15.0)
+
+
+def test_straight_ridge_follows_the_secant_law() -> None:
+    # a plateau 200 m high from 1.5 km east; viewpoint 10 m above 0 m ground:
+    # along azimuth az the plateau's edge is 1500 / sin(az) away
+    height, h = 200.0, 10.0
+    terrain = ridge((401, 401), res_m=10.0, col=250, height_m=height, width=151)
+    x, y = centre_xy(terrain, 200, 100)
+    az = np.arange(45.0, 136.0, 5.0)
+    hz = horizon(terrain, x, y, height_m=h, azimuths=az, k_factor=math.inf)
+    edge = 1500.0 / np.sin(np.radians(az))
+    expected = np.degrees(np.arctan((height - h) / edge))
+    assert np.allclose(hz.elevation_deg, expected, atol=0.05)
+    assert np.allclose(hz.distance_m, edge, atol=10.0)
+
+
+@pytest.mark.parametrize("k", [4 / 3, 1.0])
+def test_level_earth_dip_angle(k: float) -> None:
+    # over level ground the horizon dips by atan(2 sqrt(h / (2 k R))), reached
+    # at sqrt(2 k R h) (41.2 km for h = 100 m, k = 4/3)
+    h = 100.0
+    terrain = flat((1001, 1001), res_m=100.0)
+    x, y = centre_xy(terrain, 500, 500)
+    hz = horizon(terrain, x, y, height_m=h, azimuths=8, k_factor=k)
+    c = 1.0 / (2 * k * EARTH_RADIUS_M)
+    dip = -np.degrees(np.arctan(2 * np.sqrt(h * c)))
+    assert np.allclose(hz.elevation_deg, dip, atol=1e-4)
+    assert np.allclose(hz.distance_m, math.sqrt(2 * k * EARTH_RADIUS_M * h), rtol=0.02)
+
+
+def test_flat_earth_sees_the_edge_of_level_ground() -> None:
+    terrain = flat((101, 101), res_m=10.0)
+    x, y = centre_xy(terrain, 50, 50)
+    hz = horizon(terrain, x, y, height_m=2.0, azimuths=4, k_factor=math.inf)
+    # the farthest point is always the steepest (-h/d grows towards 0)
+    assert np.allclose(hz.elevation_deg, np.degrees(np.arctan(-2.0 / hz.distance_m)))
+    assert (hz.distance_m >= 495.0).all()
+
+
+def test_max_distance_ignores_far_terrain() -> None:
+    terrain = ridge((101, 201), res_m=10.0, col=150, height_m=300.0, width=20)
+    x, y = centre_xy(terrain, 50, 50)
+    near = horizon(terrain, x, y, height_m=2.0, azimuths=[90.0], max_distance_m=500.0, k_factor=math.inf)
+    far = horizon(terrain, x, y, height_m=2.0, azimuths=[90.0], k_factor=math.inf)
+    assert near.elevation_deg[0] < 0.0 < far.elevation_deg[0]
+
+
+def test_at_interpolates_circularly() -> None:
+    terrain = ridge((101, 101), res_m=10.0, col=80, height_m=100.0, width=10)
+    x, y = centre_xy(terrain, 50, 50)
+    hz = horizon(terrain, x, y, height_m=2.0, azimuths=4, k_factor=math.inf)
+    assert hz.at(90.0) == pytest.approx(hz.elevation_deg[1])
+    assert hz.at(360.0 + 90.0) == pytest.approx(hz.elevation_deg[1])
+    assert hz.at(315.0) == pytest.approx((hz.elevation_deg[3] + hz.elevation_deg[0]) / 2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"height_m": -1.0}, "height_m"),
+        ({"height_m": 1.0, "azimuths": 0}, "azimuths"),
+        ({"height_m": 1.0, "max_distance_m": -5.0}, "max_distance_m"),
+        ({"height_m": 1.0, "k_factor": 0.0}, "k_factor"),
+    ],
+)
+def test_bad_parameters(kwargs: dict[str, float], match: str) -> None:
+    terrain = flat((10, 10))
+    with pytest.raises(InputError, match=match):
+        horizon(terrain, *centre_xy(terrain, 5, 5), **kwargs)  # type: ignore[arg-type]
