@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -96,9 +97,13 @@ def window_for_bounds(ds: Any, bounds: tuple[float, float, float, float], path: 
             f"{path}: bounds {bounds} do not overlap the raster ({dl}, {db}, {dr}, {dt}); give bounds in its CRS"
         )
     win = from_bounds(max(left, dl), max(bottom, db), min(right, dr), min(top, dt), ds.transform)
-    win = win.round_offsets(op="floor").round_lengths(op="ceil")
+    # snap outward: first cell touched to last cell touched
+    col0 = math.floor(win.col_off + 1e-9)
+    row0 = math.floor(win.row_off + 1e-9)
+    col1 = math.ceil(win.col_off + win.width - 1e-9)
+    row1 = math.ceil(win.row_off + win.height - 1e-9)
     full = Window(0, 0, ds.width, ds.height)
-    return win.intersection(full)
+    return Window(col0, row0, col1 - col0, row1 - row0).intersection(full)
 
 
 @contextlib.contextmanager
@@ -116,6 +121,10 @@ def atomic_path(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=target.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600; give the output the permissions of a normal write
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
         os.replace(tmp_path, target)

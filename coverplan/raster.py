@@ -19,8 +19,9 @@ __all__ = ["Raster"]
 class Raster:
     """A single-band grid on an affine transform in a CRS.
 
-    The array is made read-only on construction: a ``Raster`` never changes,
-    derive a new one with :meth:`with_array`.
+    The array is made read-only on construction (a read-only view, not a
+    copy: the caller must not keep writing to the array it passed in); derive
+    a new raster with :meth:`with_array`.
 
     Parameters
     ----------
@@ -78,6 +79,8 @@ class Raster:
 
     def index(self, x: float, y: float) -> tuple[int, int]:
         """(row, col) of the cell containing a point, or :class:`OutsideError`."""
+        if not (np.isfinite(x) and np.isfinite(y)):
+            raise OutsideError(f"point ({x}, {y}) is not a finite position; give numbers")
         col, row = ~self.transform @ (x, y)
         r, c = int(np.floor(row)), int(np.floor(col))
         rows, cols = self.shape

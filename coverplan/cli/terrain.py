@@ -30,6 +30,9 @@ def _load(dem: str, resolution_m: float | None) -> Any:
 
 
 def _to_terrain_xy(terrain: Any, xy: tuple[float, float], crs: Any) -> tuple[float, float]:
+    """Coordinates given in ``crs`` (default: the DEM file's own CRS) on the terrain's grid."""
+    if crs is None:
+        crs = terrain.source_crs
     if crs is None or crs == terrain.crs:
         return (float(xy[0]), float(xy[1]))
     from pyproj import Transformer

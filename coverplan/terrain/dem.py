@@ -43,12 +43,16 @@ class Terrain:
         Number of void cells in the source window (on the source grid).
     source : str
         Where the DEM came from.
+    source_crs : CRS or None
+        CRS of the DEM as read (EPSG:4326 for SRTM tiles), before any
+        reprojection; coordinates given "in the DEM's CRS" are in this one.
     """
 
     dem: Raster
     void_mask: NDArray[np.bool_]
     void_count: int = 0
     source: str = ""
+    source_crs: CRS | None = None
 
     def __post_init__(self) -> None:
         if self.void_mask.shape != self.dem.shape:
@@ -224,7 +228,7 @@ def load_dem(
     log.info("loaded %s: %d x %d cells, %d void cells filled", path, elev.shape[0], elev.shape[1], void_count)
     mask = voids | ~coverage
     dem = Raster(np.ascontiguousarray(elev, dtype=np.float32), transform, dst_crs)
-    return Terrain(dem, mask, void_count, os.fspath(path))
+    return Terrain(dem, mask, void_count, os.fspath(path), src_crs)
 
 
 def _bounds(transform: Any, width: int, height: int) -> tuple[float, float, float, float]:

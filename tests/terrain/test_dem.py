@@ -97,7 +97,7 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
         load_dem(tmp_path / "nope.tif")
     bad = tmp_path / "bad.tif"
     bad.write_text("not a raster")
-    with pytest.raises(InputError, match="bad.tif"):
+    with pytest.raises(InputError, match=r"bad\.tif"):
         load_dem(bad)
     with pytest.raises(InputError, match="resolution_m"):
         load_dem(bad, resolution_m=-3)
