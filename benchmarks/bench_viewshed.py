@@ -40,8 +40,8 @@ centre of its cell so both tools stand on the same cell.
 
 Run from the repository root::
 
-    /work/venv/bin/python benchmarks/bench_viewshed.py --quick
-    /work/venv/bin/python benchmarks/bench_viewshed.py
+    .venv/bin/python benchmarks/bench_viewshed.py --quick
+    .venv/bin/python benchmarks/bench_viewshed.py
 """
 
 from __future__ import annotations
