@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,10 +9,10 @@ from numpy.typing import ArrayLike, NDArray
 
 from coverplan.errors import InputError
 from coverplan.terrain import _kernels
+from coverplan.terrain._validate import check_distance, check_height, check_step
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.los import inv_2kr
 from coverplan.terrain.profile import check_point
-from coverplan.terrain.viewshed import check_distance, check_height
 
 __all__ = ["Horizon", "horizon"]
 
@@ -97,10 +96,7 @@ def horizon(
         az = np.asarray(azimuths, dtype=float).ravel()
         if az.size == 0 or not np.isfinite(az).all():
             raise InputError("azimuths must be finite degrees")
-    if step_m is None:
-        step_m = min(terrain.res) / 2.0
-    if not (step_m > 0 and math.isfinite(step_m)):
-        raise InputError(f"step_m must be positive, got {step_m}")
+    step_m = min(terrain.res) / 2.0 if step_m is None else check_step(step_m)
     row, col = terrain.rowcol(x, y)
     z0 = float(_kernels.bilinear(terrain.elevation, row, col)) + h
     xres, yres = terrain.res

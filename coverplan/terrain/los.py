@@ -8,25 +8,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from coverplan.errors import InputError
+from coverplan.terrain._validate import check_height, check_k_factor
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.profile import Point, Profile, profile
 
-__all__ = ["EARTH_RADIUS_M", "LineOfSight", "check_k_factor", "curvature_drop_m", "line_of_sight"]
+__all__ = ["EARTH_RADIUS_M", "LineOfSight", "curvature_drop_m", "line_of_sight"]
 
 #: Mean earth radius (m) used with the effective-earth-radius factor k.
 EARTH_RADIUS_M = 6_371_000.0
 SPEED_OF_LIGHT_M_S = 299_792_458.0
-
-
-def check_k_factor(k_factor: float) -> float:
-    """Validate an effective earth radius factor (positive; inf = flat earth)."""
-    try:
-        k = float(k_factor)
-    except (TypeError, ValueError):
-        raise InputError(f"k_factor must be a number, got {k_factor!r}") from None
-    if not k > 0:
-        raise InputError(f"k_factor must be positive (4/3 for standard refraction, inf for a flat earth), got {k}")
-    return k
 
 
 def inv_2kr(k_factor: float) -> float:
@@ -90,9 +80,8 @@ def line_of_sight(
     clearance. The result is symmetric: swapping the ends and the heights
     gives the same answer.
     """
-    for name, h in (("height_a_m", height_a_m), ("height_b_m", height_b_m)):
-        if not (h >= 0 and math.isfinite(h)):
-            raise InputError(f"{name} must be a height above ground >= 0 m, got {h}")
+    height_a_m = check_height(height_a_m, "height_a_m")
+    height_b_m = check_height(height_b_m, "height_b_m")
     if frequency_mhz is not None and not (frequency_mhz > 0 and math.isfinite(frequency_mhz)):
         raise InputError(f"frequency_mhz must be positive, got {frequency_mhz}")
     prof = profile(terrain, a, b, step_m=step_m)

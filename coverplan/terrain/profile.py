@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 
 from coverplan.errors import InputError
 from coverplan.terrain import _kernels
+from coverplan.terrain._validate import check_step
 from coverplan.terrain.dem import Terrain
 
 __all__ = ["Profile", "profile"]
@@ -77,10 +78,7 @@ def profile(terrain: Terrain, a: Point, b: Point, *, step_m: float | None = None
     """
     a = check_point(terrain, a, "a")
     b = check_point(terrain, b, "b")
-    if step_m is None:
-        step_m = min(terrain.res) / 2.0
-    if not (step_m > 0 and math.isfinite(step_m)):
-        raise InputError(f"step_m must be a positive number of metres, got {step_m}")
+    step_m = min(terrain.res) / 2.0 if step_m is None else check_step(step_m)
     length = math.hypot(b[0] - a[0], b[1] - a[1])
     n = max(1, math.ceil(length / step_m - 1e-9))
     # sample from the lexicographically smaller end so that a->b and b->a

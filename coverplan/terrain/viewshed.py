@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import math
 
 import numba
 
-from coverplan.errors import InputError
 from coverplan.raster import Raster
 from coverplan.terrain import _kernels
+from coverplan.terrain._validate import check_distance, check_height
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.los import inv_2kr
 from coverplan.terrain.profile import check_point
@@ -25,29 +24,6 @@ NODATA = _kernels.NODATA
 #: Rays per cell of the outermost ring: 1.5 keeps the gap between the rays
 #: that bracket a cell under two thirds of a cell everywhere.
 RAY_DENSITY = 1.5
-
-
-def check_height(value: float, name: str) -> float:
-    try:
-        h = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number of metres, got {value!r}") from None
-    if not (h >= 0 and math.isfinite(h)):
-        raise InputError(f"{name} must be a height above ground >= 0 m, got {value}")
-    return h
-
-
-def check_distance(value: float | None, name: str) -> float:
-    """Validate an optional maximum distance; None means unlimited (inf)."""
-    if value is None:
-        return math.inf
-    try:
-        d = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} must be a number of metres, got {value!r}") from None
-    if not d > 0:
-        raise InputError(f"{name} must be positive, got {value}")
-    return d
 
 
 def viewshed(
