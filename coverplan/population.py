@@ -1,0 +1,116 @@
+"""Population surfaces: people per cell on their own grid, never resampled.
+
+Population rasters (WorldPop, GHS-POP, a census-derived surface) come on
+their own grid, often in lon/lat. coverplan never resamples them: every
+question ("is this cell served?", "which dead zone is it in?") is asked at
+the centre of each population cell on the analysis grid, and people are
+summed on the population grid's own cells, so totals are conserved exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+
+from coverplan.errors import InputError
+from coverplan.raster import Raster
+
+__all__ = ["PopulationCells", "cells_on_grid", "read_population"]
+
+
+def read_population(path: str | Path, *, bounds: tuple[float, float, float, float] | None = None,
+                    bounds_crs: Any = None) -> Raster:
+    """Read a population raster (people per cell), optionally only a window.
+
+    ``bounds`` (left, bottom, right, top) in ``bounds_crs`` (default: the
+    raster's CRS) selects the window, snapped outward to whole cells.
+    Nodata cells become 0 people. Raises :class:`InputError` for negative
+    or non-finite counts.
+    """
+    from rasterio.warp import transform_bounds
+
+    from coverplan.io import open_raster, window_for_bounds
+
+    p = Path(path)
+    with open_raster(p) as ds:
+        crs = CRS.from_user_input(ds.crs.to_wkt())
+        window = None
+        if bounds is not None:
+            b = bounds
+            if bounds_crs is not None and CRS.from_user_input(bounds_crs) != crs:
+                b = transform_bounds(CRS.from_user_input(bounds_crs), crs, *bounds, densify_pts=21)
+            window = window_for_bounds(ds, b, p)
+        arr = ds.read(1, window=window, out_dtype="float64")
+        transform = ds.window_transform(window) if window is not None else ds.transform
+        nodata = ds.nodata
+        if ds.dtypes[0] not in ("float32", "float64") and not np.issubdtype(np.dtype(ds.dtypes[0]), np.integer):
+            raise InputError(f"{p}: population band type {ds.dtypes[0]} is not numeric")
+    valid = np.ones(arr.shape, bool) if nodata is None else ~(arr == nodata)
+    if nodata is not None and np.isnan(nodata):
+        valid = ~np.isnan(arr)
+    bad = valid & ~np.isfinite(arr)
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InputError(f"{p}: cell (row {r}, col {c}) holds {arr[r, c]}; population counts must be finite "
+                         "(set a nodata value for missing cells)")
+    neg = valid & (arr < 0)
+    if neg.any():
+        r, c = np.argwhere(neg)[0]
+        raise InputError(f"{p}: cell (row {r}, col {c}) holds {arr[r, c]:g} people; counts cannot be negative "
+                         "(use a nodata value for missing cells)")
+    people = np.where(valid, arr, 0.0)
+    return Raster(people, transform, crs, None)
+
+
+@dataclass(frozen=True, eq=False)
+class PopulationCells:
+    """The populated cells of a population raster located on an analysis grid.
+
+    Attributes
+    ----------
+    rows, cols : ndarray of int
+        Cells of the population raster with people (value > 0).
+    people : ndarray of float
+        People in each of those cells.
+    grid_row, grid_col : ndarray of int
+        Analysis-grid cell containing each population cell's centre; -1
+        where the centre falls outside the analysis grid.
+    """
+
+    rows: NDArray[np.intp]
+    cols: NDArray[np.intp]
+    people: NDArray[np.float64]
+    grid_row: NDArray[np.intp]
+    grid_col: NDArray[np.intp]
+
+    def sample(self, grid_values: NDArray[Any], fill: Any = 0) -> NDArray[Any]:
+        """Value of an analysis-grid array at every population cell (``fill`` outside it)."""
+        inside = self.grid_row >= 0
+        out = np.full(self.people.shape, fill, dtype=grid_values.dtype)
+        out[inside] = grid_values[self.grid_row[inside], self.grid_col[inside]]
+        return out
+
+
+def cells_on_grid(population: Raster, grid: Raster) -> PopulationCells:
+    """Locate every populated cell's centre on the analysis grid."""
+    rows, cols = np.nonzero(population.array > 0)
+    people = population.array[rows, cols].astype(np.float64)
+    t = population.transform
+    xs = t.c + (cols + 0.5) * t.a + (rows + 0.5) * t.b
+    ys = t.f + (cols + 0.5) * t.d + (rows + 0.5) * t.e
+    if population.crs != grid.crs:
+        tr = Transformer.from_crs(population.crs, grid.crs, always_xy=True)
+        xs, ys = tr.transform(xs, ys)
+    inv = ~grid.transform
+    gc = np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp)
+    gr = np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp)
+    nr, nc = grid.shape
+    outside = (gr < 0) | (gr >= nr) | (gc < 0) | (gc >= nc) | ~np.isfinite(xs) | ~np.isfinite(ys)
+    gr[outside] = -1
+    gc[outside] = -1
+    return PopulationCells(rows, cols, people, gr, gc)
