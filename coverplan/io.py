@@ -133,6 +133,60 @@ def atomic_path(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
         raise
 
 
+@contextlib.contextmanager
+def atomic_dir(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
+    """Yield a temporary folder beside ``path``; it becomes ``path`` on success.
+
+    If the block raises, the temporary folder is removed and ``path`` (if it
+    existed) is left as it was. With ``overwrite`` an existing ``path`` is
+    replaced only once the new folder is complete.
+    """
+    import shutil
+
+    target = Path(path)
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"{target}: exists; pass overwrite (--overwrite) to replace it")
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{target}: exists and is not a folder; choose another output folder")
+    if not target.parent.exists():
+        raise InputError(f"{target}: folder {target.parent} does not exist; create it first")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    try:
+        yield tmp
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
+            os.replace(target, old / target.name)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_vector(gdf: gpd.GeoDataFrame, path: PathLike, *, layer: str | None = None, overwrite: bool = False) -> Path:
+    """Write a GeoDataFrame atomically; the driver follows the suffix (.gpkg, .geojson, .csv)."""
+    target = Path(path)
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        suffix = target.suffix.lower()
+        if suffix == ".csv":
+            gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False, lineterminator="\n")
+        elif suffix == ".gpkg":
+            tmp.unlink()
+            gdf.to_file(tmp, layer=layer or target.stem, driver="GPKG")
+        elif suffix in (".geojson", ".json"):
+            tmp.unlink()
+            gdf.to_file(tmp, driver="GeoJSON")
+        else:
+            raise InputError(f"{target}: unknown vector format {suffix!r}; use .gpkg, .geojson or .csv")
+    log.info("wrote %s", target)
+    return target
+
+
 def write_raster(
     raster: Raster,
     path: PathLike,

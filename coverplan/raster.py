@@ -104,6 +104,15 @@ class Raster:
             raise InputError(f"array shape {np.shape(array)} does not match the grid {self.shape}")
         return Raster(np.asarray(array), self.transform, self.crs, nodata)
 
+    def window(self, row0: int, row1: int, col0: int, col1: int) -> Raster:
+        """The cells ``[row0:row1, col0:col1]`` (clipped to the grid) as a raster; a view, not a copy."""
+        rows, cols = self.shape
+        r0, r1 = max(int(row0), 0), min(int(row1), rows)
+        c0, c1 = max(int(col0), 0), min(int(col1), cols)
+        if r0 >= r1 or c0 >= c1:
+            raise OutsideError(f"window rows {row0}:{row1}, cols {col0}:{col1} holds no cell of the {rows}x{cols} grid")
+        return Raster(self.array[r0:r1, c0:c1], self.transform @ Affine.translation(c0, r0), self.crs, self.nodata)
+
     def same_grid(self, other: Raster) -> bool:
         """True when both rasters share shape, transform and CRS."""
         return (

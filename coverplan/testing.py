@@ -7,6 +7,7 @@ the upper-left corner at (500000, 2400000).
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from affine import Affine
@@ -14,7 +15,7 @@ from numpy.typing import NDArray
 
 from coverplan.terrain.dem import Terrain
 
-__all__ = ["ORIGIN", "bowl", "centre_xy", "flat", "grid_terrain", "plane", "ridge"]
+__all__ = ["ORIGIN", "bowl", "centre_xy", "flat", "grid_terrain", "plane", "ridge", "write_synthetic_scenario"]
 
 ORIGIN = (500_000.0, 2_400_000.0)
 CRS = "EPSG:32648"
@@ -61,3 +62,85 @@ def ridge(shape: tuple[int, int], res_m: float = 30.0, *, col: int, height_m: fl
 def centre_xy(terrain: Terrain, row: int, col: int) -> tuple[float, float]:
     """Coordinates of the centre of a cell."""
     return terrain.dem.xy(row, col)
+
+
+def write_synthetic_scenario(folder: str | Path, *, bounds: bool = True) -> Path:
+    """Write a small scenario whose answer is known by hand; returns the TOML path.
+
+    A 6 x 6 km level plain at 100 m (200 x 200 cells of 30 m, EPSG:32648)
+    split by a north-south ridge 300 m high on columns 100-101. One site
+    with a 30 m mast stands at column 50, west of the ridge (2G, radius
+    5 km). The population raster (60 m cells, same CRS) holds:
+
+    - village A, 500 people on 5 x 5 cells west of the ridge, in view of the
+      mast: served;
+    - village B, 300 people on 3 x 4 cells east of the ridge, hidden by it:
+      one dead zone of 300 people;
+    - 40 cells of 0.25 people east of the ridge: unserved but below the
+      0.5-person threshold.
+
+    Facilities (EPSG:4326): a school in village A (served) and a health
+    station in village B (not served, in the dead zone), plus a hospital
+    outside the study area.
+    """
+    import geopandas as gpd
+    import rasterio
+    from pyproj import Transformer
+    from shapely.geometry import LineString, Point
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    res = 30.0
+    z = np.full((200, 200), 100.0, np.float32)
+    z[:, 100:102] = 400.0
+    profile = {"driver": "GTiff", "width": 200, "height": 200, "count": 1, "dtype": "float32", "crs": CRS,
+               "transform": Affine(res, 0.0, ORIGIN[0], 0.0, -res, ORIGIN[1]), "nodata": -9999.0}
+    with rasterio.open(out / "dem.tif", "w", **profile) as dst:
+        dst.write(z, 1)
+    pop = np.zeros((100, 100), np.float32)
+    pop[40:45, 20:25] = 20.0  # village A: 25 cells x 20 = 500
+    pop[60:63, 70:74] = 25.0  # village B: 12 cells x 25 = 300
+    pop[5:9, 60:70] = 0.25  # scattered: 40 cells x 0.25 = 10
+    pprof = {**profile, "width": 100, "height": 100, "transform": Affine(60.0, 0.0, ORIGIN[0], 0.0, -60.0, ORIGIN[1]),
+             "nodata": -1.0}
+    with rasterio.open(out / "population.tif", "w", **pprof) as dst:
+        dst.write(pop, 1)
+    to_ll = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+
+    def lonlat(row: float, col: float, cell: float = res) -> tuple[float, float]:
+        x = ORIGIN[0] + (col + 0.5) * cell
+        y = ORIGIN[1] - (row + 0.5) * cell
+        lon, lat = to_ll.transform(x, y)
+        return float(lon), float(lat)
+
+    slon, slat = lonlat(100, 50)
+    rows = ["site_id,sector,lon,lat,height_m,frequency_mhz,eirp_dbm,technology,azimuth_deg,beamwidth_deg,tilt_deg"]
+    for k, az in enumerate((0, 120, 240)):
+        rows.append(f"S1,{k + 1},{slon:.8f},{slat:.8f},30,900,56,2G,{az},65,3")
+    (out / "sites.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    fac = gpd.GeoDataFrame(
+        {"facility_id": ["school-A", "station-B", "hospital-far"], "name": ["School A", "Station B", "Far"],
+         "kind": ["school", "health_station", "hospital"], "assumed": [False, True, False]},
+        geometry=[Point(lonlat(42, 22, 60.0)), Point(lonlat(61, 71, 60.0)), Point(lonlat(-400, -400))],
+        crs="EPSG:4326",
+    )
+    fac.to_file(out / "facilities.gpkg", layer="facilities", driver="GPKG")
+    fibre = gpd.GeoDataFrame({"route_id": ["R1"]}, geometry=[LineString([lonlat(10, 10), lonlat(190, 10)])],
+                             crs="EPSG:4326")
+    fibre.to_file(out / "fibre.gpkg", layer="fibre", driver="GPKG")
+    region = ""
+    if bounds:
+        l_, t_ = ORIGIN
+        region = (f"[region]\nbounds = [{l_}, {t_ - 200 * res}, {l_ + 200 * res}, {t_}]\n"
+                  f"bounds_crs = \"{CRS}\"\ncrs = \"{CRS}\"\n\n")
+    (out / "scenario.toml").write_text(
+        "name = \"synthetic ridge\"\n\n"
+        "[inputs]\ndem = \"dem.tif\"\nsites = \"sites.csv\"\nfacilities = \"facilities.gpkg\"\n"
+        "population = \"population.tif\"\nfibre = \"fibre.gpkg\"\nillustrative = [\"sites\"]\n\n"
+        + region
+        + "[coverage]\nmodel = \"los\"\nreceiver_height_m = 1.5\ntechnologies = [\"2G\"]\n"
+        "nominal_radius_km = { 2G = 5.0 }\n\n"
+        "[deadzones]\nmin_cell_population = 0.5\n",
+        encoding="utf-8",
+    )
+    return out / "scenario.toml"

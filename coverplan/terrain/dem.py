@@ -111,6 +111,13 @@ class Terrain:
         """Fractional (row, col) of (x, y); integers are cell centres."""
         return self.dem.rowcol(x, y)
 
+    def window(self, row0: int, row1: int, col0: int, col1: int) -> Terrain:
+        """The cells ``[row0:row1, col0:col1]`` (clipped to the grid) as a Terrain; views, not copies."""
+        dem = self.dem.window(row0, row1, col0, col1)
+        r0, c0 = max(int(row0), 0), max(int(col0), 0)
+        mask = self.void_mask[r0:r0 + dem.shape[0], c0:c0 + dem.shape[1]]
+        return Terrain(dem, mask, int(mask.sum()), self.source, self.source_crs)
+
     def elevation_at(self, x: float, y: float) -> float:
         """Bilinear elevation (m) at a point inside the grid."""
         from coverplan.terrain._kernels import bilinear

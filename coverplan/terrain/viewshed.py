@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import numba
+import numpy as np
 
 from coverplan.raster import Raster
 from coverplan.terrain import _kernels
@@ -78,8 +79,10 @@ def viewshed(
     if terrain.void_mask[row, col]:
         log.warning("observer at (%s, %s) stands on a void cell; its elevation was interpolated", x, y)
     xres, yres = terrain.res
+    # one compiled specialisation: a window of a larger terrain is copied once
+    z = np.ascontiguousarray(terrain.elevation)
     vis = _kernels.viewshed_grid(
-        terrain.elevation, row, col, oh, th, xres, yres, c, md, RAY_DENSITY, numba.get_num_threads()
+        z, row, col, oh, th, xres, yres, c, md, RAY_DENSITY, numba.get_num_threads()
     )
     if terrain.void_mask.any():
         vis[terrain.void_mask] = NODATA

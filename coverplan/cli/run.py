@@ -1,0 +1,48 @@
+"""``coverplan run``: a whole scenario, from inputs to the output folder."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import click
+
+log = logging.getLogger(__name__)
+
+
+@click.command("run")
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: ./coverplan-<scenario name>).")
+@click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists (only once the new one is complete).")
+@click.option("--no-map", is_flag=True, help="Skip map.html.")
+@click.pass_context
+def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, overwrite: bool, no_map: bool) -> None:
+    """Run SCENARIO (a TOML file; default: the bundled sample region).
+
+    Writes coverage.tif, served.tif, deadzones.gpkg/.csv, facilities.gpkg/.csv,
+    sites.gpkg, summary.json and map.html into OUTDIR, atomically: a failed
+    run leaves no partial folder.
+    """
+    from coverplan.errors import OutputExistsError
+    from coverplan.pipeline import run, sample_scenario_path
+    from coverplan.report import write_results
+    from coverplan.scenario import Scenario
+
+    path = scenario if scenario is not None else sample_scenario_path()
+    sc = Scenario.load(path)
+    out = outdir if outdir is not None else Path(f"coverplan-{path.stem}")
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out}: exists; pass --overwrite to replace it")
+    quiet = logging.getLogger().getEffectiveLevel() >= logging.ERROR
+    t0 = time.perf_counter()
+    results = run(sc, show_progress=not quiet)
+    write_results(results, out, overwrite=overwrite, with_map=not no_map)
+    s = results.summary
+    pop = s["population"]
+    if not quiet:
+        click.echo(f"{sc.name}: {s['sites']} sites, population {pop['total']:,.0f}, "
+                   f"served {pop['served']:,.0f} ({(s['population_served_share'] or 0):.1%}), "
+                   f"{s['deadzones']['count']} dead zones with {pop['in_deadzones']:,.0f} people; "
+                   f"wrote {out} in {time.perf_counter() - t0:.1f} s", err=True)

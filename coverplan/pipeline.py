@@ -1,0 +1,323 @@
+"""``run(scenario) -> Results``: the stages of coverplan wired together.
+
+Inputs are read and checked once (:func:`load_inputs`); each stage takes
+plain inputs and returns plain outputs; nothing here writes files (the CLI
+and :func:`coverplan.report.write_results` do).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pyproj import CRS, Transformer
+
+from coverplan import __version__
+from coverplan.errors import CRSError, InputError
+from coverplan.raster import Raster
+from coverplan.scenario import Scenario
+from coverplan.terrain.dem import Terrain, load_dem, utm_crs_for
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from shapely.geometry.base import BaseGeometry
+
+    from coverplan.deadzones import DeadZones
+    from coverplan.radio.coverage import Coverage
+
+__all__ = ["Inputs", "Results", "load_inputs", "run", "sample_scenario_path"]
+
+log = logging.getLogger(__name__)
+
+#: Value of ``served`` outside the study area.
+SERVED_NODATA = 255
+
+
+def sample_scenario_path() -> Path:
+    """The bundled sample scenario (``data/sample/scenario.toml`` of a source checkout)."""
+    p = Path(__file__).resolve().parents[1] / "data" / "sample" / "scenario.toml"
+    if not p.is_file():
+        raise InputError(f"the bundled sample scenario is not in this installation ({p}); "
+                         "install coverplan from a source checkout (pip install -e .) or pass a SCENARIO file")
+    return p
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """The scenario's layers, read, checked and in the analysis CRS.
+
+    ``terrain`` covers the study area plus the largest site radius around
+    it (sites just outside the area still cover it); ``study`` is the
+    window of the terrain grid that holds the study area, and ``in_area``
+    marks its cells inside the study area's outline.
+    """
+
+    scenario: Scenario
+    terrain: Terrain
+    study: tuple[int, int, int, int]
+    in_area: NDArray[np.bool_]
+    area: BaseGeometry
+    sectors: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    population: Raster
+    fibre: gpd.GeoDataFrame | None
+
+    @property
+    def crs(self) -> CRS:
+        return self.terrain.crs
+
+    @property
+    def grid(self) -> Raster:
+        """The analysis grid: the terrain grid cut to the study area."""
+        r0, r1, c0, c1 = self.study
+        return self.terrain.dem.window(r0, r1, c0, c1)
+
+
+@dataclass(frozen=True, eq=False)
+class Results:
+    """Everything a run produced, on the analysis grid and in its CRS.
+
+    ``coverage`` is on the terrain grid (with the margin); ``served`` (uint8
+    1 served, 0 not, 255 outside the study area) and ``covered_count`` are
+    on the analysis grid; ``summary`` is JSON-ready.
+    """
+
+    inputs: Inputs
+    coverage: Coverage
+    served: Raster
+    covered_count: Raster
+    deadzones: DeadZones
+    facilities: gpd.GeoDataFrame
+    summary: dict[str, Any]
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.inputs.scenario
+
+
+def load_inputs(scenario: Scenario) -> Inputs:
+    """Read every layer of a scenario and bring it into the analysis CRS.
+
+    Raises :class:`~coverplan.errors.InputError` naming the file when a
+    layer is empty, unreadable, or does not reach the study area (the usual
+    sign of a wrong CRS).
+    """
+    import geopandas as gpd
+    import shapely
+
+    from coverplan.facilities import read_facilities
+    from coverplan.io import read_vector
+    from coverplan.population import read_population
+    from coverplan.radio.sites import read_sites
+
+    sc = scenario
+    sectors = read_sites(sc.sites)
+    sectors = sectors[sectors["technology"].isin(sc.technologies)]
+    if len(sectors) == 0:
+        raise InputError(f"{sc.sites}: no sector of the technologies the scenario counts "
+                         f"({', '.join(sc.technologies)})")
+    margin_m = max(sc.nominal_radius_km[t] for t in set(sectors["technology"])) * 1000.0
+    from coverplan.io import open_raster
+
+    with open_raster(sc.dem) as ds:
+        dem_crs = CRS.from_user_input(ds.crs.to_wkt())
+        dem_bounds = tuple(ds.bounds)
+    if sc.bounds is not None:
+        area_src = shapely.box(*sc.bounds)
+        src_crs = sc.bounds_crs
+    else:
+        area_src = shapely.box(*dem_bounds)
+        src_crs = dem_crs
+        margin_m = 0.0
+    dense = shapely.segmentize(area_src, _segment(area_src))
+    lonlat = _reproject(dense, src_crs, CRS.from_epsg(4326))
+    crs = sc.crs if sc.crs is not None else utm_crs_for(lonlat.centroid.x, lonlat.centroid.y)
+    area = _reproject(dense, src_crs, crs)
+    work = area.buffer(margin_m, quad_segs=4) if margin_m > 0 else area
+    work_dem = _reproject(shapely.segmentize(work, max(work.length / 400, 1.0)), crs, dem_crs)
+    dl, db, dr, dt = dem_bounds
+    wl, wb, wr, wt = work_dem.bounds
+    if wr <= dl or wl >= dr or wt <= db or wb >= dt:
+        raise CRSError(f"{sc.dem}: the DEM does not cover the study area {sc.bounds} ({sc.bounds_crs.to_string()}); "
+                       "check region.bounds and region.bounds_crs")
+    window = (max(wl, dl), max(wb, db), min(wr, dr), min(wt, dt))
+    terrain = load_dem(sc.dem, crs=crs, resolution_m=sc.resolution_m, bounds=window)
+    study, in_area = _study_window(terrain, area)
+    if not in_area.any():
+        raise InputError(f"{sc.dem}: no DEM cell lies inside the study area; check region.bounds")
+
+    lonlat_window = lonlat.buffer(0.01)
+    population = read_population(sc.population, bounds=lonlat_window.bounds, bounds_crs="EPSG:4326")
+    facilities = _in_crs(read_facilities(sc.facilities), crs, sc.facilities, area)
+    fibre = None
+    if sc.fibre is not None:
+        fibre = read_vector(sc.fibre)
+        if not fibre.geom_type.isin(["LineString", "MultiLineString", "Point", "MultiPoint"]).all():
+            raise InputError(f"{sc.fibre}: fibre must be lines (routes) or points (access nodes)")
+        fibre = _in_crs(fibre, crs, sc.fibre, area)
+    sectors = gpd.GeoDataFrame(sectors).to_crs(crs)
+    reach = sectors.geometry.distance(area) <= margin_m + 1.0
+    if not reach.any():
+        raise CRSError(f"{sc.sites}: no site lies within {margin_m / 1000:g} km of the study area; "
+                       "check the coordinates (lon/lat in degrees) and region.bounds")
+    if (~reach).any():
+        log.info("%d sector rows lie too far from the study area and are left out", int((~reach).sum()))
+    return Inputs(sc, terrain, study, in_area, area, sectors[reach].reset_index(drop=True), facilities,
+                  population, fibre)
+
+
+def run(scenario: Scenario | str | Path, *, show_progress: bool = False) -> Results:
+    """Run a scenario: coverage, served mask, dead zones, facility status, summary.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        A validated scenario, or the path of a scenario TOML file.
+    show_progress : bool
+        Show progress bars on stderr (the CLI turns it on).
+    """
+    from coverplan.deadzones import facility_status, find_deadzones
+    from coverplan.population import cells_on_grid
+    from coverplan.radio.coverage import los_coverage
+
+    sc = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+    t0 = time.perf_counter()
+    inputs = load_inputs(sc)
+    t1 = time.perf_counter()
+    coverage = los_coverage(
+        inputs.terrain, inputs.sectors, technologies=sc.technologies, radius_km=sc.nominal_radius_km,
+        receiver_height_m=sc.receiver_height_m, k_factor=sc.k_factor, show_progress=show_progress,
+    )
+    t2 = time.perf_counter()
+    r0, r1, c0, c1 = inputs.study
+    grid = inputs.grid
+    served = coverage.covered[r0:r1, c0:c1] & inputs.in_area
+    served_u8 = np.where(inputs.in_area, served.astype(np.uint8), np.uint8(SERVED_NODATA))
+    count = np.where(inputs.in_area, coverage.count.array[r0:r1, c0:c1], np.uint8(255))
+    cells = cells_on_grid(inputs.population, grid)
+    dz = find_deadzones(
+        inputs.population, cells, served, inputs.in_area, crs=grid.crs,
+        min_cell_population=sc.min_cell_population, min_zone_population=sc.min_zone_population,
+        min_zone_area_km2=sc.min_zone_area_km2,
+    )
+    facilities = facility_status(inputs.facilities, grid, served, inputs.in_area, dz)
+    zones = _count_facilities(dz.zones, facilities)
+    dz = type(dz)(zones, dz.labels, dz.account, dz.population)
+    t3 = time.perf_counter()
+    summary = _summary(inputs, coverage, served, dz, facilities)
+    log.info("run took %.1f s (inputs %.1f s, coverage %.1f s, dead zones %.1f s)",
+             t3 - t0, t1 - t0, t2 - t1, t3 - t2)
+    return Results(inputs, coverage, grid.with_array(served_u8, nodata=SERVED_NODATA),
+                   grid.with_array(count, nodata=255), dz, facilities, summary)
+
+
+def _reproject(geom: BaseGeometry, src: CRS, dst: CRS) -> BaseGeometry:
+    import shapely
+
+    if src == dst:
+        return geom
+    tr = Transformer.from_crs(src, dst, always_xy=True)
+    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def _segment(geom: BaseGeometry) -> float:
+    left, bottom, right, top = geom.bounds
+    return max(right - left, top - bottom) / 100.0
+
+
+def _study_window(terrain: Terrain, area: BaseGeometry) -> tuple[tuple[int, int, int, int], NDArray[np.bool_]]:
+    """Rows/cols of the terrain holding ``area``, and its cells inside ``area``."""
+    from rasterio.features import geometry_mask
+
+    left, bottom, right, top = area.bounds
+    inv = ~terrain.transform
+    fc0, fr0 = inv @ (left, top)
+    fc1, fr1 = inv @ (right, bottom)
+    nr, nc = terrain.shape
+    r0, c0 = max(math.floor(fr0), 0), max(math.floor(fc0), 0)
+    r1, c1 = min(math.ceil(fr1), nr), min(math.ceil(fc1), nc)
+    if r0 >= r1 or c0 >= c1:
+        return (0, 0, 0, 0), np.zeros((0, 0), bool)
+    sub = terrain.dem.window(r0, r1, c0, c1)
+    inside = geometry_mask([area], out_shape=sub.shape, transform=sub.transform, invert=True)
+    return (r0, r1, c0, c1), inside
+
+
+def _in_crs(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, area: BaseGeometry) -> gpd.GeoDataFrame:
+    out = gdf.to_crs(crs)
+    if not out.geometry.intersects(area.buffer(1.0)).any():
+        raise CRSError(f"{path}: no feature lies in the study area; check the layer's CRS "
+                       f"({gdf.crs.to_string() if gdf.crs else 'none'}) and its coordinates")
+    return out
+
+
+def _count_facilities(zones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    zones = zones.copy()
+    in_zone = facilities[facilities["zone_id"] != ""]
+    counts = in_zone.groupby("zone_id").size()
+    zones["n_facilities"] = zones["zone_id"].map(counts).fillna(0).astype(int)
+    kinds = in_zone.groupby("zone_id")["kind"].agg(
+        lambda k: ", ".join(f"{n} {kind}" for kind, n in sorted(k.value_counts().items())))
+    zones["facilities"] = zones["zone_id"].map(kinds).fillna("")
+    return zones
+
+
+def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: DeadZones,
+             facilities: gpd.GeoDataFrame) -> dict[str, Any]:
+    from coverplan.facilities import KINDS
+
+    sc = inputs.scenario
+    acc = dz.account
+    to_lonlat = Transformer.from_crs(inputs.crs, "EPSG:4326", always_xy=True)
+    lon0, lat0, lon1, lat1 = to_lonlat.transform_bounds(*inputs.area.bounds)
+    cell_km2 = inputs.terrain.res[0] * inputs.terrain.res[1] / 1e6
+    by_kind: dict[str, dict[str, Any]] = {}
+    for kind in KINDS:
+        f = facilities[facilities["kind"] == kind]
+        if len(f) == 0:
+            continue
+        n = int(f["served"].sum())
+        entry: dict[str, Any] = {"served": n, "total": len(f), "text": f"{n}/{len(f)}"}
+        if "assumed" in f.columns and f["assumed"].any():
+            entry["assumed"] = int(f["assumed"].sum())
+        by_kind[kind] = entry
+    tech_share = {t: _share(coverage.by_technology[t][slice(*inputs.study[:2]), slice(*inputs.study[2:])],
+                            inputs.in_area) for t in sc.technologies}
+    return {
+        "scenario": sc.name,
+        "coverplan_version": __version__,
+        "illustrative_inputs": list(sc.illustrative),
+        "model": sc.model,
+        "crs": inputs.crs.to_string(),
+        "resolution_m": round(inputs.terrain.res[0], 3),
+        "study_area": {
+            "bounds_lonlat": [round(v, 5) for v in (lon0, lat0, lon1, lat1)],
+            "area_km2": round(float(inputs.in_area.sum()) * cell_km2, 2),
+        },
+        "sites": len(coverage.sites),
+        "technologies": list(sc.technologies),
+        "area_covered_share": round(_share(served, inputs.in_area), 4),
+        "area_covered_share_by_technology": {t: round(v, 4) for t, v in tech_share.items()},
+        "population": {k: round(v, 1) for k, v in acc.as_dict().items()},
+        "population_served_share": round(acc.served / acc.total, 4) if acc.total > 0 else None,
+        "deadzones": {
+            "count": len(dz.zones),
+            "population": round(acc.in_deadzones, 1),
+            "area_km2": round(float(dz.zones["area_km2"].sum()), 2) if len(dz.zones) else 0.0,
+            "thresholds": {"min_cell_population": sc.min_cell_population,
+                           "min_zone_population": sc.min_zone_population,
+                           "min_zone_area_km2": sc.min_zone_area_km2},
+        },
+        "facilities": {"total": len(facilities), "served": int(facilities["served"].sum()), "by_kind": by_kind},
+    }
+
+
+def _share(mask: NDArray[np.bool_], area: NDArray[np.bool_]) -> float:
+    n = int(area.sum())
+    return float((mask & area).sum()) / n if n else 0.0

@@ -1,0 +1,112 @@
+"""Write the results of a run to an output folder, all at once or not at all."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from coverplan import __version__
+from coverplan.io import atomic_dir, write_raster, write_vector
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from coverplan.pipeline import Results
+
+__all__ = ["OUTPUT_FILES", "write_results"]
+
+log = logging.getLogger(__name__)
+
+#: What :func:`write_results` puts in the output folder.
+OUTPUT_FILES = (
+    "coverage.tif",
+    "served.tif",
+    "deadzones.gpkg",
+    "deadzones.csv",
+    "facilities.gpkg",
+    "facilities.csv",
+    "sites.gpkg",
+    "summary.json",
+    "map.html",
+)
+
+ILLUSTRATIVE_NOTE = "illustrative: derived by a documented, seeded rule, not real data"
+
+
+def write_results(results: Results, outdir: str | Path, *, overwrite: bool = False, with_map: bool = True) -> Path:
+    """Write every output of a run into ``outdir``, atomically.
+
+    The folder is built under a temporary name beside ``outdir`` and renamed
+    into place when complete: a failed write leaves no partial folder (and
+    an existing ``outdir`` untouched). See :data:`OUTPUT_FILES`.
+    """
+    sc = results.scenario
+    ill = set(sc.illustrative)
+    tags = {
+        "SCENARIO": sc.name,
+        "COVERPLAN_VERSION": __version__,
+        "MODEL": sc.model,
+        "ILLUSTRATIVE_INPUTS": ",".join(sc.illustrative) or "none",
+    }
+    with atomic_dir(outdir, overwrite=overwrite) as tmp:
+        write_raster(results.covered_count, tmp / "coverage.tif",
+                     tags={**tags, "MEANING": "number of sites covering the cell; 255 = outside the study area"})
+        write_raster(results.served, tmp / "served.tif",
+                     tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
+        zones = results.deadzones.zones
+        _write_table(_with_lonlat(zones), tmp / "deadzones")
+        fac = results.facilities.copy()
+        fac["status"] = fac["served"].map({True: "served", False: "not served"})
+        _write_table(_with_lonlat(fac), tmp / "facilities")
+        sites = results.coverage.sites.copy()
+        sites["illustrative"] = "sites" in ill
+        _write_table(_with_lonlat(sites), tmp / "sites", csv=False)
+        summary = dict(results.summary)
+        if ill:
+            summary["note"] = f"inputs {', '.join(sorted(ill))} are {ILLUSTRATIVE_NOTE}"
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
+                                          encoding="utf-8")
+        if with_map:
+            from coverplan.maps import coverage_map, save_map
+
+            m = coverage_map(
+                terrain=_study_terrain(results),
+                coverage=results.covered_count,
+                deadzones=zones,
+                facilities=results.facilities,
+                sites=results.coverage.sites,
+                fibre=results.inputs.fibre,
+                title=sc.name,
+                illustrative=tuple(sc.illustrative),
+            )
+            save_map(m, tmp / "map.html")
+    log.info("wrote %s", outdir)
+    return Path(outdir)
+
+
+def _study_terrain(results: Results) -> Any:
+    r0, r1, c0, c1 = results.inputs.study
+    return results.inputs.terrain.window(r0, r1, c0, c1)
+
+
+def _with_lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    if len(out):
+        pts = out.geometry.representative_point().to_crs(4326)
+        out["lon"] = pts.x.round(6)
+        out["lat"] = pts.y.round(6)
+    else:
+        out["lon"] = []
+        out["lat"] = []
+    for col in out.columns:
+        if out[col].dtype.kind == "f" and col not in ("lon", "lat"):
+            out[col] = out[col].round(3)
+    return out
+
+
+def _write_table(gdf: gpd.GeoDataFrame, stem: Path, *, csv: bool = True) -> None:
+    write_vector(gdf, stem.with_suffix(".gpkg"), layer=stem.name)
+    if csv:
+        write_vector(gdf, stem.with_suffix(".csv"))

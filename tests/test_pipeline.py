@@ -1,0 +1,192 @@
+"""End-to-end run on a synthetic scenario whose answer is known by hand."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+
+from coverplan.errors import CRSError, InputError
+from coverplan.pipeline import Results, run
+from coverplan.scenario import Scenario
+from coverplan.testing import write_synthetic_scenario
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_synthetic_scenario(tmp_path_factory.mktemp("syn"))
+
+
+@pytest.fixture(scope="module")
+def results(synthetic: Path) -> Results:
+    return run(synthetic)
+
+
+def test_ridge_hides_the_east_half(results: Results) -> None:
+    served = results.served.array
+    assert served.shape == (200, 200)
+    # west of the ridge: level ground in view of the 30 m mast; the column at
+    # the foot of the 300 m wall may borrow the horizon of a neighbouring ray
+    # that already climbs the wall (the sweep interpolates between rays)
+    assert (served[:, :99] == 1).all()
+    assert (served[:, 99] == 1).mean() > 0.8
+    # everything behind the ridge is hidden
+    assert (served[:, 102:] == 0).all()
+    assert (results.covered_count.array[:, :99] == 1).all()
+
+
+def test_population_is_accounted_for_exactly(results: Results) -> None:
+    acc = results.deadzones.account
+    assert acc.total == pytest.approx(810.0)
+    assert acc.served == pytest.approx(500.0)  # village A is on columns 40-49 of the 30 m grid
+    assert acc.in_deadzones == pytest.approx(300.0)
+    assert acc.unserved_below_threshold == pytest.approx(10.0)
+    assert acc.served + acc.in_deadzones + acc.unserved_below_threshold + acc.unserved_in_small_zones == \
+        pytest.approx(acc.total, abs=1e-9)
+
+
+def test_one_dead_zone_over_village_b(results: Results) -> None:
+    zones = results.deadzones.zones
+    assert list(zones["zone_id"]) == ["DZ0001"]
+    z = zones.iloc[0]
+    assert z["population"] == pytest.approx(300.0)
+    assert z["n_cells"] == 12
+    assert z["area_km2"] == pytest.approx(12 * 0.06 * 0.06)
+    assert z["n_facilities"] == 1
+    # the polygon is village B's 3 x 4 block of 60 m cells
+    minx, miny, maxx, maxy = z.geometry.bounds
+    assert (maxx - minx, maxy - miny) == pytest.approx((240.0, 180.0))
+    assert minx == pytest.approx(500_000 + 70 * 60.0)
+
+
+def test_facilities_marked_served_or_in_their_zone(results: Results) -> None:
+    f = results.facilities.set_index("facility_id")
+    assert "hospital-far" not in f.index  # outside the study area
+    assert bool(f.loc["school-A", "served"]) and f.loc["school-A", "zone_id"] == ""
+    assert not bool(f.loc["station-B", "served"]) and f.loc["station-B", "zone_id"] == "DZ0001"
+    s = results.summary["facilities"]["by_kind"]
+    assert s["school"]["text"] == "1/1"
+    assert s["health_station"] == {"served": 0, "total": 1, "text": "0/1", "assumed": 1}
+
+
+def test_dead_zones_lie_outside_served_cells(results: Results) -> None:
+    from rasterio.features import geometry_mask
+
+    grid = results.inputs.grid
+    inside = geometry_mask(list(results.deadzones.zones.geometry), out_shape=grid.shape, transform=grid.transform,
+                           invert=True, all_touched=False)
+    assert inside.any()
+    assert not (inside & (results.served.array == 1)).any()
+
+
+def test_zone_thresholds_move_people_between_buckets(synthetic: Path) -> None:
+    sc = Scenario.load(synthetic)
+    strict = type(sc)(**{**sc.__dict__, "min_zone_population": 301.0})
+    r = run(strict)
+    assert len(r.deadzones.zones) == 0
+    assert r.deadzones.account.unserved_in_small_zones == pytest.approx(300.0)
+    lax = type(sc)(**{**sc.__dict__, "min_cell_population": 0.1})
+    r = run(lax)
+    assert r.deadzones.account.in_deadzones == pytest.approx(310.0)
+    assert r.deadzones.account.unserved_below_threshold == 0.0
+
+
+def test_write_results_is_complete_and_atomic(results: Results, tmp_path: Path) -> None:
+    from coverplan.errors import OutputExistsError
+    from coverplan.report import OUTPUT_FILES, write_results
+
+    out = tmp_path / "out"
+    write_results(results, out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    with rasterio.open(out / "served.tif") as ds:
+        assert ds.nodata == 255 and ds.crs.to_epsg() == 32648
+        np.testing.assert_array_equal(ds.read(1), results.served.array)
+    zones = gpd.read_file(out / "deadzones.gpkg")
+    assert len(zones) == 1 and zones.crs.to_epsg() == 32648
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["population"]["in_deadzones"] == 300.0
+    assert "illustrative" in summary["note"]
+    assert gpd.read_file(out / "sites.gpkg")["illustrative"].all()
+    with pytest.raises(OutputExistsError):
+        write_results(results, out)
+    # a failure half-way leaves the old folder as it was and no temporary folder
+    before = sorted(p.name for p in out.iterdir())
+    broken = Results(results.inputs, results.coverage, results.served, results.covered_count, results.deadzones,
+                     results.facilities.drop(columns=["served"]), results.summary)
+    with pytest.raises(KeyError):
+        write_results(broken, out, overwrite=True)
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_tabular_outputs_are_deterministic(results: Results, synthetic: Path, tmp_path: Path) -> None:
+    from coverplan.report import write_results
+
+    write_results(results, tmp_path / "a", with_map=False)
+    write_results(run(synthetic), tmp_path / "b", with_map=False)
+    for name in ("deadzones.csv", "facilities.csv", "summary.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def _copy(synthetic: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "scn"
+    shutil.copytree(synthetic.parent, dst)
+    return dst
+
+
+def test_sites_in_the_wrong_crs_are_caught(synthetic: Path, tmp_path: Path) -> None:
+    d = _copy(synthetic, tmp_path)
+    df = pd.read_csv(d / "sites.csv")
+    df["lon"] += 2.0  # a typo in the degrees: 200 km east
+    df.to_csv(d / "sites.csv", index=False)
+    with pytest.raises(CRSError, match=r"sites.csv: no site lies within 5 km of the study area"):
+        run(d / "scenario.toml")
+
+
+def test_swapped_lon_lat_is_caught_by_the_reader(synthetic: Path, tmp_path: Path) -> None:
+    d = _copy(synthetic, tmp_path)
+    df = pd.read_csv(d / "sites.csv")
+    df["lon"], df["lat"] = df["lat"].to_numpy(), df["lon"].to_numpy()
+    df.to_csv(d / "sites.csv", index=False)
+    with pytest.raises(InputError, match=r"sites.csv: line 2: lat = 105.* is outside -90..90 degrees"):
+        run(d / "scenario.toml")
+
+
+def test_facilities_outside_the_area_are_caught(synthetic: Path, tmp_path: Path) -> None:
+    d = _copy(synthetic, tmp_path)
+    f = gpd.read_file(d / "facilities.gpkg")
+    f = f.set_crs(32648, allow_override=True)  # lon/lat numbers labelled as metres
+    f.to_file(d / "facilities.gpkg", driver="GPKG")
+    with pytest.raises(CRSError, match=r"facilities.gpkg: no feature lies in the study area"):
+        run(d / "scenario.toml")
+
+
+def test_negative_population_is_caught(synthetic: Path, tmp_path: Path) -> None:
+    d = _copy(synthetic, tmp_path)
+    with rasterio.open(d / "population.tif", "r+") as ds:
+        a = ds.read(1)
+        a[3, 4] = -5
+        ds.write(a, 1)
+    with pytest.raises(InputError, match=r"population.tif: cell \(row 3, col 4\) holds -5 people"):
+        run(d / "scenario.toml")
+
+
+def test_technology_not_in_the_site_table(synthetic: Path, tmp_path: Path) -> None:
+    d = _copy(synthetic, tmp_path)
+    toml = d / "scenario.toml"
+    toml.write_text(toml.read_text().replace('technologies = ["2G"]', 'technologies = ["4G"]'))
+    with pytest.raises(InputError, match="no sector of the technologies the scenario counts"):
+        run(toml)
+
+
+def test_whole_dem_is_the_area_without_bounds(tmp_path: Path) -> None:
+    p = write_synthetic_scenario(tmp_path, bounds=False)
+    r = run(p)
+    assert r.served.shape == (200, 200)
+    assert r.deadzones.account.in_deadzones == pytest.approx(300.0)
