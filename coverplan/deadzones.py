@@ -66,7 +66,7 @@ def find_deadzones(
     served: NDArray[np.bool_],
     in_area: NDArray[np.bool_],
     *,
-    crs: Any,
+    grid: Raster,
     min_cell_population: float = 0.5,
     min_zone_population: float = 0.0,
     min_zone_area_km2: float = 0.0,
@@ -82,8 +82,9 @@ def find_deadzones(
         (:func:`coverplan.population.cells_on_grid`).
     served, in_area : ndarray of bool
         On the analysis grid: served cells, and cells inside the study area.
-    crs : CRS-like
-        CRS of the returned polygons (the analysis grid's).
+    grid : Raster
+        The analysis grid (``served`` and ``in_area`` are on it); polygons
+        come in its CRS.
     min_cell_population, min_zone_population, min_zone_area_km2 : float
         A cell is populated from this many people; smaller zones are dropped.
 
@@ -91,14 +92,16 @@ def find_deadzones(
     -------
     DeadZones
         ``zones`` has ``zone_id`` (``DZ0001`` = most people), ``population``,
-        ``area_km2`` and ``n_cells``; ``labels`` holds, on the population
-        grid, the row number + 1 of each cell's zone (0 = none).
+        ``area_km2`` and ``n_cells`` (population cells); ``labels`` holds,
+        on the population grid, the row number + 1 of each cell's zone (0 =
+        none). A zone's outline is the unserved part of its population
+        cells, traced on the analysis grid, so it never covers a served cell;
+        ``area_km2`` is that part's area.
     """
     import geopandas as gpd
-    import shapely
-    from rasterio.features import shapes
     from scipy import ndimage
 
+    crs = grid.crs
     inside = cells.sample(in_area, fill=False)
     cell_served = cells.sample(served, fill=False)
     people = cells.people
@@ -120,11 +123,7 @@ def find_deadzones(
     grid_people[cells.rows, cells.cols] = people
     zone_people = np.asarray(ndimage.sum(grid_people, labels, index), float)
     zone_cells = np.asarray(ndimage.sum(mask, labels, index), int)
-    parts: dict[int, list[Any]] = {}
-    for geom, value in shapes(labels.astype(np.int32), mask=mask, connectivity=8, transform=population.transform):
-        parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))
-    polys = gpd.GeoSeries([shapely.union_all(parts[i]) for i in index], crs=population.crs).to_crs(crs)
-    area_km2 = polys.area.to_numpy() / 1e6
+    polys, area_km2 = _zone_outlines(labels, n, population, grid, served, in_area)
     keep = (zone_people >= min_zone_population) & (area_km2 >= min_zone_area_km2)
     small = float(zone_people[~keep].sum())
     order = sorted(np.flatnonzero(keep), key=lambda i: (-zone_people[i], i))
@@ -188,3 +187,50 @@ def facility_status(
     ids = deadzones.zones["zone_id"].to_numpy()
     out["zone_id"] = [ids[v - 1] if v > 0 and not s else "" for v, s in zip(label, out["served"], strict=True)]
     return out.reset_index(drop=True)
+
+
+def _zone_outlines(labels: NDArray[np.int32], n: int, population: Raster, grid: Raster, served: NDArray[np.bool_],
+                   in_area: NDArray[np.bool_]) -> tuple[gpd.GeoSeries, NDArray[np.float64]]:
+    """Outline and area of each zone: its population cells minus served cells, on the analysis grid.
+
+    A zone whose population cells hold no unserved analysis-cell centre (only
+    possible where the grids are far coarser than each other) keeps the
+    outline of its population cells.
+    """
+    import geopandas as gpd
+    import shapely
+    from pyproj import Transformer
+    from rasterio.features import shapes
+
+    rows, cols = np.nonzero(in_area & ~served)
+    t = grid.transform
+    xs = t.c + (cols + 0.5) * t.a
+    ys = t.f + (rows + 0.5) * t.e
+    if population.crs != grid.crs:
+        xs, ys = Transformer.from_crs(grid.crs, population.crs, always_xy=True).transform(xs, ys)
+    inv = ~population.transform
+    pc = np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp)
+    pr = np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp)
+    pn, pm = population.shape
+    ok = (pr >= 0) & (pr < pn) & (pc >= 0) & (pc < pm)
+    zone_grid = np.zeros(grid.shape, np.int32)
+    zone_grid[rows[ok], cols[ok]] = labels[pr[ok], pc[ok]]
+    cell_km2 = abs(t.a * t.e) / 1e6
+    area_km2 = np.bincount(zone_grid.ravel(), minlength=n + 1)[1:n + 1] * cell_km2
+    parts: dict[int, list[Any]] = {}
+    for geom, value in shapes(zone_grid, mask=zone_grid > 0, connectivity=8, transform=t):
+        parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))
+    missing = [i for i in range(1, n + 1) if i not in parts]
+    if missing:
+        log.warning("%d dead zones hold no analysis-grid cell centre; they keep their population cells' outline",
+                    len(missing))
+        fallback: dict[int, list[Any]] = {}
+        for geom, value in shapes(labels, mask=np.isin(labels, missing), connectivity=8,
+                                  transform=population.transform):
+            fallback.setdefault(int(value), []).append(shapely.geometry.shape(geom))
+        pieces = gpd.GeoSeries([shapely.union_all(fallback[i]) for i in missing], crs=population.crs).to_crs(grid.crs)
+        for i, g in zip(missing, pieces, strict=True):
+            parts[i] = [g]
+            area_km2[i - 1] = g.area / 1e6
+    polys = gpd.GeoSeries([shapely.union_all(parts[i]) for i in range(1, n + 1)], crs=grid.crs)
+    return polys, area_km2

@@ -202,7 +202,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False) -> Resu
     count = np.where(inputs.in_area, coverage.count.array[r0:r1, c0:c1], np.uint8(255))
     cells = cells_on_grid(inputs.population, grid)
     dz = find_deadzones(
-        inputs.population, cells, served, inputs.in_area, crs=grid.crs,
+        inputs.population, cells, served, inputs.in_area, grid=grid,
         min_cell_population=sc.min_cell_population, min_zone_population=sc.min_zone_population,
         min_zone_area_km2=sc.min_zone_area_km2,
     )
