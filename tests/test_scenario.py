@@ -79,13 +79,13 @@ def test_bad_scenarios_name_the_key(synthetic: Path, tmp_path: Path, old: str, n
 
 def test_unknown_crs_is_a_crs_error(synthetic: Path, tmp_path: Path) -> None:
     bad = _edit(synthetic, tmp_path, "\ncrs = \"EPSG:32648\"", "\ncrs = \"EPSG:99999999\"")
-    with pytest.raises(CRSError, match="region.crs"):
+    with pytest.raises(CRSError, match=r"region\.crs"):
         Scenario.load(bad)
 
 
 def test_bounds_in_metres_with_lonlat_crs_are_caught(synthetic: Path, tmp_path: Path) -> None:
     bad = _edit(synthetic, tmp_path, "bounds_crs = \"EPSG:32648\"", "bounds_crs = \"EPSG:4326\"")
-    with pytest.raises(ScenarioError, match="set region.bounds_crs"):
+    with pytest.raises(ScenarioError, match=r"set region\.bounds_crs"):
         Scenario.load(bad)
 
 
