@@ -1,0 +1,139 @@
+"""``coverplan run``: the main job, on the synthetic scenario and the bundled sample."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import rasterio
+from click.testing import CliRunner
+
+from coverplan.cli import main
+from coverplan.report import OUTPUT_FILES
+from coverplan.testing import write_synthetic_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_synthetic_scenario(tmp_path_factory.mktemp("syn"))
+
+
+def test_run_writes_every_output(synthetic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["run", str(synthetic), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert "1 dead zones with 300 people" in res.output
+
+
+def test_existing_outdir_needs_overwrite(synthetic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    res = CliRunner().invoke(main, ["run", str(synthetic), "-o", str(out)])
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines() == [f"Error: {out}: exists; pass --overwrite to replace it"]
+    assert (out / "keep.txt").read_text() == "mine"
+    res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out), "--overwrite", "--no-map"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "keep.txt").exists() and not (out / "map.html").exists()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (("receiver_height_m = 1.5", "receiver_height_m = -1"), "coverage.receiver_height_m = -1 is outside"),
+        (("dem = \"dem.tif\"", "dem = \"nope.tif\""), "inputs.dem = 'nope.tif': no such file"),
+        (("[coverage]", "[coverage]\nfoo = 1"), "unknown key 'coverage.foo'"),
+    ],
+)
+def test_bad_scenario_is_one_line_and_exit_2(synthetic: Path, tmp_path: Path, edit: tuple[str, str],
+                                             message: str) -> None:
+    bad = synthetic.parent / f"bad-{tmp_path.name}.toml"
+    bad.write_text(synthetic.read_text().replace(*edit))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["run", str(bad), "-o", str(out)])
+    assert res.exit_code == 2
+    lines = res.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], res.output
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == []
+
+
+def test_failed_run_leaves_no_outdir(synthetic: Path, tmp_path: Path) -> None:
+    bad_dir = tmp_path / "scn"
+    bad_dir.mkdir()
+    for f in synthetic.parent.iterdir():
+        if f.is_file():
+            (bad_dir / f.name).write_bytes(f.read_bytes())
+    (bad_dir / "population.tif").write_bytes(b"not a raster")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["run", str(bad_dir / "scenario.toml"), "-o", str(out)])
+    assert res.exit_code == 2
+    assert "population.tif: not a raster GDAL can read" in res.output
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scn"]
+
+
+@pytest.fixture(scope="module")
+def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's main job: ``coverplan run`` with no scenario runs the bundled sample."""
+    out = tmp_path_factory.mktemp("sample") / "out"
+    res = CliRunner().invoke(main, ["run", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_sample_run_has_every_output(sample_out: Path) -> None:
+    assert sorted(p.name for p in sample_out.iterdir()) == sorted(OUTPUT_FILES)
+    with rasterio.open(sample_out / "coverage.tif") as ds:
+        assert ds.crs.to_epsg() == 32648 and ds.res == (30.0, 30.0)
+        assert ds.tags()["ILLUSTRATIVE_INPUTS"] == "sites,fibre,population"
+
+
+def test_sample_run_population_adds_up(sample_out: Path) -> None:
+    s = json.loads((sample_out / "summary.json").read_text(encoding="utf-8"))
+    pop = s["population"]
+    with rasterio.open(ROOT / "data" / "sample" / "population.tif") as ds:
+        surface_total = float(ds.read(1, masked=True).sum())
+    # the study area is the population raster's extent: every person is counted
+    assert pop["total"] == pytest.approx(surface_total, rel=1e-6)
+    parts = pop["served"] + pop["in_deadzones"] + pop["unserved_below_threshold"] + pop["unserved_in_small_zones"]
+    assert parts == pytest.approx(pop["total"], abs=0.5)  # each part is rounded to 0.1 person
+    zones = gpd.read_file(sample_out / "deadzones.gpkg")
+    assert len(zones) == s["deadzones"]["count"] >= 1
+    assert zones["population"].max() > 0
+    assert math.isclose(zones["population"].sum(), pop["in_deadzones"], abs_tol=0.5 + 1e-3 * len(zones))
+    assert "illustrative" in s["note"]
+
+
+def test_sample_dead_zones_lie_outside_served_cells(sample_out: Path) -> None:
+    """Rasterised back onto served.tif, no dead-zone polygon touches a served cell."""
+    import numpy as np
+    from rasterio.features import rasterize
+
+    zones = gpd.read_file(sample_out / "deadzones.gpkg")
+    with rasterio.open(sample_out / "served.tif") as ds:
+        served = ds.read(1)
+        assert zones.crs == ds.crs
+        ids = rasterize(((g, i + 1) for i, g in enumerate(zones.geometry)), out_shape=served.shape,
+                        transform=ds.transform, fill=0, dtype="int32")
+    assert (ids > 0).any()
+    assert not (served[ids > 0] == 1).any()
+    assert (served[ids > 0] == 0).all()
+    # every zone is drawn: its area is whole analysis cells
+    counts = np.bincount(ids.ravel(), minlength=len(zones) + 1)[1:]
+    assert (counts > 0).all()
+    np.testing.assert_allclose(zones["area_km2"], counts * 30 * 30 / 1e6, atol=1e-3)
+
+
+def test_sample_facilities_table(sample_out: Path) -> None:
+    f = gpd.read_file(sample_out / "facilities.gpkg")
+    assert {"facility_id", "kind", "served", "zone_id", "assumed", "status"} <= set(f.columns)
+    assert f["facility_id"].is_unique
+    assert (f.loc[f["zone_id"] != "", "served"] == False).all()  # noqa: E712 - a column of bools
