@@ -216,7 +216,7 @@ def _zone_outlines(labels: NDArray[np.int32], n: int, population: Raster, grid: 
     zone_grid = np.zeros(grid.shape, np.int32)
     zone_grid[rows[ok], cols[ok]] = labels[pr[ok], pc[ok]]
     cell_km2 = abs(t.a * t.e) / 1e6
-    area_km2 = np.bincount(zone_grid.ravel(), minlength=n + 1)[1:n + 1] * cell_km2
+    area_km2 = np.bincount(zone_grid.ravel(), minlength=n + 1)[1:n + 1].astype(np.float64) * cell_km2
     parts: dict[int, list[Any]] = {}
     for geom, value in shapes(zone_grid, mask=zone_grid > 0, connectivity=8, transform=t):
         parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))

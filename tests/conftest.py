@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 from affine import Affine
 
 from coverplan.terrain import Terrain, load_dem
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from tests.browser import BrowserRender
 
 ROOT = Path(__file__).resolve().parents[1]
 SRTM = ROOT / "data" / "srtm" / "N21E105.hgt"
@@ -60,3 +67,17 @@ def grass_case() -> tuple[Terrain, np.ndarray]:
     transform = Affine(res, 0.0, header["west"], 0.0, -res, header["north"])
     terrain = Terrain.from_array(elev, transform=transform, crs="EPSG:3358")
     return terrain, ~np.isnan(vis)
+
+
+@pytest.fixture
+def render_page(tmp_path: Path) -> Callable[..., BrowserRender]:
+    """``render_page(html_path) -> (dom, js_errors, screenshot)``: the page in headless Chromium.
+
+    See :func:`tests.browser.render_in_chromium`; skips without Chromium, fails under ``$CI``.
+    """
+    from tests.browser import render_in_chromium
+
+    def render(html_path: str | os.PathLike[str], **kwargs: Any) -> BrowserRender:
+        return render_in_chromium(html_path, tmp_path, **kwargs)
+
+    return render

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -137,3 +138,26 @@ def test_sample_facilities_table(sample_out: Path) -> None:
     assert {"facility_id", "kind", "served", "zone_id", "assumed", "status"} <= set(f.columns)
     assert f["facility_id"].is_unique
     assert (f.loc[f["zone_id"] != "", "served"] == False).all()  # noqa: E712 - a column of bools
+
+
+def test_sample_map_renders_in_chromium(sample_out: Path, render_page: Any) -> None:
+    """The decision maker's map.html, opened offline in headless Chromium: layers, no JavaScript errors."""
+    from tests.browser import read_png
+    from tests.test_maps import elements, elements_with_class
+
+    dom, js_errors, screenshot = render_page(sample_out / "map.html")
+    assert js_errors == []
+    assert len(elements(dom, "div", "leaflet-container")) == 1
+    assert len(elements_with_class(dom, "leaflet-control-layers")) == 1
+    assert len(elements_with_class(dom, "coverplan-legend")) == 1
+    assert len(elements(dom, "img", "leaflet-image-layer")) == 2  # hillshade and coverage
+    zones = gpd.read_file(sample_out / "deadzones.gpkg")
+    paths = elements(dom, "path", "leaflet-interactive")
+    # every dead zone, facility, site and fibre route is drawn
+    n_fac = len(gpd.read_file(sample_out / "facilities.gpkg"))
+    n_sites = len(gpd.read_file(sample_out / "sites.gpkg"))
+    assert len(paths) >= len(zones) + n_fac + n_sites
+    for name in ("Dead zones", "Cellular coverage", "Cellular sites (illustrative)", "Fibre (illustrative)"):
+        assert name in dom, name
+    pixels = read_png(screenshot)
+    assert pixels[:3].astype(float).std() > 20.0, "the screenshot is blank"
