@@ -56,13 +56,14 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         write_raster(results.served, tmp / "served.tif",
                      tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
         zones = results.deadzones.zones
-        _write_table(_with_lonlat(zones), tmp / "deadzones")
+        ill_inputs = tuple(sc.illustrative)
+        _write_table(_with_lonlat(zones), tmp / "deadzones", illustrative=ill_inputs)
         fac = results.facilities.copy()
         fac["status"] = fac["served"].map({True: "served", False: "not served"})
-        _write_table(_with_lonlat(fac), tmp / "facilities")
+        _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
         sites = results.coverage.sites.copy()
         sites["illustrative"] = "sites" in ill
-        _write_table(_with_lonlat(sites), tmp / "sites", csv=False)
+        _write_table(_with_lonlat(sites), tmp / "sites", csv=False, illustrative=ill_inputs)
         summary = dict(results.summary)
         if ill:
             summary["note"] = f"inputs {', '.join(sorted(ill))} are {ILLUSTRATIVE_NOTE}"
@@ -106,7 +107,10 @@ def _with_lonlat(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _write_table(gdf: gpd.GeoDataFrame, stem: Path, *, csv: bool = True) -> None:
+def _write_table(gdf: gpd.GeoDataFrame, stem: Path, *, csv: bool = True, illustrative: tuple[str, ...] = ()) -> None:
+    if illustrative:
+        gdf = gdf.copy()
+        gdf["illustrative_inputs"] = ",".join(illustrative)
     write_vector(gdf, stem.with_suffix(".gpkg"), layer=stem.name)
     if csv:
         write_vector(gdf, stem.with_suffix(".csv"))

@@ -138,6 +138,9 @@ def test_sample_facilities_table(sample_out: Path) -> None:
     assert {"facility_id", "kind", "served", "zone_id", "assumed", "status"} <= set(f.columns)
     assert f["facility_id"].is_unique
     assert (f.loc[f["zone_id"] != "", "served"] == False).all()  # noqa: E712 - a column of bools
+    # the tables say which inputs were illustrative, row by row
+    assert (f["illustrative_inputs"] == "sites,fibre,population").all()
+    assert (gpd.read_file(sample_out / "deadzones.gpkg")["illustrative_inputs"] == "sites,fibre,population").all()
 
 
 def test_sample_map_renders_in_chromium(sample_out: Path, render_page: Any) -> None:
