@@ -190,3 +190,20 @@ def test_whole_dem_is_the_area_without_bounds(tmp_path: Path) -> None:
     r = run(p)
     assert r.served.shape == (200, 200)
     assert r.deadzones.account.in_deadzones == pytest.approx(300.0)
+
+
+def test_empty_layer_is_caught(synthetic: Path, tmp_path: Path) -> None:
+    d = _copy(synthetic, tmp_path)
+    f = gpd.read_file(d / "fibre.gpkg")
+    f.iloc[:0].to_file(d / "fibre.gpkg", driver="GPKG")
+    with pytest.raises(InputError, match=r"fibre.gpkg: the layer has no features"):
+        run(d / "scenario.toml")
+
+
+def test_facility_kind_typo_names_the_feature(synthetic: Path, tmp_path: Path) -> None:
+    d = _copy(synthetic, tmp_path)
+    f = gpd.read_file(d / "facilities.gpkg")
+    f.loc[1, "kind"] = "helth_station"
+    f.to_file(d / "facilities.gpkg", driver="GPKG")
+    with pytest.raises(InputError, match=r"facilities.gpkg: feature 2: kind 'helth_station' is not one of"):
+        run(d / "scenario.toml")
