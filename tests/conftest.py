@@ -81,3 +81,13 @@ def render_page(tmp_path: Path) -> Callable[..., BrowserRender]:
         return render_in_chromium(html_path, tmp_path, **kwargs)
 
     return render
+
+
+def reference_folder(name: str) -> Path:
+    """A folder of ../shared/reference; skips when absent, fails under ``$CI``."""
+    folder = REFERENCE / name
+    if not folder.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"reference data not found at {folder}: CI must have shared/ beside the clone")
+        pytest.skip(f"reference data not found at {folder}")
+    return folder

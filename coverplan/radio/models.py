@@ -1,0 +1,319 @@
+"""Path-loss models: free space, Okumura-Hata, COST-231 Hata and delta-Bullington diffraction.
+
+Every model returns a *basic transmission loss* in dB (isotropic antennas).
+Distances are in km, heights in metres, frequencies in MHz. Each function
+checks its model's validity range and raises
+:class:`~coverplan.errors.InputError` outside it, unless told to
+``extrapolate``.
+
+References
+----------
+- ITU-R P.525-4, *Calculation of free-space attenuation* (2019).
+- M. Hata, "Empirical formula for propagation loss in land mobile radio
+  services", IEEE Trans. Veh. Technol. 29(3), 1980; ITU-R P.529-3.
+- COST Action 231, *Digital mobile radio towards future generation systems*,
+  final report, EUR 18957, 1999, §4.4.
+- ITU-R P.526-15, *Propagation by diffraction* (2019), §4.5 (the
+  delta-Bullington method, also inside P.452-17 §4.2.3 and P.1812-6).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from coverplan.errors import InputError
+from coverplan.radio import _kernels
+
+__all__ = [
+    "ENVIRONMENTS",
+    "DeltaBullington",
+    "cost231_hata_loss",
+    "delta_bullington_loss",
+    "free_space_loss",
+    "hata_loss",
+    "p526_loss",
+]
+
+Environment = Literal["dense_urban", "urban", "suburban", "open"]
+#: Environments of the Hata-family models: ``dense_urban`` (Hata's large
+#: city / COST-231 metropolitan centre), ``urban`` (small or medium city),
+#: ``suburban`` and ``open`` (open area, rural).
+ENVIRONMENTS = ("dense_urban", "urban", "suburban", "open")
+
+#: Mean earth radius (km) for the effective radius a_e = k * R.
+EARTH_RADIUS_KM = 6371.0
+
+
+def _array(value: ArrayLike, name: str) -> NDArray[np.float64]:
+    arr = np.asarray(value, dtype=np.float64)
+    if not np.isfinite(arr).all():
+        raise InputError(f"{name} must be finite numbers")
+    return arr
+
+
+def _range(arr: NDArray[np.float64], name: str, low: float, high: float, unit: str, model: str,
+           extrapolate: bool) -> None:
+    if extrapolate:
+        return
+    bad = (arr < low) | (arr > high)
+    if bad.any():
+        v = float(arr[bad].flat[0])
+        raise InputError(f"{name} = {v:g} {unit} is outside the {model} model's range {low:g}-{high:g} {unit}; "
+                         "use another model, or pass extrapolate=True to apply it anyway")
+
+
+def _out(arr: NDArray[np.float64]) -> Any:
+    return float(arr) if arr.ndim == 0 else arr
+
+
+def free_space_loss(distance_km: ArrayLike, frequency_mhz: ArrayLike) -> Any:
+    """Free-space basic transmission loss (dB), ITU-R P.525-4.
+
+    ``L_bf = 20 log10(4 pi d / lambda)`` = 32.45 + 20 log10 f(MHz) + 20 log10 d(km).
+    Works elementwise on arrays; distances must be positive.
+    """
+    d = _array(distance_km, "distance_km")
+    f = _array(frequency_mhz, "frequency_mhz")
+    if (d <= 0).any():
+        raise InputError("distance_km must be positive")
+    if (f <= 0).any():
+        raise InputError("frequency_mhz must be positive")
+    return _out(20.0 * np.log10(4.0 * np.pi * d * 1e3 * f * 1e6 / _kernels.C_M_S))
+
+
+def _mobile_correction(f: NDArray[np.float64], hm: NDArray[np.float64], environment: str) -> NDArray[np.float64]:
+    """Hata's mobile-antenna height correction a(h_m) (dB)."""
+    if environment == "dense_urban":
+        # large city: Hata gives one form up to 200 MHz and one from 400 MHz; we switch at 300 MHz
+        low = 8.29 * np.log10(1.54 * hm) ** 2 - 1.1
+        high = 3.2 * np.log10(11.75 * hm) ** 2 - 4.97
+        return np.where(f < 300.0, low, high)
+    lf = np.log10(f)
+    return (1.1 * lf - 0.7) * hm - (1.56 * lf - 0.8)
+
+
+def _environment_correction(base: NDArray[np.float64], f: NDArray[np.float64], environment: str) -> Any:
+    lf = np.log10(f)
+    if environment == "suburban":
+        return base - 2.0 * np.log10(f / 28.0) ** 2 - 5.4
+    if environment == "open":
+        return base - 4.78 * lf ** 2 + 18.33 * lf - 40.94
+    return base
+
+
+def _check_env(environment: str) -> None:
+    if environment not in ENVIRONMENTS:
+        raise InputError(f"environment {environment!r} is not one of {', '.join(ENVIRONMENTS)}")
+
+
+def hata_loss(
+    distance_km: ArrayLike,
+    frequency_mhz: ArrayLike,
+    *,
+    base_height_m: ArrayLike,
+    mobile_height_m: ArrayLike = 1.5,
+    environment: Environment = "urban",
+    extrapolate: bool = False,
+) -> Any:
+    """Okumura-Hata median basic transmission loss (dB).
+
+    ``L = 69.55 + 26.16 log f - 13.82 log h_b - a(h_m) + (44.9 - 6.55 log h_b) log d``,
+    with the small/medium-city ``a(h_m) = (1.1 log f - 0.7) h_m - (1.56 log f - 0.8)``
+    (``dense_urban`` takes Hata's large-city form), minus
+    ``2 (log(f/28))^2 + 5.4`` for ``suburban`` and
+    ``4.78 (log f)^2 - 18.33 log f + 40.94`` for ``open`` areas (Hata 1980).
+
+    Valid for f 150-1500 MHz, h_b 30-200 m, h_m 1-10 m, d 1-20 km.
+    """
+    _check_env(environment)
+    d = _array(distance_km, "distance_km")
+    f = _array(frequency_mhz, "frequency_mhz")
+    hb = _array(base_height_m, "base_height_m")
+    hm = _array(mobile_height_m, "mobile_height_m")
+    _range(f, "frequency_mhz", 150.0, 1500.0, "MHz", "Okumura-Hata", extrapolate)
+    _range(hb, "base_height_m", 30.0, 200.0, "m", "Okumura-Hata", extrapolate)
+    _range(hm, "mobile_height_m", 1.0, 10.0, "m", "Okumura-Hata", extrapolate)
+    _range(d, "distance_km", 1.0, 20.0, "km", "Okumura-Hata", extrapolate)
+    if (d <= 0).any() or (hb <= 0).any() or (hm <= 0).any() or (f <= 0).any():
+        raise InputError("distances, heights and frequencies must be positive")
+    lf = np.log10(f)
+    base = (69.55 + 26.16 * lf - 13.82 * np.log10(hb) - _mobile_correction(f, hm, environment)
+            + (44.9 - 6.55 * np.log10(hb)) * np.log10(d))
+    return _out(np.asarray(_environment_correction(base, f, environment)))
+
+
+def cost231_hata_loss(
+    distance_km: ArrayLike,
+    frequency_mhz: ArrayLike,
+    *,
+    base_height_m: ArrayLike,
+    mobile_height_m: ArrayLike = 1.5,
+    environment: Environment = "urban",
+    extrapolate: bool = False,
+) -> Any:
+    """COST-231 Hata median basic transmission loss (dB), 1500-2000 MHz.
+
+    ``L = 46.3 + 33.9 log f - 13.82 log h_b - a(h_m) + (44.9 - 6.55 log h_b) log d + C_m``
+    with ``C_m`` = 3 dB for ``dense_urban`` (metropolitan centres) and 0 dB
+    otherwise (COST 231 final report §4.4). COST 231 defines only the two
+    city classes; for ``suburban`` and ``open`` we apply Hata's suburban and
+    open-area corrections to the ``C_m = 0`` value, as planning tools commonly
+    do.
+
+    Valid for f 1500-2000 MHz, h_b 30-200 m, h_m 1-10 m, d 1-20 km.
+    """
+    _check_env(environment)
+    d = _array(distance_km, "distance_km")
+    f = _array(frequency_mhz, "frequency_mhz")
+    hb = _array(base_height_m, "base_height_m")
+    hm = _array(mobile_height_m, "mobile_height_m")
+    _range(f, "frequency_mhz", 1500.0, 2000.0, "MHz", "COST-231 Hata", extrapolate)
+    _range(hb, "base_height_m", 30.0, 200.0, "m", "COST-231 Hata", extrapolate)
+    _range(hm, "mobile_height_m", 1.0, 10.0, "m", "COST-231 Hata", extrapolate)
+    _range(d, "distance_km", 1.0, 20.0, "km", "COST-231 Hata", extrapolate)
+    if (d <= 0).any() or (hb <= 0).any() or (hm <= 0).any() or (f <= 0).any():
+        raise InputError("distances, heights and frequencies must be positive")
+    cm = 3.0 if environment == "dense_urban" else 0.0
+    base = (46.3 + 33.9 * np.log10(f) - 13.82 * np.log10(hb) - _mobile_correction(f, hm, environment)
+            + (44.9 - 6.55 * np.log10(hb)) * np.log10(d) + cm)
+    return _out(np.asarray(_environment_correction(base, f, environment)))
+
+
+@dataclass(frozen=True)
+class DeltaBullington:
+    """Result of the delta-Bullington method (ITU-R P.526-15 §4.5), all in dB except the heights.
+
+    Attributes
+    ----------
+    loss_db : float
+        Diffraction loss L_d = L_bulla + max(L_dsph - L_buls, 0).
+    bullington_db : float
+        L_bulla, Bullington loss over the actual profile.
+    smooth_bullington_db : float
+        L_buls, Bullington loss over the smooth profile.
+    spherical_db : float
+        L_dsph, spherical-earth diffraction loss over the smooth profile.
+    tx_effective_height_m, rx_effective_height_m : float
+        h'ts and h'rs: antenna heights above the smooth-earth surface.
+    """
+
+    loss_db: float
+    bullington_db: float
+    smooth_bullington_db: float
+    spherical_db: float
+    tx_effective_height_m: float
+    rx_effective_height_m: float
+
+
+def _profile(distances_km: ArrayLike, heights_m: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    d = _array(distances_km, "distances_km")
+    h = _array(heights_m, "heights_m")
+    if d.ndim != 1 or d.shape != h.shape:
+        raise InputError(f"distances_km and heights_m must be 1-D of one length, got {d.shape} and {h.shape}")
+    if d.size < 2:
+        raise InputError("a profile needs at least 2 points (transmitter and receiver)")
+    if d[0] != 0.0:
+        raise InputError(f"distances_km must start at 0 (the transmitter), got {d[0]:g}")
+    if (np.diff(d) <= 0).any():
+        i = int(np.flatnonzero(np.diff(d) <= 0)[0]) + 1
+        raise InputError(f"distances_km must increase; point {i} is at {d[i]:g} km after {d[i - 1]:g} km")
+    return np.ascontiguousarray(d), np.ascontiguousarray(h)
+
+
+def _check_radio(frequency_mhz: float, tx_height_m: float, rx_height_m: float, k_factor: float,
+                 polarization: str, epsilon: float, sigma: float, sea_fraction: float) -> bool:
+    if not 30.0 <= frequency_mhz <= 50_000.0:
+        raise InputError(f"frequency_mhz = {frequency_mhz:g} is outside the delta-Bullington method's "
+                         "range 30-50,000 MHz (ITU-R P.526-15)")
+    for name, v in (("tx_height_m", tx_height_m), ("rx_height_m", rx_height_m)):
+        if not (math.isfinite(v) and v >= 0.0):
+            raise InputError(f"{name} must be a height above ground >= 0 m, got {v}")
+    if not (k_factor > 0 and not math.isnan(k_factor)) or math.isinf(k_factor):
+        raise InputError(f"k_factor must be a positive finite number (4/3 for standard refraction), got {k_factor}")
+    if polarization not in ("h", "v"):
+        raise InputError(f"polarization must be 'h' or 'v', got {polarization!r}")
+    if not epsilon >= 1.0:
+        raise InputError(f"epsilon (relative permittivity) must be >= 1, got {epsilon}")
+    if not sigma > 0.0:
+        raise InputError(f"sigma (conductivity, S/m) must be > 0, got {sigma}")
+    if not 0.0 <= sea_fraction <= 1.0:
+        raise InputError(f"sea_fraction must be in 0..1, got {sea_fraction}")
+    return polarization == "v"
+
+
+def delta_bullington_loss(
+    distances_km: ArrayLike,
+    heights_m: ArrayLike,
+    *,
+    tx_height_m: float,
+    rx_height_m: float,
+    frequency_mhz: float,
+    k_factor: float = 4 / 3,
+    polarization: Literal["h", "v"] = "h",
+    epsilon: float = 22.0,
+    sigma: float = 0.003,
+    sea_fraction: float = 0.0,
+) -> DeltaBullington:
+    """Diffraction loss over a terrain profile by the delta-Bullington method (ITU-R P.526-15 §4.5).
+
+    Parameters
+    ----------
+    distances_km, heights_m : array_like
+        The profile from transmitter (distance 0) to receiver: distances and
+        terrain heights above sea level.
+    tx_height_m, rx_height_m : float
+        Antenna heights above ground.
+    frequency_mhz : float
+    k_factor : float
+        Effective earth-radius factor: a_e = k * 6371 km (4/3 gives 8495 km).
+    polarization, epsilon, sigma, sea_fraction
+        Ground constants of the spherical-earth term (land by default:
+        epsilon 22, sigma 0.003 S/m as in P.452) and the share of the path
+        over sea.
+
+    Notes
+    -----
+    ``L_d = L_bulla + max(L_dsph - L_buls, 0)``: the Bullington loss of the
+    actual profile, plus the spherical-earth loss of a smooth surface fitted
+    to the profile by least squares in excess of that surface's own
+    Bullington loss.
+    """
+    d, h = _profile(distances_km, heights_m)
+    vertical = _check_radio(frequency_mhz, tx_height_m, rx_height_m, k_factor, polarization, epsilon, sigma,
+                            sea_fraction)
+    out = np.zeros(6)
+    _kernels.delta_bullington(d, h, d.size, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
+                              k_factor * EARTH_RADIUS_KM, float(epsilon), float(sigma), vertical,
+                              float(sea_fraction), out)
+    return DeltaBullington(*(float(v) for v in out))
+
+
+def p526_loss(
+    distances_km: ArrayLike,
+    heights_m: ArrayLike,
+    *,
+    tx_height_m: float,
+    rx_height_m: float,
+    frequency_mhz: float,
+    k_factor: float = 4 / 3,
+    polarization: Literal["h", "v"] = "h",
+    epsilon: float = 22.0,
+    sigma: float = 0.003,
+) -> float:
+    """Basic transmission loss (dB) over terrain: free space plus delta-Bullington diffraction.
+
+    The default terrain-aware model of coverplan: ``L_b = L_bf(d) + L_d``
+    with L_bf from ITU-R P.525-4 and L_d from :func:`delta_bullington_loss`
+    (the combination P.452-17 and P.1812-6 use for the diffraction path,
+    without their clutter, ducting and troposcatter terms).
+    """
+    res = delta_bullington_loss(distances_km, heights_m, tx_height_m=tx_height_m, rx_height_m=rx_height_m,
+                                frequency_mhz=frequency_mhz, k_factor=k_factor, polarization=polarization,
+                                epsilon=epsilon, sigma=sigma)
+    d = float(np.asarray(distances_km, dtype=float)[-1])
+    return float(free_space_loss(d, frequency_mhz)) + res.loss_db
