@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
+
+from coverplan.terrain._kernels import bilinear
 
 #: Speed of light (m/s).
 C_M_S = 299_792_458.0
@@ -32,11 +34,12 @@ def knife_edge_j(nu):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def bullington(d, h, n, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
+def bullington(d, h, n, hts, hrs, ce, lam_m, smooth=False):  # pragma: no cover - compiled
     """Bullington loss (dB) of the profile ``d[:n], h[:n]``, as in ITU-R P.526-15 §4.5 (and P.452-17 §4.2.1).
 
     ``hts``, ``hrs``: antenna heights above sea level (m); ``ce``: effective
-    earth curvature 1/a_e (1/km); ``lam_m``: wavelength (m).
+    earth curvature 1/a_e (1/km); ``lam_m``: wavelength (m). With ``smooth``
+    the terrain heights are taken as 0 (the smooth-earth profile).
     """
     dtot = d[n - 1]
     if dtot <= 0.0:
@@ -44,7 +47,7 @@ def bullington(d, h, n, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
     # steepest slope from the transmitter to an intermediate point
     stim = -1e300
     for i in range(1, n - 1):
-        s = (h[i] + 500.0 * ce * d[i] * (dtot - d[i]) - hts) / d[i]
+        s = ((0.0 if smooth else h[i]) + 500.0 * ce * d[i] * (dtot - d[i]) - hts) / d[i]
         if s > stim:
             stim = s
     # slope of the line from transmitter to receiver
@@ -53,7 +56,8 @@ def bullington(d, h, n, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
         # line of sight: the intermediate point with the highest diffraction parameter
         numax = -1e300
         for i in range(1, n - 1):
-            nu = (h[i] + 500.0 * ce * d[i] * (dtot - d[i]) - (hts * (dtot - d[i]) + hrs * d[i]) / dtot) \
+            hi = 0.0 if smooth else h[i]
+            nu = (hi + 500.0 * ce * d[i] * (dtot - d[i]) - (hts * (dtot - d[i]) + hrs * d[i]) / dtot) \
                 * math.sqrt(0.002 * dtot / (lam_m * d[i] * (dtot - d[i])))
             if nu > numax:
                 numax = nu
@@ -62,7 +66,7 @@ def bullington(d, h, n, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
         # transhorizon: the Bullington point where the two steepest lines meet
         srim = -1e300
         for i in range(1, n - 1):
-            s = (h[i] + 500.0 * ce * d[i] * (dtot - d[i]) - hrs) / (dtot - d[i])
+            s = ((0.0 if smooth else h[i]) + 500.0 * ce * d[i] * (dtot - d[i]) - hrs) / (dtot - d[i])
             if s > srim:
                 srim = s
         dbp = (hrs - hts + srim * dtot) / (stim + srim)
@@ -193,8 +197,7 @@ def delta_bullington(d, h, n, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, se
     hts_p = hts - hstp
     hrs_p = hrs - hsrp
     # Bullington over the smooth surface: a profile of zeros with the effective heights
-    zeros = np.zeros(n)
-    lbuls = bullington(d, zeros, n, hts_p, hrs_p, ce, lam_m)
+    lbuls = bullington(d, h, n, hts_p, hrs_p, ce, lam_m, True)
     ldsph = spherical_earth(dtot, hts_p, hrs_p, f_mhz, ae_km, eps_r, sigma, vertical, sea_fraction)
     ld = lbulla + max(ldsph - lbuls, 0.0)
     out[0] = ld
@@ -204,3 +207,295 @@ def delta_bullington(d, h, n, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, se
     out[4] = hts_p
     out[5] = hrs_p
     return ld
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _hull_push(hx, hy, m, x, y):  # pragma: no cover - compiled
+    """Add (x, y), x beyond every point so far, to the upper convex hull ``hx[:m], hy[:m]``; new size."""
+    while m >= 2:
+        x1 = hx[m - 2]
+        y1 = hy[m - 2]
+        if (hx[m - 1] - x1) * (y - y1) - (hy[m - 1] - y1) * (x - x1) >= 0.0:
+            m -= 1  # the last vertex is on or below the chord to the new point
+        else:
+            break
+    hx[m] = x
+    hy[m] = y
+    return m + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _hull_support(hx, hy, m, a):  # pragma: no cover - compiled
+    """max over the hull's points of y + a x (the hull's vertices carry it), by bisection."""
+    lo = 0
+    hi = m - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (hy[mid + 1] - hy[mid]) + a * (hx[mid + 1] - hx[mid]) >= 0.0:
+            lo = mid + 1
+        else:
+            hi = mid
+    return hy[lo] + a * hx[lo]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _hull_lookback(hx, hy, m, qx, qy):  # pragma: no cover - compiled
+    """max over the hull's points of (y - qy) / (qx - x) for qx beyond every point: the tangent from (qx, qy)."""
+    lo = 0
+    hi = m - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (hy[mid + 1] - qy) * (qx - hx[mid]) >= (hy[mid] - qy) * (qx - hx[mid + 1]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return (hy[lo] - qy) / (qx - hx[lo])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _smooth_nu(i, step, dtot, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
+    di = i * step
+    return (500.0 * ce * di * (dtot - di) - (hts * (dtot - di) + hrs * di) / dtot) \
+        * math.sqrt(0.002 * dtot / (lam_m * di * (dtot - di)))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _best_index(f0, f1, lo, hi):  # pragma: no cover - compiled
+    return lo if f0 >= f1 else hi
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
+    """:func:`bullington` over a smooth profile of ``j + 1`` points ``step`` km apart, without the O(j) scans.
+
+    On a smooth earth the slopes from either antenna to the profile points
+    are concave in the distance, so their maxima sit at the grid points next
+    to the analytic optimum; the diffraction parameter of a line-of-sight
+    path is unimodal along the path and is maximised by ternary search.
+    """
+    dtot = j * step
+    if j < 2:
+        return 0.0
+    # steepest slope from the transmitter: 500 ce (D - x) - hts / x is concave, optimum x = sqrt(hts / 500 ce)
+    xs = math.sqrt(max(hts, 0.0) / (500.0 * ce))
+    i0 = min(max(int(xs / step), 1), j - 1)
+    i1 = min(i0 + 1, j - 1)
+    stim = -1e300
+    for i in (i0, i1):
+        di = i * step
+        s = (500.0 * ce * di * (dtot - di) - hts) / di
+        if s > stim:
+            stim = s
+    str_ = (hrs - hts) / dtot
+    if stim < str_:
+        lo = 1
+        hi = j - 1
+        while hi - lo > 3:
+            m1 = lo + (hi - lo) // 3
+            m2 = hi - (hi - lo) // 3
+            if _smooth_nu(m1, step, dtot, hts, hrs, ce, lam_m) < _smooth_nu(m2, step, dtot, hts, hrs, ce, lam_m):
+                lo = m1 + 1
+            else:
+                hi = m2
+        numax = -1e300
+        for i in range(lo, hi + 1):
+            nu = _smooth_nu(i, step, dtot, hts, hrs, ce, lam_m)
+            if nu > numax:
+                numax = nu
+        luc = knife_edge_j(numax)
+    else:
+        # steepest slope from the receiver: 500 ce x - hrs / (D - x), optimum D - x = sqrt(hrs / 500 ce)
+        ys = math.sqrt(max(hrs, 0.0) / (500.0 * ce))
+        k0 = min(max(int((dtot - ys) / step), 1), j - 1)
+        k1 = min(k0 + 1, j - 1)
+        srim = -1e300
+        for i in (k0, k1):
+            di = i * step
+            s = (500.0 * ce * di * (dtot - di) - hrs) / (dtot - di)
+            if s > srim:
+                srim = s
+        dbp = (hrs - hts + srim * dtot) / (stim + srim)
+        nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
+            * math.sqrt(0.002 * dtot / (lam_m * dbp * (dtot - dbp)))
+        luc = knife_edge_j(nub)
+    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, out):  # pragma: no cover
+    """Delta-Bullington loss (dB) to every point of a radial profile, in O(n log n) instead of O(n^2).
+
+    ``h[0..last]`` are terrain heights ``step`` km apart from the
+    transmitter; ``out[j]`` gets the loss of the path from point 0 to point
+    ``j`` (``out[0]`` = 0). The result equals :func:`delta_bullington` on each
+    prefix of the profile: the running maxima and sums of the method are
+    carried along the radial, and the steepest slopes seen from the receiver
+    and the highest obstruction come from upper convex hulls of the profile
+    searched by bisection. Only a line-of-sight path's largest diffraction
+    parameter over the real terrain is found by a scan.
+    """
+    ce = 1.0 / ae_km
+    lam_m = C_M_S / (f_mhz * 1e6)
+    hts = h[0] + htg
+    n = last + 1
+    g_x = np.empty(n)
+    g_y = np.empty(n)
+    t_x = np.empty(n)
+    t_y = np.empty(n)
+    mg = 0
+    mt = 0
+    max_a = -1e300  # max (g_i - hts) / d_i with g_i = h_i - 500 ce d_i^2: steepest slope from the transmitter
+    max_b = -1e300  # max (h_i - hts) / d_i: alpha_obt
+    v1 = 0.0
+    v2 = 0.0
+    out[0] = 0.0
+    for j in range(1, n):
+        dj = j * step
+        dp = (j - 1) * step
+        v1 += step * (h[j] + h[j - 1])
+        v2 += step * (h[j] * (2.0 * dj + dp) + h[j - 1] * (dj + 2.0 * dp))
+        if j >= 2:
+            i = j - 1
+            di = i * step
+            gi = h[i] - 500.0 * ce * di * di
+            mg = _hull_push(g_x, g_y, mg, di, gi)
+            mt = _hull_push(t_x, t_y, mt, di, h[i])
+            a_i = (gi - hts) / di
+            if a_i > max_a:
+                max_a = a_i
+            b_i = (h[i] - hts) / di
+            if b_i > max_b:
+                max_b = b_i
+        hrs = h[j] + hrg
+        # Bullington over the actual profile
+        if j < 2:
+            luc = 0.0
+        else:
+            stim = max_a + 500.0 * ce * dj
+            str_ = (hrs - hts) / dj
+            if stim < str_:
+                numax = -1e300
+                for i in range(1, j):
+                    di = i * step
+                    nu = (h[i] + 500.0 * ce * di * (dj - di) - (hts * (dj - di) + hrs * di) / dj) \
+                        * math.sqrt(0.002 * dj / (lam_m * di * (dj - di)))
+                    if nu > numax:
+                        numax = nu
+                luc = knife_edge_j(numax)
+            else:
+                srim = _hull_lookback(g_x, g_y, mg, dj, hrs - 500.0 * ce * dj * dj) - 500.0 * ce * dj
+                dbp = (hrs - hts + srim * dj) / (stim + srim)
+                nub = (hts + stim * dbp - (hts * (dj - dbp) + hrs * dbp) / dj) \
+                    * math.sqrt(0.002 * dj / (lam_m * dbp * (dj - dbp)))
+                luc = knife_edge_j(nub)
+        lbulla = luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dj)
+        # smooth-earth surface, and the highest obstruction above the antennas' line
+        hstip = (2.0 * v1 * dj - v2) / (dj * dj)
+        hsrip = (v2 - v1 * dj) / (dj * dj)
+        hstp = hstip
+        hsrp = hsrip
+        if j >= 2:
+            a = (hts - hrs) / dj
+            hobs = _hull_support(t_x, t_y, mt, a) - hts
+            if hobs > 0.0:
+                aobt = max_b + a
+                aobr = _hull_lookback(t_x, t_y, mt, dj, hrs) - a
+                hstp = hstip - hobs * aobt / (aobt + aobr)
+                hsrp = hsrip - hobs * aobr / (aobt + aobr)
+        if hstp > h[0]:
+            hstp = h[0]
+        if hsrp > h[j]:
+            hsrp = h[j]
+        hts_p = hts - hstp
+        hrs_p = hrs - hsrp
+        lbuls = smooth_bullington(j, step, hts_p, hrs_p, ce, lam_m)
+        ldsph = spherical_earth(dj, hts_p, hrs_p, f_mhz, ae_km, eps_r, sigma, vertical, 0.0)
+        out[j] = lbulla + max(ldsph - lbuls, 0.0)
+
+
+#: Model codes of :func:`polar_loss`.
+MODEL_FSPL = 0
+MODEL_P526 = 1
+MODEL_ITM = 2
+#: The same as MODEL_P526, point by point with :func:`delta_bullington` (O(n^2) per radial; for tests).
+MODEL_P526_DIRECT = 3
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, model, ae_km,
+               eps_r, sigma, vertical, out):  # pragma: no cover - compiled
+    """Basic transmission loss (dB) along ``nrad`` radials of ``npts`` steps from a site.
+
+    Radial ``k`` leaves the cell ``(orow, ocol)`` at azimuth ``360 k / nrad``
+    degrees clockwise from grid north; point ``j`` lies ``j * step_m`` away.
+    Terrain heights come from the bilinear surface of ``z``; each point's
+    loss uses the profile from the site to that point. ``out[k, j]`` is NaN
+    at the site and beyond the grid.
+    """
+    nrows, ncols = z.shape
+    for k in prange(nrad):
+        az = 2.0 * math.pi * k / nrad
+        sx = math.sin(az)
+        sy = math.cos(az)
+        d = np.empty(npts + 1)
+        h = np.empty(npts + 1)
+        res = np.empty(6)
+        last = npts
+        for j in range(npts + 1):
+            dist = j * step_m
+            col = ocol + sx * dist / xres
+            row = orow - sy * dist / yres
+            if row < -0.5 or col < -0.5 or row > nrows - 0.5 or col > ncols - 0.5:
+                last = j - 1
+                break
+            d[j] = dist / 1000.0
+            h[j] = bilinear(z, row, col)
+        ld = np.zeros(npts + 1)
+        if model == MODEL_P526 and last >= 1:
+            radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld)
+        elif model == MODEL_P526_DIRECT:
+            for j in range(1, last + 1):
+                ld[j] = delta_bullington(d, h, j + 1, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, 0.0, res)
+        out[k, 0] = np.nan
+        for j in range(1, npts + 1):
+            if j > last:
+                out[k, j] = np.nan
+            else:
+                out[k, j] = free_space_db(d[j], f_mhz) + ld[j]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def polar_to_grid(polar, nrad, step_m, orow, ocol, xres, yres, r0, c0, nr, nc, radius_m, out):  # pragma: no cover
+    """Bilinear interpolation of polar samples onto the cells of a window (NaN beyond ``radius_m``).
+
+    The window's cell ``(i, j)`` is the grid's ``(r0 + i, c0 + j)``; the site
+    is at grid cell ``(orow, ocol)``.
+    """
+    npts = polar.shape[1] - 1
+    for i in range(nr):
+        dy = (orow - (r0 + i)) * yres
+        for jj in range(nc):
+            dx = ((c0 + jj) - ocol) * xres
+            dist = math.sqrt(dx * dx + dy * dy)
+            if dist > radius_m or dist == 0.0:
+                out[i, jj] = np.nan if dist > radius_m else polar[0, 1]
+                continue
+            az = math.atan2(dx, dy)
+            if az < 0.0:
+                az += 2.0 * math.pi
+            kf = az / (2.0 * math.pi) * nrad
+            k0 = int(kf)
+            wk = kf - k0
+            k0 = k0 % nrad
+            k1 = (k0 + 1) % nrad
+            jf = dist / step_m
+            j0 = int(jf)
+            wj = jf - j0
+            if j0 < 1:
+                # between the site and the first sample: take the first sample
+                j0 = 1
+                wj = 0.0
+            j1 = j0 + 1 if j0 < npts else j0
+            a = polar[k0, j0] * (1.0 - wj) + polar[k0, j1] * wj
+            b = polar[k1, j0] * (1.0 - wj) + polar[k1, j1] * wj
+            out[i, jj] = a * (1.0 - wk) + b * wk

@@ -1,11 +1,17 @@
 """Cellular coverage on the terrain grid, site by site.
 
-The ``los`` model counts a cell as covered by a technology when a receiver
-``receiver_height_m`` above it sees the site's antenna (terrain line of
-sight with earth curvature and refraction through ``k_factor``) and lies
-within the technology's nominal radius. It is the planner's first cut: it
-knows nothing of power, frequency or antenna pattern, which the radio models
-add behind the same :class:`Coverage` result.
+Two engines fill the same :class:`Coverage` result:
+
+- :func:`los_coverage`: a cell is covered by a technology when a receiver
+  ``receiver_height_m`` above it sees the site's antenna (terrain line of
+  sight with earth curvature and refraction through ``k_factor``) within the
+  technology's nominal radius. The planner's first cut: no power, frequency
+  or antenna pattern.
+- :func:`signal_coverage`: received power from every sector, ``EIRP -
+  basic transmission loss - antenna attenuation``, with the loss from a
+  propagation model (:data:`MODELS`) on the terrain; a cell is covered by a
+  technology where the best server's power reaches the technology's
+  threshold.
 """
 
 from __future__ import annotations
@@ -49,15 +55,23 @@ class Coverage:
     by_technology : dict of str to ndarray of bool
         Per technology, the cells some site covers with it.
     best_site : ndarray of int32
-        Index (into ``sites``) of the nearest covering site, -1 where none.
+        Index (into ``sites``) of the serving site: the nearest covering one
+        for ``los``, the strongest for signal models; -1 where none.
     sites : GeoDataFrame
         The sites (masts) that took part, in the grid's CRS.
+    power_dbm : dict of str to ndarray of float32, optional
+        Signal models: per technology, the best server's received power
+        (dBm), NaN beyond every site's radius.
+    model : str
+        The model that made it.
     """
 
     count: Raster
     by_technology: Mapping[str, NDArray[np.bool_]]
     best_site: NDArray[np.int32]
     sites: gpd.GeoDataFrame
+    power_dbm: Mapping[str, NDArray[np.float32]] | None = None
+    model: str = "los"
 
     @property
     def covered(self) -> NDArray[np.bool_]:
@@ -152,3 +166,200 @@ def los_coverage(
     log.info("coverage of %d sites on a %dx%d grid", len(used), *shape)
     count_raster = terrain.dem.with_array(np.minimum(count, 254).astype(np.uint8), nodata=COUNT_NODATA)
     return Coverage(count_raster, by_tech, best, used)
+
+
+#: Propagation models of :func:`signal_coverage` (and ``coverplan coverage --model``).
+MODELS = ("p526", "itm", "hata", "cost231", "fspl")
+
+
+@dataclass(frozen=True)
+class PropagationSettings:
+    """Parameters of the propagation models, with their defaults.
+
+    ``epsilon``/``sigma``: ground permittivity and conductivity (S/m);
+    ``polarization``: ``"h"`` or ``"v"``; ``k_factor``: effective earth
+    radius factor. ITM only: ``n0`` surface refractivity (N-units),
+    ``climate`` (1-7, 5 = continental temperate), ``time_pct``,
+    ``location_pct``, ``situation_pct`` and ``mdvar``. Hata-family only:
+    ``environment``.
+    """
+
+    k_factor: float = 4 / 3
+    epsilon: float = 15.0
+    sigma: float = 0.005
+    polarization: str = "v"
+    n0: float = 301.0
+    climate: int = 5
+    time_pct: float = 50.0
+    location_pct: float = 50.0
+    situation_pct: float = 50.0
+    mdvar: int = 12
+    environment: str = "open"
+
+
+def site_loss(
+    terrain: Terrain,
+    x: float,
+    y: float,
+    *,
+    tx_height_m: float,
+    rx_height_m: float,
+    frequency_mhz: float,
+    radius_m: float,
+    model: str = "p526",
+    settings: PropagationSettings | None = None,
+) -> Raster:
+    """Basic transmission loss (dB) from one antenna to every cell within ``radius_m``.
+
+    Returns a float32 raster on the window of ``terrain`` around the site,
+    NaN beyond the radius. Terrain-aware models (``p526``, ``itm``) evaluate
+    each point of a fan of radial profiles (a radial per cell of arc at the
+    edge, a point per cell along it; each point's loss uses the profile from
+    the site to it) and interpolate bilinearly in the polar grid; ``hata``,
+    ``cost231`` and ``fspl`` depend only on distance.
+    """
+    from coverplan.radio import _kernels as rk
+    from coverplan.radio.models import EARTH_RADIUS_KM, cost231_hata_loss, hata_loss
+
+    s = settings or PropagationSettings()
+    if model not in MODELS:
+        raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
+    if not radius_m > 0:
+        raise InputError(f"radius must be positive, got {radius_m} m")
+    if model == "itm":
+        raise InputError("the itm model is not available for coverage yet; use p526")
+    row, col = terrain.index(x, y)
+    xres, yres = terrain.res
+    nr, nc = math.ceil(radius_m / yres) + 1, math.ceil(radius_m / xres) + 1
+    r0, c0 = max(row - nr, 0), max(col - nc, 0)
+    win = terrain.window(r0, row + nr + 1, c0, col + nc + 1)
+    h, w = win.shape
+    if model in ("p526", "fspl"):
+        step = min(xres, yres)
+        npts = math.ceil(radius_m / step) + 1
+        # a multiple of 8: the axes and diagonals of the grid are radials of their own
+        nrad = 8 * math.ceil(2 * math.pi * radius_m / step / 8)
+        polar = np.empty((nrad, npts + 1))
+        z = np.ascontiguousarray(terrain.elevation, dtype=np.float64)
+        code = rk.MODEL_P526 if model == "p526" else rk.MODEL_FSPL
+        rk.polar_loss(z, row, col, xres, yres, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
+                      nrad, npts, step, code, s.k_factor * EARTH_RADIUS_KM, float(s.epsilon), float(s.sigma),
+                      s.polarization == "v", polar)
+        out = np.empty((h, w))
+        rk.polar_to_grid(polar, nrad, step, row, col, xres, yres, r0, c0, h, w, float(radius_m), out)
+    else:
+        rr = (np.arange(r0, r0 + h) - row) * yres
+        cc = (np.arange(c0, c0 + w) - col) * xres
+        dist_km = np.hypot(rr[:, None], cc[None, :]) / 1000.0
+        inside = dist_km * 1000.0 <= radius_m
+        d = np.maximum(dist_km, min(xres, yres) / 2000.0)
+        fn = hata_loss if model == "hata" else cost231_hata_loss
+        loss = fn(d, frequency_mhz, base_height_m=tx_height_m, mobile_height_m=max(rx_height_m, 1.0),
+                  environment=s.environment, extrapolate=True)  # type: ignore[arg-type]
+        out = np.where(inside, loss, np.nan)
+    return win.dem.with_array(out.astype(np.float32), nodata=float("nan"))
+
+
+def signal_coverage(
+    terrain: Terrain,
+    sectors: gpd.GeoDataFrame,
+    *,
+    technologies: tuple[str, ...],
+    radius_km: Mapping[str, float],
+    threshold_dbm: Mapping[str, float],
+    model: str = "p526",
+    receiver_height_m: float = 1.5,
+    settings: PropagationSettings | None = None,
+    show_progress: bool = False,
+) -> Coverage:
+    """Best-server received power per technology, and coverage where it reaches the threshold.
+
+    For every sector: ``P_rx = EIRP - L_b - A(phi, theta)`` (dBm, isotropic
+    receiver) with ``L_b`` the model's basic transmission loss and ``A`` the
+    3GPP TR 36.814 sector pattern's attenuation for the sector's azimuth,
+    beamwidth and downtilt (none for omnidirectional sectors). The loss is
+    computed once per site and frequency.
+    """
+    from coverplan.radio.antenna import Sector3GPP
+    from coverplan.radio.sites import sites_by_mast
+
+    s = settings or PropagationSettings()
+    for t in technologies:
+        if t not in radius_km or t not in threshold_dbm:
+            raise InputError(f"technology {t} needs a radius and a threshold")
+    sec = sectors[sectors["technology"].isin(technologies)].to_crs(terrain.crs)
+    masts = sites_by_mast(sec)
+    shape = terrain.shape
+    power = {t: np.full(shape, -np.inf, np.float32) for t in technologies}
+    best = np.full(shape, -1, np.int32)
+    best_any = np.full(shape, -np.inf, np.float32)
+    count = np.zeros(shape, np.uint16)
+    left, bottom, right, top = terrain.bounds
+    kept: list[int] = []
+    for i, mast in enumerate(_progress(masts.itertuples(index=False), total=len(masts), desc=f"coverage ({model})",
+                                       enabled=show_progress)):
+        x, y = mast.geometry.x, mast.geometry.y
+        if not (left <= x < right and bottom < y <= top):
+            log.warning("site %s lies outside the terrain grid; skipped", mast.site_id)
+            continue
+        rows = sec[sec["site_id"] == mast.site_id]
+        row, col = terrain.index(x, y)
+        ground = float(terrain.elevation[row, col])
+        index = len(kept)
+        r_site = max(radius_km[t] for t in rows["technology"]) * 1000.0
+        sw = _site_window(terrain, row, col, r_site)
+        site_covered = np.zeros((sw[1] - sw[0], sw[3] - sw[2]), bool)
+        for (freq, height), grp in rows.groupby(["frequency_mhz", "height_m"], sort=True):
+            radius_m = max(radius_km[t] for t in grp["technology"]) * 1000.0
+            loss = site_loss(terrain, x, y, tx_height_m=float(height), rx_height_m=receiver_height_m,
+                             frequency_mhz=float(freq), radius_m=radius_m, model=model, settings=s)
+            r0, c0 = _offset(terrain, loss)
+            h, w = loss.shape
+            sl = (slice(r0, r0 + h), slice(c0, c0 + w))
+            rr = (np.arange(r0, r0 + h) - row) * terrain.res[1]
+            cc = (np.arange(c0, c0 + w) - col) * terrain.res[0]
+            dist = np.hypot(rr[:, None], cc[None, :])
+            az = np.degrees(np.arctan2(cc[None, :], -rr[:, None])) % 360.0
+            drop = ground + float(height) - (terrain.elevation[sl] + receiver_height_m)
+            elev = np.degrees(np.arctan2(drop, np.maximum(dist, 1e-6)))
+            local = (slice(r0 - sw[0], r0 - sw[0] + h), slice(c0 - sw[2], c0 - sw[2] + w))
+            for sector in grp.itertuples(index=False):
+                tech = sector.technology
+                p = float(sector.eirp_dbm) - loss.array
+                if not math.isnan(sector.azimuth_deg):
+                    pattern = Sector3GPP(
+                        beamwidth_deg=sector.beamwidth_deg if not math.isnan(sector.beamwidth_deg) else 65.0,
+                        tilt_deg=sector.tilt_deg if not math.isnan(sector.tilt_deg) else 0.0,
+                    )
+                    p = p - pattern.attenuation_db(az - sector.azimuth_deg, elev)
+                p = np.where(dist <= radius_km[tech] * 1000.0, p, np.nan)
+                better = p > power[tech][sl]
+                power[tech][sl] = np.where(better, p, power[tech][sl])
+                ok = p >= threshold_dbm[tech]
+                site_covered[local] |= ok
+                stronger = ok & (p > best_any[sl])
+                best_any[sl] = np.where(stronger, p, best_any[sl])
+                best[sl] = np.where(stronger, index, best[sl])
+        count[sw[0]:sw[1], sw[2]:sw[3]] += site_covered
+        kept.append(i)
+    by_tech = {t: power[t] >= threshold_dbm[t] for t in technologies}
+    for t in technologies:
+        power[t][np.isinf(power[t])] = np.nan
+    used = masts.iloc[kept].reset_index(drop=True)
+    log.info("%s coverage of %d sites on a %dx%d grid", model, len(used), *shape)
+    count_raster = terrain.dem.with_array(np.minimum(count, 254).astype(np.uint8), nodata=COUNT_NODATA)
+    return Coverage(count_raster, by_tech, best, used, power, model)
+
+
+def _site_window(terrain: Terrain, row: int, col: int, radius_m: float) -> tuple[int, int, int, int]:
+    """Rows and columns (start, stop) of the window :func:`site_loss` uses for this radius."""
+    xres, yres = terrain.res
+    nr, nc = math.ceil(radius_m / yres) + 1, math.ceil(radius_m / xres) + 1
+    rows, cols = terrain.shape
+    return max(row - nr, 0), min(row + nr + 1, rows), max(col - nc, 0), min(col + nc + 1, cols)
+
+
+def _offset(terrain: Terrain, window: Raster) -> tuple[int, int]:
+    """Row and column of a window's first cell in the terrain grid."""
+    col, row = ~terrain.transform @ (window.transform.c + window.res[0] / 2, window.transform.f - window.res[1] / 2)
+    return math.floor(row), math.floor(col)
