@@ -184,16 +184,30 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False) -> Resu
     """
     from coverplan.deadzones import facility_status, find_deadzones
     from coverplan.population import cells_on_grid
-    from coverplan.radio.coverage import los_coverage
+    from coverplan.radio.coverage import (
+        PropagationSettings,
+        los_coverage,
+        reference_signal_offset_db,
+        signal_coverage,
+    )
 
     sc = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
     t0 = time.perf_counter()
     inputs = load_inputs(sc)
     t1 = time.perf_counter()
-    coverage = los_coverage(
-        inputs.terrain, inputs.sectors, technologies=sc.technologies, radius_km=sc.nominal_radius_km,
-        receiver_height_m=sc.receiver_height_m, k_factor=sc.k_factor, show_progress=show_progress,
-    )
+    if sc.model == "los":
+        coverage = los_coverage(
+            inputs.terrain, inputs.sectors, technologies=sc.technologies, radius_km=sc.nominal_radius_km,
+            receiver_height_m=sc.receiver_height_m, k_factor=sc.k_factor, show_progress=show_progress,
+        )
+    else:
+        offsets = {t: reference_signal_offset_db(t, sc.bandwidth_mhz[t]) for t in sc.technologies}
+        settings = PropagationSettings(k_factor=sc.k_factor, **sc.propagation)
+        coverage = signal_coverage(
+            inputs.terrain, inputs.sectors, technologies=sc.technologies, radius_km=sc.nominal_radius_km,
+            threshold_dbm=sc.threshold_dbm, model=sc.model, receiver_height_m=sc.receiver_height_m,
+            settings=settings, reference_offset_db=offsets, show_progress=show_progress,
+        )
     t2 = time.perf_counter()
     r0, r1, c0, c1 = inputs.study
     grid = inputs.grid

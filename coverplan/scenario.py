@@ -49,9 +49,27 @@ from coverplan.errors import CRSError, InputError
 __all__ = ["COVERAGE_MODELS", "LAYERS", "TECHNOLOGIES", "Scenario", "ScenarioError"]
 
 TECHNOLOGIES = ("2G", "3G", "4G", "5G")
-#: Coverage models ``[coverage] model`` may name. ``los`` is line of sight
-#: within each site's nominal radius; radio models arrive behind the same key.
-COVERAGE_MODELS = ("los",)
+#: Coverage models ``[coverage] model`` may name: ``los`` is line of sight
+#: within each site's nominal radius; the others are propagation models
+#: (:mod:`coverplan.radio`) whose received power is compared with the
+#: technology's threshold: ``p526`` (free space + delta-Bullington, the
+#: terrain-aware default), ``itm`` (Longley-Rice), ``hata``, ``cost231`` and
+#: ``fspl``.
+COVERAGE_MODELS = ("los", "p526", "itm", "hata", "cost231", "fspl")
+#: Channel bandwidth by technology (MHz), for the total-power-to-reference-
+#: signal correction of 4G and 5G thresholds (RSRP is per resource element).
+DEFAULT_BANDWIDTH_MHZ = {"2G": 0.2, "3G": 5.0, "4G": 10.0, "5G": 20.0}
+#: Keys of ``[coverage.propagation]`` and their defaults (see
+#: :class:`coverplan.radio.coverage.PropagationSettings`).
+PROPAGATION_KEYS = {
+    "epsilon": (15.0, 1.0, 100.0, ""),
+    "sigma": (0.005, 1e-5, 100.0, "S/m"),
+    "n0": (301.0, 250.0, 400.0, "N-units"),
+    "climate": (5, 1, 7, ""),
+    "time_pct": (50.0, 0.1, 99.9, "%"),
+    "location_pct": (50.0, 0.1, 99.9, "%"),
+    "situation_pct": (50.0, 0.1, 99.9, "%"),
+}
 #: Input layers a scenario names, and whether each is required.
 LAYERS = {"dem": True, "sites": True, "facilities": True, "population": True, "fibre": False, "admin": False}
 
@@ -96,6 +114,8 @@ class Scenario:
     technologies: tuple[str, ...] = ("2G", "3G", "4G", "5G")
     nominal_radius_km: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_RADIUS_KM))
     threshold_dbm: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLD_DBM))
+    bandwidth_mhz: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_BANDWIDTH_MHZ))
+    propagation: Mapping[str, Any] = field(default_factory=dict)
     min_cell_population: float = 0.5
     min_zone_population: float = 0.0
     min_zone_area_km2: float = 0.0
@@ -154,7 +174,7 @@ class Scenario:
 
         cov = r.table(data, "coverage")
         r.keys(cov, "coverage", {"model", "receiver_height_m", "k_factor", "technologies",
-                                 "nominal_radius_km", "threshold_dbm"})
+                                 "nominal_radius_km", "threshold_dbm", "bandwidth_mhz", "propagation"})
         model = r.string(cov, "model", default="los", prefix="coverage")
         if model not in COVERAGE_MODELS:
             known = ", ".join(COVERAGE_MODELS)
@@ -172,6 +192,27 @@ class Scenario:
         radius = r.per_tech(cov, "coverage", "nominal_radius_km", DEFAULT_RADIUS_KM, low=0.1, high=200.0, unit="km")
         threshold = r.per_tech(cov, "coverage", "threshold_dbm", DEFAULT_THRESHOLD_DBM, low=-160.0, high=0.0,
                                unit="dBm")
+        bandwidth = r.per_tech(cov, "coverage", "bandwidth_mhz", DEFAULT_BANDWIDTH_MHZ, low=0.2, high=400.0,
+                               unit="MHz")
+        prop_table = r.table(cov, "propagation")
+        r.keys(prop_table, "coverage.propagation", set(PROPAGATION_KEYS) | {"polarization", "environment"})
+        propagation: dict[str, Any] = {}
+        for key, (default, low, high, unit) in PROPAGATION_KEYS.items():
+            value = r.number(prop_table, "coverage.propagation", key, default=default, low=low, high=high, unit=unit)
+            if key == "climate":
+                if value != int(value):
+                    raise r.error("coverage.propagation.climate", f"= {value} must be a whole number 1..7")
+                value = int(value)
+            propagation[key] = value
+        pol = r.string(prop_table, "polarization", default="v", prefix="coverage.propagation")
+        if pol not in ("h", "v"):
+            raise r.error("coverage.propagation.polarization", f"= {pol!r} must be 'h' or 'v'")
+        env = r.string(prop_table, "environment", default="open", prefix="coverage.propagation")
+        if env not in ("dense_urban", "urban", "suburban", "open"):
+            raise r.error("coverage.propagation.environment",
+                          f"= {env!r} must be one of dense_urban, urban, suburban, open")
+        propagation["polarization"] = pol
+        propagation["environment"] = env
 
         dz = r.table(data, "deadzones")
         r.keys(dz, "deadzones", {"min_cell_population", "min_zone_population", "min_zone_area_km2"})
@@ -185,6 +226,7 @@ class Scenario:
             illustrative=tuple(illustrative), bounds=bounds, bounds_crs=bounds_crs, crs=crs,
             resolution_m=resolution_m, model=model, receiver_height_m=receiver_height_m, k_factor=k_factor,
             technologies=technologies, nominal_radius_km=radius, threshold_dbm=threshold,
+            bandwidth_mhz=bandwidth, propagation=propagation,
             min_cell_population=min_cell, min_zone_population=min_zone, min_zone_area_km2=min_area,
             path=Path(source) if source is not None else None,
         )

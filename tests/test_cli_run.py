@@ -164,3 +164,66 @@ def test_sample_map_renders_in_chromium(sample_out: Path, render_page: Any) -> N
         assert name in dom, name
     pixels = read_png(screenshot)
     assert pixels[:3].astype(float).std() > 20.0, "the screenshot is blank"
+
+
+@pytest.mark.parametrize("model", ["p526", "hata", "fspl"])
+@pytest.mark.parametrize("kind", ["power", "loss"])
+def test_coverage_command(synthetic: Path, tmp_path: Path, model: str, kind: str) -> None:
+    import numpy as np
+
+    out = tmp_path / "cov.tif"
+    d = synthetic.parent
+    res = CliRunner().invoke(main, ["-q", "coverage", str(d / "dem.tif"), str(d / "sites.csv"), str(out),
+                                    "--model", model, "--radius-km", "4", "--output-kind", kind])
+    assert res.exit_code == 0, res.output
+    with rasterio.open(out) as ds:
+        a = ds.read(1)
+        assert ds.crs.to_epsg() == 32648 and ds.shape == (200, 200) and ds.tags()["MODEL"] == model
+    near, far = a[100, 60], a[100, 90]  # 300 m and 1.2 km east of the site, both in front of the ridge
+    assert np.isfinite(near) and np.isfinite(far)
+    if kind == "power":
+        assert near > far
+        assert -150 < far < 0
+    else:
+        assert near < far
+        assert 60 < near < 200
+    assert np.isnan(a[0, 199])  # beyond 4 km
+
+
+def test_coverage_command_shadow(synthetic: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cov.tif"
+    d = synthetic.parent
+    res = CliRunner().invoke(main, ["-q", "coverage", str(d / "dem.tif"), str(d / "sites.csv"), str(out),
+                                    "--radius-km", "5"])
+    assert res.exit_code == 0, res.output
+    with rasterio.open(out) as ds:
+        a = ds.read(1)
+    # 1.8 km east behind the 300 m ridge gets far less than 1.2 km west in the open
+    assert a[100, 50 + 60] < a[100, 50 - 40] - 30
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "okumura"], "Invalid value for '--model'"),
+        (["--radius-km", "-1"], "--radius-km"),
+        (["--time-pct", "100"], "--time-pct"),
+        (["--climate", "9"], "--climate"),
+    ],
+)
+def test_coverage_command_bad_options(synthetic: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    d = synthetic.parent
+    res = CliRunner().invoke(main, ["coverage", str(d / "dem.tif"), str(d / "sites.csv"), str(tmp_path / "o.tif"),
+                                    *args])
+    assert res.exit_code == 2
+    assert len(res.output.strip().splitlines()) == 1 and message in res.output
+    assert not (tmp_path / "o.tif").exists()
+
+
+def test_coverage_command_bad_site_row(synthetic: Path, tmp_path: Path) -> None:
+    d = synthetic.parent
+    bad = tmp_path / "sites.csv"
+    bad.write_text((d / "sites.csv").read_text().replace(",900,", ",9e9,", 1))
+    res = CliRunner().invoke(main, ["coverage", str(d / "dem.tif"), str(bad), str(tmp_path / "o.tif")])
+    assert res.exit_code == 2
+    assert "sites.csv: line 2: frequency_mhz = 9e+09 is outside 30..100000 MHz" in res.output

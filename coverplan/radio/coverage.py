@@ -197,6 +197,38 @@ class PropagationSettings:
     environment: str = "open"
 
 
+#: LTE transmission bandwidth configuration N_RB by channel bandwidth (MHz), 3GPP TS 36.101 Table 5.6-1.
+LTE_RESOURCE_BLOCKS = {1.4: 6, 3.0: 15, 5.0: 25, 10.0: 50, 15.0: 75, 20.0: 100}
+#: NR FR1 N_RB at 30 kHz subcarrier spacing by channel bandwidth (MHz), 3GPP TS 38.101-1 Table 5.3.2-1.
+NR_RESOURCE_BLOCKS_30KHZ = {5.0: 11, 10.0: 24, 15.0: 38, 20.0: 51, 25.0: 65, 30.0: 78, 40.0: 106, 50.0: 133,
+                            60.0: 162, 70.0: 189, 80.0: 217, 90.0: 245, 100.0: 273}
+#: Share of a 3G cell's power in its CPICH (RSCP is the CPICH's received power): 10 %, the usual setting.
+CPICH_SHARE_DB = -10.0
+
+
+def reference_signal_offset_db(technology: str, bandwidth_mhz: float) -> float:
+    """From total received power to the quantity a technology's threshold is stated in (dB, <= 0).
+
+    2G: RxLev is the BCCH carrier's power, 0 dB. 3G: RSCP is the CPICH's,
+    :data:`CPICH_SHARE_DB`. 4G and 5G: RSRP and SS-RSRP are per resource
+    element, ``-10 log10(12 N_RB)`` with N_RB from the channel bandwidth
+    (LTE 15 kHz subcarriers, NR 30 kHz), assuming power spread evenly over
+    the resource elements (3GPP TS 36.214 §5.1.1). A 10 MHz LTE carrier:
+    -27.8 dB.
+    """
+    if technology == "2G":
+        return 0.0
+    if technology == "3G":
+        return CPICH_SHARE_DB
+    table = LTE_RESOURCE_BLOCKS if technology == "4G" else NR_RESOURCE_BLOCKS_30KHZ
+    if technology not in ("4G", "5G"):
+        raise InputError(f"unknown technology {technology!r}")
+    if bandwidth_mhz not in table:
+        raise InputError(f"{technology} bandwidth {bandwidth_mhz:g} MHz is not a standard channel; use one of "
+                         + ", ".join(f"{b:g}" for b in table))
+    return -10.0 * math.log10(12 * table[bandwidth_mhz])
+
+
 def site_loss(
     terrain: Terrain,
     x: float,
@@ -270,20 +302,24 @@ def signal_coverage(
     model: str = "p526",
     receiver_height_m: float = 1.5,
     settings: PropagationSettings | None = None,
+    reference_offset_db: Mapping[str, float] | None = None,
     show_progress: bool = False,
 ) -> Coverage:
     """Best-server received power per technology, and coverage where it reaches the threshold.
 
-    For every sector: ``P_rx = EIRP - L_b - A(phi, theta)`` (dBm, isotropic
-    receiver) with ``L_b`` the model's basic transmission loss and ``A`` the
-    3GPP TR 36.814 sector pattern's attenuation for the sector's azimuth,
-    beamwidth and downtilt (none for omnidirectional sectors). The loss is
-    computed once per site and frequency.
+    For every sector: ``P_rx = EIRP - L_b - A(phi, theta) + offset`` (dBm,
+    isotropic receiver) with ``L_b`` the model's basic transmission loss,
+    ``A`` the 3GPP TR 36.814 sector pattern's attenuation for the sector's
+    azimuth, beamwidth and downtilt (none for omnidirectional sectors), and
+    ``offset`` the technology's :func:`reference_signal_offset_db` (0 unless
+    given), so that ``power_dbm`` is in the units of the threshold (RxLev,
+    RSCP, RSRP). The loss is computed once per site, frequency and height.
     """
     from coverplan.radio.antenna import Sector3GPP
     from coverplan.radio.sites import sites_by_mast
 
     s = settings or PropagationSettings()
+    offsets = dict(reference_offset_db or {})
     for t in technologies:
         if t not in radius_km or t not in threshold_dbm:
             raise InputError(f"technology {t} needs a radius and a threshold")
@@ -325,7 +361,7 @@ def signal_coverage(
             local = (slice(r0 - sw[0], r0 - sw[0] + h), slice(c0 - sw[2], c0 - sw[2] + w))
             for sector in grp.itertuples(index=False):
                 tech = sector.technology
-                p = float(sector.eirp_dbm) - loss.array
+                p = float(sector.eirp_dbm) + offsets.get(tech, 0.0) - loss.array
                 if not math.isnan(sector.azimuth_deg):
                     pattern = Sector3GPP(
                         beamwidth_deg=sector.beamwidth_deg if not math.isnan(sector.beamwidth_deg) else 65.0,
