@@ -1,0 +1,980 @@
+"""Numba core of the Longley-Rice Irregular Terrain Model (ITM): plain floats and arrays.
+
+Written from the published algorithm (structure, names and text are our own):
+
+- [ALG] G. A. Hufford, *The ITS Irregular Terrain Model, version 1.2.2: The
+  Algorithm*, NTIA/ITS, 1995 (equation numbers ``Eq. n.m``);
+- [GUIDE] G. A. Hufford, A. G. Longley, W. A. Kissick, *A Guide to the Use of
+  the ITS Irregular Terrain Model in the Area Prediction Mode*, NTIA Report
+  82-100, 1982 (variability modes, the +10/+20 flags, the 15-tower-heights rule);
+- [ERL] A. G. Longley, P. L. Rice, *Prediction of Tropospheric Radio
+  Transmission Loss over Irregular Terrain: A Computer Method*, ESSA Tech.
+  Report ERL 79-ITS 67, 1968;
+- [TN101] P. L. Rice et al., NBS Technical Note 101, 1967 (revised);
+- [V64] L. E. Vogler, *Calculation of groundwave attenuation in the far
+  diffraction region*, Radio Science 68D(7), 1964;
+- NTIA's ITM v1.4 release (github.com/NTIA/itm), consulted for behaviour
+  only (warning bits, error codes, the v1.4 details); this core reproduces
+  its reference cases in ``shared/reference/itm``.
+
+Conventions: distances in metres, heights in metres, angles in radians,
+frequency in MHz, losses in dB. A terrain profile is a 1-D float64 array
+``z`` of ``n + 1`` elevations spaced ``xi`` metres apart, transmitter first.
+Nothing here raises: problems come back as an error code (``ERR_*``, NTIA's
+numbering) and warnings as NTIA's bit flags (``WARN_*``), so the functions can
+be called from other numba kernels, thousands of times per site.
+"""
+
+from __future__ import annotations
+
+import cmath
+import math
+
+import numpy as np
+from numba import njit
+
+# --- warning bit flags (NTIA ITM v1.4 numbering) ---------------------------------
+WARN_TX_HEIGHT = 0x0001
+WARN_RX_HEIGHT = 0x0002
+WARN_FREQUENCY = 0x0004
+WARN_DISTANCE_LARGE = 0x0008
+WARN_DISTANCE_VERY_LARGE = 0x0010
+WARN_DISTANCE_SHORT_FOR_HEIGHTS = 0x0020
+WARN_DISTANCE_SMALL = 0x0040
+WARN_TX_HORIZON_ANGLE = 0x0080
+WARN_RX_HORIZON_ANGLE = 0x0100
+WARN_TX_HORIZON_NEAR = 0x0200
+WARN_RX_HORIZON_NEAR = 0x0400
+WARN_TX_HORIZON_FAR = 0x0800
+WARN_RX_HORIZON_FAR = 0x1000
+WARN_EXTREME_VARIABILITY = 0x2000
+WARN_LOW_SURFACE_REFRACTIVITY = 0x4000
+
+# --- error codes (NTIA ITM v1.4 numbering; 0 = success) -------------------------
+OK = 0
+ERR_TX_HEIGHT = 1000
+ERR_RX_HEIGHT = 1001
+ERR_CLIMATE = 1002
+ERR_TIME = 1003
+ERR_LOCATION = 1004
+ERR_SITUATION = 1005
+ERR_REFRACTIVITY = 1008
+ERR_FREQUENCY = 1009
+ERR_POLARIZATION = 1010
+ERR_EPSILON = 1011
+ERR_SIGMA = 1012
+ERR_GROUND_IMPEDANCE = 1013
+ERR_MDVAR = 1014
+ERR_EFFECTIVE_EARTH = 1016
+ERR_DISTANCE = 1017
+ERR_DELTA_H = 1018
+ERR_TX_SITING = 1019
+ERR_RX_SITING = 1020
+ERR_SURFACE_REFRACTIVITY_SMALL = 1021
+ERR_SURFACE_REFRACTIVITY_LARGE = 1022
+ERR_PROFILE = 1100  # coverplan's own: fewer than 2 points, spacing <= 0 or non-finite
+
+# --- propagation modes as NTIA reports them ---------------------------------------
+MODE_LINE_OF_SIGHT = 1
+MODE_DIFFRACTION = 2
+MODE_TROPOSCATTER = 3
+
+# --- slots of the ``info`` array filled by :func:`p2p_loss` and :func:`area_loss` ---
+I_FREE_SPACE = 0  # free-space basic transmission loss (dB)
+I_A_REF = 1  # reference attenuation A_ref (dB)
+I_DISTANCE = 2  # path length d (m)
+I_THETA_TX = 3  # horizon elevation angles (rad)
+I_THETA_RX = 4
+I_DHZN_TX = 5  # horizon distances (m)
+I_DHZN_RX = 6
+I_HE_TX = 7  # effective heights (m)
+I_HE_RX = 8
+I_NS = 9  # surface refractivity N_s (N-units)
+I_DELTA_H = 10  # terrain irregularity parameter delta h (m)
+I_V_MED = 11  # climate adjustment of the median V_med (dB)
+I_Y_R = 12  # deviation for reliability / time (dB)
+I_Y_S = 13  # deviation for confidence / situation (dB)
+I_SIGMA_T = 14  # time, location, situation standard deviations (dB)
+I_SIGMA_L = 15
+I_SIGMA_S = 16
+I_GAMMA_E = 17  # effective earth curvature (1/m)
+N_INFO = 18
+
+# --- constants of the algorithm ---------------------------------------------------
+_GAMMA_A = 157e-9  # curvature of the actual earth, 1 / 6370 km [ALG §2]
+_A_4_3 = 6370e3 * 4.0 / 3.0  # 4/3 earth radius of Vogler's normalisation [V64, Eq. 2]
+_A_9000 = 9000e3  # effective radius of the variability distance scale [ALG Eq. 5.3]
+_D_ROUGH = 50e3  # scale distance of the interdecile range Delta h(s) [ALG §3, ERL Eq. 3]
+_THIRD = 1.0 / 3.0
+_SQRT2 = math.sqrt(2.0)
+
+# Radio-climate constants of the variability [ALG §5, Table 5.1; TN101 Fig. 10.13 curves
+# fitted as TN101 v2 Eqs. III.69-70]. Index = climate - 1.
+# V_med(d_e) curve coefficients c1, c2, x1, x2, x3:
+_VMED = np.array(
+    [
+        [-9.67, 12.7, 144.9e3, 190.3e3, 133.8e3],
+        [-0.62, 9.19, 228.9e3, 205.2e3, 143.6e3],
+        [1.26, 15.5, 262.6e3, 185.2e3, 99.8e3],
+        [-9.21, 9.05, 84.1e3, 101.1e3, 98.6e3],
+        [-0.62, 9.19, 228.9e3, 205.2e3, 143.6e3],
+        [-0.39, 2.86, 141.7e3, 315.9e3, 167.4e3],
+        [3.15, 857.9, 2222.0e3, 164.8e3, 116.3e3],
+    ]
+)
+# sigma_T- (lower deciles) curve coefficients:
+_SIG_MINUS = np.array(
+    [
+        [2.13, 159.5, 762.2e3, 123.6e3, 94.5e3],
+        [2.66, 7.67, 100.4e3, 172.5e3, 136.4e3],
+        [6.11, 6.65, 138.2e3, 242.2e3, 178.6e3],
+        [1.98, 13.11, 139.1e3, 132.7e3, 193.5e3],
+        [2.68, 7.16, 93.7e3, 186.8e3, 133.5e3],
+        [6.86, 10.38, 187.8e3, 169.6e3, 108.9e3],
+        [8.51, 169.8, 609.8e3, 119.9e3, 106.6e3],
+    ]
+)
+# sigma_T+ (upper deciles) curve coefficients:
+_SIG_PLUS = np.array(
+    [
+        [2.11, 102.3, 636.9e3, 134.8e3, 95.6e3],
+        [6.87, 15.53, 138.7e3, 143.7e3, 98.6e3],
+        [10.08, 9.60, 165.3e3, 225.7e3, 129.7e3],
+        [3.68, 159.3, 464.4e3, 93.1e3, 94.2e3],
+        [4.75, 8.12, 93.2e3, 135.9e3, 113.4e3],
+        [8.58, 13.97, 216.0e3, 152.0e3, 122.7e3],
+        [8.43, 8.19, 136.2e3, 188.5e3, 122.9e3],
+    ]
+)
+# C_D and z_D of the ducting tail [ALG Table 5.1]:
+_C_D = np.array([1.224, 0.801, 1.380, 1.000, 1.224, 1.518, 1.518])
+_Z_D = np.array([1.282, 2.161, 1.282, 20.0, 1.282, 1.282, 1.282])
+# frequency gain g-(f) and g+(f) coefficients (b1, b2, b3) [ALG §5]:
+_G_MINUS = np.array(
+    [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0],
+     [0.92, 0.25, 1.77], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+)
+_G_PLUS = np.array(
+    [[1.0, 0.0, 0.0], [0.93, 0.31, 2.00], [1.0, 0.0, 0.0], [0.93, 0.19, 1.79],
+     [0.93, 0.31, 2.00], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+)
+# H_01(r, j) curve coefficients a_j, b_j for eta_s = 1..5 [ALG Eq. 6.13]:
+_H01_A = np.array([25.0, 80.0, 177.0, 395.0, 705.0])
+_H01_B = np.array([24.0, 45.0, 68.0, 80.0, 105.0])
+
+
+# =============================================================================
+# special functions [ALG §6]
+# =============================================================================
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def normal_deviate(q):  # pragma: no cover - compiled
+    """Standard normal deviate exceeded with probability ``q`` (0 < q < 1).
+
+    The rational approximation of Abramowitz & Stegun 26.2.23 (|error| <
+    4.5e-4), which the algorithm uses for ``Q^-1(q)`` [ALG §6, qerfi].
+    """
+    p = 1.0 - q if q > 0.5 else q
+    t = math.sqrt(-2.0 * math.log(p))
+    num = (0.010328 * t + 0.802853) * t + 2.515516
+    den = ((0.001308 * t + 0.189269) * t + 1.432788) * t + 1.0
+    z = t - num / den
+    return -z if q > 0.5 else z
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def interdecile_at(s, delta_h):  # pragma: no cover - compiled
+    """Interdecile range of the terrain over a distance ``s``: Δh(s) = Δh (1 - 0.8 e^(-s/50 km)).
+
+    [ALG §3; ERL Eq. 3].
+    """
+    return delta_h * (1.0 - 0.8 * math.exp(-s / _D_ROUGH))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def rms_roughness(delta_h_s):  # pragma: no cover - compiled
+    """RMS terrain deviation in the first Fresnel zone, sigma_h = 0.78 Δh e^(-Δh^¼ / 2) [ERL Eq. 3.6a]."""
+    return 0.78 * delta_h_s * math.exp(-0.5 * delta_h_s**0.25)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def knife_edge_fresnel(v_sq):  # pragma: no cover - compiled
+    """Single knife-edge attenuation A(v, 0) from v² [ALG §6; ERL Eqs. 3.27a-b; TN101 Eq. III.24]."""
+    if v_sq < 5.76:  # v < 2.4
+        return 6.02 + 9.11 * math.sqrt(v_sq) - 1.27 * v_sq
+    return 12.953 + 10.0 * math.log10(v_sq)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def height_gain(x, k):  # pragma: no cover - compiled
+    """Vogler's height-gain function F(x, K) for the smooth-earth diffraction [ALG §6; V64]."""
+    if x < 200.0:
+        w = -math.log(k)
+        if k < 1e-5 or x * w * w * w > 5495.0:
+            f = -117.0
+            if x > 1.0:
+                f += 17.372 * math.log(x)
+            return f
+        return 2.5e-5 * x * x / k - 8.686 * w - 15.0
+    f = 0.05751 * x - 4.343 * math.log(x)
+    if x < 2000.0:
+        w = 0.0134 * x * math.exp(-0.005 * x)
+        f = (1.0 - w) * f + w * (17.372 * math.log(x) - 117.0)
+    return f
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def scatter_attenuation(td):  # pragma: no cover - compiled
+    """Attenuation function F(θd) of the troposcatter [ALG Eq. 6.9], θd in metres (θ in radians)."""
+    if td <= 10e3:
+        return 133.4 + 0.332e-3 * td - 10.0 * math.log10(td)
+    if td <= 70e3:
+        return 104.6 + 0.212e-3 * td - 2.5 * math.log10(td)
+    return 71.8 + 0.157e-3 * td + 5.0 * math.log10(td)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _h01(r, j):  # pragma: no cover - compiled
+    """One curve of the frequency gain, H_01(r, j) = 10 log(1 + a_j r⁻⁴ + b_j r⁻²) [ALG Eq. 6.13]."""
+    ir2 = 1.0 / (r * r)
+    return 10.0 * math.log10(1.0 + _H01_A[j] * ir2 * ir2 + _H01_B[j] * ir2)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def frequency_gain(r, eta_s):  # pragma: no cover - compiled
+    """Troposcatter frequency gain H_0(r, η_s), interpolated between integer η_s in 1..5 [ALG §6]."""
+    eta = min(max(eta_s, 1.0), 5.0)
+    j = int(eta)
+    frac = eta - j
+    h = _h01(r, j - 1)
+    if frac != 0.0:
+        h = (1.0 - frac) * h + frac * _h01(r, j)
+    return h
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def free_space_loss(d, f_mhz):  # pragma: no cover - compiled
+    """Free-space basic transmission loss 32.45 + 20 log f(MHz) + 20 log d(km) (dB)."""
+    return 32.45 + 20.0 * math.log10(f_mhz) + 20.0 * math.log10(d / 1000.0)
+
+
+# =============================================================================
+# terrain profile analysis [ALG §2-3, point-to-point preparation]
+# =============================================================================
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def fit_line(z, xi, x0, x1):  # pragma: no cover - compiled
+    """Least-squares line through the profile between distances ``x0`` and ``x1``.
+
+    The samples from ``floor(x0 / xi)`` to ``ceil(x1 / xi)`` are fitted with
+    the two end samples at half weight (a trapezoidal rule, the algorithm's
+    ``zlsq1``). Returns the line's heights at the two ends of the whole
+    profile, ``(y(0), y(n xi))``.
+    """
+    n = z.size - 1
+    lo = int(max(x0 / xi, 0.0))
+    hi = n - int(max(n - x1 / xi, 0.0))
+    if hi <= lo:
+        lo = int(max(lo - 1.0, 0.0))
+        hi = n - int(max(n - (hi + 1.0), 0.0))
+    span = float(hi - lo)
+    centre = 0.5 * (lo + hi)
+    mean = 0.5 * (z[lo] + z[hi])
+    moment = 0.5 * (z[lo] - z[hi]) * (-0.5 * span)
+    for k in range(lo + 1, hi):
+        mean += z[k]
+        moment += z[k] * (k - centre)
+    mean /= span
+    slope = moment * 12.0 / ((span * span + 2.0) * span)
+    return mean - slope * centre, mean + slope * (n - centre)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def terrain_irregularity(z, xi, x0, x1):  # pragma: no cover - compiled
+    """Terrain irregularity parameter Δh of the profile between distances ``x0`` and ``x1``.
+
+    The stretch is resampled at ``10 p - 5`` equally spaced points (p = a
+    tenth of its length in samples, clamped to 4..25), a least-squares line is
+    removed, and the interdecile range of the residuals ``Δh(s)`` is scaled to
+    the asymptotic Δh by inverting Δh(s) = Δh (1 - 0.8 e^(-s/50 km)) [ALG §3
+    (dlthx); ERL Eq. 3]. Less than two samples long: 0.
+    """
+    n = z.size - 1
+    u0 = x0 / xi
+    u1 = x1 / xi
+    if u1 - u0 < 2.0:
+        return 0.0
+    p10 = int(0.1 * (u1 - u0 + 8.0))
+    p10 = min(max(p10, 4), 25)
+    m = 10 * p10 - 5
+    step = (u1 - u0) / (m - 1)
+    sample = np.empty(m)
+    for j in range(m):
+        u = u0 + j * step
+        k = int(u)
+        if k > n - 1:
+            k = n - 1
+        sample[j] = z[k] + (z[k + 1] - z[k]) * (u - k)
+    y0, y1 = fit_line(sample, 1.0, 0.0, m - 1.0)
+    rise = (y1 - y0) / (m - 1)
+    for j in range(m):
+        sample[j] -= y0 + rise * j
+    sample.sort()
+    # p10-th largest minus (m - p10 + 1)-th largest residual
+    spread = sample[m - p10] - sample[p10 - 1]
+    return spread / (1.0 - 0.8 * math.exp(-(x1 - x0) / _D_ROUGH))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def radio_horizons(z, xi, a_e, h_tx, h_rx):  # pragma: no cover - compiled
+    """Horizon elevation angles and distances of both terminals over the profile.
+
+    Each terminal's horizon is the profile point with the largest elevation
+    angle θ = (z_i - z_terminal)/d - d/(2 a_e) [TN101 Eq. 6.15]; with no
+    obstacle the other terminal is the horizon. Returns
+    ``(θ_tx, θ_rx, d_hzn_tx, d_hzn_rx)``.
+    """
+    n = z.size - 1
+    d = n * xi
+    zt = z[0] + h_tx
+    zr = z[n] + h_rx
+    half_inv_a = 0.5 / a_e
+    th_t = (zr - zt) / d - d * half_inv_a
+    th_r = (zt - zr) / d - d * half_inv_a
+    dh_t = d
+    dh_r = d
+    for i in range(1, n):
+        s_t = i * xi
+        s_r = d - s_t
+        a = (z[i] - zt) / s_t - s_t * half_inv_a
+        b = (z[i] - zr) / s_r - s_r * half_inv_a
+        if a > th_t:
+            th_t = a
+            dh_t = s_t
+        if b > th_r:
+            th_r = b
+            dh_r = s_r
+    return th_t, th_r, dh_t, dh_r
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _smooth_horizon(h_e, a_e, delta_h):  # pragma: no cover - compiled
+    """Horizon distance over rough earth: √(2 h_e a_e) e^(-0.07 √(Δh / max(h_e, 5 m))) [ALG Eq. 3.3]."""
+    return math.sqrt(2.0 * h_e * a_e) * math.exp(-0.07 * math.sqrt(delta_h / max(h_e, 5.0)))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def profile_geometry(z, xi, gamma_e, h_tx, h_rx):  # pragma: no cover - compiled
+    """Path geometry of a point-to-point profile [ALG §3, "the point-to-point mode" (qlrpfl)].
+
+    Returns ``(θ_tx, θ_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, Δh, d)``.
+
+    Δh is taken over the profile without the stretches next to the terminals
+    (the lesser of 15 structural heights [GUIDE p. 25] and a tenth of the
+    horizon distance). Effective heights are the structural heights plus the
+    terminal's elevation above a least-squares line through the terrain
+    (clamped at 0). When the horizons lie well beyond the far terminal
+    (d_L,tx + d_L,rx > 1.5 d) the path is line of sight and its horizons are
+    re-derived for a smooth rough earth (Eqs. 3.3-3.4), the effective heights
+    scaled up by (d / d_L)² if the path would otherwise reach past them;
+    otherwise each terminal's line is fitted only out to 0.9 of its horizon.
+    """
+    n = z.size - 1
+    d = n * xi
+    a_e = 1.0 / gamma_e
+    th_t, th_r, dl_t, dl_r = radio_horizons(z, xi, a_e, h_tx, h_rx)
+    x_start = min(15.0 * h_tx, 0.1 * dl_t)
+    x_end = d - min(15.0 * h_rx, 0.1 * dl_r)
+    delta_h = terrain_irregularity(z, xi, x_start, x_end)
+    if dl_t + dl_r > 1.5 * d:
+        fit_t, fit_r = fit_line(z, xi, x_start, x_end)
+        he_t = h_tx + max(z[0] - fit_t, 0.0)
+        he_r = h_rx + max(z[n] - fit_r, 0.0)
+        dl_t = _smooth_horizon(he_t, a_e, delta_h)
+        dl_r = _smooth_horizon(he_r, a_e, delta_h)
+        reach = dl_t + dl_r
+        if reach <= d:
+            scale = (d / reach) ** 2
+            he_t *= scale
+            he_r *= scale
+            dl_t = _smooth_horizon(he_t, a_e, delta_h)
+            dl_r = _smooth_horizon(he_r, a_e, delta_h)
+        q = math.sqrt(2.0 * he_t * a_e)
+        th_t = (0.65 * delta_h * (q / dl_t - 1.0) - 2.0 * he_t) / q
+        q = math.sqrt(2.0 * he_r * a_e)
+        th_r = (0.65 * delta_h * (q / dl_r - 1.0) - 2.0 * he_r) / q
+    else:
+        fit_t, _ = fit_line(z, xi, x_start, 0.9 * dl_t)
+        he_t = h_tx + max(z[0] - fit_t, 0.0)
+        _, fit_r = fit_line(z, xi, d - 0.9 * dl_r, x_end)
+        he_r = h_rx + max(z[n] - fit_r, 0.0)
+    return th_t, th_r, dl_t, dl_r, he_t, he_r, delta_h, d
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def ground_and_atmosphere(f_mhz, h_sys, n0, vertical, epsilon, sigma):  # pragma: no cover - compiled
+    """Surface refractivity, effective earth curvature and ground impedance [ALG §2].
+
+    N_s = N_0 e^(-h_s/9460 m) [TN101 Eq. 4.3]; gamma_e = gamma_a (1 - 0.04665 e^(N_s/179.3))
+    [TN101 Eq. 4.4]; ε_r' = ε + j 18000 sigma / f, Z_g = √(ε_r' - 1), divided by ε_r'
+    for vertical polarisation. Returns ``(N_s, gamma_e, Z_g)``.
+    """
+    n_s = n0 if h_sys == 0.0 else n0 * math.exp(-h_sys / 9460.0)
+    gamma_e = _GAMMA_A * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+    eps_c = complex(epsilon, 18000.0 * sigma / f_mhz)
+    z_g = cmath.sqrt(eps_c - 1.0)
+    if vertical:
+        z_g = z_g / eps_c
+    return n_s, gamma_e, z_g
+
+
+# =============================================================================
+# reference attenuation [ALG §4]
+# =============================================================================
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def diffraction_attenuation(
+    d, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h, d_ls, area_mode
+):  # pragma: no cover - compiled
+    """Diffraction attenuation at distance ``d`` beyond the horizons [ALG §4.2].
+
+    A weighted mix of double knife-edge (Fresnel, v² per [TN101 Eq. I.7]) and
+    Vogler's three-radii smooth-earth attenuation (Eq. 4.20 [V64]), weight
+    w = 25.1 / (25.1 + √Q) [ERL Eq. 3.23], plus the clutter term
+    A_fo = min(15, 5 log(1 + 10⁻⁵ h₁ h₂ f sigma_h(d_Ls))) [ERL Eq. 3.38c].
+    Point-to-point paths add C = 10 m² to h₁h₂ in Q [ERL p. 3-8].
+    """
+    k = f_mhz / 47.7  # wave number (1/m)
+    d_l = dl_t + dl_r
+    theta = d / a_e - theta_los  # angular distance beyond the horizons [ALG Eq. 4.12]
+    # knife edges
+    beyond = d - d_l
+    c = 0.0795775 * k * theta * theta * beyond  # 1 / (4 pi) k theta^2 ...
+    a_k = knife_edge_fresnel(c * dl_t / (beyond + dl_t)) + knife_edge_fresnel(c * dl_r / (beyond + dl_r))
+    # smooth earth, three radii
+    abs_zg = abs(z_g)
+    f3 = f_mhz**_THIRD
+    radius0 = beyond / theta
+    radius1 = 0.5 * dl_t * dl_t / he_t
+    radius2 = 0.5 * dl_r * dl_r / he_r
+    c0 = (_A_4_3 / radius0) ** _THIRD
+    c1 = (_A_4_3 / radius1) ** _THIRD
+    c2 = (_A_4_3 / radius2) ** _THIRD
+    k0 = 0.017778 * c0 / (f3 * abs_zg)
+    k1 = 0.017778 * c1 / (f3 * abs_zg)
+    k2 = 0.017778 * c2 / (f3 * abs_zg)
+    x1 = (1.607 - k1) * c1 * c1 * f3 * dl_t / 1000.0
+    x2 = (1.607 - k2) * c2 * c2 * f3 * dl_r / 1000.0
+    x0 = (1.607 - k0) * c0 * c0 * f3 * (radius0 * theta) / 1000.0 + x1 + x2
+    a_se = 0.05751 * x0 - 10.0 * math.log10(x0) - height_gain(x1, k1) - height_gain(x2, k2) - 20.0
+    # clutter
+    a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * h_t * h_r * f_mhz * rms_roughness(interdecile_at(d_ls, delta_h))))
+    # weight between the two
+    hh = h_t * h_r
+    excess = he_t * he_r - hh
+    if not area_mode:
+        hh += 10.0
+    q = (math.sqrt(1.0 + excess / hh) + (-theta_los * a_e + d_l) / d) * min(
+        interdecile_at(d, delta_h) * k, 6283.2
+    )
+    w = 25.1 / (25.1 + math.sqrt(q))
+    return w * a_se + (1.0 - w) * a_k + a_fo
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def los_attenuation(d, f_mhz, he_t, he_r, z_g, delta_h, slope_d, a_d0, d_ls):  # pragma: no cover - compiled
+    """Line-of-sight attenuation at distance ``d`` [ALG §4.3, Eqs. 4.46-4.50].
+
+    Two-ray attenuation over a rough earth (reflection coefficient reduced by
+    e^(-k sigma_h sin ψ), phase difference 2 k h_e1 h_e2 / d folded above π/2)
+    weighted against the extended diffraction line ``slope_d d + a_d0`` by
+    w = 1 / (1 + f Δh / max(10 km, d_Ls)).
+    """
+    k = f_mhz / 47.7
+    sigma_h = rms_roughness(interdecile_at(d, delta_h))
+    hs = he_t + he_r
+    sin_psi = hs / math.sqrt(d * d + hs * hs)
+    refl = (sin_psi - z_g) / (sin_psi + z_g) * math.exp(-min(10.0, k * sigma_h * sin_psi))
+    mag2 = refl.real * refl.real + refl.imag * refl.imag
+    if mag2 < 0.25 or mag2 < sin_psi:
+        refl = refl * math.sqrt(sin_psi / mag2)
+    phase = 2.0 * k * he_t * he_r / d
+    if phase > 0.5 * math.pi:
+        phase = math.pi - 0.25 * math.pi * math.pi / phase
+    total = complex(math.cos(phase), -math.sin(phase)) + refl
+    a_t = -10.0 * math.log10(total.real * total.real + total.imag * total.imag)
+    w = 1.0 / (1.0 + f_mhz * delta_h / max(10e3, d_ls))
+    return w * a_t + (1.0 - w) * (slope_d * d + a_d0)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def scatter_loss(d, f_mhz, a_e, theta_los, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, h0_prev):  # pragma: no cover
+    """Troposcatter attenuation at distance ``d`` [ALG §4.4, Eqs. 4.63-4.67; TN101 §9].
+
+    Returns ``(A_scat, H_0)``. ``h0_prev`` is the H_0 found at the other
+    distance of the pair (negative if none): above 15 dB it is reused, as the
+    algorithm prescribes. When r₁ and r₂ are both below 0.2 A_scat is
+    undefined; 1001 dB is returned.
+    """
+    k = f_mhz / 47.7
+    if h0_prev > 15.0:
+        h0 = h0_prev
+    else:
+        ad = dl_t - dl_r
+        rr = he_r / he_t
+        if ad < 0.0:
+            ad = -ad
+            rr = 1.0 / rr
+        theta = th_t + th_r + d / a_e
+        r1 = 2.0 * k * theta * he_t
+        r2 = 2.0 * k * theta * he_r
+        if r1 < 0.2 and r2 < 0.2:
+            return 1001.0, h0_prev
+        s = (d - ad) / (d + ad)  # asymmetry
+        q = min(max(0.1, rr / s), 10.0)
+        s = max(0.1, s)
+        h_cross = (d - ad) * (d + ad) * theta * 0.25 / d  # crossover height [ALG Eq. 4.66]
+        eta_s = (h_cross / 1.7556e3) * (
+            1.0 + (0.031 - n_s * 2.32e-3 + n_s * n_s * 5.67e-6) * math.exp(-min(1.7, h_cross / 8.0e3) ** 6)
+        )  # [ALG Eq. 4.67]
+        h00 = 0.5 * (frequency_gain(r1, eta_s) + frequency_gain(r2, eta_s))
+        h0 = h00 + min(h00, 6.0 * (0.6 - math.log10(max(eta_s, 1.0))) * math.log10(s) * math.log10(q))
+        h0 = max(h0, 0.0)
+        if eta_s < 1.0:
+            h0 = eta_s * h0 + (1.0 - eta_s) * 10.0 * math.log10(
+                ((1.0 + _SQRT2 / r1) * (1.0 + _SQRT2 / r2)) ** 2 * (r1 + r2) / (r1 + r2 + 2.0 * _SQRT2)
+            )
+        if h0 > 15.0 and h0_prev >= 0.0:
+            h0 = h0_prev
+    th = d / a_e - theta_los
+    a = (
+        scatter_attenuation(th * d)
+        + 10.0 * math.log10(k * 47.7 * th**4)
+        - 0.1 * (n_s - 301.0) * math.exp(-th * d / 40e3)
+        + h0
+    )  # [ALG Eq. 4.63]
+    return a, h0
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def reference_attenuation(
+    d, f_mhz, z_g, gamma_e, n_s, th_t, th_r, dl_t, dl_r, he_t, he_r, h_t, h_r, delta_h, area_mode
+):  # pragma: no cover - compiled
+    """Reference attenuation A_ref relative to free space [ALG §4 (lrprop)].
+
+    Returns ``(A_ref, mode, warnings, error)``. The diffraction line through
+    two distances well beyond the horizons (§4.2) is blended with the two-ray
+    line-of-sight attenuation as A_o + k₁ d + k₂ ln d [ERL Eqs. 3.16-3.21]
+    inside the smooth-earth line-of-sight range; beyond it, whichever of the
+    diffraction and troposcatter (§4.4) lines applies past their crossing
+    distance. A_ref is never negative.
+    """
+    warn = 0
+    a_e = 1.0 / gamma_e
+    ds_t = math.sqrt(2.0 * he_t * a_e)
+    ds_r = math.sqrt(2.0 * he_r * a_e)
+    d_ls = ds_t + ds_r  # smooth-earth line-of-sight distance
+    d_l = dl_t + dl_r  # line-of-sight distance of the actual path
+    theta_los = -max(th_t + th_r, -d_l / a_e)
+    if abs(th_t) > 200e-3:
+        warn |= WARN_TX_HORIZON_ANGLE
+    if abs(th_r) > 200e-3:
+        warn |= WARN_RX_HORIZON_ANGLE
+    if dl_t < 0.1 * ds_t:
+        warn |= WARN_TX_HORIZON_NEAR
+    if dl_r < 0.1 * ds_r:
+        warn |= WARN_RX_HORIZON_NEAR
+    if dl_t > 3.0 * ds_t:
+        warn |= WARN_TX_HORIZON_FAR
+    if dl_r > 3.0 * ds_r:
+        warn |= WARN_RX_HORIZON_FAR
+    if n_s < 150.0:
+        return 0.0, 0, warn, ERR_SURFACE_REFRACTIVITY_SMALL
+    if n_s > 400.0:
+        return 0.0, 0, warn, ERR_SURFACE_REFRACTIVITY_LARGE
+    if n_s < 250.0:
+        warn |= WARN_LOW_SURFACE_REFRACTIVITY
+    if a_e < 4000e3 or a_e > 13333333.0:
+        return 0.0, 0, warn, ERR_EFFECTIVE_EARTH
+    if z_g.real <= abs(z_g.imag):
+        return 0.0, 0, warn, ERR_GROUND_IMPEDANCE
+
+    # diffraction line [ALG §4.2]
+    x_scale = (a_e * a_e / f_mhz) ** _THIRD
+    d3 = max(d_ls, d_l + 5.0 * x_scale)
+    d4 = d3 + 10.0 * x_scale
+    a3 = diffraction_attenuation(d3, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h, d_ls,
+                                 area_mode)
+    a4 = diffraction_attenuation(d4, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h, d_ls,
+                                 area_mode)
+    m_d = (a4 - a3) / (d4 - d3)
+    a_d0 = a3 - m_d * d3
+
+    if d < abs(he_t - he_r) / 200e-3:
+        warn |= WARN_DISTANCE_SHORT_FOR_HEIGHTS
+    if d < 1e3:
+        warn |= WARN_DISTANCE_SMALL
+    if d > 1000e3:
+        warn |= WARN_DISTANCE_LARGE
+    if d > 2000e3:
+        warn |= WARN_DISTANCE_VERY_LARGE
+
+    if d < d_ls:
+        # line of sight [ALG §4.3; ERL Eqs. 3.16-3.21]
+        a_ls = d_ls * m_d + a_d0
+        d0 = 0.04 * f_mhz * he_t * he_r
+        if a_d0 >= 0.0:
+            d0 = min(d0, 0.5 * d_l)
+            d1 = d0 + 0.25 * (d_l - d0)
+        else:
+            d1 = max(-a_d0 / m_d, 0.25 * d_l)
+        a1 = los_attenuation(d1, f_mhz, he_t, he_r, z_g, delta_h, m_d, a_d0, d_ls)
+        use_log = False
+        k1 = 0.0
+        k2 = 0.0
+        if d0 < d1:
+            a0 = los_attenuation(d0, f_mhz, he_t, he_r, z_g, delta_h, m_d, a_d0, d_ls)
+            q = math.log(d_ls / d0)
+            k2 = max(
+                0.0,
+                ((d_ls - d0) * (a1 - a0) - (d1 - d0) * (a_ls - a0)) / ((d_ls - d0) * math.log(d1 / d0) - (d1 - d0) * q),
+            )
+            use_log = a_d0 > 0.0 or k2 > 0.0
+            if use_log:
+                k1 = (a_ls - a0 - k2 * q) / (d_ls - d0)
+                if k1 < 0.0:
+                    k1 = 0.0
+                    k2 = max(a_ls - a0, 0.0) / q
+                    if k2 == 0.0:
+                        k1 = m_d
+        if not use_log:
+            k1 = max(a_ls - a1, 0.0) / (d_ls - d1)
+            k2 = 0.0
+            if k1 == 0.0:
+                k1 = m_d
+        a_o = a_ls - k1 * d_ls - k2 * math.log(d_ls)
+        a_ref = a_o + k1 * d + k2 * math.log(d)
+        mode = MODE_LINE_OF_SIGHT
+    else:
+        # beyond the horizon: diffraction or troposcatter [ALG §4.4]
+        d5 = d_l + 200e3
+        d6 = d_l + 400e3
+        a6, h0 = scatter_loss(d6, f_mhz, a_e, theta_los, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, -1.0)
+        a5, h0 = scatter_loss(d5, f_mhz, a_e, theta_los, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, h0)
+        if a5 < 1000.0:
+            m_s = (a6 - a5) / 200e3
+            d_x = max(max(d_ls, d_l + 1.088 * x_scale * math.log(f_mhz)), (a5 - a_d0 - m_s * d5) / (m_d - m_s))
+            a_s0 = (m_d - m_s) * d_x + a_d0
+        else:
+            m_s = m_d
+            a_s0 = a_d0
+            d_x = 10e6
+        if d > d_x:
+            a_ref = m_s * d + a_s0
+            mode = MODE_TROPOSCATTER
+        else:
+            a_ref = m_d * d + a_d0
+            mode = MODE_DIFFRACTION
+    return max(a_ref, 0.0), mode, warn, OK
+
+
+# =============================================================================
+# variability [ALG §5; GUIDE §4]
+# =============================================================================
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _climate_curve(row, d_e):  # pragma: no cover - compiled
+    """(c1 + c2 / (1 + ((d_e - x2)/x3)²)) (d_e/x1)² / (1 + (d_e/x1)²) [TN101 v2 Eqs. III.69-70]."""
+    r = (d_e / row[2]) ** 2
+    return (row[0] + row[1] / (1.0 + ((d_e - row[3]) / row[4]) ** 2)) * r / (1.0 + r)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def variability(
+    a_ref, d, f_mhz, he_t, he_r, delta_h, climate, mdvar, time_pct, location_pct, situation_pct, info
+):  # pragma: no cover - compiled
+    """Attenuation relative to free space at the requested quantiles [ALG §5].
+
+    A = A_ref - V_med - Y_R - Y_S, with the effective distance d_e (Eq. 5.3),
+    the climate's median adjustment V_med and time deviations sigma_T± (Table 5.1
+    curves), the location deviation sigma_L = 10 k Δh(d) / (k Δh(d) + 13) (Eq.
+    5.9) and the situation deviation sigma_S = 5 + 3 e^(-d_e/100 km) (Eq. 5.10),
+    combined per the variability mode (Eq. 5.11; [GUIDE §4]):
+
+    - 0 single message: one confidence from time, location and situation;
+    - 1 accidental (individual): reliability in time, confidence from location and situation;
+    - 2 mobile: reliability in time and location together, confidence from situation;
+    - 3 broadcast: time and location kept separate.
+
+    +10 drops the location variability, +20 the direct situation variability.
+    Negative results are softened as A (29 - A) / (29 - 10 A).
+    Returns ``(A, warnings)``; writes V_med, Y_R, Y_S, sigma_T, sigma_L, sigma_S into ``info``
+    when it is large enough.
+    """
+    warn = 0
+    ci = climate - 1
+    k = f_mhz / 47.7
+    z_t = normal_deviate(time_pct / 100.0)
+    z_l = normal_deviate(location_pct / 100.0)
+    z_s = normal_deviate(situation_pct / 100.0)
+
+    d_ex = math.sqrt(2.0 * _A_9000 * he_t) + math.sqrt(2.0 * _A_9000 * he_r) + (575.7e12 / k) ** _THIRD
+    d_e = 130e3 * d / d_ex if d < d_ex else 130e3 + d - d_ex
+
+    base = mdvar
+    no_situation = base >= 20
+    if no_situation:
+        base -= 20
+    no_location = base >= 10
+    if no_location:
+        base -= 10
+    sigma_s = 0.0 if no_situation else 5.0 + 3.0 * math.exp(-d_e / 100e3)
+
+    v_med = _climate_curve(_VMED[ci], d_e)
+    if base == 0:
+        z_t = z_s
+        z_l = z_s
+    elif base == 1:
+        z_l = z_s
+    elif base == 2:
+        z_l = z_t
+    if abs(z_t) > 3.10 or abs(z_l) > 3.10 or abs(z_s) > 3.10:
+        warn |= WARN_EXTREME_VARIABILITY
+
+    if no_location:
+        sigma_l = 0.0
+    else:
+        kdh = k * interdecile_at(d, delta_h)
+        sigma_l = 10.0 * kdh / (kdh + 13.0)
+    y_l = sigma_l * z_l
+
+    lq = math.log(0.133 * k)
+    gm = _G_MINUS[ci]
+    gp = _G_PLUS[ci]
+    g_minus = gm[0] + gm[1] / ((gm[2] * lq) ** 2 + 1.0)
+    g_plus = gp[0] + gp[1] / ((gp[2] * lq) ** 2 + 1.0)
+    sig_minus = _climate_curve(_SIG_MINUS[ci], d_e) * g_minus
+    sig_plus = _climate_curve(_SIG_PLUS[ci], d_e) * g_plus
+    sig_duct = _C_D[ci] * sig_plus
+    z_d = _Z_D[ci]
+    if z_t < 0.0:
+        sigma_t = sig_minus
+    elif z_t <= z_d:
+        sigma_t = sig_plus
+    else:
+        sigma_t = sig_duct + (sig_plus - sig_duct) * z_d / z_t
+    y_t = sigma_t * z_t
+
+    resid = sigma_s * sigma_s + y_t * y_t / (7.8 + z_s * z_s) + y_l * y_l / (24.0 + z_s * z_s)
+    if base == 0:
+        y_r = 0.0
+        y_s = math.sqrt(sigma_t * sigma_t + sigma_l * sigma_l + resid) * z_s
+    elif base == 1:
+        y_r = y_t
+        y_s = math.sqrt(sigma_l * sigma_l + resid) * z_s
+    elif base == 2:
+        y_r = math.sqrt(sigma_t * sigma_t + sigma_l * sigma_l) * z_t
+        y_s = math.sqrt(resid) * z_s
+    else:
+        y_r = y_t + y_l
+        y_s = math.sqrt(resid) * z_s
+
+    a = a_ref - v_med - y_r - y_s
+    if a < 0.0:
+        a = a * (29.0 - a) / (29.0 - 10.0 * a)
+    if info.size >= N_INFO:
+        info[I_V_MED] = v_med
+        info[I_Y_R] = y_r
+        info[I_Y_S] = y_s
+        info[I_SIGMA_T] = sigma_t
+        info[I_SIGMA_L] = sigma_l
+        info[I_SIGMA_S] = sigma_s
+    return a, warn
+
+
+# =============================================================================
+# entry points
+# =============================================================================
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _mdvar_ok(mdvar):  # pragma: no cover - compiled
+    """0-3, optionally plus 10 and/or 20."""
+    return 0 <= mdvar <= 33 and mdvar % 10 <= 3
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def check_inputs(h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pct, location_pct, situation_pct,
+                 mdvar):  # pragma: no cover - compiled
+    """ITM's validity checks common to both modes: ``(error, warnings)``."""
+    warn = 0
+    if h_tx < 1.0 or h_tx > 1000.0:
+        warn |= WARN_TX_HEIGHT
+    if not (0.5 <= h_tx <= 3000.0):
+        return ERR_TX_HEIGHT, warn
+    if h_rx < 1.0 or h_rx > 1000.0:
+        warn |= WARN_RX_HEIGHT
+    if not (0.5 <= h_rx <= 3000.0):
+        return ERR_RX_HEIGHT, warn
+    if climate < 1 or climate > 7:
+        return ERR_CLIMATE, warn
+    if not (250.0 <= n0 <= 400.0):
+        return ERR_REFRACTIVITY, warn
+    if f_mhz < 40.0 or f_mhz > 10000.0:
+        warn |= WARN_FREQUENCY
+    if not (20.0 <= f_mhz <= 20000.0):
+        return ERR_FREQUENCY, warn
+    if pol != 0 and pol != 1:
+        return ERR_POLARIZATION, warn
+    if not (epsilon >= 1.0):
+        return ERR_EPSILON, warn
+    if not (sigma > 0.0):
+        return ERR_SIGMA, warn
+    if not _mdvar_ok(mdvar):
+        return ERR_MDVAR, warn
+    if not (0.0 < situation_pct < 100.0):
+        return ERR_SITUATION, warn
+    if not (0.0 < time_pct < 100.0):
+        return ERR_TIME, warn
+    if not (0.0 < location_pct < 100.0):
+        return ERR_LOCATION, warn
+    return OK, warn
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def p2p_loss(z, xi, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pct, location_pct, situation_pct, mdvar,
+             info):  # pragma: no cover - compiled
+    """ITM point-to-point basic transmission loss over one terrain profile.
+
+    Parameters
+    ----------
+    z : float64[n + 1]
+        Ground elevations (m) from the transmitter to the receiver.
+    xi : float
+        Spacing of the elevations (m).
+    h_tx, h_rx : float
+        Structural antenna heights above ground (m).
+    f_mhz : float
+        Frequency (MHz).
+    pol : int
+        0 horizontal, 1 vertical.
+    epsilon, sigma : float
+        Relative permittivity and conductivity (S/m) of the ground.
+    n0 : float
+        Surface refractivity reduced to sea level (N-units).
+    climate : int
+        Radio climate 1..7.
+    time_pct, location_pct, situation_pct : float
+        Quantiles in percent (confidence/reliability: time = reliability,
+        location = 50, situation = confidence).
+    mdvar : int
+        Variability mode 0..3, plus 10 and/or 20.
+    info : float64[:]
+        Receives the intermediate values (slots ``I_*``) when it holds at
+        least ``N_INFO`` elements; pass ``np.empty(0)`` to skip them.
+
+    Returns
+    -------
+    (loss_db, mode, warnings, error) : (float, int, int, int)
+        ``loss_db`` is NaN and ``mode`` 0 when ``error`` is not 0.
+    """
+    err, warn = check_inputs(h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pct, location_pct,
+                             situation_pct, mdvar)
+    if err != OK:
+        return np.nan, 0, warn, err
+    n = z.size - 1
+    if n < 1 or not (xi > 0.0) or not math.isfinite(xi):
+        return np.nan, 0, warn, ERR_PROFILE
+    # mean elevation of the path without its first and last tenth
+    p10 = int(0.1 * n)
+    h_sys = 0.0
+    for i in range(p10, n - p10 + 1):
+        h_sys += z[i]
+    h_sys /= n - 2 * p10 + 1
+    n_s, gamma_e, z_g = ground_and_atmosphere(f_mhz, h_sys, n0, pol == 1, epsilon, sigma)
+    th_t, th_r, dl_t, dl_r, he_t, he_r, delta_h, d = profile_geometry(z, xi, gamma_e, h_tx, h_rx)
+    a_ref, mode, w2, err = reference_attenuation(d, f_mhz, z_g, gamma_e, n_s, th_t, th_r, dl_t, dl_r, he_t, he_r,
+                                                 h_tx, h_rx, delta_h, False)
+    warn |= w2
+    if err != OK:
+        return np.nan, 0, warn, err
+    a_fs = free_space_loss(d, f_mhz)
+    a_var, w3 = variability(a_ref, d, f_mhz, he_t, he_r, delta_h, climate, mdvar, time_pct, location_pct,
+                            situation_pct, info)
+    warn |= w3
+    if info.size >= N_INFO:
+        _store(info, a_fs, a_ref, d, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, delta_h, gamma_e)
+    return a_fs + a_var, mode, warn, OK
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _store(info, a_fs, a_ref, d, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, delta_h, gamma_e):  # pragma: no cover
+    info[I_FREE_SPACE] = a_fs
+    info[I_A_REF] = a_ref
+    info[I_DISTANCE] = d
+    info[I_THETA_TX] = th_t
+    info[I_THETA_RX] = th_r
+    info[I_DHZN_TX] = dl_t
+    info[I_DHZN_RX] = dl_r
+    info[I_HE_TX] = he_t
+    info[I_HE_RX] = he_r
+    info[I_NS] = n_s
+    info[I_DELTA_H] = delta_h
+    info[I_GAMMA_E] = gamma_e
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def area_geometry(siting, h, gamma_e, delta_h):  # pragma: no cover - compiled
+    """Effective height, horizon distance and angle of one terminal in area mode [ALG Eqs. 3.2-3.4].
+
+    ``siting``: 0 random, 1 careful, 2 very careful. Returns ``(h_e, d_L, θ)``.
+    """
+    if siting == 0:
+        h_e = h
+    else:
+        b = 4.0 if siting == 1 else 9.0
+        if h < 5.0:
+            b *= math.sin(0.1 * math.pi * h)
+        h_e = h + (1.0 + b) * math.exp(-min(20.0, 2.0 * h / max(1e-3, delta_h)))
+    d_ls = math.sqrt(2.0 * h_e / gamma_e)
+    d_l = d_ls * math.exp(-0.07 * math.sqrt(delta_h / max(h_e, 5.0)))
+    theta = (0.65 * delta_h * (d_ls / d_l - 1.0) - 2.0 * h_e) / d_ls
+    return h_e, d_l, theta
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def area_loss(d_km, delta_h, h_tx, h_rx, siting_tx, siting_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pct,
+              location_pct, situation_pct, mdvar, info):  # pragma: no cover - compiled
+    """ITM area-prediction basic transmission loss [ALG §3; GUIDE]. Same returns as :func:`p2p_loss`."""
+    err, warn = check_inputs(h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pct, location_pct,
+                             situation_pct, mdvar)
+    if err != OK:
+        return np.nan, 0, warn, err
+    if not (d_km > 0.0):
+        return np.nan, 0, warn, ERR_DISTANCE
+    if not (delta_h >= 0.0):
+        return np.nan, 0, warn, ERR_DELTA_H
+    if siting_tx < 0 or siting_tx > 2:
+        return np.nan, 0, warn, ERR_TX_SITING
+    if siting_rx < 0 or siting_rx > 2:
+        return np.nan, 0, warn, ERR_RX_SITING
+    n_s, gamma_e, z_g = ground_and_atmosphere(f_mhz, 0.0, n0, pol == 1, epsilon, sigma)
+    he_t, dl_t, th_t = area_geometry(siting_tx, h_tx, gamma_e, delta_h)
+    he_r, dl_r, th_r = area_geometry(siting_rx, h_rx, gamma_e, delta_h)
+    d = d_km * 1000.0
+    a_ref, mode, w2, err = reference_attenuation(d, f_mhz, z_g, gamma_e, n_s, th_t, th_r, dl_t, dl_r, he_t, he_r,
+                                                 h_tx, h_rx, delta_h, True)
+    warn |= w2
+    if err != OK:
+        return np.nan, 0, warn, err
+    a_fs = free_space_loss(d, f_mhz)
+    a_var, w3 = variability(a_ref, d, f_mhz, he_t, he_r, delta_h, climate, mdvar, time_pct, location_pct,
+                            situation_pct, info)
+    warn |= w3
+    if info.size >= N_INFO:
+        _store(info, a_fs, a_ref, d, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, delta_h, gamma_e)
+    return a_fs + a_var, mode, warn, OK
