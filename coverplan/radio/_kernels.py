@@ -13,6 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from coverplan.radio._itm import p2p_loss
 from coverplan.terrain._kernels import bilinear
 
 #: Speed of light (m/s).
@@ -423,14 +424,17 @@ MODEL_P526_DIRECT = 3
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, model, ae_km,
-               eps_r, sigma, vertical, out):  # pragma: no cover - compiled
+               eps_r, sigma, vertical, out, itm_params=None):  # pragma: no cover - compiled
     """Basic transmission loss (dB) along ``nrad`` radials of ``npts`` steps from a site.
 
     Radial ``k`` leaves the cell ``(orow, ocol)`` at azimuth ``360 k / nrad``
     degrees clockwise from grid north; point ``j`` lies ``j * step_m`` away.
     Terrain heights come from the bilinear surface of ``z``; each point's
     loss uses the profile from the site to that point. ``out[k, j]`` is NaN
-    at the site and beyond the grid.
+    at the site and beyond the grid. ``itm_params`` (ITM only): float array
+    ``(n0, climate, time_pct, location_pct, situation_pct, mdvar)``; ITM
+    takes ``eps_r``, ``sigma`` and ``vertical`` too, and its own effective
+    earth radius from the surface refractivity.
     """
     nrows, ncols = z.shape
     for k in prange(nrad):
@@ -456,6 +460,15 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
         elif model == MODEL_P526_DIRECT:
             for j in range(1, last + 1):
                 ld[j] = delta_bullington(d, h, j + 1, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, 0.0, res)
+        elif model == MODEL_ITM:
+            info = np.empty(0)
+            pol = 1 if vertical else 0
+            for j in range(1, last + 1):
+                loss, _mode, _warn, err = p2p_loss(h[:j + 1], step_m, tx_h, rx_h, f_mhz, pol, eps_r, sigma,
+                                                   itm_params[0], int(itm_params[1]), itm_params[2], itm_params[3],
+                                                   itm_params[4], int(itm_params[5]), info)
+                # ITM's loss includes free space: store its excess over it
+                ld[j] = loss - free_space_db(d[j], f_mhz) if err == 0 else np.nan
         out[k, 0] = np.nan
         for j in range(1, npts + 1):
             if j > last:

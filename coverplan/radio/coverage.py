@@ -258,25 +258,24 @@ def site_loss(
         raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
     if not radius_m > 0:
         raise InputError(f"radius must be positive, got {radius_m} m")
-    if model == "itm":
-        raise InputError("the itm model is not available for coverage yet; use p526")
     row, col = terrain.index(x, y)
     xres, yres = terrain.res
     nr, nc = math.ceil(radius_m / yres) + 1, math.ceil(radius_m / xres) + 1
     r0, c0 = max(row - nr, 0), max(col - nc, 0)
     win = terrain.window(r0, row + nr + 1, c0, col + nc + 1)
     h, w = win.shape
-    if model in ("p526", "fspl"):
+    if model in ("p526", "fspl", "itm"):
         step = min(xres, yres)
         npts = math.ceil(radius_m / step) + 1
         # a multiple of 8: the axes and diagonals of the grid are radials of their own
         nrad = 8 * math.ceil(2 * math.pi * radius_m / step / 8)
         polar = np.empty((nrad, npts + 1))
         z = np.ascontiguousarray(terrain.elevation, dtype=np.float64)
-        code = rk.MODEL_P526 if model == "p526" else rk.MODEL_FSPL
+        code = {"p526": rk.MODEL_P526, "fspl": rk.MODEL_FSPL, "itm": rk.MODEL_ITM}[model]
+        itm = np.array([s.n0, s.climate, s.time_pct, s.location_pct, s.situation_pct, s.mdvar], float)
         rk.polar_loss(z, row, col, xres, yres, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
                       nrad, npts, step, code, s.k_factor * EARTH_RADIUS_KM, float(s.epsilon), float(s.sigma),
-                      s.polarization == "v", polar)
+                      s.polarization == "v", polar, itm)
         out = np.empty((h, w))
         rk.polar_to_grid(polar, nrad, step, row, col, xres, yres, r0, c0, h, w, float(radius_m), out)
     else:

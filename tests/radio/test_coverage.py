@@ -128,3 +128,20 @@ def test_hata_model_depends_on_distance_only() -> None:
                   settings=s)
     assert _at(t, a, 50, 90) == pytest.approx(_at(t, a, 10, 50))
     assert math.isfinite(_at(t, a, 50, 90)) and _at(t, a, 50, 90) > _at(t, a, 50, 60)
+
+
+def test_itm_grid_matches_point_to_point_on_the_radials(srtm30_window: Terrain) -> None:
+    from coverplan.radio.itm import point_to_point
+
+    t = srtm30_window
+    r, c = t.shape[0] // 2, t.shape[1] // 2
+    x, y = t.dem.xy(r, c)
+    s = PropagationSettings(climate=5, n0=301.0, epsilon=15.0, sigma=0.005, polarization="v")
+    loss = site_loss(t, x, y, tx_height_m=35, rx_height_m=1.5, frequency_mhz=900, radius_m=3100, model="itm",
+                     settings=s)
+    for dr, dc in [(0, 100), (-100, 0), (0, -70), (100, 0)]:
+        n = max(abs(dr), abs(dc))
+        prof = t.elevation[r + np.sign(dr) * np.arange(n + 1), c + np.sign(dc) * np.arange(n + 1)].astype(float)
+        want = point_to_point(prof, 30.0, tx_height_m=35, rx_height_m=1.5, frequency_mhz=900, polarization="v",
+                              epsilon=15.0, sigma=0.005, n0=301.0, climate=5).loss_db
+        assert _at(t, loss, r + dr, c + dc) == pytest.approx(want, abs=1e-3)
