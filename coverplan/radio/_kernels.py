@@ -424,7 +424,7 @@ MODEL_P526_DIRECT = 3
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, model, ae_km,
-               eps_r, sigma, vertical, out, itm_params=None):  # pragma: no cover - compiled
+               eps_r, sigma, vertical, out, itm_params):  # pragma: no cover - compiled
     """Basic transmission loss (dB) along ``nrad`` radials of ``npts`` steps from a site.
 
     Radial ``k`` leaves the cell ``(orow, ocol)`` at azimuth ``360 k / nrad``

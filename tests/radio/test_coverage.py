@@ -16,6 +16,9 @@ from coverplan.terrain import Terrain
 from coverplan.testing import centre_xy, flat, grid_terrain
 
 
+ITM_DEFAULTS = np.array([301.0, 5.0, 50.0, 50.0, 50.0, 12.0])
+
+
 def _at(terrain: Terrain, window: Raster, row: int, col: int) -> float:
     """Value of a site window at a cell of the whole terrain grid."""
     r0, c0 = _offset(terrain, window)
@@ -26,7 +29,7 @@ def _polar(z: np.ndarray, model: int, nrad: int = 96, npts: int = 150, f: float 
     out = np.empty((nrad, npts + 1))
     r, c = z.shape[0] // 2, z.shape[1] // 2
     rk.polar_loss(np.ascontiguousarray(z, dtype=np.float64), r, c, 30.0, 30.0, 35.0, 1.5, f, nrad, npts, 30.0,
-                  model, 4 / 3 * EARTH_RADIUS_KM, 22.0, 0.003, False, out)
+                  model, 4 / 3 * EARTH_RADIUS_KM, 22.0, 0.003, False, out, ITM_DEFAULTS)
     return out
 
 
