@@ -512,3 +512,49 @@ def polar_to_grid(polar, nrad, step_m, orow, ocol, xres, yres, r0, c0, nr, nc, r
             a = polar[k0, j0] * (1.0 - wj) + polar[k0, j1] * wj
             b = polar[k1, j0] * (1.0 - wj) + polar[k1, j1] * wj
             out[i, jj] = a * (1.0 - wk) + b * wk
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def apply_sector(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h, power_db, azimuth_deg,
+                 beamwidth_deg, tilt_deg, radius_m, threshold, power, best_power, best, covered, cr0, cc0,
+                 index):  # pragma: no cover - compiled
+    """Add one sector's received power to the best-server grids, in place.
+
+    ``loss`` is the site's basic transmission loss on the window starting at
+    grid cell ``(r0, c0)``; ``power_db`` the sector's EIRP plus the
+    reference-signal offset. The 3GPP TR 36.814 pattern (vertical beamwidth
+    10 deg, A_m 25 dB, SLA_v 20 dB) applies unless ``azimuth_deg`` is NaN
+    (omnidirectional). ``power`` (per technology), ``best_power`` and
+    ``best`` (all technologies) are whole-grid arrays; ``covered`` is the
+    site's window starting at ``(cr0, cc0)``.
+    """
+    nr, nc = loss.shape
+    omni = math.isnan(azimuth_deg)
+    for i in range(nr):
+        gr = r0 + i
+        dy = (orow - gr) * yres
+        for j in range(nc):
+            lv = loss[i, j]
+            if math.isnan(lv):
+                continue
+            gc = c0 + j
+            dx = (gc - ocol) * xres
+            dist = math.sqrt(dx * dx + dy * dy)
+            if dist > radius_m:
+                continue
+            p = power_db - lv
+            if not omni:
+                phi = math.degrees(math.atan2(dx, dy)) - azimuth_deg
+                phi = (phi + 180.0) % 360.0 - 180.0
+                drop = ground_tx + tx_h - (z[gr, gc] + rx_h)
+                theta = math.degrees(math.atan2(drop, max(dist, 1e-6)))
+                ah = min(12.0 * (phi / beamwidth_deg) ** 2, 25.0)
+                av = min(12.0 * ((theta - tilt_deg) / 10.0) ** 2, 20.0)
+                p -= min(ah + av, 25.0)
+            if p > power[gr, gc]:
+                power[gr, gc] = p
+            if p >= threshold:
+                covered[gr - cr0, gc - cc0] = True
+                if p > best_power[gr, gc]:
+                    best_power[gr, gc] = p
+                    best[gr, gc] = index

@@ -240,6 +240,7 @@ def site_loss(
     radius_m: float,
     model: str = "p526",
     settings: PropagationSettings | None = None,
+    _z64: NDArray[np.float64] | None = None,
 ) -> Raster:
     """Basic transmission loss (dB) from one antenna to every cell within ``radius_m``.
 
@@ -270,7 +271,7 @@ def site_loss(
         # a multiple of 8: the axes and diagonals of the grid are radials of their own
         nrad = 8 * math.ceil(2 * math.pi * radius_m / step / 8)
         polar = np.empty((nrad, npts + 1))
-        z = np.ascontiguousarray(terrain.elevation, dtype=np.float64)
+        z = _z64 if _z64 is not None else np.ascontiguousarray(terrain.elevation, dtype=np.float64)
         code = {"p526": rk.MODEL_P526, "fspl": rk.MODEL_FSPL, "itm": rk.MODEL_ITM}[model]
         itm = np.array([s.n0, s.climate, s.time_pct, s.location_pct, s.situation_pct, s.mdvar], float)
         rk.polar_loss(z, row, col, xres, yres, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
@@ -314,7 +315,7 @@ def signal_coverage(
     given), so that ``power_dbm`` is in the units of the threshold (RxLev,
     RSCP, RSRP). The loss is computed once per site, frequency and height.
     """
-    from coverplan.radio.antenna import Sector3GPP
+    from coverplan.radio import _kernels as rk
     from coverplan.radio.sites import sites_by_mast
 
     s = settings or PropagationSettings()
@@ -331,6 +332,7 @@ def signal_coverage(
     count = np.zeros(shape, np.uint16)
     left, bottom, right, top = terrain.bounds
     kept: list[int] = []
+    z64 = np.ascontiguousarray(terrain.elevation, dtype=np.float64)  # once, not per site
     for i, mast in enumerate(_progress(masts.itertuples(index=False), total=len(masts), desc=f"coverage ({model})",
                                        enabled=show_progress)):
         x, y = mast.geometry.x, mast.geometry.y
@@ -347,34 +349,20 @@ def signal_coverage(
         for (freq, height), grp in rows.groupby(["frequency_mhz", "height_m"], sort=True):
             radius_m = max(radius_km[t] for t in grp["technology"]) * 1000.0
             loss = site_loss(terrain, x, y, tx_height_m=float(height), rx_height_m=receiver_height_m,
-                             frequency_mhz=float(freq), radius_m=radius_m, model=model, settings=s)
+                             frequency_mhz=float(freq), radius_m=radius_m, model=model, settings=s, _z64=z64)
             r0, c0 = _offset(terrain, loss)
-            h, w = loss.shape
-            sl = (slice(r0, r0 + h), slice(c0, c0 + w))
-            rr = (np.arange(r0, r0 + h) - row) * terrain.res[1]
-            cc = (np.arange(c0, c0 + w) - col) * terrain.res[0]
-            dist = np.hypot(rr[:, None], cc[None, :])
-            az = np.degrees(np.arctan2(cc[None, :], -rr[:, None])) % 360.0
-            drop = ground + float(height) - (terrain.elevation[sl] + receiver_height_m)
-            elev = np.degrees(np.arctan2(drop, np.maximum(dist, 1e-6)))
-            local = (slice(r0 - sw[0], r0 - sw[0] + h), slice(c0 - sw[2], c0 - sw[2] + w))
             for sector in grp.itertuples(index=False):
                 tech = sector.technology
-                p = float(sector.eirp_dbm) + offsets.get(tech, 0.0) - loss.array
-                if not math.isnan(sector.azimuth_deg):
-                    pattern = Sector3GPP(
-                        beamwidth_deg=sector.beamwidth_deg if not math.isnan(sector.beamwidth_deg) else 65.0,
-                        tilt_deg=sector.tilt_deg if not math.isnan(sector.tilt_deg) else 0.0,
-                    )
-                    p = p - pattern.attenuation_db(az - sector.azimuth_deg, elev)
-                p = np.where(dist <= radius_km[tech] * 1000.0, p, np.nan)
-                better = p > power[tech][sl]
-                power[tech][sl] = np.where(better, p, power[tech][sl])
-                ok = p >= threshold_dbm[tech]
-                site_covered[local] |= ok
-                stronger = ok & (p > best_any[sl])
-                best_any[sl] = np.where(stronger, p, best_any[sl])
-                best[sl] = np.where(stronger, index, best[sl])
+                omni = math.isnan(sector.azimuth_deg)
+                rk.apply_sector(
+                    loss.array, r0, c0, row, col, terrain.res[0], terrain.res[1], terrain.elevation, ground,
+                    float(height), receiver_height_m, float(sector.eirp_dbm) + offsets.get(tech, 0.0),
+                    float("nan") if omni else float(sector.azimuth_deg),
+                    65.0 if math.isnan(sector.beamwidth_deg) else float(sector.beamwidth_deg),
+                    0.0 if math.isnan(sector.tilt_deg) else float(sector.tilt_deg),
+                    radius_km[tech] * 1000.0, float(threshold_dbm[tech]), power[tech], best_any, best,
+                    site_covered, sw[0], sw[2], index,
+                )
         count[sw[0]:sw[1], sw[2]:sw[3]] += site_covered
         kept.append(i)
     by_tech = {t: power[t] >= threshold_dbm[t] for t in technologies}
