@@ -326,7 +326,8 @@ def signal_coverage(
     sec = sectors[sectors["technology"].isin(technologies)].to_crs(terrain.crs)
     masts = sites_by_mast(sec)
     shape = terrain.shape
-    power = {t: np.full(shape, -np.inf, np.float32) for t in technologies}
+    power_all = np.full((len(technologies), *shape), -np.inf, np.float32)
+    tech_index = {t: k for k, t in enumerate(technologies)}
     best = np.full(shape, -1, np.int32)
     best_any = np.full(shape, -np.inf, np.float32)
     count = np.zeros(shape, np.uint16)
@@ -351,20 +352,22 @@ def signal_coverage(
             loss = site_loss(terrain, x, y, tx_height_m=float(height), rx_height_m=receiver_height_m,
                              frequency_mhz=float(freq), radius_m=radius_m, model=model, settings=s, _z64=z64)
             r0, c0 = _offset(terrain, loss)
-            for sector in grp.itertuples(index=False):
-                tech = sector.technology
-                omni = math.isnan(sector.azimuth_deg)
-                rk.apply_sector(
-                    loss.array, r0, c0, row, col, terrain.res[0], terrain.res[1], terrain.elevation, ground,
-                    float(height), receiver_height_m, float(sector.eirp_dbm) + offsets.get(tech, 0.0),
-                    float("nan") if omni else float(sector.azimuth_deg),
-                    65.0 if math.isnan(sector.beamwidth_deg) else float(sector.beamwidth_deg),
-                    0.0 if math.isnan(sector.tilt_deg) else float(sector.tilt_deg),
-                    radius_km[tech] * 1000.0, float(threshold_dbm[tech]), power[tech], best_any, best,
-                    site_covered, sw[0], sw[2], index,
-                )
+            techs = grp["technology"].to_numpy()
+            az = grp["azimuth_deg"].to_numpy(float)
+            bw = np.where(np.isnan(grp["beamwidth_deg"].to_numpy(float)), 65.0, grp["beamwidth_deg"].to_numpy(float))
+            tilt = np.nan_to_num(grp["tilt_deg"].to_numpy(float), nan=0.0)
+            rk.apply_sectors(
+                loss.array, r0, c0, row, col, terrain.res[0], terrain.res[1], terrain.elevation, ground,
+                float(height), receiver_height_m,
+                grp["eirp_dbm"].to_numpy(float) + np.array([offsets.get(t, 0.0) for t in techs]),
+                az, bw, tilt, np.array([radius_km[t] * 1000.0 for t in techs]),
+                np.array([float(threshold_dbm[t]) for t in techs]),
+                np.array([tech_index[t] for t in techs], np.int64),
+                power_all, best_any, best, site_covered, sw[0], sw[2], index,
+            )
         count[sw[0]:sw[1], sw[2]:sw[3]] += site_covered
         kept.append(i)
+    power = {t: power_all[k] for t, k in tech_index.items()}
     by_tech = {t: power[t] >= threshold_dbm[t] for t in technologies}
     for t in technologies:
         power[t][np.isinf(power[t])] = np.nan
