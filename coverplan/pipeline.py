@@ -172,7 +172,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
                   population, fibre)
 
 
-def run(scenario: Scenario | str | Path, *, show_progress: bool = False) -> Results:
+def run(scenario: Scenario | str | Path, *, show_progress: bool = False, scheduler: Any = None) -> Results:
     """Run a scenario: coverage, served mask, dead zones, facility status, summary.
 
     Parameters
@@ -181,6 +181,9 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False) -> Resu
         A validated scenario, or the path of a scenario TOML file.
     show_progress : bool
         Show progress bars on stderr (the CLI turns it on).
+    scheduler : str or distributed.Client, optional
+        Run the per-site work on a dask.distributed cluster (propagation
+        models); default in-process.
     """
     from coverplan.deadzones import facility_status, find_deadzones
     from coverplan.population import cells_on_grid
@@ -206,7 +209,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False) -> Resu
         coverage = signal_coverage(
             inputs.terrain, inputs.sectors, technologies=sc.technologies, radius_km=sc.nominal_radius_km,
             threshold_dbm=sc.threshold_dbm, model=sc.model, receiver_height_m=sc.receiver_height_m,
-            settings=settings, reference_offset_db=offsets, show_progress=show_progress,
+            settings=settings, reference_offset_db=offsets, scheduler=scheduler, show_progress=show_progress,
         )
     t2 = time.perf_counter()
     r0, r1, c0, c1 = inputs.study

@@ -41,12 +41,15 @@ def _pct(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option("--k-factor", type=float, default=4 / 3, show_default="4/3", help="Effective earth radius factor.")
 @click.option("--output-kind", type=click.Choice(["power", "loss"]), default="power", show_default=True,
               help="power: best-server received power (dBm); loss: lowest basic transmission loss (dB).")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process.")
 @overwrite_option
 @click.pass_context
 def coverage_cmd(ctx: click.Context, dem: str, sites: str, output: str, model: str, radius_km: float,
                  rx_height: float, resolution_m: float | None, epsilon: float, sigma: float, n0: float,
                  climate: int, polarization: str, time_pct: float, location_pct: float, situation_pct: float,
-                 environment: str, k_factor: float, output_kind: str, overwrite: bool) -> None:
+                 environment: str, k_factor: float, output_kind: str, scheduler: str | None,
+                 overwrite: bool) -> None:
     """Received power (dBm) or path loss (dB) around every site of SITES over DEM, as a GeoTIFF.
 
     SITES is a site table (CSV with lon/lat, or any vector format), one row per
@@ -59,7 +62,7 @@ def coverage_cmd(ctx: click.Context, dem: str, sites: str, output: str, model: s
     import numpy as np
 
     from coverplan.io import write_raster
-    from coverplan.radio.coverage import PropagationSettings, _offset, site_loss
+    from coverplan.radio.coverage import PropagationSettings, _offset
     from coverplan.radio.sites import read_sites
     from coverplan.terrain import load_dem
 
@@ -78,7 +81,7 @@ def coverage_cmd(ctx: click.Context, dem: str, sites: str, output: str, model: s
         techs = tuple(sorted(set(table["technology"])))
         cov = signal_coverage(terrain, table, technologies=techs, radius_km=dict.fromkeys(techs, radius_km),
                               threshold_dbm=dict.fromkeys(techs, -999.0), model=model, receiver_height_m=rx_height,
-                              settings=settings, show_progress=_show(ctx))
+                              settings=settings, scheduler=scheduler, show_progress=_show(ctx))
         power = cov.power_dbm or {}
         stack = np.stack([power[t] for t in techs])
         out = np.full(terrain.shape, np.nan, np.float32)
@@ -87,18 +90,21 @@ def coverage_cmd(ctx: click.Context, dem: str, sites: str, output: str, model: s
         meaning = "best-server received power (dBm), total power with antenna patterns"
     else:
         from coverplan._progress import progress
+        from coverplan.parallel import ordered_map
+        from coverplan.radio.coverage import _loss_task
 
         sec = table.to_crs(terrain.crs)
         out = np.full(terrain.shape, np.inf, np.float32)
-        groups = list(sec.groupby(["site_id", "frequency_mhz", "height_m"], sort=True))
         left, bottom, right, top = terrain.bounds
-        for (_site, freq, height), grp in progress(groups, total=len(groups), desc=f"loss ({model})",
-                                                    enabled=_show(ctx)):
+        tasks = []
+        for (_site, freq, height), grp in sec.groupby(["site_id", "frequency_mhz", "height_m"], sort=True):
             pt = grp.geometry.iloc[0]
-            if not (left <= pt.x < right and bottom < pt.y <= top):
-                continue
-            loss = site_loss(terrain, pt.x, pt.y, tx_height_m=float(height), rx_height_m=rx_height,
-                             frequency_mhz=float(freq), radius_m=radius_km * 1000.0, model=model, settings=settings)
+            if left <= pt.x < right and bottom < pt.y <= top:
+                tasks.append((pt.x, pt.y, float(height), float(freq), radius_km * 1000.0))
+        shared = {"terrain": terrain, "z64": np.ascontiguousarray(terrain.elevation, dtype=np.float64),
+                  "model": model, "settings": settings, "rx_height_m": rx_height}
+        for loss in progress(ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler), total=len(tasks),
+                             desc=f"loss ({model})", enabled=_show(ctx)):
             r0, c0 = _offset(terrain, loss)
             h, w = loss.shape
             sub = out[r0:r0 + h, c0:c0 + w]

@@ -17,8 +17,11 @@ log = logging.getLogger(__name__)
               help="Output folder (default: ./coverplan-<scenario name>).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists (only once the new one is complete).")
 @click.option("--no-map", is_flag=True, help="Skip map.html.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process.")
 @click.pass_context
-def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, overwrite: bool, no_map: bool) -> None:
+def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, overwrite: bool, no_map: bool,
+            scheduler: str | None) -> None:
     """Run SCENARIO (a TOML file; default: the bundled sample region).
 
     Writes coverage.tif, served.tif, deadzones.gpkg/.csv, facilities.gpkg/.csv,
@@ -37,7 +40,7 @@ def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, over
         raise OutputExistsError(f"{out}: exists; pass --overwrite to replace it")
     quiet = logging.getLogger().getEffectiveLevel() >= logging.ERROR
     t0 = time.perf_counter()
-    results = run(sc, show_progress=not quiet)
+    results = run(sc, show_progress=not quiet, scheduler=scheduler)
     write_results(results, out, overwrite=overwrite, with_map=not no_map)
     s = results.summary
     pop = s["population"]

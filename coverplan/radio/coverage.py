@@ -20,7 +20,7 @@ import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -303,6 +303,7 @@ def signal_coverage(
     receiver_height_m: float = 1.5,
     settings: PropagationSettings | None = None,
     reference_offset_db: Mapping[str, float] | None = None,
+    scheduler: Any = None,
     show_progress: bool = False,
 ) -> Coverage:
     """Best-server received power per technology, and coverage where it reaches the threshold.
@@ -313,8 +314,11 @@ def signal_coverage(
     azimuth, beamwidth and downtilt (none for omnidirectional sectors), and
     ``offset`` the technology's :func:`reference_signal_offset_db` (0 unless
     given), so that ``power_dbm`` is in the units of the threshold (RxLev,
-    RSCP, RSRP). The loss is computed once per site, frequency and height.
+    RSCP, RSRP). The loss is computed once per site, frequency and height,
+    in-process or, given a dask ``scheduler`` address or client, on its
+    workers (:func:`coverplan.parallel.ordered_map`); the result is the same.
     """
+    from coverplan.parallel import ordered_map
     from coverplan.radio import _kernels as rk
     from coverplan.radio.sites import sites_by_mast
 
@@ -323,6 +327,8 @@ def signal_coverage(
     for t in technologies:
         if t not in radius_km or t not in threshold_dbm:
             raise InputError(f"technology {t} needs a radius and a threshold")
+    if model not in MODELS:
+        raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
     sec = sectors[sectors["technology"].isin(technologies)].to_crs(terrain.crs)
     masts = sites_by_mast(sec)
     shape = terrain.shape
@@ -332,41 +338,53 @@ def signal_coverage(
     best_any = np.full(shape, -np.inf, np.float32)
     count = np.zeros(shape, np.uint16)
     left, bottom, right, top = terrain.bounds
+    # one task per site, frequency and antenna height
     kept: list[int] = []
-    z64 = np.ascontiguousarray(terrain.elevation, dtype=np.float64)  # once, not per site
-    for i, mast in enumerate(_progress(masts.itertuples(index=False), total=len(masts), desc=f"coverage ({model})",
-                                       enabled=show_progress)):
+    tasks: list[tuple[float, float, float, float, float]] = []
+    meta: list[tuple[int, Any]] = []
+    for i, mast in enumerate(masts.itertuples(index=False)):
         x, y = mast.geometry.x, mast.geometry.y
         if not (left <= x < right and bottom < y <= top):
             log.warning("site %s lies outside the terrain grid; skipped", mast.site_id)
             continue
+        kept.append(i)
         rows = sec[sec["site_id"] == mast.site_id]
-        row, col = terrain.index(x, y)
-        ground = float(terrain.elevation[row, col])
-        index = len(kept)
-        r_site = max(radius_km[t] for t in rows["technology"]) * 1000.0
-        sw = _site_window(terrain, row, col, r_site)
-        site_covered = np.zeros((sw[1] - sw[0], sw[3] - sw[2]), bool)
         for (freq, height), grp in rows.groupby(["frequency_mhz", "height_m"], sort=True):
             radius_m = max(radius_km[t] for t in grp["technology"]) * 1000.0
-            loss = site_loss(terrain, x, y, tx_height_m=float(height), rx_height_m=receiver_height_m,
-                             frequency_mhz=float(freq), radius_m=radius_m, model=model, settings=s, _z64=z64)
-            r0, c0 = _offset(terrain, loss)
-            techs = grp["technology"].to_numpy()
-            az = grp["azimuth_deg"].to_numpy(float)
-            bw = np.where(np.isnan(grp["beamwidth_deg"].to_numpy(float)), 65.0, grp["beamwidth_deg"].to_numpy(float))
-            tilt = np.nan_to_num(grp["tilt_deg"].to_numpy(float), nan=0.0)
-            rk.apply_sectors(
-                loss.array, r0, c0, row, col, terrain.res[0], terrain.res[1], terrain.elevation, ground,
-                float(height), receiver_height_m,
-                grp["eirp_dbm"].to_numpy(float) + np.array([offsets.get(t, 0.0) for t in techs]),
-                az, bw, tilt, np.array([radius_km[t] * 1000.0 for t in techs]),
-                np.array([float(threshold_dbm[t]) for t in techs]),
-                np.array([tech_index[t] for t in techs], np.int64),
-                power_all, best_any, best, site_covered, sw[0], sw[2], index,
-            )
+            tasks.append((x, y, float(height), float(freq), radius_m))
+            meta.append((len(kept) - 1, grp))
+    z64 = np.ascontiguousarray(terrain.elevation, dtype=np.float64)  # once, not per site
+    shared = {"terrain": terrain, "z64": z64, "model": model, "settings": s, "rx_height_m": receiver_height_m}
+    results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler)
+    current = -1
+    site_covered = np.zeros((0, 0), bool)
+    sw = (0, 0, 0, 0)
+    for (index, grp), task, loss in _progress(zip(meta, tasks, results, strict=True), total=len(tasks),
+                                              desc=f"coverage ({model})", enabled=show_progress):
+        x, y, height, _freq, _radius = task
+        row, col = terrain.index(x, y)
+        if index != current:
+            if current >= 0:
+                count[sw[0]:sw[1], sw[2]:sw[3]] += site_covered
+            current = index
+            mast_rows = sec[sec["site_id"] == masts.iloc[kept[index]]["site_id"]]
+            sw = _site_window(terrain, row, col, max(radius_km[t] for t in mast_rows["technology"]) * 1000.0)
+            site_covered = np.zeros((sw[1] - sw[0], sw[3] - sw[2]), bool)
+        r0, c0 = _offset(terrain, loss)
+        techs = grp["technology"].to_numpy()
+        bw = grp["beamwidth_deg"].to_numpy(float)
+        rk.apply_sectors(
+            loss.array, r0, c0, row, col, terrain.res[0], terrain.res[1], terrain.elevation,
+            float(terrain.elevation[row, col]), height, receiver_height_m,
+            grp["eirp_dbm"].to_numpy(float) + np.array([offsets.get(t, 0.0) for t in techs]),
+            grp["azimuth_deg"].to_numpy(float), np.where(np.isnan(bw), 65.0, bw),
+            np.nan_to_num(grp["tilt_deg"].to_numpy(float), nan=0.0),
+            np.array([radius_km[t] * 1000.0 for t in techs]), np.array([float(threshold_dbm[t]) for t in techs]),
+            np.array([tech_index[t] for t in techs], np.int64),
+            power_all, best_any, best, site_covered, sw[0], sw[2], index,
+        )
+    if current >= 0:
         count[sw[0]:sw[1], sw[2]:sw[3]] += site_covered
-        kept.append(i)
     power = {t: power_all[k] for t, k in tech_index.items()}
     by_tech = {t: power[t] >= threshold_dbm[t] for t in technologies}
     for t in technologies:
@@ -375,6 +393,13 @@ def signal_coverage(
     log.info("%s coverage of %d sites on a %dx%d grid", model, len(used), *shape)
     count_raster = terrain.dem.with_array(np.minimum(count, 254).astype(np.uint8), nodata=COUNT_NODATA)
     return Coverage(count_raster, by_tech, best, used, power, model)
+
+
+def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, *, terrain: Terrain,
+               z64: NDArray[np.float64], model: str, settings: PropagationSettings, rx_height_m: float) -> Raster:
+    """One site-frequency-height loss window (module level, so dask can ship it)."""
+    return site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
+                     radius_m=radius_m, model=model, settings=settings, _z64=z64)
 
 
 def _site_window(terrain: Terrain, row: int, col: int, radius_m: float) -> tuple[int, int, int, int]:

@@ -15,7 +15,6 @@ from coverplan.raster import Raster
 from coverplan.terrain import Terrain
 from coverplan.testing import centre_xy, flat, grid_terrain
 
-
 ITM_DEFAULTS = np.array([301.0, 5.0, 50.0, 50.0, 50.0, 12.0])
 
 

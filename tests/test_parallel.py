@@ -1,0 +1,77 @@
+"""Per-site work in-process and on a dask.distributed cluster gives the same answer."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from coverplan.errors import InputError
+from coverplan.parallel import ordered_map
+
+
+def _slow_square(i: int, delay: float, *, offset: int) -> int:
+    time.sleep(delay)
+    return i * i + offset
+
+
+def test_in_process_keeps_order_and_shared_arguments() -> None:
+    tasks = [(i, 0.0) for i in range(5)]
+    assert list(ordered_map(_slow_square, tasks, shared={"offset": 1})) == [1, 2, 5, 10, 17]
+
+
+@pytest.fixture(scope="module")
+def client():  # type: ignore[no-untyped-def]
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None)
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def test_cluster_results_come_back_in_task_order(client: object) -> None:
+    # later tasks finish first; the results still come in task order
+    tasks = [(i, 0.2 - 0.04 * i) for i in range(5)]
+    assert list(ordered_map(_slow_square, tasks, shared={"offset": 0}, scheduler=client)) == [0, 1, 4, 9, 16]
+
+
+def test_signal_coverage_on_a_cluster_equals_in_process(client: object) -> None:
+    import geopandas as gpd
+    from pyproj import Transformer
+
+    from coverplan.radio.coverage import signal_coverage
+    from coverplan.testing import grid_terrain
+
+    rng = np.random.default_rng(5)
+    t = grid_terrain(200 + np.cumsum(rng.normal(0, 2, (121, 121)), axis=0))
+    xs = t.transform.c + np.array([20.5, 60.5, 100.5]) * 30
+    ys = t.transform.f - np.array([30.5, 90.5, 50.5]) * 30
+    lon, lat = Transformer.from_crs(32648, 4326, always_xy=True).transform(xs, ys)
+    sectors = gpd.GeoDataFrame(
+        {"site_id": ["A", "B", "C", "C"], "sector": ["1", "1", "1", "2"], "height_m": [30.0, 35.0, 40.0, 40.0],
+         "frequency_mhz": [900.0, 1800.0, 900.0, 1800.0], "eirp_dbm": [56.0, 61.0, 56.0, 61.0],
+         "technology": ["2G", "4G", "2G", "4G"], "azimuth_deg": [np.nan, 45.0, 200.0, 20.0],
+         "beamwidth_deg": [np.nan, 65.0, 65.0, 65.0], "tilt_deg": [np.nan, 2.0, 3.0, 3.0],
+         "operator": [""] * 4, "source": [""] * 4},
+        geometry=gpd.points_from_xy([lon[0], lon[1], lon[2], lon[2]], [lat[0], lat[1], lat[2], lat[2]]), crs=4326,
+    )
+    kw = {"technologies": ("2G", "4G"), "radius_km": {"2G": 2.0, "4G": 1.5},
+          "threshold_dbm": {"2G": -80.0, "4G": -75.0}, "model": "p526"}
+    local = signal_coverage(t, sectors, **kw)  # type: ignore[arg-type]
+    remote = signal_coverage(t, sectors, scheduler=client, **kw)  # type: ignore[arg-type]
+    for tech in ("2G", "4G"):
+        np.testing.assert_array_equal(local.power_dbm[tech], remote.power_dbm[tech])  # type: ignore[index]
+    np.testing.assert_array_equal(local.best_site, remote.best_site)
+    np.testing.assert_array_equal(local.count.array, remote.count.array)
+    assert local.by_technology["2G"].any() and (local.best_site >= 0).any()
+
+
+def test_bad_scheduler(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("distributed")
+    monkeypatch.setattr("coverplan.parallel.CONNECT_TIMEOUT_S", 1.0)
+    with pytest.raises(InputError, match="scheduler must be an address"):
+        list(ordered_map(_slow_square, [(1, 0.0)], shared={"offset": 0}, scheduler=42))
+    with pytest.raises(InputError, match=r"cannot reach the dask scheduler at tcp://127\.0\.0\.1:9"):
+        list(ordered_map(_slow_square, [(1, 0.0)], shared={"offset": 0}, scheduler="tcp://127.0.0.1:9"))
