@@ -11,6 +11,7 @@ smaller than ``min_zone_population`` / ``min_zone_area_km2``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,17 @@ from coverplan.raster import Raster
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
-__all__ = ["DeadZones", "PopulationAccount", "facility_status", "find_deadzones"]
+__all__ = [
+    "DeadZones",
+    "PopulationAccount",
+    "admin_figures",
+    "describe_zones",
+    "facility_connectivity",
+    "facility_status",
+    "find_deadzones",
+]
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +62,18 @@ class PopulationAccount:
 
 @dataclass(frozen=True, eq=False)
 class DeadZones:
-    """Dead-zone polygons, the zone of every population cell, and the people account."""
+    """Dead-zone polygons, the zone of every population cell, and the people account.
+
+    ``labels`` (population grid) and ``cell_labels`` (analysis grid, the
+    unserved cells a zone's outline covers) hold the zone's row number + 1,
+    0 outside every zone.
+    """
 
     zones: gpd.GeoDataFrame
     labels: NDArray[np.int32]
     account: PopulationAccount
     population: Raster
+    cell_labels: NDArray[np.int32] | None = None
 
 
 def find_deadzones(
@@ -117,13 +133,14 @@ def find_deadzones(
         empty = gpd.GeoDataFrame({"zone_id": [], "population": [], "area_km2": [], "n_cells": []},
                                  geometry=gpd.GeoSeries([], crs=crs), crs=crs)
         account = PopulationAccount(total, served_people, 0.0, below, 0.0)
-        return DeadZones(empty, np.zeros(population.shape, np.int32), account, population)
+        return DeadZones(empty, np.zeros(population.shape, np.int32), account, population,
+                         np.zeros(grid.shape, np.int32))
     index = np.arange(1, n + 1)
     grid_people = np.zeros(population.shape)
     grid_people[cells.rows, cells.cols] = people
     zone_people = np.asarray(ndimage.sum(grid_people, labels, index), float)
     zone_cells = np.asarray(ndimage.sum(mask, labels, index), int)
-    polys, area_km2 = _zone_outlines(labels, n, population, grid, served, in_area)
+    polys, area_km2, zone_grid = _zone_outlines(labels, n, population, grid, served, in_area)
     keep = (zone_people >= min_zone_population) & (area_km2 >= min_zone_area_km2)
     small = float(zone_people[~keep].sum())
     order = sorted(np.flatnonzero(keep), key=lambda i: (-zone_people[i], i))
@@ -143,7 +160,7 @@ def find_deadzones(
     in_zones = float(zone_people[keep].sum())
     account = PopulationAccount(total, served_people, in_zones, below, small)
     log.info("%d dead zones with %.0f people (%d dropped as too small)", len(order), in_zones, n - len(order))
-    return DeadZones(zones, relabel[labels], account, population)
+    return DeadZones(zones, relabel[labels], account, population, relabel[zone_grid])
 
 
 def facility_status(
@@ -189,8 +206,10 @@ def facility_status(
     return out.reset_index(drop=True)
 
 
-def _zone_outlines(labels: NDArray[np.int32], n: int, population: Raster, grid: Raster, served: NDArray[np.bool_],
-                   in_area: NDArray[np.bool_]) -> tuple[gpd.GeoSeries, NDArray[np.float64]]:
+def _zone_outlines(
+    labels: NDArray[np.int32], n: int, population: Raster, grid: Raster, served: NDArray[np.bool_],
+    in_area: NDArray[np.bool_],
+) -> tuple[gpd.GeoSeries, NDArray[np.float64], NDArray[np.int32]]:
     """Outline and area of each zone: its population cells minus served cells, on the analysis grid.
 
     A zone whose population cells hold no unserved analysis-cell centre (only
@@ -233,4 +252,210 @@ def _zone_outlines(labels: NDArray[np.int32], n: int, population: Raster, grid: 
             parts[i] = [g]
             area_km2[i - 1] = g.area / 1e6
     polys = gpd.GeoSeries([shapely.union_all(parts[i]) for i in range(1, n + 1)], crs=grid.crs)
-    return polys, area_km2
+    return polys, area_km2, zone_grid
+
+
+def describe_zones(
+    deadzones: DeadZones,
+    *,
+    reachable: NDArray[np.bool_],
+    power_dbm: Mapping[str, NDArray[np.float32]] | None,
+    sites: gpd.GeoDataFrame,
+    shadow_share: float = 0.5,
+) -> gpd.GeoDataFrame:
+    """Why each zone is dark: ``shadow`` or ``out_of_range``, its best signal and nearest site.
+
+    Parameters
+    ----------
+    reachable : ndarray of bool
+        On the analysis grid: cells that some site would serve in free space
+        (within its nominal radius with free-space signal above the
+        threshold; for line-of-sight coverage, within the radius).
+    power_dbm : mapping, optional
+        Best-server power per technology on the analysis grid (signal models).
+    sites : GeoDataFrame
+        Masts in the grid's CRS, with ``site_id``.
+    shadow_share : float
+        A zone is a ``shadow`` (the *vùng lõm sóng* of Vietnamese planning:
+        inside the network's reach, blocked by terrain) when at least this
+        share of its cells is reachable in free space; otherwise
+        ``out_of_range``.
+
+    Returns
+    -------
+    GeoDataFrame
+        The zones with ``class``, ``reachable_share``, ``best_signal_dbm`` and
+        ``best_signal_technology`` (the strongest technology's best power in
+        the zone, as its threshold unit), ``nearest_site`` and
+        ``nearest_site_km``.
+    """
+    from scipy import ndimage
+
+    zones = deadzones.zones.copy()
+    n = len(zones)
+    labels = deadzones.cell_labels
+    if labels is None or n == 0:
+        for col in ("class", "reachable_share", "best_signal_dbm", "best_signal_technology", "nearest_site",
+                    "nearest_site_km"):
+            zones[col] = []
+        return zones
+    flat = labels.ravel()
+    cells = np.bincount(flat, minlength=n + 1)[1:n + 1]
+    reach = np.bincount(flat, weights=reachable.ravel().astype(float), minlength=n + 1)[1:n + 1]
+    share = np.divide(reach, cells, out=np.zeros(n), where=cells > 0)
+    zones["reachable_share"] = np.round(share, 4)
+    zones["class"] = np.where(share >= shadow_share, "shadow", "out_of_range")
+    best = np.full(n, np.nan)
+    best_tech = np.array([""] * n, dtype=object)
+    index = np.arange(1, n + 1)
+    for tech, p in (power_dbm or {}).items():
+        vals = np.where(np.isfinite(p), p, -np.inf)
+        m = np.asarray(ndimage.maximum(vals, labels, index), float)
+        m[cells == 0] = -np.inf
+        better = np.isfinite(m) & ~(m <= np.nan_to_num(best, nan=-np.inf))
+        best = np.where(better, m, best)
+        best_tech = np.where(better, tech, best_tech)
+    zones["best_signal_dbm"] = np.round(best, 1)
+    zones["best_signal_technology"] = best_tech.astype(str)
+    if len(sites):
+        pts = zones.geometry.representative_point()
+        idx, dist = sites.sindex.nearest(pts, return_all=False, return_distance=True)
+        nearest = np.array([""] * n, dtype=object)
+        nearest[idx[0]] = sites["site_id"].to_numpy()[idx[1]]
+        km = np.full(n, np.nan)
+        km[idx[0]] = dist / 1000.0
+        zones["nearest_site"] = nearest.astype(str)
+        zones["nearest_site_km"] = np.round(km, 3)
+    else:
+        zones["nearest_site"] = ""
+        zones["nearest_site_km"] = np.nan
+    return zones
+
+
+#: Technologies from the most to the least capable, for a facility's status.
+_GENERATIONS = ("5G", "4G", "3G", "2G")
+
+
+def facility_connectivity(
+    facilities: gpd.GeoDataFrame,
+    grid: Raster,
+    *,
+    fibre: gpd.GeoDataFrame | None,
+    drop_distance_m: float,
+    power_dbm: Mapping[str, NDArray[np.float32]] | None,
+    covered: Mapping[str, NDArray[np.bool_]],
+    best_site: NDArray[np.int32],
+    site_ids: Any,
+) -> gpd.GeoDataFrame:
+    """Each facility's connectivity: fibre distance, signal by technology, serving site and one status.
+
+    ``facilities`` come from :func:`facility_status` (in the grid's CRS); the
+    arrays are on the analysis grid. Adds ``fibre_distance_m``,
+    ``fibre_served``, ``signal_<tech>_dbm`` (signal models; in each
+    technology's threshold unit), ``covered_<tech>``, ``serving_site`` and
+    ``status``: ``fibre`` within the drop distance of the network,
+    otherwise ``cellular_<tech>`` for the most capable technology covering
+    it, otherwise ``none``.
+    """
+    from coverplan.fibre import fibre_distance
+
+    out = facilities.copy()
+    n = len(out)
+    xs = out.geometry.x.to_numpy()
+    ys = out.geometry.y.to_numpy()
+    inv = ~grid.transform
+    gc = np.clip(np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp), 0, grid.shape[1] - 1)
+    gr = np.clip(np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp), 0, grid.shape[0] - 1)
+    dist = fibre_distance(out.geometry, fibre) if fibre is not None and n else np.full(n, np.inf)
+    out["fibre_distance_m"] = np.round(dist, 1)
+    out["fibre_served"] = dist <= drop_distance_m
+    best_tech = np.array([""] * n, dtype=object)
+    for tech in sorted(covered, key=lambda t: _GENERATIONS.index(t) if t in _GENERATIONS else 99, reverse=True):
+        cov = covered[tech][gr, gc] if n else np.zeros(0, bool)
+        out[f"covered_{tech}"] = cov
+        best_tech = np.where(cov, tech, best_tech)  # later (more capable) technologies overwrite
+        if power_dbm is not None and tech in power_dbm:
+            out[f"signal_{tech}_dbm"] = np.round(power_dbm[tech][gr, gc].astype(float), 1)
+    idx = best_site[gr, gc] if n else np.zeros(0, int)
+    ids = np.asarray(site_ids)
+    out["serving_site"] = [str(ids[i]) if i >= 0 else "" for i in idx]
+    status = np.where(out["fibre_served"].to_numpy(), "fibre",
+                      np.where(best_tech != "", np.char.add("cellular_", best_tech.astype(str)), "none"))
+    out["status"] = status
+    return out
+
+
+def admin_figures(
+    *,
+    population: Raster,
+    cells: PopulationCells,
+    in_area: NDArray[np.bool_],
+    served: NDArray[np.bool_],
+    covered: Mapping[str, NDArray[np.bool_]],
+    fibre: NDArray[np.bool_] | None,
+    deadzones: DeadZones,
+    facilities: gpd.GeoDataFrame,
+    units: gpd.GeoDataFrame | None = None,
+    name_field: str = "name",
+) -> pd.DataFrame:
+    """The figures a provincial report quotes, per administrative unit (or the whole region).
+
+    People are summed on the population grid's own cells: a cell belongs to
+    the unit holding its centre and counts as served, covered by a
+    technology, fibre-reached or in a zone by the analysis cell under its
+    centre. Columns: ``unit``, ``population``, ``served``, ``served_share``,
+    ``covered_<tech>_share``, ``fibre_share``, ``people_in_shadow``,
+    ``people_out_of_range``, ``people_in_deadzones``, and for every facility
+    kind ``<kind>_connected`` as ``"n/N"`` (connected = any status but
+    ``none``).
+    """
+    import pandas as pd
+    from rasterio.features import rasterize
+
+    from coverplan.facilities import KINDS
+
+    inside = cells.sample(in_area, fill=False)
+    people = np.where(inside, cells.people, 0.0)
+    if units is None:
+        unit_of = np.zeros(len(people), int)
+        names = ["region"]
+        fac_unit = np.zeros(len(facilities), int)
+    else:
+        u = units.to_crs(population.crs).reset_index(drop=True)
+        ids = rasterize(((g, i + 1) for i, g in enumerate(u.geometry)), out_shape=population.shape,
+                        transform=population.transform, fill=0, dtype="int32")
+        unit_of = ids[cells.rows, cells.cols] - 1
+        names = [str(v) for v in units[name_field]]
+        fac = facilities.to_crs(units.crs)
+        fac_unit = np.full(len(fac), -1)
+        hits = fac.sjoin(units.reset_index(drop=True)[[units.geometry.name]], how="left", predicate="within")
+        hits = hits[~hits.index.duplicated(keep="first")]
+        fac_unit = hits["index_right"].fillna(-1).astype(int).to_numpy()
+    zone_class = np.array(["", *deadzones.zones["class"]] if "class" in deadzones.zones else [""])
+    zlab = deadzones.labels[cells.rows, cells.cols]
+    cls = zone_class[np.clip(zlab, 0, len(zone_class) - 1)] if len(zone_class) > 1 else np.array([""] * len(zlab))
+    rows = []
+    for k, name in enumerate(names):
+        m = unit_of == k
+        pop = float(people[m].sum())
+        rec: dict[str, Any] = {"unit": name, "population": round(pop, 1)}
+        srv = float(people[m & cells.sample(served, fill=False)].sum())
+        rec["served"] = round(srv, 1)
+        rec["served_share"] = round(srv / pop, 4) if pop > 0 else None
+        for tech, mask in covered.items():
+            c = float(people[m & cells.sample(mask, fill=False)].sum())
+            rec[f"covered_{tech}_share"] = round(c / pop, 4) if pop > 0 else None
+        if fibre is not None:
+            fb = float(people[m & cells.sample(fibre, fill=False)].sum())
+            rec["fibre_share"] = round(fb / pop, 4) if pop > 0 else None
+        rec["people_in_shadow"] = round(float(people[m & (cls == "shadow")].sum()), 1)
+        rec["people_out_of_range"] = round(float(people[m & (cls == "out_of_range")].sum()), 1)
+        rec["people_in_deadzones"] = round(float(people[m & (zlab > 0)].sum()), 1)
+        f = facilities[fac_unit == k]
+        for kind in KINDS:
+            fk = f[f["kind"] == kind]
+            if len(facilities[facilities["kind"] == kind]) == 0:
+                continue
+            rec[f"{kind}_connected"] = f"{int((fk['status'] != 'none').sum())}/{len(fk)}"
+        rows.append(rec)
+    return pd.DataFrame(rows)

@@ -104,7 +104,7 @@ def extension_paths(
     if not cost_per_km >= 0:
         raise InputError(f"cost_per_km must be >= 0, got {cost_per_km}")
     step = max(1, round(resolution_m / min(terrain.res)))
-    z = terrain.elevation[::step, ::step].astype(float)
+    z = _block_mean(terrain.elevation, step)  # block means, so a narrow ridge still shows
     xres, yres = terrain.res[0] * step, terrain.res[1] * step
     transform = terrain.transform @ _scale(step)
     gy, gx = np.gradient(z, yres, xres)
@@ -141,6 +141,16 @@ def extension_paths(
         {"length_km": lengths, "weighted_km": weighted, "cost": weighted * cost_per_km},
         geometry=gpd.GeoSeries(geoms, crs=terrain.crs), crs=terrain.crs,
     )
+
+
+def _block_mean(a: NDArray[Any], step: int) -> NDArray[np.float64]:
+    """Mean of each ``step`` x ``step`` block (edge blocks may be smaller)."""
+    if step == 1:
+        return np.asarray(a, float)
+    rows, cols = a.shape
+    pr, pc = -rows % step, -cols % step
+    padded = np.pad(np.asarray(a, float), ((0, pr), (0, pc)), mode="edge")
+    return padded.reshape(padded.shape[0] // step, step, padded.shape[1] // step, step).mean(axis=(1, 3))
 
 
 def _scale(step: int) -> Any:

@@ -63,6 +63,8 @@ WGS84 = CRS.from_epsg(4326)
 SERVED_COLOUR = "#1a9641"
 UNSERVED_COLOUR = "#d7191c"
 DEADZONE_COLOUR = "#e31a1c"
+#: Dead zones out of every site's reach (distance, not terrain): purple.
+OUT_OF_RANGE_COLOUR = "#6a3d9a"
 FIBRE_COLOUR = "#ff7f00"
 SITE_FILL = "#ffd92f"
 #: Colours of cells covered by 1, 2 and 3 or more sites.
@@ -480,6 +482,19 @@ def _svg_circle(fill: str, style: dict[str, Any], *, fill_opacity: float = 0.9) 
             f'stroke-width="{style.get("weight", 1)}"{dash}/></svg>')
 
 
+def _zone_style(colour: str, _feature: Any) -> dict[str, Any]:
+    return {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.35}
+
+
+def _status_text(status: Any) -> str:
+    s = str(status)
+    if s == "fibre":
+        return "connected by fibre"
+    if s.startswith("cellular_"):
+        return f"connected by cellular ({html.escape(s.removeprefix('cellular_'))})"
+    return "not connected"
+
+
 def _legend_html(*, kinds: Sequence[str], illustrative: Sequence[str], has: dict[str, bool]) -> str:
     ill = set(illustrative)
     grey_style = {"radius": 6, "color": "#000000", "weight": 1.5}
@@ -493,9 +508,12 @@ def _legend_html(*, kinds: Sequence[str], illustrative: Sequence[str], has: dict
         label, style = FACILITY_KINDS.get(kind, (kind.replace("_", " ").capitalize(), OTHER_KIND_STYLE))
         rows.append(f'<div class="row">{_svg_circle("#bbbbbb", style)}{html.escape(label)}</div>')
     rows.append('<div class="section">Areas</div>')
-    rows.append(f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '
-                f'fill="{DEADZONE_COLOUR}" fill-opacity="0.35" stroke="{DEADZONE_COLOUR}" stroke-width="2"/></svg>'
-                f'Dead zone (populated, no service){html.escape(_suffix("population" in ill))}</div>')
+    zone_rows = [(DEADZONE_COLOUR, "Dead zone: terrain shadow"), (OUT_OF_RANGE_COLOUR, "Dead zone: out of range")] \
+        if has.get("classes") else [(DEADZONE_COLOUR, "Dead zone (populated, no service)")]
+    for colour, text in zone_rows:
+        rows.append(f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '
+                    f'fill="{colour}" fill-opacity="0.35" stroke="{colour}" stroke-width="2"/></svg>'
+                    f'{text}{html.escape(_suffix("population" in ill))}</div>')
     labels = ["Covered by 1 site", "Covered by 2 sites", f"Covered by {len(COVERAGE_COLOURS)}+ sites"]
     for colour, label in zip(COVERAGE_COLOURS, labels, strict=True):
         rows.append(f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '
@@ -560,6 +578,7 @@ def coverage_map(
     title: str,
     illustrative: Sequence[str] = (),
     max_image_px: int = 1024,
+    extensions: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The decision-maker's map of coverage, dead zones and facilities, fully offline.
 
@@ -661,7 +680,7 @@ def coverage_map(
         pixelated=False, pane="coverplan-coverage", interactive=False, className="coverplan-crisp",
     ).add_to(m)
 
-    # dead zones
+    # dead zones: terrain shadows (the concave zones) and places out of every site's range
     dz = _non_empty(deadzones, "deadzones")
     if len(dz):
         res = max(terrain.res)
@@ -669,21 +688,53 @@ def coverage_map(
         simplified = dz.to_crs(terrain.crs)
         simplified = simplified.set_geometry(simplified.geometry.simplify(tolerance, preserve_topology=True))
         pop_label = "Population" + _suffix("population" in ill)
-        props = [
-            {"zone": _text(row.zone_id), "population": _number(row.population, ",.0f"),
-             "area": _number(row.area_km2, ",.2f"), "n_facilities": _number(row.n_facilities, ",.0f")}
-            for row in dz.itertuples(index=False)
-        ]
-        _geojson_layer(
-            _feature_collection(simplified, props),
-            name="Dead zones" + (" (population illustrative)" if "population" in ill else ""),
-            style=lambda _f: {"color": DEADZONE_COLOUR, "weight": 1.5, "fillColor": DEADZONE_COLOUR,
-                              "fillOpacity": 0.35},
-            popup=[("zone", "Dead zone"), ("population", pop_label), ("area", "Area (km²)"),
-                   ("n_facilities", "Facilities")],
-        ).add_to(m)
+        classes = dz["class"].astype(str) if "class" in dz.columns else None
+        groups = [("shadow", "Dead zones: terrain shadow", DEADZONE_COLOUR),
+                  ("out_of_range", "Dead zones: out of range", OUT_OF_RANGE_COLOUR)] if classes is not None \
+            else [(None, "Dead zones", DEADZONE_COLOUR)]
+        for cls, layer_name, colour in groups:
+            sel = np.ones(len(dz), bool) if classes is None else (classes == cls).to_numpy()
+            if not sel.any():
+                continue
+            props = []
+            for row in dz[sel].itertuples(index=False):
+                prop = {"zone": _text(row.zone_id), "population": _number(row.population, ",.0f"),
+                        "area": _number(row.area_km2, ",.2f"), "n_facilities": _number(row.n_facilities, ",.0f")}
+                if classes is not None:
+                    prop["class"] = "terrain shadow" if cls == "shadow" else "out of range"
+                    signal = getattr(row, "best_signal_dbm", float("nan"))
+                    tech = getattr(row, "best_signal_technology", "")
+                    prop["signal"] = (f"{_number(signal, '.0f')} dBm ({_text(tech)})"
+                                      if np.isfinite(signal) else "none")
+                    prop["site"] = (f"{_text(getattr(row, 'nearest_site', ''))}, "
+                                    f"{_number(getattr(row, 'nearest_site_km', float('nan')), '.1f')} km")
+                props.append(prop)
+            fields = [("zone", "Dead zone"), ("population", pop_label), ("area", "Area (km²)"),
+                      ("n_facilities", "Facilities")]
+            if classes is not None:
+                fields += [("class", "Why"), ("signal", "Best signal"), ("site", "Nearest site")]
+            _geojson_layer(
+                _feature_collection(simplified[sel], props),
+                name=layer_name + (" (population illustrative)" if "population" in ill else ""),
+                style=partial(_zone_style, colour),
+                popup=fields,
+            ).add_to(m)
     else:
         log.info("no dead zones to draw")
+
+    # fibre extensions to facilities with no connection
+    if extensions is not None and len(extensions):
+        ext = extensions[extensions.geometry.notna()]
+        if len(ext):
+            props = [{"label": f"Fibre extension to {_text(row.facility_id)}: {_number(row.length_km, ',.1f')} km, "
+                               f"{_number(row.cost, ',.0f')} {_text(getattr(row, 'currency', ''))}"}
+                     for row in ext.itertuples(index=False)]
+            _geojson_layer(
+                _feature_collection(ext, props),
+                name="Fibre extensions (least-cost paths)",
+                style=lambda _f: {"color": FIBRE_COLOUR, "weight": 2, "opacity": 0.9, "dashArray": "6 4"},
+                tooltip="label",
+            ).add_to(m)
 
     # fibre
     if fibre is not None:
@@ -730,8 +781,13 @@ def coverage_map(
         props = []
         for row in group.itertuples(index=False):
             served, assumed = bool(row.served), bool(row.assumed)
+            status = getattr(row, "status", None)
+            text = ("served" if served else "not served") if status is None else _status_text(status)
+            signal = ", ".join(f"{t} {_number(getattr(row, f'signal_{t}_dbm'), '.0f')} dBm"
+                               for t in ("2G", "3G", "4G", "5G") if hasattr(row, f"signal_{t}_dbm"))
             props.append({
-                "name": _text(row.name), "kind": html.escape(label), "status": "served" if served else "not served",
+                "name": _text(row.name), "kind": html.escape(label), "status": text,
+                "signal": signal or "-", "zone": _text(getattr(row, "zone_id", "")) or "-",
                 "assumed": "yes" if assumed else "no", "id": _text(row.facility_id),
             })
         fg = folium.FeatureGroup(name=f"Facilities: {label}{_suffix('facilities' in ill)}")
@@ -739,8 +795,8 @@ def coverage_map(
             _feature_collection(group, props),
             name=None,
             style=partial(_facility_style, outline),
-            popup=[("name", "Name"), ("kind", "Kind"), ("status", "Status"), ("assumed", "Status assumed"),
-                   ("id", "ID")],
+            popup=[("name", "Name"), ("kind", "Kind"), ("status", "Status"), ("signal", "Best signal"),
+                   ("zone", "Dead zone"), ("assumed", "Assumed facility"), ("id", "ID")],
             tooltip="name",
             marker=True,
             control=False,
@@ -753,7 +809,8 @@ def coverage_map(
     _page_element(_ATTRIBUTION_TEMPLATE, text=html.escape(attribution)).add_to(m)
     _page_element(_TITLE_TEMPLATE, title=title).add_to(m)
     legend = _legend_html(kinds=kinds, illustrative=[n for n in ILLUSTRATIVE_LAYERS if n in ill],
-                          has={"fibre": fibre is not None and len(fibre) > 0})
+                          has={"fibre": fibre is not None and len(fibre) > 0,
+                               "classes": "class" in deadzones.columns})
     _page_element(_CONTROL_TEMPLATE, position="bottomright", css_class="coverplan-legend", content=legend).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds(bounds)

@@ -26,6 +26,7 @@ from coverplan.terrain.dem import Terrain, load_dem, utm_crs_for
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
     from shapely.geometry.base import BaseGeometry
 
     from coverplan.deadzones import DeadZones
@@ -67,6 +68,7 @@ class Inputs:
     facilities: gpd.GeoDataFrame
     population: Raster
     fibre: gpd.GeoDataFrame | None
+    admin: gpd.GeoDataFrame | None = None
 
     @property
     def crs(self) -> CRS:
@@ -95,6 +97,8 @@ class Results:
     deadzones: DeadZones
     facilities: gpd.GeoDataFrame
     summary: dict[str, Any]
+    admin: pd.DataFrame | None = None
+    extensions: gpd.GeoDataFrame | None = None
 
     @property
     def scenario(self) -> Scenario:
@@ -161,6 +165,15 @@ def load_inputs(scenario: Scenario) -> Inputs:
         if not fibre.geom_type.isin(["LineString", "MultiLineString", "Point", "MultiPoint"]).all():
             raise InputError(f"{sc.fibre}: fibre must be lines (routes) or points (access nodes)")
         fibre = _in_crs(fibre, crs, sc.fibre, area)
+    admin = None
+    if sc.admin is not None:
+        admin = read_vector(sc.admin)
+        if not admin.geom_type.isin(["Polygon", "MultiPolygon"]).all():
+            raise InputError(f"{sc.admin}: administrative units must be polygons")
+        if sc.admin_name_field not in admin.columns:
+            raise InputError(f"{sc.admin}: no column {sc.admin_name_field!r} to name the units; set admin.name_field "
+                             f"to one of {', '.join(c for c in admin.columns if c != admin.geometry.name)}")
+        admin = _in_crs(admin, crs, sc.admin, area)
     sectors = gpd.GeoDataFrame(sectors).to_crs(crs)
     reach = sectors.geometry.distance(area) <= margin_m + 1.0
     if not reach.any():
@@ -169,7 +182,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
     if (~reach).any():
         log.info("%d sector rows lie too far from the study area and are left out", int((~reach).sum()))
     return Inputs(sc, terrain, study, in_area, area, sectors[reach].reset_index(drop=True), facilities,
-                  population, fibre)
+                  population, fibre, admin)
 
 
 def run(scenario: Scenario | str | Path, *, show_progress: bool = False, scheduler: Any = None) -> Results:
@@ -185,7 +198,14 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         Run the per-site work on a dask.distributed cluster (propagation
         models); default in-process.
     """
-    from coverplan.deadzones import facility_status, find_deadzones
+    from coverplan.deadzones import (
+        admin_figures,
+        describe_zones,
+        facility_connectivity,
+        facility_status,
+        find_deadzones,
+    )
+    from coverplan.fibre import fibre_reach
     from coverplan.population import cells_on_grid
     from coverplan.radio.coverage import (
         PropagationSettings,
@@ -211,10 +231,21 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
             threshold_dbm=sc.threshold_dbm, model=sc.model, receiver_height_m=sc.receiver_height_m,
             settings=settings, reference_offset_db=offsets, scheduler=scheduler, show_progress=show_progress,
         )
+    # where a site would serve in free space: inside the radius with free-space signal above the threshold
+    # (line of sight: inside the radius); dead zones there are terrain shadows
+    free = signal_coverage(
+        inputs.terrain, inputs.sectors, technologies=sc.technologies, radius_km=sc.nominal_radius_km,
+        threshold_dbm=sc.threshold_dbm if sc.model != "los" else dict.fromkeys(sc.technologies, -1e9),
+        model="fspl", receiver_height_m=sc.receiver_height_m,
+        reference_offset_db={t: reference_signal_offset_db(t, sc.bandwidth_mhz[t]) for t in sc.technologies},
+    )
     t2 = time.perf_counter()
     r0, r1, c0, c1 = inputs.study
     grid = inputs.grid
-    served = coverage.covered[r0:r1, c0:c1] & inputs.in_area
+    cellular = coverage.covered[r0:r1, c0:c1] & inputs.in_area
+    fibre_mask = (fibre_reach(grid, inputs.fibre, sc.drop_distance_m) & inputs.in_area
+                  if inputs.fibre is not None else np.zeros(grid.shape, bool))
+    served = cellular | fibre_mask
     served_u8 = np.where(inputs.in_area, served.astype(np.uint8), np.uint8(SERVED_NODATA))
     count = np.where(inputs.in_area, coverage.count.array[r0:r1, c0:c1], np.uint8(255))
     cells = cells_on_grid(inputs.population, grid)
@@ -223,15 +254,31 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         min_cell_population=sc.min_cell_population, min_zone_population=sc.min_zone_population,
         min_zone_area_km2=sc.min_zone_area_km2,
     )
+    power = ({t: p[r0:r1, c0:c1] for t, p in coverage.power_dbm.items()} if coverage.power_dbm is not None
+             else None)
     facilities = facility_status(inputs.facilities, grid, served, inputs.in_area, dz)
-    zones = _count_facilities(dz.zones, facilities)
-    dz = type(dz)(zones, dz.labels, dz.account, dz.population)
+    facilities = facility_connectivity(
+        facilities, grid, fibre=inputs.fibre, drop_distance_m=sc.drop_distance_m, power_dbm=power,
+        covered={t: m[r0:r1, c0:c1] for t, m in coverage.by_technology.items()},
+        best_site=coverage.best_site[r0:r1, c0:c1], site_ids=coverage.sites["site_id"].to_numpy(),
+    )
+    facilities, extensions = _with_extensions(inputs, facilities, sc)
+    zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
+                           shadow_share=sc.shadow_share)
+    zones = _count_facilities(zones, facilities)
+    dz = type(dz)(zones, dz.labels, dz.account, dz.population, dz.cell_labels)
+    admin = admin_figures(
+        population=inputs.population, cells=cells, in_area=inputs.in_area, served=served,
+        covered={t: m[r0:r1, c0:c1] & inputs.in_area for t, m in coverage.by_technology.items()},
+        fibre=fibre_mask if inputs.fibre is not None else None, deadzones=dz, facilities=facilities,
+        units=inputs.admin, name_field=sc.admin_name_field,
+    )
     t3 = time.perf_counter()
-    summary = _summary(inputs, coverage, served, dz, facilities)
+    summary = _summary(inputs, coverage, served, dz, facilities, admin)
     log.info("run took %.1f s (inputs %.1f s, coverage %.1f s, dead zones %.1f s)",
              t3 - t0, t1 - t0, t2 - t1, t3 - t2)
     return Results(inputs, coverage, grid.with_array(served_u8, nodata=SERVED_NODATA),
-                   grid.with_array(count, nodata=255), dz, facilities, summary)
+                   grid.with_array(count, nodata=255), dz, facilities, summary, admin, extensions)
 
 
 def _reproject(geom: BaseGeometry, src: CRS, dst: CRS) -> BaseGeometry:
@@ -274,6 +321,26 @@ def _in_crs(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, area: BaseGeometry) -> 
     return out
 
 
+def _with_extensions(inputs: Inputs, facilities: gpd.GeoDataFrame,
+                     sc: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Fibre extension length and cost for every facility with no connection (status none), and the paths."""
+    from coverplan.fibre import extension_paths
+
+    out = facilities.copy()
+    out["extension_km"] = np.nan
+    out["extension_cost"] = np.nan
+    todo = (out["status"] == "none").to_numpy()
+    if inputs.fibre is None or not todo.any():
+        return out, None
+    paths = extension_paths(inputs.terrain, out.geometry[todo], inputs.fibre, cost_per_km=sc.fibre_cost_per_km)
+    out.loc[todo, "extension_km"] = np.round(paths["length_km"].to_numpy(), 3)
+    out.loc[todo, "extension_cost"] = np.round(paths["cost"].to_numpy(), 0)
+    paths.insert(0, "facility_id", out.loc[todo, "facility_id"].to_numpy())
+    paths.insert(1, "kind", out.loc[todo, "kind"].to_numpy())
+    paths["currency"] = sc.currency
+    return out, paths
+
+
 def _count_facilities(zones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     zones = zones.copy()
     in_zone = facilities[facilities["zone_id"] != ""]
@@ -286,7 +353,7 @@ def _count_facilities(zones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> 
 
 
 def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: DeadZones,
-             facilities: gpd.GeoDataFrame) -> dict[str, Any]:
+             facilities: gpd.GeoDataFrame, admin: pd.DataFrame) -> dict[str, Any]:
     from coverplan.facilities import KINDS
 
     sc = inputs.scenario
@@ -299,8 +366,11 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
         f = facilities[facilities["kind"] == kind]
         if len(f) == 0:
             continue
-        n = int(f["served"].sum())
-        entry: dict[str, Any] = {"served": n, "total": len(f), "text": f"{n}/{len(f)}"}
+        n = int((f["status"] != "none").sum())
+        entry: dict[str, Any] = {"connected": n, "total": len(f), "text": f"{n}/{len(f)}",
+                                 "fibre": int((f["status"] == "fibre").sum()),
+                                 "cellular": int(f["status"].str.startswith("cellular").sum()),
+                                 "none": int((f["status"] == "none").sum())}
         if "assumed" in f.columns and f["assumed"].any():
             entry["assumed"] = int(f["assumed"].sum())
         by_kind[kind] = entry
@@ -323,15 +393,33 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
         "area_covered_share_by_technology": {t: round(v, 4) for t, v in tech_share.items()},
         "population": {k: round(v, 1) for k, v in acc.as_dict().items()},
         "population_served_share": round(acc.served / acc.total, 4) if acc.total > 0 else None,
+        "population_covered_share_by_technology": {
+            t: float(admin[f"covered_{t}_share"].iloc[0]) if len(admin) == 1 else None for t in sc.technologies},
+        "people_in_shadow_zones": round(float(dz.zones.loc[dz.zones["class"] == "shadow", "population"].sum()), 1)
+        if len(dz.zones) else 0.0,
+        "people_in_out_of_range_zones": round(float(
+            dz.zones.loc[dz.zones["class"] == "out_of_range", "population"].sum()), 1) if len(dz.zones) else 0.0,
         "deadzones": {
             "count": len(dz.zones),
+            "shadow": int((dz.zones["class"] == "shadow").sum()) if len(dz.zones) else 0,
+            "out_of_range": int((dz.zones["class"] == "out_of_range").sum()) if len(dz.zones) else 0,
             "population": round(acc.in_deadzones, 1),
             "area_km2": round(float(dz.zones["area_km2"].sum()), 2) if len(dz.zones) else 0.0,
             "thresholds": {"min_cell_population": sc.min_cell_population,
                            "min_zone_population": sc.min_zone_population,
                            "min_zone_area_km2": sc.min_zone_area_km2},
         },
-        "facilities": {"total": len(facilities), "served": int(facilities["served"].sum()), "by_kind": by_kind},
+        "facilities": {"total": len(facilities), "connected": int((facilities["status"] != "none").sum()),
+                       "by_kind": by_kind},
+        "fibre": {
+            "drop_distance_m": sc.drop_distance_m,
+            "facilities_fibre_served": int((facilities["status"] == "fibre").sum()),
+            "extensions": int(facilities["extension_km"].notna().sum()),
+            "extension_km_total": round(float(facilities["extension_km"].sum()), 2),
+            "extension_cost_total": round(float(facilities["extension_cost"].sum()), 0),
+            "cost_per_km": sc.fibre_cost_per_km,
+            "currency": sc.currency,
+        },
     }
 
 

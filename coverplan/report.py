@@ -28,6 +28,8 @@ OUTPUT_FILES = (
     "facilities.gpkg",
     "facilities.csv",
     "sites.gpkg",
+    "admin_figures.csv",
+    "extensions.gpkg",
     "summary.json",
     "map.html",
 )
@@ -64,6 +66,10 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         sites = results.coverage.sites.copy()
         sites["illustrative"] = "sites" in ill
         _write_table(_with_lonlat(sites), tmp / "sites", csv=False, illustrative=ill_inputs)
+        admin = results.admin
+        if admin is not None:
+            _write_csv(admin, tmp / "admin_figures.csv", ill_inputs)
+        _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
         summary = dict(results.summary)
         if ill:
             summary["note"] = f"inputs {', '.join(sorted(ill))} are {ILLUSTRATIVE_NOTE}"
@@ -81,10 +87,35 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
                 fibre=results.inputs.fibre,
                 title=sc.name,
                 illustrative=tuple(sc.illustrative),
+                extensions=results.extensions,
             )
             save_map(m, tmp / "map.html")
     log.info("wrote %s", outdir)
     return Path(outdir)
+
+
+def _write_csv(df: Any, path: Path, illustrative: tuple[str, ...]) -> None:
+    from coverplan.io import atomic_path
+
+    out = df.copy()
+    if illustrative:
+        out["illustrative_inputs"] = ",".join(illustrative)
+    with atomic_path(path) as tmp:
+        out.to_csv(tmp, index=False, lineterminator="\n")
+
+
+def _write_extensions(results: Results, path: Path, illustrative: tuple[str, ...]) -> None:
+    """Least-cost fibre extension paths (an empty layer when there are none)."""
+    import geopandas as gpd
+
+    ext = results.extensions
+    if ext is None:
+        ext = gpd.GeoDataFrame({"facility_id": [], "kind": [], "length_km": [], "weighted_km": [], "cost": [],
+                                "currency": []}, geometry=gpd.GeoSeries([], crs=results.inputs.crs),
+                               crs=results.inputs.crs)
+    ext = ext.copy()
+    ext["illustrative_inputs"] = ",".join(illustrative)
+    write_vector(ext, path, layer="extensions")
 
 
 def _study_terrain(results: Results) -> Any:

@@ -119,6 +119,11 @@ class Scenario:
     min_cell_population: float = 0.5
     min_zone_population: float = 0.0
     min_zone_area_km2: float = 0.0
+    shadow_share: float = 0.5
+    drop_distance_m: float = 300.0
+    fibre_cost_per_km: float = 8000.0
+    currency: str = "USD"
+    admin_name_field: str = "name"
     path: Path | None = None
 
     @classmethod
@@ -150,7 +155,7 @@ class Scenario:
         """Validate a scenario given as a mapping (the parsed TOML)."""
         where = str(source) if source is not None else "scenario"
         r = _Reader(where, Path(base))
-        r.keys(data, "", {"name", "description", "inputs", "region", "coverage", "deadzones"})
+        r.keys(data, "", {"name", "description", "inputs", "region", "coverage", "deadzones", "fibre", "admin"})
         name = r.string(data, "name", default=Path(where).stem)
         inputs = r.table(data, "inputs", required=True)
         r.keys(inputs, "inputs", set(LAYERS) | {"illustrative"})
@@ -215,7 +220,16 @@ class Scenario:
         propagation["environment"] = env
 
         dz = r.table(data, "deadzones")
-        r.keys(dz, "deadzones", {"min_cell_population", "min_zone_population", "min_zone_area_km2"})
+        r.keys(dz, "deadzones", {"min_cell_population", "min_zone_population", "min_zone_area_km2", "shadow_share"})
+        shadow_share = r.number(dz, "deadzones", "shadow_share", default=0.5, low=0.0, high=1.0, unit="")
+        fib = r.table(data, "fibre")
+        r.keys(fib, "fibre", {"drop_distance_m", "cost_per_km", "currency"})
+        drop = r.number(fib, "fibre", "drop_distance_m", default=300.0, low=0.0, high=50_000.0, unit="m")
+        cost_km = r.number(fib, "fibre", "cost_per_km", default=8000.0, low=0.0, high=1e9, unit="per km")
+        currency = r.string(fib, "currency", default="USD", prefix="fibre")
+        adm = r.table(data, "admin")
+        r.keys(adm, "admin", {"name_field"})
+        admin_field = r.string(adm, "name_field", default="name", prefix="admin")
         min_cell = r.number(dz, "deadzones", "min_cell_population", default=0.5, low=0.0, high=1e6, unit="people")
         min_zone = r.number(dz, "deadzones", "min_zone_population", default=0.0, low=0.0, high=1e9, unit="people")
         min_area = r.number(dz, "deadzones", "min_zone_area_km2", default=0.0, low=0.0, high=1e6, unit="km2")
@@ -228,6 +242,8 @@ class Scenario:
             technologies=technologies, nominal_radius_km=radius, threshold_dbm=threshold,
             bandwidth_mhz=bandwidth, propagation=propagation,
             min_cell_population=min_cell, min_zone_population=min_zone, min_zone_area_km2=min_area,
+            shadow_share=shadow_share, drop_distance_m=drop, fibre_cost_per_km=cost_km, currency=currency,
+            admin_name_field=admin_field,
             path=Path(source) if source is not None else None,
         )
 

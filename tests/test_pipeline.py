@@ -72,7 +72,12 @@ def test_facilities_marked_served_or_in_their_zone(results: Results) -> None:
     assert not bool(f.loc["station-B", "served"]) and f.loc["station-B", "zone_id"] == "DZ0001"
     s = results.summary["facilities"]["by_kind"]
     assert s["school"]["text"] == "1/1"
-    assert s["health_station"] == {"served": 0, "total": 1, "text": "0/1", "assumed": 1}
+    assert s["health_station"] == {"connected": 0, "total": 1, "text": "0/1", "fibre": 0, "cellular": 0, "none": 1,
+                                   "assumed": 1}
+    assert f.loc["school-A", "status"] == "cellular_2G" and f.loc["school-A", "serving_site"] == "S1"
+    assert f.loc["station-B", "status"] == "none"
+    # the fibre runs north-south 315 m from the west edge: the school is 1,035 m from it
+    assert f.loc["school-A", "fibre_distance_m"] == pytest.approx(1035.0)
 
 
 def test_dead_zones_lie_outside_served_cells(results: Results) -> None:
