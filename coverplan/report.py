@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from coverplan.pipeline import Results
 
-__all__ = ["OUTPUT_FILES", "write_results"]
+__all__ = ["OUTPUT_FILES", "TABLE_FILES", "write_results", "write_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +28,7 @@ OUTPUT_FILES = (
     "facilities.gpkg",
     "facilities.csv",
     "sites.gpkg",
+    "admin_figures.gpkg",
     "admin_figures.csv",
     "extensions.gpkg",
     "summary.json",
@@ -66,15 +67,9 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         sites = results.coverage.sites.copy()
         sites["illustrative"] = "sites" in ill
         _write_table(_with_lonlat(sites), tmp / "sites", csv=False, illustrative=ill_inputs)
-        admin = results.admin
-        if admin is not None:
-            _write_csv(admin, tmp / "admin_figures.csv", ill_inputs)
+        _write_admin(results, tmp, ill_inputs)
         _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
-        summary = dict(results.summary)
-        if ill:
-            summary["note"] = f"inputs {', '.join(sorted(ill))} are {ILLUSTRATIVE_NOTE}"
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False, sort_keys=False) + "\n",
-                                          encoding="utf-8")
+        _write_summary(results, tmp / "summary.json")
         if with_map:
             from coverplan.maps import coverage_map, save_map
 
@@ -92,6 +87,57 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
             save_map(m, tmp / "map.html")
     log.info("wrote %s", outdir)
     return Path(outdir)
+
+
+#: What :func:`write_tables` (``coverplan deadzones``) puts in its folder.
+TABLE_FILES = (
+    "deadzones.gpkg",
+    "deadzones.csv",
+    "facilities.gpkg",
+    "facilities.csv",
+    "admin_figures.gpkg",
+    "admin_figures.csv",
+    "extensions.gpkg",
+    "summary.json",
+)
+
+
+def write_tables(results: Results, outdir: str | Path, *, overwrite: bool = False) -> Path:
+    """Write the dead-zone, facility-status and admin-figure tables (and summary.json), atomically."""
+    ill_inputs = tuple(results.scenario.illustrative)
+    with atomic_dir(outdir, overwrite=overwrite) as tmp:
+        _write_table(_with_lonlat(results.deadzones.zones), tmp / "deadzones", illustrative=ill_inputs)
+        fac = results.facilities.copy()
+        _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
+        _write_admin(results, tmp, ill_inputs)
+        _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
+        _write_summary(results, tmp / "summary.json")
+    return Path(outdir)
+
+
+def _write_summary(results: Results, path: Path) -> None:
+    summary = dict(results.summary)
+    ill = results.scenario.illustrative
+    if ill:
+        summary["note"] = f"inputs {', '.join(sorted(ill))} are {ILLUSTRATIVE_NOTE}"
+    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _write_admin(results: Results, folder: Path, illustrative: tuple[str, ...]) -> None:
+    """Figures per unit as CSV, and as GeoPackage with the unit outlines (the study area for the region)."""
+    import geopandas as gpd
+
+    admin = results.admin
+    if admin is None:
+        return
+    _write_csv(admin, folder / "admin_figures.csv", illustrative)
+    units = results.inputs.admin
+    geoms = list(units.geometry) if units is not None else [results.inputs.area]
+    gdf = gpd.GeoDataFrame(admin.copy(), geometry=gpd.GeoSeries(geoms, crs=results.inputs.crs),
+                           crs=results.inputs.crs)
+    if illustrative:
+        gdf["illustrative_inputs"] = ",".join(illustrative)
+    write_vector(gdf, folder / "admin_figures.gpkg", layer="admin_figures")
 
 
 def _write_csv(df: Any, path: Path, illustrative: tuple[str, ...]) -> None:
