@@ -79,9 +79,10 @@ def write_synthetic_scenario(folder: str | Path, *, bounds: bool = True) -> Path
     - 40 cells of 0.25 people east of the ridge: unserved but below the
       0.5-person threshold.
 
-    Facilities (EPSG:4326): a school in village A (served) and a health
-    station in village B (not served, in the dead zone), plus a hospital
-    outside the study area.
+    Facilities (EPSG:4326): a school in village A (served), a health
+    station in village B (not served, in the dead zone), a commune office
+    60 m from the fibre route (fibre-served), plus a hospital outside the
+    study area. The fibre runs north-south 315 m from the west edge.
     """
     import geopandas as gpd
     import rasterio
@@ -119,9 +120,11 @@ def write_synthetic_scenario(folder: str | Path, *, bounds: bool = True) -> Path
         rows.append(f"S1,{k + 1},{slon:.8f},{slat:.8f},30,900,56,2G,{az},65,3")
     (out / "sites.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     fac = gpd.GeoDataFrame(
-        {"facility_id": ["school-A", "station-B", "hospital-far"], "name": ["School A", "Station B", "Far"],
-         "kind": ["school", "health_station", "hospital"], "assumed": [False, True, False]},
-        geometry=[Point(lonlat(42, 22, 60.0)), Point(lonlat(61, 71, 60.0)), Point(lonlat(-400, -400))],
+        {"facility_id": ["school-A", "station-B", "hospital-far", "office-F"],
+         "name": ["School A", "Station B", "Far", "Office by the fibre"],
+         "kind": ["school", "health_station", "hospital", "commune_office"], "assumed": [False, True, False, False]},
+        geometry=[Point(lonlat(42, 22, 60.0)), Point(lonlat(61, 71, 60.0)), Point(lonlat(-400, -400)),
+                  Point(lonlat(100, 12))],
         crs="EPSG:4326",
     )
     fac.to_file(out / "facilities.gpkg", layer="facilities", driver="GPKG")

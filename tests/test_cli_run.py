@@ -227,3 +227,21 @@ def test_coverage_command_bad_site_row(synthetic: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["coverage", str(d / "dem.tif"), str(bad), str(tmp_path / "o.tif")])
     assert res.exit_code == 2
     assert "sites.csv: line 2: frequency_mhz = 9e+09 is outside 30..100000 MHz" in res.output
+
+
+def test_deadzones_command(synthetic: Path, tmp_path: Path) -> None:
+    from coverplan.report import TABLE_FILES
+
+    out = tmp_path / "dz"
+    res = CliRunner().invoke(main, ["deadzones", str(synthetic), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(TABLE_FILES)
+    assert "300 people in terrain shadows, 0 out of range" in res.output
+    zones = gpd.read_file(out / "deadzones.gpkg")
+    assert list(zones["class"]) == ["shadow"]
+    fac = gpd.read_file(out / "facilities.gpkg").set_index("facility_id")
+    assert fac.loc["office-F", "status"] == "fibre" and fac.loc["station-B", "status"] == "none"
+    admin = gpd.read_file(out / "admin_figures.gpkg")
+    assert list(admin["unit"]) == ["region"] and admin.geometry.iloc[0].area == pytest.approx(36e6, rel=1e-6)
+    ext = gpd.read_file(out / "extensions.gpkg")
+    assert list(ext["facility_id"]) == ["station-B"]

@@ -212,3 +212,76 @@ def test_facility_kind_typo_names_the_feature(synthetic: Path, tmp_path: Path) -
     f.to_file(d / "facilities.gpkg", driver="GPKG")
     with pytest.raises(InputError, match=r"facilities.gpkg: feature 2: kind 'helth_station' is not one of"):
         run(d / "scenario.toml")
+
+
+def test_shadow_zone_inside_the_radius(results: Results) -> None:
+    z = results.deadzones.zones.iloc[0]
+    assert z["class"] == "shadow"  # 2.9 km from the site, inside its 5 km radius, behind the ridge
+    assert z["reachable_share"] == 1.0
+    assert z["nearest_site"] == "S1" and z["nearest_site_km"] == pytest.approx(2.88, abs=0.05)
+    assert results.summary["people_in_shadow_zones"] == pytest.approx(300.0)
+    assert results.summary["people_in_out_of_range_zones"] == 0.0
+
+
+def test_village_beyond_every_radius_is_out_of_range(synthetic: Path) -> None:
+    sc = Scenario.load(synthetic)
+    short = type(sc)(**{**sc.__dict__, "nominal_radius_km": {**sc.nominal_radius_km, "2G": 2.0}})
+    r = run(short)
+    z = r.deadzones.zones.iloc[0]
+    assert z["class"] == "out_of_range" and z["reachable_share"] == 0.0
+    assert r.summary["people_in_out_of_range_zones"] == pytest.approx(300.0)
+    assert r.summary["people_in_shadow_zones"] == 0.0
+
+
+def test_signal_model_classes_and_signal(synthetic: Path) -> None:
+    sc = Scenario.load(synthetic)
+    r = run(type(sc)(**{**sc.__dict__, "model": "p526"}))
+    z = r.deadzones.zones.iloc[0]
+    assert z["class"] == "shadow"
+    assert z["best_signal_dbm"] < sc.threshold_dbm["2G"]  # the zone's best signal is below the 2G threshold
+    f = r.facilities.set_index("facility_id")
+    assert f.loc["school-A", "signal_2G_dbm"] > sc.threshold_dbm["2G"] > f.loc["station-B", "signal_2G_dbm"]
+
+
+def test_fibre_served_facility(results: Results) -> None:
+    f = results.facilities.set_index("facility_id")
+    assert f.loc["office-F", "status"] == "fibre"
+    assert f.loc["office-F", "fibre_distance_m"] == pytest.approx(60.0, abs=1.0)
+    # the health station behind the ridge gets a fibre extension over the terrain
+    assert f.loc["station-B", "extension_km"] > 3.9  # at least the straight 3,975 m
+    assert f.loc["station-B", "extension_cost"] >= f.loc["station-B", "extension_km"] * 8000.0 - 1.0
+    assert results.extensions is not None and list(results.extensions["facility_id"]) == ["station-B"]
+
+
+def test_admin_figures_by_unit(synthetic: Path, tmp_path: Path) -> None:
+    from shapely.geometry import box
+
+    d = _copy(synthetic, tmp_path)
+    x0, y0 = 500_000.0, 2_400_000.0
+    units = gpd.GeoDataFrame({"name": ["West", "East"]},
+                             geometry=[box(x0, y0 - 6000, x0 + 3000, y0), box(x0 + 3000, y0 - 6000, x0 + 6000, y0)],
+                             crs=32648)
+    units.to_file(d / "communes.gpkg", driver="GPKG")
+    toml = d / "scenario.toml"
+    toml.write_text(toml.read_text().replace('fibre = "fibre.gpkg"', 'fibre = "fibre.gpkg"\nadmin = "communes.gpkg"'))
+    r = run(toml)
+    assert r.admin is not None
+    a = r.admin.set_index("unit")
+    assert a.loc["West", "population"] == pytest.approx(500.0) and a.loc["East", "population"] == pytest.approx(310.0)
+    assert a.loc["West", "served_share"] == 1.0 and a.loc["East", "served_share"] == 0.0
+    assert a.loc["East", "people_in_shadow"] == pytest.approx(300.0)
+    assert a.loc["West", "school_connected"] == "1/1" and a.loc["East", "health_station_connected"] == "0/1"
+    assert a.loc["West", "commune_office_connected"] == "1/1"
+    assert a["population"].sum() == pytest.approx(r.deadzones.account.total)
+
+
+def test_admin_name_field_is_checked(synthetic: Path, tmp_path: Path) -> None:
+    from shapely.geometry import box
+
+    d = _copy(synthetic, tmp_path)
+    gpd.GeoDataFrame({"ten_xa": ["A"]}, geometry=[box(500_000, 2_394_000, 506_000, 2_400_000)],
+                     crs=32648).to_file(d / "communes.gpkg", driver="GPKG")
+    toml = d / "scenario.toml"
+    toml.write_text(toml.read_text().replace('fibre = "fibre.gpkg"', 'fibre = "fibre.gpkg"\nadmin = "communes.gpkg"'))
+    with pytest.raises(InputError, match=r"communes.gpkg: no column 'name' to name the units; set admin.name_field"):
+        run(toml)
