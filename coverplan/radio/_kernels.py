@@ -324,7 +324,8 @@ def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compi
 
 # fastmath lets the line-of-sight scan vectorise (~20 %); results stay within 1e-9 dB of the direct method
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
-def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, out):  # pragma: no cover
+def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, out,
+                            j_start=1):  # pragma: no cover
     """Delta-Bullington loss (dB) to every point of a radial profile, in O(n log n) instead of O(n^2).
 
     ``h[0..last]`` are terrain heights ``step`` km apart from the
@@ -334,7 +335,8 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
     carried along the radial, and the steepest slopes seen from the receiver
     and the highest obstruction come from upper convex hulls of the profile
     searched by bisection. Only a line-of-sight path's largest diffraction
-    parameter over the real terrain is found by a scan.
+    parameter over the real terrain is found by a scan. Points before
+    ``j_start`` only feed the running structures (``out`` is left as is).
     """
     ce = 1.0 / ae_km
     lam_m = C_M_S / (f_mhz * 1e6)
@@ -368,6 +370,8 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
             b_i = (h[i] - hts) / di
             if b_i > max_b:
                 max_b = b_i
+        if j < j_start:
+            continue
         hrs = h[j] + hrg
         # Bullington over the actual profile
         if j < 2:
@@ -415,6 +419,32 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
         out[j] = lbulla + max(ldsph - lbuls, 0.0)
 
 
+#: Levels of the radial fan's level of detail (see :func:`polar_loss`): the fan
+#: size is a multiple of 2**FAN_LEVELS = 8, so the axes and diagonals are
+#: always whole radials.
+FAN_LEVELS = 3
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _level(k):  # pragma: no cover - compiled
+    """Trailing zero bits of a radial's index, at most FAN_LEVELS (radial 0: FAN_LEVELS)."""
+    if k == 0:
+        return FAN_LEVELS
+    v = 0
+    while v < FAN_LEVELS and k % 2 == 0:
+        k //= 2
+        v += 1
+    return v
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _first_point(k, npts):  # pragma: no cover - compiled
+    v = _level(k)
+    if v >= FAN_LEVELS:
+        return 1
+    return max(1, (npts >> (v + 1)) - 2)
+
+
 #: Model codes of :func:`polar_loss`.
 MODEL_FSPL = 0
 MODEL_P526 = 1
@@ -436,6 +466,14 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
     ``(n0, climate, time_pct, location_pct, situation_pct, mdvar)``; ITM
     takes ``eps_r``, ``sigma`` and ``vertical`` too, and its own effective
     earth radius from the surface refractivity.
+
+    Level of detail: ``nrad`` is a multiple of ``2**FAN_LEVELS``; the radials
+    that are multiples of ``2**m`` (1/2**m of the fan) suffice out to
+    ``R / 2**m``, so a radial whose index has ``v`` trailing zero bits is only
+    evaluated beyond ``R / 2**(v + 1)`` (a few points earlier, for the
+    interpolation), which saves a third of the work; :func:`polar_to_grid`
+    reads each distance from the level that has it. Unevaluated samples are
+    NaN.
     """
     nrows, ncols = z.shape
     for k in prange(nrad):
@@ -455,16 +493,18 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
                 break
             d[j] = dist / 1000.0
             h[j] = bilinear(z, row, col)
+        j_start = _first_point(k, npts)
         ld = np.zeros(npts + 1)
         if model == MODEL_P526 and last >= 1:
-            radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld)
+            radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld,
+                                    j_start)
         elif model == MODEL_P526_DIRECT:
-            for j in range(1, last + 1):
+            for j in range(j_start, last + 1):
                 ld[j] = delta_bullington(d, h, j + 1, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, 0.0, res)
         elif model == MODEL_ITM:
             info = np.empty(0)
             pol = 1 if vertical else 0
-            for j in range(1, last + 1):
+            for j in range(j_start, last + 1):
                 loss, _mode, _warn, err = p2p_loss(h[:j + 1], step_m, tx_h, rx_h, f_mhz, pol, eps_r, sigma,
                                                    itm_params[0], int(itm_params[1]), itm_params[2], itm_params[3],
                                                    itm_params[4], int(itm_params[5]), info)
@@ -472,7 +512,7 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
                 ld[j] = loss - free_space_db(d[j], f_mhz) if err == 0 else np.nan
         out[k, 0] = np.nan
         for j in range(1, npts + 1):
-            if j > last:
+            if j > last or j < j_start:
                 out[k, j] = np.nan
             else:
                 out[k, j] = free_space_db(d[j], f_mhz) + ld[j]
@@ -497,11 +537,16 @@ def polar_to_grid(polar, nrad, step_m, orow, ocol, xres, yres, r0, c0, nr, nc, r
             az = math.atan2(dx, dy)
             if az < 0.0:
                 az += 2.0 * math.pi
-            kf = az / (2.0 * math.pi) * nrad
+            # the coarsest level of the fan that is evaluated at this distance
+            m = 0
+            while m < FAN_LEVELS and dist * (2 << m) <= radius_m:
+                m += 1
+            stride = 1 << m
+            kf = az / (2.0 * math.pi) * (nrad // stride)
             k0 = int(kf)
             wk = kf - k0
-            k0 = k0 % nrad
-            k1 = (k0 + 1) % nrad
+            k0 = (k0 * stride) % nrad
+            k1 = (k0 + stride) % nrad
             jf = dist / step_m
             j0 = int(jf)
             wj = jf - j0

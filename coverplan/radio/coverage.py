@@ -268,8 +268,9 @@ def site_loss(
     if model in ("p526", "fspl", "itm"):
         step = min(xres, yres)
         npts = math.ceil(radius_m / step) + 1
-        # a multiple of 8: the axes and diagonals of the grid are radials of their own
-        nrad = 8 * math.ceil(2 * math.pi * radius_m / step / 8)
+        # a multiple of 8 * 2**FAN_LEVELS: every level of the fan has the grid's axes and diagonals as radials
+        unit = 8 * (1 << rk.FAN_LEVELS)
+        nrad = unit * math.ceil(2 * math.pi * radius_m / step / unit)
         polar = np.empty((nrad, npts + 1))
         z = _z64 if _z64 is not None else np.ascontiguousarray(terrain.elevation, dtype=np.float64)
         code = {"p526": rk.MODEL_P526, "fspl": rk.MODEL_FSPL, "itm": rk.MODEL_ITM}[model]

@@ -37,11 +37,14 @@ def test_radial_engine_equals_point_by_point_on_real_terrain(srtm30_window: Terr
     """O(n log n) delta-Bullington along radials gives the same loss as the method applied to each prefix."""
     fast = _polar(srtm30_window.elevation, rk.MODEL_P526, f=f)
     direct = _polar(srtm30_window.elevation, rk.MODEL_P526_DIRECT, f=f)
-    assert np.isfinite(fast[:, 1:]).all()
+    # the level-of-detail fan leaves the inner part of fine radials out; both engines the same parts
+    evaluated = np.isfinite(fast[:, 1:])
+    assert evaluated.mean() > 0.5 and evaluated[::8].all()
+    np.testing.assert_array_equal(evaluated, np.isfinite(direct[:, 1:]))
     np.testing.assert_allclose(fast[:, 1:], direct[:, 1:], atol=1e-6, rtol=0)
     # and the terrain matters: the spread of diffraction loss is large in these hills
     excess = fast[:, 1:] - _polar(srtm30_window.elevation, rk.MODEL_FSPL, f=f)[:, 1:]
-    assert excess.max() > 30.0 and excess.min() >= 0.0
+    assert np.nanmax(excess) > 30.0 and np.nanmin(excess) >= 0.0
 
 
 def test_radial_engine_on_rough_random_terrain() -> None:
