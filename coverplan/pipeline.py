@@ -266,6 +266,9 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
                            shadow_share=sc.shadow_share)
     zones = _count_facilities(zones, facilities)
+    if inputs.admin is not None:
+        zones["unit"] = _unit_of(zones.geometry.representative_point(), inputs.admin, sc.admin_name_field)
+        facilities["unit"] = _unit_of(facilities.geometry, inputs.admin, sc.admin_name_field)
     dz = type(dz)(zones, dz.labels, dz.account, dz.population, dz.cell_labels)
     admin = admin_figures(
         population=inputs.population, cells=cells, in_area=inputs.in_area, served=served,
@@ -339,6 +342,18 @@ def _with_extensions(inputs: Inputs, facilities: gpd.GeoDataFrame,
     paths.insert(1, "kind", out.loc[todo, "kind"].to_numpy())
     paths["currency"] = sc.currency
     return out, paths
+
+
+def _unit_of(points: gpd.GeoSeries, units: gpd.GeoDataFrame, name_field: str) -> list[str]:
+    """Name of the administrative unit holding each point ("" outside every unit)."""
+    import geopandas as gpd
+
+    if len(points) == 0:
+        return []
+    pts = gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs=points.crs)
+    hits = pts.sjoin(units[[name_field, units.geometry.name]].to_crs(points.crs), how="left", predicate="within")
+    hits = hits[~hits.index.duplicated(keep="first")]
+    return [str(v) if isinstance(v, str) or v == v else "" for v in hits[name_field]]
 
 
 def _count_facilities(zones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -273,6 +273,9 @@ def test_admin_figures_by_unit(synthetic: Path, tmp_path: Path) -> None:
     assert a.loc["West", "school_connected"] == "1/1" and a.loc["East", "health_station_connected"] == "0/1"
     assert a.loc["West", "commune_office_connected"] == "1/1"
     assert a["population"].sum() == pytest.approx(r.deadzones.account.total)
+    # each zone and facility names its commune
+    assert list(r.deadzones.zones["unit"]) == ["East"]
+    assert r.facilities.set_index("facility_id").loc["school-A", "unit"] == "West"
 
 
 def test_admin_name_field_is_checked(synthetic: Path, tmp_path: Path) -> None:
