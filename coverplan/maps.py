@@ -379,7 +379,7 @@ def _feature_collection(gdf: gpd.GeoDataFrame, properties: list[dict[str, Any]])
 
 def _facility_style(outline: dict[str, Any], feature: dict[str, Any]) -> dict[str, Any]:
     props = feature["properties"]
-    return {**outline, "fillColor": SERVED_COLOUR if props["status"] == "served" else UNSERVED_COLOUR,
+    return {**outline, "fillColor": SERVED_COLOUR if props["connected"] == "yes" else UNSERVED_COLOUR,
             "fillOpacity": 0.35 if props["assumed"] == "yes" else 0.9}
 
 
@@ -786,6 +786,7 @@ def coverage_map(
             signal = ", ".join(f"{t} {_number(getattr(row, f'signal_{t}_dbm'), '.0f')} dBm"
                                for t in ("2G", "3G", "4G", "5G") if hasattr(row, f"signal_{t}_dbm"))
             props.append({
+                "connected": "yes" if served else "no",
                 "name": _text(row.name), "kind": html.escape(label), "status": text,
                 "signal": signal or "-", "zone": _text(getattr(row, "zone_id", "")) or "-",
                 "assumed": "yes" if assumed else "no", "id": _text(row.facility_id),

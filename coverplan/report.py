@@ -62,7 +62,6 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         ill_inputs = tuple(sc.illustrative)
         _write_table(_with_lonlat(zones), tmp / "deadzones", illustrative=ill_inputs)
         fac = results.facilities.copy()
-        fac["status"] = fac["served"].map({True: "served", False: "not served"})
         _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
         sites = results.coverage.sites.copy()
         sites["illustrative"] = "sites" in ill

@@ -136,6 +136,8 @@ def test_sample_dead_zones_lie_outside_served_cells(sample_out: Path) -> None:
 def test_sample_facilities_table(sample_out: Path) -> None:
     f = gpd.read_file(sample_out / "facilities.gpkg")
     assert {"facility_id", "kind", "served", "zone_id", "assumed", "status"} <= set(f.columns)
+    assert set(f["status"]) <= {"fibre", "cellular_2G", "cellular_4G", "none"}
+    assert ((f["status"] != "none") == f["served"]).all()
     assert f["facility_id"].is_unique
     assert (f.loc[f["zone_id"] != "", "served"] == False).all()  # noqa: E712 - a column of bools
     # the tables say which inputs were illustrative, row by row
@@ -162,6 +164,11 @@ def test_sample_map_renders_in_chromium(sample_out: Path, render_page: Any) -> N
     assert len(paths) >= len(zones) + n_fac + n_sites
     for name in ("Dead zones", "Cellular coverage", "Cellular sites (illustrative)", "Fibre (illustrative)"):
         assert name in dom, name
+    # facilities are drawn green where connected and red where not, as the table says
+    fac = gpd.read_file(sample_out / "facilities.gpkg")
+    fills = [p.get("fill") for p in paths]
+    assert fills.count("#1a9641") >= int(fac["served"].sum()) > 0
+    assert fills.count("#d7191c") >= int((~fac["served"]).sum()) > 0
     pixels = read_png(screenshot)
     assert pixels[:3].astype(float).std() > 20.0, "the screenshot is blank"
 
