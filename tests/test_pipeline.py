@@ -124,7 +124,7 @@ def test_write_results_is_complete_and_atomic(results: Results, tmp_path: Path) 
     before = sorted(p.name for p in out.iterdir())
     broken = Results(results.inputs, results.coverage, results.served, results.covered_count, results.deadzones,
                      results.facilities.drop(columns=["served"]), results.summary)
-    with pytest.raises(KeyError):
+    with pytest.raises(InputError, match="missing column"):
         write_results(broken, out, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == before
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
