@@ -1,0 +1,1 @@
+"""Satellite terminal siting: sky visibility over terrain, footprints, costs and placement."""

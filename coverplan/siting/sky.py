@@ -1,0 +1,229 @@
+"""Sky visibility at a terminal site: can a dish see its satellite over the local mountains?
+
+- :func:`geo_look_angles`: azimuth (from true north), elevation and slant
+  range to a geostationary satellite, on the WGS 84 ellipsoid (pyproj for the
+  geodetic to Earth-centred conversion).
+- :func:`sky_visibility`: for a point on a :class:`~coverplan.terrain.Terrain`,
+  each satellite's elevation against the terrain horizon at its azimuth (a
+  GEO terminal is feasible when the margin beats the clearance), and the
+  clear share of the sky above a minimum elevation (what a LEO terminal
+  needs).
+- :func:`micro_site`: where the spot itself is blocked, the nearest feasible
+  ground within a radius (the cable run).
+
+Default satellites: VINASAT-1 at 132.0 deg E (launched 2008) and VINASAT-2
+at 131.8 deg E (launched 2012), the two geostationary satellites of VNPT
+that Viet Nam's VSAT networks use (VNPT-Vinasat; ITU orbital positions
+132 E and 131.8 E).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pyproj import Transformer
+
+from coverplan.errors import InputError
+from coverplan.terrain.dem import Terrain
+from coverplan.terrain.los import inv_2kr
+
+__all__ = [
+    "GEO_RADIUS_KM",
+    "VINASAT",
+    "LookAngles",
+    "SkyVisibility",
+    "geo_look_angles",
+    "micro_site",
+    "sky_table",
+    "sky_visibility",
+]
+
+#: Geostationary orbit radius from the Earth's centre (km): (GM / omega^2)^(1/3)
+#: with GM = 398600.4418 km^3/s^2 and the sidereal rotation 7.2921159e-5 rad/s.
+GEO_RADIUS_KM = 42164.17
+#: Default satellites: name to orbital longitude (deg E).
+VINASAT = {"VINASAT-1": 132.0, "VINASAT-2": 131.8}
+
+_TO_ECEF = Transformer.from_crs("EPSG:4979", "EPSG:4978", always_xy=True)
+
+
+@dataclass(frozen=True)
+class LookAngles:
+    """Pointing of a dish: azimuth from true north (deg, clockwise), elevation (deg), slant range (km)."""
+
+    azimuth_deg: float
+    elevation_deg: float
+    range_km: float
+
+
+def geo_look_angles(lon: float, lat: float, height_m: float, satellite_lon_deg: float) -> LookAngles:
+    """Look angles from a point (WGS 84 lon/lat in degrees, ellipsoidal height) to a GEO satellite.
+
+    The satellite sits on the equator at ``GEO_RADIUS_KM`` from the centre.
+    The site's Earth-centred position comes from pyproj (EPSG:4979 to
+    EPSG:4978); the line of sight is resolved in the local east-north-up
+    frame of the ellipsoid normal (geodetic latitude), so the elevation is
+    measured from the local horizontal plane and the azimuth from true
+    north.
+    """
+    for name, value, low, high in (("lon", lon, -180.0, 360.0), ("lat", lat, -90.0, 90.0),
+                                   ("satellite_lon_deg", satellite_lon_deg, -180.0, 360.0)):
+        if not (math.isfinite(value) and low <= value <= high):
+            raise InputError(f"{name} = {value} is not a longitude/latitude in degrees")
+    x, y, z = _TO_ECEF.transform(lon, lat, height_m)
+    s = math.radians(satellite_lon_deg)
+    r = GEO_RADIUS_KM * 1000.0
+    dx, dy, dz = r * math.cos(s) - x, r * math.sin(s) - y, -z
+    phi, lam = math.radians(lat), math.radians(lon)
+    e = -math.sin(lam) * dx + math.cos(lam) * dy
+    n = -math.sin(phi) * math.cos(lam) * dx - math.sin(phi) * math.sin(lam) * dy + math.cos(phi) * dz
+    u = math.cos(phi) * math.cos(lam) * dx + math.cos(phi) * math.sin(lam) * dy + math.sin(phi) * dz
+    az = math.degrees(math.atan2(e, n)) % 360.0
+    el = math.degrees(math.atan2(u, math.hypot(e, n)))
+    return LookAngles(az, el, math.sqrt(dx * dx + dy * dy + dz * dz) / 1000.0)
+
+
+@dataclass(frozen=True)
+class SkyVisibility:
+    """What a terminal at one spot sees.
+
+    Attributes
+    ----------
+    look : dict of str to LookAngles
+        Per satellite.
+    horizon_deg : dict of str to float
+        Terrain horizon elevation (deg) at each satellite's azimuth.
+    margin_deg : dict of str to float
+        Satellite elevation minus horizon minus the clearance: >= 0 is feasible.
+    leo_clear_share : float
+        Share of the sky above ``leo_min_elevation_deg`` (by solid angle) not
+        hidden by terrain.
+    """
+
+    look: Mapping[str, LookAngles]
+    horizon_deg: Mapping[str, float]
+    margin_deg: Mapping[str, float]
+    leo_clear_share: float
+
+    def geo_feasible(self, satellite: str | None = None) -> bool:
+        """True when the satellite (default: any of them) clears the horizon with the margin."""
+        if satellite is not None:
+            return self.margin_deg[satellite] >= 0.0
+        return any(m >= 0.0 for m in self.margin_deg.values())
+
+
+def sky_visibility(
+    terrain: Terrain,
+    x: float,
+    y: float,
+    *,
+    dish_height_m: float = 3.0,
+    satellites: Mapping[str, float] | None = None,
+    clearance_deg: float = 5.0,
+    leo_min_elevation_deg: float = 25.0,
+    azimuths: int = 720,
+    max_distance_m: float | None = None,
+    k_factor: float = 4 / 3,
+) -> SkyVisibility:
+    """Satellite margins and LEO clear-sky share at a point of the terrain (terrain CRS coordinates).
+
+    The horizon is the terrain's (earth curvature and refraction through
+    ``k_factor``) seen from ``dish_height_m`` above the ground at the centre
+    of the point's cell, along each satellite's azimuth converted from true
+    north to grid north (meridian convergence) and on a ring of ``azimuths``
+    for the LEO share: ``1 - sin(max(e_min, h(az)))`` integrated over
+    azimuth, over ``1 - sin(e_min)``.
+    """
+    from coverplan.terrain._kernels import horizon_angles
+
+    sats = dict(VINASAT if satellites is None else satellites)
+    if not sats:
+        raise InputError("satellites is empty; name at least one (name: longitude in degrees east)")
+    if not 0.0 <= leo_min_elevation_deg < 90.0:
+        raise InputError(f"leo_min_elevation_deg must be in 0..90, got {leo_min_elevation_deg}")
+    if not (math.isfinite(dish_height_m) and dish_height_m >= 0):
+        raise InputError(f"dish_height_m must be >= 0, got {dish_height_m}")
+    row, col = terrain.index(x, y)
+    cx, cy = terrain.dem.xy(row, col)
+    lon, lat = _to_lonlat(terrain).transform(cx, cy)
+    ground = float(terrain.elevation[row, col])
+    z0 = ground + dish_height_m
+    conv = _grid_convergence(terrain, cx, cy)
+    look = {name: geo_look_angles(lon, lat, z0, slon) for name, slon in sats.items()}
+    xres, yres = terrain.res
+    step = 0.5 * min(xres, yres)
+    md = math.inf if max_distance_m is None else float(max_distance_m)
+    c = inv_2kr(k_factor)
+    z = np.ascontiguousarray(terrain.elevation)
+    az_grid = np.radians(np.array([(la.azimuth_deg + conv) % 360.0 for la in look.values()]))
+    ang, _ = horizon_angles(z, row, col, z0, xres, yres, az_grid, step, md, c)
+    horizon = {name: float(np.degrees(a)) for name, a in zip(look, ang, strict=True)}
+    margin = {name: look[name].elevation_deg - horizon[name] - clearance_deg for name in look}
+    ring = np.radians((np.arange(azimuths) * 360.0 / azimuths + conv) % 360.0)
+    ring_ang, _ = horizon_angles(z, row, col, z0, xres, yres, ring, step, md, c)
+    e_min = math.radians(leo_min_elevation_deg)
+    blocked = np.maximum(ring_ang, e_min)
+    share = float(np.mean((1.0 - np.sin(blocked)) / (1.0 - math.sin(e_min))))
+    return SkyVisibility(look, horizon, margin, share)
+
+
+def micro_site(
+    terrain: Terrain,
+    x: float,
+    y: float,
+    *,
+    radius_m: float = 200.0,
+    satellite: str | None = None,
+    **kwargs: Any,
+) -> tuple[float, float, float, SkyVisibility] | None:
+    """The nearest spot within ``radius_m`` where a GEO terminal is feasible.
+
+    Cells are tried in order of distance from the point's cell (ties by
+    position, so the answer is deterministic); the first whose margin for
+    ``satellite`` (default: any satellite) is >= 0 wins. Returns ``(x, y,
+    offset_m, visibility)`` of that cell's centre, or None when no spot in
+    the radius works. ``kwargs`` go to :func:`sky_visibility`.
+    """
+    if not radius_m >= 0:
+        raise InputError(f"radius_m must be >= 0, got {radius_m}")
+    row, col = terrain.index(x, y)
+    cx, cy = terrain.dem.xy(row, col)
+    xres, yres = terrain.res
+    nr, nc = int(radius_m // yres), int(radius_m // xres)
+    rr, cc = np.mgrid[-nr:nr + 1, -nc:nc + 1]
+    dist = np.hypot(rr * yres, cc * xres)
+    rows, cols = terrain.shape
+    ok = (dist <= radius_m) & (row + rr >= 0) & (row + rr < rows) & (col + cc >= 0) & (col + cc < cols)
+    order = np.lexsort((cc[ok], rr[ok], dist[ok]))
+    for i in order:
+        r, c = row + int(rr[ok][i]), col + int(cc[ok][i])
+        px, py = terrain.dem.xy(r, c)
+        vis = sky_visibility(terrain, px, py, **kwargs)
+        if vis.geo_feasible(satellite):
+            return px, py, float(math.hypot(px - cx, py - cy)), vis
+    return None
+
+
+def _to_lonlat(terrain: Terrain) -> Transformer:
+    return Transformer.from_crs(terrain.crs, "EPSG:4326", always_xy=True)
+
+
+def _grid_convergence(terrain: Terrain, x: float, y: float) -> float:
+    """Grid azimuth (deg) of true north at (x, y): add it to a true azimuth to get a grid azimuth."""
+    lon, lat = _to_lonlat(terrain).transform(x, y)
+    back = Transformer.from_crs("EPSG:4326", terrain.crs, always_xy=True)
+    x1, y1 = back.transform(lon, min(lat + 1e-4, 89.9999))
+    return math.degrees(math.atan2(x1 - x, y1 - y))
+
+
+def sky_table(
+    terrain: Terrain,
+    points: Sequence[tuple[float, float]],
+    **kwargs: Any,
+) -> list[SkyVisibility]:
+    """:func:`sky_visibility` at many points (terrain CRS)."""
+    return [sky_visibility(terrain, px, py, **kwargs) for px, py in points]
