@@ -263,6 +263,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         best_site=coverage.best_site[r0:r1, c0:c1], site_ids=coverage.sites["site_id"].to_numpy(),
     )
     facilities, extensions = _with_extensions(inputs, facilities, sc)
+    facilities = _with_terminals(inputs, facilities, sc)
     zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
                            shadow_share=sc.shadow_share)
     zones = _count_facilities(zones, facilities)
@@ -342,6 +343,33 @@ def _with_extensions(inputs: Inputs, facilities: gpd.GeoDataFrame,
     paths.insert(1, "kind", out.loc[todo, "kind"].to_numpy())
     paths["currency"] = sc.currency
     return out, paths
+
+
+def _with_terminals(inputs: Inputs, facilities: gpd.GeoDataFrame, sc: Scenario) -> gpd.GeoDataFrame:
+    """Satellite terminal feasibility (GEO over the horizon, LEO clear sky, micro-siting) at unconnected facilities."""
+    import pandas as pd
+
+    from coverplan.siting.sky import terminal_feasibility
+
+    out = facilities.reset_index(drop=True)
+    todo = (out["status"] == "none").to_numpy()
+    table = terminal_feasibility(
+        inputs.terrain, out.geometry[todo], satellites=sc.satellites, dish_height_m=sc.dish_height_m,
+        clearance_deg=sc.clearance_deg, leo_min_elevation_deg=sc.leo_min_elevation_deg,
+        leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m,
+    ) if todo.any() else pd.DataFrame()
+    for col in ("geo_satellite", "geo_azimuth_deg", "geo_elevation_deg", "geo_horizon_deg", "geo_margin_deg",
+                "geo_feasible", "leo_clear_share", "leo_feasible", "micro_offset_m", "micro_lon", "micro_lat"):
+        values = pd.Series([None] * len(out), dtype=object)
+        if len(table):
+            values[np.flatnonzero(todo)] = table[col].to_numpy()
+        if col in ("geo_feasible", "leo_feasible"):
+            out[col] = values.astype("boolean")
+        elif col == "geo_satellite":
+            out[col] = values.fillna("").astype(str)
+        else:
+            out[col] = pd.to_numeric(values, errors="coerce")
+    return out
 
 
 def _unit_of(points: gpd.GeoSeries, units: gpd.GeoDataFrame, name_field: str) -> list[str]:
@@ -426,6 +454,7 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
         },
         "facilities": {"total": len(facilities), "connected": int((facilities["status"] != "none").sum()),
                        "by_kind": by_kind},
+        "terminals": _terminal_summary(facilities, sc),
         "fibre": {
             "drop_distance_m": sc.drop_distance_m,
             "facilities_fibre_served": int((facilities["status"] == "fibre").sum()),
@@ -435,6 +464,24 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
             "cost_per_km": sc.fibre_cost_per_km,
             "currency": sc.currency,
         },
+    }
+
+
+def _terminal_summary(facilities: gpd.GeoDataFrame, sc: Scenario) -> dict[str, Any]:
+    """How many unconnected facilities a satellite terminal could serve, on the spot or after micro-siting."""
+    todo = facilities[facilities["status"] == "none"]
+    geo = todo["geo_feasible"].fillna(False).astype(bool)
+    return {
+        "unconnected_facilities": len(todo),
+        "geo_feasible_on_site": int(geo.sum()),
+        "geo_feasible_after_micro_siting": int(todo["micro_offset_m"].notna().sum()),
+        "geo_infeasible": int((~geo & todo["micro_offset_m"].isna()).sum()),
+        "leo_feasible": int(todo["leo_feasible"].fillna(False).astype(bool).sum()),
+        "satellites": dict(sc.satellites),
+        "dish_height_m": sc.dish_height_m,
+        "clearance_deg": sc.clearance_deg,
+        "leo_min_elevation_deg": sc.leo_min_elevation_deg,
+        "leo_min_share": sc.leo_min_share,
     }
 
 

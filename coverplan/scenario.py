@@ -124,6 +124,12 @@ class Scenario:
     fibre_cost_per_km: float = 8000.0
     currency: str = "USD"
     admin_name_field: str = "name"
+    satellites: Mapping[str, float] = field(default_factory=lambda: {"VINASAT-1": 132.0, "VINASAT-2": 131.8})
+    dish_height_m: float = 3.0
+    clearance_deg: float = 5.0
+    leo_min_elevation_deg: float = 25.0
+    leo_min_share: float = 0.9
+    micro_radius_m: float = 200.0
     path: Path | None = None
 
     @classmethod
@@ -155,7 +161,8 @@ class Scenario:
         """Validate a scenario given as a mapping (the parsed TOML)."""
         where = str(source) if source is not None else "scenario"
         r = _Reader(where, Path(base))
-        r.keys(data, "", {"name", "description", "inputs", "region", "coverage", "deadzones", "fibre", "admin"})
+        r.keys(data, "", {"name", "description", "inputs", "region", "coverage", "deadzones", "fibre", "admin",
+                          "siting"})
         name = r.string(data, "name", default=Path(where).stem)
         inputs = r.table(data, "inputs", required=True)
         r.keys(inputs, "inputs", set(LAYERS) | {"illustrative"})
@@ -227,6 +234,20 @@ class Scenario:
         drop = r.number(fib, "fibre", "drop_distance_m", default=300.0, low=0.0, high=50_000.0, unit="m")
         cost_km = r.number(fib, "fibre", "cost_per_km", default=8000.0, low=0.0, high=1e9, unit="per km")
         currency = r.string(fib, "currency", default="USD", prefix="fibre")
+        sit = r.table(data, "siting")
+        r.keys(sit, "siting", {"satellites", "dish_height_m", "clearance_deg", "leo_min_elevation_deg",
+                               "leo_min_share", "micro_radius_m"})
+        sats_table = sit.get("satellites", {"VINASAT-1": 132.0, "VINASAT-2": 131.8})
+        if not isinstance(sats_table, Mapping) or not sats_table:
+            raise r.error("siting.satellites", "must be a table of name = longitude in degrees east, e.g. "
+                          '{ "VINASAT-1" = 132.0 }')
+        satellites = {str(k): r.number(sats_table, "siting.satellites", k, default=None, low=-180.0, high=360.0,
+                                       unit="deg E") for k in sats_table}
+        siting = {key: r.number(sit, "siting", key, default=default, low=low, high=high, unit=unit)
+                  for key, (default, low, high, unit) in {
+                      "dish_height_m": (3.0, 0.0, 100.0, "m"), "clearance_deg": (5.0, 0.0, 45.0, "deg"),
+                      "leo_min_elevation_deg": (25.0, 0.0, 80.0, "deg"), "leo_min_share": (0.9, 0.0, 1.0, ""),
+                      "micro_radius_m": (200.0, 0.0, 5000.0, "m")}.items()}
         adm = r.table(data, "admin")
         r.keys(adm, "admin", {"name_field"})
         admin_field = r.string(adm, "name_field", default="name", prefix="admin")
@@ -243,7 +264,7 @@ class Scenario:
             bandwidth_mhz=bandwidth, propagation=propagation,
             min_cell_population=min_cell, min_zone_population=min_zone, min_zone_area_km2=min_area,
             shadow_share=shadow_share, drop_distance_m=drop, fibre_cost_per_km=cost_km, currency=currency,
-            admin_name_field=admin_field,
+            admin_name_field=admin_field, satellites=satellites, **siting,
             path=Path(source) if source is not None else None,
         )
 

@@ -288,3 +288,23 @@ def test_admin_name_field_is_checked(synthetic: Path, tmp_path: Path) -> None:
     toml.write_text(toml.read_text().replace('fibre = "fibre.gpkg"', 'fibre = "fibre.gpkg"\nadmin = "communes.gpkg"'))
     with pytest.raises(InputError, match=r"communes.gpkg: no column 'name' to name the units; set admin.name_field"):
         run(toml)
+
+
+def test_unconnected_facilities_get_a_terminal_check(results: Results) -> None:
+    f = results.facilities.set_index("facility_id")
+    b = f.loc["station-B"]
+    # open level ground east of the ridge: VINASAT (about 51 deg up to the south-east) is in clear view
+    assert b["geo_satellite"] in ("VINASAT-1", "VINASAT-2") and bool(b["geo_feasible"])
+    assert 40 < b["geo_elevation_deg"] < 60 and b["geo_margin_deg"] > 30
+    assert bool(b["leo_feasible"]) and b["leo_clear_share"] > 0.99
+    assert pd.isna(f.loc["school-A", "geo_margin_deg"])  # connected: not checked
+    t = results.summary["terminals"]
+    assert t["unconnected_facilities"] == 1 and t["geo_feasible_on_site"] == 1 and t["geo_infeasible"] == 0
+
+
+def test_siting_keys_are_validated(synthetic: Path, tmp_path: Path) -> None:
+    d = _copy(synthetic, tmp_path)
+    toml = d / "scenario.toml"
+    toml.write_text(toml.read_text() + '\n[siting]\nsatellites = { "X" = 500.0 }\n')
+    with pytest.raises(InputError, match=r"siting\.satellites\.X = 500\.0 is outside -180\.\.360 deg E"):
+        run(toml)

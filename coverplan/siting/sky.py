@@ -40,6 +40,7 @@ __all__ = [
     "micro_site",
     "sky_table",
     "sky_visibility",
+    "terminal_feasibility",
 ]
 
 #: Geostationary orbit radius from the Earth's centre (km): (GM / omega^2)^(1/3)
@@ -136,7 +137,7 @@ def sky_visibility(
     of the point's cell, along each satellite's azimuth converted from true
     north to grid north (meridian convergence) and on a ring of ``azimuths``
     for the LEO share: ``1 - sin(max(e_min, h(az)))`` integrated over
-    azimuth, over ``1 - sin(e_min)``.
+    azimuth, over ``1 - sin(e_min)`` (``azimuths=0`` skips it: NaN).
     """
     from coverplan.terrain._kernels import horizon_angles
 
@@ -163,11 +164,13 @@ def sky_visibility(
     ang, _ = horizon_angles(z, row, col, z0, xres, yres, az_grid, step, md, c)
     horizon = {name: float(np.degrees(a)) for name, a in zip(look, ang, strict=True)}
     margin = {name: look[name].elevation_deg - horizon[name] - clearance_deg for name in look}
-    ring = np.radians((np.arange(azimuths) * 360.0 / azimuths + conv) % 360.0)
-    ring_ang, _ = horizon_angles(z, row, col, z0, xres, yres, ring, step, md, c)
-    e_min = math.radians(leo_min_elevation_deg)
-    blocked = np.maximum(ring_ang, e_min)
-    share = float(np.mean((1.0 - np.sin(blocked)) / (1.0 - math.sin(e_min))))
+    share = math.nan
+    if azimuths > 0:
+        ring = np.radians((np.arange(azimuths) * 360.0 / azimuths + conv) % 360.0)
+        ring_ang, _ = horizon_angles(z, row, col, z0, xres, yres, ring, step, md, c)
+        e_min = math.radians(leo_min_elevation_deg)
+        blocked = np.maximum(ring_ang, e_min)
+        share = float(np.mean((1.0 - np.sin(blocked)) / (1.0 - math.sin(e_min))))
     return SkyVisibility(look, horizon, margin, share)
 
 
@@ -199,6 +202,7 @@ def micro_site(
     rows, cols = terrain.shape
     ok = (dist <= radius_m) & (row + rr >= 0) & (row + rr < rows) & (col + cc >= 0) & (col + cc < cols)
     order = np.lexsort((cc[ok], rr[ok], dist[ok]))
+    kwargs.setdefault("azimuths", 0)  # only the satellites' azimuths matter here
     for i in order:
         r, c = row + int(rr[ok][i]), col + int(cc[ok][i])
         px, py = terrain.dem.xy(r, c)
@@ -227,3 +231,54 @@ def sky_table(
 ) -> list[SkyVisibility]:
     """:func:`sky_visibility` at many points (terrain CRS)."""
     return [sky_visibility(terrain, px, py, **kwargs) for px, py in points]
+
+
+def terminal_feasibility(
+    terrain: Terrain,
+    points: Any,
+    *,
+    satellites: Mapping[str, float] | None = None,
+    dish_height_m: float = 3.0,
+    clearance_deg: float = 5.0,
+    leo_min_elevation_deg: float = 25.0,
+    leo_min_share: float = 0.9,
+    micro_radius_m: float = 200.0,
+    max_distance_m: float = 20_000.0,
+) -> Any:
+    """GEO and LEO terminal feasibility at each point (a GeoSeries in any CRS): a table, one row per point.
+
+    Columns: ``geo_satellite`` (the best), ``geo_elevation_deg``,
+    ``geo_azimuth_deg``, ``geo_margin_deg``, ``geo_feasible``,
+    ``leo_clear_share``, ``leo_feasible``, and, where no satellite clears
+    the horizon at the point, the micro-siting result: ``micro_offset_m``
+    and ``micro_lon``/``micro_lat`` of the nearest feasible spot within
+    ``micro_radius_m`` (NaN when none).
+    """
+    import pandas as pd
+
+    pts = points.to_crs(terrain.crs)
+    to_ll = _to_lonlat(terrain)
+    kw = {"satellites": satellites, "dish_height_m": dish_height_m, "clearance_deg": clearance_deg,
+          "leo_min_elevation_deg": leo_min_elevation_deg, "max_distance_m": max_distance_m}
+    rows = []
+    for p in pts:
+        vis = sky_visibility(terrain, p.x, p.y, **kw)  # type: ignore[arg-type]
+        best = max(vis.margin_deg, key=lambda s: vis.margin_deg[s])
+        rec: dict[str, Any] = {
+            "geo_satellite": best,
+            "geo_azimuth_deg": round(vis.look[best].azimuth_deg, 2),
+            "geo_elevation_deg": round(vis.look[best].elevation_deg, 2),
+            "geo_horizon_deg": round(vis.horizon_deg[best], 2),
+            "geo_margin_deg": round(vis.margin_deg[best], 2),
+            "geo_feasible": vis.margin_deg[best] >= 0.0,
+            "leo_clear_share": round(vis.leo_clear_share, 4),
+            "leo_feasible": vis.leo_clear_share >= leo_min_share,
+            "micro_offset_m": math.nan, "micro_lon": math.nan, "micro_lat": math.nan,
+        }
+        if not rec["geo_feasible"] and micro_radius_m > 0:
+            found = micro_site(terrain, p.x, p.y, radius_m=micro_radius_m, **kw)  # type: ignore[arg-type]
+            if found is not None:
+                lon, lat = to_ll.transform(found[0], found[1])
+                rec.update(micro_offset_m=round(found[2], 1), micro_lon=round(lon, 6), micro_lat=round(lat, 6))
+        rows.append(rec)
+    return pd.DataFrame(rows)
