@@ -1,0 +1,314 @@
+"""Where terminals go: budgeted maximal coverage, solved exactly (MILP) or greedily with a bound.
+
+The model (Church & ReVelle's maximal covering location problem, with a
+budget, demand that must be covered and candidates already built)::
+
+    maximise    sum_i w_i y_i
+    subject to  y_i <= sum_j a_ij x_j           for every demand i
+                sum_j c_j x_j <= B                (budget, optional)
+                sum_j x_j <= p                    (number of sites, optional)
+                y_i = 1                           for demand that must be covered
+                x_j = 1                           for candidates already built
+                x_j in {0, 1},  0 <= y_i <= 1
+
+``a`` is the sparse demand x candidate coverage matrix (which terminal's
+hotspot reaches which people or facility), ``w`` the demand weights
+(population plus priority weights), ``c`` the candidates' costs. The MILP is
+solved by HiGHS through :func:`scipy.optimize.milp` on sparse matrices; ``y``
+may be continuous because at an optimum it equals ``min(1, sum_j a_ij x_j)``.
+Demand no candidate reaches is left out of the model (it cannot be covered).
+
+For instances too large to solve exactly, :func:`max_coverage` with
+``method="greedy"`` adds the candidate with the best marginal weight per unit
+cost (lazy evaluation: Minoux's accelerated greedy) and reports a bound from
+submodularity: OPT <= f(S) + the best fractional knapsack of the remaining
+marginal gains (Leskovec et al. 2007's data-dependent bound).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from coverplan.errors import CoverplanError, InputError
+
+__all__ = ["InfeasiblePlanError", "Plan", "max_coverage"]
+
+
+class InfeasiblePlanError(CoverplanError):
+    """No plan meets the constraints (budget too small for the demand that must be covered...)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A placement plan.
+
+    Attributes
+    ----------
+    chosen : ndarray of int
+        Candidate indices chosen (sorted), locked ones included.
+    objective : float
+        Weight of the demand covered.
+    bound : float
+        Upper bound on the best objective (equal to ``objective`` when solved
+        to optimality).
+    gap : float
+        ``(bound - objective) / bound`` (0 when optimal or nothing to cover).
+    solve_time_s : float
+        Wall time of the solve, building the model included.
+    method : str
+        ``"milp"`` or ``"greedy"``.
+    covered : ndarray of bool
+        Per demand, covered by a chosen candidate.
+    cost : float
+        Total cost of the chosen candidates (0 without costs).
+    status : str
+        The solver's message.
+    """
+
+    chosen: NDArray[np.int64]
+    objective: float
+    bound: float
+    gap: float
+    solve_time_s: float
+    method: str
+    covered: NDArray[np.bool_]
+    cost: float
+    status: str
+
+
+def max_coverage(
+    coverage: Any,
+    weights: ArrayLike,
+    *,
+    max_sites: int | None = None,
+    costs: ArrayLike | None = None,
+    budget: float | None = None,
+    must_cover: ArrayLike | None = None,
+    locked: ArrayLike | None = None,
+    method: str = "milp",
+    time_limit_s: float | None = None,
+    mip_rel_gap: float = 0.0,
+) -> Plan:
+    """Choose candidates that cover the most weighted demand within the budget and site count.
+
+    Parameters
+    ----------
+    coverage : scipy.sparse matrix or array, shape (n_demand, n_candidates)
+        Non-zero where a candidate covers a demand.
+    weights : array_like, shape (n_demand,)
+        Weight of each demand (>= 0).
+    max_sites : int, optional
+        At most this many candidates (locked ones included).
+    costs, budget : optional
+        Cost of each candidate and the budget for the chosen ones (locked
+        ones included: their cost may be 0 when already paid for).
+    must_cover : array_like of int or bool, optional
+        Demand that must be covered.
+    locked : array_like of int or bool, optional
+        Candidates already built: always chosen.
+    method : {"milp", "greedy"}
+    time_limit_s, mip_rel_gap : float, optional
+        MILP stopping rules; the plan reports the gap reached.
+
+    Raises
+    ------
+    InputError
+        Shapes, negative weights or costs, a budget without costs.
+    InfeasiblePlanError
+        When the constraints cannot all hold.
+    """
+    from scipy import sparse
+
+    t0 = time.perf_counter()
+    a = sparse.csc_matrix(coverage, dtype=np.float64)
+    a.data[:] = 1.0
+    a.eliminate_zeros()
+    n_dem, n_cand = a.shape
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n_dem,):
+        raise InputError(f"weights has shape {w.shape}; coverage has {n_dem} demands")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InputError("weights must be finite and >= 0")
+    c = None
+    if costs is not None:
+        c = np.asarray(costs, dtype=np.float64)
+        if c.shape != (n_cand,):
+            raise InputError(f"costs has shape {c.shape}; coverage has {n_cand} candidates")
+        if not np.isfinite(c).all() or (c < 0).any():
+            raise InputError("costs must be finite and >= 0")
+    if budget is not None:
+        if c is None:
+            raise InputError("a budget needs costs")
+        if not budget >= 0:
+            raise InputError(f"budget must be >= 0, got {budget}")
+    if max_sites is not None and max_sites < 0:
+        raise InputError(f"max_sites must be >= 0, got {max_sites}")
+    must = _index_mask(must_cover, n_dem, "must_cover")
+    lock = _index_mask(locked, n_cand, "locked")
+    if method not in ("milp", "greedy"):
+        raise InputError(f"method must be 'milp' or 'greedy', got {method!r}")
+    reach = np.asarray(a.sum(axis=1)).ravel() > 0
+    if (must & ~reach).any():
+        i = int(np.flatnonzero(must & ~reach)[0])
+        raise InfeasiblePlanError(f"demand {i} must be covered but no candidate reaches it")
+    if max_sites is not None and lock.sum() > max_sites:
+        raise InfeasiblePlanError(f"{int(lock.sum())} locked candidates exceed max_sites = {max_sites}")
+    if budget is not None and c is not None and c[lock].sum() > budget + 1e-9:
+        raise InfeasiblePlanError(f"locked candidates cost {c[lock].sum():g}, over the budget {budget:g}")
+    if method == "milp":
+        chosen, objective, bound, status = _milp(a, w, c, budget, max_sites, must, lock, reach, time_limit_s,
+                                                 mip_rel_gap)
+    else:
+        chosen, objective, bound, status = _greedy(a, w, c, budget, max_sites, must, lock)
+    covered = np.zeros(n_dem, bool)
+    if len(chosen):
+        covered = np.asarray(a[:, chosen].sum(axis=1)).ravel() > 0
+    objective = float(w[covered].sum())
+    bound = max(bound, objective)
+    gap = (bound - objective) / bound if bound > 0 else 0.0
+    cost = float(c[chosen].sum()) if c is not None else 0.0
+    return Plan(np.sort(chosen), objective, float(bound), float(gap), time.perf_counter() - t0, method, covered,
+                cost, status)
+
+
+def _index_mask(values: ArrayLike | None, n: int, name: str) -> NDArray[np.bool_]:
+    mask = np.zeros(n, bool)
+    if values is None:
+        return mask
+    arr = np.asarray(values)
+    if arr.dtype == bool:
+        if arr.shape != (n,):
+            raise InputError(f"{name} as a mask must have {n} entries, got {arr.shape}")
+        return arr.copy()
+    idx = arr.astype(np.int64).ravel()
+    if ((idx < 0) | (idx >= n)).any():
+        raise InputError(f"{name} holds indices outside 0..{n - 1}")
+    mask[idx] = True
+    return mask
+
+
+def _milp(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget: float | None,
+          max_sites: int | None, must: NDArray[np.bool_], lock: NDArray[np.bool_], reach: NDArray[np.bool_],
+          time_limit_s: float | None, mip_rel_gap: float) -> tuple[NDArray[np.int64], float, float, str]:
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    n_cand = a.shape[1]
+    keep = reach & ((w > 0) | must)  # demand worth modelling
+    sub = a[keep].tocsr()
+    wk = w[keep]
+    mk = must[keep]
+    m = sub.shape[0]
+    # variables: x (n_cand, binary), then y (m, continuous in [0, 1])
+    cost_vec = np.concatenate([np.zeros(n_cand), -wk])
+    integrality = np.concatenate([np.ones(n_cand), np.zeros(m)])
+    lower = np.concatenate([lock.astype(float), mk.astype(float)])
+    upper = np.ones(n_cand + m)
+    rows = [sparse.hstack([-sub, sparse.identity(m, format="csr")], format="csr")]  # y_i - sum_j a_ij x_j <= 0
+    lb = [np.full(m, -np.inf)]
+    ub = [np.zeros(m)]
+    if budget is not None and c is not None:
+        rows.append(sparse.csr_matrix(np.concatenate([c, np.zeros(m)])[None, :]))
+        lb.append(np.array([-np.inf]))
+        ub.append(np.array([float(budget)]))
+    if max_sites is not None:
+        rows.append(sparse.csr_matrix(np.concatenate([np.ones(n_cand), np.zeros(m)])[None, :]))
+        lb.append(np.array([-np.inf]))
+        ub.append(np.array([float(max_sites)]))
+    constraint = LinearConstraint(sparse.vstack(rows, format="csr"), np.concatenate(lb), np.concatenate(ub))
+    options: dict[str, Any] = {"mip_rel_gap": mip_rel_gap, "disp": False}
+    if time_limit_s is not None:
+        options["time_limit"] = float(time_limit_s)
+    res = milp(cost_vec, integrality=integrality, bounds=Bounds(lower, upper), constraints=constraint,
+               options=options)
+    if res.x is None:
+        if res.status == 2:
+            raise InfeasiblePlanError(f"no plan meets the constraints ({res.message})")
+        raise CoverplanError(f"the MILP solver stopped without a plan: {res.message}")
+    chosen = np.flatnonzero(res.x[:n_cand] > 0.5).astype(np.int64)
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = -float(dual) if dual is not None and math.isfinite(dual) else -float(res.fun)
+    return chosen, -float(res.fun), bound, str(res.message)
+
+
+def _greedy(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget: float | None,
+            max_sites: int | None, must: NDArray[np.bool_], lock: NDArray[np.bool_],
+            ) -> tuple[NDArray[np.int64], float, float, str]:
+    """Lazy (Minoux) greedy by marginal weight per unit cost, with the submodular data-dependent bound."""
+    n_dem, n_cand = a.shape
+    indptr, indices = a.indptr, a.indices
+    covered = np.zeros(n_dem, bool)
+    chosen: list[int] = []
+    spent = 0.0
+    cost = c if c is not None else np.zeros(n_cand)
+    unit = np.where(cost > 0, cost, 1e-12) if c is not None else np.ones(n_cand)
+
+    def gain(j: int) -> float:
+        rows = indices[indptr[j]:indptr[j + 1]]
+        return float(w[rows[~covered[rows]]].sum())
+
+    def take(j: int) -> None:
+        nonlocal spent
+        chosen.append(j)
+        covered[indices[indptr[j]:indptr[j + 1]]] = True
+        spent += float(cost[j])
+
+    for jl in np.flatnonzero(lock):
+        take(int(jl))
+    # demand that must be covered: the cheapest candidate reaching each still-uncovered one
+    for i in np.flatnonzero(must):
+        if covered[i]:
+            continue
+        cands = a.getrow(i).tocsr().indices
+        take(int(cands[np.argmin(cost[cands])]))
+    if max_sites is not None and len(chosen) > max_sites:
+        raise InfeasiblePlanError("covering the demand that must be covered takes more than max_sites")
+    if budget is not None and spent > budget + 1e-9:
+        raise InfeasiblePlanError("covering the demand that must be covered costs more than the budget")
+    taken = set(chosen)
+    heap: list[tuple[float, int]] = [(-gain(j) / float(unit[j]), j) for j in range(n_cand) if j not in taken]
+    heapq.heapify(heap)
+    while heap and (max_sites is None or len(chosen) < max_sites):
+        _, j = heapq.heappop(heap)
+        if budget is not None and spent + cost[j] > budget + 1e-9:
+            continue  # does not fit; others may
+        g = gain(j)
+        if g <= 0:
+            continue
+        if heap and g / unit[j] < -heap[0][0] - 1e-12:
+            heapq.heappush(heap, (-g / float(unit[j]), j))  # stale: re-evaluate later
+            continue
+        take(j)
+    objective = float(w[covered].sum())
+    # bound: OPT <= f(S) + best fractional knapsack of the remaining marginal gains (submodularity)
+    taken = set(chosen)
+    left = [j for j in range(n_cand) if j not in taken]
+    gains = np.array([gain(j) for j in left])
+    if budget is not None and c is not None:
+        room = max(budget - float(cost[lock].sum()), 0.0)
+        order = np.argsort(-gains / np.where(cost[left] > 0, cost[left], 1e-12))
+        extra, cap = 0.0, room
+        for k in order:
+            if gains[k] <= 0:
+                break
+            ck = cost[left][k]
+            if ck <= cap:
+                extra += gains[k]
+                cap -= ck
+            else:
+                extra += gains[k] * cap / ck if ck > 0 else gains[k]
+                break
+        if max_sites is not None:
+            extra = min(extra, float(np.sort(gains)[::-1][:max_sites].sum()))
+    elif max_sites is not None:
+        extra = float(np.sort(gains)[::-1][:max(max_sites - int(lock.sum()), 0)].sum())
+    else:
+        extra = float(gains.sum())
+    return np.array(sorted(chosen), dtype=np.int64), objective, objective + extra, "greedy"

@@ -1,0 +1,97 @@
+"""The placement optimiser against brute force on small random instances."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from scipy import sparse
+
+from coverplan.errors import InputError
+from coverplan.siting.optimise import InfeasiblePlanError, max_coverage
+
+
+def _instance(seed: int, n_dem: int = 30, n_cand: int = 9, density: float = 0.2):
+    rng = np.random.default_rng(seed)
+    a = sparse.random(n_dem, n_cand, density=density, random_state=seed, format="csc")
+    a.data[:] = 1.0
+    w = rng.integers(0, 50, n_dem).astype(float)
+    c = rng.integers(1, 10, n_cand).astype(float)
+    return a, w, c
+
+
+def _brute(a, w, c, *, budget=None, max_sites=None, must=None, locked=()):
+    dense = a.toarray() > 0
+    best = -1.0
+    for k in range(a.shape[1] + 1):
+        for subset in itertools.combinations(range(a.shape[1]), k):
+            s = set(subset)
+            if not set(locked) <= s:
+                continue
+            if max_sites is not None and len(s) > max_sites:
+                continue
+            if budget is not None and c[list(s)].sum() > budget + 1e-9:
+                continue
+            cov = dense[:, list(s)].any(axis=1) if s else np.zeros(a.shape[0], bool)
+            if must is not None and not cov[must].all():
+                continue
+            best = max(best, float(w[cov].sum()))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_milp_equals_brute_force(seed: int) -> None:
+    a, w, c = _instance(seed)
+    rng = np.random.default_rng(100 + seed)
+    budget = float(rng.integers(5, 25))
+    max_sites = int(rng.integers(1, 5)) if seed % 2 else None
+    reach = np.flatnonzero(np.asarray(a.sum(axis=1)).ravel() > 0)
+    must = rng.choice(reach, 2, replace=False) if seed % 3 == 0 else None
+    locked = [int(rng.integers(0, a.shape[1]))] if seed % 4 == 1 else []
+    want = _brute(a, w, c, budget=budget, max_sites=max_sites, must=must, locked=locked)
+    if want < 0:
+        with pytest.raises(InfeasiblePlanError):
+            max_coverage(a, w, costs=c, budget=budget, max_sites=max_sites, must_cover=must, locked=locked)
+        return
+    plan = max_coverage(a, w, costs=c, budget=budget, max_sites=max_sites, must_cover=must, locked=locked)
+    assert plan.objective == pytest.approx(want)
+    assert plan.gap == pytest.approx(0.0, abs=1e-9) and plan.bound == pytest.approx(want)
+    assert plan.cost <= budget + 1e-9 and set(locked) <= set(plan.chosen.tolist())
+    if max_sites is not None:
+        assert len(plan.chosen) <= max_sites
+    if must is not None:
+        assert plan.covered[must].all()
+    # greedy: feasible, never better than the optimum, and its bound holds
+    g = max_coverage(a, w, costs=c, budget=budget, max_sites=max_sites, must_cover=must, locked=locked,
+                     method="greedy")
+    assert g.cost <= budget + 1e-9 and g.objective <= want + 1e-9 <= g.bound + 1e-9
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_cardinality_only(seed: int) -> None:
+    a, w, _ = _instance(seed, n_cand=10)
+    for p in (1, 2, 3):
+        want = _brute(a, w, None, max_sites=p)
+        assert max_coverage(a, w, max_sites=p).objective == pytest.approx(want)
+        g = max_coverage(a, w, max_sites=p, method="greedy")
+        assert g.objective >= (1 - 1 / np.e) * want - 1e-9  # Nemhauser-Wolsey-Fisher guarantee
+        assert g.bound >= want - 1e-9
+
+
+def test_checks() -> None:
+    a, w, c = _instance(0)
+    with pytest.raises(InputError, match="a budget needs costs"):
+        max_coverage(a, w, budget=10)
+    with pytest.raises(InputError, match="weights has shape"):
+        max_coverage(a, w[:-1])
+    with pytest.raises(InputError, match="costs must be"):
+        max_coverage(a, w, costs=-c, budget=1)
+    with pytest.raises(InputError, match="locked holds indices"):
+        max_coverage(a, w, locked=[99])
+    unreachable = np.flatnonzero(np.asarray(a.sum(axis=1)).ravel() == 0)
+    if len(unreachable):
+        with pytest.raises(InfeasiblePlanError, match="no candidate reaches it"):
+            max_coverage(a, w, must_cover=[int(unreachable[0])])
+    with pytest.raises(InfeasiblePlanError):
+        max_coverage(a, w, costs=c, budget=0.5, locked=[0])
