@@ -202,9 +202,17 @@ def _milp(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget:
 
     n_cand = a.shape[1]
     keep = reach & ((w > 0) | must)  # demand worth modelling
-    sub = a[keep].tocsr()
-    wk = w[keep]
-    mk = must[keep]
+    sub, wk, mk = _merge_rows(a[keep].tocsr(), w[keep], must[keep])
+    # a candidate whose demand is a subset of another's, costing no less, never needs choosing
+    out = _dominated(sub, c, lock)
+    if out.any():
+        sub = sub.tocsc()
+        sub = sub[:, np.flatnonzero(~out)]
+        kept = np.flatnonzero(~out)
+        chosen, objective, bound, status = _milp(
+            sub, wk, c[kept] if c is not None else None, budget, max_sites, mk, lock[kept],
+            np.ones(sub.shape[0], bool), time_limit_s, mip_rel_gap)
+        return kept[chosen], objective, bound, status
     m = sub.shape[0]
     # variables: x (n_cand, binary), then y (m, continuous in [0, 1])
     cost_vec = np.concatenate([np.zeros(n_cand), -wk])
@@ -236,6 +244,45 @@ def _milp(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget:
     dual = getattr(res, "mip_dual_bound", None)
     bound = -float(dual) if dual is not None and math.isfinite(dual) else -float(res.fun)
     return chosen, -float(res.fun), bound, str(res.message)
+
+
+def _dominated(sub: Any, c: NDArray[np.float64] | None, lock: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Candidates covering a subset of another candidate's demand at no lower cost (ties: keep the first)."""
+    a = sub.tocsc()
+    size = np.diff(a.indptr)
+    overlap = (a.T @ a).tocoo()
+    cost = c if c is not None else np.zeros(a.shape[1])
+    j, k = overlap.row, overlap.col
+    # j is inside k when their overlap is all of j
+    inside = (j != k) & (overlap.data >= size[j]) & (cost[j] >= cost[k])
+    strictly = inside & ((size[k] > size[j]) | (cost[k] < cost[j]) | (k < j))
+    out = np.zeros(a.shape[1], bool)
+    out[j[strictly]] = True
+    out[size == 0] = True
+    out &= ~lock
+    return out
+
+
+def _merge_rows(sub: Any, w: NDArray[np.float64], must: NDArray[np.bool_],
+                ) -> tuple[Any, NDArray[np.float64], NDArray[np.bool_]]:
+    """Demands reached by the same set of candidates are one demand: their weights add (must: any of them)."""
+    from scipy import sparse
+
+    sub.sort_indices()
+    keys: dict[bytes, int] = {}
+    group = np.empty(sub.shape[0], np.int64)
+    for i in range(sub.shape[0]):
+        key = sub.indices[sub.indptr[i]:sub.indptr[i + 1]].tobytes()
+        group[i] = keys.setdefault(key, len(keys))
+    n = len(keys)
+    if n == sub.shape[0]:
+        return sub, w, must
+    first = np.full(n, -1, np.int64)
+    first[group[::-1]] = np.arange(sub.shape[0])[::-1]
+    merged = sub[first]
+    weights = np.asarray(np.bincount(group, weights=w, minlength=n), dtype=np.float64)
+    musts = np.bincount(group, weights=must.astype(float), minlength=n) > 0
+    return sparse.csr_matrix(merged), weights, musts
 
 
 def _greedy(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget: float | None,
