@@ -63,6 +63,8 @@ WGS84 = CRS.from_epsg(4326)
 SERVED_COLOUR = "#1a9641"
 UNSERVED_COLOUR = "#d7191c"
 DEADZONE_COLOUR = "#e31a1c"
+#: Planned satellite terminals.
+TERMINAL_COLOUR = "#2c7fb8"
 #: Dead zones out of every site's reach (distance, not terrain): purple.
 OUT_OF_RANGE_COLOUR = "#6a3d9a"
 FIBRE_COLOUR = "#ff7f00"
@@ -524,6 +526,9 @@ def _legend_html(*, kinds: Sequence[str], illustrative: Sequence[str], has: dict
     site_style = {"radius": 4, "color": "#000000", "weight": 1.5}
     rows.append(f'<div class="row">{_svg_circle(SITE_FILL, site_style, fill_opacity=1.0)}'
                 f'Cellular site{html.escape(_suffix("sites" in ill))}</div>')
+    if has.get("terminals"):
+        marker = _svg_circle(TERMINAL_COLOUR, {"radius": 6, "color": "#ffffff", "weight": 2}, fill_opacity=1.0)
+        rows.append(f'<div class="row">{marker}Planned satellite terminal</div>')
     if has.get("fibre"):
         rows.append(f'<div class="row"><svg width="18" height="14"><line x1="1" y1="7" x2="17" y2="7" '
                     f'stroke="{FIBRE_COLOUR}" stroke-width="3"/></svg>Fibre{html.escape(_suffix("fibre" in ill))}'
@@ -579,6 +584,7 @@ def coverage_map(
     illustrative: Sequence[str] = (),
     max_image_px: int = 1024,
     extensions: gpd.GeoDataFrame | None = None,
+    terminals: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The decision-maker's map of coverage, dead zones and facilities, fully offline.
 
@@ -747,6 +753,25 @@ def coverage_map(
                 tooltip="label",
             ).add_to(m)
 
+    # the terminal plan: chosen satellite terminals with their hotspots
+    if terminals is not None and len(terminals):
+        chosen = terminals[terminals["chosen"].astype(bool)].sort_values("order")
+        if len(chosen):
+            props = [{"order": _number(row.order, ".0f"), "where": _text(f"{row.source} {row.ref}"),
+                      "terminal": _text(str(row.terminal).upper()), "cost": _number(row.cost, ",.0f"),
+                      "people": _number(row.people_reached, ",.0f"),
+                      "facilities": _number(row.facilities_reached, ".0f")} for row in chosen.itertuples(index=False)]
+            _geojson_layer(
+                _feature_collection(chosen, props),
+                name="Planned satellite terminals",
+                style=lambda _f: {"radius": 7, "color": "#ffffff", "weight": 2, "fillColor": TERMINAL_COLOUR,
+                                  "fillOpacity": 1.0},
+                popup=[("order", "Build order"), ("where", "Site"), ("terminal", "Terminal"), ("cost", "Present cost"),
+                       ("people", "People its hotspot reaches"), ("facilities", "Facilities reached")],
+                tooltip="order",
+                marker=True,
+            ).add_to(m)
+
     # sites
     st = _non_empty(sites, "sites")
     if len(st):
@@ -811,7 +836,8 @@ def coverage_map(
     _page_element(_TITLE_TEMPLATE, title=title).add_to(m)
     legend = _legend_html(kinds=kinds, illustrative=[n for n in ILLUSTRATIVE_LAYERS if n in ill],
                           has={"fibre": fibre is not None and len(fibre) > 0,
-                               "classes": "class" in deadzones.columns})
+                               "classes": "class" in deadzones.columns,
+                               "terminals": terminals is not None and bool(terminals["chosen"].any())})
     _page_element(_CONTROL_TEMPLATE, position="bottomright", css_class="coverplan-legend", content=legend).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     m.fit_bounds(bounds)

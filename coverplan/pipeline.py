@@ -99,6 +99,7 @@ class Results:
     summary: dict[str, Any]
     admin: pd.DataFrame | None = None
     extensions: gpd.GeoDataFrame | None = None
+    plan: Any = None
 
     @property
     def scenario(self) -> Scenario:
@@ -277,12 +278,17 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         fibre=fibre_mask if inputs.fibre is not None else None, deadzones=dz, facilities=facilities,
         units=inputs.admin, name_field=sc.admin_name_field,
     )
+    results = Results(inputs, coverage, grid.with_array(served_u8, nodata=SERVED_NODATA),
+                      grid.with_array(count, nodata=255), dz, facilities, {}, admin, extensions)
+    plan = _plan(results) if sc.budget is not None else None
     t3 = time.perf_counter()
     summary = _summary(inputs, coverage, served, dz, facilities, admin)
+    if plan is not None:
+        summary["plan"] = plan.figures
     log.info("run took %.1f s (inputs %.1f s, coverage %.1f s, dead zones %.1f s)",
              t3 - t0, t1 - t0, t2 - t1, t3 - t2)
-    return Results(inputs, coverage, grid.with_array(served_u8, nodata=SERVED_NODATA),
-                   grid.with_array(count, nodata=255), dz, facilities, summary, admin, extensions)
+    return Results(inputs, coverage, results.served, results.covered_count, dz, facilities, summary, admin, extensions,
+                   plan)
 
 
 def _reproject(geom: BaseGeometry, src: CRS, dst: CRS) -> BaseGeometry:
@@ -343,6 +349,25 @@ def _with_extensions(inputs: Inputs, facilities: gpd.GeoDataFrame,
     paths.insert(1, "kind", out.loc[todo, "kind"].to_numpy())
     paths["currency"] = sc.currency
     return out, paths
+
+
+def _plan(results: Results) -> Any:
+    """The terminal plan for the scenario's budget (``[siting]``)."""
+    from coverplan.siting.costs import CostModel
+    from coverplan.siting.footprint import Hotspot
+    from coverplan.siting.plan import plan_terminals
+
+    sc = results.scenario
+    o = sc.siting_options
+    costs = CostModel(geo_capex=o["geo_capex"], geo_opex_per_year=o["geo_opex_per_year"], leo_capex=o["leo_capex"],
+                      leo_opex_per_year=o["leo_opex_per_year"], hotspot_capex=o["hotspot_capex"],
+                      hotspot_opex_per_year=o["hotspot_opex_per_year"], years=o["years"],
+                      discount_rate=o["discount_rate"])
+    hotspot = Hotspot(mast_height_m=o["hotspot_height_m"], range_m=o["hotspot_range_m"],
+                      frequency_mhz=o["hotspot_frequency_mhz"], eirp_dbm=o["hotspot_eirp_dbm"],
+                      threshold_dbm=o["hotspot_threshold_dbm"], rx_height_m=sc.receiver_height_m)
+    return plan_terminals(results, budget=float(sc.budget or 0.0), costs=costs, hotspot=hotspot,
+                          priority=sc.priority, deadzone_candidates=o["deadzone_candidates"])
 
 
 def _with_terminals(inputs: Inputs, facilities: gpd.GeoDataFrame, sc: Scenario) -> gpd.GeoDataFrame:

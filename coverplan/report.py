@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from coverplan.pipeline import Results
 
-__all__ = ["OUTPUT_FILES", "TABLE_FILES", "write_results", "write_tables"]
+__all__ = ["OUTPUT_FILES", "PLAN_FILES", "TABLE_FILES", "write_results", "write_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         _write_table(_with_lonlat(sites), tmp / "sites", csv=False, illustrative=ill_inputs)
         _write_admin(results, tmp, ill_inputs)
         _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
+        _write_plan(results, tmp, ill_inputs)
         _write_summary(results, tmp / "summary.json")
         if with_map:
             from coverplan.maps import coverage_map, save_map
@@ -82,11 +83,15 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
                 title=sc.name,
                 illustrative=tuple(sc.illustrative),
                 extensions=results.extensions,
+                terminals=results.plan.candidates if results.plan is not None else None,
             )
             save_map(m, tmp / "map.html")
     log.info("wrote %s", outdir)
     return Path(outdir)
 
+
+#: Written too when the scenario sets a budget (``[siting] budget``): the terminal plan.
+PLAN_FILES = ("plan.gpkg", "plan.csv", "budget_curve.csv")
 
 #: What :func:`write_tables` (``coverplan deadzones``) puts in its folder.
 TABLE_FILES = (
@@ -110,8 +115,19 @@ def write_tables(results: Results, outdir: str | Path, *, overwrite: bool = Fals
         _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
         _write_admin(results, tmp, ill_inputs)
         _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
+        _write_plan(results, tmp, ill_inputs)
         _write_summary(results, tmp / "summary.json")
     return Path(outdir)
+
+
+def _write_plan(results: Results, folder: Path, illustrative: tuple[str, ...]) -> None:
+    """The terminal plan: every candidate (chosen or not, with its build order) and the budget curve."""
+    tp = results.plan
+    if tp is None:
+        return
+    cand = tp.candidates.sort_values(["chosen", "order"], ascending=[False, True]).reset_index(drop=True)
+    _write_table(_with_lonlat(cand), folder / "plan", illustrative=illustrative)
+    _write_csv(tp.budget_curve, folder / "budget_curve.csv", illustrative)
 
 
 def _write_summary(results: Results, path: Path) -> None:

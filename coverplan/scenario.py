@@ -56,6 +56,22 @@ TECHNOLOGIES = ("2G", "3G", "4G", "5G")
 #: terrain-aware default), ``itm`` (Longley-Rice), ``hata``, ``cost231`` and
 #: ``fspl``.
 COVERAGE_MODELS = ("los", "p526", "itm", "hata", "cost231", "fspl")
+#: ``[siting]`` numbers for the terminal plan: hotspot, unit costs (scenario currency), horizon.
+SITING_NUMBERS = {
+    "hotspot_height_m": (10.0, 0.0, 200.0, "m"),
+    "hotspot_range_m": (1000.0, 10.0, 50_000.0, "m"),
+    "hotspot_frequency_mhz": (2400.0, 30.0, 50_000.0, "MHz"),
+    "hotspot_eirp_dbm": (20.0, -10.0, 80.0, "dBm"),
+    "hotspot_threshold_dbm": (-80.0, -150.0, 0.0, "dBm"),
+    "geo_capex": (2500.0, 0.0, 1e9, ""),
+    "geo_opex_per_year": (1800.0, 0.0, 1e9, ""),
+    "leo_capex": (800.0, 0.0, 1e9, ""),
+    "leo_opex_per_year": (1200.0, 0.0, 1e9, ""),
+    "hotspot_capex": (1500.0, 0.0, 1e9, ""),
+    "hotspot_opex_per_year": (200.0, 0.0, 1e9, ""),
+    "years": (5, 0, 100, "years"),
+    "discount_rate": (0.08, 0.0, 1.0, ""),
+}
 #: Channel bandwidth by technology (MHz), for the total-power-to-reference-
 #: signal correction of 4G and 5G thresholds (RSRP is per resource element).
 DEFAULT_BANDWIDTH_MHZ = {"2G": 0.2, "3G": 5.0, "4G": 10.0, "5G": 20.0}
@@ -130,6 +146,9 @@ class Scenario:
     leo_min_elevation_deg: float = 25.0
     leo_min_share: float = 0.9
     micro_radius_m: float = 200.0
+    budget: float | None = None
+    siting_options: Mapping[str, Any] = field(default_factory=dict)
+    priority: Mapping[str, float] = field(default_factory=dict)
     path: Path | None = None
 
     @classmethod
@@ -236,7 +255,20 @@ class Scenario:
         currency = r.string(fib, "currency", default="USD", prefix="fibre")
         sit = r.table(data, "siting")
         r.keys(sit, "siting", {"satellites", "dish_height_m", "clearance_deg", "leo_min_elevation_deg",
-                               "leo_min_share", "micro_radius_m"})
+                               "leo_min_share", "micro_radius_m", "budget", "deadzone_candidates", "priority",
+                               *SITING_NUMBERS})
+        budget = r.number(sit, "siting", "budget", default=None, low=0.0, high=1e12, unit="")
+        siting_options: dict[str, Any] = {
+            key: r.number(sit, "siting", key, default=d, low=lo, high=hi, unit=u)
+            for key, (d, lo, hi, u) in SITING_NUMBERS.items()}
+        siting_options["years"] = int(siting_options["years"])
+        dzc = sit.get("deadzone_candidates", True)
+        if not isinstance(dzc, bool):
+            raise r.error("siting.deadzone_candidates", f"must be true or false, got {dzc!r}")
+        siting_options["deadzone_candidates"] = dzc
+        prio_table = r.table(sit, "priority")
+        priority = {str(k): r.number(prio_table, "siting.priority", k, default=None, low=0.0, high=1e9,
+                                     unit="people") for k in prio_table}
         sats_table = sit.get("satellites", {"VINASAT-1": 132.0, "VINASAT-2": 131.8})
         if not isinstance(sats_table, Mapping) or not sats_table:
             raise r.error("siting.satellites", "must be a table of name = longitude in degrees east, e.g. "
@@ -264,7 +296,8 @@ class Scenario:
             bandwidth_mhz=bandwidth, propagation=propagation,
             min_cell_population=min_cell, min_zone_population=min_zone, min_zone_area_km2=min_area,
             shadow_share=shadow_share, drop_distance_m=drop, fibre_cost_per_km=cost_km, currency=currency,
-            admin_name_field=admin_field, satellites=satellites, **siting,
+            admin_name_field=admin_field, satellites=satellites, **siting, budget=budget,
+            siting_options=siting_options, priority=priority,
             path=Path(source) if source is not None else None,
         )
 

@@ -91,7 +91,16 @@ def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sample_run_has_every_output(sample_out: Path) -> None:
-    assert sorted(p.name for p in sample_out.iterdir()) == sorted(OUTPUT_FILES)
+    from coverplan.report import PLAN_FILES
+
+    # the sample sets a budget, so the terminal plan is there too
+    assert sorted(p.name for p in sample_out.iterdir()) == sorted(OUTPUT_FILES + PLAN_FILES)
+    plan = gpd.read_file(sample_out / "plan.gpkg")
+    chosen = plan[plan["chosen"]]
+    s = json.loads((sample_out / "summary.json").read_text(encoding="utf-8"))
+    assert len(chosen) == s["plan"]["terminals"] >= 1
+    assert chosen["cost"].sum() <= s["plan"]["budget"] + 1e-6
+    assert sorted(chosen["order"]) == list(range(1, len(chosen) + 1))
     with rasterio.open(sample_out / "coverage.tif") as ds:
         assert ds.crs.to_epsg() == 32648 and ds.res == (30.0, 30.0)
         assert ds.tags()["ILLUSTRATIVE_INPUTS"] == "sites,fibre,population"

@@ -308,3 +308,27 @@ def test_siting_keys_are_validated(synthetic: Path, tmp_path: Path) -> None:
     toml.write_text(toml.read_text() + '\n[siting]\nsatellites = { "X" = 500.0 }\n')
     with pytest.raises(InputError, match=r"siting\.satellites\.X = 500\.0 is outside -180\.\.360 deg E"):
         run(toml)
+
+
+@pytest.mark.parametrize(("budget", "chosen"), [(0.0, []), (7000.0, []), (8000.0, ["station-B"]),
+                                                 (50_000.0, ["station-B"])])
+def test_terminal_plan_by_hand(synthetic: Path, budget: float, chosen: list[str]) -> None:
+    """Station B and village B's zone are the candidates; one LEO terminal with its hotspot (present cost
+    800 + 1,500 + 5 years of 1,400 at 8 % = 7,889.8) at the station serves the station and the village."""
+    sc = Scenario.load(synthetic)
+    r = run(type(sc)(**{**sc.__dict__, "budget": budget}))
+    tp = r.plan
+    assert tp is not None
+    cand = tp.candidates.set_index("ref")
+    assert cand.loc["station-B", "cost"] == pytest.approx(800 + 1500 + 1400 * sum(1.08 ** -t for t in range(1, 6)))
+    assert sorted(cand.index[cand["chosen"]]) == chosen or (chosen and len(cand.index[cand["chosen"]]) == 1)
+    figures = r.summary["plan"]
+    if chosen:
+        assert figures["people_newly_connected"] == pytest.approx(300.0)
+        assert figures["facilities_newly_connected"] == 1 and figures["terminals"] == 1
+        assert figures["people_connected_after"] == pytest.approx(800.0) and figures["gap"] == 0.0
+    else:
+        assert figures["terminals"] == 0 and figures["people_newly_connected"] == 0.0
+    curve = tp.budget_curve
+    assert curve["people_newly_connected"].is_monotonic_increasing
+    assert curve["cost"].le(curve["budget"] + 1e-6).all()

@@ -1,0 +1,87 @@
+"""What connecting a facility costs over a planning horizon: fibre extension vs satellite terminal.
+
+Costs are compared as net present values: ``capex + sum over years 1..T of
+opex / (1 + r)^t``, the way the Giga connectivity cost model (UNICEF/ITU)
+compares technologies for schools. All figures are the scenario's; the
+defaults are illustrative planning values, not quotes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from coverplan.errors import InputError
+
+__all__ = ["CostModel", "present_value"]
+
+
+def present_value(
+    capex: ArrayLike, opex_per_year: ArrayLike, *, years: int, discount_rate: float
+) -> NDArray[np.float64]:
+    """Net present cost: ``capex + opex * sum_{t=1..years} (1 + r)^-t``."""
+    if years < 0 or not math.isfinite(discount_rate) or discount_rate <= -1:
+        raise InputError(f"years must be >= 0 and discount_rate > -1, got {years}, {discount_rate}")
+    annuity = sum((1.0 + discount_rate) ** -t for t in range(1, years + 1))
+    return np.asarray(capex, float) + np.asarray(opex_per_year, float) * annuity
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Unit costs of the options (in the scenario's currency) and the planning horizon.
+
+    Defaults are illustrative: a GEO VSAT terminal with installation about
+    2,500 and 1,800 a year of capacity; a LEO terminal 800 and 1,200 a year;
+    a local Wi-Fi / small-cell hotspot 1,500 and 200 a year; fibre at the
+    scenario's cost per km plus 3 % of it a year for maintenance; 5 years at
+    8 %.
+    """
+
+    geo_capex: float = 2500.0
+    geo_opex_per_year: float = 1800.0
+    leo_capex: float = 800.0
+    leo_opex_per_year: float = 1200.0
+    hotspot_capex: float = 1500.0
+    hotspot_opex_per_year: float = 200.0
+    fibre_opex_share: float = 0.03
+    years: int = 5
+    discount_rate: float = 0.08
+
+    def terminal(self, kind: str, *, hotspot: bool = True) -> float:
+        """Present cost of a ``geo`` or ``leo`` terminal, with its hotspot."""
+        if kind == "geo":
+            capex, opex = self.geo_capex, self.geo_opex_per_year
+        elif kind == "leo":
+            capex, opex = self.leo_capex, self.leo_opex_per_year
+        else:
+            raise InputError(f"terminal kind must be 'geo' or 'leo', got {kind!r}")
+        if hotspot:
+            capex += self.hotspot_capex
+            opex += self.hotspot_opex_per_year
+        return float(present_value(capex, opex, years=self.years, discount_rate=self.discount_rate))
+
+    def fibre(self, extension_cost: ArrayLike) -> NDArray[np.float64]:
+        """Present cost of fibre extensions of the given build cost."""
+        c = np.asarray(extension_cost, float)
+        return present_value(c, c * self.fibre_opex_share, years=self.years, discount_rate=self.discount_rate)
+
+    def cheapest(
+        self, extension_cost: ArrayLike, geo_ok: ArrayLike, leo_ok: ArrayLike
+    ) -> tuple[list[str], NDArray[np.float64]]:
+        """For each facility the cheapest feasible option (``fibre``, ``geo``, ``leo`` or ``none``) and its cost."""
+        ext = np.asarray(extension_cost, float)
+        geo = np.asarray(geo_ok, bool)
+        leo = np.asarray(leo_ok, bool)
+        options = np.stack([
+            np.where(np.isfinite(ext), self.fibre(np.nan_to_num(ext, nan=0.0)), np.inf),
+            np.where(geo, self.terminal("geo", hotspot=False), np.inf),
+            np.where(leo, self.terminal("leo", hotspot=False), np.inf),
+        ])
+        best = np.argmin(options, axis=0)
+        cost = options[best, np.arange(len(ext))]
+        names = np.array(["fibre", "geo", "leo"])[best]
+        return [str(n) if np.isfinite(cc) else "none" for n, cc in zip(names, cost, strict=True)], \
+            np.where(np.isfinite(cost), cost, np.nan)

@@ -1,0 +1,204 @@
+"""The terminal plan: which sites get a satellite terminal and hotspot, in what order, for a budget.
+
+Candidates are the unconnected schools and commune health stations (the
+terminal goes on the facility, or on the micro-sited spot when the facility
+itself cannot see the satellite) and, optionally, a point in each dead zone
+(a village site: the commune's cultural house or a school to come). A
+candidate must see a GEO satellite (on the spot or after micro-siting) or
+enough LEO sky; its cost is the present cost of the cheapest feasible
+terminal plus its hotspot (:class:`~coverplan.siting.costs.CostModel`).
+Demand is the people of the dead zones (on the population grid's own cells)
+and the unconnected facilities, weighted by priority. The plan is the
+budgeted maximal coverage (:func:`~coverplan.siting.optimise.max_coverage`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from coverplan.siting.costs import CostModel
+from coverplan.siting.footprint import Hotspot, hotspot_coverage
+from coverplan.siting.optimise import Plan, max_coverage
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from coverplan.pipeline import Results
+
+__all__ = ["DEFAULT_PRIORITY", "TerminalPlan", "plan_terminals"]
+
+log = logging.getLogger(__name__)
+
+#: Priority weight of an unconnected facility, in people-equivalents.
+DEFAULT_PRIORITY = {"health_station": 1000.0, "school": 500.0, "hospital": 1000.0, "clinic": 300.0,
+                    "commune_office": 200.0, "other": 100.0}
+
+
+@dataclass(frozen=True, eq=False)
+class TerminalPlan:
+    """The plan and what it buys.
+
+    ``candidates`` (terrain CRS) has one row per candidate with ``source``
+    (``facility`` or ``deadzone``), ``terminal`` (geo/leo), ``cost``,
+    ``people_reached``, ``facilities_reached``, ``chosen`` and ``order``
+    (1 = first to build: the largest marginal gain per cost among the
+    chosen). ``budget_curve`` has, per budget, the optimum's people and
+    facilities newly connected. ``figures`` are the before/after totals.
+    """
+
+    candidates: gpd.GeoDataFrame
+    plan: Plan
+    budget: float
+    budget_curve: pd.DataFrame
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def plan_terminals(
+    results: Results,
+    *,
+    budget: float,
+    costs: CostModel | None = None,
+    hotspot: Hotspot | None = None,
+    priority: Mapping[str, float] | None = None,
+    candidate_kinds: Sequence[str] = ("school", "health_station"),
+    deadzone_candidates: bool = True,
+) -> TerminalPlan:
+    """Plan terminals for a run's dead zones and unconnected facilities within ``budget``."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from coverplan.siting.sky import terminal_feasibility
+
+    cm = costs or CostModel()
+    hs = hotspot or Hotspot()
+    prio = {**DEFAULT_PRIORITY, **(priority or {})}
+    inputs = results.inputs
+    sc = inputs.scenario
+    terrain = inputs.terrain
+    fac = results.facilities
+    # candidates: unconnected facilities of the chosen kinds, and a point in each dead zone
+    fcand = fac[(fac["status"] == "none") & fac["kind"].isin(candidate_kinds)]
+    feas_f = fcand[["geo_feasible", "micro_offset_m", "leo_feasible"]].reset_index(drop=True)
+    parts = [gpd.GeoDataFrame({"source": "facility", "ref": fcand["facility_id"].to_numpy(),
+                               "kind": fcand["kind"].to_numpy()}, geometry=fcand.geometry.to_numpy(),
+                              crs=fac.crs)]
+    feas = [feas_f]
+    zones = results.deadzones.zones
+    if deadzone_candidates and len(zones):
+        zpts = zones.geometry.representative_point()
+        parts.append(gpd.GeoDataFrame({"source": "deadzone", "ref": zones["zone_id"].to_numpy(), "kind": "village"},
+                                      geometry=zpts.to_numpy(), crs=zones.crs))
+        zt = terminal_feasibility(terrain, zpts, satellites=sc.satellites, dish_height_m=sc.dish_height_m,
+                                  clearance_deg=sc.clearance_deg, leo_min_elevation_deg=sc.leo_min_elevation_deg,
+                                  leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m)
+        feas.append(zt[["geo_feasible", "micro_offset_m", "leo_feasible"]])
+    cand = pd.concat(parts, ignore_index=True)
+    ff = pd.concat(feas, ignore_index=True)
+    geo_ok = ff["geo_feasible"].fillna(False).astype(bool).to_numpy() | ff["micro_offset_m"].notna().to_numpy()
+    leo_ok = ff["leo_feasible"].fillna(False).astype(bool).to_numpy()
+    terminal = np.where(geo_ok, "geo", np.where(leo_ok, "leo", "none"))
+    # a LEO terminal where it is cheaper and feasible
+    geo_cost, leo_cost = cm.terminal("geo"), cm.terminal("leo")
+    terminal = np.where(leo_ok & (leo_cost < geo_cost), "leo", terminal)
+    cand = gpd.GeoDataFrame(cand, geometry=cand.geometry, crs=fac.crs)
+    cand["terminal"] = terminal
+    cand["cost"] = np.where(terminal == "geo", geo_cost, np.where(terminal == "leo", leo_cost, np.nan))
+    usable = cand[cand["terminal"] != "none"].reset_index(drop=True)
+    # demand: dead-zone people on their own cells, and the unconnected facilities
+    demand_xy, weights, is_fac, fac_ids = _demand(results, prio)
+    xy = np.column_stack([usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy()])
+    a = hotspot_coverage(terrain, xy, demand_xy, hs).tolil()
+    for j, (src, ref) in enumerate(zip(usable["source"], usable["ref"], strict=True)):
+        if src == "facility" and ref in fac_ids:
+            a[fac_ids[ref], j] = True  # the terminal serves its own facility
+    a = a.tocsc()
+    costs_arr = usable["cost"].to_numpy(float)
+    plan = max_coverage(a, weights, costs=costs_arr, budget=budget) if len(usable) else \
+        max_coverage(np.zeros((len(weights), 0)), weights)
+    people_each = np.asarray(a[~is_fac].T @ weights[~is_fac]).ravel() if len(usable) else np.zeros(0)
+    fac_each = np.asarray(a[is_fac].sum(axis=0)).ravel() if len(usable) else np.zeros(0)
+    usable["people_reached"] = np.round(people_each, 1)
+    usable["facilities_reached"] = fac_each.astype(int)
+    usable["chosen"] = False
+    usable.loc[plan.chosen, "chosen"] = True
+    usable["order"] = 0
+    for rank, j in enumerate(_build_order(a, weights, costs_arr, plan.chosen), start=1):
+        usable.loc[j, "order"] = rank
+    covered = plan.covered
+    curve = _budget_curve(a, weights, costs_arr, is_fac, budget)
+    acc = results.deadzones.account
+    people_new = float(weights[covered & ~is_fac].sum())
+    n_fac_new = int((covered & is_fac).sum())
+    figures = {
+        "budget": budget, "currency": sc.currency, "terminals": len(plan.chosen), "cost": round(plan.cost, 0),
+        "candidates": len(usable), "candidates_infeasible": int((cand["terminal"] == "none").sum()),
+        "people_connected_before": round(acc.served, 1), "people_connected_after": round(acc.served + people_new, 1),
+        "people_newly_connected": round(people_new, 1),
+        "facilities_newly_connected": n_fac_new,
+        "objective": round(plan.objective, 1), "bound": round(plan.bound, 1), "gap": round(plan.gap, 6),
+        "solve_time_s": round(plan.solve_time_s, 3),
+    }
+    log.info("terminal plan: %d terminals, %.0f people, %d facilities", len(plan.chosen), people_new, n_fac_new)
+    return TerminalPlan(usable, plan, float(budget), curve, figures)
+
+
+def _demand(results: Results, prio: Mapping[str, float]) -> tuple[Any, Any, Any, dict[str, int]]:
+    from pyproj import Transformer
+
+    dz = results.deadzones
+    pop = dz.population
+    rows, cols = np.nonzero(dz.labels > 0)
+    t = pop.transform
+    xs = t.c + (cols + 0.5) * t.a + (rows + 0.5) * t.b
+    ys = t.f + (cols + 0.5) * t.d + (rows + 0.5) * t.e
+    crs = results.inputs.crs
+    if pop.crs != crs:
+        xs, ys = Transformer.from_crs(pop.crs, crs, always_xy=True).transform(xs, ys)
+    people = pop.array[rows, cols].astype(float)
+    fac = results.facilities
+    todo = fac[fac["status"] == "none"]
+    fxy = np.column_stack([todo.geometry.x.to_numpy(), todo.geometry.y.to_numpy()]) if len(todo) else \
+        np.zeros((0, 2))
+    fw = np.array([prio.get(k, prio.get("other", 0.0)) for k in todo["kind"]], float)
+    demand_xy = np.vstack([np.column_stack([xs, ys]), fxy])
+    weights = np.concatenate([people, fw])
+    is_fac = np.concatenate([np.zeros(len(people), bool), np.ones(len(fw), bool)])
+    fac_ids = {fid: len(people) + i for i, fid in enumerate(todo["facility_id"])}
+    return demand_xy, weights, is_fac, fac_ids
+
+
+def _build_order(a: Any, w: Any, costs: Any, chosen: Any) -> list[int]:
+    """The chosen candidates in the order a planner would build them: best marginal gain per cost first."""
+    covered = np.zeros(a.shape[0], bool)
+    left = [int(j) for j in chosen]
+    order = []
+    while left:
+        gains = [float(w[a[:, j].indices[~covered[a[:, j].indices]]].sum()) / max(costs[j], 1e-9) for j in left]
+        k = int(np.argmax(gains))
+        j = left.pop(k)
+        covered[a[:, j].indices] = True
+        order.append(j)
+    return order
+
+
+def _budget_curve(a: Any, w: Any, costs: Any, is_fac: Any, budget: float) -> Any:
+    """The optimum at fractions and multiples of the budget, up to the cost of every candidate."""
+    import pandas as pd
+
+    total = float(costs.sum()) if len(costs) else 0.0
+    steps = [f * budget for f in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)] + [total]
+    rows = []
+    for b in sorted({min(s, total) for s in steps}):
+        p = max_coverage(a, w, costs=costs, budget=float(b)) if len(costs) else None
+        cov = p.covered if p is not None else np.zeros(len(w), bool)
+        rows.append({"budget": round(float(b), 0), "terminals": len(p.chosen) if p is not None else 0,
+                     "cost": round(p.cost, 0) if p is not None else 0.0,
+                     "people_newly_connected": round(float(w[cov & ~is_fac].sum()), 1),
+                     "facilities_newly_connected": int((cov & is_fac).sum())})
+    return pd.DataFrame(rows)
