@@ -38,7 +38,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from coverplan.errors import CoverplanError, InputError
 
-__all__ = ["InfeasiblePlanError", "Plan", "max_coverage"]
+__all__ = ["InfeasiblePlanError", "Plan", "max_coverage", "min_cost_cover"]
 
 
 class InfeasiblePlanError(CoverplanError):
@@ -359,3 +359,52 @@ def _greedy(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budge
     else:
         extra = float(gains.sum())
     return np.array(sorted(chosen), dtype=np.int64), objective, objective + extra, "greedy"
+
+
+def min_cost_cover(coverage: Any, must_cover: ArrayLike, costs: ArrayLike | None = None, *,
+                   locked: ArrayLike | None = None, time_limit_s: float | None = None) -> Plan:
+    """The cheapest set of candidates covering every must-cover demand (the set-cover form).
+
+    ::
+
+        minimise    sum_j c_j x_j
+        subject to  sum_j a_ij x_j >= 1    for every demand i that must be covered
+                    x_j = 1                for candidates already built
+                    x_j in {0, 1}
+
+    Solved by HiGHS (:func:`scipy.optimize.milp`). ``objective`` and
+    ``bound`` are costs here (lower is better); ``covered`` marks all demand
+    the chosen candidates reach.
+    """
+    from scipy import sparse
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    t0 = time.perf_counter()
+    a = sparse.csr_matrix(coverage, dtype=np.float64)
+    a.data[:] = 1.0
+    n_dem, n_cand = a.shape
+    must = _index_mask(must_cover, n_dem, "must_cover")
+    lock = _index_mask(locked, n_cand, "locked")
+    c = np.ones(n_cand) if costs is None else np.asarray(costs, dtype=np.float64)
+    if c.shape != (n_cand,) or not np.isfinite(c).all() or (c < 0).any():
+        raise InputError("costs must be finite, >= 0 and one per candidate")
+    reach = np.asarray(a.sum(axis=1)).ravel() > 0
+    if (must & ~reach).any():
+        i = int(np.flatnonzero(must & ~reach)[0])
+        raise InfeasiblePlanError(f"demand {i} must be covered but no candidate reaches it")
+    options: dict[str, Any] = {"disp": False}
+    if time_limit_s is not None:
+        options["time_limit"] = float(time_limit_s)
+    n_must = int(must.sum())
+    cons = [LinearConstraint(a[must], np.ones(n_must), np.full(n_must, np.inf))] if n_must else []
+    res = milp(c, integrality=np.ones(n_cand), bounds=Bounds(lock.astype(float), np.ones(n_cand)),
+               constraints=cons, options=options)
+    if res.x is None:
+        raise InfeasiblePlanError(f"no set of candidates covers the demand that must be covered ({res.message})")
+    chosen = np.flatnonzero(res.x > 0.5).astype(np.int64)
+    covered = np.asarray(a[:, chosen].sum(axis=1)).ravel() > 0 if len(chosen) else np.zeros(n_dem, bool)
+    cost = float(c[chosen].sum())
+    dual = getattr(res, "mip_dual_bound", None)
+    bound = float(dual) if dual is not None and math.isfinite(dual) else cost
+    gap = (cost - bound) / cost if cost > 0 else 0.0
+    return Plan(chosen, cost, bound, gap, time.perf_counter() - t0, "set_cover", covered, cost, str(res.message))

@@ -95,3 +95,19 @@ def test_checks() -> None:
             max_coverage(a, w, must_cover=[int(unreachable[0])])
     with pytest.raises(InfeasiblePlanError):
         max_coverage(a, w, costs=c, budget=0.5, locked=[0])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_set_cover_equals_brute_force(seed: int) -> None:
+    from coverplan.siting.optimise import min_cost_cover
+
+    a, _, c = _instance(seed, n_dem=15, n_cand=8, density=0.3)
+    dense = a.toarray() > 0
+    must = np.flatnonzero(dense.any(axis=1))[:6]
+    best = np.inf
+    for k in range(a.shape[1] + 1):
+        for s in itertools.combinations(range(a.shape[1]), k):
+            if s and dense[np.ix_(must, list(s))].any(axis=1).all():
+                best = min(best, float(c[list(s)].sum()))
+    plan = min_cost_cover(a, must, c)
+    assert plan.cost == pytest.approx(best) and plan.covered[must].all() and plan.gap == pytest.approx(0.0)
