@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from coverplan.deadzones import DeadZones
     from coverplan.radio.coverage import Coverage
 
-__all__ = ["Inputs", "Results", "load_inputs", "run", "sample_scenario_path"]
+__all__ = ["Inputs", "Results", "load_inputs", "plan", "run", "sample_scenario_path"]
 
 log = logging.getLogger(__name__)
 
@@ -351,8 +351,9 @@ def _with_extensions(inputs: Inputs, facilities: gpd.GeoDataFrame,
     return out, paths
 
 
-def _plan(results: Results) -> Any:
-    """The terminal plan for the scenario's budget (``[siting]``)."""
+def _plan(results: Results, *, budget: float | None = None, max_sites: int | None = None,
+          must_serve: tuple[str, ...] = ()) -> Any:
+    """The terminal plan for a budget (default: the scenario's ``[siting] budget``)."""
     from coverplan.siting.costs import CostModel
     from coverplan.siting.footprint import Hotspot
     from coverplan.siting.plan import plan_terminals
@@ -366,8 +367,18 @@ def _plan(results: Results) -> Any:
     hotspot = Hotspot(mast_height_m=o["hotspot_height_m"], range_m=o["hotspot_range_m"],
                       frequency_mhz=o["hotspot_frequency_mhz"], eirp_dbm=o["hotspot_eirp_dbm"],
                       threshold_dbm=o["hotspot_threshold_dbm"], rx_height_m=sc.receiver_height_m)
-    return plan_terminals(results, budget=float(sc.budget or 0.0), costs=costs, hotspot=hotspot,
-                          priority=sc.priority, deadzone_candidates=o["deadzone_candidates"])
+    if budget is None and max_sites is None and not must_serve:
+        budget = float(sc.budget or 0.0)
+    return plan_terminals(results, budget=budget, max_sites=max_sites, must_serve=must_serve, costs=costs,
+                          hotspot=hotspot, priority=sc.priority, deadzone_candidates=o["deadzone_candidates"])
+
+
+def plan(results: Results, *, budget: float | None = None, max_terminals: int | None = None,
+         must_serve: tuple[str, ...] = ()) -> Any:
+    """The terminal plan for a finished run (:func:`coverplan.siting.plan.plan_terminals` with the
+    scenario's costs, hotspot and priorities): within ``budget``, with at most ``max_terminals``, and/or
+    serving every unconnected facility of the ``must_serve`` kinds."""
+    return _plan(results, budget=budget, max_sites=max_terminals, must_serve=must_serve)
 
 
 def _with_terminals(inputs: Inputs, facilities: gpd.GeoDataFrame, sc: Scenario) -> gpd.GeoDataFrame:

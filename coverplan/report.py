@@ -206,3 +206,56 @@ def _write_table(gdf: gpd.GeoDataFrame, stem: Path, *, csv: bool = True, illustr
     write_vector(gdf, stem.with_suffix(".gpkg"), layer=stem.name)
     if csv:
         write_vector(gdf, stem.with_suffix(".csv"))
+
+
+#: What :func:`write_site` (``coverplan site``) puts in its folder.
+SITE_FILES = ("terminals.gpkg", "terminals.csv", "sky.csv", "budget_curve.csv", "budget_curve.png", "summary.json")
+
+
+def write_site(results: Results, plan: Any, outdir: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a terminal plan: the chosen terminals in build order, every candidate's sky check, the budget curve."""
+    import pandas as pd
+
+    ill = tuple(results.scenario.illustrative)
+    cand = plan.candidates
+    chosen = cand[cand["chosen"]].sort_values("order").reset_index(drop=True)
+    table = chosen.rename(columns={"order": "rank", "ref": "site", "terminal": "technology"})
+    cols = ["rank", "source", "site", "kind", "technology", "geo_satellite", "geo_margin_deg", "leo_clear_share",
+            "micro_offset_m", "people_reached", "facilities_reached", "cost", table.geometry.name]
+    table = table[[c for c in cols if c in table.columns]]
+    with atomic_dir(outdir, overwrite=overwrite) as tmp:
+        _write_table(_with_lonlat(table), tmp / "terminals", illustrative=ill)
+        sky = pd.concat([cand, plan.blocked] if plan.blocked is not None and len(plan.blocked) else [cand],
+                        ignore_index=True)
+        sky_cols = ["source", "ref", "kind", "terminal", "geo_satellite", "geo_margin_deg", "geo_feasible",
+                    "micro_offset_m", "leo_clear_share", "leo_feasible", "blocked_reason", "chosen"]
+        _write_csv(_with_lonlat(sky)[[c for c in [*sky_cols, "lon", "lat"] if c in sky.columns or c in
+                                      ("lon", "lat")]], tmp / "sky.csv", ill)
+        _write_csv(plan.budget_curve, tmp / "budget_curve.csv", ill)
+        _budget_png(plan, tmp / "budget_curve.png")
+        summary = {"scenario": results.scenario.name, "plan": plan.figures,
+                   "illustrative_inputs": list(ill)}
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return Path(outdir)
+
+
+def _budget_png(plan: Any, path: Path) -> None:
+    """People and facilities newly connected against budget, as a PNG chart."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curve = plan.budget_curve
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
+    ax.plot(curve["budget"], curve["people_newly_connected"], marker="o", color="#2c7fb8")
+    ax.set_xlabel(f"budget ({plan.figures.get('currency', '')}, present value)")
+    ax.set_ylabel("people newly connected", color="#2c7fb8")
+    ax.axvline(plan.budget, color="#999999", linestyle="--", linewidth=1)
+    ax2 = ax.twinx()
+    ax2.step(curve["budget"], curve["facilities_newly_connected"], where="post", color="#d7191c")
+    ax2.set_ylabel("facilities newly connected", color="#d7191c")
+    ax.set_title("Terminal plan: what each budget buys")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)

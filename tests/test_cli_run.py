@@ -261,3 +261,29 @@ def test_deadzones_command(synthetic: Path, tmp_path: Path) -> None:
     assert list(admin["unit"]) == ["region"] and admin.geometry.iloc[0].area == pytest.approx(36e6, rel=1e-6)
     ext = gpd.read_file(out / "extensions.gpkg")
     assert list(ext["facility_id"]) == ["station-B"]
+
+
+def test_site_command(synthetic: Path, tmp_path: Path) -> None:
+    from coverplan.report import SITE_FILES
+
+    out = tmp_path / "site"
+    res = CliRunner().invoke(main, ["site", str(synthetic), "--must-serve", "health_station", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(SITE_FILES)
+    t = gpd.read_file(out / "terminals.gpkg")
+    assert len(t) == 1 and t["rank"].tolist() == [1] and t["people_reached"].iloc[0] == pytest.approx(300.0)
+    assert t["technology"].iloc[0] in ("geo", "leo") and t["geo_margin_deg"].iloc[0] > 0
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["plan"]["facilities_connected_by_kind"]["health_station"] == {"before": "0/1", "after": "1/1"}
+    assert (out / "budget_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--must-serve", "temple"], "--must-serve: 'temple' is not a facility kind"),
+    ([], "give --budget, --terminals or --must-serve"),
+    (["--budget", "-5"], "--budget"),
+])
+def test_site_command_errors(synthetic: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    res = CliRunner().invoke(main, ["site", str(synthetic), *args, "-o", str(tmp_path / "o")])
+    assert res.exit_code == 2 and message in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()

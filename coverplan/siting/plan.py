@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coverplan.errors import InputError
 from coverplan.siting.costs import CostModel
 from coverplan.siting.footprint import Hotspot, hotspot_coverage
-from coverplan.siting.optimise import Plan, max_coverage
+from coverplan.siting.optimise import Plan, max_coverage, min_cost_cover
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -57,19 +58,29 @@ class TerminalPlan:
     budget: float
     budget_curve: pd.DataFrame
     figures: dict[str, Any] = field(default_factory=dict)
+    blocked: gpd.GeoDataFrame | None = None
 
 
 def plan_terminals(
     results: Results,
     *,
-    budget: float,
+    budget: float | None = None,
+    max_sites: int | None = None,
+    must_serve: Sequence[str] = (),
     costs: CostModel | None = None,
     hotspot: Hotspot | None = None,
     priority: Mapping[str, float] | None = None,
     candidate_kinds: Sequence[str] = ("school", "health_station"),
     deadzone_candidates: bool = True,
 ) -> TerminalPlan:
-    """Plan terminals for a run's dead zones and unconnected facilities within ``budget``."""
+    """Plan terminals for a run's dead zones and unconnected facilities.
+
+    With ``budget`` and/or ``max_sites``: the budgeted maximal coverage. With
+    only ``must_serve`` (facility kinds, e.g. ``("health_station",)``): the
+    cheapest plan that connects every unconnected facility of those kinds
+    (the set-cover form). ``must_serve`` with a budget makes those
+    facilities must-cover demand of the maximal-coverage model.
+    """
     import geopandas as gpd
     import pandas as pd
 
@@ -84,7 +95,9 @@ def plan_terminals(
     fac = results.facilities
     # candidates: unconnected facilities of the chosen kinds, and a point in each dead zone
     fcand = fac[(fac["status"] == "none") & fac["kind"].isin(candidate_kinds)]
-    feas_f = fcand[["geo_feasible", "micro_offset_m", "leo_feasible"]].reset_index(drop=True)
+    sky_cols = ["geo_satellite", "geo_margin_deg", "geo_feasible", "micro_offset_m", "leo_clear_share",
+                "leo_feasible"]
+    feas_f = fcand[sky_cols].reset_index(drop=True)
     parts = [gpd.GeoDataFrame({"source": "facility", "ref": fcand["facility_id"].to_numpy(),
                                "kind": fcand["kind"].to_numpy()}, geometry=fcand.geometry.to_numpy(),
                               crs=fac.crs)]
@@ -97,7 +110,7 @@ def plan_terminals(
         zt = terminal_feasibility(terrain, zpts, satellites=sc.satellites, dish_height_m=sc.dish_height_m,
                                   clearance_deg=sc.clearance_deg, leo_min_elevation_deg=sc.leo_min_elevation_deg,
                                   leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m)
-        feas.append(zt[["geo_feasible", "micro_offset_m", "leo_feasible"]])
+        feas.append(zt[sky_cols])
     cand = pd.concat(parts, ignore_index=True)
     ff = pd.concat(feas, ignore_index=True)
     geo_ok = ff["geo_feasible"].fillna(False).astype(bool).to_numpy() | ff["micro_offset_m"].notna().to_numpy()
@@ -107,9 +120,14 @@ def plan_terminals(
     geo_cost, leo_cost = cm.terminal("geo"), cm.terminal("leo")
     terminal = np.where(leo_ok & (leo_cost < geo_cost), "leo", terminal)
     cand = gpd.GeoDataFrame(cand, geometry=cand.geometry, crs=fac.crs)
+    for col in sky_cols:
+        cand[col] = ff[col].to_numpy()
     cand["terminal"] = terminal
+    cand["blocked_reason"] = np.where(terminal == "none", "no GEO satellite clears the horizon (even after "
+                                      "micro-siting) and too little LEO sky", "")
     cand["cost"] = np.where(terminal == "geo", geo_cost, np.where(terminal == "leo", leo_cost, np.nan))
     usable = cand[cand["terminal"] != "none"].reset_index(drop=True)
+    blocked = cand[cand["terminal"] == "none"].reset_index(drop=True)
     # demand: dead-zone people on their own cells, and the unconnected facilities
     demand_xy, weights, is_fac, fac_ids = _demand(results, prio)
     xy = np.column_stack([usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy()])
@@ -119,8 +137,24 @@ def plan_terminals(
             a[fac_ids[ref], j] = True  # the terminal serves its own facility
     a = a.tocsc()
     costs_arr = usable["cost"].to_numpy(float)
-    plan = max_coverage(a, weights, costs=costs_arr, budget=budget) if len(usable) else \
-        max_coverage(np.zeros((len(weights), 0)), weights)
+    must = np.zeros(len(weights), bool)
+    if must_serve:
+        todo = fac[fac["status"] == "none"]
+        for fid, kind in zip(todo["facility_id"], todo["kind"], strict=True):
+            if kind in must_serve and fid in fac_ids:
+                must[fac_ids[fid]] = True
+    if not len(usable):
+        plan = max_coverage(np.zeros((len(weights), 0)), weights)
+    elif budget is None and max_sites is None:
+        if not must.any():
+            raise InputError("give a budget, a number of terminals, or facility kinds that must be served")
+        plan = min_cost_cover(a, must, costs_arr)
+        plan = max_coverage(a, weights, locked=plan.chosen, max_sites=len(plan.chosen))
+        plan = type(plan)(plan.chosen, plan.objective, plan.bound, plan.gap, plan.solve_time_s, "set_cover",
+                          plan.covered, float(costs_arr[plan.chosen].sum()), plan.status)
+    else:
+        plan = max_coverage(a, weights, costs=costs_arr, budget=budget,
+                            max_sites=max_sites, must_cover=must if must.any() else None)
     people_each = np.asarray(a[~is_fac].T @ weights[~is_fac]).ravel() if len(usable) else np.zeros(0)
     fac_each = np.asarray(a[is_fac].sum(axis=0)).ravel() if len(usable) else np.zeros(0)
     usable["people_reached"] = np.round(people_each, 1)
@@ -131,21 +165,34 @@ def plan_terminals(
     for rank, j in enumerate(_build_order(a, weights, costs_arr, plan.chosen), start=1):
         usable.loc[j, "order"] = rank
     covered = plan.covered
-    curve = _budget_curve(a, weights, costs_arr, is_fac, budget)
+    curve = _budget_curve(a, weights, costs_arr, is_fac, budget if budget is not None else plan.cost)
     acc = results.deadzones.account
     people_new = float(weights[covered & ~is_fac].sum())
     n_fac_new = int((covered & is_fac).sum())
     figures = {
-        "budget": budget, "currency": sc.currency, "terminals": len(plan.chosen), "cost": round(plan.cost, 0),
+        "budget": budget, "max_terminals": max_sites, "must_serve": list(must_serve), "method": plan.method,
+        "currency": sc.currency, "terminals": len(plan.chosen), "cost": round(plan.cost, 0),
         "candidates": len(usable), "candidates_infeasible": int((cand["terminal"] == "none").sum()),
         "people_connected_before": round(acc.served, 1), "people_connected_after": round(acc.served + people_new, 1),
         "people_newly_connected": round(people_new, 1),
         "facilities_newly_connected": n_fac_new,
+        "facilities_connected_by_kind": _by_kind(fac, covered, is_fac, fac_ids),
         "objective": round(plan.objective, 1), "bound": round(plan.bound, 1), "gap": round(plan.gap, 6),
         "solve_time_s": round(plan.solve_time_s, 3),
     }
     log.info("terminal plan: %d terminals, %.0f people, %d facilities", len(plan.chosen), people_new, n_fac_new)
-    return TerminalPlan(usable, plan, float(budget), curve, figures)
+    return TerminalPlan(usable, plan, float(budget if budget is not None else plan.cost), curve, figures, blocked)
+
+
+def _by_kind(fac: Any, covered: Any, is_fac: Any, fac_ids: Mapping[str, int]) -> dict[str, dict[str, str]]:
+    """Facilities connected per kind, before and after the plan, as "n/N"."""
+    out: dict[str, dict[str, str]] = {}
+    for kind in sorted(set(fac["kind"])):
+        f = fac[fac["kind"] == kind]
+        before = int((f["status"] != "none").sum())
+        new = sum(1 for fid in f["facility_id"] if fid in fac_ids and covered[fac_ids[fid]])
+        out[kind] = {"before": f"{before}/{len(f)}", "after": f"{before + new}/{len(f)}"}
+    return out
 
 
 def _demand(results: Results, prio: Mapping[str, float]) -> tuple[Any, Any, Any, dict[str, int]]:

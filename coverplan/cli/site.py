@@ -1,0 +1,62 @@
+"""``coverplan site``: where satellite terminals go, for a budget or a number of terminals."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from coverplan.cli.options import positive_option
+
+
+@click.command("site")
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@positive_option("--budget", help="Budget over the planning horizon (present value, the scenario's currency).")
+@click.option("--terminals", type=click.IntRange(min=0), default=None, help="At most this many terminals.")
+@click.option("--must-serve", default="", metavar="KINDS",
+              help="Comma-separated facility kinds every unconnected one of which must be served "
+                   "(e.g. health_station); alone, gives the cheapest plan that does it.")
+@click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: ./site-<scenario name>).")
+@click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists.")
+def site_cmd(scenario: Path | None, budget: float | None, terminals: int | None, must_serve: str,
+             outdir: Path | None, overwrite: bool) -> None:
+    """Plan satellite terminals (with their hotspots) for SCENARIO's dead zones and unconnected facilities.
+
+    Writes terminals.gpkg/.csv (rank, site, technology, sky margin, micro-siting
+    offset, people and facilities served, cost), sky.csv (every candidate's sky
+    check, blocked ones with the reason), budget_curve.csv/.png and
+    summary.json. Without --budget or --terminals the scenario's [siting]
+    budget applies.
+    """
+    from dataclasses import replace
+
+    from coverplan.errors import InputError, OutputExistsError
+    from coverplan.facilities import KINDS
+    from coverplan.pipeline import plan, run, sample_scenario_path
+    from coverplan.report import write_site
+    from coverplan.scenario import Scenario
+
+    kinds = tuple(k.strip() for k in must_serve.split(",") if k.strip())
+    for k in kinds:
+        if k not in KINDS:
+            raise InputError(f"--must-serve: {k!r} is not a facility kind; use some of {', '.join(KINDS)}")
+    path = scenario if scenario is not None else sample_scenario_path()
+    sc = Scenario.load(path)
+    out = outdir if outdir is not None else Path(f"site-{path.stem}")
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out}: exists; pass --overwrite to replace it")
+    if budget is None and terminals is None and not kinds and sc.budget is None:
+        raise InputError("give --budget, --terminals or --must-serve, or set [siting] budget in the scenario")
+    quiet = logging.getLogger().getEffectiveLevel() >= logging.ERROR
+    results = run(replace(sc, budget=None), show_progress=not quiet)
+    if budget is None and terminals is None and not kinds:
+        budget = sc.budget
+    tp = plan(results, budget=budget, max_terminals=terminals, must_serve=kinds)
+    write_site(results, tp, out, overwrite=overwrite)
+    if not quiet:
+        f = tp.figures
+        click.echo(f"{f['terminals']} terminals for {f['cost']:,.0f} {f['currency']}: "
+                   f"{f['people_newly_connected']:,.0f} people and {f['facilities_newly_connected']} facilities "
+                   f"newly connected; wrote {out}", err=True)
