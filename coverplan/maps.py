@@ -585,6 +585,8 @@ def coverage_map(
     max_image_px: int = 1024,
     extensions: gpd.GeoDataFrame | None = None,
     terminals: gpd.GeoDataFrame | None = None,
+    footprints: gpd.GeoDataFrame | None = None,
+    blocked: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The decision-maker's map of coverage, dead zones and facilities, fully offline.
 
@@ -753,7 +755,31 @@ def coverage_map(
                 tooltip="label",
             ).add_to(m)
 
-    # the terminal plan: chosen satellite terminals with their hotspots
+    # the terminal plan: hotspot service areas, blocked candidates, chosen terminals
+    if footprints is not None and len(footprints):
+        fp = footprints[footprints.geometry.notna()]
+        if len(fp):
+            props = [{"label": f"Hotspot of terminal {_number(row.order, '.0f')} ({_text(row.ref)})"}
+                     for row in fp.itertuples(index=False)]
+            _geojson_layer(
+                _feature_collection(fp, props), name="Terminal hotspot footprints",
+                style=lambda _f: {"color": TERMINAL_COLOUR, "weight": 1, "fillColor": TERMINAL_COLOUR,
+                                  "fillOpacity": 0.25},
+                tooltip="label",
+            ).add_to(m)
+    if blocked is not None and len(blocked):
+        props = [{"where": _text(f"{row.source} {row.ref}"), "reason": _text(row.blocked_reason),
+                  "margin": _number(getattr(row, "geo_margin_deg", float("nan")), ".1f") + " deg",
+                  "leo": _number(getattr(row, "leo_clear_share", float("nan")), ".2f")}
+                 for row in blocked.itertuples(index=False)]
+        _geojson_layer(
+            _feature_collection(blocked, props), name="Terminal candidates blocked by terrain",
+            style=lambda _f: {"radius": 6, "color": "#000000", "weight": 2, "fillColor": "#000000",
+                              "fillOpacity": 0.6},
+            popup=[("where", "Candidate"), ("reason", "Why not"), ("margin", "Best GEO margin"),
+                   ("leo", "LEO clear-sky share")],
+            marker=True,
+        ).add_to(m)
     if terminals is not None and len(terminals):
         chosen = terminals[terminals["chosen"].astype(bool)].sort_values("order")
         if len(chosen):

@@ -84,6 +84,8 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
                 illustrative=tuple(sc.illustrative),
                 extensions=results.extensions,
                 terminals=results.plan.candidates if results.plan is not None else None,
+                footprints=results.plan.footprints if results.plan is not None else None,
+                blocked=results.plan.blocked if results.plan is not None else None,
             )
             save_map(m, tmp / "map.html")
     log.info("wrote %s", outdir)

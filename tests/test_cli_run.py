@@ -171,7 +171,8 @@ def test_sample_map_renders_in_chromium(sample_out: Path, render_page: Any) -> N
     n_fac = len(gpd.read_file(sample_out / "facilities.gpkg"))
     n_sites = len(gpd.read_file(sample_out / "sites.gpkg"))
     assert len(paths) >= len(zones) + n_fac + n_sites
-    for name in ("Dead zones", "Cellular coverage", "Cellular sites (illustrative)", "Fibre (illustrative)"):
+    for name in ("Dead zones", "Cellular coverage", "Cellular sites (illustrative)", "Fibre (illustrative)",
+                 "Planned satellite terminals", "Terminal hotspot footprints"):
         assert name in dom, name
     # facilities are drawn green where connected and red where not, as the table says
     fac = gpd.read_file(sample_out / "facilities.gpkg")

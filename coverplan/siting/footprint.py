@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from coverplan.errors import InputError
 from coverplan.terrain.dem import Terrain
 
-__all__ = ["Hotspot", "hotspot_coverage"]
+__all__ = ["Hotspot", "hotspot_coverage", "hotspot_footprints"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,24 @@ def hotspot_coverage(
     r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
     return sparse.csc_matrix((np.ones(r.size, bool), (r, c)), shape=(len(demand_xy), len(sites_xy)))
+
+
+def hotspot_footprints(terrain: Terrain, sites_xy: NDArray[np.float64], hotspot: Hotspot | None = None) -> Any:
+    """Outline of each site's hotspot service area (cells where its power reaches the threshold), as a GeoSeries."""
+    import geopandas as gpd
+    import shapely
+    from rasterio.features import shapes
+
+    from coverplan.radio.coverage import site_loss
+
+    hs = hotspot or Hotspot()
+    z64 = np.ascontiguousarray(terrain.elevation, dtype=np.float64)
+    out: list[Any] = []
+    for x, y in np.asarray(sites_xy, float).reshape(-1, 2):
+        loss = site_loss(terrain, float(x), float(y), tx_height_m=hs.mast_height_m, rx_height_m=hs.rx_height_m,
+                         frequency_mhz=hs.frequency_mhz, radius_m=hs.range_m, model=hs.model, _z64=z64)
+        ok = np.nan_to_num(hs.eirp_dbm - loss.array.astype(float), nan=-np.inf) >= hs.threshold_dbm
+        polys = [shapely.geometry.shape(g) for g, v in shapes(ok.astype(np.uint8), mask=ok, transform=loss.transform)
+                 if v == 1]
+        out.append(shapely.union_all(polys) if polys else None)
+    return gpd.GeoSeries(out, crs=terrain.crs)

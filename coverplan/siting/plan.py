@@ -59,6 +59,7 @@ class TerminalPlan:
     budget_curve: pd.DataFrame
     figures: dict[str, Any] = field(default_factory=dict)
     blocked: gpd.GeoDataFrame | None = None
+    footprints: gpd.GeoDataFrame | None = None
 
 
 def plan_terminals(
@@ -164,6 +165,13 @@ def plan_terminals(
     usable["order"] = 0
     for rank, j in enumerate(_build_order(a, weights, costs_arr, plan.chosen), start=1):
         usable.loc[j, "order"] = rank
+    from coverplan.siting.footprint import hotspot_footprints
+
+    chosen_xy = xy[plan.chosen] if len(plan.chosen) else np.zeros((0, 2))
+    footprints = gpd.GeoDataFrame(
+        {"ref": usable["ref"].to_numpy()[plan.chosen] if len(plan.chosen) else [],
+         "order": usable["order"].to_numpy()[plan.chosen] if len(plan.chosen) else []},
+        geometry=hotspot_footprints(terrain, chosen_xy, hs), crs=terrain.crs)
     covered = plan.covered
     curve = _budget_curve(a, weights, costs_arr, is_fac, budget if budget is not None else plan.cost)
     acc = results.deadzones.account
@@ -181,7 +189,8 @@ def plan_terminals(
         "solve_time_s": round(plan.solve_time_s, 3),
     }
     log.info("terminal plan: %d terminals, %.0f people, %d facilities", len(plan.chosen), people_new, n_fac_new)
-    return TerminalPlan(usable, plan, float(budget if budget is not None else plan.cost), curve, figures, blocked)
+    return TerminalPlan(usable, plan, float(budget if budget is not None else plan.cost), curve, figures, blocked,
+                        footprints)
 
 
 def _by_kind(fac: Any, covered: Any, is_fac: Any, fac_ids: Mapping[str, int]) -> dict[str, dict[str, str]]:
