@@ -265,6 +265,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     )
     facilities, extensions = _with_extensions(inputs, facilities, sc)
     facilities = _with_terminals(inputs, facilities, sc)
+    facilities = _with_cheapest(facilities, sc)
     zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
                            shadow_share=sc.shadow_share)
     zones = _count_facilities(zones, facilities)
@@ -351,19 +352,44 @@ def _with_extensions(inputs: Inputs, facilities: gpd.GeoDataFrame,
     return out, paths
 
 
+def _cost_model(sc: Scenario) -> Any:
+    from coverplan.siting.costs import CostModel
+
+    o = sc.siting_options
+    if not o:
+        return CostModel()
+    return CostModel(geo_capex=o["geo_capex"], geo_opex_per_year=o["geo_opex_per_year"], leo_capex=o["leo_capex"],
+                     leo_opex_per_year=o["leo_opex_per_year"], hotspot_capex=o["hotspot_capex"],
+                     hotspot_opex_per_year=o["hotspot_opex_per_year"], years=o["years"],
+                     discount_rate=o["discount_rate"])
+
+
+def _with_cheapest(facilities: gpd.GeoDataFrame, sc: Scenario) -> gpd.GeoDataFrame:
+    """For each unconnected facility the cheapest feasible option (fibre, geo, leo or none) and its present cost."""
+    out = facilities.copy()
+    out["cheapest_option"] = ""
+    out["cheapest_cost"] = np.nan
+    todo = (out["status"] == "none").to_numpy()
+    if not todo.any():
+        return out
+    sub = out[todo]
+    geo = sub["geo_feasible"].fillna(False).astype(bool).to_numpy() | sub["micro_offset_m"].notna().to_numpy()
+    leo = sub["leo_feasible"].fillna(False).astype(bool).to_numpy()
+    names, cost = _cost_model(sc).cheapest(sub["extension_cost"].to_numpy(float), geo, leo)
+    out.loc[todo, "cheapest_option"] = names
+    out.loc[todo, "cheapest_cost"] = np.round(cost, 0)
+    return out
+
+
 def _plan(results: Results, *, budget: float | None = None, max_sites: int | None = None,
           must_serve: tuple[str, ...] = ()) -> Any:
     """The terminal plan for a budget (default: the scenario's ``[siting] budget``)."""
-    from coverplan.siting.costs import CostModel
     from coverplan.siting.footprint import Hotspot
     from coverplan.siting.plan import plan_terminals
 
     sc = results.scenario
     o = sc.siting_options
-    costs = CostModel(geo_capex=o["geo_capex"], geo_opex_per_year=o["geo_opex_per_year"], leo_capex=o["leo_capex"],
-                      leo_opex_per_year=o["leo_opex_per_year"], hotspot_capex=o["hotspot_capex"],
-                      hotspot_opex_per_year=o["hotspot_opex_per_year"], years=o["years"],
-                      discount_rate=o["discount_rate"])
+    costs = _cost_model(sc)
     hotspot = Hotspot(mast_height_m=o["hotspot_height_m"], range_m=o["hotspot_range_m"],
                       frequency_mhz=o["hotspot_frequency_mhz"], eirp_dbm=o["hotspot_eirp_dbm"],
                       threshold_dbm=o["hotspot_threshold_dbm"], rx_height_m=sc.receiver_height_m)

@@ -332,3 +332,13 @@ def test_terminal_plan_by_hand(synthetic: Path, budget: float, chosen: list[str]
     curve = tp.budget_curve
     assert curve["people_newly_connected"].is_monotonic_increasing
     assert curve["cost"].le(curve["budget"] + 1e-6).all()
+
+
+def test_cheapest_option_for_the_unconnected_facility(results: Results) -> None:
+    """Station B: fibre 4 km away (about 32,000 to build, plus 3 % a year) against a LEO terminal (800 and 1,200 a
+    year) over 5 years at 8 %: the terminal is cheaper."""
+    f = results.facilities.set_index("facility_id")
+    b = f.loc["station-B"]
+    leo = 800 + 1200 * sum(1.08 ** -t for t in range(1, 6))
+    assert b["cheapest_option"] == "leo" and b["cheapest_cost"] == pytest.approx(leo, abs=1.0)
+    assert f.loc["school-A", "cheapest_option"] == ""  # connected already
