@@ -35,6 +35,21 @@ def knife_edge_j(nu):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _bullington_point_j(hts, hrs, stim, srim, dtot, lam_m):  # pragma: no cover - compiled
+    """J(nu) at the Bullington point, where the steepest lines from the two antennas meet (transhorizon)."""
+    dbp = (hrs - hts + srim * dtot) / (stim + srim)
+    nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
+        * math.sqrt(0.002 * dtot / (lam_m * dbp * (dtot - dbp)))
+    return knife_edge_j(nub)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _distance_corrected(luc, dtot):  # pragma: no cover - compiled
+    """The Bullington loss from its knife-edge term: L_uc + (1 - exp(-L_uc / 6)) (10 + 0.02 d)."""
+    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def bullington(d, h, n, hts, hrs, ce, lam_m, smooth=False):  # pragma: no cover - compiled
     """Bullington loss (dB) of the profile ``d[:n], h[:n]``, as in ITU-R P.526-15 §4.5 (and P.452-17 §4.2.1).
 
@@ -70,12 +85,8 @@ def bullington(d, h, n, hts, hrs, ce, lam_m, smooth=False):  # pragma: no cover 
             s = ((0.0 if smooth else h[i]) + 500.0 * ce * d[i] * (dtot - d[i]) - hrs) / (dtot - d[i])
             if s > srim:
                 srim = s
-        dbp = (hrs - hts + srim * dtot) / (stim + srim)
-        nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
-            * math.sqrt(0.002 * dtot / (lam_m * dbp * (dtot - dbp)))
-        luc = knife_edge_j(nub)
-    # the empirical correction for distance
-    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+        luc = _bullington_point_j(hts, hrs, stim, srim, dtot, lam_m)
+    return _distance_corrected(luc, dtot)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -315,11 +326,8 @@ def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compi
             s = (500.0 * ce * di * (dtot - di) - hrs) / (dtot - di)
             if s > srim:
                 srim = s
-        dbp = (hrs - hts + srim * dtot) / (stim + srim)
-        nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
-            * math.sqrt(0.002 * dtot / (lam_m * dbp * (dtot - dbp)))
-        luc = knife_edge_j(nub)
-    return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+        luc = _bullington_point_j(hts, hrs, stim, srim, dtot, lam_m)
+    return _distance_corrected(luc, dtot)
 
 
 # fastmath lets the line-of-sight scan vectorise (~20 %); results stay within 1e-9 dB of the direct method
@@ -390,11 +398,8 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
                 luc = knife_edge_j(numax)
             else:
                 srim = _hull_lookback(g_x, g_y, mg, dj, hrs - 500.0 * ce * dj * dj) - 500.0 * ce * dj
-                dbp = (hrs - hts + srim * dj) / (stim + srim)
-                nub = (hts + stim * dbp - (hts * (dj - dbp) + hrs * dbp) / dj) \
-                    * math.sqrt(0.002 * dj / (lam_m * dbp * (dj - dbp)))
-                luc = knife_edge_j(nub)
-        lbulla = luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dj)
+                luc = _bullington_point_j(hts, hrs, stim, srim, dj, lam_m)
+        lbulla = _distance_corrected(luc, dj)
         # smooth-earth surface, and the highest obstruction above the antennas' line
         hstip = (2.0 * v1 * dj - v2) / (dj * dj)
         hsrip = (v2 - v1 * dj) / (dj * dj)
