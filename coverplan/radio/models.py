@@ -111,6 +111,25 @@ def _check_env(environment: str) -> None:
         raise InputError(f"environment {environment!r} is not one of {', '.join(ENVIRONMENTS)}")
 
 
+def _hata_inputs(
+    distance_km: ArrayLike, frequency_mhz: ArrayLike, base_height_m: ArrayLike, mobile_height_m: ArrayLike,
+    environment: str, freq_range: tuple[float, float], model: str, extrapolate: bool,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Checked arrays (d, f, h_b, h_m) for the Hata family: h_b 30-200 m, h_m 1-10 m, d 1-20 km, f in range."""
+    _check_env(environment)
+    d = _array(distance_km, "distance_km")
+    f = _array(frequency_mhz, "frequency_mhz")
+    hb = _array(base_height_m, "base_height_m")
+    hm = _array(mobile_height_m, "mobile_height_m")
+    _range(f, "frequency_mhz", *freq_range, "MHz", model, extrapolate)
+    _range(hb, "base_height_m", 30.0, 200.0, "m", model, extrapolate)
+    _range(hm, "mobile_height_m", 1.0, 10.0, "m", model, extrapolate)
+    _range(d, "distance_km", 1.0, 20.0, "km", model, extrapolate)
+    if (d <= 0).any() or (hb <= 0).any() or (hm <= 0).any() or (f <= 0).any():
+        raise InputError("distances, heights and frequencies must be positive")
+    return d, f, hb, hm
+
+
 def hata_loss(
     distance_km: ArrayLike,
     frequency_mhz: ArrayLike,
@@ -130,17 +149,8 @@ def hata_loss(
 
     Valid for f 150-1500 MHz, h_b 30-200 m, h_m 1-10 m, d 1-20 km.
     """
-    _check_env(environment)
-    d = _array(distance_km, "distance_km")
-    f = _array(frequency_mhz, "frequency_mhz")
-    hb = _array(base_height_m, "base_height_m")
-    hm = _array(mobile_height_m, "mobile_height_m")
-    _range(f, "frequency_mhz", 150.0, 1500.0, "MHz", "Okumura-Hata", extrapolate)
-    _range(hb, "base_height_m", 30.0, 200.0, "m", "Okumura-Hata", extrapolate)
-    _range(hm, "mobile_height_m", 1.0, 10.0, "m", "Okumura-Hata", extrapolate)
-    _range(d, "distance_km", 1.0, 20.0, "km", "Okumura-Hata", extrapolate)
-    if (d <= 0).any() or (hb <= 0).any() or (hm <= 0).any() or (f <= 0).any():
-        raise InputError("distances, heights and frequencies must be positive")
+    d, f, hb, hm = _hata_inputs(distance_km, frequency_mhz, base_height_m, mobile_height_m, environment,
+                                (150.0, 1500.0), "Okumura-Hata", extrapolate)
     lf = np.log10(f)
     base = (69.55 + 26.16 * lf - 13.82 * np.log10(hb) - _mobile_correction(f, hm, environment)
             + (44.9 - 6.55 * np.log10(hb)) * np.log10(d))
@@ -167,17 +177,8 @@ def cost231_hata_loss(
 
     Valid for f 1500-2000 MHz, h_b 30-200 m, h_m 1-10 m, d 1-20 km.
     """
-    _check_env(environment)
-    d = _array(distance_km, "distance_km")
-    f = _array(frequency_mhz, "frequency_mhz")
-    hb = _array(base_height_m, "base_height_m")
-    hm = _array(mobile_height_m, "mobile_height_m")
-    _range(f, "frequency_mhz", 1500.0, 2000.0, "MHz", "COST-231 Hata", extrapolate)
-    _range(hb, "base_height_m", 30.0, 200.0, "m", "COST-231 Hata", extrapolate)
-    _range(hm, "mobile_height_m", 1.0, 10.0, "m", "COST-231 Hata", extrapolate)
-    _range(d, "distance_km", 1.0, 20.0, "km", "COST-231 Hata", extrapolate)
-    if (d <= 0).any() or (hb <= 0).any() or (hm <= 0).any() or (f <= 0).any():
-        raise InputError("distances, heights and frequencies must be positive")
+    d, f, hb, hm = _hata_inputs(distance_km, frequency_mhz, base_height_m, mobile_height_m, environment,
+                                (1500.0, 2000.0), "COST-231 Hata", extrapolate)
     cm = 3.0 if environment == "dense_urban" else 0.0
     base = (46.3 + 33.9 * np.log10(f) - 13.82 * np.log10(hb) - _mobile_correction(f, hm, environment)
             + (44.9 - 6.55 * np.log10(hb)) * np.log10(d) + cm)
