@@ -6,7 +6,14 @@ import math
 
 import click
 
-from coverplan.cli.options import dem_argument, height_option, overwrite_option, positive_option, resolution_option
+from coverplan.cli.options import (
+    dem_argument,
+    height_option,
+    is_quiet,
+    overwrite_option,
+    positive_option,
+    resolution_option,
+)
 from coverplan.errors import OutputExistsError
 
 
@@ -81,7 +88,7 @@ def coverage_cmd(ctx: click.Context, dem: str, sites: str, output: str, model: s
         techs = tuple(sorted(set(table["technology"])))
         cov = signal_coverage(terrain, table, technologies=techs, radius_km=dict.fromkeys(techs, radius_km),
                               threshold_dbm=dict.fromkeys(techs, -999.0), model=model, receiver_height_m=rx_height,
-                              settings=settings, scheduler=scheduler, show_progress=_show(ctx))
+                              settings=settings, scheduler=scheduler, show_progress=not is_quiet())
         power = cov.power_dbm or {}
         stack = np.stack([power[t] for t in techs])
         out = np.full(terrain.shape, np.nan, np.float32)
@@ -104,7 +111,7 @@ def coverage_cmd(ctx: click.Context, dem: str, sites: str, output: str, model: s
         shared = {"terrain": terrain, "z64": np.ascontiguousarray(terrain.elevation, dtype=np.float64),
                   "model": model, "settings": settings, "rx_height_m": rx_height}
         for loss in progress(ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler), total=len(tasks),
-                             desc=f"loss ({model})", enabled=_show(ctx)):
+                             desc=f"loss ({model})", enabled=not is_quiet()):
             r0, c0 = _offset(terrain, loss)
             h, w = loss.shape
             sub = out[r0:r0 + h, c0:c0 + w]
@@ -117,9 +124,3 @@ def coverage_cmd(ctx: click.Context, dem: str, sites: str, output: str, model: s
                        "RX_HEIGHT_M": f"{rx_height:g}", "RADIUS_KM": f"{radius_km:g}"})
     n = int(np.isfinite(out).sum())
     click.echo(f"{output}: {model} {output_kind} over {n:,} cells", err=True)
-
-
-def _show(ctx: click.Context) -> bool:
-    import logging
-
-    return logging.getLogger().getEffectiveLevel() < logging.ERROR

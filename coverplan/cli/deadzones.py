@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
+
+from coverplan.cli.options import is_quiet, scenario_and_outdir
 
 
 @click.command("deadzones")
@@ -22,17 +23,11 @@ def deadzones_cmd(scenario: Path | None, outdir: Path | None, overwrite: bool, s
     extensions.gpkg (least-cost fibre paths to unconnected facilities) and
     summary.json; no rasters and no map (``coverplan run`` writes those too).
     """
-    from coverplan.errors import OutputExistsError
-    from coverplan.pipeline import run, sample_scenario_path
+    from coverplan.pipeline import run
     from coverplan.report import write_tables
-    from coverplan.scenario import Scenario
 
-    path = scenario if scenario is not None else sample_scenario_path()
-    sc = Scenario.load(path)
-    out = outdir if outdir is not None else Path(f"deadzones-{path.stem}")
-    if out.exists() and not overwrite:
-        raise OutputExistsError(f"{out}: exists; pass --overwrite to replace it")
-    quiet = logging.getLogger().getEffectiveLevel() >= logging.ERROR
+    sc, out = scenario_and_outdir(scenario, outdir, overwrite, "deadzones")
+    quiet = is_quiet()
     results = run(sc, show_progress=not quiet, scheduler=scheduler)
     write_tables(results, out, overwrite=overwrite)
     if not quiet:

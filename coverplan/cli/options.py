@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import click
@@ -56,3 +57,27 @@ resolution_option = click.option(
 )
 overwrite_option = click.option("--overwrite", is_flag=True, help="Replace OUTPUT if it exists.")
 dem_argument = click.argument("dem", type=click.Path(dir_okay=False))
+
+
+def scenario_and_outdir(scenario: Path | None, outdir: Path | None, overwrite: bool, prefix: str) -> tuple[Any, Path]:
+    """The scenario to run (default: the bundled sample) and the output folder (default ``./<prefix>-<name>``).
+
+    Raises before any work when the folder exists and ``overwrite`` is not given.
+    """
+    from coverplan.errors import OutputExistsError
+    from coverplan.pipeline import sample_scenario_path
+    from coverplan.scenario import Scenario
+
+    path = scenario if scenario is not None else sample_scenario_path()
+    sc = Scenario.load(path)
+    out = outdir if outdir is not None else Path(f"{prefix}-{path.stem}")
+    if out.exists() and not overwrite:
+        raise OutputExistsError(f"{out}: exists; pass --overwrite to replace it")
+    return sc, out
+
+
+def is_quiet() -> bool:
+    """True when the CLI runs with -q (progress bars and summaries off)."""
+    import logging
+
+    return logging.getLogger().getEffectiveLevel() >= logging.ERROR

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
 import click
 
-log = logging.getLogger(__name__)
+from coverplan.cli.options import is_quiet, scenario_and_outdir
 
 
 @click.command("run")
@@ -28,17 +27,11 @@ def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, over
     sites.gpkg, summary.json and map.html into OUTDIR, atomically: a failed
     run leaves no partial folder.
     """
-    from coverplan.errors import OutputExistsError
-    from coverplan.pipeline import run, sample_scenario_path
+    from coverplan.pipeline import run
     from coverplan.report import write_results
-    from coverplan.scenario import Scenario
 
-    path = scenario if scenario is not None else sample_scenario_path()
-    sc = Scenario.load(path)
-    out = outdir if outdir is not None else Path(f"coverplan-{path.stem}")
-    if out.exists() and not overwrite:
-        raise OutputExistsError(f"{out}: exists; pass --overwrite to replace it")
-    quiet = logging.getLogger().getEffectiveLevel() >= logging.ERROR
+    sc, out = scenario_and_outdir(scenario, outdir, overwrite, "coverplan")
+    quiet = is_quiet()
     t0 = time.perf_counter()
     results = run(sc, show_progress=not quiet, scheduler=scheduler)
     write_results(results, out, overwrite=overwrite, with_map=not no_map)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import click
 
-from coverplan.cli.options import positive_option
+from coverplan.cli.options import is_quiet, positive_option, scenario_and_outdir
 
 
 @click.command("site")
@@ -32,24 +31,19 @@ def site_cmd(scenario: Path | None, budget: float | None, terminals: int | None,
     """
     from dataclasses import replace
 
-    from coverplan.errors import InputError, OutputExistsError
+    from coverplan.errors import InputError
     from coverplan.facilities import KINDS
-    from coverplan.pipeline import plan, run, sample_scenario_path
+    from coverplan.pipeline import plan, run
     from coverplan.report import write_site
-    from coverplan.scenario import Scenario
 
     kinds = tuple(k.strip() for k in must_serve.split(",") if k.strip())
     for k in kinds:
         if k not in KINDS:
             raise InputError(f"--must-serve: {k!r} is not a facility kind; use some of {', '.join(KINDS)}")
-    path = scenario if scenario is not None else sample_scenario_path()
-    sc = Scenario.load(path)
-    out = outdir if outdir is not None else Path(f"site-{path.stem}")
-    if out.exists() and not overwrite:
-        raise OutputExistsError(f"{out}: exists; pass --overwrite to replace it")
+    sc, out = scenario_and_outdir(scenario, outdir, overwrite, "site")
     if budget is None and terminals is None and not kinds and sc.budget is None:
         raise InputError("give --budget, --terminals or --must-serve, or set [siting] budget in the scenario")
-    quiet = logging.getLogger().getEffectiveLevel() >= logging.ERROR
+    quiet = is_quiet()
     results = run(replace(sc, budget=None), show_progress=not quiet)
     if budget is None and terminals is None and not kinds:
         budget = sc.budget
