@@ -51,8 +51,7 @@ def _pct(ctx: click.Context, param: click.Parameter, value: float) -> float:
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process.")
 @overwrite_option
-@click.pass_context
-def coverage_cmd(ctx: click.Context, dem: str, sites: str, output: str, model: str, radius_km: float,
+def coverage_cmd(dem: str, sites: str, output: str, model: str, radius_km: float,
                  rx_height: float, resolution_m: float | None, epsilon: float, sigma: float, n0: float,
                  climate: int, polarization: str, time_pct: float, location_pct: float, situation_pct: float,
                  environment: str, k_factor: float, output_kind: str, scheduler: str | None,

@@ -342,25 +342,27 @@ def signal_coverage(
     # one task per site, frequency and antenna height
     kept: list[int] = []
     tasks: list[tuple[float, float, float, float, float]] = []
-    meta: list[tuple[int, Any]] = []
+    meta: list[tuple[int, Any, float]] = []  # site index, its sector rows for the task, the site's largest radius
+    by_site = dict(tuple(sec.groupby("site_id", sort=False)))
     for i, mast in enumerate(masts.itertuples(index=False)):
         x, y = mast.geometry.x, mast.geometry.y
         if not (left <= x < right and bottom < y <= top):
             log.warning("site %s lies outside the terrain grid; skipped", mast.site_id)
             continue
         kept.append(i)
-        rows = sec[sec["site_id"] == mast.site_id]
+        rows = by_site[mast.site_id]
+        site_radius_m = max(radius_km[t] for t in rows["technology"]) * 1000.0
         for (freq, height), grp in rows.groupby(["frequency_mhz", "height_m"], sort=True):
             radius_m = max(radius_km[t] for t in grp["technology"]) * 1000.0
             tasks.append((x, y, float(height), float(freq), radius_m))
-            meta.append((len(kept) - 1, grp))
+            meta.append((len(kept) - 1, grp, site_radius_m))
     z64 = np.ascontiguousarray(terrain.elevation, dtype=np.float64)  # once, not per site
     shared = {"terrain": terrain, "z64": z64, "model": model, "settings": s, "rx_height_m": receiver_height_m}
     results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler)
     current = -1
     site_covered = np.zeros((0, 0), bool)
     sw = (0, 0, 0, 0)
-    for (index, grp), task, loss in _progress(zip(meta, tasks, results, strict=True), total=len(tasks),
+    for (index, grp, site_radius_m), task, loss in _progress(zip(meta, tasks, results, strict=True), total=len(tasks),
                                               desc=f"coverage ({model})", enabled=show_progress):
         x, y, height, _freq, _radius = task
         row, col = terrain.index(x, y)
@@ -368,8 +370,7 @@ def signal_coverage(
             if current >= 0:
                 count[sw[0]:sw[1], sw[2]:sw[3]] += site_covered
             current = index
-            mast_rows = sec[sec["site_id"] == masts.iloc[kept[index]]["site_id"]]
-            sw = _site_window(terrain, row, col, max(radius_km[t] for t in mast_rows["technology"]) * 1000.0)
+            sw = _site_window(terrain, row, col, site_radius_m)
             site_covered = np.zeros((sw[1] - sw[0], sw[3] - sw[2]), bool)
         r0, c0 = _offset(terrain, loss)
         techs = grp["technology"].to_numpy()
