@@ -291,15 +291,49 @@ def fit_line(z, xi, x0, x1):  # pragma: no cover - compiled
     return mean - slope * centre, mean + slope * (n - centre)
 
 
+#: Size of the scratch buffer :func:`terrain_irregularity` needs (its at most 245 resampled points).
+SCRATCH_SIZE = 248
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def terrain_irregularity(z, xi, x0, x1):  # pragma: no cover - compiled
+def _select(a, lo, hi, k):  # pragma: no cover - compiled
+    """The value ``a[k]`` would have if ``a[lo:hi]`` were sorted (Hoare's selection, in place, expected O(n))."""
+    hi -= 1
+    while hi > lo:
+        pivot = a[(lo + hi) >> 1]
+        i = lo
+        j = hi
+        while i <= j:
+            while a[i] < pivot:
+                i += 1
+            while a[j] > pivot:
+                j -= 1
+            if i <= j:
+                t = a[i]
+                a[i] = a[j]
+                a[j] = t
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return a[k]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def terrain_irregularity(z, xi, x0, x1, scratch):  # pragma: no cover - compiled
     """Terrain irregularity parameter Δh of the profile between distances ``x0`` and ``x1``.
 
     The stretch is resampled at ``10 p - 5`` equally spaced points (p = a
     tenth of its length in samples, clamped to 4..25), a least-squares line is
     removed, and the interdecile range of the residuals ``Δh(s)`` is scaled to
     the asymptotic Δh by inverting Δh(s) = Δh (1 - 0.8 e^(-s/50 km)) [ALG §3
-    (dlthx); ERL Eq. 3]. Less than two samples long: 0.
+    (dlthx); ERL Eq. 3]. Less than two samples long: 0. ``scratch`` holds the
+    resampled points (at least :data:`SCRATCH_SIZE` elements; overwritten);
+    the two deciles are found by selection, not by sorting.
     """
     n = z.size - 1
     u0 = x0 / xi
@@ -310,7 +344,7 @@ def terrain_irregularity(z, xi, x0, x1):  # pragma: no cover - compiled
     p10 = min(max(p10, 4), 25)
     m = 10 * p10 - 5
     step = (u1 - u0) / (m - 1)
-    sample = np.empty(m)
+    sample = scratch[:m]
     for j in range(m):
         u = u0 + j * step
         k = int(u)
@@ -321,10 +355,10 @@ def terrain_irregularity(z, xi, x0, x1):  # pragma: no cover - compiled
     rise = (y1 - y0) / (m - 1)
     for j in range(m):
         sample[j] -= y0 + rise * j
-    sample.sort()
-    # p10-th largest minus (m - p10 + 1)-th largest residual
-    spread = sample[m - p10] - sample[p10 - 1]
-    return spread / (1.0 - 0.8 * math.exp(-(x1 - x0) / _D_ROUGH))
+    # p10-th smallest residual, then the p10-th largest among those above it
+    low = _select(sample, 0, m, p10 - 1)
+    high = _select(sample, p10, m, m - p10)
+    return (high - low) / (1.0 - 0.8 * math.exp(-(x1 - x0) / _D_ROUGH))
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -366,7 +400,7 @@ def _smooth_horizon(h_e, a_e, delta_h):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def profile_geometry(z, xi, gamma_e, h_tx, h_rx):  # pragma: no cover - compiled
+def profile_geometry(z, xi, gamma_e, h_tx, h_rx, scratch):  # pragma: no cover - compiled
     """Path geometry of a point-to-point profile [ALG §3, "the point-to-point mode" (qlrpfl)].
 
     Returns ``(θ_tx, θ_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, Δh, d)``.
@@ -387,7 +421,7 @@ def profile_geometry(z, xi, gamma_e, h_tx, h_rx):  # pragma: no cover - compiled
     th_t, th_r, dl_t, dl_r = radio_horizons(z, xi, a_e, h_tx, h_rx)
     x_start = min(15.0 * h_tx, 0.1 * dl_t)
     x_end = d - min(15.0 * h_rx, 0.1 * dl_r)
-    delta_h = terrain_irregularity(z, xi, x_start, x_end)
+    delta_h = terrain_irregularity(z, xi, x_start, x_end, scratch)
     if dl_t + dl_r > 1.5 * d:
         fit_t, fit_r = fit_line(z, xi, x_start, x_end)
         he_t = h_tx + max(z[0] - fit_t, 0.0)
@@ -895,8 +929,24 @@ def p2p_loss(z, xi, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pc
     for i in range(p10, n - p10 + 1):
         h_sys += z[i]
     h_sys /= n - 2 * p10 + 1
+    loss, mode, w2, err = p2p_core(z, xi, h_sys, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pct,
+                                   location_pct, situation_pct, mdvar, np.empty(SCRATCH_SIZE), info)
+    return loss, mode, warn | w2, err
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def p2p_core(z, xi, h_sys, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pct, location_pct,
+             situation_pct, mdvar, scratch, info):  # pragma: no cover - compiled
+    """:func:`p2p_loss` without its input checks, given the path's mean elevation ``h_sys``.
+
+    For kernels that check the inputs once and evaluate many profiles (the
+    coverage fan): ``h_sys`` is the mean of ``z`` without its first and last
+    tenth (``int(0.1 n)`` samples each) and ``scratch`` a float64 buffer of
+    at least :data:`SCRATCH_SIZE` elements, reused between calls.
+    """
+    warn = 0
     n_s, gamma_e, z_g = ground_and_atmosphere(f_mhz, h_sys, n0, pol == 1, epsilon, sigma)
-    th_t, th_r, dl_t, dl_r, he_t, he_r, delta_h, d = profile_geometry(z, xi, gamma_e, h_tx, h_rx)
+    th_t, th_r, dl_t, dl_r, he_t, he_r, delta_h, d = profile_geometry(z, xi, gamma_e, h_tx, h_rx, scratch)
     a_ref, mode, w2, err = reference_attenuation(d, f_mhz, z_g, gamma_e, n_s, th_t, th_r, dl_t, dl_r, he_t, he_r,
                                                  h_tx, h_rx, delta_h, False)
     warn |= w2

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -607,12 +606,18 @@ def test_callable_from_another_numba_kernel() -> None:
                                         frequency_mhz=900.0).loss_db
 
 
-def test_fast_enough_for_coverage_maps() -> None:
-    # a 500-point profile should take microseconds, not milliseconds, once compiled
-    z = rough_profile(10, n=500, step_m=60.0)
-    out = np.empty(500)
-    _losses_along(z, 60.0, out)
-    start = time.perf_counter()
-    _losses_along(z, 60.0, out)
-    per_path = (time.perf_counter() - start) / 499
-    assert per_path < 1e-3
+@pytest.mark.parametrize(("seed", "n", "start"), [(11, 120, 1), (12, 400, 1), (13, 400, 180), (14, 2, 1)])
+def test_radial_kernel_equals_point_to_point_at_every_point(seed: int, n: int, start: int) -> None:
+    # the coverage fan's kernel (running sums, checks once, selection for the deciles) against the public path
+    from coverplan.radio._kernels import radial_itm
+
+    z = rough_profile(seed, n=n, step_m=60.0)
+    if seed == 13:
+        z = np.round(z / 10.0) * 10.0  # many equal residuals: ties in the deciles
+    params = np.array([301.0, 5, 50.0, 50.0, 50.0, 12])
+    out = np.full(n, np.nan)
+    radial_itm(z, n - 1, 60.0, start, 30.0, 1.5, 900.0, True, 15.0, 0.005, params, out)
+    assert np.isnan(out[:start]).all()
+    for j in range(start, n):
+        want = point_to_point(z[: j + 1], 60.0, tx_height_m=30.0, rx_height_m=1.5, frequency_mhz=900.0).loss_db
+        assert out[j] == pytest.approx(want, abs=1e-9), j
