@@ -291,8 +291,9 @@ def fit_line(z, xi, x0, x1):  # pragma: no cover - compiled
     return mean - slope * centre, mean + slope * (n - centre)
 
 
-#: Size of the scratch buffer :func:`terrain_irregularity` needs (its at most 245 resampled points).
-SCRATCH_SIZE = 248
+#: Size of the scratch buffer :func:`terrain_irregularity` needs: its at most
+#: 245 resampled points, and room for :func:`deciles` to work in.
+SCRATCH_SIZE = 3 * 245 + 16
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -324,6 +325,69 @@ def _select(a, lo, hi, k):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _kth_by_rank(c, n, k):  # pragma: no cover - compiled
+    """k-th smallest (1-based) of ``c[:n]``: the largest value with fewer than ``k`` values below it.
+
+    O(n²) but without data-dependent branches in the inner loop, which makes it
+    faster than a selection for the few dozen candidates :func:`deciles` leaves.
+    """
+    best = -np.inf
+    for i in range(n):
+        v = c[i]
+        below = 0
+        for j in range(n):
+            below += c[j] < v
+        if below < k and v > best:
+            best = v
+    return best
+
+
+#: Strided subsample :func:`deciles` takes its thresholds from.
+_N_SUB = 16
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def deciles(a, m, k, work):  # pragma: no cover - compiled
+    """``(k-th smallest, k-th largest)`` of ``a[:m]`` (``1 <= k``, ``2 k <= m``); ``a`` is left as it is.
+
+    Exact order statistics, as a sort would give. Thresholds from a strided
+    subsample of 16 values keep the candidates for each (values at or below
+    the subsample's lower threshold, at or above its upper one) to a few
+    dozen, ranked by counting; if a threshold keeps fewer than ``k`` values the
+    whole array is searched by selection instead. ``work`` needs ``2 m + 16``
+    elements.
+    """
+    ns = _N_SUB
+    low_c = work[:m]
+    high_c = work[m:2 * m]
+    sub = work[2 * m:2 * m + ns]
+    for i in range(ns):
+        sub[i] = a[(i * m) // ns + m // (2 * ns)]
+    r = min(ns - 1, (k * ns + m - 1) // m + 1)
+    t_low = _select(sub, 0, ns, r)
+    t_high = _select(sub, 0, ns, ns - 1 - r)
+    n_low = 0
+    n_high = 0
+    for i in range(m):
+        v = a[i]
+        low_c[n_low] = v
+        high_c[n_high] = -v
+        n_low += v <= t_low
+        n_high += v >= t_high
+    if n_low >= k:
+        low = _kth_by_rank(low_c, n_low, k)
+    else:
+        low_c[:] = a[:m]
+        low = _select(low_c, 0, m, k - 1)
+    if n_high >= k:
+        high = -_kth_by_rank(high_c, n_high, k)
+    else:
+        high_c[:] = a[:m]
+        high = _select(high_c, 0, m, m - k)
+    return low, high
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def terrain_irregularity(z, xi, x0, x1, scratch):  # pragma: no cover - compiled
     """Terrain irregularity parameter Δh of the profile between distances ``x0`` and ``x1``.
 
@@ -332,8 +396,8 @@ def terrain_irregularity(z, xi, x0, x1, scratch):  # pragma: no cover - compiled
     removed, and the interdecile range of the residuals ``Δh(s)`` is scaled to
     the asymptotic Δh by inverting Δh(s) = Δh (1 - 0.8 e^(-s/50 km)) [ALG §3
     (dlthx); ERL Eq. 3]. Less than two samples long: 0. ``scratch`` holds the
-    resampled points (at least :data:`SCRATCH_SIZE` elements; overwritten);
-    the two deciles are found by selection, not by sorting.
+    resampled points and the work space of :func:`deciles` (at least
+    :data:`SCRATCH_SIZE` elements; overwritten).
     """
     n = z.size - 1
     u0 = x0 / xi
@@ -355,9 +419,8 @@ def terrain_irregularity(z, xi, x0, x1, scratch):  # pragma: no cover - compiled
     rise = (y1 - y0) / (m - 1)
     for j in range(m):
         sample[j] -= y0 + rise * j
-    # p10-th smallest residual, then the p10-th largest among those above it
-    low = _select(sample, 0, m, p10 - 1)
-    high = _select(sample, p10, m, m - p10)
+    # p10-th smallest and p10-th largest residual
+    low, high = deciles(sample, m, p10, scratch[m:])
     return (high - low) / (1.0 - 0.8 * math.exp(-(x1 - x0) / _D_ROUGH))
 
 

@@ -621,3 +621,29 @@ def test_radial_kernel_equals_point_to_point_at_every_point(seed: int, n: int, s
     for j in range(start, n):
         want = point_to_point(z[: j + 1], 60.0, tx_height_m=30.0, rx_height_m=1.5, frequency_mhz=900.0).loss_db
         assert out[j] == pytest.approx(want, abs=1e-9), j
+
+
+def _deciles_cases() -> list[np.ndarray]:
+    rng = np.random.default_rng(5)
+    cases = []
+    for k in (4, 5, 9, 17, 25):
+        m = 10 * k - 5
+        cases += [rng.normal(size=m), np.cumsum(rng.normal(size=m)), np.round(rng.normal(size=m) * 2.0),
+                  np.full(m, 3.0), np.arange(m, dtype=float)[::-1].copy()]
+        # the lowest and highest values hidden between the subsample's strided positions: forces the fallback
+        spiky = np.zeros(m)
+        spiky[1: 2 * k: 2] = -5.0 - np.arange(k)
+        spiky[m - 2 * k: m - 1: 2] = 5.0 + np.arange(k)
+        cases.append(spiky)
+    return cases
+
+
+@pytest.mark.parametrize("a", _deciles_cases(), ids=lambda a: f"m{a.size}")
+def test_deciles_are_the_sorted_order_statistics(a: np.ndarray) -> None:
+    m = a.size
+    k = (m + 5) // 10
+    before = a.copy()
+    low, high = _itm.deciles(a, m, k, np.empty(2 * m + 16))
+    s = np.sort(a)
+    assert (low, high) == (s[k - 1], s[m - k])
+    assert np.array_equal(a, before)
