@@ -1025,6 +1025,34 @@ def p2p_core(z, xi, h_sys, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, 
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params,
+               out):  # pragma: no cover - compiled
+    """ITM point-to-point loss (dB) from ``h[0]`` to each of ``h[j_start..last]``, into ``out[j]``.
+
+    The same as :func:`p2p_loss` on ``h[:j + 1]`` for
+    each ``j`` (inputs checked beforehand by the caller), with the path's mean
+    elevation from running sums and one scratch buffer for the radial. NaN
+    where ITM reports an error.
+    """
+    csum = np.empty(last + 2)
+    csum[0] = 0.0
+    for i in range(last + 1):
+        csum[i + 1] = csum[i] + h[i]
+    scratch = np.empty(SCRATCH_SIZE)
+    info = np.empty(0)
+    pol = 1 if vertical else 0
+    n0 = itm_params[0]
+    climate = int(itm_params[1])
+    mdvar = int(itm_params[5])
+    for j in range(max(j_start, 1), last + 1):
+        p10 = int(0.1 * j)
+        h_sys = (csum[j - p10 + 1] - csum[p10]) / (j - 2 * p10 + 1)
+        loss, _mode, _warn, err = p2p_core(h[:j + 1], step_m, h_sys, tx_h, rx_h, f_mhz, pol, eps_r, sigma, n0,
+                                           climate, itm_params[2], itm_params[3], itm_params[4], mdvar, scratch, info)
+        out[j] = loss if err == 0 else np.nan
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _store(info, a_fs, a_ref, d, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, delta_h, gamma_e):  # pragma: no cover
     info[I_FREE_SPACE] = a_fs
     info[I_A_REF] = a_ref

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from coverplan.radio._itm import SCRATCH_SIZE, check_inputs, p2p_core
+from coverplan.radio._itm import check_inputs, radial_itm
 from coverplan.terrain._kernels import bilinear
 
 #: Speed of light (m/s).
@@ -422,34 +422,6 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
         lbuls = smooth_bullington(j, step, hts_p, hrs_p, ce, lam_m)
         ldsph = spherical_earth(dj, hts_p, hrs_p, f_mhz, ae_km, eps_r, sigma, vertical, 0.0)
         out[j] = lbulla + max(ldsph - lbuls, 0.0)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params,
-               out):  # pragma: no cover - compiled
-    """ITM point-to-point loss (dB) from ``h[0]`` to each of ``h[j_start..last]``, into ``out[j]``.
-
-    The same as :func:`coverplan.radio._itm.p2p_loss` on ``h[:j + 1]`` for
-    each ``j`` (inputs checked beforehand by the caller), with the path's mean
-    elevation from running sums and one scratch buffer for the radial. NaN
-    where ITM reports an error.
-    """
-    csum = np.empty(last + 2)
-    csum[0] = 0.0
-    for i in range(last + 1):
-        csum[i + 1] = csum[i] + h[i]
-    scratch = np.empty(SCRATCH_SIZE)
-    info = np.empty(0)
-    pol = 1 if vertical else 0
-    n0 = itm_params[0]
-    climate = int(itm_params[1])
-    mdvar = int(itm_params[5])
-    for j in range(max(j_start, 1), last + 1):
-        p10 = int(0.1 * j)
-        h_sys = (csum[j - p10 + 1] - csum[p10]) / (j - 2 * p10 + 1)
-        loss, _mode, _warn, err = p2p_core(h[:j + 1], step_m, h_sys, tx_h, rx_h, f_mhz, pol, eps_r, sigma, n0,
-                                           climate, itm_params[2], itm_params[3], itm_params[4], mdvar, scratch, info)
-        out[j] = loss if err == 0 else np.nan
 
 
 #: Levels of the radial fan's level of detail (see :func:`polar_loss`): the fan

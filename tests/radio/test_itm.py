@@ -609,7 +609,7 @@ def test_callable_from_another_numba_kernel() -> None:
 @pytest.mark.parametrize(("seed", "n", "start"), [(11, 120, 1), (12, 400, 1), (13, 400, 180), (14, 2, 1)])
 def test_radial_kernel_equals_point_to_point_at_every_point(seed: int, n: int, start: int) -> None:
     # the coverage fan's kernel (running sums, checks once, selection for the deciles) against the public path
-    from coverplan.radio._kernels import radial_itm
+    from coverplan.radio._itm import radial_itm
 
     z = rough_profile(seed, n=n, step_m=60.0)
     if seed == 13:
