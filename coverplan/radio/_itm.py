@@ -265,6 +265,28 @@ def free_space_loss(d, f_mhz):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _fit_range(n, xi, x0, x1):  # pragma: no cover - compiled
+    """First and last sample of the stretch :func:`fit_line` fits."""
+    lo = int(max(x0 / xi, 0.0))
+    hi = n - int(max(n - x1 / xi, 0.0))
+    if hi <= lo:
+        lo = int(max(lo - 1.0, 0.0))
+        hi = n - int(max(n - (hi + 1.0), 0.0))
+    return lo, hi
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _fit_ends(n, lo, hi, z_lo, z_hi, inner_sum, inner_moment):  # pragma: no cover - compiled
+    """Heights at 0 and n of the fitted line, from the inner samples' sum and first moment about the centre."""
+    span = float(hi - lo)
+    centre = 0.5 * (lo + hi)
+    mean = (0.5 * (z_lo + z_hi) + inner_sum) / span
+    moment = 0.5 * (z_lo - z_hi) * (-0.5 * span) + inner_moment
+    slope = moment * 12.0 / ((span * span + 2.0) * span)
+    return mean - slope * centre, mean + slope * (n - centre)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def fit_line(z, xi, x0, x1):  # pragma: no cover - compiled
     """Least-squares line through the profile between distances ``x0`` and ``x1``.
 
@@ -274,21 +296,28 @@ def fit_line(z, xi, x0, x1):  # pragma: no cover - compiled
     profile, ``(y(0), y(n xi))``.
     """
     n = z.size - 1
-    lo = int(max(x0 / xi, 0.0))
-    hi = n - int(max(n - x1 / xi, 0.0))
-    if hi <= lo:
-        lo = int(max(lo - 1.0, 0.0))
-        hi = n - int(max(n - (hi + 1.0), 0.0))
-    span = float(hi - lo)
+    lo, hi = _fit_range(n, xi, x0, x1)
     centre = 0.5 * (lo + hi)
-    mean = 0.5 * (z[lo] + z[hi])
-    moment = 0.5 * (z[lo] - z[hi]) * (-0.5 * span)
+    total = 0.0
+    moment = 0.0
     for k in range(lo + 1, hi):
-        mean += z[k]
+        total += z[k]
         moment += z[k] * (k - centre)
-    mean /= span
-    slope = moment * 12.0 / ((span * span + 2.0) * span)
-    return mean - slope * centre, mean + slope * (n - centre)
+    return _fit_ends(n, lo, hi, z[lo], z[hi], total, moment)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def fit_line_sums(z, n, xi, x0, x1, c0, c1):  # pragma: no cover - compiled
+    """:func:`fit_line` on ``z[:n + 1]`` from running sums ``c0[k] = Σ_{i<k} z_i``, ``c1[k] = Σ_{i<k} i z_i``: O(1)."""
+    lo, hi = _fit_range(n, xi, x0, x1)
+    centre = 0.5 * (lo + hi)
+    if hi - lo < 2:
+        total = 0.0
+        moment = 0.0
+    else:
+        total = c0[hi] - c0[lo + 1]
+        moment = (c1[hi] - c1[lo + 1]) - centre * total
+    return _fit_ends(n, lo, hi, z[lo], z[hi], total, moment)
 
 
 #: Size of the scratch buffer :func:`terrain_irregularity` needs: its at most
@@ -478,17 +507,32 @@ def profile_geometry(z, xi, gamma_e, h_tx, h_rx, scratch):  # pragma: no cover -
     scaled up by (d / d_L)² if the path would otherwise reach past them;
     otherwise each terminal's line is fitted only out to 0.9 of its horizon.
     """
-    n = z.size - 1
+    th_t, th_r, dl_t, dl_r = radio_horizons(z, xi, 1.0 / gamma_e, h_tx, h_rx)
+    empty = np.empty(0)
+    return _geometry(z, z.size - 1, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t, dl_r, scratch, empty, empty)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _geometry(z, n, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t, dl_r, scratch, c0, c1):  # pragma: no cover
+    """:func:`profile_geometry` of ``z[:n + 1]`` given its horizons.
+
+    The line fits use the running sums ``c0``, ``c1`` of :func:`fit_line_sums` when they are given (``c0`` longer
+    than ``n``), else loop over the samples.
+    """
+    zn = z[:n + 1]
     d = n * xi
     a_e = 1.0 / gamma_e
-    th_t, th_r, dl_t, dl_r = radio_horizons(z, xi, a_e, h_tx, h_rx)
+    sums = c0.size > n
     x_start = min(15.0 * h_tx, 0.1 * dl_t)
     x_end = d - min(15.0 * h_rx, 0.1 * dl_r)
-    delta_h = terrain_irregularity(z, xi, x_start, x_end, scratch)
+    delta_h = terrain_irregularity(zn, xi, x_start, x_end, scratch)
     if dl_t + dl_r > 1.5 * d:
-        fit_t, fit_r = fit_line(z, xi, x_start, x_end)
-        he_t = h_tx + max(z[0] - fit_t, 0.0)
-        he_r = h_rx + max(z[n] - fit_r, 0.0)
+        if sums:
+            fit_t, fit_r = fit_line_sums(zn, n, xi, x_start, x_end, c0, c1)
+        else:
+            fit_t, fit_r = fit_line(zn, xi, x_start, x_end)
+        he_t = h_tx + max(zn[0] - fit_t, 0.0)
+        he_r = h_rx + max(zn[n] - fit_r, 0.0)
         dl_t = _smooth_horizon(he_t, a_e, delta_h)
         dl_r = _smooth_horizon(he_r, a_e, delta_h)
         reach = dl_t + dl_r
@@ -503,10 +547,14 @@ def profile_geometry(z, xi, gamma_e, h_tx, h_rx, scratch):  # pragma: no cover -
         q = math.sqrt(2.0 * he_r * a_e)
         th_r = (0.65 * delta_h * (q / dl_r - 1.0) - 2.0 * he_r) / q
     else:
-        fit_t, _ = fit_line(z, xi, x_start, 0.9 * dl_t)
-        he_t = h_tx + max(z[0] - fit_t, 0.0)
-        _, fit_r = fit_line(z, xi, d - 0.9 * dl_r, x_end)
-        he_r = h_rx + max(z[n] - fit_r, 0.0)
+        if sums:
+            fit_t, _ = fit_line_sums(zn, n, xi, x_start, 0.9 * dl_t, c0, c1)
+            _, fit_r = fit_line_sums(zn, n, xi, d - 0.9 * dl_r, x_end, c0, c1)
+        else:
+            fit_t, _ = fit_line(zn, xi, x_start, 0.9 * dl_t)
+            _, fit_r = fit_line(zn, xi, d - 0.9 * dl_r, x_end)
+        he_t = h_tx + max(zn[0] - fit_t, 0.0)
+        he_r = h_rx + max(zn[n] - fit_r, 0.0)
     return th_t, th_r, dl_t, dl_r, he_t, he_r, delta_h, d
 
 
@@ -992,24 +1040,22 @@ def p2p_loss(z, xi, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pc
     for i in range(p10, n - p10 + 1):
         h_sys += z[i]
     h_sys /= n - 2 * p10 + 1
-    loss, mode, w2, err = p2p_core(z, xi, h_sys, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pct,
-                                   location_pct, situation_pct, mdvar, np.empty(SCRATCH_SIZE), info)
+    n_s, gamma_e, z_g = ground_and_atmosphere(f_mhz, h_sys, n0, pol == 1, epsilon, sigma)
+    th_t, th_r, dl_t, dl_r = radio_horizons(z, xi, 1.0 / gamma_e, h_tx, h_rx)
+    empty = np.empty(0)
+    loss, mode, w2, err = _p2p_finish(z, n, xi, n_s, gamma_e, z_g, th_t, th_r, dl_t, dl_r, h_tx, h_rx, f_mhz,
+                                      climate, time_pct, location_pct, situation_pct, mdvar,
+                                      np.empty(SCRATCH_SIZE), empty, empty, info)
     return loss, mode, warn | w2, err
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def p2p_core(z, xi, h_sys, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pct, location_pct,
-             situation_pct, mdvar, scratch, info):  # pragma: no cover - compiled
-    """:func:`p2p_loss` without its input checks, given the path's mean elevation ``h_sys``.
-
-    For kernels that check the inputs once and evaluate many profiles (the
-    coverage fan): ``h_sys`` is the mean of ``z`` without its first and last
-    tenth (``int(0.1 n)`` samples each) and ``scratch`` a float64 buffer of
-    at least :data:`SCRATCH_SIZE` elements, reused between calls.
-    """
+def _p2p_finish(z, n, xi, n_s, gamma_e, z_g, th_t, th_r, dl_t, dl_r, h_tx, h_rx, f_mhz, climate, time_pct,
+                location_pct, situation_pct, mdvar, scratch, c0, c1, info):  # pragma: no cover - compiled
+    """The rest of :func:`p2p_loss` on ``z[:n + 1]`` once the atmosphere and the horizons are known."""
     warn = 0
-    n_s, gamma_e, z_g = ground_and_atmosphere(f_mhz, h_sys, n0, pol == 1, epsilon, sigma)
-    th_t, th_r, dl_t, dl_r, he_t, he_r, delta_h, d = profile_geometry(z, xi, gamma_e, h_tx, h_rx, scratch)
+    th_t, th_r, dl_t, dl_r, he_t, he_r, delta_h, d = _geometry(z, n, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t,
+                                                               dl_r, scratch, c0, c1)
     a_ref, mode, w2, err = reference_attenuation(d, f_mhz, z_g, gamma_e, n_s, th_t, th_r, dl_t, dl_r, he_t, he_r,
                                                  h_tx, h_rx, delta_h, False)
     warn |= w2
@@ -1025,30 +1071,113 @@ def p2p_core(z, xi, h_sys, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, 
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _hull_push(hx, hw, hi, size, x, w, i):  # pragma: no cover - compiled
+    """Append ``(x, w)`` (index ``i``) to an upper convex hull kept in ``hx, hw, hi[:size]``; the new size.
+
+    Monotone chain: points come in increasing ``x``; a vertex is dropped only
+    when it lies below the chord of its neighbours by more than rounding
+    (near-collinear vertices are kept: an extra candidate costs a little
+    time, a lost one would change a result).
+    """
+    while size >= 2:
+        x1 = hx[size - 2]
+        w1 = hw[size - 2]
+        x2 = hx[size - 1]
+        w2 = hw[size - 1]
+        p = (x2 - x1) * (w - w1)
+        q = (w2 - w1) * (x - x1)
+        if p - q > 1e-9 * (abs(p) + abs(q)) + 1e-300:
+            size -= 1
+        else:
+            break
+    hx[size] = x
+    hw[size] = w
+    hi[size] = i
+    return size + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params,
                out):  # pragma: no cover - compiled
     """ITM point-to-point loss (dB) from ``h[0]`` to each of ``h[j_start..last]``, into ``out[j]``.
 
-    The same as :func:`p2p_loss` on ``h[:j + 1]`` for
-    each ``j`` (inputs checked beforehand by the caller), with the path's mean
-    elevation from running sums and one scratch buffer for the radial. NaN
-    where ITM reports an error.
+    The same as :func:`p2p_loss` on ``h[:j + 1]`` for each ``j`` (inputs
+    checked beforehand by the caller), without redoing the whole profile
+    analysis at each point:
+
+    - the path's mean elevation and the least-squares lines from running sums;
+    - the horizons from an upper convex hull of the points
+      ``(x_i, z_i - gamma_e x_i² / 2)`` grown along the radial. Both horizon angles
+      are slopes from a point outside the profile's span (the transmitter's
+      antenna on the left, the receiver's on the right) to these points, so
+      the steepest is a hull vertex. gamma_e (the effective earth curvature) varies
+      with each path's mean elevation; the hull is built with the radial's
+      largest gamma_e, whose vertices include those for every smaller gamma_e (a point
+      below a chord stays below it as gamma_e decreases: the chord condition is
+      linear in gamma_e with the sign that makes it easier), and the vertices are
+      scanned with each path's own gamma_e, in the order and with the tie rule of
+      :func:`radio_horizons`.
+
+    NaN where ITM reports an error.
     """
-    csum = np.empty(last + 2)
-    csum[0] = 0.0
-    for i in range(last + 1):
-        csum[i + 1] = csum[i] + h[i]
-    scratch = np.empty(SCRATCH_SIZE)
-    info = np.empty(0)
+    m = last + 1
+    c0 = np.empty(m + 1)
+    c1 = np.empty(m + 1)
+    c0[0] = 0.0
+    c1[0] = 0.0
+    for i in range(m):
+        c0[i + 1] = c0[i] + h[i]
+        c1[i + 1] = c1[i] + i * h[i]
     pol = 1 if vertical else 0
     n0 = itm_params[0]
     climate = int(itm_params[1])
     mdvar = int(itm_params[5])
-    for j in range(max(j_start, 1), last + 1):
+    j0 = max(j_start, 1)
+    n_s = np.empty(m)
+    gamma = np.empty(m)
+    z_g = np.empty(m, dtype=np.complex128)
+    g_max = 0.0
+    for j in range(j0, m):
         p10 = int(0.1 * j)
-        h_sys = (csum[j - p10 + 1] - csum[p10]) / (j - 2 * p10 + 1)
-        loss, _mode, _warn, err = p2p_core(h[:j + 1], step_m, h_sys, tx_h, rx_h, f_mhz, pol, eps_r, sigma, n0,
-                                           climate, itm_params[2], itm_params[3], itm_params[4], mdvar, scratch, info)
+        h_sys = (c0[j - p10 + 1] - c0[p10]) / (j - 2 * p10 + 1)
+        n_s[j], gamma[j], z_g[j] = ground_and_atmosphere(f_mhz, h_sys, n0, pol == 1, eps_r, sigma)
+        g_max = max(g_max, gamma[j])
+    hx = np.empty(m)
+    hw = np.empty(m)
+    hi = np.empty(m, dtype=np.int64)
+    size = 0
+    scratch = np.empty(SCRATCH_SIZE)
+    info = np.empty(0)
+    zt = h[0] + tx_h
+    for j in range(1, m):
+        if j >= 2:
+            x = (j - 1) * step_m
+            size = _hull_push(hx, hw, hi, size, x, h[j - 1] - 0.5 * g_max * x * x, j - 1)
+        if j < j0:
+            continue
+        # the horizons, computed as radio_horizons does, over the hull's vertices only
+        d = j * step_m
+        zr = h[j] + rx_h
+        half_inv_a = 0.5 / (1.0 / gamma[j])
+        th_t = (zr - zt) / d - d * half_inv_a
+        th_r = (zt - zr) / d - d * half_inv_a
+        dh_t = d
+        dh_r = d
+        for v in range(size):
+            i = hi[v]
+            s_t = i * step_m
+            s_r = d - s_t
+            a = (h[i] - zt) / s_t - s_t * half_inv_a
+            b = (h[i] - zr) / s_r - s_r * half_inv_a
+            if a > th_t:
+                th_t = a
+                dh_t = s_t
+            if b > th_r:
+                th_r = b
+                dh_r = s_r
+        loss, _mode, _warn, err = _p2p_finish(h, j, step_m, n_s[j], gamma[j], z_g[j], th_t, th_r, dh_t, dh_r, tx_h,
+                                              rx_h, f_mhz, climate, itm_params[2], itm_params[3], itm_params[4],
+                                              mdvar, scratch, c0, c1, info)
         out[j] = loss if err == 0 else np.nan
 
 

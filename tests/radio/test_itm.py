@@ -606,7 +606,8 @@ def test_callable_from_another_numba_kernel() -> None:
                                         frequency_mhz=900.0).loss_db
 
 
-@pytest.mark.parametrize(("seed", "n", "start"), [(11, 120, 1), (12, 400, 1), (13, 400, 180), (14, 2, 1)])
+@pytest.mark.parametrize(("seed", "n", "start"), [(11, 120, 1), (12, 400, 1), (13, 400, 180), (14, 2, 1),
+                                                  (15, 300, 1), (16, 300, 1), (17, 300, 1)])
 def test_radial_kernel_equals_point_to_point_at_every_point(seed: int, n: int, start: int) -> None:
     # the coverage fan's kernel (running sums, checks once, selection for the deciles) against the public path
     from coverplan.radio._itm import radial_itm
@@ -614,13 +615,19 @@ def test_radial_kernel_equals_point_to_point_at_every_point(seed: int, n: int, s
     z = rough_profile(seed, n=n, step_m=60.0)
     if seed == 13:
         z = np.round(z / 10.0) * 10.0  # many equal residuals: ties in the deciles
+    elif seed == 15:
+        z = z + np.linspace(0.0, 2500.0, n)  # climbing 2.5 km: the earth curvature changes along the radial
+    elif seed == 16:
+        z = z + 2500.0 - np.linspace(0.0, 2500.0, n)  # from a summit down into a valley
+    elif seed == 17:
+        z = 800.0 + 600.0 * np.sin(np.arange(n) / 15.0)  # ridges and valleys: horizons change often
     params = np.array([301.0, 5, 50.0, 50.0, 50.0, 12])
     out = np.full(n, np.nan)
     radial_itm(z, n - 1, 60.0, start, 30.0, 1.5, 900.0, True, 15.0, 0.005, params, out)
     assert np.isnan(out[:start]).all()
     for j in range(start, n):
         want = point_to_point(z[: j + 1], 60.0, tx_height_m=30.0, rx_height_m=1.5, frequency_mhz=900.0).loss_db
-        assert out[j] == pytest.approx(want, abs=1e-9), j
+        assert out[j] == pytest.approx(want, abs=1e-6), j  # running sums round differently from loops
 
 
 def _deciles_cases() -> list[np.ndarray]:
