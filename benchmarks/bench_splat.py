@@ -206,6 +206,36 @@ def prepare_splat(hgt: Path, workdir: Path, *, lat: float, lon_east: float, tx_h
     return SplatRun(workdir, ippd, (min_north, max_north, min_west, max_west))
 
 
+def upsample_to_1arcsec(hgt: Path, out_dir: Path) -> Path:
+    """A 1" (3601 x 3601) .hgt tile bilinearly interpolated from a 3" one, for ``splat-hd``.
+
+    coverplan's 30 m grid is the same 3" data interpolated bilinearly, so
+    SPLAT-HD on this tile and coverplan at 30 m work on the same terrain at
+    the same density. A 1" post next to a 3" void is a void (SPLAT fills
+    voids itself, by averaging neighbours). Rounded to whole metres, as in
+    an .hgt file. Written under the 3" tile's name, so srtm2sdf-hd names the
+    SDF from it.
+    """
+    src = read_hgt(hgt)
+    if src.shape[0] != 1201:
+        raise ValueError(f"{hgt}: expected a 3\" tile (1201 x 1201 posts), got {src.shape[0]}")
+    void = src == -32768
+    z = src.astype(np.float64)
+    idx = np.arange(3601) / 3.0
+    i0 = np.minimum(np.floor(idx).astype(np.int64), 1199)
+    w = idx - i0
+    # separable bilinear interpolation: rows, then columns
+    rows = z[i0] * (1.0 - w)[:, None] + z[i0 + 1] * w[:, None]
+    out = rows[:, i0] * (1.0 - w)[None, :] + rows[:, i0 + 1] * w[None, :]
+    bad_rows = void[i0] | void[i0 + 1]
+    bad = bad_rows[:, i0] | bad_rows[:, i0 + 1]
+    hd = np.where(bad, -32768, np.rint(out)).astype(">i2")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dest = out_dir / hgt.name
+    hd.tofile(dest)
+    return dest
+
+
 def splat_command(run: SplatRun, radius_km: float, rx_height_m: float, ano: Path) -> list[str]:
     exe, _, _ = splat_tools(run.ippd + 1)
     return [exe, "-t", "site.qth", "-L", f"{rx_height_m:g}", "-R", f"{radius_km:g}", "-metric", "-olditm",
@@ -348,8 +378,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=None,
                    help="timed runs per tool, best kept (default: 3, 1 with --quick)")
     p.add_argument("--workdir", type=Path, default=None, help="keep SPLAT's files here instead of a temporary folder")
-    p.add_argument("--quick", action="store_true", help="3 km radius, one timed run")
+    p.add_argument("--quick", action="store_true", help="3 km radius, one timed run, no SPLAT-HD")
+    p.add_argument("--no-hd", action="store_true",
+                   help="skip SPLAT-HD on a 1\" tile interpolated from the 3\" one (the like-for-like run for 30 m)")
     args = p.parse_args(argv)
+    args.hd = not (args.quick or args.no_hd)
     if args.radius_km is None:
         args.radius_km = 3.0 if args.quick else 10.0
     if args.repeats is None:
@@ -359,6 +392,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if not args.dem.is_absolute() and not args.dem.exists():
         args.dem = REPO_ROOT / args.dem
     return args
+
+
+def run_hd(args: argparse.Namespace, workdir: Path, grid30: Raster, to_utm: Transformer,
+           site_xy: tuple[float, float]) -> tuple[float, float, AnoTable]:
+    """SPLAT-HD on a 1" tile made from the 3" one: its times, and coverplan's 30 m grid at its points."""
+    t0 = time.perf_counter()
+    tile = upsample_to_1arcsec(args.dem, workdir / "tile")
+    run = prepare_splat(tile, workdir, lat=args.lat, lon_east=args.lon, tx_height_m=TX_HEIGHT_M)
+    print(f"\n== SPLAT-HD: 1\" tile interpolated from {args.dem.name} and its SDF made in "
+          f"{time.perf_counter() - t0:.1f} s (not timed)")
+    fixed_s = best_of(args.repeats, lambda: run_splat(run, FIXED_COST_RADIUS_KM, name="fixed.ano"))
+    splat_s = best_of(args.repeats, lambda: run_splat(run, args.radius_km))
+    ano = read_ano(workdir / "out.ano")
+    print(f"   {len(ano):,} points in {splat_s:.3f} s (fixed cost at {FIXED_COST_RADIUS_KM:g} km: {fixed_s:.3f} s)")
+    px, py = to_utm.transform(ano.lon_east, ano.lat)
+    px, py = np.asarray(px, dtype=np.float64), np.asarray(py, dtype=np.float64)
+    dist_km = np.hypot(px - site_xy[0], py - site_xy[1]) / 1000.0
+    d = sample_bilinear(grid30, px, py) - ano.loss_db
+    print(stats_header())
+    print(Stats.of(d).row(f"grid {FINE_M:g} m vs SPLAT-HD, all points"))
+    for lo, hi in distance_bins(args.radius_km):
+        m = (dist_km >= lo) & (dist_km < hi)
+        print(Stats.of(d[m]).row(f"  {lo:g}-{min(hi, args.radius_km):g} km"))
+    return splat_s, fixed_s, ano
 
 
 def distance_bins(radius_km: float) -> list[tuple[float, float]]:
@@ -485,12 +542,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {dist_km[i]:>5.2f} {ano.lat[i]:>10.5f} {ano.lon_east[i]:>10.5f} "
                   + " ".join(f"{v:>10.2f}" for v in vals) + f"  {label}")
 
+        hd: tuple[float, float, AnoTable] | None = None
+        if args.hd:
+            hd = run_hd(args, workdir / "hd", grids[FINE_M], to_utm, (sx, sy))
+
         print("\n== summary")
         print(f"{'':<34} {'time s':>8} {'SPLAT/coverplan':>16}")
         print(f"{'SPLAT 1.4.2 -olditm (process)':<34} {splat_s:>8.3f}")
         print(f"{'  SPLAT fixed cost (0.5 km)':<34} {fixed_s:>8.3f}")
         for res in (LIKE_FOR_LIKE_M, FINE_M):
             print(f"{f'coverplan site_loss itm {res:g} m':<34} {cp_s[res]:>8.3f} {splat_s / cp_s[res]:>16.2f}")
+        if hd is not None:
+            hd_s, hd_fixed_s, _ = hd
+            print(f"{'SPLAT-HD 1.4.2 -olditm, 1-sec tile':<34} {hd_s:>8.3f}")
+            print(f"{'  SPLAT-HD fixed cost (0.5 km)':<34} {hd_fixed_s:>8.3f}")
+            print(f"{f'coverplan site_loss itm {FINE_M:g} m':<34} {cp_s[FINE_M]:>8.3f} "
+                  f"{hd_s / cp_s[FINE_M]:>16.2f}  (SPLAT-HD/coverplan, like for like)")
         print("(target of the issue: SPLAT/coverplan >= 10)")
         for key, label in labels.items():
             st = Stats.of(s[key] - sp)
