@@ -582,51 +582,62 @@ def ground_and_atmosphere(f_mhz, h_sys, n0, vertical, epsilon, sigma):  # pragma
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def diffraction_attenuation(
-    d, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h, d_ls, area_mode
+    d_a, d_b, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h, d_ls, area_mode
 ):  # pragma: no cover - compiled
-    """Diffraction attenuation at distance ``d`` beyond the horizons [ALG §4.2].
+    """Diffraction attenuation at two distances ``d_a``, ``d_b`` beyond the horizons [ALG §4.2].
 
     A weighted mix of double knife-edge (Fresnel, v² per [TN101 Eq. I.7]) and
     Vogler's three-radii smooth-earth attenuation (Eq. 4.20 [V64]), weight
     w = 25.1 / (25.1 + √Q) [ERL Eq. 3.23], plus the clutter term
     A_fo = min(15, 5 log(1 + 10⁻⁵ h₁ h₂ f sigma_h(d_Ls))) [ERL Eq. 3.38c].
-    Point-to-point paths add C = 10 m² to h₁h₂ in Q [ERL p. 3-8].
+    Point-to-point paths add C = 10 m² to h₁h₂ in Q [ERL p. 3-8]. The
+    algorithm always needs two distances (the diffraction line); the terms
+    that do not depend on the distance (the terminals' radii, height gains,
+    clutter) are computed once for both.
     """
     k = f_mhz / 47.7  # wave number (1/m)
     d_l = dl_t + dl_r
-    theta = d / a_e - theta_los  # angular distance beyond the horizons [ALG Eq. 4.12]
-    # knife edges
-    beyond = d - d_l
-    c = 0.0795775 * k * theta * theta * beyond  # 1 / (4 pi) k theta^2 ...
-    a_k = knife_edge_fresnel(c * dl_t / (beyond + dl_t)) + knife_edge_fresnel(c * dl_r / (beyond + dl_r))
-    # smooth earth, three radii
     abs_zg = abs(z_g)
     f3 = f_mhz**_THIRD
-    radius0 = beyond / theta
     radius1 = 0.5 * dl_t * dl_t / he_t
     radius2 = 0.5 * dl_r * dl_r / he_r
-    c0 = (_A_4_3 / radius0) ** _THIRD
     c1 = (_A_4_3 / radius1) ** _THIRD
     c2 = (_A_4_3 / radius2) ** _THIRD
-    k0 = 0.017778 * c0 / (f3 * abs_zg)
     k1 = 0.017778 * c1 / (f3 * abs_zg)
     k2 = 0.017778 * c2 / (f3 * abs_zg)
     x1 = (1.607 - k1) * c1 * c1 * f3 * dl_t / 1000.0
     x2 = (1.607 - k2) * c2 * c2 * f3 * dl_r / 1000.0
-    x0 = (1.607 - k0) * c0 * c0 * f3 * (radius0 * theta) / 1000.0 + x1 + x2
-    a_se = 0.05751 * x0 - 10.0 * math.log10(x0) - height_gain(x1, k1) - height_gain(x2, k2) - 20.0
-    # clutter
+    gains = height_gain(x1, k1) + height_gain(x2, k2)
     a_fo = min(15.0, 5.0 * math.log10(1.0 + 1e-5 * h_t * h_r * f_mhz * rms_roughness(interdecile_at(d_ls, delta_h))))
-    # weight between the two
     hh = h_t * h_r
     excess = he_t * he_r - hh
     if not area_mode:
         hh += 10.0
-    q = (math.sqrt(1.0 + excess / hh) + (-theta_los * a_e + d_l) / d) * min(
-        interdecile_at(d, delta_h) * k, 6283.2
-    )
-    w = 25.1 / (25.1 + math.sqrt(q))
-    return w * a_se + (1.0 - w) * a_k + a_fo
+    root = math.sqrt(1.0 + excess / hh)
+    out_a = 0.0
+    out_b = 0.0
+    for which in range(2):
+        d = d_a if which == 0 else d_b
+        theta = d / a_e - theta_los  # angular distance beyond the horizons [ALG Eq. 4.12]
+        # knife edges
+        beyond = d - d_l
+        c = 0.0795775 * k * theta * theta * beyond  # 1 / (4 pi) k theta^2 ...
+        a_k = knife_edge_fresnel(c * dl_t / (beyond + dl_t)) + knife_edge_fresnel(c * dl_r / (beyond + dl_r))
+        # smooth earth, three radii
+        radius0 = beyond / theta
+        c0 = (_A_4_3 / radius0) ** _THIRD
+        k0 = 0.017778 * c0 / (f3 * abs_zg)
+        x0 = (1.607 - k0) * c0 * c0 * f3 * (radius0 * theta) / 1000.0 + x1 + x2
+        a_se = 0.05751 * x0 - 10.0 * math.log10(x0) - gains - 20.0
+        # weight between the two
+        q = (root + (-theta_los * a_e + d_l) / d) * min(interdecile_at(d, delta_h) * k, 6283.2)
+        w = 25.1 / (25.1 + math.sqrt(q))
+        a = w * a_se + (1.0 - w) * a_k + a_fo
+        if which == 0:
+            out_a = a
+        else:
+            out_b = a
+    return out_a, out_b
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -751,10 +762,8 @@ def reference_attenuation(
     x_scale = (a_e * a_e / f_mhz) ** _THIRD
     d3 = max(d_ls, d_l + 5.0 * x_scale)
     d4 = d3 + 10.0 * x_scale
-    a3 = diffraction_attenuation(d3, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h, d_ls,
-                                 area_mode)
-    a4 = diffraction_attenuation(d4, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h, d_ls,
-                                 area_mode)
+    a3, a4 = diffraction_attenuation(d3, d4, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h,
+                                     d_ls, area_mode)
     m_d = (a4 - a3) / (d4 - d3)
     a_d0 = a3 - m_d * d3
 
@@ -803,6 +812,11 @@ def reference_attenuation(
         a_o = a_ls - k1 * d_ls - k2 * math.log(d_ls)
         a_ref = a_o + k1 * d + k2 * math.log(d)
         mode = MODE_LINE_OF_SIGHT
+    elif d <= max(d_ls, d_l + 1.088 * x_scale * math.log(f_mhz)):
+        # beyond the horizon but short of the least distance at which troposcatter can take over (d_x below
+        # is never shorter): diffraction, without working out the scatter line
+        a_ref = m_d * d + a_d0
+        mode = MODE_DIFFRACTION
     else:
         # beyond the horizon: diffraction or troposcatter [ALG §4.4]
         d5 = d_l + 200e3
