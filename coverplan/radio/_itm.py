@@ -321,8 +321,17 @@ def fit_line_sums(z, n, xi, x0, x1, c0, c1):  # pragma: no cover - compiled
 
 
 #: Size of the scratch buffer :func:`terrain_irregularity` needs: its at most
-#: 245 resampled points, and room for :func:`deciles` to work in.
-SCRATCH_SIZE = 3 * 245 + 16
+#: 245 resampled points, room for :func:`deciles` to work in, and the last two
+#: elements for the deciles of the previous call (NaN when there is none).
+SCRATCH_SIZE = 3 * 245 + 16 + 2
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def new_scratch():  # pragma: no cover - compiled
+    """A scratch buffer for :func:`terrain_irregularity`, with no previous deciles."""
+    scratch = np.empty(SCRATCH_SIZE)
+    scratch[SCRATCH_SIZE - 2:] = np.nan
+    return scratch
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -376,25 +385,41 @@ _N_SUB = 16
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def deciles(a, m, k, work):  # pragma: no cover - compiled
+def _kth_of_candidates(c, n, k):  # pragma: no cover - compiled
+    """k-th smallest of ``c[:n]`` (may reorder it): by rank counting for a few dozen, by selection beyond."""
+    if n <= 64:
+        return _kth_by_rank(c, n, k)
+    return _select(c, 0, n, k - 1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def deciles(a, m, k, work, hint):  # pragma: no cover - compiled
     """``(k-th smallest, k-th largest)`` of ``a[:m]`` (``1 <= k``, ``2 k <= m``); ``a`` is left as it is.
 
-    Exact order statistics, as a sort would give. Thresholds from a strided
-    subsample of 16 values keep the candidates for each (values at or below
-    the subsample's lower threshold, at or above its upper one) to a few
-    dozen, ranked by counting; if a threshold keeps fewer than ``k`` values the
-    whole array is searched by selection instead. ``work`` needs ``2 m + 16``
-    elements.
+    Exact order statistics, as a sort would give; the thresholds below only
+    decide how fast. Values at or below a lower threshold and at or above an
+    upper one are the candidates for each, ranked by counting; if a
+    threshold keeps fewer than ``k`` values the whole array is searched by
+    selection instead. The thresholds come from ``hint`` (two elements: the
+    deciles of a similar array, e.g. the previous path of a radial, widened
+    by a twentieth of their spread; updated with this call's deciles) or,
+    when it holds NaN, from a strided subsample of 16 values. ``work`` needs
+    ``2 m + 16`` elements.
     """
-    ns = _N_SUB
     low_c = work[:m]
     high_c = work[m:2 * m]
-    sub = work[2 * m:2 * m + ns]
-    for i in range(ns):
-        sub[i] = a[(i * m) // ns + m // (2 * ns)]
-    r = min(ns - 1, (k * ns + m - 1) // m + 1)
-    t_low = _select(sub, 0, ns, r)
-    t_high = _select(sub, 0, ns, ns - 1 - r)
+    if math.isfinite(hint[0]) and math.isfinite(hint[1]):
+        margin = 0.05 * (hint[1] - hint[0])
+        t_low = hint[0] + margin
+        t_high = hint[1] - margin
+    else:
+        ns = _N_SUB
+        sub = work[2 * m:2 * m + ns]
+        for i in range(ns):
+            sub[i] = a[(i * m) // ns + m // (2 * ns)]
+        r = min(ns - 1, (k * ns + m - 1) // m + 1)
+        t_low = _select(sub, 0, ns, r)
+        t_high = _select(sub, 0, ns, ns - 1 - r)
     n_low = 0
     n_high = 0
     for i in range(m):
@@ -404,15 +429,17 @@ def deciles(a, m, k, work):  # pragma: no cover - compiled
         n_low += v <= t_low
         n_high += v >= t_high
     if n_low >= k:
-        low = _kth_by_rank(low_c, n_low, k)
+        low = _kth_of_candidates(low_c, n_low, k)
     else:
         low_c[:] = a[:m]
         low = _select(low_c, 0, m, k - 1)
     if n_high >= k:
-        high = -_kth_by_rank(high_c, n_high, k)
+        high = -_kth_of_candidates(high_c, n_high, k)
     else:
         high_c[:] = a[:m]
         high = _select(high_c, 0, m, m - k)
+    hint[0] = low
+    hint[1] = high
     return low, high
 
 
@@ -425,8 +452,9 @@ def terrain_irregularity(z, xi, x0, x1, scratch):  # pragma: no cover - compiled
     removed, and the interdecile range of the residuals ``Δh(s)`` is scaled to
     the asymptotic Δh by inverting Δh(s) = Δh (1 - 0.8 e^(-s/50 km)) [ALG §3
     (dlthx); ERL Eq. 3]. Less than two samples long: 0. ``scratch`` holds the
-    resampled points and the work space of :func:`deciles` (at least
-    :data:`SCRATCH_SIZE` elements; overwritten).
+    resampled points, the work space of :func:`deciles` and, in its last two
+    elements, the deciles of the previous call as thresholds for this one
+    (see :func:`new_scratch`; they change the speed, never the result).
     """
     n = z.size - 1
     u0 = x0 / xi
@@ -449,7 +477,7 @@ def terrain_irregularity(z, xi, x0, x1, scratch):  # pragma: no cover - compiled
     for j in range(m):
         sample[j] -= y0 + rise * j
     # p10-th smallest and p10-th largest residual
-    low, high = deciles(sample, m, p10, scratch[m:])
+    low, high = deciles(sample, m, p10, scratch[m:SCRATCH_SIZE - 2], scratch[SCRATCH_SIZE - 2:])
     return (high - low) / (1.0 - 0.8 * math.exp(-(x1 - x0) / _D_ROUGH))
 
 
@@ -1059,7 +1087,7 @@ def p2p_loss(z, xi, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pc
     empty = np.empty(0)
     loss, mode, w2, err = _p2p_finish(z, n, xi, n_s, gamma_e, z_g, th_t, th_r, dl_t, dl_r, h_tx, h_rx, f_mhz,
                                       climate, time_pct, location_pct, situation_pct, mdvar,
-                                      np.empty(SCRATCH_SIZE), empty, empty, info)
+                                      new_scratch(), empty, empty, info)
     return loss, mode, warn | w2, err
 
 
@@ -1160,7 +1188,7 @@ def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sig
     hw = np.empty(m)
     hi = np.empty(m, dtype=np.int64)
     size = 0
-    scratch = np.empty(SCRATCH_SIZE)
+    scratch = new_scratch()
     info = np.empty(0)
     zt = h[0] + tx_h
     for j in range(1, m):

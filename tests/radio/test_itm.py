@@ -645,12 +645,16 @@ def _deciles_cases() -> list[np.ndarray]:
     return cases
 
 
+@pytest.mark.parametrize("hint", [(np.nan, np.nan), (0.0, 0.0), (-1e9, 1e9), (1e9, -1e9), (-0.3, 0.3)])
 @pytest.mark.parametrize("a", _deciles_cases(), ids=lambda a: f"m{a.size}")
-def test_deciles_are_the_sorted_order_statistics(a: np.ndarray) -> None:
+def test_deciles_are_the_sorted_order_statistics(a: np.ndarray, hint: tuple[float, float]) -> None:
+    # the hint (the previous path's deciles) may be anything: it changes the speed, never the result
     m = a.size
     k = (m + 5) // 10
     before = a.copy()
-    low, high = _itm.deciles(a, m, k, np.empty(2 * m + 16))
+    h = np.array(hint)
+    low, high = _itm.deciles(a, m, k, np.empty(2 * m + 16), h)
     s = np.sort(a)
     assert (low, high) == (s[k - 1], s[m - k])
     assert np.array_equal(a, before)
+    assert (h[0], h[1]) == (low, high)
