@@ -5,6 +5,13 @@ since site tables give EIRP in the main beam. Angles: ``azimuth_deg`` of the
 receiver relative to the antenna's boresight (clockwise), ``elevation_deg``
 of the receiver below the horizon as seen from the antenna (positive
 downward, like downtilt).
+
+Tilt: :class:`Sector3GPP` takes the beam's downtilt. An MSI/Planet file's
+vertical cut already holds the antenna's *electrical* tilt; a *mechanical*
+downtilt ``t`` (the whole antenna pointed down) is applied with the usual
+two-cut approximation: the vertical cut is read at ``theta - t cos(phi)``
+(``phi`` off boresight), so the tilt is full downtilt on boresight, none at
+±90 deg and uptilt behind the antenna.
 """
 
 from __future__ import annotations
@@ -64,8 +71,16 @@ class MsiPattern:
     ``horizontal_db[i]`` is the attenuation at ``i`` degrees clockwise from
     boresight; ``vertical_db[i]`` at ``i`` degrees below the horizon (90 =
     straight down, 270 = straight up). The 3-D attenuation is the sum of the
-    two cuts, capped at the front-to-back ratio (the usual approximation
-    planning tools apply to two cuts).
+    two cuts, capped at :attr:`cap_db` (the usual approximation planning
+    tools apply to two cuts)::
+
+        A(phi, theta) = min(H(phi) + V(theta - t cos(phi)), cap)
+
+    with ``H`` and ``V`` interpolated linearly between the 1-degree points
+    and ``t`` a mechanical downtilt (0 unless given). The vertical cut
+    already contains the electrical tilt (``tilt_deg``, from the file's
+    ``TILT`` line, is for information only); ``t`` tilts the whole antenna:
+    full downtilt on boresight, none at ±90 deg, uptilt behind it.
     """
 
     name: str
@@ -80,14 +95,32 @@ class MsiPattern:
     def front_to_back_db(self) -> float:
         return float(self.horizontal_db[180])
 
-    def attenuation_db(self, azimuth_deg: ArrayLike, elevation_deg: ArrayLike) -> NDArray[np.float64]:
-        """Attenuation (dB) by linear interpolation in each cut, summed and capped."""
-        az = np.asarray(azimuth_deg, float) % 360.0
-        el = np.asarray(elevation_deg, float) % 360.0
-        h = _interp_circular(self.horizontal_db, az)
-        v = _interp_circular(self.vertical_db, el)
-        cap = max(self.front_to_back_db, float(self.horizontal_db.max()))
-        return np.asarray(np.minimum(h + v, cap), float)
+    @property
+    def cap_db(self) -> float:
+        """Largest attenuation of the 3-D pattern: the deepest value of either cut (dB).
+
+        For a sector antenna this is the horizontal cut's (its front-to-back
+        ratio or a deeper side null) unless the vertical cut holds deeper
+        nulls; for an omnidirectional antenna, whose horizontal cut is flat,
+        the vertical cut's. As 3GPP TR 36.814 caps ``A_H + A_V`` at
+        ``A_m = max A_H`` (and an omnidirectional ``A_V`` at ``SLA_v``).
+        """
+        return max(float(self.horizontal_db.max()), float(self.vertical_db.max()))
+
+    def attenuation_db(self, azimuth_deg: ArrayLike, elevation_deg: ArrayLike, *,
+                       mechanical_tilt_deg: float = 0.0) -> NDArray[np.float64]:
+        """Attenuation (dB) by linear interpolation in each cut, summed and capped.
+
+        ``mechanical_tilt_deg`` (downtilt, degrees) reads the vertical cut at
+        ``elevation - tilt * cos(azimuth)``; see the class docstring.
+        """
+        az = np.asarray(azimuth_deg, float)
+        el = np.asarray(elevation_deg, float)
+        if mechanical_tilt_deg:
+            el = el - mechanical_tilt_deg * np.cos(np.radians(az))
+        h = _interp_circular(self.horizontal_db, az % 360.0)
+        v = _interp_circular(self.vertical_db, el % 360.0)
+        return np.asarray(np.minimum(h + v, self.cap_db), float)
 
 
 def _interp_circular(values: NDArray[np.float64], angle: NDArray[np.float64]) -> NDArray[np.float64]:
