@@ -6,16 +6,17 @@ the upper-left corner at (500000, 2400000).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 from affine import Affine
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from coverplan.terrain.dem import Terrain
 
-__all__ = ["ORIGIN", "bowl", "centre_xy", "flat", "grid_terrain", "plane", "ridge", "write_synthetic_scenario"]
+__all__ = ["ORIGIN", "bowl", "centre_xy", "flat", "grid_terrain", "plane", "ridge", "write_msi",
+           "write_site_table", "write_synthetic_scenario"]
 
 ORIGIN = (500_000.0, 2_400_000.0)
 CRS = "EPSG:32648"
@@ -62,6 +63,56 @@ def ridge(shape: tuple[int, int], res_m: float = 30.0, *, col: int, height_m: fl
 def centre_xy(terrain: Terrain, row: int, col: int) -> tuple[float, float]:
     """Coordinates of the centre of a cell."""
     return terrain.dem.xy(row, col)
+
+
+def write_msi(path: str | Path, horizontal_db: ArrayLike, vertical_db: ArrayLike, *, name: str = "TEST",
+              gain_dbi: float | None = 15.0, frequency_mhz: float | None = 900.0) -> Path:
+    """Write an MSI/Planet pattern file from 360 horizontal and 360 vertical attenuations (dB, 1-degree steps).
+
+    ``gain_dbi`` / ``frequency_mhz`` of None leave the ``GAIN`` /
+    ``FREQUENCY`` line out.
+    """
+    h = np.broadcast_to(np.asarray(horizontal_db, float), (360,))
+    v = np.broadcast_to(np.asarray(vertical_db, float), (360,))
+    lines = [f"NAME {name}"]
+    if frequency_mhz is not None:
+        lines.append(f"FREQUENCY {frequency_mhz:g}")
+    if gain_dbi is not None:
+        lines.append(f"GAIN {gain_dbi:g} dBi")
+    lines.append("HORIZONTAL 360")
+    lines += [f"{a} {h[a]:.6f}" for a in range(360)]
+    lines.append("VERTICAL 360")
+    lines += [f"{a} {v[a]:.6f}" for a in range(360)]
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def write_site_table(path: str | Path, terrain: Terrain, row: int, col: int, **columns: Sequence[object]) -> Path:
+    """Write a CSV site table of sectors standing at the centre of cell ``(row, col)``.
+
+    ``columns`` give one value per sector (None = empty); ``site_id`` (A),
+    ``sector`` (1, 2...), ``height_m`` (30), ``frequency_mhz`` (900),
+    ``technology`` (2G) and, unless ``tx_power_dbm`` is given, ``eirp_dbm``
+    (56) default to the values in brackets.
+    """
+    import pandas as pd
+    from pyproj import Transformer
+
+    n = len(next(iter(columns.values()))) if columns else 1
+    x, y = centre_xy(terrain, row, col)
+    lon, lat = Transformer.from_crs(terrain.crs, "EPSG:4326", always_xy=True).transform(x, y)
+    table: dict[str, Sequence[object]] = {"site_id": ["A"] * n, "sector": [str(k + 1) for k in range(n)],
+                                          "lon": [lon] * n, "lat": [lat] * n, "height_m": [30.0] * n,
+                                          "frequency_mhz": [900.0] * n, "technology": ["2G"] * n}
+    if "tx_power_dbm" not in columns:
+        table["eirp_dbm"] = [56.0] * n
+    table.update(columns)
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(table).to_csv(out, index=False, float_format="%.10g")
+    return out
 
 
 def write_synthetic_scenario(folder: str | Path, *, bounds: bool = True) -> Path:

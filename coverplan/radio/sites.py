@@ -19,16 +19,36 @@ Required:
 ``eirp_dbm``
     Effective isotropic radiated power in the main beam, -10-100 dBm; or
     instead ``tx_power_dbm`` and ``antenna_gain_dbi`` with optional
-    ``losses_db`` (cables, combiners): EIRP = P + G - L.
+    ``losses_db`` (cables, combiners): EIRP = P + G - L. On a row with a
+    ``pattern`` file, an empty or absent ``antenna_gain_dbi`` is the file's
+    ``GAIN`` (dBd converted to dBi); a gain in the table wins over the file's.
 
 Optional: ``sector`` (label), ``azimuth_deg`` (0-360, empty =
 omnidirectional), ``beamwidth_deg`` (horizontal half-power beamwidth,
-0-360), ``tilt_deg`` (downtilt, -20-30), ``operator``, ``source``.
+0-360), ``tilt_deg`` (downtilt, -20-30), ``pattern``, ``operator``,
+``source``.
+
+Antenna pattern: without ``pattern`` a sector radiates the parametric 3GPP
+TR 36.814 pattern (:class:`~coverplan.radio.antenna.Sector3GPP`) with
+``beamwidth_deg`` (65 when empty), a 10 deg vertical beamwidth and
+``tilt_deg`` as the beam's downtilt. ``pattern`` names an MSI/Planet
+pattern file (:func:`~coverplan.radio.antenna.read_msi`), relative to the
+site table's folder or absolute; the table returned holds its absolute path.
+Such a row needs ``azimuth_deg``, the boresight (0 for an omnidirectional
+pattern file); ``beamwidth_deg`` is ignored (the file's horizontal cut is
+the pattern; tables exported from planning tools often carry both), and
+``tilt_deg`` is the *mechanical* downtilt, since the file's vertical cut
+already holds the electrical tilt. Mechanical tilt ``t`` reads the vertical
+cut at ``theta - t cos(phi)`` (``phi`` off boresight): full downtilt on
+boresight, none at ±90 deg, uptilt behind the antenna. A file whose
+``FREQUENCY`` is more than 20 % from the row's ``frequency_mhz`` draws a
+warning (cuts change with frequency), not an error.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +60,8 @@ from coverplan.scenario import TECHNOLOGIES
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
+
+    from coverplan.radio.antenna import MsiPattern
 
 __all__ = ["REQUIRED_COLUMNS", "read_sites", "sites_by_mast"]
 
@@ -58,13 +80,16 @@ _RANGES = {
     "tilt_deg": (-20.0, 30.0, "degrees"),
 }
 _OPTIONAL_NUMERIC = ("azimuth_deg", "beamwidth_deg", "tilt_deg")
+#: Relative distance between a pattern file's FREQUENCY and the row's frequency_mhz above which read_sites warns.
+PATTERN_FREQUENCY_TOLERANCE = 0.2
 
 
 def read_sites(path: str | Path) -> gpd.GeoDataFrame:
     """Read and validate a site table; one row per sector, EPSG:4326 points.
 
     Returns a GeoDataFrame with the columns of the schema above (``eirp_dbm``
-    computed where power, gain and losses were given) plus ``row``, the
+    computed where power, gain and losses were given; ``pattern`` the
+    absolute path of the pattern file, ``""`` for none) plus ``row``, the
     row's number in the file (the CSV line, or the feature number), for
     messages.
 
@@ -73,7 +98,14 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
     InputError
         Naming the file, the row and the column: missing columns, empty or
         non-numeric values, values out of range, unknown technologies,
-        duplicate sectors, one site at two positions.
+        duplicate sectors, one site at two positions, pattern files that are
+        missing or unreadable (naming the pattern file too) or lack
+        ``azimuth_deg``.
+
+    Warns
+    -----
+    UserWarning
+        A pattern file made for a frequency more than 20 % from the row's.
     """
     import geopandas as gpd
     import pandas as pd
@@ -83,7 +115,8 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
         raise InputError(f"{p}: no such site table; check the path")
     if p.suffix.lower() in (".csv", ".txt"):
         try:
-            df = pd.read_csv(p, dtype={"site_id": str, "sector": str, "technology": str, "operator": str})
+            df = pd.read_csv(p, dtype={"site_id": str, "sector": str, "technology": str, "operator": str,
+                                       "pattern": str})
         except Exception as exc:  # pandas raises several parser error types
             raise InputError(f"{p}: not a CSV table pandas can read ({exc})") from None
         df.columns = [str(c).strip() for c in df.columns]
@@ -117,13 +150,14 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
     gdf = gdf.reset_index(drop=True)
     gdf["row"] = rows
     _check_numeric(p, gdf, rows, ("lon", "lat", "height_m", "frequency_mhz"), where=where)
-    if "eirp_dbm" not in gdf.columns or gdf["eirp_dbm"].isna().any():
-        _eirp_from_budget(p, gdf, rows, where)
-    _check_numeric(p, gdf, rows, ("eirp_dbm",), where=where)
     for col in _OPTIONAL_NUMERIC:
         if col not in gdf.columns:
             gdf[col] = np.nan
         _check_numeric(p, gdf, rows, (col,), where=where, allow_empty=True)
+    patterns = _check_patterns(p, gdf, rows, where)
+    if "eirp_dbm" not in gdf.columns or gdf["eirp_dbm"].isna().any():
+        _eirp_from_budget(p, gdf, rows, where, patterns)
+    _check_numeric(p, gdf, rows, ("eirp_dbm",), where=where)
     gdf["site_id"] = _strings(p, gdf, rows, "site_id", where)
     gdf["technology"] = _strings(p, gdf, rows, "technology", where).str.upper()
     bad_tech = ~gdf["technology"].isin(TECHNOLOGIES)
@@ -147,7 +181,7 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
                          "and frequency); remove one or give the sectors distinct labels")
     _check_one_position(p, gdf, rows, where)
     cols = ["site_id", "sector", "lon", "lat", "height_m", "frequency_mhz", "eirp_dbm", "technology",
-            "azimuth_deg", "beamwidth_deg", "tilt_deg", "operator", "source", "row"]
+            "azimuth_deg", "beamwidth_deg", "tilt_deg", "pattern", "operator", "source", "row"]
     return gpd.GeoDataFrame(gdf[cols], geometry=gdf.geometry, crs="EPSG:4326")
 
 
@@ -184,7 +218,7 @@ def sites_by_mast(sectors: gpd.GeoDataFrame, technologies: tuple[str, ...] | Non
 
 def _check_columns(p: Path, df: pd.DataFrame) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
-    has_budget = "tx_power_dbm" in df.columns and "antenna_gain_dbi" in df.columns
+    has_budget = "tx_power_dbm" in df.columns and ("antenna_gain_dbi" in df.columns or "pattern" in df.columns)
     if "eirp_dbm" not in df.columns and not has_budget:
         missing.append("eirp_dbm (or tx_power_dbm and antenna_gain_dbi)")
     if missing:
@@ -217,20 +251,74 @@ def _check_numeric(p: Path, df: pd.DataFrame, rows: Any, cols: tuple[str, ...], 
         df[col] = arr
 
 
-def _eirp_from_budget(p: Path, df: pd.DataFrame, rows: Any, where: str) -> None:
-    if "tx_power_dbm" not in df.columns or "antenna_gain_dbi" not in df.columns:
-        i = int(np.flatnonzero(df["eirp_dbm"].isna().to_numpy())[0])
+def _check_patterns(p: Path, df: pd.DataFrame, rows: Any, where: str) -> dict[str, MsiPattern]:
+    """Resolve the ``pattern`` column to absolute paths (in place) and read each file once; warn on frequency."""
+    from coverplan.radio.antenna import read_msi
+
+    if "pattern" not in df.columns:
+        df["pattern"] = ""
+    text = df["pattern"].where(df["pattern"].notna(), "").astype(str).str.strip()
+    resolved: list[str] = []
+    patterns: dict[str, MsiPattern] = {}
+    off_band: dict[str, list[str]] = {}
+    for i, value in enumerate(text):
+        if not value:
+            resolved.append("")
+            continue
+        if math.isnan(df["azimuth_deg"].iloc[i]):
+            raise InputError(f"{p}: {where} {rows[i]}: pattern = {value!r} needs the antenna's boresight; "
+                             "give azimuth_deg; 0 for an omnidirectional pattern file")
+        f = Path(value).expanduser()
+        key = str((f if f.is_absolute() else p.parent / f).resolve())
+        if key not in patterns:
+            try:
+                patterns[key] = read_msi(key)
+            except InputError as exc:
+                raise InputError(f"{p}: {where} {rows[i]}: pattern = {value!r}: {exc}") from None
+        pattern_mhz = patterns[key].frequency_mhz
+        row_mhz = float(df["frequency_mhz"].iloc[i])
+        if pattern_mhz is not None and abs(pattern_mhz - row_mhz) > PATTERN_FREQUENCY_TOLERANCE * row_mhz:
+            off_band.setdefault(key, []).append(f"{rows[i]} ({row_mhz:g} MHz)")
+        resolved.append(key)
+    for key, where_rows in off_band.items():
+        listed = ", ".join(where_rows[:5]) + (f" and {len(where_rows) - 5} more" if len(where_rows) > 5 else "")
+        warnings.warn(f"{p}: {where} {listed}: pattern file {key} is for {patterns[key].frequency_mhz:g} MHz, more "
+                      f"than {PATTERN_FREQUENCY_TOLERANCE:.0%} from frequency_mhz; its cuts may not hold there",
+                      UserWarning, stacklevel=3)
+    df["pattern"] = resolved
+    return patterns
+
+
+def _eirp_from_budget(p: Path, df: pd.DataFrame, rows: Any, where: str, patterns: dict[str, MsiPattern]) -> None:
+    """EIRP = P + G - L where eirp_dbm is empty; G from the pattern file's GAIN where antenna_gain_dbi is empty."""
+    need = df["eirp_dbm"].isna().to_numpy() if "eirp_dbm" in df.columns else np.ones(len(df), bool)
+    if "tx_power_dbm" not in df.columns:
+        i = int(np.flatnonzero(need)[0])
         raise InputError(f"{p}: {where} {rows[i]}: eirp_dbm is empty; give it, or tx_power_dbm and antenna_gain_dbi")
-    need = df["eirp_dbm"].isna() if "eirp_dbm" in df.columns else np.ones(len(df), bool)
     sub = df.loc[need].copy()
-    sub_rows = np.asarray(rows)[np.asarray(need)]
-    _check_numeric(p, sub, sub_rows, ("tx_power_dbm", "antenna_gain_dbi"), where=where)
+    sub_rows = np.asarray(rows)[need]
+    _check_numeric(p, sub, sub_rows, ("tx_power_dbm",), where=where)
+    if "antenna_gain_dbi" in sub.columns:
+        _check_numeric(p, sub, sub_rows, ("antenna_gain_dbi",), where=where, allow_empty=True)
+        gain = np.array(sub["antenna_gain_dbi"], float)
+    else:
+        gain = np.full(len(sub), np.nan)
+    files = sub["pattern"].to_numpy(str)
+    for k in np.flatnonzero(np.isnan(gain)):
+        pattern = patterns.get(files[k])
+        if pattern is None:
+            raise InputError(f"{p}: {where} {sub_rows[k]}: antenna_gain_dbi is empty; give it (or eirp_dbm, or a "
+                             "pattern file with a GAIN line)")
+        if "GAIN" not in pattern.meta:
+            raise InputError(f"{p}: {where} {sub_rows[k]}: antenna_gain_dbi is empty and the pattern file "
+                             f"{files[k]} has no GAIN line; give antenna_gain_dbi")
+        gain[k] = pattern.gain_dbi
     if "losses_db" in sub.columns:
         _check_numeric(p, sub, sub_rows, ("losses_db",), where=where, allow_empty=True)
-        losses = sub["losses_db"].fillna(0.0)
+        losses = sub["losses_db"].fillna(0.0).to_numpy(float)
     else:
-        losses = 0.0
-    df.loc[need, "eirp_dbm"] = sub["tx_power_dbm"] + sub["antenna_gain_dbi"] - losses
+        losses = np.zeros(len(sub))
+    df.loc[need, "eirp_dbm"] = sub["tx_power_dbm"].to_numpy(float) + gain - losses
 
 
 def _strings(p: Path, df: pd.DataFrame, rows: Any, col: str, where: str) -> pd.Series:
