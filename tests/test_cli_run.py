@@ -246,6 +246,42 @@ def test_coverage_command_bad_site_row(synthetic: Path, tmp_path: Path) -> None:
     assert "sites.csv: line 2: frequency_mhz = 9e+09 is outside 30..100000 MHz" in res.output
 
 
+def test_coverage_command_with_pattern_files(synthetic: Path, tmp_path: Path) -> None:
+    """The synthetic sectors' 3GPP pattern (65 deg, 3 deg tilt) as an MSI file beside the table: the same raster."""
+    import numpy as np
+    import pandas as pd
+
+    from coverplan.radio.antenna import Sector3GPP
+    from coverplan.testing import write_msi
+
+    d = synthetic.parent
+    ref = Sector3GPP(beamwidth_deg=65.0, tilt_deg=3.0)
+    deg = np.arange(360.0)
+    write_msi(tmp_path / "ant" / "s65t3.msi", ref.attenuation_db(deg, 3.0),
+              ref.attenuation_db(0.0, (deg + 180) % 360 - 180))
+    table = pd.read_csv(d / "sites.csv", dtype={"site_id": str, "sector": str})
+    table["pattern"] = "ant/s65t3.msi"
+    table["tilt_deg"] = 0.0  # the tilt is electrical, in the file
+    table.to_csv(tmp_path / "sites.csv", index=False)
+    rasters = []
+    for sites, out in ((d / "sites.csv", tmp_path / "formula.tif"), (tmp_path / "sites.csv", tmp_path / "file.tif")):
+        res = CliRunner().invoke(main, ["-q", "coverage", str(d / "dem.tif"), str(sites), str(out), "--model", "fspl",
+                                        "--radius-km", "2"])
+        assert res.exit_code == 0, res.output
+        with rasterio.open(out) as ds:
+            rasters.append(ds.read(1))
+    formula, file = rasters
+    np.testing.assert_array_equal(np.isfinite(formula), np.isfinite(file))
+    np.testing.assert_allclose(file[np.isfinite(file)], formula[np.isfinite(formula)], atol=0.25)
+    table.loc[1, "pattern"] = "ant/missing.msi"
+    table.to_csv(tmp_path / "sites.csv", index=False)
+    res = CliRunner().invoke(main, ["coverage", str(d / "dem.tif"), str(tmp_path / "sites.csv"),
+                                    str(tmp_path / "o.tif")])
+    assert res.exit_code == 2
+    assert "sites.csv: line 3: pattern = 'ant/missing.msi': " in res.output
+    assert "missing.msi: no such antenna pattern file" in res.output
+
+
 def test_deadzones_command(synthetic: Path, tmp_path: Path) -> None:
     from coverplan.report import TABLE_FILES
 

@@ -568,20 +568,47 @@ def polar_to_grid(polar, nrad, step_m, orow, ocol, xres, yres, r0, c0, nr, nc, r
             out[i, jj] = a * (1.0 - wk) + b * wk
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _cut_db(values, angle):  # pragma: no cover - compiled
+    """Linear interpolation in a 360-point, 1-degree circular cut, as ``antenna._interp_circular``."""
+    a = angle % 360.0
+    f = math.floor(a)
+    w = a - f
+    i0 = int(f) % 360
+    return values[i0] * (1.0 - w) + values[(i0 + 1) % 360] * w
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def pattern_db(patterns, cap, k, phi, theta, tilt):  # pragma: no cover - compiled
+    """Attenuation (dB) of pattern file ``k``, as ``MsiPattern.attenuation_db``.
+
+    ``min(H(phi) + V(theta - tilt cos(phi)), cap[k])`` with ``H, V =
+    patterns[k, 0], patterns[k, 1]`` (1-degree cuts, dB), ``phi`` clockwise
+    off boresight, ``theta`` below the horizon and ``tilt`` the mechanical
+    downtilt (degrees).
+    """
+    el = theta - tilt * math.cos(math.radians(phi))
+    return min(_cut_db(patterns[k, 0], phi) + _cut_db(patterns[k, 1], el), cap[k])
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def apply_sectors(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
-                  sec_tilt, sec_radius, sec_threshold, sec_tech, power, best_power, best, covered, cr0, cc0,
-                  index):  # pragma: no cover - compiled
+                  sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
+                  best_power, best, covered, cr0, cc0, index):  # pragma: no cover - compiled
     """Add the received power of a site's sectors (one frequency and height) to the best-server grids, in place.
 
     ``loss`` is the basic transmission loss on the window starting at grid
     cell ``(r0, c0)``. Sector ``s`` radiates ``sec_power[s]`` (EIRP plus the
-    reference-signal offset, dBm) with the 3GPP TR 36.814 pattern (vertical
-    beamwidth 10 deg, A_m 25 dB, SLA_v 20 dB) toward ``sec_az[s]`` with
-    ``sec_bw[s]`` and downtilt ``sec_tilt[s]``, or omnidirectionally when
-    ``sec_az[s]`` is NaN; it counts within ``sec_radius[s]`` m for technology
-    ``sec_tech[s]``. ``power[t]`` keeps each technology's best power,
-    ``best_power`` / ``best`` the strongest covering site of any technology,
+    reference-signal offset, dBm) toward ``sec_az[s]``, or omnidirectionally
+    when ``sec_az[s]`` is NaN. With ``sec_pattern[s] = -1`` its pattern is the
+    3GPP TR 36.814 one (vertical beamwidth 10 deg, A_m 25 dB, SLA_v 20 dB)
+    with ``sec_bw[s]`` and downtilt ``sec_tilt[s]``; with ``sec_pattern[s] =
+    k >= 0`` it is the pattern file ``patterns[k]`` (shape ``(npat, 2, 360)``:
+    horizontal and vertical cuts, dB) capped at ``pattern_cap[k]``, with
+    ``sec_tilt[s]`` as mechanical downtilt (:func:`pattern_db`). It counts
+    within ``sec_radius[s]`` m for technology ``sec_tech[s]``. ``power[t]``
+    keeps each technology's best power, ``best_power`` / ``best`` the
+    strongest covering site of any technology,
     and ``covered`` (the site's window from ``(cr0, cc0)``) where this site
     reaches a threshold. Rows run in parallel; each cell is written by one.
     """
@@ -604,10 +631,13 @@ def apply_sectors(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h
                     continue
                 p = sec_power[s] - lv
                 if not math.isnan(sec_az[s]):
-                    phi = (az - sec_az[s] + 180.0) % 360.0 - 180.0
-                    ah = min(12.0 * (phi / sec_bw[s]) ** 2, 25.0)
-                    av = min(12.0 * ((theta - sec_tilt[s]) / 10.0) ** 2, 20.0)
-                    p -= min(ah + av, 25.0)
+                    if sec_pattern[s] >= 0:
+                        p -= pattern_db(patterns, pattern_cap, sec_pattern[s], az - sec_az[s], theta, sec_tilt[s])
+                    else:
+                        phi = (az - sec_az[s] + 180.0) % 360.0 - 180.0
+                        ah = min(12.0 * (phi / sec_bw[s]) ** 2, 25.0)
+                        av = min(12.0 * ((theta - sec_tilt[s]) / 10.0) ** 2, 20.0)
+                        p -= min(ah + av, 25.0)
                 t = sec_tech[s]
                 if p > power[t, gr, gc]:
                     power[t, gr, gc] = p

@@ -311,13 +311,18 @@ def signal_coverage(
 
     For every sector: ``P_rx = EIRP - L_b - A(phi, theta) + offset`` (dBm,
     isotropic receiver) with ``L_b`` the model's basic transmission loss,
-    ``A`` the 3GPP TR 36.814 sector pattern's attenuation for the sector's
-    azimuth, beamwidth and downtilt (none for omnidirectional sectors), and
-    ``offset`` the technology's :func:`reference_signal_offset_db` (0 unless
-    given), so that ``power_dbm`` is in the units of the threshold (RxLev,
-    RSCP, RSRP). The loss is computed once per site, frequency and height,
-    in-process or, given a dask ``scheduler`` address or client, on its
-    workers (:func:`coverplan.parallel.ordered_map`); the result is the same.
+    ``A`` the antenna's attenuation toward the cell (none for
+    omnidirectional sectors), and ``offset`` the technology's
+    :func:`reference_signal_offset_db` (0 unless given), so that
+    ``power_dbm`` is in the units of the threshold (RxLev, RSCP, RSRP).
+    ``A`` is the 3GPP TR 36.814 sector pattern for the sector's azimuth,
+    beamwidth and downtilt or, for sectors with a ``pattern`` file (see
+    :func:`coverplan.radio.read_sites`), the file's two cuts
+    (:meth:`coverplan.radio.antenna.MsiPattern.attenuation_db`) with
+    ``tilt_deg`` as mechanical downtilt; each file is read once. The loss is
+    computed once per site, frequency and height, in-process or, given a
+    dask ``scheduler`` address or client, on its workers
+    (:func:`coverplan.parallel.ordered_map`); the result is the same.
     """
     from coverplan.parallel import ordered_map
     from coverplan.radio import _kernels as rk
@@ -331,6 +336,8 @@ def signal_coverage(
     if model not in MODELS:
         raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
     sec = sectors[sectors["technology"].isin(technologies)].to_crs(terrain.crs)
+    pattern_index, pattern_cuts, pattern_cap = _sector_patterns(sec)
+    sec = sec.assign(_pattern_index=pattern_index)
     masts = sites_by_mast(sec)
     shape = terrain.shape
     power_all = np.full((len(technologies), *shape), -np.inf, np.float32)
@@ -381,6 +388,7 @@ def signal_coverage(
             grp["eirp_dbm"].to_numpy(float) + np.array([offsets.get(t, 0.0) for t in techs]),
             grp["azimuth_deg"].to_numpy(float), np.where(np.isnan(bw), 65.0, bw),
             np.nan_to_num(grp["tilt_deg"].to_numpy(float), nan=0.0),
+            grp["_pattern_index"].to_numpy(np.int64), pattern_cuts, pattern_cap,
             np.array([radius_km[t] * 1000.0 for t in techs]), np.array([float(threshold_dbm[t]) for t in techs]),
             np.array([tech_index[t] for t in techs], np.int64),
             power_all, best_any, best, site_covered, sw[0], sw[2], index,
@@ -395,6 +403,41 @@ def signal_coverage(
     log.info("%s coverage of %d sites on a %dx%d grid", model, len(used), *shape)
     count_raster = terrain.dem.with_array(np.minimum(count, 254).astype(np.uint8), nodata=COUNT_NODATA)
     return Coverage(count_raster, by_tech, best, used, power, model)
+
+
+def _sector_patterns(
+    sectors: gpd.GeoDataFrame,
+) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """Each sector's pattern file index (-1: the 3GPP pattern), and the files' cuts ``(n, 2, 360)`` and caps (dB).
+
+    Every distinct file of the ``pattern`` column is read once.
+    """
+    from coverplan.radio.antenna import read_msi
+
+    index = np.full(len(sectors), -1, np.int64)
+    if "pattern" not in sectors.columns:
+        return index, np.zeros((0, 2, 360)), np.zeros(0)
+    files: dict[str, int] = {}
+    cuts: list[NDArray[np.float64]] = []
+    caps: list[float] = []
+    azimuth = sectors["azimuth_deg"].to_numpy(float)
+    for k, value in enumerate(sectors["pattern"]):
+        name = value.strip() if isinstance(value, str) else ""
+        if not name:
+            continue
+        if np.isnan(azimuth[k]):
+            sector = sectors.iloc[k]
+            raise InputError(f"site {sector['site_id']} sector {sector.get('sector', '')!r}: pattern = {name!r} "
+                             "needs the antenna's boresight; give azimuth_deg; 0 for an omnidirectional pattern file")
+        if name not in files:
+            pattern = read_msi(name)
+            files[name] = len(cuts)
+            cuts.append(np.stack([pattern.horizontal_db, pattern.vertical_db]))
+            caps.append(pattern.cap_db)
+        index[k] = files[name]
+    if not cuts:
+        return index, np.zeros((0, 2, 360)), np.zeros(0)
+    return index, np.ascontiguousarray(np.stack(cuts), dtype=np.float64), np.array(caps, np.float64)
 
 
 def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, *, terrain: Terrain,

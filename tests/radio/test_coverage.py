@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from coverplan.errors import InputError
 from coverplan.radio import _kernels as rk
+from coverplan.radio.antenna import Sector3GPP
 from coverplan.radio.coverage import PropagationSettings, _offset, signal_coverage, site_loss
 from coverplan.radio.models import EARTH_RADIUS_KM, free_space_loss, p526_loss
+from coverplan.radio.sites import read_sites
 from coverplan.raster import Raster
 from coverplan.terrain import Terrain
-from coverplan.testing import centre_xy, flat, grid_terrain
+from coverplan.testing import centre_xy, flat, grid_terrain, write_msi, write_site_table
 
 ITM_DEFAULTS = np.array([301.0, 5.0, 50.0, 50.0, 50.0, 12.0])
 
@@ -150,3 +153,90 @@ def test_itm_grid_matches_point_to_point_on_the_radials(srtm30_window: Terrain) 
         want = point_to_point(prof, 30.0, tx_height_m=35, rx_height_m=1.5, frequency_mhz=900, polarization="v",
                               epsilon=15.0, sigma=0.005, n0=301.0, climate=5).loss_db
         assert _at(t, loss, r + dr, c + dc) == pytest.approx(want, abs=1e-3)
+
+
+# Antenna pattern files. A flat plain at 0 m, one 30 m mast at its centre, free-space loss: the loss is the same
+# in every direction at one distance, so differences in received power are differences in antenna attenuation.
+PLAIN = flat((201, 201), elevation_m=0.0)
+
+
+def _fspl_power(table: Path) -> np.ndarray:
+    cov = signal_coverage(PLAIN, read_sites(table), technologies=("2G",), radius_km={"2G": 2.5},
+                          threshold_dbm={"2G": -200.0}, model="fspl")
+    return cov.power_dbm["2G"]  # type: ignore[index]
+
+
+def _v(theta: np.ndarray | float, beamwidth: float = 10.0) -> np.ndarray:
+    """A 3GPP-style vertical cut with no tilt: min(12 (theta / beamwidth)^2, 20) dB."""
+    return np.minimum(12.0 * (np.asarray(theta) / beamwidth) ** 2, 20.0)
+
+
+def test_pattern_file_from_3gpp_gives_the_parametric_coverage(tmp_path: Path) -> None:
+    """Independent check: the TR 36.814 formula sampled into an MSI file, through read_sites, equals the formula."""
+    ref = Sector3GPP(beamwidth_deg=65.0, tilt_deg=6.0)
+    deg = np.arange(360.0)
+    write_msi(tmp_path / "3gpp.msi", ref.attenuation_db(deg, 6.0), ref.attenuation_db(0.0, (deg + 180) % 360 - 180))
+    # the file holds the (electrical) tilt: tilt_deg 0; beamwidth_deg is ignored for pattern rows
+    with_file = write_site_table(tmp_path / "file.csv", PLAIN, 100, 100, azimuth_deg=[120.0], pattern=["3gpp.msi"],
+                                 beamwidth_deg=[10.0], tilt_deg=[0.0])
+    formula = write_site_table(tmp_path / "formula.csv", PLAIN, 100, 100, azimuth_deg=[120.0],
+                               beamwidth_deg=[65.0], tilt_deg=[6.0])
+    omni = write_site_table(tmp_path / "omni.csv", PLAIN, 100, 100)
+    got, want, iso = _fspl_power(with_file), _fspl_power(formula), _fspl_power(omni)
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(want))
+    ok = np.isfinite(want)
+    np.testing.assert_allclose(got[ok], want[ok], atol=0.25)  # interpolation (test_antenna: -0.24..+0.03 dB)
+    assert np.nanmax(iso - want) == pytest.approx(25.0, abs=0.01)  # and the pattern does matter
+
+
+def test_pattern_null_lowers_the_power_by_its_depth(tmp_path: Path) -> None:
+    """A 30 dB null 45 deg clockwise of an east-pointing boresight: south-east loses 30 dB, north-east nothing."""
+    h = np.zeros(360)
+    h[43:48] = 30.0
+    write_msi(tmp_path / "null.msi", h, 0.0)
+    p = _fspl_power(write_site_table(tmp_path / "sites.csv", PLAIN, 100, 100, azimuth_deg=[90.0],
+                                     pattern=["null.msi"]))
+    d_km = math.hypot(600.0, 600.0) / 1000.0  # 20 cells of 30 m along each axis
+    north_east, south_east = p[80, 120], p[120, 120]
+    assert north_east == pytest.approx(56.0 - free_space_loss(d_km, 900.0), abs=0.3)
+    assert north_east - south_east == pytest.approx(30.0, abs=0.01)
+    assert p[100, 120] == pytest.approx(56.0 - free_space_loss(0.6, 900.0), abs=0.3)  # boresight: no attenuation
+
+
+def test_mechanical_tilt_full_at_boresight_none_at_the_sides_uptilt_behind(tmp_path: Path) -> None:
+    """An omnidirectional file pointed north and tilted down 5 deg, seen from 300 m on the four axes.
+
+    The receiver is theta = atan(28.5 / 300) = 5.43 deg below the antenna; the vertical cut is read at
+    theta - 5 cos(phi): theta - 5 north (boresight), theta east and west, theta + 5 south (behind).
+    """
+    deg = np.arange(360.0)
+    write_msi(tmp_path / "omni.msi", 0.0, _v((deg + 180) % 360 - 180))
+    p = _fspl_power(write_site_table(tmp_path / "sites.csv", PLAIN, 100, 100, azimuth_deg=[0.0],
+                                     pattern=["omni.msi"], tilt_deg=[5.0]))
+    theta = math.degrees(math.atan2(30.0 - 1.5, 300.0))
+    north, east, south, west = p[90, 100], p[100, 110], p[110, 100], p[100, 90]
+    assert east == pytest.approx(west, abs=1e-4)
+    # interpolating 12 (x/10)^2 between 1-degree samples: within 0.03 dB
+    assert north - east == pytest.approx(float(_v(theta) - _v(theta - 5.0)), abs=0.05)
+    assert east - south == pytest.approx(float(_v(theta + 5.0) - _v(theta)), abs=0.05)
+    assert north == pytest.approx(56.0 - free_space_loss(0.3, 900.0) - float(_v(theta - 5.0)), abs=0.3)
+    assert north - south > 12.0  # 13.05 - 0.02 dB
+
+
+def test_pattern_gain_sets_the_eirp_in_coverage(tmp_path: Path) -> None:
+    """tx_power_dbm 40, losses 2 dB, no antenna_gain_dbi: the file's 17 dBi; pattern path relative to the table."""
+    write_msi(tmp_path / "antennas" / "flat.msi", 0.0, 0.0, gain_dbi=17.0)
+    table = write_site_table(tmp_path / "sites.csv", PLAIN, 100, 100, azimuth_deg=[0.0],
+                             pattern=["antennas/flat.msi"], tx_power_dbm=[40.0], losses_db=[2.0])
+    p = _fspl_power(table)
+    assert p[100, 150] == pytest.approx(40.0 + 17.0 - 2.0 - free_space_loss(1.5, 900.0), abs=0.3)
+
+
+def test_signal_coverage_rejects_a_pattern_without_azimuth(tmp_path: Path) -> None:
+    write_msi(tmp_path / "flat.msi", 0.0, 0.0)
+    sectors = read_sites(write_site_table(tmp_path / "sites.csv", PLAIN, 100, 100, azimuth_deg=[0.0],
+                                          pattern=["flat.msi"]))
+    sectors["azimuth_deg"] = np.nan  # a table built by hand, not through read_sites
+    with pytest.raises(InputError, match=r"site A sector '1': pattern = .*flat.msi' needs the antenna's boresight"):
+        signal_coverage(PLAIN, sectors, technologies=("2G",), radius_km={"2G": 1.0}, threshold_dbm={"2G": -90.0},
+                        model="fspl")
