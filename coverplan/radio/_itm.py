@@ -491,15 +491,25 @@ def radio_horizons(z, xi, a_e, h_tx, h_rx):  # pragma: no cover - compiled
     ``(θ_tx, θ_rx, d_hzn_tx, d_hzn_rx)``.
     """
     n = z.size - 1
+    return horizons_over(z, n, xi, 0.5 / a_e, h_tx, h_rx, np.arange(1, n), n - 1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def horizons_over(z, n, xi, half_inv_a, h_tx, h_rx, candidates, count):  # pragma: no cover - compiled
+    """:func:`radio_horizons` of ``z[:n + 1]`` looking only at the points ``candidates[:count]`` (ascending).
+
+    ``half_inv_a`` is ``0.5 / a_e``. The first point with the largest angle
+    wins, and a point must beat the other terminal strictly.
+    """
     d = n * xi
     zt = z[0] + h_tx
     zr = z[n] + h_rx
-    half_inv_a = 0.5 / a_e
     th_t = (zr - zt) / d - d * half_inv_a
     th_r = (zt - zr) / d - d * half_inv_a
     dh_t = d
     dh_r = d
-    for i in range(1, n):
+    for v in range(count):
+        i = candidates[v]
         s_t = i * xi
         s_r = d - s_t
         a = (z[i] - zt) / s_t - s_t * half_inv_a
@@ -1190,7 +1200,6 @@ def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sig
     size = 0
     scratch = new_scratch()
     info = np.empty(0)
-    zt = h[0] + tx_h
     for j in range(1, m):
         if j >= 2:
             x = (j - 1) * step_m
@@ -1198,25 +1207,7 @@ def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sig
         if j < j0:
             continue
         # the horizons, computed as radio_horizons does, over the hull's vertices only
-        d = j * step_m
-        zr = h[j] + rx_h
-        half_inv_a = 0.5 / (1.0 / gamma[j])
-        th_t = (zr - zt) / d - d * half_inv_a
-        th_r = (zt - zr) / d - d * half_inv_a
-        dh_t = d
-        dh_r = d
-        for v in range(size):
-            i = hi[v]
-            s_t = i * step_m
-            s_r = d - s_t
-            a = (h[i] - zt) / s_t - s_t * half_inv_a
-            b = (h[i] - zr) / s_r - s_r * half_inv_a
-            if a > th_t:
-                th_t = a
-                dh_t = s_t
-            if b > th_r:
-                th_r = b
-                dh_r = s_r
+        th_t, th_r, dh_t, dh_r = horizons_over(h, j, step_m, 0.5 / (1.0 / gamma[j]), tx_h, rx_h, hi, size)
         loss, _mode, _warn, err = _p2p_finish(h, j, step_m, n_s[j], gamma[j], z_g[j], th_t, th_r, dh_t, dh_r, tx_h,
                                               rx_h, f_mhz, climate, itm_params[2], itm_params[3], itm_params[4],
                                               mdvar, scratch, c0, c1, info)
