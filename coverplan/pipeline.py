@@ -418,16 +418,19 @@ def _with_terminals(inputs: Inputs, facilities: gpd.GeoDataFrame, sc: Scenario) 
     table = terminal_feasibility(
         inputs.terrain, out.geometry[todo], satellites=sc.satellites, dish_height_m=sc.dish_height_m,
         clearance_deg=sc.clearance_deg, leo_min_elevation_deg=sc.leo_min_elevation_deg,
-        leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m,
+        leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m, rain=sc.rain,
     ) if todo.any() else pd.DataFrame()
-    for col in ("geo_satellite", "geo_azimuth_deg", "geo_elevation_deg", "geo_horizon_deg", "geo_margin_deg",
-                "geo_feasible", "leo_clear_share", "leo_feasible", "micro_offset_m", "micro_lon", "micro_lat"):
+    cols = ["geo_satellite", "geo_azimuth_deg", "geo_elevation_deg", "geo_horizon_deg", "geo_margin_deg",
+            "geo_feasible", "leo_clear_share", "leo_feasible", "micro_offset_m", "micro_lon", "micro_lat"]
+    if sc.rain is not None:
+        cols += ["geo_rain_fade_db", "geo_atmos_fade_db", "geo_availability_pct", "geo_availability_bound"]
+    for col in cols:
         values = pd.Series([None] * len(out), dtype=object)
         if len(table):
             values[np.flatnonzero(todo)] = table[col].to_numpy()
         if col in ("geo_feasible", "leo_feasible"):
             out[col] = values.astype("boolean")
-        elif col == "geo_satellite":
+        elif col in ("geo_satellite", "geo_availability_bound"):
             out[col] = values.fillna("").astype(str)
         else:
             out[col] = pd.to_numeric(values, errors="coerce")

@@ -223,14 +223,16 @@ def write_site(results: Results, plan: Any, outdir: str | Path, *, overwrite: bo
     chosen = cand[cand["chosen"]].sort_values("order").reset_index(drop=True)
     table = chosen.rename(columns={"order": "rank", "ref": "site", "terminal": "technology"})
     cols = ["rank", "source", "site", "kind", "technology", "geo_satellite", "geo_margin_deg", "leo_clear_share",
-            "micro_offset_m", "people_reached", "facilities_reached", "cost", table.geometry.name]
+            "micro_offset_m", "geo_rain_fade_db", "geo_availability_pct", "people_reached", "facilities_reached",
+            "cost", table.geometry.name]
     table = table[[c for c in cols if c in table.columns]]
     with atomic_dir(outdir, overwrite=overwrite) as tmp:
         _write_table(_with_lonlat(table), tmp / "terminals", illustrative=ill)
         sky = pd.concat([cand, plan.blocked] if plan.blocked is not None and len(plan.blocked) else [cand],
                         ignore_index=True)
         sky_cols = ["source", "ref", "kind", "terminal", "geo_satellite", "geo_margin_deg", "geo_feasible",
-                    "micro_offset_m", "leo_clear_share", "leo_feasible", "blocked_reason", "chosen"]
+                    "micro_offset_m", "leo_clear_share", "leo_feasible", "geo_rain_fade_db", "geo_atmos_fade_db",
+                    "geo_availability_pct", "geo_availability_bound", "blocked_reason", "chosen"]
         _write_csv(_with_lonlat(sky)[[c for c in [*sky_cols, "lon", "lat"] if c in sky.columns or c in
                                       ("lon", "lat")]], tmp / "sky.csv", ill)
         _write_csv(plan.budget_curve, tmp / "budget_curve.csv", ill)

@@ -45,6 +45,7 @@ from typing import Any
 from pyproj import CRS
 
 from coverplan.errors import CRSError, InputError
+from coverplan.siting.rain import RainSettings
 
 __all__ = ["COVERAGE_MODELS", "LAYERS", "TECHNOLOGIES", "Scenario", "ScenarioError"]
 
@@ -71,6 +72,17 @@ SITING_NUMBERS = {
     "hotspot_opex_per_year": (200.0, 0.0, 1e9, ""),
     "years": (5, 0, 100, "years"),
     "discount_rate": (0.08, 0.0, 1.0, ""),
+}
+#: Keys of ``[siting.rain]`` (rain fade on the terminals' slant paths, see
+#: :mod:`coverplan.siting.rain`): default, range, unit. The table's presence
+#: turns the estimate on.
+RAIN_KEYS = {
+    "frequency_ghz": (12.0, 1.0, 55.0, "GHz"),
+    "link_margin_db": (6.0, 0.0, 100.0, "dB"),
+    "exceedance_pct": (0.1, 0.001, 5.0, "%"),
+    "dish_diameter_m": (1.2, 0.1, 20.0, "m"),
+    "efficiency": (0.6, 0.1, 1.0, ""),
+    "polarization_tilt_deg": (45.0, 0.0, 90.0, "deg"),
 }
 #: Channel bandwidth by technology (MHz), for the total-power-to-reference-
 #: signal correction of 4G and 5G thresholds (RSRP is per resource element).
@@ -149,6 +161,7 @@ class Scenario:
     budget: float | None = None
     siting_options: Mapping[str, Any] = field(default_factory=dict)
     priority: Mapping[str, float] = field(default_factory=dict)
+    rain: RainSettings | None = None
     path: Path | None = None
 
     @classmethod
@@ -256,7 +269,13 @@ class Scenario:
         sit = r.table(data, "siting")
         r.keys(sit, "siting", {"satellites", "dish_height_m", "clearance_deg", "leo_min_elevation_deg",
                                "leo_min_share", "micro_radius_m", "budget", "deadzone_candidates", "priority",
-                               *SITING_NUMBERS})
+                               "rain", *SITING_NUMBERS})
+        rain = None
+        if "rain" in sit:
+            rain_table = r.table(sit, "rain")
+            r.keys(rain_table, "siting.rain", set(RAIN_KEYS))
+            rain = RainSettings(**{key: r.number(rain_table, "siting.rain", key, default=d, low=lo, high=hi, unit=u)
+                                   for key, (d, lo, hi, u) in RAIN_KEYS.items()})
         budget = r.number(sit, "siting", "budget", default=None, low=0.0, high=1e12, unit="")
         siting_options: dict[str, Any] = {
             key: r.number(sit, "siting", key, default=d, low=lo, high=hi, unit=u)
@@ -297,7 +316,7 @@ class Scenario:
             min_cell_population=min_cell, min_zone_population=min_zone, min_zone_area_km2=min_area,
             shadow_share=shadow_share, drop_distance_m=drop, fibre_cost_per_km=cost_km, currency=currency,
             admin_name_field=admin_field, satellites=satellites, **siting, budget=budget,
-            siting_options=siting_options, priority=priority,
+            siting_options=siting_options, priority=priority, rain=rain,
             path=Path(source) if source is not None else None,
         )
 

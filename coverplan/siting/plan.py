@@ -98,6 +98,8 @@ def plan_terminals(
     fcand = fac[(fac["status"] == "none") & fac["kind"].isin(candidate_kinds)]
     sky_cols = ["geo_satellite", "geo_margin_deg", "geo_feasible", "micro_offset_m", "leo_clear_share",
                 "leo_feasible"]
+    if sc.rain is not None:
+        sky_cols += ["geo_rain_fade_db", "geo_atmos_fade_db", "geo_availability_pct", "geo_availability_bound"]
     feas_f = fcand[sky_cols].reset_index(drop=True)
     parts = [gpd.GeoDataFrame({"source": "facility", "ref": fcand["facility_id"].to_numpy(),
                                "kind": fcand["kind"].to_numpy()}, geometry=fcand.geometry.to_numpy(),
@@ -110,7 +112,8 @@ def plan_terminals(
                                       geometry=zpts.to_numpy(), crs=zones.crs))
         zt = terminal_feasibility(terrain, zpts, satellites=sc.satellites, dish_height_m=sc.dish_height_m,
                                   clearance_deg=sc.clearance_deg, leo_min_elevation_deg=sc.leo_min_elevation_deg,
-                                  leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m)
+                                  leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m,
+                                  rain=sc.rain)
         feas.append(zt[sky_cols])
     cand = pd.concat(parts, ignore_index=True)
     ff = pd.concat(feas, ignore_index=True)

@@ -28,6 +28,7 @@ import numpy as np
 from pyproj import Transformer
 
 from coverplan.errors import InputError
+from coverplan.siting.rain import RainSettings
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.los import inv_2kr
 
@@ -244,6 +245,7 @@ def terminal_feasibility(
     leo_min_share: float = 0.9,
     micro_radius_m: float = 200.0,
     max_distance_m: float = 20_000.0,
+    rain: RainSettings | None = None,
 ) -> Any:
     """GEO and LEO terminal feasibility at each point (a GeoSeries in any CRS): a table, one row per point.
 
@@ -252,7 +254,10 @@ def terminal_feasibility(
     ``leo_clear_share``, ``leo_feasible``, and, where no satellite clears
     the horizon at the point, the micro-siting result: ``micro_offset_m``
     and ``micro_lon``/``micro_lat`` of the nearest feasible spot within
-    ``micro_radius_m`` (NaN when none).
+    ``micro_radius_m`` (NaN when none). With ``rain`` settings, the GEO
+    link's rain fade toward the best satellite (:mod:`coverplan.siting.rain`,
+    at the dish's height above sea level): ``geo_rain_fade_db``,
+    ``geo_atmos_fade_db``, ``geo_availability_pct`` and ``geo_availability_bound``.
     """
     import pandas as pd
 
@@ -281,4 +286,21 @@ def terminal_feasibility(
                 lon, lat = to_ll.transform(found[0], found[1])
                 rec.update(micro_offset_m=round(found[2], 1), micro_lon=round(lon, 6), micro_lat=round(lat, 6))
         rows.append(rec)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    if rain is not None and len(table):
+        from coverplan.siting.rain import rain_table
+
+        lon, lat = to_ll.transform(pts.x.to_numpy(), pts.y.to_numpy())
+        ground = np.array([terrain.elevation[terrain.index(px, py)] for px, py in zip(pts.x, pts.y, strict=True)],
+                          dtype=float)
+        el = table["geo_elevation_deg"].to_numpy(float)
+        up = el > 0.0
+        fade = pd.DataFrame({"geo_rain_fade_db": np.nan, "geo_atmos_fade_db": np.nan,
+                             "geo_availability_pct": np.nan, "geo_availability_bound": ""}, index=table.index)
+        if up.any():
+            got = rain_table(np.asarray(lat)[up], np.asarray(lon)[up], el[up], rain,
+                             station_height_m=ground[up] + dish_height_m)
+            for col in fade.columns:
+                fade.loc[up, col] = got[col.removeprefix("geo_")].to_numpy()
+        table = pd.concat([table, fade], axis=1)
+    return table
