@@ -38,7 +38,7 @@ import difflib
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -335,6 +335,8 @@ class Scenario:
                 v = dict(v)
             elif isinstance(v, float) and math.isinf(v):
                 v = "inf"
+            elif isinstance(v, RainSettings):
+                v = asdict(v)
             out[f.name] = v
         return out
 

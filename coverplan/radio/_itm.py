@@ -308,16 +308,21 @@ def fit_line(z, xi, x0, x1):  # pragma: no cover - compiled
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def fit_line_sums(z, n, xi, x0, x1, c0, c1):  # pragma: no cover - compiled
-    """:func:`fit_line` on ``z[:n + 1]`` from running sums ``c0[k] = Σ_{i<k} z_i``, ``c1[k] = Σ_{i<k} i z_i``: O(1)."""
+    """:func:`fit_line` on ``z[:n + 1]`` from running sums of the heights above ``z[0]``: O(1).
+
+    ``c0[k] = Σ_{i<k} (z_i - z_0)`` and ``c1[k] = Σ_{i<k} i (z_i - z_0)``.
+    """
     lo, hi = _fit_range(n, xi, x0, x1)
     centre = 0.5 * (lo + hi)
+    ref = z[0]
     if hi - lo < 2:
         total = 0.0
         moment = 0.0
     else:
         total = c0[hi] - c0[lo + 1]
         moment = (c1[hi] - c1[lo + 1]) - centre * total
-    return _fit_ends(n, lo, hi, z[lo], z[hi], total, moment)
+    y0, y1 = _fit_ends(n, lo, hi, z[lo] - ref, z[hi] - ref, total, moment)
+    return y0 + ref, y1 + ref
 
 
 #: Size of the scratch buffer :func:`terrain_irregularity` needs: its at most
@@ -1127,9 +1132,10 @@ def _hull_push(hx, hw, hi, size, x, w, i):  # pragma: no cover - compiled
     """Append ``(x, w)`` (index ``i``) to an upper convex hull kept in ``hx, hw, hi[:size]``; the new size.
 
     Monotone chain: points come in increasing ``x``; a vertex is dropped only
-    when it lies below the chord of its neighbours by more than rounding
-    (near-collinear vertices are kept: an extra candidate costs a little
-    time, a lost one would change a result).
+    when it lies more than a micrometre below the chord of its neighbours
+    (near-collinear vertices are kept: points tied on a horizon ray must stay
+    candidates, since an extra candidate costs a little time and a lost one
+    would change a result).
     """
     while size >= 2:
         x1 = hx[size - 2]
@@ -1138,7 +1144,9 @@ def _hull_push(hx, hw, hi, size, x, w, i):  # pragma: no cover - compiled
         w2 = hw[size - 1]
         p = (x2 - x1) * (w - w1)
         q = (w2 - w1) * (x - x1)
-        if p - q > 1e-9 * (abs(p) + abs(q)) + 1e-300:
+        # p - q is the middle vertex's depth below the chord times (x - x1): drop it only when it is more than
+        # a micrometre below (rounding of w = z - gamma x^2 / 2 is about 1e-12 m); kept extras cost a little time
+        if p - q > 1e-9 * (abs(p) + abs(q)) + 1e-6 * (x - x1):
             size -= 1
         else:
             break
@@ -1173,13 +1181,15 @@ def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sig
     NaN where ITM reports an error.
     """
     m = last + 1
+    # running sums of the heights above the site's ground (smaller sums, less cancellation in the fits' moments)
+    ref = h[0]
     c0 = np.empty(m + 1)
     c1 = np.empty(m + 1)
     c0[0] = 0.0
     c1[0] = 0.0
     for i in range(m):
-        c0[i + 1] = c0[i] + h[i]
-        c1[i + 1] = c1[i] + i * h[i]
+        c0[i + 1] = c0[i] + (h[i] - ref)
+        c1[i + 1] = c1[i] + i * (h[i] - ref)
     pol = 1 if vertical else 0
     n0 = itm_params[0]
     climate = int(itm_params[1])
@@ -1191,7 +1201,7 @@ def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sig
     g_max = 0.0
     for j in range(j0, m):
         p10 = int(0.1 * j)
-        h_sys = (c0[j - p10 + 1] - c0[p10]) / (j - 2 * p10 + 1)
+        h_sys = ref + (c0[j - p10 + 1] - c0[p10]) / (j - 2 * p10 + 1)
         n_s[j], gamma[j], z_g[j] = ground_and_atmosphere(f_mhz, h_sys, n0, pol == 1, eps_r, sigma)
         g_max = max(g_max, gamma[j])
     hx = np.empty(m)

@@ -197,13 +197,29 @@ def read_msi(path: str | Path) -> MsiPattern:
         if not m:
             raise InputError(f"{p}: GAIN {meta['GAIN']!r} is not a number with dBi or dBd")
         gain = float(m.group(1)) + (2.15 if (m.group(2) or "dbd").lower() == "dbd" else 0.0)
-    freq = _number(meta.get("FREQUENCY"))
+    freq = _frequency_mhz(p, meta.get("FREQUENCY"))
     tilt = _number(meta.get("TILT")) or 0.0
     return MsiPattern(meta.get("NAME", p.stem), gain, cuts["HORIZONTAL"], cuts["VERTICAL"], freq, tilt, meta)
+
+
+_FREQ_UNITS = {"": 1.0, "mhz": 1.0, "ghz": 1000.0, "khz": 0.001, "hz": 1e-6}
+
+
+def _frequency_mhz(p: Path, text: str | None) -> float | None:
+    """The FREQUENCY line in MHz: a number with an optional unit (MHz when none; GHz, kHz and Hz converted)."""
+    if not text:
+        return None
+    m = re.match(r"\s*([-+]?\d+(?:\.\d*)?)\s*([A-Za-z]*)", text)
+    if not m:
+        return None
+    unit = m.group(2).lower()
+    if unit not in _FREQ_UNITS:
+        raise InputError(f"{p}: FREQUENCY {text!r}: unknown unit {m.group(2)!r}; give MHz or GHz")
+    return float(m.group(1)) * _FREQ_UNITS[unit]
 
 
 def _number(text: str | None) -> float | None:
     if not text:
         return None
-    m = re.match(r"\s*([-+]?\d+(?:\.\d*)?)", text)
-    return float(m.group(1)) if m else None
+    m = re.search(r"[-+]?\d+(?:\.\d*)?", text)  # "TILT ELECTRICAL 2" as well as "TILT 2"
+    return float(m.group(0)) if m else None

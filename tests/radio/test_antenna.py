@@ -131,3 +131,22 @@ def test_mechanical_tilt_hand_values(tmp_path: Path) -> None:
     assert a(60.0, 2.5, mechanical_tilt_deg=5.0) == pytest.approx(0.0, abs=1e-9)  # half at 60 deg
     assert a(180.0, -5.0, mechanical_tilt_deg=5.0) == pytest.approx(0.0, abs=1e-9)  # uptilt behind
     assert a(180.0, 5.0, mechanical_tilt_deg=5.0) == pytest.approx(20.0)  # V(10) = 24.5, capped
+
+
+@pytest.mark.parametrize(("line", "mhz"), [("FREQUENCY 1800", 1800.0), ("FREQUENCY 1800 MHz", 1800.0),
+                                           ("FREQUENCY 1.8 GHz", 1800.0), ("FREQUENCY 2.437GHz", 2437.0),
+                                           ("FREQUENCY 900000 kHz", 900.0)])
+def test_msi_frequency_units(tmp_path: Path, line: str, mhz: float) -> None:
+    # vendors write the unit too; a GHz file read as MHz would draw false off-band warnings
+    p = _msi(tmp_path)
+    p.write_text(p.read_text().replace("FREQUENCY 1800", line))
+    pat = read_msi(p)
+    assert pat.frequency_mhz == pytest.approx(mhz)
+    assert pat.tilt_deg == 2.0  # "TILT ELECTRICAL 2"
+
+
+def test_msi_frequency_unknown_unit(tmp_path: Path) -> None:
+    p = _msi(tmp_path)
+    p.write_text(p.read_text().replace("FREQUENCY 1800", "FREQUENCY 1800 furlongs"))
+    with pytest.raises(InputError, match=r"FREQUENCY.*unknown unit"):
+        read_msi(p)

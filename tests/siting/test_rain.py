@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -130,6 +131,7 @@ def test_scenario_rain_table(tmp_path: Path) -> None:
     assert Scenario.load(_write(tmp_path / "a.toml", text)).rain is None
     sc = Scenario.load(_write(tmp_path / "b.toml", text + '\n[siting.rain]\nfrequency_ghz = 11.7\n'))
     assert sc.rain == RainSettings(frequency_ghz=11.7)
+    assert json.loads(json.dumps(sc.to_dict()))["rain"]["frequency_ghz"] == 11.7
     with pytest.raises(ScenarioError, match="link_margin"):
         Scenario.load(_write(tmp_path / "c.toml", text + '\n[siting.rain]\nlink_margin = 6\n'))
     with pytest.raises(ScenarioError, match="exceedance_pct"):
