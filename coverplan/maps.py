@@ -385,6 +385,23 @@ def _facility_style(outline: dict[str, Any], feature: dict[str, Any]) -> dict[st
             "fillOpacity": 0.35 if props["assumed"] == "yes" else 0.9}
 
 
+def _satellite_text(row: Any) -> str:
+    """GEO sky margin (and rain fade and availability when computed) of an unconnected facility; "-" otherwise."""
+    sat = getattr(row, "geo_satellite", "")
+    margin = getattr(row, "geo_margin_deg", float("nan"))
+    if not isinstance(sat, str) or not sat or not isinstance(margin, (int, float)) or math.isnan(margin):
+        return "-"
+    text = f"{html.escape(sat)}, sky margin {margin:+.1f}°"
+    fade = getattr(row, "geo_rain_fade_db", float("nan"))
+    avail = getattr(row, "geo_availability_pct", float("nan"))
+    if isinstance(fade, (int, float)) and not math.isnan(fade):
+        text += f"; rain fade {fade:.1f} dB"
+    if isinstance(avail, (int, float)) and not math.isnan(avail):
+        bound = getattr(row, "geo_availability_bound", "")
+        text += f"; available {(str(bound) + ' ') if bound else ''}{avail:.3f} % of the year"
+    return text
+
+
 def _text(value: Any) -> str:
     """A value as escaped HTML text (the popups insert it as HTML)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -839,7 +856,8 @@ def coverage_map(
             props.append({
                 "connected": "yes" if served else "no",
                 "name": _text(row.name), "kind": html.escape(label), "status": text,
-                "signal": signal or "-", "zone": _text(getattr(row, "zone_id", "")) or "-",
+                "signal": signal or "-", "satellite": _satellite_text(row),
+                "zone": _text(getattr(row, "zone_id", "")) or "-",
                 "assumed": "yes" if assumed else "no", "id": _text(row.facility_id),
             })
         fg = folium.FeatureGroup(name=f"Facilities: {label}{_suffix('facilities' in ill)}")
@@ -848,7 +866,8 @@ def coverage_map(
             name=None,
             style=partial(_facility_style, outline),
             popup=[("name", "Name"), ("kind", "Kind"), ("status", "Status"), ("signal", "Best signal"),
-                   ("zone", "Dead zone"), ("assumed", "Assumed facility"), ("id", "ID")],
+                   ("satellite", "Satellite terminal"), ("zone", "Dead zone"), ("assumed", "Assumed facility"),
+                   ("id", "ID")],
             tooltip="name",
             marker=True,
             control=False,

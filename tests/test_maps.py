@@ -587,3 +587,18 @@ def test_missing_chromium_skips_locally_and_fails_under_ci(monkeypatch: pytest.M
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must install it"):
         require_chromium()
+
+
+def test_satellite_text_in_facility_popups() -> None:
+    from types import SimpleNamespace
+
+    from coverplan.maps import _satellite_text
+
+    assert _satellite_text(SimpleNamespace()) == "-"
+    assert _satellite_text(SimpleNamespace(geo_satellite="", geo_margin_deg=float("nan"))) == "-"
+    plain = SimpleNamespace(geo_satellite="VINASAT-1", geo_margin_deg=12.34)
+    assert _satellite_text(plain) == "VINASAT-1, sky margin +12.3°"
+    rainy = SimpleNamespace(geo_satellite="VINASAT-2", geo_margin_deg=-1.0, geo_rain_fade_db=4.87,
+                            geo_availability_pct=99.999, geo_availability_bound="at least")
+    assert _satellite_text(rainy) == ("VINASAT-2, sky margin -1.0°; rain fade 4.9 dB; available at least 99.999 % "
+                                      "of the year")
