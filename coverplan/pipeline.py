@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -536,7 +536,7 @@ def _terminal_summary(facilities: gpd.GeoDataFrame, sc: Scenario) -> dict[str, A
     """How many unconnected facilities a satellite terminal could serve, on the spot or after micro-siting."""
     todo = facilities[facilities["status"] == "none"]
     geo = todo["geo_feasible"].fillna(False).astype(bool)
-    return {
+    out: dict[str, Any] = {
         "unconnected_facilities": len(todo),
         "geo_feasible_on_site": int(geo.sum()),
         "geo_feasible_after_micro_siting": int(todo["micro_offset_m"].notna().sum()),
@@ -548,6 +548,18 @@ def _terminal_summary(facilities: gpd.GeoDataFrame, sc: Scenario) -> dict[str, A
         "leo_min_elevation_deg": sc.leo_min_elevation_deg,
         "leo_min_share": sc.leo_min_share,
     }
+    if sc.rain is not None:
+        import pandas as pd
+
+        avail = pd.to_numeric(todo.get("geo_availability_pct"), errors="coerce").dropna()
+        fade = pd.to_numeric(todo.get("geo_rain_fade_db"), errors="coerce").dropna()
+        out["rain"] = {
+            **asdict(sc.rain),
+            "geo_rain_fade_db_median": round(float(fade.median()), 2) if len(fade) else None,
+            "geo_availability_pct_min": round(float(avail.min()), 4) if len(avail) else None,
+            "geo_availability_pct_median": round(float(avail.median()), 4) if len(avail) else None,
+        }
+    return out
 
 
 def _share(mask: NDArray[np.bool_], area: NDArray[np.bool_]) -> float:

@@ -342,3 +342,19 @@ def test_cheapest_option_for_the_unconnected_facility(results: Results) -> None:
     leo = 800 + 1200 * sum(1.08 ** -t for t in range(1, 6))
     assert b["cheapest_option"] == "leo" and b["cheapest_cost"] == pytest.approx(leo, abs=1.0)
     assert f.loc["school-A", "cheapest_option"] == ""  # connected already
+
+
+def test_rain_fade_reaches_the_facility_table_and_summary(synthetic: Path) -> None:
+    pytest.importorskip("itur")
+    from coverplan.siting.rain import RainSettings
+
+    sc = Scenario.load(synthetic)
+    r = run(type(sc)(**{**sc.__dict__, "rain": RainSettings(link_margin_db=6.0)}))
+    f = r.facilities.set_index("facility_id")
+    todo = f[f["status"] == "none"]
+    assert len(todo) and todo["geo_availability_pct"].between(95.0, 100.0).all()
+    assert (todo["geo_rain_fade_db"] > 0).all()
+    assert f.loc[f["status"] != "none", "geo_availability_pct"].isna().all()  # connected: nothing to estimate
+    rain = r.summary["terminals"]["rain"]
+    assert rain["link_margin_db"] == 6.0
+    assert rain["geo_availability_pct_min"] == pytest.approx(todo["geo_availability_pct"].min(), abs=1e-4)
