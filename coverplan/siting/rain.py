@@ -33,7 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from coverplan.errors import InputError
 
-__all__ = ["RainSettings", "availability", "rain_table", "slant_attenuation"]
+__all__ = ["RAIN_RANGES", "RainSettings", "availability", "rain_table", "slant_attenuation"]
 
 #: P.618's range of exceedance probabilities (% of an average year).
 P_MIN, P_MAX = 0.001, 5.0
@@ -67,17 +67,22 @@ class RainSettings:
     polarization_tilt_deg: float = 45.0
 
     def __post_init__(self) -> None:
-        checks = {
-            "frequency_ghz": (self.frequency_ghz, 1.0, 55.0, "GHz (P.618's range)"),
-            "link_margin_db": (self.link_margin_db, 0.0, 100.0, "dB"),
-            "exceedance_pct": (self.exceedance_pct, P_MIN, P_MAX, "% (P.618's range)"),
-            "dish_diameter_m": (self.dish_diameter_m, 0.1, 20.0, "m"),
-            "efficiency": (self.efficiency, 0.1, 1.0, ""),
-            "polarization_tilt_deg": (self.polarization_tilt_deg, 0.0, 90.0, "deg"),
-        }
-        for name, (value, low, high, unit) in checks.items():
+        for name, (low, high, unit) in RAIN_RANGES.items():
+            value = getattr(self, name)
             if not (math.isfinite(value) and low <= value <= high):
                 raise InputError(f"rain fade: {name} = {value} is outside {low:g}-{high:g} {unit}".rstrip())
+
+
+#: Valid range and unit of each :class:`RainSettings` field (frequency and
+#: exceedance: P.618's ranges); scenarios check ``[siting.rain]`` with them.
+RAIN_RANGES = {
+    "frequency_ghz": (1.0, 55.0, "GHz"),
+    "link_margin_db": (0.0, 100.0, "dB"),
+    "exceedance_pct": (P_MIN, P_MAX, "%"),
+    "dish_diameter_m": (0.1, 20.0, "m"),
+    "efficiency": (0.1, 1.0, ""),
+    "polarization_tilt_deg": (0.0, 90.0, "deg"),
+}
 
 
 def _itur() -> Any:
