@@ -535,10 +535,13 @@ def _smooth_horizon(h_e, a_e, delta_h):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def profile_geometry(z, xi, gamma_e, h_tx, h_rx, scratch):  # pragma: no cover - compiled
+def _geometry(z, n, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t, dl_r, scratch, c0, c1):  # pragma: no cover
     """Path geometry of a point-to-point profile [ALG §3, "the point-to-point mode" (qlrpfl)].
 
-    Returns ``(θ_tx, θ_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, Δh, d)``.
+    Of ``z[:n + 1]``, given its horizons (:func:`radio_horizons`); returns
+    ``(θ_tx, θ_rx, d_hzn_tx, d_hzn_rx, h_e_tx, h_e_rx, Δh, d)``. The line fits
+    use the running sums ``c0``, ``c1`` of :func:`fit_line_sums` when they are
+    given (``c0`` longer than ``n``), else loop over the samples.
 
     Δh is taken over the profile without the stretches next to the terminals
     (the lesser of 15 structural heights [GUIDE p. 25] and a tenth of the
@@ -549,18 +552,6 @@ def profile_geometry(z, xi, gamma_e, h_tx, h_rx, scratch):  # pragma: no cover -
     re-derived for a smooth rough earth (Eqs. 3.3-3.4), the effective heights
     scaled up by (d / d_L)² if the path would otherwise reach past them;
     otherwise each terminal's line is fitted only out to 0.9 of its horizon.
-    """
-    th_t, th_r, dl_t, dl_r = radio_horizons(z, xi, 1.0 / gamma_e, h_tx, h_rx)
-    empty = np.empty(0)
-    return _geometry(z, z.size - 1, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t, dl_r, scratch, empty, empty)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _geometry(z, n, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t, dl_r, scratch, c0, c1):  # pragma: no cover
-    """:func:`profile_geometry` of ``z[:n + 1]`` given its horizons.
-
-    The line fits use the running sums ``c0``, ``c1`` of :func:`fit_line_sums` when they are given (``c0`` longer
-    than ``n``), else loop over the samples.
     """
     zn = z[:n + 1]
     d = n * xi
