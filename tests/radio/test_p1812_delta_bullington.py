@@ -121,13 +121,13 @@ class Case:
     g: np.ndarray  # terrain + representative clutter inside, bare terrain at the terminals
     clutter: np.ndarray
 
-    def loss(self, heights: np.ndarray, radius_km: float) -> DeltaBullington:
+    def loss(self, heights: np.ndarray, radius_km: float, clutter: np.ndarray | None = None) -> DeltaBullington:
         log = self.log
         return delta_bullington_loss(
             self.d, heights, tx_height_m=log[("htg (m)", "")], rx_height_m=log[("hrg (m)", "")],
             frequency_mhz=1000.0 * log[("f (GHz)", "")], k_factor=radius_km / EARTH_RADIUS_KM,
             polarization="h" if log[("pol", "")] == 1 else "v", epsilon=22.0, sigma=0.003,
-            sea_fraction=log[("w", "Table 5")],
+            sea_fraction=log[("w", "Table 5")], clutter_m=clutter,
         )
 
     @property
@@ -199,6 +199,34 @@ def test_diffraction_loss_matches_p1812(log_name: str) -> None:
     for radius, key in ((case.ae_km, "Ld50 (dB)"), (K_BETA * EARTH_RADIUS_KM, "Ldb (dB)")):
         ld = _eq39(case.loss(case.g, radius), case.loss(case.h, radius))
         assert ld == pytest.approx(log[(key, "Eq (39)")], abs=TOLERANCE_DB), key
+
+
+@pytest.mark.parametrize("log_name", LOGS)
+def test_clutter_argument_reproduces_p1812(log_name: str) -> None:
+    """One call with ``clutter_m`` (the P.1812 convention built in) gives L_d50, L_db and the logged terms."""
+    case = _case(log_name)
+    log = case.log
+    for radius, key in ((case.ae_km, "Ld50 (dB)"), (K_BETA * EARTH_RADIUS_KM, "Ldb (dB)")):
+        r = case.loss(case.h, radius, clutter=case.clutter)
+        assert r.loss_db == pytest.approx(log[(key, "Eq (39)")], abs=TOLERANCE_DB), key
+    # the last one, at a_beta, is what the log lists term by term
+    assert r.bullington_db == pytest.approx(log[("Lbulla (dB)", "Eq (21)")], abs=TOLERANCE_DB)
+    assert r.smooth_bullington_db == pytest.approx(log[("Lbulls (dB)", "Eq (21)")], abs=TOLERANCE_DB)
+    assert r.spherical_db == pytest.approx(log[("Ldsph (dB)", "Eq (27)")], abs=TOLERANCE_DB)
+    assert r.tx_effective_height_m == pytest.approx(log[("htc (m)", "Eq (37a)")], abs=TOLERANCE_M)
+
+
+def test_clutter_argument_is_checked() -> None:
+    from coverplan.errors import InputError
+
+    d, h = np.array([0.0, 1.0, 2.0]), np.array([100.0, 150.0, 100.0])
+    kw = {"tx_height_m": 10.0, "rx_height_m": 10.0, "frequency_mhz": 900.0}
+    with pytest.raises(InputError, match="one height per profile point"):
+        delta_bullington_loss(d, h, clutter_m=[0.0, 5.0], **kw)
+    with pytest.raises(InputError, match=">= 0"):
+        delta_bullington_loss(d, h, clutter_m=[0.0, -5.0, 0.0], **kw)
+    # clutter at the terminals does not count; zero clutter is the bare profile
+    assert delta_bullington_loss(d, h, clutter_m=[30.0, 0.0, 30.0], **kw) == delta_bullington_loss(d, h, **kw)
 
 
 NO_INNER_CLUTTER = [n for n in LOGS if not _case(n).clutter[1:-1].any()]
