@@ -12,7 +12,8 @@ location, Church & ReVelle 1974).
 * **coverplan**: the sparse coverage matrix from a k-d tree
   (``scipy.spatial.cKDTree.sparse_distance_matrix``) and
   :func:`coverplan.siting.optimise.max_coverage` (HiGHS through
-  ``scipy.optimize.milp``), and its lazy greedy for reference.
+  ``highspy``, interior point for the LPs), and its lazy greedy for
+  reference.
 
 Both are timed end to end from the point coordinates to the chosen sites;
 the objectives (weight covered) must be equal. The ratio is spopt time /

@@ -14,7 +14,8 @@ budget, demand that must be covered and candidates already built)::
 ``a`` is the sparse demand x candidate coverage matrix (which terminal's
 hotspot reaches which people or facility), ``w`` the demand weights
 (population plus priority weights), ``c`` the candidates' costs. The MILP is
-solved by HiGHS through :func:`scipy.optimize.milp` on sparse matrices; ``y``
+solved by HiGHS (its own Python interface, ``highspy``, with the interior
+point method for the LPs) on sparse matrices; ``y``
 may be continuous because at an optimum it equals ``min(1, sum_j a_ij x_j)``.
 Demand no candidate reaches is left out of the model (it cannot be covered).
 
@@ -194,11 +195,69 @@ def _index_mask(values: ArrayLike | None, n: int, name: str) -> NDArray[np.bool_
     return mask
 
 
+@dataclass(frozen=True)
+class _MilpResult:
+    x: NDArray[np.float64] | None  # None when no feasible solution was found
+    objective: float  # of the minimisation
+    dual_bound: float  # lower bound of the minimisation (the objective when unknown)
+    infeasible: bool
+    message: str
+
+
+def _solve_milp(cost: NDArray[np.float64], integer: NDArray[np.bool_], lower: NDArray[np.float64],
+                upper: NDArray[np.float64], a: Any, row_lower: NDArray[np.float64], row_upper: NDArray[np.float64],
+                *, time_limit_s: float | None = None, mip_rel_gap: float = 0.0) -> _MilpResult:
+    """Minimise ``cost @ x`` subject to ``row_lower <= a @ x <= row_upper`` and the bounds, with HiGHS (highspy).
+
+    HiGHS through its own Python interface rather than :func:`scipy.optimize.milp`
+    for one option scipy does not pass on: the MIP's LP solver. Interior
+    point solves the degenerate root relaxations of dense coverage instances
+    several times faster than dual simplex (10,000 x 1,000 at a 5 km reach:
+    3.0 s against 0.35 s for the root LP, 4.0 s against 1.0 s in all).
+    """
+    import highspy
+    from scipy import sparse
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    h.setOptionValue("mip_lp_solver", "ipm")
+    if time_limit_s is not None:
+        h.setOptionValue("time_limit", float(time_limit_s))
+    m = sparse.csc_matrix(a, dtype=np.float64)
+    lp = highspy.HighsLp()
+    lp.num_col_ = int(cost.size)
+    lp.num_row_ = int(m.shape[0])
+    lp.col_cost_ = np.asarray(cost, dtype=np.float64)
+    lp.col_lower_ = np.asarray(lower, dtype=np.float64)
+    lp.col_upper_ = np.asarray(upper, dtype=np.float64)
+    inf = highspy.kHighsInf
+    lp.row_lower_ = np.where(np.isfinite(row_lower), row_lower, -inf).astype(np.float64)
+    lp.row_upper_ = np.where(np.isfinite(row_upper), row_upper, inf).astype(np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = m.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = m.indices.astype(np.int32)
+    lp.a_matrix_.value_ = m.data
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[int(v)] for v in integer]
+    h.passModel(lp)
+    h.run()
+    status = h.getModelStatus()
+    message = h.modelStatusToString(status)
+    infeasible = status == highspy.HighsModelStatus.kInfeasible
+    info = h.getInfo()
+    if infeasible or info.primal_solution_status != 2:  # 2: a feasible solution
+        return _MilpResult(None, math.nan, math.nan, infeasible, message)
+    x = np.asarray(h.getSolution().col_value, dtype=np.float64)
+    objective = float(info.objective_function_value)
+    dual = float(info.mip_dual_bound)
+    return _MilpResult(x, objective, dual if math.isfinite(dual) else objective, False, message)
+
+
 def _milp(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget: float | None,
           max_sites: int | None, must: NDArray[np.bool_], lock: NDArray[np.bool_], reach: NDArray[np.bool_],
           time_limit_s: float | None, mip_rel_gap: float) -> tuple[NDArray[np.int64], float, float, str]:
     from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
 
     n_cand = a.shape[1]
     keep = reach & ((w > 0) | must)  # demand worth modelling
@@ -230,20 +289,14 @@ def _milp(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget:
         rows.append(sparse.csr_matrix(np.concatenate([np.ones(n_cand), np.zeros(m)])[None, :]))
         lb.append(np.array([-np.inf]))
         ub.append(np.array([float(max_sites)]))
-    constraint = LinearConstraint(sparse.vstack(rows, format="csr"), np.concatenate(lb), np.concatenate(ub))
-    options: dict[str, Any] = {"mip_rel_gap": mip_rel_gap, "disp": False}
-    if time_limit_s is not None:
-        options["time_limit"] = float(time_limit_s)
-    res = milp(cost_vec, integrality=integrality, bounds=Bounds(lower, upper), constraints=constraint,
-               options=options)
+    res = _solve_milp(cost_vec, integrality.astype(bool), lower, upper, sparse.vstack(rows, format="csr"),
+                      np.concatenate(lb), np.concatenate(ub), time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     if res.x is None:
-        if res.status == 2:
+        if res.infeasible:
             raise InfeasiblePlanError(f"no plan meets the constraints ({res.message})")
         raise CoverplanError(f"the MILP solver stopped without a plan: {res.message}")
     chosen = np.flatnonzero(res.x[:n_cand] > 0.5).astype(np.int64)
-    dual = getattr(res, "mip_dual_bound", None)
-    bound = -float(dual) if dual is not None and math.isfinite(dual) else -float(res.fun)
-    return chosen, -float(res.fun), bound, str(res.message)
+    return chosen, -res.objective, -res.dual_bound, res.message
 
 
 def _dominated(sub: Any, c: NDArray[np.float64] | None, lock: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -372,12 +425,11 @@ def min_cost_cover(coverage: Any, must_cover: ArrayLike, costs: ArrayLike | None
                     x_j = 1                for candidates already built
                     x_j in {0, 1}
 
-    Solved by HiGHS (:func:`scipy.optimize.milp`). ``objective`` and
+    Solved by HiGHS (:func:`_solve_milp`). ``objective`` and
     ``bound`` are costs here (lower is better); ``covered`` marks all demand
     the chosen candidates reach.
     """
     from scipy import sparse
-    from scipy.optimize import Bounds, LinearConstraint, milp
 
     t0 = time.perf_counter()
     a = sparse.csr_matrix(coverage, dtype=np.float64)
@@ -392,19 +444,16 @@ def min_cost_cover(coverage: Any, must_cover: ArrayLike, costs: ArrayLike | None
     if (must & ~reach).any():
         i = int(np.flatnonzero(must & ~reach)[0])
         raise InfeasiblePlanError(f"demand {i} must be covered but no candidate reaches it")
-    options: dict[str, Any] = {"disp": False}
-    if time_limit_s is not None:
-        options["time_limit"] = float(time_limit_s)
     n_must = int(must.sum())
-    cons = [LinearConstraint(a[must], np.ones(n_must), np.full(n_must, np.inf))] if n_must else []
-    res = milp(c, integrality=np.ones(n_cand), bounds=Bounds(lock.astype(float), np.ones(n_cand)),
-               constraints=cons, options=options)
+    res = _solve_milp(c, np.ones(n_cand, bool), lock.astype(float), np.ones(n_cand), a[must], np.ones(n_must),
+                      np.full(n_must, np.inf), time_limit_s=time_limit_s)
     if res.x is None:
-        raise InfeasiblePlanError(f"no set of candidates covers the demand that must be covered ({res.message})")
+        if res.infeasible:
+            raise InfeasiblePlanError(f"no set of candidates covers the demand that must be covered ({res.message})")
+        raise CoverplanError(f"the MILP solver stopped without a plan: {res.message}")
     chosen = np.flatnonzero(res.x > 0.5).astype(np.int64)
     covered = np.asarray(a[:, chosen].sum(axis=1)).ravel() > 0 if len(chosen) else np.zeros(n_dem, bool)
     cost = float(c[chosen].sum())
-    dual = getattr(res, "mip_dual_bound", None)
-    bound = float(dual) if dual is not None and math.isfinite(dual) else cost
+    bound = min(res.dual_bound, cost)
     gap = (cost - bound) / cost if cost > 0 else 0.0
-    return Plan(chosen, cost, bound, gap, time.perf_counter() - t0, "set_cover", covered, cost, str(res.message))
+    return Plan(chosen, cost, bound, gap, time.perf_counter() - t0, "set_cover", covered, cost, res.message)
