@@ -195,6 +195,35 @@ def _index_mask(values: ArrayLike | None, n: int, name: str) -> NDArray[np.bool_
     return mask
 
 
+def _quiet(make: Any) -> Any:
+    """``make()`` with the C library's standard output sent to /dev/null.
+
+    HiGHS prints a copyright banner on standard output when a process creates
+    its first solver, before any option can turn output off; it would land in
+    the middle of a CLI run's progress and in piped output.
+    """
+    import ctypes
+    import os
+    import sys
+
+    sys.stdout.flush()
+    try:
+        libc = ctypes.CDLL(None)
+        saved = os.dup(1)
+    except (OSError, AttributeError):  # pragma: no cover - no libc to flush or no fd 1 (some embedded runs)
+        return make()
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            try:
+                return make()
+            finally:
+                libc.fflush(None)
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 @dataclass(frozen=True)
 class _MilpResult:
     x: NDArray[np.float64] | None  # None when no feasible solution was found
@@ -218,7 +247,7 @@ def _solve_milp(cost: NDArray[np.float64], integer: NDArray[np.bool_], lower: ND
     import highspy
     from scipy import sparse
 
-    h = highspy.Highs()
+    h = _quiet(highspy.Highs)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     h.setOptionValue("mip_lp_solver", "ipm")

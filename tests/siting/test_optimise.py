@@ -111,3 +111,16 @@ def test_set_cover_equals_brute_force(seed: int) -> None:
                 best = min(best, float(c[list(s)].sum()))
     plan = min_cost_cover(a, must, c)
     assert plan.cost == pytest.approx(best) and plan.covered[must].all() and plan.gap == pytest.approx(0.0)
+
+
+def test_solver_prints_nothing() -> None:
+    # HiGHS prints a banner when a process creates its first solver; CLI output must not carry it
+    import subprocess
+    import sys
+
+    code = ("import numpy as np\nfrom coverplan.siting.optimise import max_coverage, min_cost_cover\n"
+            "print(max_coverage(np.eye(3), np.ones(3), max_sites=2).chosen.tolist())\n"
+            "print(min_cost_cover(np.eye(3), [0], np.ones(3)).chosen.tolist())\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines()[-1] == "[0]" and len(out.stdout.splitlines()) == 2
+    assert "HiGHS" not in out.stdout + out.stderr
