@@ -210,7 +210,7 @@ def _quiet(make: Any) -> Any:
     try:
         libc = ctypes.CDLL(None)
         saved = os.dup(1)
-    except (OSError, AttributeError):  # pragma: no cover - no libc to flush or no fd 1 (some embedded runs)
+    except (OSError, AttributeError, TypeError):  # pragma: no cover - no C library by that name (Windows), no fd 1
         return make()
     try:
         with open(os.devnull, "w") as null:
