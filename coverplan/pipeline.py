@@ -411,6 +411,7 @@ def _with_terminals(inputs: Inputs, facilities: gpd.GeoDataFrame, sc: Scenario) 
     """Satellite terminal feasibility (GEO over the horizon, LEO clear sky, micro-siting) at unconnected facilities."""
     import pandas as pd
 
+    from coverplan.siting.rain import rain_settings
     from coverplan.siting.sky import terminal_feasibility
 
     out = facilities.reset_index(drop=True)
@@ -418,7 +419,7 @@ def _with_terminals(inputs: Inputs, facilities: gpd.GeoDataFrame, sc: Scenario) 
     table = terminal_feasibility(
         inputs.terrain, out.geometry[todo], satellites=sc.satellites, dish_height_m=sc.dish_height_m,
         clearance_deg=sc.clearance_deg, leo_min_elevation_deg=sc.leo_min_elevation_deg,
-        leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m, rain=sc.rain,
+        leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m, rain=rain_settings(sc.rain),
     ) if todo.any() else pd.DataFrame()
     cols = ["geo_satellite", "geo_azimuth_deg", "geo_elevation_deg", "geo_horizon_deg", "geo_margin_deg",
             "geo_feasible", "leo_clear_share", "leo_feasible", "micro_offset_m", "micro_lon", "micro_lat"]
@@ -551,10 +552,12 @@ def _terminal_summary(facilities: gpd.GeoDataFrame, sc: Scenario) -> dict[str, A
     if sc.rain is not None:
         import pandas as pd
 
+        from coverplan.siting.rain import RainSettings
+
         avail = pd.to_numeric(todo.get("geo_availability_pct"), errors="coerce").dropna()
         fade = pd.to_numeric(todo.get("geo_rain_fade_db"), errors="coerce").dropna()
         out["rain"] = {
-            **asdict(sc.rain),
+            **asdict(RainSettings(**sc.rain)),
             "geo_rain_fade_db_median": round(float(fade.median()), 2) if len(fade) else None,
             "geo_availability_pct_min": round(float(avail.min()), 4) if len(avail) else None,
             "geo_availability_pct_median": round(float(avail.median()), 4) if len(avail) else None,

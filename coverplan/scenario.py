@@ -38,14 +38,13 @@ import difflib
 import math
 import tomllib
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from pyproj import CRS
 
 from coverplan.errors import CRSError, InputError
-from coverplan.siting.rain import RAIN_RANGES, RainSettings
 
 __all__ = ["COVERAGE_MODELS", "LAYERS", "TECHNOLOGIES", "Scenario", "ScenarioError"]
 
@@ -72,6 +71,17 @@ SITING_NUMBERS = {
     "hotspot_opex_per_year": (200.0, 0.0, 1e9, ""),
     "years": (5, 0, 100, "years"),
     "discount_rate": (0.08, 0.0, 1.0, ""),
+}
+#: Keys of ``[siting.rain]`` (rain fade on the GEO links, see
+#: :class:`coverplan.siting.rain.RainSettings`): default, range, unit.
+#: Frequency and exceedance: ITU-R P.618's ranges.
+RAIN_KEYS = {
+    "frequency_ghz": (12.0, 1.0, 55.0, "GHz"),
+    "link_margin_db": (6.0, 0.0, 100.0, "dB"),
+    "exceedance_pct": (0.1, 0.001, 5.0, "%"),
+    "dish_diameter_m": (1.2, 0.1, 20.0, "m"),
+    "efficiency": (0.6, 0.1, 1.0, ""),
+    "polarization_tilt_deg": (45.0, 0.0, 90.0, "deg"),
 }
 #: Channel bandwidth by technology (MHz), for the total-power-to-reference-
 #: signal correction of 4G and 5G thresholds (RSRP is per resource element).
@@ -150,7 +160,7 @@ class Scenario:
     budget: float | None = None
     siting_options: Mapping[str, Any] = field(default_factory=dict)
     priority: Mapping[str, float] = field(default_factory=dict)
-    rain: RainSettings | None = None
+    rain: Mapping[str, float] | None = None
     path: Path | None = None
 
     @classmethod
@@ -261,13 +271,11 @@ class Scenario:
                                "rain", *SITING_NUMBERS})
         rain = None
         if "rain" in sit:
+            # the table turns the estimate on (coverplan.siting.rain.RainSettings takes these keys)
             rain_table = r.table(sit, "rain")
-            # the keys, defaults and ranges of RainSettings (coverplan.siting.rain); the table turns it on
-            r.keys(rain_table, "siting.rain", set(RAIN_RANGES))
-            defaults = RainSettings()
-            rain = RainSettings(**{key: r.number(rain_table, "siting.rain", key, default=getattr(defaults, key),
-                                                 low=lo, high=hi, unit=u)
-                                   for key, (lo, hi, u) in RAIN_RANGES.items()})
+            r.keys(rain_table, "siting.rain", set(RAIN_KEYS))
+            rain = {key: r.number(rain_table, "siting.rain", key, default=d, low=lo, high=hi, unit=u)
+                    for key, (d, lo, hi, u) in RAIN_KEYS.items()}
         budget = r.number(sit, "siting", "budget", default=None, low=0.0, high=1e12, unit="")
         siting_options: dict[str, Any] = {
             key: r.number(sit, "siting", key, default=d, low=lo, high=hi, unit=u)
@@ -327,8 +335,6 @@ class Scenario:
                 v = dict(v)
             elif isinstance(v, float) and math.isinf(v):
                 v = "inf"
-            elif isinstance(v, RainSettings):
-                v = asdict(v)
             out[f.name] = v
         return out
 

@@ -346,10 +346,8 @@ def test_cheapest_option_for_the_unconnected_facility(results: Results) -> None:
 
 def test_rain_fade_reaches_the_facility_table_and_summary(synthetic: Path) -> None:
     pytest.importorskip("itur")
-    from coverplan.siting.rain import RainSettings
-
     sc = Scenario.load(synthetic)
-    r = run(type(sc)(**{**sc.__dict__, "rain": RainSettings(link_margin_db=6.0)}))
+    r = run(type(sc)(**{**sc.__dict__, "rain": {"link_margin_db": 6.0}}))
     f = r.facilities.set_index("facility_id")
     todo = f[f["status"] == "none"]
     assert len(todo) and todo["geo_availability_pct"].between(95.0, 100.0).all()

@@ -85,6 +85,7 @@ def plan_terminals(
     import geopandas as gpd
     import pandas as pd
 
+    from coverplan.siting.rain import rain_settings
     from coverplan.siting.sky import terminal_feasibility
 
     cm = costs or CostModel()
@@ -113,7 +114,7 @@ def plan_terminals(
         zt = terminal_feasibility(terrain, zpts, satellites=sc.satellites, dish_height_m=sc.dish_height_m,
                                   clearance_deg=sc.clearance_deg, leo_min_elevation_deg=sc.leo_min_elevation_deg,
                                   leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m,
-                                  rain=sc.rain)
+                                  rain=rain_settings(sc.rain))
         feas.append(zt[sky_cols])
     cand = pd.concat(parts, ignore_index=True)
     ff = pd.concat(feas, ignore_index=True)

@@ -25,6 +25,7 @@ P.618's range of 0.001-5 %. Below 0.001 % the result is reported as 99.999 %
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,11 +33,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from coverplan.errors import InputError
+from coverplan.scenario import RAIN_KEYS
 
-__all__ = ["RAIN_RANGES", "RainSettings", "availability", "rain_table", "slant_attenuation"]
+__all__ = ["RainSettings", "availability", "rain_settings", "rain_table", "slant_attenuation"]
 
 #: P.618's range of exceedance probabilities (% of an average year).
-P_MIN, P_MAX = 0.001, 5.0
+P_MIN, P_MAX = RAIN_KEYS["exceedance_pct"][1:3]
 
 
 @dataclass(frozen=True)
@@ -59,30 +61,23 @@ class RainSettings:
         Polarisation tilt to the horizontal (45 for circular), for P.838.
     """
 
-    frequency_ghz: float = 12.0
-    link_margin_db: float = 6.0
-    exceedance_pct: float = 0.1
-    dish_diameter_m: float = 1.2
-    efficiency: float = 0.6
-    polarization_tilt_deg: float = 45.0
+    frequency_ghz: float = RAIN_KEYS["frequency_ghz"][0]
+    link_margin_db: float = RAIN_KEYS["link_margin_db"][0]
+    exceedance_pct: float = RAIN_KEYS["exceedance_pct"][0]
+    dish_diameter_m: float = RAIN_KEYS["dish_diameter_m"][0]
+    efficiency: float = RAIN_KEYS["efficiency"][0]
+    polarization_tilt_deg: float = RAIN_KEYS["polarization_tilt_deg"][0]
 
     def __post_init__(self) -> None:
-        for name, (low, high, unit) in RAIN_RANGES.items():
+        for name, (_, low, high, unit) in RAIN_KEYS.items():
             value = getattr(self, name)
             if not (math.isfinite(value) and low <= value <= high):
                 raise InputError(f"rain fade: {name} = {value} is outside {low:g}-{high:g} {unit}".rstrip())
 
 
-#: Valid range and unit of each :class:`RainSettings` field (frequency and
-#: exceedance: P.618's ranges); scenarios check ``[siting.rain]`` with them.
-RAIN_RANGES = {
-    "frequency_ghz": (1.0, 55.0, "GHz"),
-    "link_margin_db": (0.0, 100.0, "dB"),
-    "exceedance_pct": (P_MIN, P_MAX, "%"),
-    "dish_diameter_m": (0.1, 20.0, "m"),
-    "efficiency": (0.1, 1.0, ""),
-    "polarization_tilt_deg": (0.0, 90.0, "deg"),
-}
+def rain_settings(scenario_rain: Mapping[str, float] | None) -> RainSettings | None:
+    """A scenario's ``[siting.rain]`` table (:attr:`coverplan.scenario.Scenario.rain`) as settings; None: off."""
+    return None if scenario_rain is None else RainSettings(**scenario_rain)
 
 
 def _itur() -> Any:

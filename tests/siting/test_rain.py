@@ -130,7 +130,7 @@ def test_scenario_rain_table(tmp_path: Path) -> None:
         text = text.replace(f'{key} = "', f'{key} = "{base.as_posix()}/', 1)
     assert Scenario.load(_write(tmp_path / "a.toml", text)).rain is None
     sc = Scenario.load(_write(tmp_path / "b.toml", text + '\n[siting.rain]\nfrequency_ghz = 11.7\n'))
-    assert sc.rain == RainSettings(frequency_ghz=11.7)
+    assert RainSettings(**sc.rain) == RainSettings(frequency_ghz=11.7)
     assert json.loads(json.dumps(sc.to_dict()))["rain"]["frequency_ghz"] == 11.7
     with pytest.raises(ScenarioError, match="link_margin"):
         Scenario.load(_write(tmp_path / "c.toml", text + '\n[siting.rain]\nlink_margin = 6\n'))
