@@ -3,7 +3,8 @@
 An agreement check between two independent tools, not a timing test: SPLAT
 computes ITM path loss around a site on the Tam Dao ridge (35 m mast, 1.5 m
 receiver, 900 MHz, 5 km) and coverplan's :func:`coverplan.radio.itm.point_to_point`
-is run at every point SPLAT reports, on profiles of coverplan's own 90 m DEM.
+is run at every point SPLAT reports, on profiles of coverplan's own 90 m DEM;
+coverplan's coverage grid (``site_loss``, the radial kernel) is sampled there too.
 The SPLAT side (SDF, .qth/.lrp, the run, the ``-ano`` table) comes from
 ``benchmarks/bench_splat.py``, whose README section explains the differences.
 """
