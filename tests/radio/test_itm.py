@@ -59,6 +59,16 @@ def p2p_cases(folder: Path) -> list[tuple[dict[str, str], np.ndarray, float]]:
     return [(row, *read_pfl(pfl)) for row, pfl in zip(rows, pfls, strict=True)]
 
 
+def _ntia_radio(row: dict[str, str]) -> dict[str, Any]:
+    """The radio and variability inputs of a row of NTIA's p2p.csv or area.csv."""
+    return {
+        "polarization": int(row["pol"]), "epsilon": float(row["epsilon"]), "sigma": float(row["sigma"]),
+        "n0": float(row["N_0"]), "climate": int(row["climate"]), "time_pct": float(row["time"]),
+        "location_pct": float(row["location"]), "situation_pct": float(row["situation"]),
+        "mdvar": int(row["mdvar"]),
+    }
+
+
 # ----------------------------------------------------------------------------- p2p.csv
 
 
@@ -71,15 +81,7 @@ def test_ntia_p2p_cases(itm_ref: Path, case: int) -> None:
         tx_height_m=float(row["h_tx__meter"]),
         rx_height_m=float(row["h_rx__meter"]),
         frequency_mhz=float(row["f__mhz"]),
-        polarization=int(row["pol"]),
-        epsilon=float(row["epsilon"]),
-        sigma=float(row["sigma"]),
-        n0=float(row["N_0"]),
-        climate=int(row["climate"]),
-        time_pct=float(row["time"]),
-        location_pct=float(row["location"]),
-        situation_pct=float(row["situation"]),
-        mdvar=int(row["mdvar"]),
+        **_ntia_radio(row),
     )
     assert result.loss_db == pytest.approx(float(row["A__db"]), abs=NTIA_TOLERANCE_DB)
     # the expected values are printed to 0.01 dB; we agree to within that rounding
@@ -222,15 +224,7 @@ def test_ntia_area_cases(itm_ref: Path) -> None:
             tx_siting=int(row["tx_siting_criteria"]),
             rx_siting=int(row["rx_siting_criteria"]),
             frequency_mhz=float(row["f__mhz"]),
-            polarization=int(row["pol"]),
-            epsilon=float(row["epsilon"]),
-            sigma=float(row["sigma"]),
-            n0=float(row["N_0"]),
-            climate=int(row["climate"]),
-            time_pct=float(row["time"]),
-            location_pct=float(row["location"]),
-            situation_pct=float(row["situation"]),
-            mdvar=int(row["mdvar"]),
+            **_ntia_radio(row),
         )
         assert result.loss_db == pytest.approx(float(row["A__db"]), abs=NTIA_TOLERANCE_DB)
         assert_printed(result.loss_db, row["A__db"], f"area case {row}")
