@@ -9,7 +9,7 @@ Study window (EPSG:4326): west 105.40, south 21.40, east 105.98, north 21.94,
 about 60 x 60 km over the Tam Đảo range and the hills of Thái Nguyên and
 southern Tuyên Quang. Inputs are real: the SRTM tile ``data/srtm/N21E105.hgt``
 and three OpenStreetMap extracts (© OpenStreetMap contributors, ODbL), looked
-for in ``data/osm/`` and then in ``../shared/data/osm/`` (``--osm-dir``).
+for in ``data/osm/`` (or ``--osm-dir``).
 
 Outputs (in ``--out``)
 ----------------------
@@ -101,7 +101,7 @@ log = logging.getLogger("make_sample_region")
 
 ROOT = Path(__file__).resolve().parents[1]
 DEM_PATH = ROOT / "data" / "srtm" / "N21E105.hgt"
-OSM_DIRS = (ROOT / "data" / "osm", ROOT.parent / "shared" / "data" / "osm")
+OSM_DIRS = (ROOT / "data" / "osm",)
 OSM_PLACES = "osm2018_places_N21E105.geojson"
 OSM_FACILITIES = "osm2018_public_facilities_N21E105.geojson"
 OSM_HOSPITALS = "osm2024_hospitals_N21E105.geojson"
@@ -368,7 +368,7 @@ def find_osm_dir(explicit: Path | None) -> Path:
         if folder is not None and all((folder / n).exists() for n in (OSM_PLACES, OSM_FACILITIES, OSM_HOSPITALS)):
             return folder
     tried = ", ".join(str(c) for c in candidates if c is not None)
-    raise SystemExit(f"OSM extracts not found in {tried}; give --osm-dir (see ../shared/data/README.md)")
+    raise SystemExit(f"OSM extracts not found in {tried}; give --osm-dir (see data/PROVENANCE.md)")
 
 
 def _in_window(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

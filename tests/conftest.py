@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 SRTM = ROOT / "data" / "srtm" / "N21E105.hgt"
-SHARED = ROOT.parent / "shared"
-REFERENCE = SHARED / "reference"
+#: The validation references (NTIA ITM, ITU P.526/P.1812, GRASS/GDAL viewsheds), with their provenance
+#: and licences in ``tests/data/reference/README.md``.
+REFERENCE = ROOT / "tests" / "data" / "reference"
 
 
 def read_grass_ascii(path: Path) -> tuple[dict[str, float], np.ndarray]:
@@ -56,11 +57,7 @@ def srtm30_window() -> Terrain:
 @pytest.fixture(scope="session")
 def grass_case() -> tuple[Terrain, np.ndarray]:
     """GRASS r.viewshed test DEM (10 m, North Carolina) and its exact viewshed."""
-    folder = REFERENCE / "viewshed" / "grass"
-    if not folder.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"reference data not found at {folder}: CI must have shared/ beside the clone")
-        pytest.skip(f"reference data not found at {folder}")
+    folder = reference_folder("viewshed/grass")
     header, elev = read_grass_ascii(folder / "elevation.ascii")
     _, vis = read_grass_ascii(folder / "lake_viewshed.ascii")
     res = (header["east"] - header["west"]) / header["cols"]
@@ -84,10 +81,13 @@ def render_page(tmp_path: Path) -> Callable[..., BrowserRender]:
 
 
 def reference_folder(name: str) -> Path:
-    """A folder of ../shared/reference; skips when absent, fails under ``$CI``."""
+    """A folder of ``tests/data/reference``; a missing one is an error, never a skip.
+
+    The references are part of the repository: without them every validation claim of the README would go
+    untested, so their absence must fail the run loudly (at collection when a module lists its cases).
+    """
     folder = REFERENCE / name
-    if not folder.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"reference data not found at {folder}: CI must have shared/ beside the clone")
-        pytest.skip(f"reference data not found at {folder}")
+    if not folder.is_dir() or not any(folder.iterdir()):
+        raise FileNotFoundError(f"reference data missing: {folder} (it is part of the repository; restore it "
+                                "with git checkout -- tests/data/reference)")
     return folder

@@ -8,7 +8,6 @@ and that the script reproduces them from the same seed.
 from __future__ import annotations
 
 import hashlib
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -27,7 +26,7 @@ SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 SRTM = ROOT / "data" / "srtm" / "N21E105.hgt"
 PROVENANCE = ROOT / "data" / "PROVENANCE.md"
 SCRIPT = ROOT / "scripts" / "make_sample_region.py"
-OSM_DIRS = (ROOT / "data" / "osm", ROOT.parent / "shared" / "data" / "osm")
+OSM_DIR = ROOT / "data" / "osm"
 SEED = 20261126
 WEST, SOUTH, EAST, NORTH = 105.40, 21.40, 105.98, 21.94
 STEP = 1.0 / 1200.0
@@ -273,19 +272,8 @@ def test_provenance_labels() -> None:
     assert "babc3f3de855611107efce90f407c79073b172dc4b86f04f125185436ead4876" in text  # the SRTM tile
 
 
-def _osm_dir() -> Path:
-    names = ("osm2018_places_N21E105.geojson", "osm2018_public_facilities_N21E105.geojson",
-             "osm2024_hospitals_N21E105.geojson")
-    for folder in OSM_DIRS:
-        if all((folder / n).exists() for n in names):
-            return folder
-    if os.environ.get("CI"):
-        pytest.fail(f"OSM extracts not found in {OSM_DIRS}: CI must have shared/ beside the clone")
-    pytest.skip("OSM extracts not found (../shared/data/osm)")
-
-
 def test_script_reproduces_the_committed_files(tmp_path: Path) -> None:
-    osm = _osm_dir()
+    osm = OSM_DIR  # the three OSM extracts the script reads are committed beside the SRTM tile
     subprocess.run(
         [sys.executable, str(SCRIPT), "--seed", str(SEED), "--out", str(tmp_path), "--osm-dir", str(osm)],
         check=True, capture_output=True, cwd=ROOT,

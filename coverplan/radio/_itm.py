@@ -15,7 +15,7 @@ Written from the published algorithm (structure, names and text are our own):
   diffraction region*, Radio Science 68D(7), 1964;
 - NTIA's ITM v1.4 release (github.com/NTIA/itm), consulted for behaviour
   only (warning bits, error codes, the v1.4 details); this core reproduces
-  its reference cases in ``shared/reference/itm``.
+  its reference cases in ``tests/data/reference/itm``.
 
 Conventions: distances in metres, heights in metres, angles in radians,
 frequency in MHz, losses in dB. A terrain profile is a 1-D float64 array

@@ -10,7 +10,7 @@ Irregular Terrain Model, version 1.2.2: The Algorithm* (NTIA/ITS, 1995) and
 Hufford, Longley & Kissick, *A Guide to the Use of the ITS Irregular Terrain
 Model in the Area Prediction Mode* (NTIA Report 82-100, 1982) — with the
 behaviour of NTIA's ITM v1.4 release (warning flags, error conditions, the
-reference cases in ``shared/reference/itm``, reproduced by the tests).
+reference cases in ``tests/data/reference/itm``, reproduced by the tests).
 
 Confidence/reliability ("CR") inputs map onto time/location/situation as in
 ITM: ``time_pct = reliability``, ``location_pct = 50``, ``situation_pct =

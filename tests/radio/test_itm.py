@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -25,9 +24,9 @@ from coverplan.radio.itm import (
     area_prediction,
     point_to_point,
 )
+from tests.conftest import reference_folder
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
-ITM_REF = REFERENCE / "itm"
+ITM_REF = reference_folder("itm")
 CMD = ITM_REF / "cmd_examples"
 
 #: NTIA's own unit tests accept 0.1 dB.
@@ -36,11 +35,7 @@ NTIA_TOLERANCE_DB = 0.1
 
 @pytest.fixture(scope="module")
 def itm_ref() -> Path:
-    """The NTIA ITM reference folder; skip locally without it, fail under $CI."""
-    if not ITM_REF.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"reference data not found at {ITM_REF}: CI must have shared/ beside the clone")
-        pytest.skip(f"reference data not found at {ITM_REF}")
+    """The NTIA ITM reference folder (part of the repository)."""
     return ITM_REF
 
 
