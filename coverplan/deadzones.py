@@ -20,12 +20,15 @@ from numpy.typing import NDArray
 
 from coverplan.population import PopulationCells
 from coverplan.raster import Raster
+from coverplan.settings import setting, validate
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
 __all__ = [
+    "AdminSettings",
+    "DeadZoneSettings",
     "DeadZones",
     "PopulationAccount",
     "admin_figures",
@@ -38,6 +41,33 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _EIGHT = np.ones((3, 3), bool)
+
+
+@dataclass(frozen=True)
+class DeadZoneSettings:
+    """Which unserved places form a dead zone, and when one is a terrain shadow (``[deadzones]``)."""
+
+    min_cell_population: float = setting(0.5, doc="a population cell counts as populated from this many people",
+                                         unit="people", low=0.0, high=1e6)
+    min_zone_population: float = setting(0.0, doc="smaller zones are left out of the table (their people are "
+                                         "still counted, as dropped)", unit="people", low=0.0, high=1e9)
+    min_zone_area_km2: float = setting(0.0, doc="zones smaller than this are left out too", unit="km2", low=0.0,
+                                       high=1e6)
+    shadow_share: float = setting(0.5, doc="a zone is a terrain shadow when this share of it is within a site's "
+                                  "reach in free space (else out of range)", low=0.0, high=1.0)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """How to read the administrative units of ``inputs.admin`` (``[admin]``)."""
+
+    name_field: str = setting("name", doc="the column that names the units (communes, districts)")
+
+    def __post_init__(self) -> None:
+        validate(self)
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,21 @@ from coverplan.errors import InputError
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["KINDS", "read_facilities"]
+__all__ = ["KINDS", "RAIN_COLUMNS", "SKY_COLUMNS", "read_facilities", "sky_columns"]
 
 #: Facility kinds, in the order reports list them.
 KINDS = ("health_station", "school", "hospital", "clinic", "commune_office", "other")
+#: Columns the satellite sky check gives an unconnected facility (and a terminal candidate):
+#: :func:`coverplan.siting.sky.terminal_feasibility`.
+SKY_COLUMNS = ("geo_satellite", "geo_azimuth_deg", "geo_elevation_deg", "geo_horizon_deg", "geo_margin_deg",
+               "geo_feasible", "leo_clear_share", "leo_feasible", "micro_offset_m", "micro_lon", "micro_lat")
+#: Columns the rain-fade estimate adds (with ``[siting.rain]``).
+RAIN_COLUMNS = ("geo_rain_fade_db", "geo_atmos_fade_db", "geo_availability_pct", "geo_availability_bound")
+
+
+def sky_columns(*, rain: bool) -> list[str]:
+    """The sky-check columns of a facility table, with the rain-fade ones when the estimate is on."""
+    return [*SKY_COLUMNS, *(RAIN_COLUMNS if rain else ())]
 
 
 def read_facilities(path: str | Path) -> gpd.GeoDataFrame:

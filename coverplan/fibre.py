@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,15 +20,30 @@ from numpy.typing import NDArray
 
 from coverplan.errors import InputError
 from coverplan.raster import Raster
+from coverplan.settings import setting, validate
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from coverplan.terrain.dem import Terrain
 
-__all__ = ["extension_paths", "fibre_distance", "fibre_reach", "slope_cost_factor"]
+__all__ = ["FibreSettings", "extension_paths", "fibre_distance", "fibre_reach", "slope_cost_factor"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FibreSettings:
+    """Fibre reach and extension cost (``[fibre]``)."""
+
+    drop_distance_m: float = setting(300.0, doc="a place is fibre-served within this distance of a route or node",
+                                     unit="m", low=0.0, high=50_000.0)
+    cost_per_km: float = setting(8000.0, doc="extension cost per km on level ground (slopes raise it; an "
+                                 "illustrative planning figure)", unit="currency/km", low=0.0, high=1e9)
+    currency: str = setting("USD", doc="the currency of every cost and budget of the scenario")
+
+    def __post_init__(self) -> None:
+        validate(self)
 
 
 def fibre_reach(grid: Raster, fibre: gpd.GeoDataFrame, drop_distance_m: float) -> NDArray[np.bool_]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from coverplan.deadzones import DeadZones
     from coverplan.radio.coverage import Coverage
+    from coverplan.siting.plan import TerminalPlan
 
 __all__ = ["Inputs", "Results", "load_inputs", "plan", "run", "sample_scenario_path"]
 
@@ -99,7 +100,7 @@ class Results:
     summary: dict[str, Any]
     admin: pd.DataFrame | None = None
     extensions: gpd.GeoDataFrame | None = None
-    plan: Any = None
+    plan: TerminalPlan | None = None
 
     @property
     def scenario(self) -> Scenario:
@@ -122,63 +123,65 @@ def load_inputs(scenario: Scenario) -> Inputs:
     from coverplan.radio.sites import read_sites
 
     sc = scenario
-    sectors = read_sites(sc.sites)
-    sectors = sectors[sectors["technology"].isin(sc.technologies)]
+    sectors = read_sites(sc.inputs.sites)
+    sectors = sectors[sectors["technology"].isin(sc.coverage.technologies)]
     if len(sectors) == 0:
-        raise InputError(f"{sc.sites}: no sector of the technologies the scenario counts "
-                         f"({', '.join(sc.technologies)})")
-    margin_m = max(sc.nominal_radius_km[t] for t in set(sectors["technology"])) * 1000.0
+        raise InputError(f"{sc.inputs.sites}: no sector of the technologies the scenario counts "
+                         f"({', '.join(sc.coverage.technologies)})")
+    margin_m = max(sc.coverage.nominal_radius_km[t] for t in set(sectors["technology"])) * 1000.0
     from coverplan.io import open_raster
 
-    with open_raster(sc.dem) as ds:
+    with open_raster(sc.inputs.dem) as ds:
         dem_crs = CRS.from_user_input(ds.crs.to_wkt())
         dem_bounds = tuple(ds.bounds)
-    if sc.bounds is not None:
-        area_src = shapely.box(*sc.bounds)
-        src_crs = sc.bounds_crs
+    if sc.region.bounds is not None:
+        area_src = shapely.box(*sc.region.bounds)
+        src_crs = sc.region.bounds_crs
     else:
         area_src = shapely.box(*dem_bounds)
         src_crs = dem_crs
         margin_m = 0.0
     dense = shapely.segmentize(area_src, _segment(area_src))
     lonlat = _reproject(dense, src_crs, CRS.from_epsg(4326))
-    crs = sc.crs if sc.crs is not None else utm_crs_for(lonlat.centroid.x, lonlat.centroid.y)
+    crs = sc.region.crs if sc.region.crs is not None else utm_crs_for(lonlat.centroid.x, lonlat.centroid.y)
     area = _reproject(dense, src_crs, crs)
     work = area.buffer(margin_m, quad_segs=4) if margin_m > 0 else area
     work_dem = _reproject(shapely.segmentize(work, max(work.length / 400, 1.0)), crs, dem_crs)
     dl, db, dr, dt = dem_bounds
     wl, wb, wr, wt = work_dem.bounds
     if wr <= dl or wl >= dr or wt <= db or wb >= dt:
-        raise CRSError(f"{sc.dem}: the DEM does not cover the study area {sc.bounds} ({sc.bounds_crs.to_string()}); "
+        raise CRSError(f"{sc.inputs.dem}: the DEM does not cover the study area {sc.region.bounds} "
+                       f"({sc.region.bounds_crs.to_string()}); "
                        "check region.bounds and region.bounds_crs")
     window = (max(wl, dl), max(wb, db), min(wr, dr), min(wt, dt))
-    terrain = load_dem(sc.dem, crs=crs, resolution_m=sc.resolution_m, bounds=window)
+    terrain = load_dem(sc.inputs.dem, crs=crs, resolution_m=sc.region.resolution_m, bounds=window)
     study, in_area = _study_window(terrain, area)
     if not in_area.any():
-        raise InputError(f"{sc.dem}: no DEM cell lies inside the study area; check region.bounds")
+        raise InputError(f"{sc.inputs.dem}: no DEM cell lies inside the study area; check region.bounds")
 
     lonlat_window = lonlat.buffer(0.01)
-    population = read_population(sc.population, bounds=lonlat_window.bounds, bounds_crs="EPSG:4326")
-    facilities = _in_crs(read_facilities(sc.facilities), crs, sc.facilities, area)
+    population = read_population(sc.inputs.population, bounds=lonlat_window.bounds, bounds_crs="EPSG:4326")
+    facilities = _in_crs(read_facilities(sc.inputs.facilities), crs, sc.inputs.facilities, area)
     fibre = None
-    if sc.fibre is not None:
-        fibre = read_vector(sc.fibre)
+    if sc.inputs.fibre is not None:
+        fibre = read_vector(sc.inputs.fibre)
         if not fibre.geom_type.isin(["LineString", "MultiLineString", "Point", "MultiPoint"]).all():
-            raise InputError(f"{sc.fibre}: fibre must be lines (routes) or points (access nodes)")
-        fibre = _in_crs(fibre, crs, sc.fibre, area)
+            raise InputError(f"{sc.inputs.fibre}: fibre must be lines (routes) or points (access nodes)")
+        fibre = _in_crs(fibre, crs, sc.inputs.fibre, area)
     admin = None
-    if sc.admin is not None:
-        admin = read_vector(sc.admin)
+    if sc.inputs.admin is not None:
+        admin = read_vector(sc.inputs.admin)
         if not admin.geom_type.isin(["Polygon", "MultiPolygon"]).all():
-            raise InputError(f"{sc.admin}: administrative units must be polygons")
-        if sc.admin_name_field not in admin.columns:
-            raise InputError(f"{sc.admin}: no column {sc.admin_name_field!r} to name the units; set admin.name_field "
-                             f"to one of {', '.join(c for c in admin.columns if c != admin.geometry.name)}")
-        admin = _in_crs(admin, crs, sc.admin, area)
+            raise InputError(f"{sc.inputs.admin}: administrative units must be polygons")
+        if sc.admin.name_field not in admin.columns:
+            names = ", ".join(c for c in admin.columns if c != admin.geometry.name)
+            raise InputError(f"{sc.inputs.admin}: no column {sc.admin.name_field!r} to name the units; set "
+                             f"admin.name_field to one of {names}")
+        admin = _in_crs(admin, crs, sc.inputs.admin, area)
     sectors = gpd.GeoDataFrame(sectors).to_crs(crs)
     reach = sectors.geometry.distance(area) <= margin_m + 1.0
     if not reach.any():
-        raise CRSError(f"{sc.sites}: no site lies within {margin_m / 1000:g} km of the study area; "
+        raise CRSError(f"{sc.inputs.sites}: no site lies within {margin_m / 1000:g} km of the study area; "
                        "check the coordinates (lon/lat in degrees) and region.bounds")
     if (~reach).any():
         log.info("%d sector rows lie too far from the study area and are left out", int((~reach).sum()))
@@ -209,7 +212,6 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     from coverplan.fibre import fibre_reach
     from coverplan.population import cells_on_grid
     from coverplan.radio.coverage import (
-        PropagationSettings,
         los_coverage,
         reference_signal_offset_db,
         signal_coverage,
@@ -219,32 +221,32 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     t0 = time.perf_counter()
     inputs = load_inputs(sc)
     t1 = time.perf_counter()
-    if sc.model == "los":
+    cov = sc.coverage
+    if cov.model == "los":
         coverage = los_coverage(
-            inputs.terrain, inputs.sectors, technologies=sc.technologies, radius_km=sc.nominal_radius_km,
-            receiver_height_m=sc.receiver_height_m, k_factor=sc.k_factor, show_progress=show_progress,
+            inputs.terrain, inputs.sectors, technologies=cov.technologies, radius_km=cov.nominal_radius_km,
+            receiver_height_m=cov.receiver_height_m, k_factor=cov.k_factor, show_progress=show_progress,
         )
     else:
-        offsets = {t: reference_signal_offset_db(t, sc.bandwidth_mhz[t]) for t in sc.technologies}
-        settings = PropagationSettings(k_factor=sc.k_factor, **sc.propagation)
+        offsets = {t: reference_signal_offset_db(t, cov.bandwidth_mhz[t]) for t in cov.technologies}
         coverage = signal_coverage(
-            inputs.terrain, inputs.sectors, technologies=sc.technologies, radius_km=sc.nominal_radius_km,
-            threshold_dbm=sc.threshold_dbm, model=sc.model, receiver_height_m=sc.receiver_height_m,
-            settings=settings, reference_offset_db=offsets, scheduler=scheduler, show_progress=show_progress,
+            inputs.terrain, inputs.sectors, technologies=cov.technologies, radius_km=cov.nominal_radius_km,
+            threshold_dbm=cov.threshold_dbm, model=cov.model, receiver_height_m=cov.receiver_height_m,
+            settings=cov.propagation, reference_offset_db=offsets, scheduler=scheduler, show_progress=show_progress,
         )
     # where a site would serve in free space: inside the radius with free-space signal above the threshold
     # (line of sight: inside the radius); dead zones there are terrain shadows
     free = signal_coverage(
-        inputs.terrain, inputs.sectors, technologies=sc.technologies, radius_km=sc.nominal_radius_km,
-        threshold_dbm=sc.threshold_dbm if sc.model != "los" else dict.fromkeys(sc.technologies, -1e9),
-        model="fspl", receiver_height_m=sc.receiver_height_m,
-        reference_offset_db={t: reference_signal_offset_db(t, sc.bandwidth_mhz[t]) for t in sc.technologies},
+        inputs.terrain, inputs.sectors, technologies=cov.technologies, radius_km=cov.nominal_radius_km,
+        threshold_dbm=cov.threshold_dbm if cov.model != "los" else dict.fromkeys(cov.technologies, -1e9),
+        model="fspl", receiver_height_m=cov.receiver_height_m,
+        reference_offset_db={t: reference_signal_offset_db(t, cov.bandwidth_mhz[t]) for t in cov.technologies},
     )
     t2 = time.perf_counter()
     r0, r1, c0, c1 = inputs.study
     grid = inputs.grid
     cellular = coverage.covered[r0:r1, c0:c1] & inputs.in_area
-    fibre_mask = (fibre_reach(grid, inputs.fibre, sc.drop_distance_m) & inputs.in_area
+    fibre_mask = (fibre_reach(grid, inputs.fibre, sc.fibre.drop_distance_m) & inputs.in_area
                   if inputs.fibre is not None else np.zeros(grid.shape, bool))
     served = cellular | fibre_mask
     served_u8 = np.where(inputs.in_area, served.astype(np.uint8), np.uint8(SERVED_NODATA))
@@ -252,14 +254,14 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     cells = cells_on_grid(inputs.population, grid)
     dz = find_deadzones(
         inputs.population, cells, served, inputs.in_area, grid=grid,
-        min_cell_population=sc.min_cell_population, min_zone_population=sc.min_zone_population,
-        min_zone_area_km2=sc.min_zone_area_km2,
+        min_cell_population=sc.deadzones.min_cell_population, min_zone_population=sc.deadzones.min_zone_population,
+        min_zone_area_km2=sc.deadzones.min_zone_area_km2,
     )
     power = ({t: p[r0:r1, c0:c1] for t, p in coverage.power_dbm.items()} if coverage.power_dbm is not None
              else None)
     facilities = facility_status(inputs.facilities, grid, served, inputs.in_area, dz)
     facilities = facility_connectivity(
-        facilities, grid, fibre=inputs.fibre, drop_distance_m=sc.drop_distance_m, power_dbm=power,
+        facilities, grid, fibre=inputs.fibre, drop_distance_m=sc.fibre.drop_distance_m, power_dbm=power,
         covered={t: m[r0:r1, c0:c1] for t, m in coverage.by_technology.items()},
         best_site=coverage.best_site[r0:r1, c0:c1], site_ids=coverage.sites["site_id"].to_numpy(),
     )
@@ -267,29 +269,27 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     facilities = _with_terminals(inputs, facilities, sc)
     facilities = _with_cheapest(facilities, sc)
     zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
-                           shadow_share=sc.shadow_share)
+                           shadow_share=sc.deadzones.shadow_share)
     zones = _count_facilities(zones, facilities)
     if inputs.admin is not None:
-        zones["unit"] = _unit_of(zones.geometry.representative_point(), inputs.admin, sc.admin_name_field)
-        facilities["unit"] = _unit_of(facilities.geometry, inputs.admin, sc.admin_name_field)
-    dz = type(dz)(zones, dz.labels, dz.account, dz.population, dz.cell_labels)
+        zones["unit"] = _unit_of(zones.geometry.representative_point(), inputs.admin, sc.admin.name_field)
+        facilities["unit"] = _unit_of(facilities.geometry, inputs.admin, sc.admin.name_field)
+    dz = replace(dz, zones=zones)
     admin = admin_figures(
         population=inputs.population, cells=cells, in_area=inputs.in_area, served=served,
         covered={t: m[r0:r1, c0:c1] & inputs.in_area for t, m in coverage.by_technology.items()},
         fibre=fibre_mask if inputs.fibre is not None else None, deadzones=dz, facilities=facilities,
-        units=inputs.admin, name_field=sc.admin_name_field,
+        units=inputs.admin, name_field=sc.admin.name_field,
     )
-    results = Results(inputs, coverage, grid.with_array(served_u8, nodata=SERVED_NODATA),
-                      grid.with_array(count, nodata=255), dz, facilities, {}, admin, extensions)
-    plan = _plan(results) if sc.budget is not None else None
+    plan = _plan(sc, inputs.terrain, facilities, dz) if sc.siting.plan.budget is not None else None
     t3 = time.perf_counter()
     summary = _summary(inputs, coverage, served, dz, facilities, admin)
     if plan is not None:
         summary["plan"] = plan.figures
     log.info("run took %.1f s (inputs %.1f s, coverage %.1f s, dead zones %.1f s)",
              t3 - t0, t1 - t0, t2 - t1, t3 - t2)
-    return Results(inputs, coverage, results.served, results.covered_count, dz, facilities, summary, admin, extensions,
-                   plan)
+    return Results(inputs, coverage, grid.with_array(served_u8, nodata=SERVED_NODATA),
+                   grid.with_array(count, nodata=255), dz, facilities, summary, admin, extensions, plan)
 
 
 def _reproject(geom: BaseGeometry, src: CRS, dst: CRS) -> BaseGeometry:
@@ -343,29 +343,19 @@ def _with_extensions(inputs: Inputs, facilities: gpd.GeoDataFrame,
     todo = (out["status"] == "none").to_numpy()
     if inputs.fibre is None or not todo.any():
         return out, None
-    paths = extension_paths(inputs.terrain, out.geometry[todo], inputs.fibre, cost_per_km=sc.fibre_cost_per_km)
+    paths = extension_paths(inputs.terrain, out.geometry[todo], inputs.fibre, cost_per_km=sc.fibre.cost_per_km)
     out.loc[todo, "extension_km"] = np.round(paths["length_km"].to_numpy(), 3)
     out.loc[todo, "extension_cost"] = np.round(paths["cost"].to_numpy(), 0)
     paths.insert(0, "facility_id", out.loc[todo, "facility_id"].to_numpy())
     paths.insert(1, "kind", out.loc[todo, "kind"].to_numpy())
-    paths["currency"] = sc.currency
+    paths["currency"] = sc.fibre.currency
     return out, paths
-
-
-def _cost_model(sc: Scenario) -> Any:
-    from coverplan.siting.costs import CostModel
-
-    o = sc.siting_options
-    if not o:
-        return CostModel()
-    return CostModel(geo_capex=o["geo_capex"], geo_opex_per_year=o["geo_opex_per_year"], leo_capex=o["leo_capex"],
-                     leo_opex_per_year=o["leo_opex_per_year"], hotspot_capex=o["hotspot_capex"],
-                     hotspot_opex_per_year=o["hotspot_opex_per_year"], years=o["years"],
-                     discount_rate=o["discount_rate"])
 
 
 def _with_cheapest(facilities: gpd.GeoDataFrame, sc: Scenario) -> gpd.GeoDataFrame:
     """For each unconnected facility the cheapest feasible option (fibre, geo, leo or none) and its present cost."""
+    from coverplan.siting.sky import terminal_options
+
     out = facilities.copy()
     out["cheapest_option"] = ""
     out["cheapest_cost"] = np.nan
@@ -373,59 +363,48 @@ def _with_cheapest(facilities: gpd.GeoDataFrame, sc: Scenario) -> gpd.GeoDataFra
     if not todo.any():
         return out
     sub = out[todo]
-    geo = sub["geo_feasible"].fillna(False).astype(bool).to_numpy() | sub["micro_offset_m"].notna().to_numpy()
-    leo = sub["leo_feasible"].fillna(False).astype(bool).to_numpy()
-    names, cost = _cost_model(sc).cheapest(sub["extension_cost"].to_numpy(float), geo, leo)
+    geo, leo = terminal_options(sub, sc.siting.sky)
+    names, cost = sc.siting.costs.cheapest(sub["extension_cost"].to_numpy(float), geo, leo)
     out.loc[todo, "cheapest_option"] = names
     out.loc[todo, "cheapest_cost"] = np.round(cost, 0)
     return out
 
 
-def _plan(results: Results, *, budget: float | None = None, max_sites: int | None = None,
-          must_serve: tuple[str, ...] = ()) -> Any:
-    """The terminal plan for a budget (default: the scenario's ``[siting] budget``)."""
-    from coverplan.siting.footprint import Hotspot
+def plan(results: Results, *, budget: float | None = None, max_terminals: int | None = None,
+         must_serve: tuple[str, ...] = ()) -> TerminalPlan:
+    """The terminal plan for a finished run (:func:`coverplan.siting.plan.plan_terminals` with the
+    scenario's costs, hotspot and priorities): within ``budget`` (default: the scenario's
+    ``[siting] budget``), with at most ``max_terminals``, and/or serving every unconnected facility of
+    the ``must_serve`` kinds."""
+    return _plan(results.scenario, results.inputs.terrain, results.facilities, results.deadzones, budget=budget,
+                 max_terminals=max_terminals, must_serve=must_serve)
+
+
+def _plan(sc: Scenario, terrain: Terrain, facilities: gpd.GeoDataFrame, dz: DeadZones, *,
+          budget: float | None = None, max_terminals: int | None = None,
+          must_serve: tuple[str, ...] = ()) -> TerminalPlan:
     from coverplan.siting.plan import plan_terminals
 
-    sc = results.scenario
-    o = sc.siting_options
-    costs = _cost_model(sc)
-    hotspot = Hotspot(mast_height_m=o["hotspot_height_m"], range_m=o["hotspot_range_m"],
-                      frequency_mhz=o["hotspot_frequency_mhz"], eirp_dbm=o["hotspot_eirp_dbm"],
-                      threshold_dbm=o["hotspot_threshold_dbm"], rx_height_m=sc.receiver_height_m)
-    if budget is None and max_sites is None and not must_serve:
-        budget = float(sc.budget or 0.0)
-    return plan_terminals(results, budget=budget, max_sites=max_sites, must_serve=must_serve, costs=costs,
-                          hotspot=hotspot, priority=sc.priority, deadzone_candidates=o["deadzone_candidates"])
-
-
-def plan(results: Results, *, budget: float | None = None, max_terminals: int | None = None,
-         must_serve: tuple[str, ...] = ()) -> Any:
-    """The terminal plan for a finished run (:func:`coverplan.siting.plan.plan_terminals` with the
-    scenario's costs, hotspot and priorities): within ``budget``, with at most ``max_terminals``, and/or
-    serving every unconnected facility of the ``must_serve`` kinds."""
-    return _plan(results, budget=budget, max_sites=max_terminals, must_serve=must_serve)
+    if budget is None and max_terminals is None and not must_serve:
+        budget = float(sc.siting.plan.budget or 0.0)
+    # the hotspot serves people at the scenario's receiver height
+    settings = replace(sc.siting, hotspot=replace(sc.siting.hotspot, rx_height_m=sc.coverage.receiver_height_m))
+    return plan_terminals(terrain, facilities, dz, settings=settings, budget=budget, max_terminals=max_terminals,
+                          must_serve=must_serve, currency=sc.fibre.currency)
 
 
 def _with_terminals(inputs: Inputs, facilities: gpd.GeoDataFrame, sc: Scenario) -> gpd.GeoDataFrame:
     """Satellite terminal feasibility (GEO over the horizon, LEO clear sky, micro-siting) at unconnected facilities."""
     import pandas as pd
 
-    from coverplan.siting.rain import rain_settings
+    from coverplan.facilities import sky_columns
     from coverplan.siting.sky import terminal_feasibility
 
     out = facilities.reset_index(drop=True)
     todo = (out["status"] == "none").to_numpy()
-    table = terminal_feasibility(
-        inputs.terrain, out.geometry[todo], satellites=sc.satellites, dish_height_m=sc.dish_height_m,
-        clearance_deg=sc.clearance_deg, leo_min_elevation_deg=sc.leo_min_elevation_deg,
-        leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m, rain=rain_settings(sc.rain),
-    ) if todo.any() else pd.DataFrame()
-    cols = ["geo_satellite", "geo_azimuth_deg", "geo_elevation_deg", "geo_horizon_deg", "geo_margin_deg",
-            "geo_feasible", "leo_clear_share", "leo_feasible", "micro_offset_m", "micro_lon", "micro_lat"]
-    if sc.rain is not None:
-        cols += ["geo_rain_fade_db", "geo_atmos_fade_db", "geo_availability_pct", "geo_availability_bound"]
-    for col in cols:
+    table = (terminal_feasibility(inputs.terrain, out.geometry[todo], sky=sc.siting.sky, rain=sc.siting.rain)
+             if todo.any() else pd.DataFrame())
+    for col in sky_columns(rain=sc.siting.rain is not None):
         values = pd.Series([None] * len(out), dtype=object)
         if len(table):
             values[np.flatnonzero(todo)] = table[col].to_numpy()
@@ -484,12 +463,12 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
             entry["assumed"] = int(f["assumed"].sum())
         by_kind[kind] = entry
     tech_share = {t: _share(coverage.by_technology[t][slice(*inputs.study[:2]), slice(*inputs.study[2:])],
-                            inputs.in_area) for t in sc.technologies}
+                            inputs.in_area) for t in sc.coverage.technologies}
     return {
         "scenario": sc.name,
         "coverplan_version": __version__,
-        "illustrative_inputs": list(sc.illustrative),
-        "model": sc.model,
+        "illustrative_inputs": list(sc.inputs.illustrative),
+        "model": sc.coverage.model,
         "crs": inputs.crs.to_string(),
         "resolution_m": round(inputs.terrain.res[0], 3),
         "study_area": {
@@ -497,13 +476,14 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
             "area_km2": round(float(inputs.in_area.sum()) * cell_km2, 2),
         },
         "sites": len(coverage.sites),
-        "technologies": list(sc.technologies),
+        "technologies": list(sc.coverage.technologies),
         "area_covered_share": round(_share(served, inputs.in_area), 4),
         "area_covered_share_by_technology": {t: round(v, 4) for t, v in tech_share.items()},
         "population": {k: round(v, 1) for k, v in acc.as_dict().items()},
         "population_served_share": round(acc.served / acc.total, 4) if acc.total > 0 else None,
         "population_covered_share_by_technology": {
-            t: float(admin[f"covered_{t}_share"].iloc[0]) if len(admin) == 1 else None for t in sc.technologies},
+            t: float(admin[f"covered_{t}_share"].iloc[0]) if len(admin) == 1 else None
+            for t in sc.coverage.technologies},
         "people_in_shadow_zones": round(float(dz.zones.loc[dz.zones["class"] == "shadow", "population"].sum()), 1)
         if len(dz.zones) else 0.0,
         "people_in_out_of_range_zones": round(float(
@@ -514,21 +494,21 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
             "out_of_range": int((dz.zones["class"] == "out_of_range").sum()) if len(dz.zones) else 0,
             "population": round(acc.in_deadzones, 1),
             "area_km2": round(float(dz.zones["area_km2"].sum()), 2) if len(dz.zones) else 0.0,
-            "thresholds": {"min_cell_population": sc.min_cell_population,
-                           "min_zone_population": sc.min_zone_population,
-                           "min_zone_area_km2": sc.min_zone_area_km2},
+            "thresholds": {"min_cell_population": sc.deadzones.min_cell_population,
+                           "min_zone_population": sc.deadzones.min_zone_population,
+                           "min_zone_area_km2": sc.deadzones.min_zone_area_km2},
         },
         "facilities": {"total": len(facilities), "connected": int((facilities["status"] != "none").sum()),
                        "by_kind": by_kind},
         "terminals": _terminal_summary(facilities, sc),
         "fibre": {
-            "drop_distance_m": sc.drop_distance_m,
+            "drop_distance_m": sc.fibre.drop_distance_m,
             "facilities_fibre_served": int((facilities["status"] == "fibre").sum()),
             "extensions": int(facilities["extension_km"].notna().sum()),
             "extension_km_total": round(float(facilities["extension_km"].sum()), 2),
             "extension_cost_total": round(float(facilities["extension_cost"].sum()), 0),
-            "cost_per_km": sc.fibre_cost_per_km,
-            "currency": sc.currency,
+            "cost_per_km": sc.fibre.cost_per_km,
+            "currency": sc.fibre.currency,
         },
     }
 
@@ -543,21 +523,19 @@ def _terminal_summary(facilities: gpd.GeoDataFrame, sc: Scenario) -> dict[str, A
         "geo_feasible_after_micro_siting": int(todo["micro_offset_m"].notna().sum()),
         "geo_infeasible": int((~geo & todo["micro_offset_m"].isna()).sum()),
         "leo_feasible": int(todo["leo_feasible"].fillna(False).astype(bool).sum()),
-        "satellites": dict(sc.satellites),
-        "dish_height_m": sc.dish_height_m,
-        "clearance_deg": sc.clearance_deg,
-        "leo_min_elevation_deg": sc.leo_min_elevation_deg,
-        "leo_min_share": sc.leo_min_share,
+        "satellites": dict(sc.siting.sky.satellites),
+        "dish_height_m": sc.siting.sky.dish_height_m,
+        "clearance_deg": sc.siting.sky.clearance_deg,
+        "leo_min_elevation_deg": sc.siting.sky.leo_min_elevation_deg,
+        "leo_min_share": sc.siting.sky.leo_min_share,
     }
-    if sc.rain is not None:
+    if sc.siting.rain is not None:
         import pandas as pd
-
-        from coverplan.siting.rain import RainSettings
 
         avail = pd.to_numeric(todo.get("geo_availability_pct"), errors="coerce").dropna()
         fade = pd.to_numeric(todo.get("geo_rain_fade_db"), errors="coerce").dropna()
         out["rain"] = {
-            **asdict(RainSettings(**sc.rain)),
+            **asdict(sc.siting.rain),
             "geo_rain_fade_db_median": round(float(fade.median()), 2) if len(fade) else None,
             "geo_availability_pct_min": round(float(avail.min()), 4) if len(avail) else None,
             "geo_availability_pct_median": round(float(avail.median()), 4) if len(avail) else None,

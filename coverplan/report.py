@@ -46,12 +46,12 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
     an existing ``outdir`` untouched). See :data:`OUTPUT_FILES`.
     """
     sc = results.scenario
-    ill = set(sc.illustrative)
+    ill = set(sc.inputs.illustrative)
     tags = {
         "SCENARIO": sc.name,
         "COVERPLAN_VERSION": __version__,
-        "MODEL": sc.model,
-        "ILLUSTRATIVE_INPUTS": ",".join(sc.illustrative) or "none",
+        "MODEL": sc.coverage.model,
+        "ILLUSTRATIVE_INPUTS": ",".join(sc.inputs.illustrative) or "none",
     }
     with atomic_dir(outdir, overwrite=overwrite) as tmp:
         write_raster(results.covered_count, tmp / "coverage.tif",
@@ -59,7 +59,7 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         write_raster(results.served, tmp / "served.tif",
                      tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
         zones = results.deadzones.zones
-        ill_inputs = tuple(sc.illustrative)
+        ill_inputs = tuple(sc.inputs.illustrative)
         _write_table(_with_lonlat(zones), tmp / "deadzones", illustrative=ill_inputs)
         fac = results.facilities.copy()
         _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
@@ -81,7 +81,7 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
                 sites=results.coverage.sites,
                 fibre=results.inputs.fibre,
                 title=sc.name,
-                illustrative=tuple(sc.illustrative),
+                illustrative=tuple(sc.inputs.illustrative),
                 extensions=results.extensions,
                 terminals=results.plan.candidates if results.plan is not None else None,
                 footprints=results.plan.footprints if results.plan is not None else None,
@@ -110,7 +110,7 @@ TABLE_FILES = (
 
 def write_tables(results: Results, outdir: str | Path, *, overwrite: bool = False) -> Path:
     """Write the dead-zone, facility-status and admin-figure tables (and summary.json), atomically."""
-    ill_inputs = tuple(results.scenario.illustrative)
+    ill_inputs = tuple(results.scenario.inputs.illustrative)
     with atomic_dir(outdir, overwrite=overwrite) as tmp:
         _write_table(_with_lonlat(results.deadzones.zones), tmp / "deadzones", illustrative=ill_inputs)
         fac = results.facilities.copy()
@@ -134,7 +134,7 @@ def _write_plan(results: Results, folder: Path, illustrative: tuple[str, ...]) -
 
 def _write_summary(results: Results, path: Path) -> None:
     summary = dict(results.summary)
-    ill = results.scenario.illustrative
+    ill = results.scenario.inputs.illustrative
     if ill:
         summary["note"] = f"inputs {', '.join(sorted(ill))} are {ILLUSTRATIVE_NOTE}"
     path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -218,7 +218,7 @@ def write_site(results: Results, plan: Any, outdir: str | Path, *, overwrite: bo
     """Write a terminal plan: the chosen terminals in build order, every candidate's sky check, the budget curve."""
     import pandas as pd
 
-    ill = tuple(results.scenario.illustrative)
+    ill = tuple(results.scenario.inputs.illustrative)
     cand = plan.candidates
     chosen = cand[cand["chosen"]].sort_values("order").reset_index(drop=True)
     table = chosen.rename(columns={"order": "rank", "ref": "site", "terminal": "technology"})

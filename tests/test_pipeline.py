@@ -92,11 +92,11 @@ def test_dead_zones_lie_outside_served_cells(results: Results) -> None:
 
 def test_zone_thresholds_move_people_between_buckets(synthetic: Path) -> None:
     sc = Scenario.load(synthetic)
-    strict = type(sc)(**{**sc.__dict__, "min_zone_population": 301.0})
+    strict = sc.replace({"deadzones.min_zone_population": 301.0})
     r = run(strict)
     assert len(r.deadzones.zones) == 0
     assert r.deadzones.account.unserved_in_small_zones == pytest.approx(300.0)
-    lax = type(sc)(**{**sc.__dict__, "min_cell_population": 0.1})
+    lax = sc.replace({"deadzones.min_cell_population": 0.1})
     r = run(lax)
     assert r.deadzones.account.in_deadzones == pytest.approx(310.0)
     assert r.deadzones.account.unserved_below_threshold == 0.0
@@ -225,7 +225,7 @@ def test_shadow_zone_inside_the_radius(results: Results) -> None:
 
 def test_village_beyond_every_radius_is_out_of_range(synthetic: Path) -> None:
     sc = Scenario.load(synthetic)
-    short = type(sc)(**{**sc.__dict__, "nominal_radius_km": {**sc.nominal_radius_km, "2G": 2.0}})
+    short = sc.replace({"coverage.nominal_radius_km.2G": 2.0})
     r = run(short)
     z = r.deadzones.zones.iloc[0]
     assert z["class"] == "out_of_range" and z["reachable_share"] == 0.0
@@ -235,12 +235,12 @@ def test_village_beyond_every_radius_is_out_of_range(synthetic: Path) -> None:
 
 def test_signal_model_classes_and_signal(synthetic: Path) -> None:
     sc = Scenario.load(synthetic)
-    r = run(type(sc)(**{**sc.__dict__, "model": "p526"}))
+    r = run(sc.replace({"coverage.model": "p526"}))
     z = r.deadzones.zones.iloc[0]
     assert z["class"] == "shadow"
-    assert z["best_signal_dbm"] < sc.threshold_dbm["2G"]  # the zone's best signal is below the 2G threshold
+    assert z["best_signal_dbm"] < sc.coverage.threshold_dbm["2G"]  # the zone's best signal is below the 2G threshold
     f = r.facilities.set_index("facility_id")
-    assert f.loc["school-A", "signal_2G_dbm"] > sc.threshold_dbm["2G"] > f.loc["station-B", "signal_2G_dbm"]
+    assert f.loc["school-A", "signal_2G_dbm"] > sc.coverage.threshold_dbm["2G"] > f.loc["station-B", "signal_2G_dbm"]
 
 
 def test_fibre_served_facility(results: Results) -> None:
@@ -316,7 +316,7 @@ def test_terminal_plan_by_hand(synthetic: Path, budget: float, chosen: list[str]
     """Station B and village B's zone are the candidates; one LEO terminal with its hotspot (present cost
     800 + 1,500 + 5 years of 1,400 at 8 % = 7,889.8) at the station serves the station and the village."""
     sc = Scenario.load(synthetic)
-    r = run(type(sc)(**{**sc.__dict__, "budget": budget}))
+    r = run(sc.replace({"siting.budget": budget}))
     tp = r.plan
     assert tp is not None
     cand = tp.candidates.set_index("ref")
@@ -347,7 +347,7 @@ def test_cheapest_option_for_the_unconnected_facility(results: Results) -> None:
 def test_rain_fade_reaches_the_facility_table_and_summary(synthetic: Path) -> None:
     pytest.importorskip("itur")
     sc = Scenario.load(synthetic)
-    r = run(type(sc)(**{**sc.__dict__, "rain": {"link_margin_db": 6.0}}))
+    r = run(sc.replace({"siting.rain": {"link_margin_db": 6.0}}))
     f = r.facilities.set_index("facility_id")
     todo = f[f["status"] == "none"]
     assert len(todo) and todo["geo_availability_pct"].between(95.0, 100.0).all()

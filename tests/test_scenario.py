@@ -27,21 +27,21 @@ def _edit(path: Path, tmp_path: Path, old: str, new: str) -> Path:
 
 def test_loads_with_paths_resolved_against_its_folder(synthetic: Path) -> None:
     sc = Scenario.load(synthetic)
-    assert sc.dem == synthetic.parent / "dem.tif"
-    assert sc.population.is_file() and sc.fibre is not None and sc.admin is None
-    assert sc.technologies == ("2G",)
-    assert sc.nominal_radius_km["2G"] == 5.0
-    assert sc.nominal_radius_km["4G"] == 6.0  # default kept for the others
-    assert sc.k_factor == pytest.approx(4 / 3)
-    assert sc.crs is not None and sc.crs.to_epsg() == 32648
-    assert sc.illustrative == ("sites",)
-    assert sc.to_dict()["dem"] == str(synthetic.parent / "dem.tif")
+    assert sc.inputs.dem == synthetic.parent / "dem.tif"
+    assert sc.inputs.population.is_file() and sc.inputs.fibre is not None and sc.inputs.admin is None
+    assert sc.coverage.technologies == ("2G",)
+    assert sc.coverage.nominal_radius_km["2G"] == 5.0
+    assert sc.coverage.nominal_radius_km["4G"] == 6.0  # default kept for the others
+    assert sc.coverage.k_factor == pytest.approx(4 / 3)
+    assert sc.region.crs is not None and sc.region.crs.to_epsg() == 32648
+    assert sc.inputs.illustrative == ("sites",)
+    assert sc.to_dict()["inputs"]["dem"] == str(synthetic.parent / "dem.tif")
 
 
 def test_relative_paths_do_not_depend_on_the_working_directory(synthetic: Path, monkeypatch: pytest.MonkeyPatch,
                                                                  tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
-    assert Scenario.load(synthetic).sites == synthetic.parent / "sites.csv"
+    assert Scenario.load(synthetic).inputs.sites == synthetic.parent / "sites.csv"
 
 
 @pytest.mark.parametrize(
@@ -60,7 +60,7 @@ def test_relative_paths_do_not_depend_on_the_working_directory(synthetic: Path, 
         ("model = \"los\"", "model = \"itm9\"", "is not a coverage model"),
         ("sites = \"sites.csv\"", "sites = \"nowhere.csv\"", "inputs.sites = 'nowhere.csv': no such file"),
         ("sites = \"sites.csv\"\n", "", "inputs.sites is missing"),
-        ("illustrative = [\"sites\"]", "illustrative = [\"roads\"]", "names 'roads', which is not a layer"),
+        ("illustrative = [\"sites\"]", "illustrative = [\"roads\"]", "inputs.illustrative 'roads' is not a layer"),
         ("[deadzones]", "[dead_zones]", "unknown key 'dead_zones'"),
         ("min_cell_population = 0.5", "min_cell_population = -1", "outside 0..1e+06 people"),
         ("\ncrs = \"EPSG:32648\"", "\ncrs = \"EPSG:4326\"", "not a projected (metric) CRS"),
@@ -98,9 +98,135 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
 
 def test_k_factor_inf_is_accepted(synthetic: Path, tmp_path: Path) -> None:
     ok = _edit(synthetic, tmp_path, "receiver_height_m = 1.5", "receiver_height_m = 1.5\nk_factor = \"inf\"")
-    assert math.isinf(Scenario.load(ok).k_factor)
+    assert math.isinf(Scenario.load(ok).coverage.k_factor)
 
 
 def test_from_dict_requires_inputs() -> None:
     with pytest.raises(CoverplanError, match=r"\[inputs\] is missing"):
         Scenario.from_dict({"name": "x"})
+
+
+# ------------------------------------------------------------------------------------- one schema, every use
+
+
+def test_toml_round_trip_is_equal(synthetic: Path, tmp_path: Path) -> None:
+    sc = Scenario.load(synthetic)
+    again = tmp_path / "again.toml"
+    again.write_text(sc.to_toml(), encoding="utf-8")
+    assert Scenario.load(again) == sc
+    # and with paths relative to the folder the file is written in
+    beside = synthetic.parent / f"beside-{tmp_path.name}.toml"
+    beside.write_text(sc.to_toml(relative_to=synthetic.parent), encoding="utf-8")
+    assert 'dem = "dem.tif"' in beside.read_text(encoding="utf-8")
+    assert Scenario.load(beside) == sc
+
+
+def test_sample_round_trips_through_toml_and_dict(tmp_path: Path) -> None:
+    from coverplan.pipeline import sample_scenario_path
+
+    sc = Scenario.load(sample_scenario_path())
+    (tmp_path / "s.toml").write_text(sc.to_toml(), encoding="utf-8")
+    assert Scenario.load(tmp_path / "s.toml") == sc
+    assert Scenario.from_dict(sc.to_dict()) == sc
+    import json
+
+    assert Scenario.from_dict(json.loads(json.dumps(sc.to_dict()))) == sc
+
+
+def test_mappings_are_read_only(synthetic: Path) -> None:
+    sc = Scenario.load(synthetic)
+    with pytest.raises(TypeError):
+        sc.coverage.threshold_dbm["4G"] = -105.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        sc.siting.sky.satellites["X"] = 1.0  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        sc.coverage.model = "itm"  # type: ignore[misc]
+    assert sc.coverage.threshold_dbm["4G"] == -110.0
+    hash(sc)  # frozen all the way down
+
+
+def test_what_if_is_validated_like_loading(synthetic: Path) -> None:
+    sc = Scenario.load(synthetic)
+    w = sc.replace({"coverage.threshold_dbm.4G": -105, "siting.budget": 2e5, "coverage.model": "p526"})
+    assert w.coverage.threshold_dbm["4G"] == -105.0 and w.coverage.threshold_dbm["2G"] == -95.0
+    assert w.siting.plan.budget == 2e5 and w.coverage.model == "p526"
+    assert w.inputs == sc.inputs and w.path == sc.path
+    assert sc.coverage.threshold_dbm["4G"] == -110.0  # the original is untouched
+    assert sc.replace({"coverage.threshold_dbm.4G": -110}) == sc
+    with pytest.raises(ScenarioError, match=r"coverage\.technologies '4g' is not a technology"):
+        sc.replace({"coverage.technologies": ["4g"]})
+    with pytest.raises(ScenarioError, match=r"deadzones\.min_zone_population = -1 is outside 0\.\.1e\+09 people"):
+        sc.replace({"deadzones.min_zone_population": -1})
+    with pytest.raises(ScenarioError, match=r"unknown key 'coverage\.budget'; 'budget' belongs in \[siting\]"):
+        sc.replace({"coverage.budget": 1})
+    with pytest.raises(ScenarioError, match=r"siting\.priority\.helth_station is not a facility kind"):
+        sc.replace({"siting.priority.helth_station": 1})
+    with pytest.raises(ScenarioError, match="what-if on"):
+        sc.replace({"siting.hotspot_range_m": 1.0})
+    assert sc.replace({"siting.budget": None}).siting.plan.budget is None
+
+
+def test_dataclasses_replace_validates_too(synthetic: Path) -> None:
+    from dataclasses import replace
+
+    from coverplan.settings import SettingError
+
+    sc = Scenario.load(synthetic)
+    with pytest.raises(SettingError, match="'4g' is not a technology"):
+        replace(sc.coverage, technologies=("4g",))
+    with pytest.raises(SettingError, match="min_zone_population = -5 is outside"):
+        replace(sc.deadzones, min_zone_population=-5)
+    with pytest.raises(SettingError, match=r"coverage\.receiver_height_m = -1 is outside"):
+        replace(sc, coverage={"receiver_height_m": -1})
+    assert isinstance(replace(sc.coverage, threshold_dbm={"4G": -100}).threshold_dbm["2G"], float)
+
+
+def test_unknown_keys_suggest_from_every_table(synthetic: Path, tmp_path: Path) -> None:
+    bad = _edit(synthetic, tmp_path, "receiver_height_m = 1.5", "receiver_height_m = 1.5\ndish_height_m = 3")
+    with pytest.raises(ScenarioError, match=r"unknown key 'coverage\.dish_height_m'; 'dish_height_m' belongs in "
+                                            r"\[siting\]"):
+        Scenario.load(bad)
+
+
+def test_a_scenario_built_in_python_with_a_budget_runs(synthetic: Path) -> None:
+    """Every setting has its default on its stage's class: no KeyError for keys the TOML did not name."""
+    from coverplan.pipeline import run
+    from coverplan.radio.settings import CoverageSettings
+    from coverplan.scenario import InputFiles, Region
+    from coverplan.siting.settings import PlanSettings, SitingSettings
+
+    loaded = Scenario.load(synthetic)
+    sc = Scenario(
+        name="built in Python",
+        inputs=InputFiles(dem=loaded.inputs.dem, sites=loaded.inputs.sites, facilities=loaded.inputs.facilities,
+                          population=loaded.inputs.population, fibre=loaded.inputs.fibre),
+        region=Region(bounds=loaded.region.bounds, bounds_crs="EPSG:32648", crs="EPSG:32648"),
+        coverage=CoverageSettings(technologies=("2G",), nominal_radius_km={"2G": 5.0}),
+        siting=SitingSettings(plan=PlanSettings(budget=20_000.0)),
+    )
+    r = run(sc)
+    assert r.plan is not None and r.plan.figures["budget"] == 20_000.0
+    assert r.plan.figures["terminals"] >= 1
+
+
+def test_key_reference_is_current() -> None:
+    """docs/scenario-keys.md is generated from the settings classes: regenerate it when a setting changes."""
+    from coverplan.scenario import key_reference
+
+    doc = Path(__file__).resolve().parents[1] / "docs" / "scenario-keys.md"
+    assert doc.read_text(encoding="utf-8") == key_reference(), (
+        "docs/scenario-keys.md is stale: run python -m coverplan.scenario > docs/scenario-keys.md")
+
+
+def test_key_reference_names_every_key_with_its_default() -> None:
+    from coverplan.scenario import key_reference
+    from coverplan.settings import table_keys
+    from coverplan.siting.settings import SitingSettings
+
+    ref = key_reference()
+    for key in table_keys(SitingSettings):
+        assert (f"## [siting.{key}]" if key == "rain" else f"`{key}`") in ref, key
+    for needle in ("| `hotspot_range_m` | `1000.0` | m |", "| `years` | `5` | years |", "| `discount_rate` | `0.08` |",
+                   "`leo_terminals` | `true`", "`geo_terminals` | `true`", "## [siting.rain]",
+                   "## [coverage.propagation]", "| `budget` | none"):
+        assert needle in ref, needle

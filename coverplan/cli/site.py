@@ -29,8 +29,6 @@ def site_cmd(scenario: Path | None, budget: float | None, terminals: int | None,
     summary.json. Without --budget or --terminals the scenario's [siting]
     budget applies.
     """
-    from dataclasses import replace
-
     from coverplan.errors import InputError
     from coverplan.facilities import KINDS
     from coverplan.pipeline import plan, run
@@ -41,12 +39,12 @@ def site_cmd(scenario: Path | None, budget: float | None, terminals: int | None,
         if k not in KINDS:
             raise InputError(f"--must-serve: {k!r} is not a facility kind; use some of {', '.join(KINDS)}")
     sc, out = scenario_and_outdir(scenario, outdir, overwrite, "site")
-    if budget is None and terminals is None and not kinds and sc.budget is None:
+    if budget is None and terminals is None and not kinds and sc.siting.plan.budget is None:
         raise InputError("give --budget, --terminals or --must-serve, or set [siting] budget in the scenario")
     quiet = is_quiet()
-    results = run(replace(sc, budget=None), show_progress=not quiet)
+    results = run(sc.replace({"siting.budget": None}), show_progress=not quiet)
     if budget is None and terminals is None and not kinds:
-        budget = sc.budget
+        budget = sc.siting.plan.budget
     tp = plan(results, budget=budget, max_terminals=terminals, must_serve=kinds)
     write_site(results, tp, out, overwrite=overwrite)
     if not quiet:

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from coverplan._progress import progress as _progress
 from coverplan.errors import InputError
+from coverplan.radio.settings import PropagationSettings
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.viewshed import VISIBLE, viewshed
@@ -170,31 +171,6 @@ def los_coverage(
 
 #: Propagation models of :func:`signal_coverage` (and ``coverplan coverage --model``).
 MODELS = ("p526", "itm", "hata", "cost231", "fspl")
-
-
-@dataclass(frozen=True)
-class PropagationSettings:
-    """Parameters of the propagation models, with their defaults.
-
-    ``epsilon``/``sigma``: ground permittivity and conductivity (S/m);
-    ``polarization``: ``"h"`` or ``"v"``; ``k_factor``: effective earth
-    radius factor. ITM only: ``n0`` surface refractivity (N-units),
-    ``climate`` (1-7, 5 = continental temperate), ``time_pct``,
-    ``location_pct``, ``situation_pct`` and ``mdvar``. Hata-family only:
-    ``environment``.
-    """
-
-    k_factor: float = 4 / 3
-    epsilon: float = 15.0
-    sigma: float = 0.005
-    polarization: str = "v"
-    n0: float = 301.0
-    climate: int = 5
-    time_pct: float = 50.0
-    location_pct: float = 50.0
-    situation_pct: float = 50.0
-    mdvar: int = 12
-    environment: str = "open"
 
 
 #: LTE transmission bandwidth configuration N_RB by channel bandwidth (MHz), 3GPP TS 36.101 Table 5.6-1.

@@ -55,7 +55,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coverplan.errors import CRSError, InputError
-from coverplan.scenario import TECHNOLOGIES
+from coverplan.radio.settings import TECHNOLOGIES
 
 if TYPE_CHECKING:
     import geopandas as gpd

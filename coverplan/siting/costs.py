@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from coverplan.errors import InputError
+from coverplan.settings import setting, validate
 
 __all__ = ["CostModel", "present_value"]
 
@@ -40,15 +41,24 @@ class CostModel:
     8 %.
     """
 
-    geo_capex: float = 2500.0
-    geo_opex_per_year: float = 1800.0
-    leo_capex: float = 800.0
-    leo_opex_per_year: float = 1200.0
-    hotspot_capex: float = 1500.0
-    hotspot_opex_per_year: float = 200.0
-    fibre_opex_share: float = 0.03
-    years: int = 5
-    discount_rate: float = 0.08
+    geo_capex: float = setting(2500.0, doc="GEO VSAT terminal with installation", unit="currency", low=0.0,
+                               high=1e9)
+    geo_opex_per_year: float = setting(1800.0, doc="GEO capacity and upkeep per year", unit="currency/year",
+                                       low=0.0, high=1e9)
+    leo_capex: float = setting(800.0, doc="LEO user terminal with installation", unit="currency", low=0.0, high=1e9)
+    leo_opex_per_year: float = setting(1200.0, doc="LEO service per year", unit="currency/year", low=0.0,
+                                       high=1e9)
+    hotspot_capex: float = setting(1500.0, doc="local Wi-Fi / small-cell hotspot on its mast", unit="currency",
+                                   low=0.0, high=1e9)
+    hotspot_opex_per_year: float = setting(200.0, doc="hotspot upkeep per year", unit="currency/year", low=0.0,
+                                           high=1e9)
+    fibre_opex_share: float = setting(0.03, doc="fibre maintenance per year, as a share of its build cost",
+                                      low=0.0, high=1.0)
+    years: int = setting(5, doc="planning horizon", unit="years", low=0, high=100)
+    discount_rate: float = setting(0.08, doc="discount rate of the present values", low=0.0, high=1.0)
+
+    def __post_init__(self) -> None:
+        validate(self)
 
     def terminal(self, kind: str, *, hotspot: bool = True) -> float:
         """Present cost of a ``geo`` or ``leo`` terminal, with its hotspot."""

@@ -10,40 +10,15 @@ terrain, :func:`coverplan.radio.coverage.site_loss`) reaches
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from coverplan.errors import InputError
+from coverplan.siting.settings import Hotspot
 from coverplan.terrain.dem import Terrain
 
 __all__ = ["Hotspot", "hotspot_coverage", "hotspot_footprints"]
-
-
-@dataclass(frozen=True)
-class Hotspot:
-    """A terminal's local access point.
-
-    Defaults: a 2.4 GHz Wi-Fi access point at the ETSI EN 300 328 limit of
-    20 dBm EIRP on a 10 m mast, usable down to -80 dBm at a 1.5 m receiver,
-    at most 1 km away, P.526 propagation over the terrain.
-    """
-
-    mast_height_m: float = 10.0
-    range_m: float = 1000.0
-    frequency_mhz: float = 2400.0
-    eirp_dbm: float = 20.0
-    threshold_dbm: float = -80.0
-    rx_height_m: float = 1.5
-    model: str = "p526"
-
-    def __post_init__(self) -> None:
-        if not self.range_m > 0:
-            raise InputError(f"hotspot range_m must be positive, got {self.range_m}")
-        if not self.mast_height_m >= 0:
-            raise InputError(f"hotspot mast_height_m must be >= 0, got {self.mast_height_m}")
 
 
 def hotspot_coverage(
@@ -76,7 +51,7 @@ def hotspot_coverage(
         near = np.asarray(tree.query_ball_point((x, y), hs.range_m), dtype=np.int64)
         if near.size == 0:
             continue
-        loss = site_loss(terrain, float(x), float(y), tx_height_m=hs.mast_height_m, rx_height_m=hs.rx_height_m,
+        loss = site_loss(terrain, float(x), float(y), tx_height_m=hs.height_m, rx_height_m=hs.rx_height_m,
                          frequency_mhz=hs.frequency_mhz, radius_m=hs.range_m, model=hs.model, _z64=z64)
         r0, c0 = _offset(terrain, loss)
         px, py = demand_xy[near, 0], demand_xy[near, 1]
@@ -106,7 +81,7 @@ def hotspot_footprints(terrain: Terrain, sites_xy: NDArray[np.float64], hotspot:
     z64 = np.ascontiguousarray(terrain.elevation, dtype=np.float64)
     out: list[Any] = []
     for x, y in np.asarray(sites_xy, float).reshape(-1, 2):
-        loss = site_loss(terrain, float(x), float(y), tx_height_m=hs.mast_height_m, rx_height_m=hs.rx_height_m,
+        loss = site_loss(terrain, float(x), float(y), tx_height_m=hs.height_m, rx_height_m=hs.rx_height_m,
                          frequency_mhz=hs.frequency_mhz, radius_m=hs.range_m, model=hs.model, _z64=z64)
         ok = np.nan_to_num(hs.eirp_dbm - loss.array.astype(float), nan=-np.inf) >= hs.threshold_dbm
         polys = [shapely.geometry.shape(g) for g, v in shapes(ok.astype(np.uint8), mask=ok, transform=loss.transform)

@@ -22,24 +22,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coverplan.errors import InputError
-from coverplan.siting.costs import CostModel
-from coverplan.siting.footprint import Hotspot, hotspot_coverage
+from coverplan.facilities import sky_columns
+from coverplan.siting.footprint import hotspot_coverage
 from coverplan.siting.optimise import Plan, max_coverage, min_cost_cover
+from coverplan.siting.settings import DEFAULT_PRIORITY, SitingSettings, SkySettings
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
-    from coverplan.pipeline import Results
+    from coverplan.deadzones import DeadZones
+    from coverplan.terrain.dem import Terrain
 
 __all__ = ["DEFAULT_PRIORITY", "TerminalPlan", "plan_terminals"]
 
 log = logging.getLogger(__name__)
-
-#: Priority weight of an unconnected facility, in people-equivalents.
-DEFAULT_PRIORITY = {"health_station": 1000.0, "school": 500.0, "hospital": 1000.0, "clinic": 300.0,
-                    "commune_office": 200.0, "other": 100.0}
-
 
 @dataclass(frozen=True, eq=False)
 class TerminalPlan:
@@ -63,63 +60,65 @@ class TerminalPlan:
 
 
 def plan_terminals(
-    results: Results,
+    terrain: Terrain,
+    facilities: gpd.GeoDataFrame,
+    deadzones: DeadZones,
     *,
+    settings: SitingSettings | None = None,
     budget: float | None = None,
-    max_sites: int | None = None,
+    max_terminals: int | None = None,
     must_serve: Sequence[str] = (),
-    costs: CostModel | None = None,
-    hotspot: Hotspot | None = None,
-    priority: Mapping[str, float] | None = None,
-    candidate_kinds: Sequence[str] = ("school", "health_station"),
-    deadzone_candidates: bool = True,
+    currency: str = "",
 ) -> TerminalPlan:
-    """Plan terminals for a run's dead zones and unconnected facilities.
+    """Plan terminals for the dead zones and unconnected facilities of a run.
 
-    With ``budget`` and/or ``max_sites``: the budgeted maximal coverage. With
-    only ``must_serve`` (facility kinds, e.g. ``("health_station",)``): the
-    cheapest plan that connects every unconnected facility of those kinds
-    (the set-cover form). ``must_serve`` with a budget makes those
-    facilities must-cover demand of the maximal-coverage model.
+    Parameters
+    ----------
+    terrain
+        The terrain (the plan works in its CRS).
+    facilities
+        The facility table with its status and sky-check columns
+        (:data:`coverplan.facilities.SKY_COLUMNS`, as the pipeline leaves it).
+    deadzones
+        The dead zones, their population cells and the population account.
+    settings
+        Sky check, unit costs, hotspot (its ``rx_height_m`` is the users'
+        height) and plan settings; default :class:`SitingSettings`.
+    budget, max_terminals, must_serve
+        With ``budget`` and/or ``max_terminals``: the budgeted maximal
+        coverage. With only ``must_serve`` (facility kinds, e.g.
+        ``("health_station",)``): the cheapest plan that connects every
+        unconnected facility of those kinds (the set-cover form).
+        ``must_serve`` with a budget makes those facilities must-cover
+        demand of the maximal-coverage model.
+    currency
+        The costs' currency, for the figures.
     """
     import geopandas as gpd
     import pandas as pd
 
-    from coverplan.siting.rain import rain_settings
-    from coverplan.siting.sky import terminal_feasibility
+    from coverplan.siting.sky import terminal_feasibility, terminal_options
 
-    cm = costs or CostModel()
-    hs = hotspot or Hotspot()
-    prio = {**DEFAULT_PRIORITY, **(priority or {})}
-    inputs = results.inputs
-    sc = inputs.scenario
-    terrain = inputs.terrain
-    fac = results.facilities
+    st = settings or SitingSettings()
+    cm, hs, ps = st.costs, st.hotspot, st.plan
+    prio = dict(ps.priority)
+    fac = facilities
     # candidates: unconnected facilities of the chosen kinds, and a point in each dead zone
-    fcand = fac[(fac["status"] == "none") & fac["kind"].isin(candidate_kinds)]
-    sky_cols = ["geo_satellite", "geo_margin_deg", "geo_feasible", "micro_offset_m", "leo_clear_share",
-                "leo_feasible"]
-    if sc.rain is not None:
-        sky_cols += ["geo_rain_fade_db", "geo_atmos_fade_db", "geo_availability_pct", "geo_availability_bound"]
-    feas_f = fcand[sky_cols].reset_index(drop=True)
+    fcand = fac[(fac["status"] == "none") & fac["kind"].isin(ps.candidate_kinds)]
+    sky_cols = sky_columns(rain=st.rain is not None)
+    feas = [fcand[sky_cols].reset_index(drop=True)]
     parts = [gpd.GeoDataFrame({"source": "facility", "ref": fcand["facility_id"].to_numpy(),
                                "kind": fcand["kind"].to_numpy()}, geometry=fcand.geometry.to_numpy(),
                               crs=fac.crs)]
-    feas = [feas_f]
-    zones = results.deadzones.zones
-    if deadzone_candidates and len(zones):
+    zones = deadzones.zones
+    if ps.deadzone_candidates and len(zones):
         zpts = zones.geometry.representative_point()
         parts.append(gpd.GeoDataFrame({"source": "deadzone", "ref": zones["zone_id"].to_numpy(), "kind": "village"},
                                       geometry=zpts.to_numpy(), crs=zones.crs))
-        zt = terminal_feasibility(terrain, zpts, satellites=sc.satellites, dish_height_m=sc.dish_height_m,
-                                  clearance_deg=sc.clearance_deg, leo_min_elevation_deg=sc.leo_min_elevation_deg,
-                                  leo_min_share=sc.leo_min_share, micro_radius_m=sc.micro_radius_m,
-                                  rain=rain_settings(sc.rain))
-        feas.append(zt[sky_cols])
+        feas.append(terminal_feasibility(terrain, zpts, sky=st.sky, rain=st.rain)[sky_cols])
     cand = pd.concat(parts, ignore_index=True)
     ff = pd.concat(feas, ignore_index=True)
-    geo_ok = ff["geo_feasible"].fillna(False).astype(bool).to_numpy() | ff["micro_offset_m"].notna().to_numpy()
-    leo_ok = ff["leo_feasible"].fillna(False).astype(bool).to_numpy()
+    geo_ok, leo_ok = terminal_options(ff, st.sky)
     terminal = np.where(geo_ok, "geo", np.where(leo_ok, "leo", "none"))
     # a LEO terminal where it is cheaper and feasible
     geo_cost, leo_cost = cm.terminal("geo"), cm.terminal("leo")
@@ -128,13 +127,12 @@ def plan_terminals(
     for col in sky_cols:
         cand[col] = ff[col].to_numpy()
     cand["terminal"] = terminal
-    cand["blocked_reason"] = np.where(terminal == "none", "no GEO satellite clears the horizon (even after "
-                                      "micro-siting) and too little LEO sky", "")
+    cand["blocked_reason"] = np.where(terminal == "none", _blocked_reason(st.sky), "")
     cand["cost"] = np.where(terminal == "geo", geo_cost, np.where(terminal == "leo", leo_cost, np.nan))
     usable = cand[cand["terminal"] != "none"].reset_index(drop=True)
     blocked = cand[cand["terminal"] == "none"].reset_index(drop=True)
     # demand: dead-zone people on their own cells, and the unconnected facilities
-    demand_xy, weights, is_fac, fac_ids = _demand(results, prio)
+    demand_xy, weights, is_fac, fac_ids = _demand(deadzones, fac, terrain.crs, prio)
     xy = np.column_stack([usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy()])
     a = hotspot_coverage(terrain, xy, demand_xy, hs).tolil()
     for j, (src, ref) in enumerate(zip(usable["source"], usable["ref"], strict=True)):
@@ -150,7 +148,7 @@ def plan_terminals(
                 must[fac_ids[fid]] = True
     if not len(usable):
         plan = max_coverage(np.zeros((len(weights), 0)), weights)
-    elif budget is None and max_sites is None:
+    elif budget is None and max_terminals is None:
         if not must.any():
             raise InputError("give a budget, a number of terminals, or facility kinds that must be served")
         plan = min_cost_cover(a, must, costs_arr)
@@ -159,7 +157,7 @@ def plan_terminals(
                           plan.covered, float(costs_arr[plan.chosen].sum()), plan.status)
     else:
         plan = max_coverage(a, weights, costs=costs_arr, budget=budget,
-                            max_sites=max_sites, must_cover=must if must.any() else None)
+                            max_sites=max_terminals, must_cover=must if must.any() else None)
     people_each = np.asarray(a[~is_fac].T @ weights[~is_fac]).ravel() if len(usable) else np.zeros(0)
     fac_each = np.asarray(a[is_fac].sum(axis=0)).ravel() if len(usable) else np.zeros(0)
     usable["people_reached"] = np.round(people_each, 1)
@@ -178,12 +176,12 @@ def plan_terminals(
         geometry=hotspot_footprints(terrain, chosen_xy, hs), crs=terrain.crs)
     covered = plan.covered
     curve = _budget_curve(a, weights, costs_arr, is_fac, budget if budget is not None else plan.cost)
-    acc = results.deadzones.account
+    acc = deadzones.account
     people_new = float(weights[covered & ~is_fac].sum())
     n_fac_new = int((covered & is_fac).sum())
     figures = {
-        "budget": budget, "max_terminals": max_sites, "must_serve": list(must_serve), "method": plan.method,
-        "currency": sc.currency, "terminals": len(plan.chosen), "cost": round(plan.cost, 0),
+        "budget": budget, "max_terminals": max_terminals, "must_serve": list(must_serve), "method": plan.method,
+        "currency": currency, "terminals": len(plan.chosen), "cost": round(plan.cost, 0),
         "candidates": len(usable), "candidates_infeasible": int((cand["terminal"] == "none").sum()),
         "people_connected_before": round(acc.served, 1), "people_connected_after": round(acc.served + people_new, 1),
         "people_newly_connected": round(people_new, 1),
@@ -208,20 +206,18 @@ def _by_kind(fac: Any, covered: Any, is_fac: Any, fac_ids: Mapping[str, int]) ->
     return out
 
 
-def _demand(results: Results, prio: Mapping[str, float]) -> tuple[Any, Any, Any, dict[str, int]]:
+def _demand(dz: DeadZones, fac: gpd.GeoDataFrame, crs: Any,
+            prio: Mapping[str, float]) -> tuple[Any, Any, Any, dict[str, int]]:
     from pyproj import Transformer
 
-    dz = results.deadzones
     pop = dz.population
     rows, cols = np.nonzero(dz.labels > 0)
     t = pop.transform
     xs = t.c + (cols + 0.5) * t.a + (rows + 0.5) * t.b
     ys = t.f + (cols + 0.5) * t.d + (rows + 0.5) * t.e
-    crs = results.inputs.crs
     if pop.crs != crs:
         xs, ys = Transformer.from_crs(pop.crs, crs, always_xy=True).transform(xs, ys)
     people = pop.array[rows, cols].astype(float)
-    fac = results.facilities
     todo = fac[fac["status"] == "none"]
     fxy = np.column_stack([todo.geometry.x.to_numpy(), todo.geometry.y.to_numpy()]) if len(todo) else \
         np.zeros((0, 2))
@@ -262,3 +258,14 @@ def _budget_curve(a: Any, w: Any, costs: Any, is_fac: Any, budget: float) -> Any
                      "people_newly_connected": round(float(w[cov & ~is_fac].sum()), 1),
                      "facilities_newly_connected": int((cov & is_fac).sum())})
     return pd.DataFrame(rows)
+
+
+def _blocked_reason(sky: SkySettings) -> str:
+    """Why a candidate has no terminal, in words."""
+    if not sky.geo_terminals and not sky.leo_terminals:
+        return "the scenario allows neither GEO nor LEO terminals"
+    if not sky.leo_terminals:
+        return "no GEO satellite clears the horizon (even after micro-siting); LEO terminals are off"
+    if not sky.geo_terminals:
+        return "too little LEO sky; GEO terminals are off"
+    return "no GEO satellite clears the horizon (even after micro-siting) and too little LEO sky"

@@ -25,7 +25,6 @@ P.618's range of 0.001-5 %. Below 0.001 % the result is reported as 99.999 %
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,12 +32,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from coverplan.errors import InputError
-from coverplan.scenario import RAIN_KEYS
+from coverplan.settings import setting, validate
 
-__all__ = ["RainSettings", "availability", "rain_settings", "rain_table", "slant_attenuation"]
+__all__ = ["RainSettings", "availability", "rain_table", "slant_attenuation"]
 
 #: P.618's range of exceedance probabilities (% of an average year).
-P_MIN, P_MAX = RAIN_KEYS["exceedance_pct"][1:3]
+P_MIN, P_MAX = 0.001, 5.0
 
 
 @dataclass(frozen=True)
@@ -61,23 +60,18 @@ class RainSettings:
         Polarisation tilt to the horizontal (45 for circular), for P.838.
     """
 
-    frequency_ghz: float = RAIN_KEYS["frequency_ghz"][0]
-    link_margin_db: float = RAIN_KEYS["link_margin_db"][0]
-    exceedance_pct: float = RAIN_KEYS["exceedance_pct"][0]
-    dish_diameter_m: float = RAIN_KEYS["dish_diameter_m"][0]
-    efficiency: float = RAIN_KEYS["efficiency"][0]
-    polarization_tilt_deg: float = RAIN_KEYS["polarization_tilt_deg"][0]
+    frequency_ghz: float = setting(12.0, doc="carrier frequency of the faded direction (Ku downlink)", unit="GHz",
+                                   low=1.0, high=55.0)
+    link_margin_db: float = setting(6.0, doc="clear-sky margin of the link budget", unit="dB", low=0.0, high=100.0)
+    exceedance_pct: float = setting(0.1, doc="report the fade exceeded for this share of the year (P.618's range)",
+                                    unit="%", low=P_MIN, high=P_MAX)
+    dish_diameter_m: float = setting(1.2, doc="dish diameter (scintillation)", unit="m", low=0.1, high=20.0)
+    efficiency: float = setting(0.6, doc="antenna efficiency (scintillation)", low=0.1, high=1.0)
+    polarization_tilt_deg: float = setting(45.0, doc="polarisation tilt to the horizontal (45 for circular), for "
+                                           "P.838", unit="deg", low=0.0, high=90.0)
 
     def __post_init__(self) -> None:
-        for name, (_, low, high, unit) in RAIN_KEYS.items():
-            value = getattr(self, name)
-            if not (math.isfinite(value) and low <= value <= high):
-                raise InputError(f"rain fade: {name} = {value} is outside {low:g}-{high:g} {unit}".rstrip())
-
-
-def rain_settings(scenario_rain: Mapping[str, float] | None) -> RainSettings | None:
-    """A scenario's ``[siting.rain]`` table (:attr:`coverplan.scenario.Scenario.rain`) as settings; None: off."""
-    return None if scenario_rain is None else RainSettings(**scenario_rain)
+        validate(self)
 
 
 def _itur() -> Any:

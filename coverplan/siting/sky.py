@@ -25,10 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from pyproj import Transformer
 
 from coverplan.errors import InputError
 from coverplan.siting.rain import RainSettings
+from coverplan.siting.settings import VINASATS, SkySettings
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.los import inv_2kr
 
@@ -42,13 +44,16 @@ __all__ = [
     "sky_table",
     "sky_visibility",
     "terminal_feasibility",
+    "terminal_options",
 ]
 
 #: Geostationary orbit radius from the Earth's centre (km): (GM / omega^2)^(1/3)
 #: with GM = 398600.4418 km^3/s^2 and the sidereal rotation 7.2921159e-5 rad/s.
 GEO_RADIUS_KM = 42164.17
 #: Default satellites: name to orbital longitude (deg E).
-VINASAT = {"VINASAT-1": 132.0, "VINASAT-2": 131.8}
+VINASAT = dict(VINASATS)
+#: The defaults of the functions below are the scenario's (one source: :class:`SkySettings`).
+_SKY = SkySettings()
 
 _TO_ECEF = Transformer.from_crs("EPSG:4979", "EPSG:4978", always_xy=True)
 
@@ -123,10 +128,10 @@ def sky_visibility(
     x: float,
     y: float,
     *,
-    dish_height_m: float = 3.0,
+    dish_height_m: float = _SKY.dish_height_m,
     satellites: Mapping[str, float] | None = None,
-    clearance_deg: float = 5.0,
-    leo_min_elevation_deg: float = 25.0,
+    clearance_deg: float = _SKY.clearance_deg,
+    leo_min_elevation_deg: float = _SKY.leo_min_elevation_deg,
     azimuths: int = 720,
     max_distance_m: float | None = None,
     k_factor: float = 4 / 3,
@@ -180,7 +185,7 @@ def micro_site(
     x: float,
     y: float,
     *,
-    radius_m: float = 200.0,
+    radius_m: float = _SKY.micro_radius_m,
     satellite: str | None = None,
     **kwargs: Any,
 ) -> tuple[float, float, float, SkyVisibility] | None:
@@ -238,14 +243,9 @@ def terminal_feasibility(
     terrain: Terrain,
     points: Any,
     *,
-    satellites: Mapping[str, float] | None = None,
-    dish_height_m: float = 3.0,
-    clearance_deg: float = 5.0,
-    leo_min_elevation_deg: float = 25.0,
-    leo_min_share: float = 0.9,
-    micro_radius_m: float = 200.0,
-    max_distance_m: float = 20_000.0,
+    sky: SkySettings | None = None,
     rain: RainSettings | None = None,
+    max_distance_m: float = 20_000.0,
 ) -> Any:
     """GEO and LEO terminal feasibility at each point (a GeoSeries in any CRS): a table, one row per point.
 
@@ -254,17 +254,19 @@ def terminal_feasibility(
     ``leo_clear_share``, ``leo_feasible``, and, where no satellite clears
     the horizon at the point, the micro-siting result: ``micro_offset_m``
     and ``micro_lon``/``micro_lat`` of the nearest feasible spot within
-    ``micro_radius_m`` (NaN when none). With ``rain`` settings, the GEO
+    ``micro_radius_m`` (NaN when none); ``sky`` holds the satellites, dish
+    height, clearance and LEO cone (:class:`~coverplan.siting.settings.SkySettings`). With ``rain`` settings, the GEO
     link's rain fade toward the best satellite (:mod:`coverplan.siting.rain`,
     at the dish's height above sea level): ``geo_rain_fade_db``,
     ``geo_atmos_fade_db``, ``geo_availability_pct`` and ``geo_availability_bound``.
     """
     import pandas as pd
 
+    s = sky or SkySettings()
     pts = points.to_crs(terrain.crs)
     to_ll = _to_lonlat(terrain)
-    kw = {"satellites": satellites, "dish_height_m": dish_height_m, "clearance_deg": clearance_deg,
-          "leo_min_elevation_deg": leo_min_elevation_deg, "max_distance_m": max_distance_m}
+    kw = {"satellites": s.satellites, "dish_height_m": s.dish_height_m, "clearance_deg": s.clearance_deg,
+          "leo_min_elevation_deg": s.leo_min_elevation_deg, "max_distance_m": max_distance_m}
     rows = []
     for p in pts:
         vis = sky_visibility(terrain, p.x, p.y, **kw)  # type: ignore[arg-type]
@@ -277,11 +279,11 @@ def terminal_feasibility(
             "geo_margin_deg": round(vis.margin_deg[best], 2),
             "geo_feasible": vis.margin_deg[best] >= 0.0,
             "leo_clear_share": round(vis.leo_clear_share, 4),
-            "leo_feasible": vis.leo_clear_share >= leo_min_share,
+            "leo_feasible": vis.leo_clear_share >= s.leo_min_share,
             "micro_offset_m": math.nan, "micro_lon": math.nan, "micro_lat": math.nan,
         }
-        if not rec["geo_feasible"] and micro_radius_m > 0:
-            found = micro_site(terrain, p.x, p.y, radius_m=micro_radius_m, **kw)  # type: ignore[arg-type]
+        if not rec["geo_feasible"] and s.micro_radius_m > 0:
+            found = micro_site(terrain, p.x, p.y, radius_m=s.micro_radius_m, **kw)  # type: ignore[arg-type]
             if found is not None:
                 lon, lat = to_ll.transform(found[0], found[1])
                 rec.update(micro_offset_m=round(found[2], 1), micro_lon=round(lon, 6), micro_lat=round(lat, 6))
@@ -299,8 +301,20 @@ def terminal_feasibility(
                              "geo_availability_pct": np.nan, "geo_availability_bound": ""}, index=table.index)
         if up.any():
             got = rain_table(np.asarray(lat)[up], np.asarray(lon)[up], el[up], rain,
-                             station_height_m=ground[up] + dish_height_m)
+                             station_height_m=ground[up] + s.dish_height_m)
             for col in fade.columns:
                 fade.loc[up, col] = got[col.removeprefix("geo_")].to_numpy()
         table = pd.concat([table, fade], axis=1)
     return table
+
+
+def terminal_options(table: Any, sky: SkySettings) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Where a GEO terminal (on the spot or micro-sited) and where a LEO terminal is an option.
+
+    ``table`` has :func:`terminal_feasibility`'s columns (rows without a sky
+    check count as infeasible); a kind of terminal the settings switch off
+    (``geo_terminals``/``leo_terminals = false``) is an option nowhere.
+    """
+    geo = table["geo_feasible"].fillna(False).astype(bool).to_numpy() | table["micro_offset_m"].notna().to_numpy()
+    leo = table["leo_feasible"].fillna(False).astype(bool).to_numpy()
+    return geo & sky.geo_terminals, leo & sky.leo_terminals

@@ -128,10 +128,10 @@ def test_scenario_rain_table(tmp_path: Path) -> None:
     base = sample_scenario_path().parent
     for key in ("dem", "sites", "facilities", "population", "fibre"):
         text = text.replace(f'{key} = "', f'{key} = "{base.as_posix()}/', 1)
-    assert Scenario.load(_write(tmp_path / "a.toml", text)).rain is None
+    assert Scenario.load(_write(tmp_path / "a.toml", text)).siting.rain is None
     sc = Scenario.load(_write(tmp_path / "b.toml", text + '\n[siting.rain]\nfrequency_ghz = 11.7\n'))
-    assert RainSettings(**sc.rain) == RainSettings(frequency_ghz=11.7)
-    assert json.loads(json.dumps(sc.to_dict()))["rain"]["frequency_ghz"] == 11.7
+    assert sc.siting.rain == RainSettings(frequency_ghz=11.7)
+    assert json.loads(json.dumps(sc.to_dict()))["siting"]["rain"]["frequency_ghz"] == 11.7
     with pytest.raises(ScenarioError, match="link_margin"):
         Scenario.load(_write(tmp_path / "c.toml", text + '\n[siting.rain]\nlink_margin = 6\n'))
     with pytest.raises(ScenarioError, match="exceedance_pct"):
@@ -148,13 +148,14 @@ def test_terminal_feasibility_reports_the_geo_links_rain_fade() -> None:
     import pandas as pd
     from shapely.geometry import Point
 
+    from coverplan.siting.settings import SkySettings
     from coverplan.siting.sky import terminal_feasibility
     from coverplan.testing import centre_xy, flat
 
     t = flat((81, 81), 30.0, elevation_m=400.0)  # near 105 E 21.7 N in UTM 48N
     pts = gpd.GeoSeries([Point(*centre_xy(t, 40, 40)), Point(*centre_xy(t, 10, 70))], crs=t.crs)
-    plain = terminal_feasibility(t, pts, micro_radius_m=0.0)
-    rainy = terminal_feasibility(t, pts, micro_radius_m=0.0, rain=RainSettings())
+    plain = terminal_feasibility(t, pts, sky=SkySettings(micro_radius_m=0.0))
+    rainy = terminal_feasibility(t, pts, sky=SkySettings(micro_radius_m=0.0), rain=RainSettings())
     assert "geo_rain_fade_db" not in plain.columns
     pd.testing.assert_frame_equal(rainy[plain.columns], plain)
     direct = rain_table(*_lat_lon(t, pts), rainy["geo_elevation_deg"].to_numpy(), RainSettings(),

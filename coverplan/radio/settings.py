@@ -1,0 +1,101 @@
+"""The coverage stage's settings: technologies, models, thresholds and propagation parameters.
+
+Kept apart from :mod:`coverplan.radio.coverage` so that loading a scenario
+does not import the numba kernels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from coverplan.settings import setting, validate
+
+__all__ = ["COVERAGE_MODELS", "TECHNOLOGIES", "CoverageSettings", "PropagationSettings"]
+
+#: Cellular technologies a site table and a scenario may name.
+TECHNOLOGIES = ("2G", "3G", "4G", "5G")
+#: Coverage models: ``los`` is line of sight within each site's nominal radius; the others are propagation
+#: models (:mod:`coverplan.radio.models`, :mod:`coverplan.radio.itm`) whose received power is compared with
+#: the technology's threshold: ``p526`` (free space + delta-Bullington, the terrain-aware default of the
+#: sample), ``itm`` (Longley-Rice), ``hata``, ``cost231`` and ``fspl``.
+COVERAGE_MODELS = ("los", "p526", "itm", "hata", "cost231", "fspl")
+#: Standard refraction: the effective earth radius is 4/3 of the real one (ITU-R P.453; gdal_viewshed -cc 0.75).
+DEFAULT_K_FACTOR = 4 / 3
+#: Environments of the Hata-family models.
+ENVIRONMENTS = ("dense_urban", "urban", "suburban", "open")
+
+
+@dataclass(frozen=True)
+class PropagationSettings:
+    """Parameters of the propagation models (``[coverage.propagation]``).
+
+    ``epsilon``/``sigma``: ground permittivity and conductivity; ITM only:
+    ``n0``, ``climate``, the three variabilities and ``mdvar``; Hata family
+    only: ``environment``. ``k_factor`` is set from ``[coverage] k_factor``.
+    """
+
+    k_factor: float = setting(DEFAULT_K_FACTOR, doc="effective earth radius factor (from [coverage] k_factor)",
+                              low=0.1, allow_inf=True, scenario=False)
+    epsilon: float = setting(15.0, doc="relative permittivity of the ground (15: average ground, ITU-R P.527)",
+                             low=1.0, high=100.0)
+    sigma: float = setting(0.005, doc="ground conductivity (0.005: average ground, ITU-R P.527)", unit="S/m",
+                           low=1e-5, high=100.0)
+    polarization: str = setting("v", doc="antenna polarisation: h or v", choices=("h", "v"),
+                                what="a polarisation")
+    n0: float = setting(301.0, doc="ITM: surface refractivity", unit="N-units", low=250.0, high=400.0)
+    climate: int = setting(5, doc="ITM radio climate 1-7 (5: continental temperate; 1: equatorial)", low=1,
+                           high=7)
+    time_pct: float = setting(50.0, doc="ITM: time variability, % of time the loss is not exceeded", unit="%",
+                              low=0.1, high=99.9)
+    location_pct: float = setting(50.0, doc="ITM: location variability", unit="%", low=0.1, high=99.9)
+    situation_pct: float = setting(50.0, doc="ITM: situation (confidence) variability", unit="%", low=0.1,
+                                   high=99.9)
+    mdvar: int = setting(12, doc="ITM variability mode (12: broadcast, with direct situation variability)",
+                         low=0, high=33, scenario=False)
+    environment: str = setting("open", doc="Hata / COST-231: the receiver's surroundings", choices=ENVIRONMENTS,
+                               what="an environment")
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+
+#: Nominal cell radius by technology (km): rural macro cells on 30-45 m masts in hilly terrain. 2G at 900 MHz
+#: carries farther than 4G at 1800 MHz; rules of thumb that a scenario should set from the operator's figures.
+_RADIUS_KM = {"2G": 10.0, "3G": 8.0, "4G": 6.0, "5G": 3.0}
+#: Service thresholds (dBm): 2G RxLev -95, 3G RSCP -100, 4G RSRP -110, 5G SS-RSRP -110 (common outdoor coverage
+#: thresholds in operators' and regulators' drive tests).
+_THRESHOLD_DBM = {"2G": -95.0, "3G": -100.0, "4G": -110.0, "5G": -110.0}
+#: Channel bandwidth by technology (MHz), for the total-power to reference-signal correction of 4G/5G thresholds.
+_BANDWIDTH_MHZ = {"2G": 0.2, "3G": 5.0, "4G": 10.0, "5G": 20.0}
+
+
+@dataclass(frozen=True)
+class CoverageSettings:
+    """Where a site serves (``[coverage]``): the model, the receiver, the technologies and their thresholds."""
+
+    model: str = setting("los", doc="coverage model: los (line of sight within the radius), p526, itm, hata, "
+                         "cost231, fspl", choices=COVERAGE_MODELS, what="a coverage model")
+    receiver_height_m: float = setting(1.5, doc="receiver height above ground", unit="m", low=0.0, high=100.0)
+    k_factor: float = setting(DEFAULT_K_FACTOR, doc='effective earth radius factor (4/3 standard; "inf": flat '
+                              "earth)", low=0.1, allow_inf=True)
+    technologies: tuple[str, ...] = setting(list(TECHNOLOGIES), doc="technologies that count as service",
+                                            choices=TECHNOLOGIES, what="a technology", nonempty=True)
+    nominal_radius_km: Mapping[str, float] = setting(
+        _RADIUS_KM, doc="a site's reach by technology (no coverage beyond it)", unit="km", low=0.1, high=200.0,
+        keys=TECHNOLOGIES, what="a technology", merge=True)
+    threshold_dbm: Mapping[str, float] = setting(
+        _THRESHOLD_DBM, doc="service threshold by technology: 2G RxLev, 3G RSCP, 4G/5G RSRP", unit="dBm",
+        low=-160.0, high=0.0, keys=TECHNOLOGIES, what="a technology", merge=True)
+    bandwidth_mhz: Mapping[str, float] = setting(
+        _BANDWIDTH_MHZ, doc="channel bandwidth by technology (RSRP is per resource element)", unit="MHz", low=0.2,
+        high=400.0, keys=TECHNOLOGIES, what="a technology", merge=True)
+    propagation: PropagationSettings = setting(PropagationSettings(), doc="ground, polarisation, ITM climate "
+                                               "and variability")
+
+    def __post_init__(self) -> None:
+        validate(self)
+        if self.propagation.k_factor != self.k_factor:
+            from dataclasses import replace
+
+            object.__setattr__(self, "propagation", replace(self.propagation, k_factor=self.k_factor))
