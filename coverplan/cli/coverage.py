@@ -68,7 +68,8 @@ def coverage_cmd(dem: str, sites: str, output: str, model: str, radius_km: float
     import numpy as np
 
     from coverplan.io import write_raster
-    from coverplan.radio.coverage import PropagationSettings, _offset
+    from coverplan.radio.coverage import lowest_loss, signal_coverage
+    from coverplan.radio.settings import PropagationSettings
     from coverplan.radio.sites import read_sites
     from coverplan.terrain import load_dem
 
@@ -82,42 +83,17 @@ def coverage_cmd(dem: str, sites: str, output: str, model: str, radius_km: float
     terrain = load_dem(dem, resolution_m=resolution_m)
     table = read_sites(sites)
     if output_kind == "power":
-        from coverplan.radio.coverage import signal_coverage
-
         techs = tuple(sorted(set(table["technology"])))
         cov = signal_coverage(terrain, table, technologies=techs, radius_km=dict.fromkeys(techs, radius_km),
                               threshold_dbm=dict.fromkeys(techs, -999.0), model=model, receiver_height_m=rx_height,
                               settings=settings, scheduler=scheduler, show_progress=not is_quiet())
-        power = cov.power_dbm or {}
-        stack = np.stack([power[t] for t in techs])
-        out = np.full(terrain.shape, np.nan, np.float32)
-        has = np.isfinite(stack).any(axis=0)
-        out[has] = np.nanmax(stack[:, has], axis=0)
+        raster = terrain.dem.with_array(cov.best_power_dbm(), nodata=float("nan"))
         meaning = "best-server received power (dBm), total power with antenna patterns"
     else:
-        from coverplan._progress import progress
-        from coverplan.parallel import ordered_map
-        from coverplan.radio.coverage import _loss_task
-
-        sec = table.to_crs(terrain.crs)
-        out = np.full(terrain.shape, np.inf, np.float32)
-        left, bottom, right, top = terrain.bounds
-        tasks = []
-        for (_site, freq, height), grp in sec.groupby(["site_id", "frequency_mhz", "height_m"], sort=True):
-            pt = grp.geometry.iloc[0]
-            if left <= pt.x < right and bottom < pt.y <= top:
-                tasks.append((pt.x, pt.y, float(height), float(freq), radius_km * 1000.0))
-        shared = {"terrain": terrain, "z64": np.ascontiguousarray(terrain.elevation, dtype=np.float64),
-                  "model": model, "settings": settings, "rx_height_m": rx_height}
-        for loss in progress(ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler), total=len(tasks),
-                             desc=f"loss ({model})", enabled=not is_quiet()):
-            r0, c0 = _offset(terrain, loss)
-            h, w = loss.shape
-            sub = out[r0:r0 + h, c0:c0 + w]
-            np.fmin(sub, loss.array, out=sub)
-        out[np.isinf(out)] = np.nan
+        raster = lowest_loss(terrain, table, radius_km=radius_km, model=model, receiver_height_m=rx_height,
+                             settings=settings, scheduler=scheduler, show_progress=not is_quiet())
         meaning = "lowest basic transmission loss (dB) to any site, isotropic antennas"
-    raster = terrain.dem.with_array(out, nodata=float("nan"))
+    out = raster.array
     write_raster(raster, output, overwrite=overwrite,
                  tags={"MODEL": model, "OUTPUT_KIND": output_kind, "MEANING": meaning,
                        "RX_HEIGHT_M": f"{rx_height:g}", "RADIUS_KM": f"{radius_km:g}"})

@@ -35,7 +35,8 @@ from coverplan.terrain.viewshed import VISIBLE, viewshed
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["NOT_COVERED", "Coverage", "los_coverage"]
+__all__ = ["NOT_COVERED", "Coverage", "PropagationSettings", "los_coverage", "lowest_loss", "reference_signal_offset_db",
+           "signal_coverage", "site_loss"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,18 @@ class Coverage:
         out = np.zeros(self.count.shape, bool)
         for mask in self.by_technology.values():
             out |= mask
+        return out
+
+    def best_power_dbm(self) -> NDArray[np.float32]:
+        """The strongest received power of any technology at each cell (NaN beyond every site; signal models)."""
+        if self.power_dbm is None:
+            raise InputError(f"{self.model} coverage has no received power; use a propagation model")
+        out = np.full(self.count.shape, np.nan, np.float32)
+        if not self.power_dbm:
+            return out
+        stack = np.stack(list(self.power_dbm.values()))
+        has = np.isfinite(stack).any(axis=0)
+        out[has] = np.nanmax(stack[:, has], axis=0)
         return out
 
 
@@ -379,6 +392,50 @@ def signal_coverage(
     log.info("%s coverage of %d sites on a %dx%d grid", model, len(used), *shape)
     count_raster = terrain.dem.with_array(np.minimum(count, 254).astype(np.uint8), nodata=COUNT_NODATA)
     return Coverage(count_raster, by_tech, best, used, power, model)
+
+
+def lowest_loss(
+    terrain: Terrain,
+    sectors: gpd.GeoDataFrame,
+    *,
+    radius_km: float,
+    model: str = "p526",
+    receiver_height_m: float = 1.5,
+    settings: PropagationSettings | None = None,
+    scheduler: Any = None,
+    show_progress: bool = False,
+) -> Raster:
+    """The lowest basic transmission loss (dB) from any site to each cell, isotropic antennas.
+
+    One :func:`site_loss` per site, frequency and antenna height within
+    ``radius_km``, through :func:`coverplan.parallel.ordered_map`; NaN beyond
+    every site's radius. Sites outside the terrain grid are skipped with a
+    warning.
+    """
+    from coverplan.parallel import ordered_map
+
+    if model not in MODELS:
+        raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
+    sec = sectors.to_crs(terrain.crs)
+    out = np.full(terrain.shape, np.inf, np.float32)
+    left, bottom, right, top = terrain.bounds
+    tasks = []
+    for (site, freq, height), grp in sec.groupby(["site_id", "frequency_mhz", "height_m"], sort=True):
+        pt = grp.geometry.iloc[0]
+        if left <= pt.x < right and bottom < pt.y <= top:
+            tasks.append((pt.x, pt.y, float(height), float(freq), radius_km * 1000.0))
+        else:
+            log.warning("site %s lies outside the terrain grid; skipped", site)
+    shared = {"terrain": terrain, "z64": np.ascontiguousarray(terrain.elevation, dtype=np.float64),
+              "model": model, "settings": settings or PropagationSettings(), "rx_height_m": receiver_height_m}
+    for loss in _progress(ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler), total=len(tasks),
+                          desc=f"loss ({model})", enabled=show_progress):
+        r0, c0 = _offset(terrain, loss)
+        h, w = loss.shape
+        sub = out[r0:r0 + h, c0:c0 + w]
+        np.fmin(sub, loss.array, out=sub)
+    out[np.isinf(out)] = np.nan
+    return terrain.dem.with_array(out, nodata=float("nan"))
 
 
 def _sector_patterns(
