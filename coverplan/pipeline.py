@@ -2,7 +2,7 @@
 
 Inputs are read and checked once (:func:`load_inputs`); each stage takes
 plain inputs and returns plain outputs; nothing here writes files (the CLI
-and :func:`coverplan.report.write_results` do).
+and :func:`coverplan.output.write_results` do).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from pyproj import CRS, Transformer
 
 from coverplan import __version__
 from coverplan.errors import CRSError, InputError
-from coverplan.raster import Raster
+from coverplan.results import Inputs, Results
 from coverplan.scenario import Scenario
 from coverplan.terrain.dem import Terrain, load_dem, utm_crs_for
 
@@ -48,63 +48,6 @@ def sample_scenario_path() -> Path:
         raise InputError(f"the bundled sample scenario is not in this installation ({p}); "
                          "install coverplan from a source checkout (pip install -e .) or pass a SCENARIO file")
     return p
-
-
-@dataclass(frozen=True, eq=False)
-class Inputs:
-    """The scenario's layers, read, checked and in the analysis CRS.
-
-    ``terrain`` covers the study area plus the largest site radius around
-    it (sites just outside the area still cover it); ``study`` is the
-    window of the terrain grid that holds the study area, and ``in_area``
-    marks its cells inside the study area's outline.
-    """
-
-    scenario: Scenario
-    terrain: Terrain
-    study: tuple[int, int, int, int]
-    in_area: NDArray[np.bool_]
-    area: BaseGeometry
-    sectors: gpd.GeoDataFrame
-    facilities: gpd.GeoDataFrame
-    population: Raster
-    fibre: gpd.GeoDataFrame | None
-    admin: gpd.GeoDataFrame | None = None
-
-    @property
-    def crs(self) -> CRS:
-        return self.terrain.crs
-
-    @property
-    def grid(self) -> Raster:
-        """The analysis grid: the terrain grid cut to the study area."""
-        r0, r1, c0, c1 = self.study
-        return self.terrain.dem.window(r0, r1, c0, c1)
-
-
-@dataclass(frozen=True, eq=False)
-class Results:
-    """Everything a run produced, on the analysis grid and in its CRS.
-
-    ``coverage`` is on the terrain grid (with the margin); ``served`` (uint8
-    1 served, 0 not, 255 outside the study area) and ``covered_count`` are
-    on the analysis grid; ``summary`` is JSON-ready.
-    """
-
-    inputs: Inputs
-    coverage: Coverage
-    served: Raster
-    covered_count: Raster
-    deadzones: DeadZones
-    facilities: gpd.GeoDataFrame
-    summary: dict[str, Any]
-    admin: pd.DataFrame | None = None
-    extensions: gpd.GeoDataFrame | None = None
-    plan: TerminalPlan | None = None
-
-    @property
-    def scenario(self) -> Scenario:
-        return self.inputs.scenario
 
 
 def load_inputs(scenario: Scenario) -> Inputs:

@@ -13,7 +13,7 @@ from coverplan.io import atomic_dir, write_raster, write_vector
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from coverplan.pipeline import Results
+    from coverplan.results import Results
 
 __all__ = ["OUTPUT_FILES", "PLAN_FILES", "TABLE_FILES", "write_results", "write_tables"]
 

@@ -35,8 +35,8 @@ from coverplan.terrain.viewshed import VISIBLE, viewshed
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["NOT_COVERED", "Coverage", "PropagationSettings", "los_coverage", "lowest_loss", "reference_signal_offset_db",
-           "signal_coverage", "site_loss"]
+__all__ = ["NOT_COVERED", "Coverage", "PropagationSettings", "los_coverage", "lowest_loss",
+           "reference_signal_offset_db", "signal_coverage", "site_loss"]
 
 log = logging.getLogger(__name__)
 
