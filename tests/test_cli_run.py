@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import rasterio
 from click.testing import CliRunner
 
 from coverplan.cli import main
-from coverplan.report import OUTPUT_FILES
+from coverplan.output import OUTPUT_FILES
 from coverplan.testing import write_synthetic_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,16 +92,18 @@ def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_sample_run_has_every_output(sample_out: Path) -> None:
-    from coverplan.report import PLAN_FILES
+    from coverplan.output import PLAN_FILES
 
     # the sample sets a budget, so the terminal plan is there too
     assert sorted(p.name for p in sample_out.iterdir()) == sorted(OUTPUT_FILES + PLAN_FILES)
-    plan = gpd.read_file(sample_out / "plan.gpkg")
-    chosen = plan[plan["chosen"]]
+    chosen = gpd.read_file(sample_out / "terminals.gpkg")
     s = json.loads((sample_out / "summary.json").read_text(encoding="utf-8"))
     assert len(chosen) == s["plan"]["terminals"] >= 1
     assert chosen["cost"].sum() <= s["plan"]["budget"] + 1e-6
-    assert sorted(chosen["order"]) == list(range(1, len(chosen) + 1))
+    assert chosen["rank"].tolist() == list(range(1, len(chosen) + 1))
+    candidates = pd.read_csv(sample_out / "candidates.csv")
+    assert candidates["chosen"].sum() == len(chosen) and len(candidates) == s["plan"]["candidates"] + s["plan"][
+        "candidates_infeasible"]
     with rasterio.open(sample_out / "coverage.tif") as ds:
         assert ds.crs.to_epsg() == 32648 and ds.res == (30.0, 30.0)
         assert ds.tags()["ILLUSTRATIVE_INPUTS"] == "sites,fibre,population"
@@ -283,7 +286,7 @@ def test_coverage_command_with_pattern_files(synthetic: Path, tmp_path: Path) ->
 
 
 def test_deadzones_command(synthetic: Path, tmp_path: Path) -> None:
-    from coverplan.report import TABLE_FILES
+    from coverplan.output import TABLE_FILES
 
     out = tmp_path / "dz"
     res = CliRunner().invoke(main, ["deadzones", str(synthetic), "-o", str(out)])
@@ -300,16 +303,16 @@ def test_deadzones_command(synthetic: Path, tmp_path: Path) -> None:
     assert list(ext["facility_id"]) == ["station-B"]
 
 
-def test_site_command(synthetic: Path, tmp_path: Path) -> None:
-    from coverplan.report import SITE_FILES
+def test_plan_command(synthetic: Path, tmp_path: Path) -> None:
+    from coverplan.output import PLAN_COMMAND_FILES
 
-    out = tmp_path / "site"
-    res = CliRunner().invoke(main, ["site", str(synthetic), "--must-serve", "health_station", "-o", str(out)])
+    out = tmp_path / "plan"
+    res = CliRunner().invoke(main, ["plan", str(synthetic), "--must-serve", "health_station", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(SITE_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(PLAN_COMMAND_FILES)
     t = gpd.read_file(out / "terminals.gpkg")
     assert len(t) == 1 and t["rank"].tolist() == [1] and t["people_reached"].iloc[0] == pytest.approx(300.0)
-    assert t["technology"].iloc[0] in ("geo", "leo") and t["geo_margin_deg"].iloc[0] > 0
+    assert t["terminal"].iloc[0] in ("geo", "leo") and t["geo_margin_deg"].iloc[0] > 0
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert s["plan"]["facilities_connected_by_kind"]["health_station"] == {"before": "0/1", "after": "1/1"}
     assert (out / "budget_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -320,7 +323,32 @@ def test_site_command(synthetic: Path, tmp_path: Path) -> None:
     ([], "give --budget, --terminals or --must-serve"),
     (["--budget", "-5"], "--budget"),
 ])
-def test_site_command_errors(synthetic: Path, tmp_path: Path, args: list[str], message: str) -> None:
-    res = CliRunner().invoke(main, ["site", str(synthetic), *args, "-o", str(tmp_path / "o")])
+def test_plan_command_errors(synthetic: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    res = CliRunner().invoke(main, ["plan", str(synthetic), *args, "-o", str(tmp_path / "o")])
     assert res.exit_code == 2 and message in res.output and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_run_and_plan_write_the_same_terminal_table(synthetic: Path, tmp_path: Path) -> None:
+    """One terminal table, whichever command writes it: same columns, same rows for the same budget."""
+    budget = "20000"
+    planned = tmp_path / "plan"
+    res = CliRunner().invoke(main, ["-q", "plan", str(synthetic), "--budget", budget, "-o", str(planned)])
+    assert res.exit_code == 0, res.output
+    text = synthetic.read_text(encoding="utf-8")
+    assert "[siting]" not in text, "test setup: the synthetic scenario has no [siting] table of its own"
+    text += f"\n[siting]\nbudget = {budget}\n"
+    with_budget = synthetic.parent / f"budget-{tmp_path.name}.toml"
+    with_budget.write_text(text, encoding="utf-8")
+    ran = tmp_path / "run"
+    res = CliRunner().invoke(main, ["-q", "run", str(with_budget), "-o", str(ran), "--no-map"])
+    assert res.exit_code == 0, res.output
+    a = pd.read_csv(planned / "terminals.csv")
+    b = pd.read_csv(ran / "terminals.csv")
+    assert list(a.columns) == list(b.columns) and len(a) >= 1
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_the_old_site_command_says_where_it_went(synthetic: Path) -> None:
+    res = CliRunner().invoke(main, ["site", str(synthetic), "--budget", "1"])
+    assert res.exit_code == 2 and "coverplan plan" in res.output and len(res.output.strip().splitlines()) == 1

@@ -28,18 +28,12 @@ from shapely.geometry import LineString, Point, Polygon
 from coverplan import testing
 from coverplan.errors import CRSError, InputError, OutputExistsError
 from coverplan.io import write_raster
-from coverplan.maps import (
-    ATTR_FACILITIES,
-    ATTR_ILLUSTRATIVE,
-    ATTR_TERRAIN,
-    LEAFLET_VERSION,
-    _png,
-    coverage_map,
-    hillshade,
-    save_map,
-)
+from coverplan.output import coverage_map, save_map
+from coverplan.output.images import png_bytes
+from coverplan.output.style import ATTR_FACILITIES, ATTR_ILLUSTRATIVE, ATTR_TERRAIN, LEAFLET_VERSION
 from coverplan.raster import Raster
 from coverplan.terrain import Terrain
+from coverplan.terrain.hillshade import hillshade
 from tests.browser import elements, elements_with_class, read_png, render_in_chromium
 
 GDALDEM = shutil.which("gdaldem")
@@ -170,7 +164,7 @@ def test_png_grey_with_transparency_round_trips_through_gdal() -> None:
     rng = np.random.default_rng(3)
     img = np.clip(ndimage.gaussian_filter(rng.normal(size=(37, 53)), 1.5) * 400 + 128, 0, 255).astype(np.uint8)
     img[:3, :5] = 0
-    pixels, nodata, _ = _decode_png(_png(img, transparent_gray=0))
+    pixels, nodata, _ = _decode_png(png_bytes(img, transparent=0))
     np.testing.assert_array_equal(pixels, img)
     assert nodata == 0
 
@@ -178,7 +172,7 @@ def test_png_grey_with_transparency_round_trips_through_gdal() -> None:
 def test_png_palette_round_trips_through_gdal() -> None:
     img = (np.arange(40 * 30).reshape(40, 30) % 4).astype(np.uint8)
     palette = [(0, 0, 0, 0), (10, 20, 30, 255), (200, 100, 50, 255), (1, 2, 3, 128)]
-    pixels, _, cmap = _decode_png(_png(img, palette=palette))
+    pixels, _, cmap = _decode_png(png_bytes(img, palette=palette))
     np.testing.assert_array_equal(pixels, img)
     assert [cmap[i] for i in range(4)] == palette
 
@@ -592,7 +586,7 @@ def test_missing_chromium_skips_locally_and_fails_under_ci(monkeypatch: pytest.M
 def test_satellite_text_in_facility_popups() -> None:
     from types import SimpleNamespace
 
-    from coverplan.maps import _satellite_text
+    from coverplan.output.layers import _satellite_text
 
     assert _satellite_text(SimpleNamespace()) == "-"
     assert _satellite_text(SimpleNamespace(geo_satellite="", geo_margin_deg=float("nan"))) == "-"

@@ -104,7 +104,7 @@ def test_zone_thresholds_move_people_between_buckets(synthetic: Path) -> None:
 
 def test_write_results_is_complete_and_atomic(results: Results, tmp_path: Path) -> None:
     from coverplan.errors import OutputExistsError
-    from coverplan.report import OUTPUT_FILES, write_results
+    from coverplan.output import OUTPUT_FILES, write_results
 
     out = tmp_path / "out"
     write_results(results, out)
@@ -131,7 +131,7 @@ def test_write_results_is_complete_and_atomic(results: Results, tmp_path: Path) 
 
 
 def test_tabular_outputs_are_deterministic(results: Results, synthetic: Path, tmp_path: Path) -> None:
-    from coverplan.report import write_results
+    from coverplan.output import write_results
 
     write_results(results, tmp_path / "a", with_map=False)
     write_results(run(synthetic), tmp_path / "b", with_map=False)

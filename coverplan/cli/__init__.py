@@ -46,12 +46,13 @@ def _register() -> None:
     from coverplan.cli.coverage import coverage_cmd
     from coverplan.cli.deadzones import deadzones_cmd
     from coverplan.cli.run import run_cmd
-    from coverplan.cli.site import site_cmd
+    from coverplan.cli.plan import plan_cmd, site_cmd
     from coverplan.cli.terrain import horizon_cmd, profile_cmd, viewshed_cmd
 
     main.add_command(run_cmd)
     main.add_command(coverage_cmd)
     main.add_command(deadzones_cmd)
+    main.add_command(plan_cmd)
     main.add_command(site_cmd)
 
     main.add_command(viewshed_cmd)

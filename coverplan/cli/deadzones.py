@@ -24,7 +24,7 @@ def deadzones_cmd(scenario: Path | None, outdir: Path | None, overwrite: bool, s
     summary.json; no rasters and no map (``coverplan run`` writes those too).
     """
     from coverplan.pipeline import run
-    from coverplan.report import write_tables
+    from coverplan.output import write_tables
 
     sc, out = scenario_and_outdir(scenario, outdir, overwrite, "deadzones")
     quiet = is_quiet()

@@ -28,7 +28,7 @@ def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, over
     run leaves no partial folder.
     """
     from coverplan.pipeline import run
-    from coverplan.report import write_results
+    from coverplan.output import write_results
 
     sc, out = scenario_and_outdir(scenario, outdir, overwrite, "coverplan")
     quiet = is_quiet()

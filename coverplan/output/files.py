@@ -1,4 +1,10 @@
-"""Write the results of a run to an output folder, all at once or not at all."""
+"""Write the results of a run to an output folder, all at once or not at all.
+
+``coverplan run`` writes :data:`OUTPUT_FILES` (and :data:`PLAN_FILES` when the
+scenario sets a budget), ``coverplan deadzones`` :data:`TABLE_FILES` and
+``coverplan plan`` :data:`PLAN_COMMAND_FILES`: the terminal table is the same
+file with the same columns whichever command writes it.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +20,10 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from coverplan.results import Results
+    from coverplan.siting.plan import TerminalPlan
 
-__all__ = ["OUTPUT_FILES", "PLAN_FILES", "TABLE_FILES", "write_results", "write_tables"]
+__all__ = ["OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "TABLE_FILES", "TERMINAL_COLUMNS", "write_plan",
+           "write_results", "write_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +76,11 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         _write_table(_with_lonlat(sites), tmp / "sites", csv=False, illustrative=ill_inputs)
         _write_admin(results, tmp, ill_inputs)
         _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
-        _write_plan(results, tmp, ill_inputs)
+        if results.plan is not None:
+            _write_plan(results.plan, tmp, ill_inputs)
         _write_summary(results, tmp / "summary.json")
         if with_map:
-            from coverplan.maps import coverage_map, save_map
+            from coverplan.output.map import coverage_map, save_map
 
             m = coverage_map(
                 terrain=_study_terrain(results),
@@ -92,8 +101,21 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
     return Path(outdir)
 
 
-#: Written too when the scenario sets a budget (``[siting] budget``): the terminal plan.
-PLAN_FILES = ("plan.gpkg", "plan.csv", "budget_curve.csv")
+#: The terminal plan (written by ``coverplan run`` too when the scenario sets ``[siting] budget``): the chosen
+#: terminals in build order, every candidate with its sky check (blocked ones with the reason), the budget curve.
+PLAN_FILES = ("terminals.gpkg", "terminals.csv", "candidates.csv", "budget_curve.csv", "budget_curve.png")
+#: What :func:`write_plan` (``coverplan plan``) puts in its folder.
+PLAN_COMMAND_FILES = (*PLAN_FILES, "summary.json")
+#: Columns of the terminal table, in order (the rain-fade ones only with ``[siting.rain]``).
+TERMINAL_COLUMNS = ("rank", "source", "ref", "kind", "terminal", "geo_satellite", "geo_azimuth_deg",
+                    "geo_elevation_deg", "geo_margin_deg", "leo_clear_share", "micro_offset_m", "micro_lon",
+                    "micro_lat", "geo_rain_fade_db", "geo_availability_pct", "people_reached", "facilities_reached",
+                    "cost")
+#: Columns of the candidates table.
+CANDIDATE_COLUMNS = ("source", "ref", "kind", "terminal", "geo_satellite", "geo_margin_deg", "geo_feasible",
+                     "micro_offset_m", "leo_clear_share", "leo_feasible", "geo_rain_fade_db", "geo_atmos_fade_db",
+                     "geo_availability_pct", "geo_availability_bound", "cost", "people_reached", "facilities_reached",
+                     "chosen", "order", "blocked_reason")
 
 #: What :func:`write_tables` (``coverplan deadzones``) puts in its folder.
 TABLE_FILES = (
@@ -117,19 +139,25 @@ def write_tables(results: Results, outdir: str | Path, *, overwrite: bool = Fals
         _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
         _write_admin(results, tmp, ill_inputs)
         _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
-        _write_plan(results, tmp, ill_inputs)
         _write_summary(results, tmp / "summary.json")
     return Path(outdir)
 
 
-def _write_plan(results: Results, folder: Path, illustrative: tuple[str, ...]) -> None:
-    """The terminal plan: every candidate (chosen or not, with its build order) and the budget curve."""
-    tp = results.plan
-    if tp is None:
-        return
-    cand = tp.candidates.sort_values(["chosen", "order"], ascending=[False, True]).reset_index(drop=True)
-    _write_table(_with_lonlat(cand), folder / "plan", illustrative=illustrative)
+def _write_plan(tp: TerminalPlan, folder: Path, illustrative: tuple[str, ...]) -> None:
+    """The terminal table (chosen terminals in build order), every candidate, and the budget curve (CSV and PNG)."""
+    import pandas as pd
+
+    cand = tp.candidates
+    chosen = cand[cand["chosen"]].sort_values("order").reset_index(drop=True)
+    table = chosen.rename(columns={"order": "rank"})
+    table = table[[c for c in (*TERMINAL_COLUMNS, table.geometry.name) if c in table.columns]]
+    _write_table(_with_lonlat(table), folder / "terminals", illustrative=illustrative)
+    every = pd.concat([cand, tp.blocked] if tp.blocked is not None and len(tp.blocked) else [cand], ignore_index=True)
+    every = _with_lonlat(every.sort_values(["chosen", "order"], ascending=[False, True], kind="stable"))
+    _write_csv(every[[c for c in (*CANDIDATE_COLUMNS, "lon", "lat") if c in every.columns]], folder / "candidates.csv",
+               illustrative)
     _write_csv(tp.budget_curve, folder / "budget_curve.csv", illustrative)
+    _budget_png(tp, folder / "budget_curve.png")
 
 
 def _write_summary(results: Results, path: Path) -> None:
@@ -210,40 +238,17 @@ def _write_table(gdf: gpd.GeoDataFrame, stem: Path, *, csv: bool = True, illustr
         write_vector(gdf, stem.with_suffix(".csv"))
 
 
-#: What :func:`write_site` (``coverplan site``) puts in its folder.
-SITE_FILES = ("terminals.gpkg", "terminals.csv", "sky.csv", "budget_curve.csv", "budget_curve.png", "summary.json")
-
-
-def write_site(results: Results, plan: Any, outdir: str | Path, *, overwrite: bool = False) -> Path:
-    """Write a terminal plan: the chosen terminals in build order, every candidate's sky check, the budget curve."""
-    import pandas as pd
-
+def write_plan(results: Results, plan: TerminalPlan, outdir: str | Path, *, overwrite: bool = False) -> Path:
+    """Write a terminal plan (:data:`PLAN_COMMAND_FILES`) atomically: the same files ``coverplan run`` writes for it."""
     ill = tuple(results.scenario.inputs.illustrative)
-    cand = plan.candidates
-    chosen = cand[cand["chosen"]].sort_values("order").reset_index(drop=True)
-    table = chosen.rename(columns={"order": "rank", "ref": "site", "terminal": "technology"})
-    cols = ["rank", "source", "site", "kind", "technology", "geo_satellite", "geo_margin_deg", "leo_clear_share",
-            "micro_offset_m", "geo_rain_fade_db", "geo_availability_pct", "people_reached", "facilities_reached",
-            "cost", table.geometry.name]
-    table = table[[c for c in cols if c in table.columns]]
     with atomic_dir(outdir, overwrite=overwrite) as tmp:
-        _write_table(_with_lonlat(table), tmp / "terminals", illustrative=ill)
-        sky = pd.concat([cand, plan.blocked] if plan.blocked is not None and len(plan.blocked) else [cand],
-                        ignore_index=True)
-        sky_cols = ["source", "ref", "kind", "terminal", "geo_satellite", "geo_margin_deg", "geo_feasible",
-                    "micro_offset_m", "leo_clear_share", "leo_feasible", "geo_rain_fade_db", "geo_atmos_fade_db",
-                    "geo_availability_pct", "geo_availability_bound", "blocked_reason", "chosen"]
-        _write_csv(_with_lonlat(sky)[[c for c in [*sky_cols, "lon", "lat"] if c in sky.columns or c in
-                                      ("lon", "lat")]], tmp / "sky.csv", ill)
-        _write_csv(plan.budget_curve, tmp / "budget_curve.csv", ill)
-        _budget_png(plan, tmp / "budget_curve.png")
-        summary = {"scenario": results.scenario.name, "plan": plan.figures,
-                   "illustrative_inputs": list(ill)}
+        _write_plan(plan, tmp, ill)
+        summary = {"scenario": results.scenario.name, "plan": plan.figures, "illustrative_inputs": list(ill)}
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return Path(outdir)
 
 
-def _budget_png(plan: Any, path: Path) -> None:
+def _budget_png(plan: TerminalPlan, path: Path) -> None:
     """People and facilities newly connected against budget, as a PNG chart."""
     import matplotlib
 
