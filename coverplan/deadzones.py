@@ -33,8 +33,6 @@ __all__ = [
     "PopulationAccount",
     "admin_figures",
     "describe_zones",
-    "facility_connectivity",
-    "facility_status",
     "find_deadzones",
 ]
 
@@ -193,49 +191,6 @@ def find_deadzones(
     return DeadZones(zones, relabel[labels], account, population, relabel[zone_grid])
 
 
-def facility_status(
-    facilities: gpd.GeoDataFrame,
-    grid: Raster,
-    served: NDArray[np.bool_],
-    in_area: NDArray[np.bool_],
-    deadzones: DeadZones,
-) -> gpd.GeoDataFrame:
-    """Facilities inside the study area with ``served`` and the ``zone_id`` of the dead zone they sit in.
-
-    ``facilities`` must be in the grid's CRS. Facilities outside the study
-    area are dropped (and logged).
-    """
-    xs = facilities.geometry.x.to_numpy()
-    ys = facilities.geometry.y.to_numpy()
-    inv = ~grid.transform
-    gc = np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp)
-    gr = np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp)
-    nr, nc = grid.shape
-    on_grid = (gr >= 0) & (gr < nr) & (gc >= 0) & (gc < nc)
-    keep = on_grid.copy()
-    keep[on_grid] = in_area[gr[on_grid], gc[on_grid]]
-    if (~keep).any():
-        log.info("%d facilities lie outside the study area and are left out", int((~keep).sum()))
-    out = facilities.loc[keep].copy()
-    out["served"] = served[gr[keep], gc[keep]]
-    pop = deadzones.population
-    pinv = ~pop.transform
-    from pyproj import Transformer
-
-    px, py = xs[keep], ys[keep]
-    if pop.crs != grid.crs:
-        px, py = Transformer.from_crs(grid.crs, pop.crs, always_xy=True).transform(px, py)
-    pc = np.floor(pinv.a * px + pinv.b * py + pinv.c).astype(np.intp)
-    pr = np.floor(pinv.d * px + pinv.e * py + pinv.f).astype(np.intp)
-    prn, pcn = pop.shape
-    ok = (pr >= 0) & (pr < prn) & (pc >= 0) & (pc < pcn)
-    label = np.zeros(len(out), np.int32)
-    label[ok] = deadzones.labels[pr[ok], pc[ok]]
-    ids = deadzones.zones["zone_id"].to_numpy()
-    out["zone_id"] = [ids[v - 1] if v > 0 and not s else "" for v, s in zip(label, out["served"], strict=True)]
-    return out.reset_index(drop=True)
-
-
 def _zone_outlines(
     labels: NDArray[np.int32], n: int, population: Raster, grid: Raster, served: NDArray[np.bool_],
     in_area: NDArray[np.bool_],
@@ -360,59 +315,6 @@ def describe_zones(
         zones["nearest_site"] = ""
         zones["nearest_site_km"] = np.nan
     return zones
-
-
-#: Technologies from the most to the least capable, for a facility's status.
-_GENERATIONS = ("5G", "4G", "3G", "2G")
-
-
-def facility_connectivity(
-    facilities: gpd.GeoDataFrame,
-    grid: Raster,
-    *,
-    fibre: gpd.GeoDataFrame | None,
-    drop_distance_m: float,
-    power_dbm: Mapping[str, NDArray[np.float32]] | None,
-    covered: Mapping[str, NDArray[np.bool_]],
-    best_site: NDArray[np.int32],
-    site_ids: Any,
-) -> gpd.GeoDataFrame:
-    """Each facility's connectivity: fibre distance, signal by technology, serving site and one status.
-
-    ``facilities`` come from :func:`facility_status` (in the grid's CRS); the
-    arrays are on the analysis grid. Adds ``fibre_distance_m``,
-    ``fibre_served``, ``signal_<tech>_dbm`` (signal models; in each
-    technology's threshold unit), ``covered_<tech>``, ``serving_site`` and
-    ``status``: ``fibre`` within the drop distance of the network,
-    otherwise ``cellular_<tech>`` for the most capable technology covering
-    it, otherwise ``none``.
-    """
-    from coverplan.fibre import fibre_distance
-
-    out = facilities.copy()
-    n = len(out)
-    xs = out.geometry.x.to_numpy()
-    ys = out.geometry.y.to_numpy()
-    inv = ~grid.transform
-    gc = np.clip(np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp), 0, grid.shape[1] - 1)
-    gr = np.clip(np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp), 0, grid.shape[0] - 1)
-    dist = fibre_distance(out.geometry, fibre) if fibre is not None and n else np.full(n, np.inf)
-    out["fibre_distance_m"] = np.round(dist, 1)
-    out["fibre_served"] = dist <= drop_distance_m
-    best_tech = np.array([""] * n, dtype=object)
-    for tech in sorted(covered, key=lambda t: _GENERATIONS.index(t) if t in _GENERATIONS else 99, reverse=True):
-        cov = covered[tech][gr, gc] if n else np.zeros(0, bool)
-        out[f"covered_{tech}"] = cov
-        best_tech = np.where(cov, tech, best_tech)  # later (more capable) technologies overwrite
-        if power_dbm is not None and tech in power_dbm:
-            out[f"signal_{tech}_dbm"] = np.round(power_dbm[tech][gr, gc].astype(float), 1)
-    idx = best_site[gr, gc] if n else np.zeros(0, int)
-    ids = np.asarray(site_ids)
-    out["serving_site"] = [str(ids[i]) if i >= 0 else "" for i in idx]
-    status = np.where(out["fibre_served"].to_numpy(), "fibre",
-                      np.where(best_tech != "", np.char.add("cellular_", best_tech.astype(str)), "none"))
-    out["status"] = status
-    return out
 
 
 def admin_figures(

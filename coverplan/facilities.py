@@ -1,27 +1,58 @@
-"""Facility tables: schools, health stations, hospitals, clinics, commune offices.
+"""Facilities: schools, health stations, hospitals, clinics, commune offices; their table, status and connectivity.
 
-Schema (any vector format geopandas reads, points in any CRS; or a CSV with
-``lon``/``lat`` in degrees): ``kind`` (required, one of :data:`KINDS`),
-``facility_id`` (unique; generated as ``F0001``... when absent), ``name``,
-``assumed`` (true where the facility is presumed rather than mapped).
+The input schema (any vector format geopandas reads, points in any CRS; or a
+CSV with ``lon``/``lat`` in degrees): ``kind`` (required, one of
+:data:`KINDS`), ``facility_id`` (unique; generated as ``F0001``... when
+absent), ``name``, ``assumed`` (true where the facility is presumed rather
+than mapped). :func:`read_facilities` reads it.
+
+A run then adds, in order (the column names are the constants below, used
+wherever the table is read):
+
+- :func:`facility_status`: :data:`STATUS_COLUMNS`, served or not and the dead
+  zone the facility sits in;
+- :func:`facility_connectivity`: fibre distance, the signal and coverage of
+  each technology, the serving site and one ``status`` (``fibre``,
+  ``cellular_<best technology>`` or ``none``);
+- :func:`with_extensions`: :data:`EXTENSION_COLUMNS`, the cheapest fibre
+  extension to each unconnected facility;
+- the satellite side (:mod:`coverplan.siting.options`): :data:`SKY_COLUMNS`
+  (and :data:`RAIN_COLUMNS`) and :data:`OPTION_COLUMNS`.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coverplan.errors import InputError
+from coverplan.raster import Raster
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["KINDS", "RAIN_COLUMNS", "SKY_COLUMNS", "read_facilities", "sky_columns"]
+    from coverplan.terrain.dem import Terrain
+
+__all__ = ["EXTENSION_COLUMNS", "KINDS", "OPTION_COLUMNS", "RAIN_COLUMNS", "SKY_COLUMNS", "STATUS_COLUMNS",
+           "facility_connectivity", "facility_status", "read_facilities", "sky_columns", "with_extensions"]
+
+log = logging.getLogger(__name__)
 
 #: Facility kinds, in the order reports list them.
 KINDS = ("health_station", "school", "hospital", "clinic", "commune_office", "other")
+#: The input columns every facility table has after :func:`read_facilities`.
+INPUT_COLUMNS = ("facility_id", "name", "kind", "assumed")
+#: Added by :func:`facility_status`.
+STATUS_COLUMNS = ("served", "zone_id")
+#: Added by :func:`with_extensions`: the cheapest fibre extension to an unconnected facility.
+EXTENSION_COLUMNS = ("extension_km", "extension_cost")
+#: Added by :func:`coverplan.siting.options.with_cheapest_option`.
+OPTION_COLUMNS = ("cheapest_option", "cheapest_cost")
 #: Columns the satellite sky check gives an unconnected facility (and a terminal candidate):
 #: :func:`coverplan.siting.sky.terminal_feasibility`.
 SKY_COLUMNS = ("geo_satellite", "geo_azimuth_deg", "geo_elevation_deg", "geo_horizon_deg", "geo_margin_deg",
@@ -45,60 +76,29 @@ def read_facilities(path: str | Path) -> gpd.GeoDataFrame:
         kinds, non-point or empty geometries, duplicate ids.
     """
     import geopandas as gpd
-    import pandas as pd
 
-    from coverplan.io import read_vector
+    from coverplan.io import read_points
 
-    p = Path(path)
-    if p.suffix.lower() == ".csv":
-        if not p.is_file():
-            raise InputError(f"{p}: no such file; check the path")
-        df = pd.read_csv(p, dtype=str)
-        for col in ("lon", "lat"):
-            if col not in df.columns:
-                raise InputError(f"{p}: missing column {col}; a CSV facility table needs lon and lat in degrees")
-        lon = pd.to_numeric(df["lon"], errors="coerce")
-        lat = pd.to_numeric(df["lat"], errors="coerce")
-        bad = lon.isna() | lat.isna() | (lon.abs() > 180) | (lat.abs() > 90)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InputError(f"{p}: line {i + 2}: lon/lat ({df['lon'].iloc[i]}, {df['lat'].iloc[i]}) "
-                             "are not degrees")
-        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-        where, first = "line", 2
-    else:
-        gdf = read_vector(p)
-        where, first = "feature", 1
-    if len(gdf) == 0:
-        raise InputError(f"{p}: the facility table has no rows")
-    gdf = gdf.reset_index(drop=True)
-    empty = gdf.geometry.isna() | gdf.geometry.is_empty
-    if empty.any():
-        i = int(np.flatnonzero(empty.to_numpy())[0])
-        raise InputError(f"{p}: {where} {i + first} has no geometry; give every facility a point")
-    not_point = gdf.geom_type != "Point"
-    if not_point.any():
-        i = int(np.flatnonzero(not_point.to_numpy())[0])
-        raise InputError(f"{p}: {where} {i + first} is a {gdf.geom_type.iloc[i]}; facilities must be points "
-                         "(use a representative point of buildings)")
+    table = read_points(path, what="facility table")
+    p, gdf, rows, where = table.path, table.gdf, table.rows, table.where
     if "kind" not in gdf.columns:
         raise InputError(f"{p}: missing column 'kind' ({', '.join(KINDS)})")
     kind = gdf["kind"].fillna("").astype(str).str.strip().str.lower()
     unknown = ~kind.isin(KINDS)
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InputError(f"{p}: {where} {i + first}: kind {gdf['kind'].iloc[i]!r} is not one of {', '.join(KINDS)}")
+        raise InputError(f"{p}: {where} {rows[i]}: kind {gdf['kind'].iloc[i]!r} is not one of {', '.join(KINDS)}")
     gdf["kind"] = kind
     if "facility_id" not in gdf.columns:
         gdf["facility_id"] = [f"F{i + 1:04d}" for i in range(len(gdf))]
     ids = gdf["facility_id"].fillna("").astype(str).str.strip()
     if (ids == "").any():
         i = int(np.flatnonzero((ids == "").to_numpy())[0])
-        raise InputError(f"{p}: {where} {i + first}: facility_id is empty")
+        raise InputError(f"{p}: {where} {rows[i]}: facility_id is empty")
     dup = ids.duplicated()
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(f"{p}: {where} {i + first}: facility_id {ids.iloc[i]!r} appears twice; ids must be unique")
+        raise InputError(f"{p}: {where} {rows[i]}: facility_id {ids.iloc[i]!r} appears twice; ids must be unique")
     gdf["facility_id"] = ids
     gdf["name"] = gdf["name"].fillna("").astype(str) if "name" in gdf.columns else ""
     if "assumed" in gdf.columns:
@@ -106,8 +106,7 @@ def read_facilities(path: str | Path) -> gpd.GeoDataFrame:
     else:
         gdf["assumed"] = False
     extra = [c for c in ("source",) if c in gdf.columns]
-    return gpd.GeoDataFrame(gdf[["facility_id", "name", "kind", "assumed", *extra]], geometry=gdf.geometry,
-                            crs=gdf.crs)
+    return gpd.GeoDataFrame(gdf[[*INPUT_COLUMNS, *extra]], geometry=gdf.geometry, crs=gdf.crs)
 
 
 def _truthy(v: object) -> bool:
@@ -119,3 +118,131 @@ def _truthy(v: object) -> bool:
         return bool(v) and not (isinstance(v, float) and np.isnan(v))
     except (TypeError, ValueError):
         return False
+
+
+def facility_status(
+    facilities: gpd.GeoDataFrame,
+    grid: Raster,
+    served: NDArray[np.bool_],
+    in_area: NDArray[np.bool_],
+    *,
+    population: Raster,
+    zone_labels: NDArray[np.int32],
+    zone_ids: Sequence[str],
+) -> gpd.GeoDataFrame:
+    """Facilities inside the study area with ``served`` and the ``zone_id`` of the dead zone they sit in.
+
+    ``facilities`` must be in the grid's CRS; ``served`` and ``in_area`` are
+    on the analysis grid; ``zone_labels`` is on the population grid
+    (``population``) and holds each cell's zone number + 1 (0: none), as
+    :class:`coverplan.deadzones.DeadZones` has it, ``zone_ids`` the zones'
+    ids in that order. Facilities outside the study area are dropped (and
+    logged).
+    """
+    xs = facilities.geometry.x.to_numpy()
+    ys = facilities.geometry.y.to_numpy()
+    inv = ~grid.transform
+    gc = np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp)
+    gr = np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp)
+    nr, nc = grid.shape
+    on_grid = (gr >= 0) & (gr < nr) & (gc >= 0) & (gc < nc)
+    keep = on_grid.copy()
+    keep[on_grid] = in_area[gr[on_grid], gc[on_grid]]
+    if (~keep).any():
+        log.info("%d facilities lie outside the study area and are left out", int((~keep).sum()))
+    out = facilities.loc[keep].copy()
+    out["served"] = served[gr[keep], gc[keep]]
+    pop = population
+    pinv = ~pop.transform
+    from pyproj import Transformer
+
+    px, py = xs[keep], ys[keep]
+    if pop.crs != grid.crs:
+        px, py = Transformer.from_crs(grid.crs, pop.crs, always_xy=True).transform(px, py)
+    pc = np.floor(pinv.a * px + pinv.b * py + pinv.c).astype(np.intp)
+    pr = np.floor(pinv.d * px + pinv.e * py + pinv.f).astype(np.intp)
+    prn, pcn = pop.shape
+    ok = (pr >= 0) & (pr < prn) & (pc >= 0) & (pc < pcn)
+    label = np.zeros(len(out), np.int32)
+    label[ok] = zone_labels[pr[ok], pc[ok]]
+    ids = np.asarray(zone_ids)
+    out["zone_id"] = [ids[v - 1] if v > 0 and not s else "" for v, s in zip(label, out["served"], strict=True)]
+    return out.reset_index(drop=True)
+
+
+#: Technologies from the most to the least capable, for a facility's status.
+_GENERATIONS = ("5G", "4G", "3G", "2G")
+
+
+def facility_connectivity(
+    facilities: gpd.GeoDataFrame,
+    grid: Raster,
+    *,
+    fibre: gpd.GeoDataFrame | None,
+    drop_distance_m: float,
+    power_dbm: Mapping[str, NDArray[np.float32]] | None,
+    covered: Mapping[str, NDArray[np.bool_]],
+    best_site: NDArray[np.int32],
+    site_ids: Any,
+) -> gpd.GeoDataFrame:
+    """Each facility's connectivity: fibre distance, signal by technology, serving site and one status.
+
+    ``facilities`` come from :func:`facility_status` (in the grid's CRS); the
+    arrays are on the analysis grid. Adds ``fibre_distance_m``,
+    ``fibre_served``, ``signal_<tech>_dbm`` (signal models; in each
+    technology's threshold unit), ``covered_<tech>``, ``serving_site`` and
+    ``status``: ``fibre`` within the drop distance of the network,
+    otherwise ``cellular_<tech>`` for the most capable technology covering
+    it, otherwise ``none``.
+    """
+    from coverplan.fibre import fibre_distance
+
+    out = facilities.copy()
+    n = len(out)
+    xs = out.geometry.x.to_numpy()
+    ys = out.geometry.y.to_numpy()
+    inv = ~grid.transform
+    gc = np.clip(np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp), 0, grid.shape[1] - 1)
+    gr = np.clip(np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp), 0, grid.shape[0] - 1)
+    dist = fibre_distance(out.geometry, fibre) if fibre is not None and n else np.full(n, np.inf)
+    out["fibre_distance_m"] = np.round(dist, 1)
+    out["fibre_served"] = dist <= drop_distance_m
+    best_tech = np.array([""] * n, dtype=object)
+    for tech in sorted(covered, key=lambda t: _GENERATIONS.index(t) if t in _GENERATIONS else 99, reverse=True):
+        cov = covered[tech][gr, gc] if n else np.zeros(0, bool)
+        out[f"covered_{tech}"] = cov
+        best_tech = np.where(cov, tech, best_tech)  # later (more capable) technologies overwrite
+        if power_dbm is not None and tech in power_dbm:
+            out[f"signal_{tech}_dbm"] = np.round(power_dbm[tech][gr, gc].astype(float), 1)
+    idx = best_site[gr, gc] if n else np.zeros(0, int)
+    ids = np.asarray(site_ids)
+    out["serving_site"] = [str(ids[i]) if i >= 0 else "" for i in idx]
+    status = np.where(out["fibre_served"].to_numpy(), "fibre",
+                      np.where(best_tech != "", np.char.add("cellular_", best_tech.astype(str)), "none"))
+    out["status"] = status
+    return out
+
+
+def with_extensions(facilities: gpd.GeoDataFrame, terrain: Terrain, fibre: gpd.GeoDataFrame | None, *,
+                    cost_per_km: float, currency: str) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Fibre extension length and cost (:data:`EXTENSION_COLUMNS`) for every unconnected facility, and the paths.
+
+    The paths are least-cost routes over the terrain from the network
+    (:func:`coverplan.fibre.extension_paths`); NaN where a facility is
+    connected or there is no network.
+    """
+    from coverplan.fibre import extension_paths
+
+    out = facilities.copy()
+    out["extension_km"] = np.nan
+    out["extension_cost"] = np.nan
+    todo = (out["status"] == "none").to_numpy()
+    if fibre is None or not todo.any():
+        return out, None
+    paths = extension_paths(terrain, out.geometry[todo], fibre, cost_per_km=cost_per_km)
+    out.loc[todo, "extension_km"] = np.round(paths["length_km"].to_numpy(), 3)
+    out.loc[todo, "extension_cost"] = np.round(paths["cost"].to_numpy(), 0)
+    paths.insert(0, "facility_id", out.loc[todo, "facility_id"].to_numpy())
+    paths.insert(1, "kind", out.loc[todo, "kind"].to_numpy())
+    paths["currency"] = currency
+    return out, paths

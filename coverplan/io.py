@@ -13,6 +13,7 @@ import math
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,7 @@ from coverplan.raster import Raster
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["atomic_path", "open_raster", "read_raster", "read_vector", "write_raster"]
+__all__ = ["PointTable", "atomic_path", "open_raster", "read_points", "read_raster", "read_vector", "write_raster"]
 
 log = logging.getLogger(__name__)
 
@@ -246,3 +247,99 @@ def read_vector(path: PathLike, *, layer: str | None = None) -> gpd.GeoDataFrame
     if len(gdf) == 0:
         raise InputError(f"{p}: the layer has no features")
     return gdf
+
+
+#: File suffixes read as CSV point tables (``lon``/``lat`` columns in degrees, WGS 84).
+CSV_SUFFIXES = (".csv", ".txt")
+
+
+@dataclass(frozen=True, eq=False)
+class PointTable:
+    """A table of points read by :func:`read_points`.
+
+    ``gdf`` is in EPSG:4326 with ``lon`` and ``lat`` columns (degrees);
+    ``rows`` holds each row's number in the file as a person finds it (the
+    CSV line, counting the header as line 1, or the feature number) and
+    ``where`` the word for it (``"line"`` or ``"feature"``), for messages
+    such as ``sites.csv: line 7: height_m is empty``.
+    """
+
+    gdf: gpd.GeoDataFrame
+    rows: Any
+    where: str
+    path: Path
+
+    def at(self, i: int) -> str:
+        """``"<file>: line 7"`` for the row at position ``i``."""
+        return f"{self.path}: {self.where} {int(self.rows[i])}"
+
+
+def read_points(path: PathLike, *, what: str) -> PointTable:
+    """Read a table of points: a CSV with ``lon``/``lat`` (degrees), or any vector format with point geometries.
+
+    CSV cells are read as text (the caller parses its columns) and column
+    names are stripped of spaces. Every failure is an
+    :class:`~coverplan.errors.InputError` naming the file and, where there
+    is one, the line or feature: a missing or unreadable file, a file that is
+    not UTF-8 text or not a table (a row with too many fields), no rows, no
+    ``lon``/``lat`` columns, coordinates that are not degrees, empty or
+    non-point geometries, a vector layer without a CRS. ``what`` names the
+    table in messages ("site table", "facility table").
+    """
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such {what}; check the path")
+    if p.suffix.lower() in CSV_SUFFIXES:
+        try:
+            df = pd.read_csv(p, dtype=str, skipinitialspace=True, encoding="utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{p}: not UTF-8 text; save the {what} as UTF-8 CSV") from None
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{p}: the {what} is empty") from None
+        except (pd.errors.ParserError, ValueError) as exc:  # e.g. "Expected 5 fields in line 7, saw 6"
+            raise InputError(f"{p}: not a CSV table ({str(exc).strip()}); check the quoting and the number of "
+                             "fields on that line") from None
+        df.columns = [str(c).strip() for c in df.columns]
+        missing = [c for c in ("lon", "lat") if c not in df.columns]
+        if missing:
+            raise InputError(f"{p}: missing column(s) {', '.join(missing)}; a CSV {what} needs lon and lat in "
+                             "degrees (WGS 84)")
+        rows = np.arange(len(df)) + 2  # line 1 is the header
+        table = PointTable(gpd.GeoDataFrame(df), rows, "line", p)
+        lon = pd.to_numeric(df["lon"], errors="coerce")
+        lat = pd.to_numeric(df["lat"], errors="coerce")
+        for col, values, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
+            bad = values.isna() | (values.abs() > limit)
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                if np.isnan(values.iloc[i]):
+                    raise InputError(f"{table.at(i)}: {col} = {df[col].iloc[i]!r} is not a number (degrees)")
+                swapped = abs(lat.iloc[i]) <= 180.0 and abs(lon.iloc[i]) <= 90.0
+                raise InputError(f"{table.at(i)}: {col} = {values.iloc[i]:g} is outside {-limit:g}..{limit:g} "
+                                 "degrees" + ("; are lon and lat swapped?" if swapped else ""))
+        df["lon"], df["lat"] = lon.to_numpy(float), lat.to_numpy(float)
+        gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+        table = PointTable(gdf, rows, "line", p)
+    else:
+        gdf = read_vector(p).reset_index(drop=True)
+        table = PointTable(gdf, np.arange(len(gdf)) + 1, "feature", p)
+        empty = gdf.geometry.isna() | gdf.geometry.is_empty
+        if empty.any():
+            raise InputError(f"{table.at(int(np.flatnonzero(empty.to_numpy())[0]))} has no geometry; give every "
+                             "row a point")
+        not_point = (gdf.geom_type != "Point").to_numpy()
+        if not_point.any():
+            i = int(np.flatnonzero(not_point)[0])
+            raise InputError(f"{table.at(i)}: geometry is a {gdf.geom_type.iloc[i]}; a {what} holds points (use a "
+                             "representative point of buildings)")
+        gdf = gdf.to_crs(4326)
+        gdf["lon"] = gdf.geometry.x
+        gdf["lat"] = gdf.geometry.y
+        table = PointTable(gdf, table.rows, "feature", p)
+    if len(table.gdf) == 0:
+        raise InputError(f"{p}: the {what} has no rows")
+    return table

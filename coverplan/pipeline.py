@@ -145,13 +145,8 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         Run the per-site work on a dask.distributed cluster (propagation
         models); default in-process.
     """
-    from coverplan.deadzones import (
-        admin_figures,
-        describe_zones,
-        facility_connectivity,
-        facility_status,
-        find_deadzones,
-    )
+    from coverplan.deadzones import admin_figures, describe_zones, find_deadzones
+    from coverplan.facilities import facility_connectivity, facility_status, with_extensions
     from coverplan.fibre import fibre_reach
     from coverplan.population import cells_on_grid
     from coverplan.radio.coverage import (
@@ -159,6 +154,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         reference_signal_offset_db,
         signal_coverage,
     )
+    from coverplan.siting.options import with_cheapest_option, with_terminal_checks
 
     sc = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
     t0 = time.perf_counter()
@@ -202,15 +198,17 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     )
     power = ({t: p[r0:r1, c0:c1] for t, p in coverage.power_dbm.items()} if coverage.power_dbm is not None
              else None)
-    facilities = facility_status(inputs.facilities, grid, served, inputs.in_area, dz)
+    facilities = facility_status(inputs.facilities, grid, served, inputs.in_area, population=dz.population,
+                                 zone_labels=dz.labels, zone_ids=dz.zones["zone_id"].to_numpy())
     facilities = facility_connectivity(
         facilities, grid, fibre=inputs.fibre, drop_distance_m=sc.fibre.drop_distance_m, power_dbm=power,
         covered={t: m[r0:r1, c0:c1] for t, m in coverage.by_technology.items()},
         best_site=coverage.best_site[r0:r1, c0:c1], site_ids=coverage.sites["site_id"].to_numpy(),
     )
-    facilities, extensions = _with_extensions(inputs, facilities, sc)
-    facilities = _with_terminals(inputs, facilities, sc)
-    facilities = _with_cheapest(facilities, sc)
+    facilities, extensions = with_extensions(facilities, inputs.terrain, inputs.fibre, cost_per_km=sc.fibre.cost_per_km,
+                                             currency=sc.fibre.currency)
+    facilities = with_terminal_checks(facilities, inputs.terrain, sky=sc.siting.sky, rain=sc.siting.rain)
+    facilities = with_cheapest_option(facilities, costs=sc.siting.costs, sky=sc.siting.sky)
     zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
                            shadow_share=sc.deadzones.shadow_share)
     zones = _count_facilities(zones, facilities)
@@ -275,44 +273,6 @@ def _in_crs(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, area: BaseGeometry) -> 
     return out
 
 
-def _with_extensions(inputs: Inputs, facilities: gpd.GeoDataFrame,
-                     sc: Scenario) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
-    """Fibre extension length and cost for every facility with no connection (status none), and the paths."""
-    from coverplan.fibre import extension_paths
-
-    out = facilities.copy()
-    out["extension_km"] = np.nan
-    out["extension_cost"] = np.nan
-    todo = (out["status"] == "none").to_numpy()
-    if inputs.fibre is None or not todo.any():
-        return out, None
-    paths = extension_paths(inputs.terrain, out.geometry[todo], inputs.fibre, cost_per_km=sc.fibre.cost_per_km)
-    out.loc[todo, "extension_km"] = np.round(paths["length_km"].to_numpy(), 3)
-    out.loc[todo, "extension_cost"] = np.round(paths["cost"].to_numpy(), 0)
-    paths.insert(0, "facility_id", out.loc[todo, "facility_id"].to_numpy())
-    paths.insert(1, "kind", out.loc[todo, "kind"].to_numpy())
-    paths["currency"] = sc.fibre.currency
-    return out, paths
-
-
-def _with_cheapest(facilities: gpd.GeoDataFrame, sc: Scenario) -> gpd.GeoDataFrame:
-    """For each unconnected facility the cheapest feasible option (fibre, geo, leo or none) and its present cost."""
-    from coverplan.siting.sky import terminal_options
-
-    out = facilities.copy()
-    out["cheapest_option"] = ""
-    out["cheapest_cost"] = np.nan
-    todo = (out["status"] == "none").to_numpy()
-    if not todo.any():
-        return out
-    sub = out[todo]
-    geo, leo = terminal_options(sub, sc.siting.sky)
-    names, cost = sc.siting.costs.cheapest(sub["extension_cost"].to_numpy(float), geo, leo)
-    out.loc[todo, "cheapest_option"] = names
-    out.loc[todo, "cheapest_cost"] = np.round(cost, 0)
-    return out
-
-
 def plan(results: Results, *, budget: float | None = None, max_terminals: int | None = None,
          must_serve: tuple[str, ...] = ()) -> TerminalPlan:
     """The terminal plan for a finished run (:func:`coverplan.siting.plan.plan_terminals` with the
@@ -334,30 +294,6 @@ def _plan(sc: Scenario, terrain: Terrain, facilities: gpd.GeoDataFrame, dz: Dead
     settings = replace(sc.siting, hotspot=replace(sc.siting.hotspot, rx_height_m=sc.coverage.receiver_height_m))
     return plan_terminals(terrain, facilities, dz, settings=settings, budget=budget, max_terminals=max_terminals,
                           must_serve=must_serve, currency=sc.fibre.currency)
-
-
-def _with_terminals(inputs: Inputs, facilities: gpd.GeoDataFrame, sc: Scenario) -> gpd.GeoDataFrame:
-    """Satellite terminal feasibility (GEO over the horizon, LEO clear sky, micro-siting) at unconnected facilities."""
-    import pandas as pd
-
-    from coverplan.facilities import sky_columns
-    from coverplan.siting.sky import terminal_feasibility
-
-    out = facilities.reset_index(drop=True)
-    todo = (out["status"] == "none").to_numpy()
-    table = (terminal_feasibility(inputs.terrain, out.geometry[todo], sky=sc.siting.sky, rain=sc.siting.rain)
-             if todo.any() else pd.DataFrame())
-    for col in sky_columns(rain=sc.siting.rain is not None):
-        values = pd.Series([None] * len(out), dtype=object)
-        if len(table):
-            values[np.flatnonzero(todo)] = table[col].to_numpy()
-        if col in ("geo_feasible", "leo_feasible"):
-            out[col] = values.astype("boolean")
-        elif col in ("geo_satellite", "geo_availability_bound"):
-            out[col] = values.fillna("").astype(str)
-        else:
-            out[col] = pd.to_numeric(values, errors="coerce")
-    return out
 
 
 def _unit_of(points: gpd.GeoSeries, units: gpd.GeoDataFrame, name_field: str) -> list[str]:

@@ -45,8 +45,8 @@ def main(verbose: int, quiet: bool) -> None:
 def _register() -> None:
     from coverplan.cli.coverage import coverage_cmd
     from coverplan.cli.deadzones import deadzones_cmd
-    from coverplan.cli.run import run_cmd
     from coverplan.cli.plan import plan_cmd, site_cmd
+    from coverplan.cli.run import run_cmd
     from coverplan.cli.terrain import horizon_cmd, profile_cmd, viewshed_cmd
 
     main.add_command(run_cmd)

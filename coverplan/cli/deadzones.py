@@ -23,8 +23,8 @@ def deadzones_cmd(scenario: Path | None, outdir: Path | None, overwrite: bool, s
     extensions.gpkg (least-cost fibre paths to unconnected facilities) and
     summary.json; no rasters and no map (``coverplan run`` writes those too).
     """
-    from coverplan.pipeline import run
     from coverplan.output import write_tables
+    from coverplan.pipeline import run
 
     sc, out = scenario_and_outdir(scenario, outdir, overwrite, "deadzones")
     quiet = is_quiet()

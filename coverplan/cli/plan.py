@@ -32,8 +32,8 @@ def plan_cmd(scenario: Path | None, budget: float | None, terminals: int | None,
     """
     from coverplan.errors import InputError
     from coverplan.facilities import KINDS
-    from coverplan.pipeline import plan, run
     from coverplan.output import write_plan
+    from coverplan.pipeline import plan, run
 
     kinds = tuple(k.strip() for k in must_serve.split(",") if k.strip())
     for k in kinds:

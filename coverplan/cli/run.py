@@ -27,8 +27,8 @@ def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, over
     sites.gpkg, summary.json and map.html into OUTDIR, atomically: a failed
     run leaves no partial folder.
     """
-    from coverplan.pipeline import run
     from coverplan.output import write_results
+    from coverplan.pipeline import run
 
     sc, out = scenario_and_outdir(scenario, outdir, overwrite, "coverplan")
     quiet = is_quiet()

@@ -54,7 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coverplan.errors import CRSError, InputError
+from coverplan.errors import InputError
 from coverplan.radio.settings import TECHNOLOGIES
 
 if TYPE_CHECKING:
@@ -108,45 +108,12 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
         A pattern file made for a frequency more than 20 % from the row's.
     """
     import geopandas as gpd
-    import pandas as pd
 
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such site table; check the path")
-    if p.suffix.lower() in (".csv", ".txt"):
-        try:
-            df = pd.read_csv(p, dtype={"site_id": str, "sector": str, "technology": str, "operator": str,
-                                       "pattern": str})
-        except Exception as exc:  # pandas raises several parser error types
-            raise InputError(f"{p}: not a CSV table pandas can read ({exc})") from None
-        df.columns = [str(c).strip() for c in df.columns]
-        rows = np.arange(len(df)) + 2  # line 1 is the header
-        missing = [c for c in ("lon", "lat") if c not in df.columns]
-        if missing:
-            raise InputError(f"{p}: missing column(s) {', '.join(missing)}; a CSV site table needs lon and lat "
-                             "in degrees (WGS 84)")
-        _check_columns(p, df)
-        _check_numeric(p, df, rows, ("lon", "lat"))
-        geom = gpd.points_from_xy(df["lon"].astype(float), df["lat"].astype(float), crs="EPSG:4326")
-        gdf = gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
-        where = "line"
-    else:
-        from coverplan.io import read_vector
+    from coverplan.io import read_points
 
-        gdf = read_vector(p)
-        rows = np.arange(len(gdf)) + 1
-        where = "feature"
-        if not (gdf.geom_type == "Point").all():
-            bad = int(np.flatnonzero(~(gdf.geom_type == "Point").to_numpy())[0])
-            raise InputError(f"{p}: {where} {rows[bad]}: geometry is {gdf.geom_type.iloc[bad]}; sites must be points")
-        if gdf.crs is None:  # pragma: no cover - read_vector rejects it
-            raise CRSError(f"{p}: no CRS")
-        gdf = gdf.to_crs(4326)
-        gdf["lon"] = gdf.geometry.x
-        gdf["lat"] = gdf.geometry.y
-        _check_columns(p, gdf)
-    if len(gdf) == 0:
-        raise InputError(f"{p}: the site table has no rows")
+    table = read_points(path, what="site table")
+    p, gdf, rows, where = table.path, table.gdf, table.rows, table.where
+    _check_columns(p, gdf)
     gdf = gdf.reset_index(drop=True)
     gdf["row"] = rows
     _check_numeric(p, gdf, rows, ("lon", "lat", "height_m", "frequency_mhz"), where=where)
