@@ -61,14 +61,14 @@ def main(argv: list[str] | None = None) -> int:
           f"p = {args.p}", flush=True)
 
     # coverplan: sparse coverage from a k-d tree, then the MILP
-    max_coverage(np.eye(3), np.ones(3), max_sites=1)  # import scipy's solver outside the timing
+    max_coverage(np.eye(3), np.ones(3), max_terminals=1)  # import scipy's solver outside the timing
     t0 = time.perf_counter()
     d = cKDTree(dem).sparse_distance_matrix(cKDTree(cand), radius, output_type="coo_matrix")
     d.data[:] = 1.0
-    plan = max_coverage(d.tocsc(), w, max_sites=args.p)
+    plan = max_coverage(d.tocsc(), w, max_terminals=args.p)
     t_cp = time.perf_counter() - t0
     t0 = time.perf_counter()
-    greedy = max_coverage(d.tocsc(), w, max_sites=args.p, method="greedy")
+    greedy = max_coverage(d.tocsc(), w, max_terminals=args.p, method="greedy")
     t_greedy = time.perf_counter() - t0 + (t_cp - plan.solve_time_s)
 
     # spopt: dense cost matrix, PuLP model, CBC

@@ -429,6 +429,32 @@ def distance_bins(radius_km: float) -> list[tuple[float, float]]:
     return list(itertools.pairwise(edges))
 
 
+def time_coverplan(args: argparse.Namespace) -> tuple[dict[float, Terrain], dict[float, Raster], dict[float, float],
+                                                     Transformer, tuple[float, float]]:
+    """coverplan's site_loss at both resolutions, best of ``args.repeats`` (terrain loading and numba's warm-up
+    outside the timing): the terrains, the loss grids, the seconds, the lon/lat -> UTM transformer, the site."""
+    terrains: dict[float, Terrain] = {}
+    for res in (LIKE_FOR_LIKE_M, FINE_M):
+        t0 = time.perf_counter()
+        terrains[res] = load_dem(args.dem, resolution_m=res)
+        print(f"== terrain {res:g} m: {terrains[res].crs.to_string()} {terrains[res].shape[0]} x "
+              f"{terrains[res].shape[1]} (loaded in {time.perf_counter() - t0:.2f} s, not timed)")
+    to_utm = Transformer.from_crs("EPSG:4326", terrains[LIKE_FOR_LIKE_M].crs, always_xy=True)
+    sx, sy = to_utm.transform(args.lon, args.lat)
+    t0 = time.perf_counter()
+    warm_up(terrains[LIKE_FOR_LIKE_M], sx, sy)
+    print(f"== numba warm-up: {time.perf_counter() - t0:.2f} s")
+    cp_s: dict[float, float] = {}
+    grids: dict[float, Raster] = {}
+    for res, ter in terrains.items():
+        runs = [timed_site_loss(ter, sx, sy, args.radius_km * 1000.0) for _ in range(args.repeats)]
+        cp_s[res] = min(t for t, _ in runs)
+        grids[res] = runs[-1][1]
+        print(f"  coverplan site_loss itm {res:g} m: {cp_s[res]:.3f} s ({grids[res].shape[0]} x "
+              f"{grids[res].shape[1]} window)", flush=True)
+    return terrains, grids, cp_s, to_utm, (sx, sy)
+
+
 def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     args = parse_args(argv)
@@ -467,25 +493,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{fixed_s:.3f} s)")
 
         # --- coverplan (terrain loaded outside the timing)
-        terrains: dict[float, Terrain] = {}
-        for res in (LIKE_FOR_LIKE_M, FINE_M):
-            t0 = time.perf_counter()
-            terrains[res] = load_dem(args.dem, resolution_m=res)
-            print(f"== terrain {res:g} m: {terrains[res].crs.to_string()} {terrains[res].shape[0]} x "
-                  f"{terrains[res].shape[1]} (loaded in {time.perf_counter() - t0:.2f} s, not timed)")
-        to_utm = Transformer.from_crs("EPSG:4326", terrains[LIKE_FOR_LIKE_M].crs, always_xy=True)
-        sx, sy = to_utm.transform(args.lon, args.lat)
-        t0 = time.perf_counter()
-        warm_up(terrains[LIKE_FOR_LIKE_M], sx, sy)
-        print(f"== numba warm-up: {time.perf_counter() - t0:.2f} s")
-        cp_s: dict[float, float] = {}
-        grids: dict[float, Raster] = {}
-        for res, ter in terrains.items():
-            runs = [timed_site_loss(ter, sx, sy, args.radius_km * 1000.0) for _ in range(args.repeats)]
-            cp_s[res] = min(t for t, _ in runs)
-            grids[res] = runs[-1][1]
-            print(f"  coverplan site_loss itm {res:g} m: {cp_s[res]:.3f} s ({grids[res].shape[0]} x "
-                  f"{grids[res].shape[1]} window)", flush=True)
+        terrains, grids, cp_s, to_utm, (sx, sy) = time_coverplan(args)
 
         # --- the points and their losses
         t0 = time.perf_counter()

@@ -208,14 +208,7 @@ def _check(name: str, value: Any, tp: Any, optional: bool, f: dataclasses.Field[
             return None
         raise SettingError(name, "must be given")
     if is_settings(tp):
-        if isinstance(value, tp):
-            return value
-        if isinstance(value, Mapping):
-            try:
-                return from_table(tp, value)
-            except SettingError as exc:
-                raise exc.prefixed(f"{name}.") from None
-        raise SettingError(name, f"must be a table of {tp.__name__} settings, got {value!r}")
+        return _nested(name, value, tp)
     origin = typing.get_origin(tp)
     if tp is bool:
         if not isinstance(value, bool):
@@ -224,12 +217,7 @@ def _check(name: str, value: Any, tp: Any, optional: bool, f: dataclasses.Field[
     if tp is int or tp is float:
         return _number(name, value, m, integer=tp is int)
     if tp is str:
-        if not isinstance(value, str):
-            raise SettingError(name, f"must be a string, got {value!r}")
-        if m.get("choices") and value not in m["choices"]:
-            raise SettingError(name, f"= {value!r}: {value!r} is not {m['what'] or 'allowed'}; use one of "
-                               + ", ".join(m["choices"]))
-        return value
+        return _string(name, value, m)
     if tp is Path:
         if not isinstance(value, str | Path) or not str(value):
             raise SettingError(name, f"must be a file path (a string), got {value!r}")
@@ -239,6 +227,27 @@ def _check(name: str, value: Any, tp: Any, optional: bool, f: dataclasses.Field[
     if origin in (Mapping, dict) or tp is Mapping:
         return _mapping(name, value, f)
     return value  # other types (a CRS) are checked by the class itself
+
+
+def _nested(name: str, value: Any, tp: type) -> Any:
+    """Nested settings: an instance as it is, or built (and checked) from a mapping."""
+    if isinstance(value, tp):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return from_table(tp, value)
+        except SettingError as exc:
+            raise exc.prefixed(f"{name}.") from None
+    raise SettingError(name, f"must be a table of {tp.__name__} settings, got {value!r}")
+
+
+def _string(name: str, value: Any, m: Mapping[str, Any]) -> str:
+    if not isinstance(value, str):
+        raise SettingError(name, f"must be a string, got {value!r}")
+    if m.get("choices") and value not in m["choices"]:
+        raise SettingError(name, f"= {value!r}: {value!r} is not {m['what'] or 'allowed'}; use one of "
+                           + ", ".join(m["choices"]))
+    return value
 
 
 def _number(name: str, value: Any, m: Mapping[str, Any], *, integer: bool) -> Any:

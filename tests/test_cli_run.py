@@ -320,7 +320,7 @@ def test_plan_command(synthetic: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--must-serve", "temple"], "--must-serve: 'temple' is not a facility kind"),
-    ([], "give --budget, --terminals or --must-serve"),
+    ([], "give --budget, --max-terminals or --must-serve"),
     (["--budget", "-5"], "--budget"),
 ])
 def test_plan_command_errors(synthetic: Path, tmp_path: Path, args: list[str], message: str) -> None:

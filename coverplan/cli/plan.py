@@ -12,14 +12,15 @@ from coverplan.cli.options import is_quiet, positive_option, scenario_and_outdir
 @click.command("plan")
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @positive_option("--budget", help="Budget over the planning horizon (present value, the scenario's currency).")
-@click.option("--terminals", type=click.IntRange(min=0), default=None, help="At most this many terminals.")
+@click.option("--max-terminals", "--terminals", "max_terminals", type=click.IntRange(min=0), default=None,
+              help="At most this many terminals.")
 @click.option("--must-serve", default="", metavar="KINDS",
               help="Comma-separated facility kinds every unconnected one of which must be served "
                    "(e.g. health_station); alone, gives the cheapest plan that does it.")
 @click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: ./plan-<scenario name>).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists.")
-def plan_cmd(scenario: Path | None, budget: float | None, terminals: int | None, must_serve: str,
+def plan_cmd(scenario: Path | None, budget: float | None, max_terminals: int | None, must_serve: str,
              outdir: Path | None, overwrite: bool) -> None:
     """Plan satellite terminals (with their hotspots) for SCENARIO's dead zones and unconnected facilities.
 
@@ -27,7 +28,7 @@ def plan_cmd(scenario: Path | None, budget: float | None, terminals: int | None,
     sky margin, micro-siting offset, people and facilities served, cost),
     candidates.csv (every candidate's sky check, blocked ones with the reason),
     budget_curve.csv/.png and summary.json: the files coverplan run writes for
-    its plan. Without --budget or --terminals the scenario's [siting] budget
+    its plan. Without --budget or --max-terminals the scenario's [siting] budget
     applies.
     """
     from coverplan.errors import InputError
@@ -40,13 +41,13 @@ def plan_cmd(scenario: Path | None, budget: float | None, terminals: int | None,
         if k not in KINDS:
             raise InputError(f"--must-serve: {k!r} is not a facility kind; use some of {', '.join(KINDS)}")
     sc, out = scenario_and_outdir(scenario, outdir, overwrite, "plan")
-    if budget is None and terminals is None and not kinds and sc.siting.plan.budget is None:
-        raise InputError("give --budget, --terminals or --must-serve, or set [siting] budget in the scenario")
+    if budget is None and max_terminals is None and not kinds and sc.siting.plan.budget is None:
+        raise InputError("give --budget, --max-terminals or --must-serve, or set [siting] budget in the scenario")
     quiet = is_quiet()
     results = run(sc.replace({"siting.budget": None}), show_progress=not quiet)
-    if budget is None and terminals is None and not kinds:
+    if budget is None and max_terminals is None and not kinds:
         budget = sc.siting.plan.budget
-    tp = plan(results, budget=budget, max_terminals=terminals, must_serve=kinds)
+    tp = plan(results, budget=budget, max_terminals=max_terminals, must_serve=kinds)
     write_plan(results, tp, out, overwrite=overwrite)
     if not quiet:
         f = tp.figures

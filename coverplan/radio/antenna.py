@@ -132,6 +132,32 @@ def _interp_circular(values: NDArray[np.float64], angle: NDArray[np.float64]) ->
 _GAIN = re.compile(r"^\s*([-+]?\d+(?:\.\d*)?)\s*(dbi|dbd)?\s*$", re.IGNORECASE)
 
 
+def _read_cut(p: Path, lines: list[str], i: int, key: str, header: str) -> tuple[NDArray[np.float64], int]:
+    """The 360 ``angle attenuation`` lines after a ``HORIZONTAL 360``/``VERTICAL 360`` header at line ``i``."""
+    try:
+        count = int(header.split()[0])
+    except (ValueError, IndexError):
+        raise InputError(f"{p}: line {i}: {key} must be followed by the number of points (360)") from None
+    if count != 360:
+        raise InputError(f"{p}: line {i}: {key} has {count} points; coverplan reads 1-degree patterns (360)")
+    values = np.full(360, np.nan)
+    for k in range(count):
+        if i >= len(lines):
+            raise InputError(f"{p}: the {key} section ends after {k} of {count} points")
+        parts = lines[i].split()
+        i += 1
+        try:
+            angle, att = float(parts[0]), float(parts[1])
+        except (ValueError, IndexError):
+            raise InputError(f"{p}: line {i}: expected 'angle attenuation', got {lines[i - 1]!r}") from None
+        if abs(angle - k) > 1e-6:
+            raise InputError(f"{p}: line {i}: {key} angle {angle:g} should be {k} (1-degree steps from 0)")
+        if att < 0 or not math.isfinite(att):
+            raise InputError(f"{p}: line {i}: attenuation {att:g} dB must be >= 0 (dB below the maximum)")
+        values[k] = att
+    return values, i
+
+
 def read_msi(path: str | Path) -> MsiPattern:
     """Read an MSI/Planet antenna pattern file (``.msi``, ``.pln``, ``.txt``).
 
@@ -164,28 +190,7 @@ def read_msi(path: str | Path) -> MsiPattern:
         key, _, value = line.partition(" ")
         key = key.upper()
         if key in ("HORIZONTAL", "VERTICAL"):
-            try:
-                count = int(value.split()[0])
-            except (ValueError, IndexError):
-                raise InputError(f"{p}: line {i}: {key} must be followed by the number of points (360)") from None
-            if count != 360:
-                raise InputError(f"{p}: line {i}: {key} has {count} points; coverplan reads 1-degree patterns (360)")
-            values = np.full(360, np.nan)
-            for k in range(count):
-                if i >= len(lines):
-                    raise InputError(f"{p}: the {key} section ends after {k} of {count} points")
-                parts = lines[i].split()
-                i += 1
-                try:
-                    angle, att = float(parts[0]), float(parts[1])
-                except (ValueError, IndexError):
-                    raise InputError(f"{p}: line {i}: expected 'angle attenuation', got {lines[i - 1]!r}") from None
-                if abs(angle - k) > 1e-6:
-                    raise InputError(f"{p}: line {i}: {key} angle {angle:g} should be {k} (1-degree steps from 0)")
-                if att < 0 or not math.isfinite(att):
-                    raise InputError(f"{p}: line {i}: attenuation {att:g} dB must be >= 0 (dB below the maximum)")
-                values[k] = att
-            cuts[key] = values
+            cuts[key], i = _read_cut(p, lines, i, key, value)
         else:
             meta[key] = value.strip()
     for key in ("HORIZONTAL", "VERTICAL"):

@@ -1,6 +1,6 @@
 """What a terminal's local hotspot reaches: a sparse candidate x demand coverage matrix.
 
-A terminal may feed a Wi-Fi or small-cell hotspot on a mast at the site.
+A terminal may feed a Wi-Fi or small-cell hotspot on a mast beside it.
 Whom it serves is decided with the terrain and a propagation model, not a
 circle: a demand point is covered when the hotspot's received power there
 (``eirp_dbm`` minus the basic transmission loss of the model over the
@@ -23,13 +23,13 @@ __all__ = ["Hotspot", "hotspot_coverage", "hotspot_footprints"]
 
 def hotspot_coverage(
     terrain: Terrain,
-    sites_xy: NDArray[np.float64],
+    terminals_xy: NDArray[np.float64],
     demand_xy: NDArray[np.float64],
     hotspot: Hotspot | None = None,
 ) -> Any:
-    """Sparse boolean matrix (n_demand x n_sites): which demand points each site's hotspot serves.
+    """Sparse boolean matrix (n_demand x n_terminals): which demand points each terminal's hotspot serves.
 
-    ``sites_xy`` and ``demand_xy`` are (n, 2) coordinates in the terrain's
+    ``terminals_xy`` and ``demand_xy`` are (n, 2) coordinates in the terrain's
     CRS. Demand points off the terrain are never covered.
     """
     from scipy import sparse
@@ -38,14 +38,14 @@ def hotspot_coverage(
     from coverplan.radio.coverage import _offset, site_loss
 
     hs = hotspot or Hotspot()
-    sites_xy = np.asarray(sites_xy, float).reshape(-1, 2)
+    terminals_xy = np.asarray(terminals_xy, float).reshape(-1, 2)
     demand_xy = np.asarray(demand_xy, float).reshape(-1, 2)
     tree = cKDTree(demand_xy) if len(demand_xy) else None
     rows: list[NDArray[np.int64]] = []
     cols: list[NDArray[np.int64]] = []
     z64 = np.ascontiguousarray(terrain.elevation, dtype=np.float64)
     inv = ~terrain.transform
-    for j, (x, y) in enumerate(sites_xy):
+    for j, (x, y) in enumerate(terminals_xy):
         if tree is None:
             break
         near = np.asarray(tree.query_ball_point((x, y), hs.range_m), dtype=np.int64)
@@ -66,11 +66,11 @@ def hotspot_coverage(
         cols.append(np.full(hit.size, j, np.int64))
     r = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, np.int64)
-    return sparse.csc_matrix((np.ones(r.size, bool), (r, c)), shape=(len(demand_xy), len(sites_xy)))
+    return sparse.csc_matrix((np.ones(r.size, bool), (r, c)), shape=(len(demand_xy), len(terminals_xy)))
 
 
-def hotspot_footprints(terrain: Terrain, sites_xy: NDArray[np.float64], hotspot: Hotspot | None = None) -> Any:
-    """Outline of each site's hotspot service area (cells where its power reaches the threshold), as a GeoSeries."""
+def hotspot_footprints(terrain: Terrain, terminals_xy: NDArray[np.float64], hotspot: Hotspot | None = None) -> Any:
+    """Outline of each terminal's hotspot service area (cells where its power reaches the threshold), as a GeoSeries."""
     import geopandas as gpd
     import shapely
     from rasterio.features import shapes
@@ -80,7 +80,7 @@ def hotspot_footprints(terrain: Terrain, sites_xy: NDArray[np.float64], hotspot:
     hs = hotspot or Hotspot()
     z64 = np.ascontiguousarray(terrain.elevation, dtype=np.float64)
     out: list[Any] = []
-    for x, y in np.asarray(sites_xy, float).reshape(-1, 2):
+    for x, y in np.asarray(terminals_xy, float).reshape(-1, 2):
         loss = site_loss(terrain, float(x), float(y), tx_height_m=hs.height_m, rx_height_m=hs.rx_height_m,
                          frequency_mhz=hs.frequency_mhz, radius_m=hs.range_m, model=hs.model, _z64=z64)
         ok = np.nan_to_num(hs.eirp_dbm - loss.array.astype(float), nan=-np.inf) >= hs.threshold_dbm

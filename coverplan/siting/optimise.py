@@ -6,7 +6,7 @@ budget, demand that must be covered and candidates already built)::
     maximise    sum_i w_i y_i
     subject to  y_i <= sum_j a_ij x_j           for every demand i
                 sum_j c_j x_j <= B                (budget, optional)
-                sum_j x_j <= p                    (number of sites, optional)
+                sum_j x_j <= p                    (number of terminals, optional)
                 y_i = 1                           for demand that must be covered
                 x_j = 1                           for candidates already built
                 x_j in {0, 1},  0 <= y_i <= 1
@@ -84,11 +84,36 @@ class Plan:
     status: str
 
 
+def _check_numbers(weights: ArrayLike, costs: ArrayLike | None, budget: float | None, max_terminals: int | None,
+                   n_dem: int, n_cand: int) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Weights and costs as float arrays, checked against the matrix's shape, with the budget and the count."""
+    w = np.asarray(weights, dtype=np.float64)
+    if w.shape != (n_dem,):
+        raise InputError(f"weights has shape {w.shape}; coverage has {n_dem} demands")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise InputError("weights must be finite and >= 0")
+    c = None
+    if costs is not None:
+        c = np.asarray(costs, dtype=np.float64)
+        if c.shape != (n_cand,):
+            raise InputError(f"costs has shape {c.shape}; coverage has {n_cand} candidates")
+        if not np.isfinite(c).all() or (c < 0).any():
+            raise InputError("costs must be finite and >= 0")
+    if budget is not None:
+        if c is None:
+            raise InputError("a budget needs costs")
+        if not budget >= 0:
+            raise InputError(f"budget must be >= 0, got {budget}")
+    if max_terminals is not None and max_terminals < 0:
+        raise InputError(f"max_terminals must be >= 0, got {max_terminals}")
+    return w, c
+
+
 def max_coverage(
     coverage: Any,
     weights: ArrayLike,
     *,
-    max_sites: int | None = None,
+    max_terminals: int | None = None,
     costs: ArrayLike | None = None,
     budget: float | None = None,
     must_cover: ArrayLike | None = None,
@@ -97,7 +122,7 @@ def max_coverage(
     time_limit_s: float | None = None,
     mip_rel_gap: float = 0.0,
 ) -> Plan:
-    """Choose candidates that cover the most weighted demand within the budget and site count.
+    """Choose candidates that cover the most weighted demand within the budget and the number of terminals.
 
     Parameters
     ----------
@@ -105,7 +130,7 @@ def max_coverage(
         Non-zero where a candidate covers a demand.
     weights : array_like, shape (n_demand,)
         Weight of each demand (>= 0).
-    max_sites : int, optional
+    max_terminals : int, optional
         At most this many candidates (locked ones included).
     costs, budget : optional
         Cost of each candidate and the budget for the chosen ones (locked
@@ -132,25 +157,7 @@ def max_coverage(
     a.data[:] = 1.0
     a.eliminate_zeros()
     n_dem, n_cand = a.shape
-    w = np.asarray(weights, dtype=np.float64)
-    if w.shape != (n_dem,):
-        raise InputError(f"weights has shape {w.shape}; coverage has {n_dem} demands")
-    if not np.isfinite(w).all() or (w < 0).any():
-        raise InputError("weights must be finite and >= 0")
-    c = None
-    if costs is not None:
-        c = np.asarray(costs, dtype=np.float64)
-        if c.shape != (n_cand,):
-            raise InputError(f"costs has shape {c.shape}; coverage has {n_cand} candidates")
-        if not np.isfinite(c).all() or (c < 0).any():
-            raise InputError("costs must be finite and >= 0")
-    if budget is not None:
-        if c is None:
-            raise InputError("a budget needs costs")
-        if not budget >= 0:
-            raise InputError(f"budget must be >= 0, got {budget}")
-    if max_sites is not None and max_sites < 0:
-        raise InputError(f"max_sites must be >= 0, got {max_sites}")
+    w, c = _check_numbers(weights, costs, budget, max_terminals, n_dem, n_cand)
     must = _index_mask(must_cover, n_dem, "must_cover")
     lock = _index_mask(locked, n_cand, "locked")
     if method not in ("milp", "greedy"):
@@ -159,15 +166,15 @@ def max_coverage(
     if (must & ~reach).any():
         i = int(np.flatnonzero(must & ~reach)[0])
         raise InfeasiblePlanError(f"demand {i} must be covered but no candidate reaches it")
-    if max_sites is not None and lock.sum() > max_sites:
-        raise InfeasiblePlanError(f"{int(lock.sum())} locked candidates exceed max_sites = {max_sites}")
+    if max_terminals is not None and lock.sum() > max_terminals:
+        raise InfeasiblePlanError(f"{int(lock.sum())} locked candidates exceed max_terminals = {max_terminals}")
     if budget is not None and c is not None and c[lock].sum() > budget + 1e-9:
         raise InfeasiblePlanError(f"locked candidates cost {c[lock].sum():g}, over the budget {budget:g}")
     if method == "milp":
-        chosen, objective, bound, status = _milp(a, w, c, budget, max_sites, must, lock, reach, time_limit_s,
+        chosen, objective, bound, status = _milp(a, w, c, budget, max_terminals, must, lock, reach, time_limit_s,
                                                  mip_rel_gap)
     else:
-        chosen, objective, bound, status = _greedy(a, w, c, budget, max_sites, must, lock)
+        chosen, objective, bound, status = _greedy(a, w, c, budget, max_terminals, must, lock)
     covered = np.zeros(n_dem, bool)
     if len(chosen):
         covered = np.asarray(a[:, chosen].sum(axis=1)).ravel() > 0
@@ -284,7 +291,7 @@ def _solve_milp(cost: NDArray[np.float64], integer: NDArray[np.bool_], lower: ND
 
 
 def _milp(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget: float | None,
-          max_sites: int | None, must: NDArray[np.bool_], lock: NDArray[np.bool_], reach: NDArray[np.bool_],
+          max_terminals: int | None, must: NDArray[np.bool_], lock: NDArray[np.bool_], reach: NDArray[np.bool_],
           time_limit_s: float | None, mip_rel_gap: float) -> tuple[NDArray[np.int64], float, float, str]:
     from scipy import sparse
 
@@ -298,7 +305,7 @@ def _milp(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget:
         sub = sub[:, np.flatnonzero(~out)]
         kept = np.flatnonzero(~out)
         chosen, objective, bound, status = _milp(
-            sub, wk, c[kept] if c is not None else None, budget, max_sites, mk, lock[kept],
+            sub, wk, c[kept] if c is not None else None, budget, max_terminals, mk, lock[kept],
             np.ones(sub.shape[0], bool), time_limit_s, mip_rel_gap)
         return kept[chosen], objective, bound, status
     m = sub.shape[0]
@@ -314,10 +321,10 @@ def _milp(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget:
         rows.append(sparse.csr_matrix(np.concatenate([c, np.zeros(m)])[None, :]))
         lb.append(np.array([-np.inf]))
         ub.append(np.array([float(budget)]))
-    if max_sites is not None:
+    if max_terminals is not None:
         rows.append(sparse.csr_matrix(np.concatenate([np.ones(n_cand), np.zeros(m)])[None, :]))
         lb.append(np.array([-np.inf]))
-        ub.append(np.array([float(max_sites)]))
+        ub.append(np.array([float(max_terminals)]))
     res = _solve_milp(cost_vec, integrality.astype(bool), lower, upper, sparse.vstack(rows, format="csr"),
                       np.concatenate(lb), np.concatenate(ub), time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
     if res.x is None:
@@ -368,7 +375,7 @@ def _merge_rows(sub: Any, w: NDArray[np.float64], must: NDArray[np.bool_],
 
 
 def _greedy(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget: float | None,
-            max_sites: int | None, must: NDArray[np.bool_], lock: NDArray[np.bool_],
+            max_terminals: int | None, must: NDArray[np.bool_], lock: NDArray[np.bool_],
             ) -> tuple[NDArray[np.int64], float, float, str]:
     """Lazy (Minoux) greedy by marginal weight per unit cost, with the submodular data-dependent bound."""
     n_dem, n_cand = a.shape
@@ -397,14 +404,14 @@ def _greedy(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budge
             continue
         cands = a.getrow(i).tocsr().indices
         take(int(cands[np.argmin(cost[cands])]))
-    if max_sites is not None and len(chosen) > max_sites:
-        raise InfeasiblePlanError("covering the demand that must be covered takes more than max_sites")
+    if max_terminals is not None and len(chosen) > max_terminals:
+        raise InfeasiblePlanError("covering the demand that must be covered takes more than max_terminals")
     if budget is not None and spent > budget + 1e-9:
         raise InfeasiblePlanError("covering the demand that must be covered costs more than the budget")
     taken = set(chosen)
     heap: list[tuple[float, int]] = [(-gain(j) / float(unit[j]), j) for j in range(n_cand) if j not in taken]
     heapq.heapify(heap)
-    while heap and (max_sites is None or len(chosen) < max_sites):
+    while heap and (max_terminals is None or len(chosen) < max_terminals):
         _, j = heapq.heappop(heap)
         if budget is not None and spent + cost[j] > budget + 1e-9:
             continue  # does not fit; others may
@@ -420,27 +427,32 @@ def _greedy(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budge
     taken = set(chosen)
     left = [j for j in range(n_cand) if j not in taken]
     gains = np.array([gain(j) for j in left])
-    if budget is not None and c is not None:
-        room = max(budget - float(cost[lock].sum()), 0.0)
-        order = np.argsort(-gains / np.where(cost[left] > 0, cost[left], 1e-12))
-        extra, cap = 0.0, room
+    extra = _remaining_bound(gains, cost[left], budget - float(cost[lock].sum()) if budget is not None and c is not None
+                             else None, max_terminals, int(lock.sum()))
+    return np.array(sorted(chosen), dtype=np.int64), objective, objective + extra, "greedy"
+
+
+def _remaining_bound(gains: NDArray[np.float64], costs: NDArray[np.float64], room: float | None,
+                     max_terminals: int | None, n_locked: int) -> float:
+    """Most the candidates left could still add: the fractional knapsack of their marginal gains (submodularity)."""
+    if room is not None:
+        order = np.argsort(-gains / np.where(costs > 0, costs, 1e-12))
+        extra, cap = 0.0, max(room, 0.0)
         for k in order:
             if gains[k] <= 0:
                 break
-            ck = cost[left][k]
-            if ck <= cap:
+            if costs[k] <= cap:
                 extra += gains[k]
-                cap -= ck
+                cap -= costs[k]
             else:
-                extra += gains[k] * cap / ck if ck > 0 else gains[k]
+                extra += gains[k] * cap / costs[k] if costs[k] > 0 else gains[k]
                 break
-        if max_sites is not None:
-            extra = min(extra, float(np.sort(gains)[::-1][:max_sites].sum()))
-    elif max_sites is not None:
-        extra = float(np.sort(gains)[::-1][:max(max_sites - int(lock.sum()), 0)].sum())
-    else:
-        extra = float(gains.sum())
-    return np.array(sorted(chosen), dtype=np.int64), objective, objective + extra, "greedy"
+        if max_terminals is not None:
+            extra = min(extra, float(np.sort(gains)[::-1][:max_terminals].sum()))
+        return float(extra)
+    if max_terminals is not None:
+        return float(np.sort(gains)[::-1][:max(max_terminals - n_locked, 0)].sum())
+    return float(gains.sum())
 
 
 def min_cost_cover(coverage: Any, must_cover: ArrayLike, costs: ArrayLike | None = None, *,

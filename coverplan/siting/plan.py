@@ -1,4 +1,4 @@
-"""The terminal plan: which sites get a satellite terminal and hotspot, in what order, for a budget.
+"""The terminal plan: which places get a satellite terminal and hotspot, in what order, for a budget.
 
 Candidates are the unconnected schools and commune health stations (the
 terminal goes on the facility, or on the micro-sited spot when the facility
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,7 +25,7 @@ from coverplan.errors import InputError
 from coverplan.facilities import sky_columns
 from coverplan.siting.footprint import hotspot_coverage
 from coverplan.siting.optimise import Plan, max_coverage, min_cost_cover
-from coverplan.siting.settings import DEFAULT_PRIORITY, SitingSettings, SkySettings
+from coverplan.siting.settings import DEFAULT_PRIORITY, Hotspot, SitingSettings, SkySettings
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -94,24 +94,54 @@ def plan_terminals(
     currency
         The costs' currency, for the figures.
     """
+    st = settings or SitingSettings()
+    usable, blocked = _candidates(terrain, facilities, deadzones, st)
+    demand_xy, weights, is_fac, fac_ids = _demand(deadzones, facilities, terrain.crs, dict(st.plan.priority))
+    a = _coverage_matrix(terrain, usable, demand_xy, fac_ids, st.hotspot)
+    costs = usable["cost"].to_numpy(float)
+    must = np.zeros(len(weights), bool)
+    todo = facilities[facilities["status"] == "none"]
+    for fid, kind in zip(todo["facility_id"], todo["kind"], strict=True):
+        if kind in must_serve and fid in fac_ids:
+            must[fac_ids[fid]] = True
+    plan = _solve(a, weights, costs, must, budget=budget, max_terminals=max_terminals)
+    usable = _annotate(usable, a, weights, is_fac, costs, plan)
+    spent = budget if budget is not None else plan.cost
+    figures = {
+        "budget": budget, "max_terminals": max_terminals, "must_serve": list(must_serve), "method": plan.method,
+        "currency": currency, "terminals": len(plan.chosen), "cost": round(plan.cost, 0),
+        "candidates": len(usable), "candidates_infeasible": len(blocked),
+        **_reach_figures(deadzones.account.served, facilities, weights, is_fac, fac_ids, plan.covered),
+        "objective": round(plan.objective, 1), "bound": round(plan.bound, 1), "gap": round(plan.gap, 6),
+        "solve_time_s": round(plan.solve_time_s, 3),
+    }
+    log.info("terminal plan: %d terminals, %.0f people, %d facilities", len(plan.chosen),
+             figures["people_newly_connected"], figures["facilities_newly_connected"])
+    return TerminalPlan(usable, plan, float(spent), _budget_curve(a, weights, costs, is_fac, spent), figures, blocked,
+                        _footprints(terrain, usable, plan, st.hotspot))
+
+
+def _candidates(terrain: Terrain, fac: gpd.GeoDataFrame, deadzones: DeadZones,
+                st: SitingSettings) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The candidates a terminal could go to, with their sky check, terminal kind and cost: usable and blocked.
+
+    Candidates are the unconnected facilities of the plan's kinds (their sky
+    check is already in the facility table) and, optionally, a point in each
+    dead zone (checked here). A LEO terminal goes where it is feasible and
+    cheaper than GEO.
+    """
     import geopandas as gpd
     import pandas as pd
 
     from coverplan.siting.sky import terminal_feasibility, terminal_options
 
-    st = settings or SitingSettings()
-    cm, hs, ps = st.costs, st.hotspot, st.plan
-    prio = dict(ps.priority)
-    fac = facilities
-    # candidates: unconnected facilities of the chosen kinds, and a point in each dead zone
-    fcand = fac[(fac["status"] == "none") & fac["kind"].isin(ps.candidate_kinds)]
+    fcand = fac[(fac["status"] == "none") & fac["kind"].isin(st.plan.candidate_kinds)]
     sky_cols = sky_columns(rain=st.rain is not None)
     feas = [fcand[sky_cols].reset_index(drop=True)]
     parts = [gpd.GeoDataFrame({"source": "facility", "ref": fcand["facility_id"].to_numpy(),
-                               "kind": fcand["kind"].to_numpy()}, geometry=fcand.geometry.to_numpy(),
-                              crs=fac.crs)]
+                               "kind": fcand["kind"].to_numpy()}, geometry=fcand.geometry.to_numpy(), crs=fac.crs)]
     zones = deadzones.zones
-    if ps.deadzone_candidates and len(zones):
+    if st.plan.deadzone_candidates and len(zones):
         zpts = zones.geometry.representative_point()
         parts.append(gpd.GeoDataFrame({"source": "deadzone", "ref": zones["zone_id"].to_numpy(), "kind": "village"},
                                       geometry=zpts.to_numpy(), crs=zones.crs))
@@ -119,9 +149,8 @@ def plan_terminals(
     cand = pd.concat(parts, ignore_index=True)
     ff = pd.concat(feas, ignore_index=True)
     geo_ok, leo_ok = terminal_options(ff, st.sky)
+    geo_cost, leo_cost = st.costs.terminal("geo"), st.costs.terminal("leo")
     terminal = np.where(geo_ok, "geo", np.where(leo_ok, "leo", "none"))
-    # a LEO terminal where it is cheaper and feasible
-    geo_cost, leo_cost = cm.terminal("geo"), cm.terminal("leo")
     terminal = np.where(leo_ok & (leo_cost < geo_cost), "leo", terminal)
     cand = gpd.GeoDataFrame(cand, geometry=cand.geometry, crs=fac.crs)
     for col in sky_cols:
@@ -129,70 +158,75 @@ def plan_terminals(
     cand["terminal"] = terminal
     cand["blocked_reason"] = np.where(terminal == "none", _blocked_reason(st.sky), "")
     cand["cost"] = np.where(terminal == "geo", geo_cost, np.where(terminal == "leo", leo_cost, np.nan))
-    usable = cand[cand["terminal"] != "none"].reset_index(drop=True)
-    blocked = cand[cand["terminal"] == "none"].reset_index(drop=True)
-    # demand: dead-zone people on their own cells, and the unconnected facilities
-    demand_xy, weights, is_fac, fac_ids = _demand(deadzones, fac, terrain.crs, prio)
+    return (cand[cand["terminal"] != "none"].reset_index(drop=True),
+            cand[cand["terminal"] == "none"].reset_index(drop=True))
+
+
+def _coverage_matrix(terrain: Terrain, usable: gpd.GeoDataFrame, demand_xy: Any, fac_ids: Mapping[str, int],
+                     hotspot: Hotspot) -> Any:
+    """Demand x candidate: whom each candidate's hotspot reaches over the terrain, and its own facility."""
     xy = np.column_stack([usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy()])
-    a = hotspot_coverage(terrain, xy, demand_xy, hs).tolil()
+    a = hotspot_coverage(terrain, xy, demand_xy, hotspot).tolil()
     for j, (src, ref) in enumerate(zip(usable["source"], usable["ref"], strict=True)):
         if src == "facility" and ref in fac_ids:
             a[fac_ids[ref], j] = True  # the terminal serves its own facility
-    a = a.tocsc()
-    costs_arr = usable["cost"].to_numpy(float)
-    must = np.zeros(len(weights), bool)
-    if must_serve:
-        todo = fac[fac["status"] == "none"]
-        for fid, kind in zip(todo["facility_id"], todo["kind"], strict=True):
-            if kind in must_serve and fid in fac_ids:
-                must[fac_ids[fid]] = True
-    if not len(usable):
-        plan = max_coverage(np.zeros((len(weights), 0)), weights)
-    elif budget is None and max_terminals is None:
+    return a.tocsc()
+
+
+def _solve(a: Any, weights: Any, costs: Any, must: Any, *, budget: float | None,
+           max_terminals: int | None) -> Plan:
+    """Budgeted maximal coverage, or (with neither budget nor count) the cheapest cover of the must-serve demand."""
+    if a.shape[1] == 0:
+        return max_coverage(np.zeros((len(weights), 0)), weights)
+    if budget is None and max_terminals is None:
         if not must.any():
             raise InputError("give a budget, a number of terminals, or facility kinds that must be served")
-        plan = min_cost_cover(a, must, costs_arr)
-        plan = max_coverage(a, weights, locked=plan.chosen, max_sites=len(plan.chosen))
-        plan = type(plan)(plan.chosen, plan.objective, plan.bound, plan.gap, plan.solve_time_s, "set_cover",
-                          plan.covered, float(costs_arr[plan.chosen].sum()), plan.status)
-    else:
-        plan = max_coverage(a, weights, costs=costs_arr, budget=budget,
-                            max_sites=max_terminals, must_cover=must if must.any() else None)
-    people_each = np.asarray(a[~is_fac].T @ weights[~is_fac]).ravel() if len(usable) else np.zeros(0)
-    fac_each = np.asarray(a[is_fac].sum(axis=0)).ravel() if len(usable) else np.zeros(0)
-    usable["people_reached"] = np.round(people_each, 1)
-    usable["facilities_reached"] = fac_each.astype(int)
-    usable["chosen"] = False
-    usable.loc[plan.chosen, "chosen"] = True
-    usable["order"] = 0
-    for rank, j in enumerate(_build_order(a, weights, costs_arr, plan.chosen), start=1):
-        usable.loc[j, "order"] = rank
+        cover = min_cost_cover(a, must, costs)
+        best = max_coverage(a, weights, locked=cover.chosen, max_terminals=len(cover.chosen))
+        return replace(best, method="set_cover", cost=float(costs[best.chosen].sum()))
+    return max_coverage(a, weights, costs=costs, budget=budget, max_terminals=max_terminals,
+                        must_cover=must if must.any() else None)
+
+
+def _annotate(usable: gpd.GeoDataFrame, a: Any, weights: Any, is_fac: Any, costs: Any,
+              plan: Plan) -> gpd.GeoDataFrame:
+    """Each candidate's reach, whether the plan chose it and its build order."""
+    out = usable.copy()
+    n = a.shape[1]
+    people_each = np.asarray(a[~is_fac].T @ weights[~is_fac]).ravel() if n else np.zeros(0)
+    fac_each = np.asarray(a[is_fac].sum(axis=0)).ravel() if n else np.zeros(0)
+    out["people_reached"] = np.round(people_each, 1)
+    out["facilities_reached"] = fac_each.astype(int)
+    out["chosen"] = False
+    out.loc[plan.chosen, "chosen"] = True
+    out["order"] = 0
+    for rank, j in enumerate(_build_order(a, weights, costs, plan.chosen), start=1):
+        out.loc[j, "order"] = rank
+    return out
+
+
+def _footprints(terrain: Terrain, usable: gpd.GeoDataFrame, plan: Plan, hotspot: Hotspot) -> gpd.GeoDataFrame:
+    """The chosen terminals' hotspot service areas."""
+    import geopandas as gpd
+
     from coverplan.siting.footprint import hotspot_footprints
 
-    chosen_xy = xy[plan.chosen] if len(plan.chosen) else np.zeros((0, 2))
-    footprints = gpd.GeoDataFrame(
-        {"ref": usable["ref"].to_numpy()[plan.chosen] if len(plan.chosen) else [],
-         "order": usable["order"].to_numpy()[plan.chosen] if len(plan.chosen) else []},
-        geometry=hotspot_footprints(terrain, chosen_xy, hs), crs=terrain.crs)
-    covered = plan.covered
-    curve = _budget_curve(a, weights, costs_arr, is_fac, budget if budget is not None else plan.cost)
-    acc = deadzones.account
+    chosen = usable.iloc[plan.chosen] if len(plan.chosen) else usable.iloc[:0]
+    xy = np.column_stack([chosen.geometry.x.to_numpy(), chosen.geometry.y.to_numpy()])
+    return gpd.GeoDataFrame({"ref": chosen["ref"].to_numpy(), "order": chosen["order"].to_numpy()},
+                            geometry=hotspot_footprints(terrain, xy, hotspot), crs=terrain.crs)
+
+
+def _reach_figures(served_before: float, fac: Any, weights: Any, is_fac: Any, fac_ids: Mapping[str, int],
+                   covered: Any) -> dict[str, Any]:
     people_new = float(weights[covered & ~is_fac].sum())
-    n_fac_new = int((covered & is_fac).sum())
-    figures = {
-        "budget": budget, "max_terminals": max_terminals, "must_serve": list(must_serve), "method": plan.method,
-        "currency": currency, "terminals": len(plan.chosen), "cost": round(plan.cost, 0),
-        "candidates": len(usable), "candidates_infeasible": int((cand["terminal"] == "none").sum()),
-        "people_connected_before": round(acc.served, 1), "people_connected_after": round(acc.served + people_new, 1),
+    return {
+        "people_connected_before": round(served_before, 1),
+        "people_connected_after": round(served_before + people_new, 1),
         "people_newly_connected": round(people_new, 1),
-        "facilities_newly_connected": n_fac_new,
+        "facilities_newly_connected": int((covered & is_fac).sum()),
         "facilities_connected_by_kind": _by_kind(fac, covered, is_fac, fac_ids),
-        "objective": round(plan.objective, 1), "bound": round(plan.bound, 1), "gap": round(plan.gap, 6),
-        "solve_time_s": round(plan.solve_time_s, 3),
     }
-    log.info("terminal plan: %d terminals, %.0f people, %d facilities", len(plan.chosen), people_new, n_fac_new)
-    return TerminalPlan(usable, plan, float(budget if budget is not None else plan.cost), curve, figures, blocked,
-                        footprints)
 
 
 def _by_kind(fac: Any, covered: Any, is_fac: Any, fac_ids: Mapping[str, int]) -> dict[str, dict[str, str]]:

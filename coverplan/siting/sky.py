@@ -8,7 +8,7 @@
   GEO terminal is feasible when the margin beats the clearance), and the
   clear share of the sky above a minimum elevation (what a LEO terminal
   needs).
-- :func:`micro_site`: where the spot itself is blocked, the nearest feasible
+- :func:`nearest_clear_spot`: where the spot itself is blocked, the nearest feasible
   ground within a radius (the cable run).
 
 Default satellites: VINASAT-1 at 132.0 deg E (launched 2008) and VINASAT-2
@@ -40,7 +40,7 @@ __all__ = [
     "LookAngles",
     "SkyVisibility",
     "geo_look_angles",
-    "micro_site",
+    "nearest_clear_spot",
     "sky_table",
     "sky_visibility",
     "terminal_feasibility",
@@ -180,7 +180,7 @@ def sky_visibility(
     return SkyVisibility(look, horizon, margin, share)
 
 
-def micro_site(
+def nearest_clear_spot(
     terrain: Terrain,
     x: float,
     y: float,
@@ -283,7 +283,7 @@ def terminal_feasibility(
             "micro_offset_m": math.nan, "micro_lon": math.nan, "micro_lat": math.nan,
         }
         if not rec["geo_feasible"] and s.micro_radius_m > 0:
-            found = micro_site(terrain, p.x, p.y, radius_m=s.micro_radius_m, **kw)  # type: ignore[arg-type]
+            found = nearest_clear_spot(terrain, p.x, p.y, radius_m=s.micro_radius_m, **kw)  # type: ignore[arg-type]
             if found is not None:
                 lon, lat = to_ll.transform(found[0], found[1])
                 rec.update(micro_offset_m=round(found[2], 1), micro_lon=round(lon, 6), micro_lat=round(lat, 6))

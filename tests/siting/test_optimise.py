@@ -21,7 +21,7 @@ def _instance(seed: int, n_dem: int = 30, n_cand: int = 9, density: float = 0.2)
     return a, w, c
 
 
-def _brute(a, w, c, *, budget=None, max_sites=None, must=None, locked=()):
+def _brute(a, w, c, *, budget=None, max_terminals=None, must=None, locked=()):
     dense = a.toarray() > 0
     best = -1.0
     for k in range(a.shape[1] + 1):
@@ -29,7 +29,7 @@ def _brute(a, w, c, *, budget=None, max_sites=None, must=None, locked=()):
             s = set(subset)
             if not set(locked) <= s:
                 continue
-            if max_sites is not None and len(s) > max_sites:
+            if max_terminals is not None and len(s) > max_terminals:
                 continue
             if budget is not None and c[list(s)].sum() > budget + 1e-9:
                 continue
@@ -45,25 +45,25 @@ def test_milp_equals_brute_force(seed: int) -> None:
     a, w, c = _instance(seed)
     rng = np.random.default_rng(100 + seed)
     budget = float(rng.integers(5, 25))
-    max_sites = int(rng.integers(1, 5)) if seed % 2 else None
+    max_terminals = int(rng.integers(1, 5)) if seed % 2 else None
     reach = np.flatnonzero(np.asarray(a.sum(axis=1)).ravel() > 0)
     must = rng.choice(reach, 2, replace=False) if seed % 3 == 0 else None
     locked = [int(rng.integers(0, a.shape[1]))] if seed % 4 == 1 else []
-    want = _brute(a, w, c, budget=budget, max_sites=max_sites, must=must, locked=locked)
+    want = _brute(a, w, c, budget=budget, max_terminals=max_terminals, must=must, locked=locked)
     if want < 0:
         with pytest.raises(InfeasiblePlanError):
-            max_coverage(a, w, costs=c, budget=budget, max_sites=max_sites, must_cover=must, locked=locked)
+            max_coverage(a, w, costs=c, budget=budget, max_terminals=max_terminals, must_cover=must, locked=locked)
         return
-    plan = max_coverage(a, w, costs=c, budget=budget, max_sites=max_sites, must_cover=must, locked=locked)
+    plan = max_coverage(a, w, costs=c, budget=budget, max_terminals=max_terminals, must_cover=must, locked=locked)
     assert plan.objective == pytest.approx(want)
     assert plan.gap == pytest.approx(0.0, abs=1e-9) and plan.bound == pytest.approx(want)
     assert plan.cost <= budget + 1e-9 and set(locked) <= set(plan.chosen.tolist())
-    if max_sites is not None:
-        assert len(plan.chosen) <= max_sites
+    if max_terminals is not None:
+        assert len(plan.chosen) <= max_terminals
     if must is not None:
         assert plan.covered[must].all()
     # greedy: feasible, never better than the optimum, and its bound holds
-    g = max_coverage(a, w, costs=c, budget=budget, max_sites=max_sites, must_cover=must, locked=locked,
+    g = max_coverage(a, w, costs=c, budget=budget, max_terminals=max_terminals, must_cover=must, locked=locked,
                      method="greedy")
     assert g.cost <= budget + 1e-9 and g.objective <= want + 1e-9 <= g.bound + 1e-9
 
@@ -72,9 +72,9 @@ def test_milp_equals_brute_force(seed: int) -> None:
 def test_cardinality_only(seed: int) -> None:
     a, w, _ = _instance(seed, n_cand=10)
     for p in (1, 2, 3):
-        want = _brute(a, w, None, max_sites=p)
-        assert max_coverage(a, w, max_sites=p).objective == pytest.approx(want)
-        g = max_coverage(a, w, max_sites=p, method="greedy")
+        want = _brute(a, w, None, max_terminals=p)
+        assert max_coverage(a, w, max_terminals=p).objective == pytest.approx(want)
+        g = max_coverage(a, w, max_terminals=p, method="greedy")
         assert g.objective >= (1 - 1 / np.e) * want - 1e-9  # Nemhauser-Wolsey-Fisher guarantee
         assert g.bound >= want - 1e-9
 
@@ -119,7 +119,7 @@ def test_solver_prints_nothing() -> None:
     import sys
 
     code = ("import numpy as np\nfrom coverplan.siting.optimise import max_coverage, min_cost_cover\n"
-            "print(max_coverage(np.eye(3), np.ones(3), max_sites=2).chosen.tolist())\n"
+            "print(max_coverage(np.eye(3), np.ones(3), max_terminals=2).chosen.tolist())\n"
             "print(min_cost_cover(np.eye(3), [0], np.ones(3)).chosen.tolist())\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines()[-1] == "[0]" and len(out.stdout.splitlines()) == 2

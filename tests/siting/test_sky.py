@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from coverplan.errors import InputError
-from coverplan.siting.sky import GEO_RADIUS_KM, VINASAT, geo_look_angles, micro_site, sky_visibility
+from coverplan.siting.sky import GEO_RADIUS_KM, VINASAT, geo_look_angles, nearest_clear_spot, sky_visibility
 from coverplan.testing import bowl, centre_xy, flat, grid_terrain
 
 WGS84_A = 6378137.0
@@ -123,7 +123,7 @@ def test_ridge_to_the_south_east_blocks_vinasat_and_micro_siting_finds_a_clear_s
     for name in VINASAT:
         assert vis.horizon_deg[name] > vis.look[name].elevation_deg
         assert vis.margin_deg[name] < 0 and not vis.geo_feasible(name)
-    found = micro_site(t, fx, fy, radius_m=300.0, satellite="VINASAT-1", dish_height_m=3.0)
+    found = nearest_clear_spot(t, fx, fy, radius_m=300.0, satellite="VINASAT-1", dish_height_m=3.0)
     assert found is not None
     sx, sy, offset, svis = found
     assert svis.margin_deg["VINASAT-1"] >= 0.0
@@ -146,4 +146,4 @@ def test_ridge_to_the_south_east_blocks_vinasat_and_micro_siting_finds_a_clear_s
 
 def test_micro_site_gives_up_beyond_its_radius() -> None:
     t, (fx, fy), _, _ = _ridge_scene()
-    assert micro_site(t, fx, fy, radius_m=10.0, dish_height_m=3.0) is None
+    assert nearest_clear_spot(t, fx, fy, radius_m=10.0, dish_height_m=3.0) is None
