@@ -142,8 +142,9 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     show_progress : bool
         Show progress bars on stderr (the CLI turns it on).
     scheduler : str or distributed.Client, optional
-        Run the per-site work on a dask.distributed cluster (propagation
-        models); default in-process.
+        Run the per-site and per-candidate work (coverage, the free-space
+        reach, the sky checks, the plan's hotspots) on a dask.distributed
+        cluster; default in-process. The results are the same.
     """
     from coverplan.deadzones import admin_figures, describe_zones, find_deadzones
     from coverplan.facilities import facility_connectivity, facility_status, with_extensions
@@ -164,7 +165,8 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     if cov.model == "los":
         coverage = los_coverage(
             inputs.terrain, inputs.sectors, technologies=cov.technologies, radius_km=cov.nominal_radius_km,
-            receiver_height_m=cov.receiver_height_m, k_factor=cov.k_factor, show_progress=show_progress,
+            receiver_height_m=cov.receiver_height_m, k_factor=cov.k_factor, scheduler=scheduler,
+            show_progress=show_progress,
         )
     else:
         offsets = {t: reference_signal_offset_db(t, cov.bandwidth_mhz[t]) for t in cov.technologies}
@@ -180,6 +182,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         threshold_dbm=cov.threshold_dbm if cov.model != "los" else dict.fromkeys(cov.technologies, -1e9),
         model="fspl", receiver_height_m=cov.receiver_height_m,
         reference_offset_db={t: reference_signal_offset_db(t, cov.bandwidth_mhz[t]) for t in cov.technologies},
+        scheduler=scheduler,
     )
     t2 = time.perf_counter()
     r0, r1, c0, c1 = inputs.study
@@ -207,7 +210,8 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     )
     facilities, extensions = with_extensions(facilities, inputs.terrain, inputs.fibre, cost_per_km=sc.fibre.cost_per_km,
                                              currency=sc.fibre.currency)
-    facilities = with_terminal_checks(facilities, inputs.terrain, sky=sc.siting.sky, rain=sc.siting.rain)
+    facilities = with_terminal_checks(facilities, inputs.terrain, sky=sc.siting.sky, rain=sc.siting.rain,
+                                      scheduler=scheduler)
     facilities = with_cheapest_option(facilities, costs=sc.siting.costs, sky=sc.siting.sky)
     zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
                            shadow_share=sc.deadzones.shadow_share)
@@ -222,7 +226,8 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         fibre=fibre_mask if inputs.fibre is not None else None, deadzones=dz, facilities=facilities,
         units=inputs.admin, name_field=sc.admin.name_field,
     )
-    plan = _plan(sc, inputs.terrain, facilities, dz) if sc.siting.plan.budget is not None else None
+    plan = (_plan(sc, inputs.terrain, facilities, dz, scheduler=scheduler) if sc.siting.plan.budget is not None
+            else None)
     t3 = time.perf_counter()
     summary = _summary(inputs, coverage, served, dz, facilities, admin)
     if plan is not None:
@@ -274,18 +279,18 @@ def _in_crs(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, area: BaseGeometry) -> 
 
 
 def plan(results: Results, *, budget: float | None = None, max_terminals: int | None = None,
-         must_serve: tuple[str, ...] = ()) -> TerminalPlan:
+         must_serve: tuple[str, ...] = (), scheduler: Any = None) -> TerminalPlan:
     """The terminal plan for a finished run (:func:`coverplan.siting.plan.plan_terminals` with the
     scenario's costs, hotspot and priorities): within ``budget`` (default: the scenario's
     ``[siting] budget``), with at most ``max_terminals``, and/or serving every unconnected facility of
     the ``must_serve`` kinds."""
     return _plan(results.scenario, results.inputs.terrain, results.facilities, results.deadzones, budget=budget,
-                 max_terminals=max_terminals, must_serve=must_serve)
+                 max_terminals=max_terminals, must_serve=must_serve, scheduler=scheduler)
 
 
 def _plan(sc: Scenario, terrain: Terrain, facilities: gpd.GeoDataFrame, dz: DeadZones, *,
           budget: float | None = None, max_terminals: int | None = None,
-          must_serve: tuple[str, ...] = ()) -> TerminalPlan:
+          must_serve: tuple[str, ...] = (), scheduler: Any = None) -> TerminalPlan:
     from coverplan.siting.plan import plan_terminals
 
     if budget is None and max_terminals is None and not must_serve:
@@ -293,7 +298,7 @@ def _plan(sc: Scenario, terrain: Terrain, facilities: gpd.GeoDataFrame, dz: Dead
     # the hotspot serves people at the scenario's receiver height
     settings = replace(sc.siting, hotspot=replace(sc.siting.hotspot, rx_height_m=sc.coverage.receiver_height_m))
     return plan_terminals(terrain, facilities, dz, settings=settings, budget=budget, max_terminals=max_terminals,
-                          must_serve=must_serve, currency=sc.fibre.currency)
+                          must_serve=must_serve, currency=sc.fibre.currency, scheduler=scheduler)
 
 
 def _unit_of(points: gpd.GeoSeries, units: gpd.GeoDataFrame, name_field: str) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,6 +113,11 @@ class Raster:
         if r0 >= r1 or c0 >= c1:
             raise OutsideError(f"window rows {row0}:{row1}, cols {col0}:{col1} holds no cell of the {rows}x{cols} grid")
         return Raster(self.array[r0:r1, c0:c1], self.transform @ Affine.translation(c0, r0), self.crs, self.nodata)
+
+    def origin_in(self, grid: Raster) -> tuple[int, int]:
+        """(row, col) of this raster's first cell in ``grid`` (a window of it, or a grid it is aligned with)."""
+        col, row = ~grid.transform @ (self.transform.c + self.res[0] / 2, self.transform.f - self.res[1] / 2)
+        return math.floor(row), math.floor(col)
 
     def same_grid(self, other: Raster) -> bool:
         """True when both rasters share shape, transform and CRS."""

@@ -20,8 +20,10 @@ from coverplan.cli.options import is_quiet, positive_option, scenario_and_outdir
 @click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: ./plan-<scenario name>).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists.")
+@click.option("--scheduler", metavar="ADDRESS", default=None,
+              help="dask.distributed scheduler (tcp://host:8786) for the per-site and per-candidate work.")
 def plan_cmd(scenario: Path | None, budget: float | None, max_terminals: int | None, must_serve: str,
-             outdir: Path | None, overwrite: bool) -> None:
+             outdir: Path | None, overwrite: bool, scheduler: str | None) -> None:
     """Plan satellite terminals (with their hotspots) for SCENARIO's dead zones and unconnected facilities.
 
     Writes terminals.gpkg/.csv (rank, the facility or dead zone, GEO or LEO,
@@ -44,10 +46,10 @@ def plan_cmd(scenario: Path | None, budget: float | None, max_terminals: int | N
     if budget is None and max_terminals is None and not kinds and sc.siting.plan.budget is None:
         raise InputError("give --budget, --max-terminals or --must-serve, or set [siting] budget in the scenario")
     quiet = is_quiet()
-    results = run(sc.replace({"siting.budget": None}), show_progress=not quiet)
+    results = run(sc.replace({"siting.budget": None}), show_progress=not quiet, scheduler=scheduler)
     if budget is None and max_terminals is None and not kinds:
         budget = sc.siting.plan.budget
-    tp = plan(results, budget=budget, max_terminals=max_terminals, must_serve=kinds)
+    tp = plan(results, budget=budget, max_terminals=max_terminals, must_serve=kinds, scheduler=scheduler)
     write_plan(results, tp, out, overwrite=overwrite)
     if not quiet:
         f = tp.figures

@@ -104,6 +104,7 @@ def los_coverage(
     radius_km: Mapping[str, float],
     receiver_height_m: float = 1.5,
     k_factor: float = 4 / 3,
+    scheduler: Any = None,
     show_progress: bool = False,
 ) -> Coverage:
     """Line-of-sight coverage of every site within its nominal radius.
@@ -122,6 +123,9 @@ def los_coverage(
         Nominal radius per technology (km).
     receiver_height_m, k_factor : float
         Receiver height above ground and effective earth-radius factor.
+    scheduler : str or distributed.Client, optional
+        Run the per-site viewsheds on a dask.distributed cluster
+        (:func:`coverplan.parallel.ordered_map`); the result is the same.
     show_progress : bool
         Show a progress bar over the sites (the CLI turns it on).
 
@@ -132,6 +136,7 @@ def los_coverage(
     height. Each site is computed on the terrain window within its radius,
     so the work per site does not grow with the region.
     """
+    from coverplan.parallel import ordered_map
     from coverplan.radio.sites import sites_by_mast
 
     missing = [t for t in technologies if t not in radius_km]
@@ -146,20 +151,23 @@ def los_coverage(
     xres, yres = terrain.res
     left, bottom, right, top = terrain.bounds
     kept: list[int] = []
-    for i, mast in enumerate(_progress(masts.itertuples(index=False), total=len(masts), desc="coverage",
-                                       enabled=show_progress)):
+    tasks: list[tuple[float, float, float, float]] = []
+    for i, mast in enumerate(masts.itertuples(index=False)):
         x, y = mast.geometry.x, mast.geometry.y
         if not (left <= x < right and bottom < y <= top):
             log.warning("site %s lies outside the terrain grid; skipped", mast.site_id)
             continue
         techs = [t for t in mast.technologies.split("/") if t in by_tech]
-        r_max = max(radius_km[t] for t in techs) * 1000.0
+        kept.append(i)
+        tasks.append((x, y, float(mast.height_m), max(radius_km[t] for t in techs) * 1000.0))
+    shared = {"terrain": terrain, "rx_height_m": receiver_height_m, "k_factor": k_factor}
+    results = ordered_map(_viewshed_task, tasks, shared=shared, scheduler=scheduler)
+    for k, (i, (x, y, _h, _r), (r0, c0, vis)) in enumerate(_progress(zip(kept, tasks, results, strict=True),
+                                                                     total=len(tasks), desc="coverage",
+                                                                     enabled=show_progress)):
+        mast = masts.iloc[i]
+        techs = [t for t in mast.technologies.split("/") if t in by_tech]
         row, col = terrain.index(x, y)
-        nr, nc = math.ceil(r_max / yres) + 1, math.ceil(r_max / xres) + 1
-        r0, c0 = max(row - nr, 0), max(col - nc, 0)
-        win = terrain.window(r0, row + nr + 1, c0, col + nc + 1)
-        vis = viewshed(win, x, y, observer_height_m=float(mast.height_m), target_height_m=receiver_height_m,
-                       max_distance_m=r_max, k_factor=k_factor).array == VISIBLE
         h, w = vis.shape
         rr = (np.arange(r0, r0 + h) - row) * yres
         cc = (np.arange(c0, c0 + w) - col) * xres
@@ -173,9 +181,8 @@ def los_coverage(
         sub_best = best[r0:r0 + h, c0:c0 + w]
         sub_d2 = best_d2[r0:r0 + h, c0:c0 + w]
         nearer = any_tech & (d2 < sub_d2)
-        sub_best[nearer] = len(kept)
+        sub_best[nearer] = k
         sub_d2[nearer] = d2[nearer]
-        kept.append(i)
     used = masts.iloc[kept].reset_index(drop=True)
     log.info("coverage of %d sites on a %dx%d grid", len(used), *shape)
     count_raster = terrain.dem.with_array(np.minimum(count, 254).astype(np.uint8), nodata=COUNT_NODATA)
@@ -229,7 +236,6 @@ def site_loss(
     radius_m: float,
     model: str = "p526",
     settings: PropagationSettings | None = None,
-    _z64: NDArray[np.float64] | None = None,
 ) -> Raster:
     """Basic transmission loss (dB) from one antenna to every cell within ``radius_m``.
 
@@ -261,7 +267,7 @@ def site_loss(
         unit = 8 * (1 << rk.FAN_LEVELS)
         nrad = unit * math.ceil(2 * math.pi * radius_m / step / unit)
         polar = np.empty((nrad, npts + 1))
-        z = _z64 if _z64 is not None else np.ascontiguousarray(terrain.elevation, dtype=np.float64)
+        z = terrain.elevation64
         code = {"p526": rk.MODEL_P526, "fspl": rk.MODEL_FSPL, "itm": rk.MODEL_ITM}[model]
         itm = np.array([s.n0, s.climate, s.time_pct, s.location_pct, s.situation_pct, s.mdvar], float)
         rk.polar_loss(z, row, col, xres, yres, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
@@ -352,8 +358,7 @@ def signal_coverage(
             radius_m = max(radius_km[t] for t in grp["technology"]) * 1000.0
             tasks.append((x, y, float(height), float(freq), radius_m))
             meta.append((len(kept) - 1, grp, site_radius_m))
-    z64 = np.ascontiguousarray(terrain.elevation, dtype=np.float64)  # once, not per site
-    shared = {"terrain": terrain, "z64": z64, "model": model, "settings": s, "rx_height_m": receiver_height_m}
+    shared = {"terrain": terrain, "model": model, "settings": s, "rx_height_m": receiver_height_m}
     results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler)
     current = -1
     site_covered = np.zeros((0, 0), bool)
@@ -368,7 +373,7 @@ def signal_coverage(
             current = index
             sw = _site_window(terrain, row, col, site_radius_m)
             site_covered = np.zeros((sw[1] - sw[0], sw[3] - sw[2]), bool)
-        r0, c0 = _offset(terrain, loss)
+        r0, c0 = loss.origin_in(terrain.dem)
         techs = grp["technology"].to_numpy()
         bw = grp["beamwidth_deg"].to_numpy(float)
         rk.apply_sectors(
@@ -426,11 +431,11 @@ def lowest_loss(
             tasks.append((pt.x, pt.y, float(height), float(freq), radius_km * 1000.0))
         else:
             log.warning("site %s lies outside the terrain grid; skipped", site)
-    shared = {"terrain": terrain, "z64": np.ascontiguousarray(terrain.elevation, dtype=np.float64),
-              "model": model, "settings": settings or PropagationSettings(), "rx_height_m": receiver_height_m}
+    shared = {"terrain": terrain, "model": model, "settings": settings or PropagationSettings(),
+              "rx_height_m": receiver_height_m}
     for loss in _progress(ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler), total=len(tasks),
                           desc=f"loss ({model})", enabled=show_progress):
-        r0, c0 = _offset(terrain, loss)
+        r0, c0 = loss.origin_in(terrain.dem)
         h, w = loss.shape
         sub = out[r0:r0 + h, c0:c0 + w]
         np.fmin(sub, loss.array, out=sub)
@@ -473,11 +478,24 @@ def _sector_patterns(
     return index, np.ascontiguousarray(np.stack(cuts), dtype=np.float64), np.array(caps, np.float64)
 
 
+def _viewshed_task(x: float, y: float, height_m: float, radius_m: float, *, terrain: Terrain, rx_height_m: float,
+                   k_factor: float) -> tuple[int, int, NDArray[np.bool_]]:
+    """One site's line of sight within its radius, on the terrain window around it: (row0, col0, visible)."""
+    xres, yres = terrain.res
+    row, col = terrain.index(x, y)
+    nr, nc = math.ceil(radius_m / yres) + 1, math.ceil(radius_m / xres) + 1
+    r0, c0 = max(row - nr, 0), max(col - nc, 0)
+    win = terrain.window(r0, row + nr + 1, c0, col + nc + 1)
+    vis = viewshed(win, x, y, observer_height_m=height_m, target_height_m=rx_height_m, max_distance_m=radius_m,
+                   k_factor=k_factor).array == VISIBLE
+    return r0, c0, vis
+
+
 def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, *, terrain: Terrain,
-               z64: NDArray[np.float64], model: str, settings: PropagationSettings, rx_height_m: float) -> Raster:
+               model: str, settings: PropagationSettings, rx_height_m: float) -> Raster:
     """One site-frequency-height loss window (module level, so dask can ship it)."""
     return site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                     radius_m=radius_m, model=model, settings=settings, _z64=z64)
+                     radius_m=radius_m, model=model, settings=settings)
 
 
 def _site_window(terrain: Terrain, row: int, col: int, radius_m: float) -> tuple[int, int, int, int]:
@@ -486,9 +504,3 @@ def _site_window(terrain: Terrain, row: int, col: int, radius_m: float) -> tuple
     nr, nc = math.ceil(radius_m / yres) + 1, math.ceil(radius_m / xres) + 1
     rows, cols = terrain.shape
     return max(row - nr, 0), min(row + nr + 1, rows), max(col - nc, 0), min(col + nc + 1, cols)
-
-
-def _offset(terrain: Terrain, window: Raster) -> tuple[int, int]:
-    """Row and column of a window's first cell in the terrain grid."""
-    col, row = ~terrain.transform @ (window.transform.c + window.res[0] / 2, window.transform.f - window.res[1] / 2)
-    return math.floor(row), math.floor(col)

@@ -7,7 +7,7 @@ cheapest of fibre extension, GEO and LEO terminal.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,7 +26,7 @@ __all__ = ["with_cheapest_option", "with_terminal_checks"]
 
 
 def with_terminal_checks(facilities: gpd.GeoDataFrame, terrain: Terrain, *, sky: SkySettings,
-                         rain: RainSettings | None) -> gpd.GeoDataFrame:
+                         rain: RainSettings | None, scheduler: Any = None) -> gpd.GeoDataFrame:
     """Satellite terminal feasibility (GEO over the horizon, LEO clear sky, micro-siting) at unconnected facilities.
 
     Adds :func:`~coverplan.facilities.sky_columns` (empty for connected
@@ -36,7 +36,8 @@ def with_terminal_checks(facilities: gpd.GeoDataFrame, terrain: Terrain, *, sky:
 
     out = facilities.reset_index(drop=True)
     todo = (out["status"] == "none").to_numpy()
-    table = terminal_feasibility(terrain, out.geometry[todo], sky=sky, rain=rain) if todo.any() else pd.DataFrame()
+    table = (terminal_feasibility(terrain, out.geometry[todo], sky=sky, rain=rain, scheduler=scheduler)
+             if todo.any() else pd.DataFrame())
     for col in sky_columns(rain=rain is not None):
         values = pd.Series([None] * len(out), dtype=object)
         if len(table):

@@ -69,6 +69,7 @@ def plan_terminals(
     max_terminals: int | None = None,
     must_serve: Sequence[str] = (),
     currency: str = "",
+    scheduler: Any = None,
 ) -> TerminalPlan:
     """Plan terminals for the dead zones and unconnected facilities of a run.
 
@@ -93,11 +94,14 @@ def plan_terminals(
         demand of the maximal-coverage model.
     currency
         The costs' currency, for the figures.
+    scheduler
+        Run the per-candidate work (sky checks of the dead-zone points, the
+        hotspots) on a dask.distributed cluster; default in-process.
     """
     st = settings or SitingSettings()
-    usable, blocked = _candidates(terrain, facilities, deadzones, st)
+    usable, blocked = _candidates(terrain, facilities, deadzones, st, scheduler)
     demand_xy, weights, is_fac, fac_ids = _demand(deadzones, facilities, terrain.crs, dict(st.plan.priority))
-    a = _coverage_matrix(terrain, usable, demand_xy, fac_ids, st.hotspot)
+    a = _coverage_matrix(terrain, usable, demand_xy, fac_ids, st.hotspot, scheduler)
     costs = usable["cost"].to_numpy(float)
     must = np.zeros(len(weights), bool)
     todo = facilities[facilities["status"] == "none"]
@@ -118,11 +122,11 @@ def plan_terminals(
     log.info("terminal plan: %d terminals, %.0f people, %d facilities", len(plan.chosen),
              figures["people_newly_connected"], figures["facilities_newly_connected"])
     return TerminalPlan(usable, plan, float(spent), _budget_curve(a, weights, costs, is_fac, spent), figures, blocked,
-                        _footprints(terrain, usable, plan, st.hotspot))
+                        _footprints(terrain, usable, plan, st.hotspot, scheduler))
 
 
-def _candidates(terrain: Terrain, fac: gpd.GeoDataFrame, deadzones: DeadZones,
-                st: SitingSettings) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+def _candidates(terrain: Terrain, fac: gpd.GeoDataFrame, deadzones: DeadZones, st: SitingSettings,
+                scheduler: Any = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """The candidates a terminal could go to, with their sky check, terminal kind and cost: usable and blocked.
 
     Candidates are the unconnected facilities of the plan's kinds (their sky
@@ -145,7 +149,7 @@ def _candidates(terrain: Terrain, fac: gpd.GeoDataFrame, deadzones: DeadZones,
         zpts = zones.geometry.representative_point()
         parts.append(gpd.GeoDataFrame({"source": "deadzone", "ref": zones["zone_id"].to_numpy(), "kind": "village"},
                                       geometry=zpts.to_numpy(), crs=zones.crs))
-        feas.append(terminal_feasibility(terrain, zpts, sky=st.sky, rain=st.rain)[sky_cols])
+        feas.append(terminal_feasibility(terrain, zpts, sky=st.sky, rain=st.rain, scheduler=scheduler)[sky_cols])
     cand = pd.concat(parts, ignore_index=True)
     ff = pd.concat(feas, ignore_index=True)
     geo_ok, leo_ok = terminal_options(ff, st.sky)
@@ -163,10 +167,10 @@ def _candidates(terrain: Terrain, fac: gpd.GeoDataFrame, deadzones: DeadZones,
 
 
 def _coverage_matrix(terrain: Terrain, usable: gpd.GeoDataFrame, demand_xy: Any, fac_ids: Mapping[str, int],
-                     hotspot: Hotspot) -> Any:
+                     hotspot: Hotspot, scheduler: Any = None) -> Any:
     """Demand x candidate: whom each candidate's hotspot reaches over the terrain, and its own facility."""
     xy = np.column_stack([usable.geometry.x.to_numpy(), usable.geometry.y.to_numpy()])
-    a = hotspot_coverage(terrain, xy, demand_xy, hotspot).tolil()
+    a = hotspot_coverage(terrain, xy, demand_xy, hotspot, scheduler=scheduler).tolil()
     for j, (src, ref) in enumerate(zip(usable["source"], usable["ref"], strict=True)):
         if src == "facility" and ref in fac_ids:
             a[fac_ids[ref], j] = True  # the terminal serves its own facility
@@ -205,7 +209,8 @@ def _annotate(usable: gpd.GeoDataFrame, a: Any, weights: Any, is_fac: Any, costs
     return out
 
 
-def _footprints(terrain: Terrain, usable: gpd.GeoDataFrame, plan: Plan, hotspot: Hotspot) -> gpd.GeoDataFrame:
+def _footprints(terrain: Terrain, usable: gpd.GeoDataFrame, plan: Plan, hotspot: Hotspot,
+                scheduler: Any = None) -> gpd.GeoDataFrame:
     """The chosen terminals' hotspot service areas."""
     import geopandas as gpd
 
@@ -214,7 +219,7 @@ def _footprints(terrain: Terrain, usable: gpd.GeoDataFrame, plan: Plan, hotspot:
     chosen = usable.iloc[plan.chosen] if len(plan.chosen) else usable.iloc[:0]
     xy = np.column_stack([chosen.geometry.x.to_numpy(), chosen.geometry.y.to_numpy()])
     return gpd.GeoDataFrame({"ref": chosen["ref"].to_numpy(), "order": chosen["order"].to_numpy()},
-                            geometry=hotspot_footprints(terrain, xy, hotspot), crs=terrain.crs)
+                            geometry=hotspot_footprints(terrain, xy, hotspot, scheduler=scheduler), crs=terrain.crs)
 
 
 def _reach_figures(served_before: float, fac: Any, weights: Any, is_fac: Any, fac_ids: Mapping[str, int],

@@ -246,6 +246,7 @@ def terminal_feasibility(
     sky: SkySettings | None = None,
     rain: RainSettings | None = None,
     max_distance_m: float = 20_000.0,
+    scheduler: Any = None,
 ) -> Any:
     """GEO and LEO terminal feasibility at each point (a GeoSeries in any CRS): a table, one row per point.
 
@@ -262,32 +263,14 @@ def terminal_feasibility(
     """
     import pandas as pd
 
+    from coverplan.parallel import ordered_map
+
     s = sky or SkySettings()
     pts = points.to_crs(terrain.crs)
     to_ll = _to_lonlat(terrain)
-    kw = {"satellites": s.satellites, "dish_height_m": s.dish_height_m, "clearance_deg": s.clearance_deg,
-          "leo_min_elevation_deg": s.leo_min_elevation_deg, "max_distance_m": max_distance_m}
-    rows = []
-    for p in pts:
-        vis = sky_visibility(terrain, p.x, p.y, **kw)  # type: ignore[arg-type]
-        best = max(vis.margin_deg, key=lambda s: vis.margin_deg[s])
-        rec: dict[str, Any] = {
-            "geo_satellite": best,
-            "geo_azimuth_deg": round(vis.look[best].azimuth_deg, 2),
-            "geo_elevation_deg": round(vis.look[best].elevation_deg, 2),
-            "geo_horizon_deg": round(vis.horizon_deg[best], 2),
-            "geo_margin_deg": round(vis.margin_deg[best], 2),
-            "geo_feasible": vis.margin_deg[best] >= 0.0,
-            "leo_clear_share": round(vis.leo_clear_share, 4),
-            "leo_feasible": vis.leo_clear_share >= s.leo_min_share,
-            "micro_offset_m": math.nan, "micro_lon": math.nan, "micro_lat": math.nan,
-        }
-        if not rec["geo_feasible"] and s.micro_radius_m > 0:
-            found = nearest_clear_spot(terrain, p.x, p.y, radius_m=s.micro_radius_m, **kw)  # type: ignore[arg-type]
-            if found is not None:
-                lon, lat = to_ll.transform(found[0], found[1])
-                rec.update(micro_offset_m=round(found[2], 1), micro_lon=round(lon, 6), micro_lat=round(lat, 6))
-        rows.append(rec)
+    tasks = [(float(p.x), float(p.y)) for p in pts]
+    rows = list(ordered_map(_feasibility_task, tasks, shared={"terrain": terrain, "sky": s,
+                                                             "max_distance_m": max_distance_m}, scheduler=scheduler))
     table = pd.DataFrame(rows)
     if rain is not None and len(table):
         from coverplan.siting.rain import rain_table
@@ -306,6 +289,34 @@ def terminal_feasibility(
                 fade.loc[up, col] = got[col.removeprefix("geo_")].to_numpy()
         table = pd.concat([table, fade], axis=1)
     return table
+
+
+def _feasibility_task(x: float, y: float, *, terrain: Terrain, sky: SkySettings,
+                      max_distance_m: float) -> dict[str, Any]:
+    """The sky check at one point (module level, so dask can ship it): one row of :func:`terminal_feasibility`."""
+    s = sky
+    kw: dict[str, Any] = {"satellites": s.satellites, "dish_height_m": s.dish_height_m,
+                          "clearance_deg": s.clearance_deg, "leo_min_elevation_deg": s.leo_min_elevation_deg,
+                          "max_distance_m": max_distance_m}
+    vis = sky_visibility(terrain, x, y, **kw)
+    best = max(vis.margin_deg, key=lambda name: vis.margin_deg[name])
+    rec: dict[str, Any] = {
+        "geo_satellite": best,
+        "geo_azimuth_deg": round(vis.look[best].azimuth_deg, 2),
+        "geo_elevation_deg": round(vis.look[best].elevation_deg, 2),
+        "geo_horizon_deg": round(vis.horizon_deg[best], 2),
+        "geo_margin_deg": round(vis.margin_deg[best], 2),
+        "geo_feasible": vis.margin_deg[best] >= 0.0,
+        "leo_clear_share": round(vis.leo_clear_share, 4),
+        "leo_feasible": vis.leo_clear_share >= s.leo_min_share,
+        "micro_offset_m": math.nan, "micro_lon": math.nan, "micro_lat": math.nan,
+    }
+    if not rec["geo_feasible"] and s.micro_radius_m > 0:
+        found = nearest_clear_spot(terrain, x, y, radius_m=s.micro_radius_m, **kw)
+        if found is not None:
+            lon, lat = _to_lonlat(terrain).transform(found[0], found[1])
+            rec.update(micro_offset_m=round(found[2], 1), micro_lon=round(lon, 6), micro_lat=round(lat, 6))
+    return rec
 
 
 def terminal_options(table: Any, sky: SkySettings) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:

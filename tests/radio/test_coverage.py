@@ -11,7 +11,7 @@ import pytest
 from coverplan.errors import InputError
 from coverplan.radio import _kernels as rk
 from coverplan.radio.antenna import Sector3GPP
-from coverplan.radio.coverage import PropagationSettings, _offset, signal_coverage, site_loss
+from coverplan.radio.coverage import PropagationSettings, signal_coverage, site_loss
 from coverplan.radio.models import EARTH_RADIUS_KM, free_space_loss, p526_loss
 from coverplan.radio.sites import read_sites
 from coverplan.raster import Raster
@@ -23,7 +23,7 @@ ITM_DEFAULTS = np.array([301.0, 5.0, 50.0, 50.0, 50.0, 12.0])
 
 def _at(terrain: Terrain, window: Raster, row: int, col: int) -> float:
     """Value of a site window at a cell of the whole terrain grid."""
-    r0, c0 = _offset(terrain, window)
+    r0, c0 = window.origin_in(terrain.dem)
     return float(window.array[row - r0, col - c0])
 
 
