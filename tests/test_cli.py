@@ -457,8 +457,23 @@ def test_version() -> None:
     assert result.stdout == f"coverplan, version {__version__}\n"
 
 
+VISIBLE_COMMANDS = {"run", "coverage", "deadzones", "plan", "viewshed", "horizon", "profile"}
+
+
 def test_help_lists_commands() -> None:
     result = run("--help")
     assert result.exit_code == 0
-    for name in ("viewshed", "horizon", "profile"):
-        assert name in result.stdout
+    # the names in the "Commands:" block: the first word of each indented line, up to the next section
+    listed: set[str] = set()
+    for line in result.stdout.split("\nCommands:\n", 1)[1].splitlines():
+        if line.strip() and not line.startswith(" "):
+            break
+        if line.strip():
+            listed.add(line.split()[0])
+    visible = {name for name, cmd in main.commands.items() if not cmd.hidden}
+    # a new command or a lost one must be noticed here
+    assert visible == VISIBLE_COMMANDS
+    assert listed == visible
+    # the old name stays registered (it says it was renamed) but hidden from the help
+    assert main.commands["site"].hidden
+    assert "site" not in listed

@@ -140,8 +140,24 @@ def test_ridge_to_the_south_east_blocks_vinasat_and_micro_siting_finds_a_clear_s
         top = max(top, math.degrees(math.atan2(zt - 3.0, d)))
     # 0.3 deg: the dish stands at its cell's centre, the march samples every metre
     assert top <= el - 5.0 + 0.3
-    # and a spot the search passed over, nearer the facility, is blocked
-    assert sky_visibility(t, fx, fy, dish_height_m=3.0).margin_deg["VINASAT-1"] < 0
+    # and every spot the search passed over is blocked: the cells nearer the facility's cell than the one found,
+    # and those as near that come first by (row, column) offset; the facility's own cell is one of them
+    row0, col0 = t.index(fx, fy)
+    row, col = t.index(sx, sy)
+    dr, dc = row - row0, col - col0
+    assert offset == pytest.approx(math.hypot(dr * 5.0, dc * 5.0), abs=1e-9)
+    passed = []
+    reach = math.ceil(offset / 5.0)
+    for r in range(-reach, reach + 1):
+        for c in range(-reach, reach + 1):
+            d = math.hypot(r * 5.0, c * 5.0)
+            if d < offset - 1e-9 or (abs(d - offset) <= 1e-9 and (r, c) < (dr, dc)):
+                passed.append((r, c))
+    assert (0, 0) in passed and (dr, dc) not in passed
+    for r, c in passed:
+        px, py = centre_xy(t, row0 + r, col0 + c)
+        margin = sky_visibility(t, px, py, dish_height_m=3.0, azimuths=0).margin_deg["VINASAT-1"]
+        assert margin < 0, (r, c, margin)
 
 
 def test_micro_site_gives_up_beyond_its_radius() -> None:

@@ -86,6 +86,46 @@ def test_line_of_sight_is_symmetric(r0: float, c0: float, r1: float, c1: float, 
     assert np.array_equal(ab.profile.elevation_m, ba.profile.elevation_m[::-1])
 
 
+@st.composite
+def _random_path(draw: st.DrawFn) -> tuple[object, tuple[float, float], tuple[float, float]]:
+    """A small random terrain (whole metres, so that ties and grazing rays happen) and two points on it."""
+    rows, cols = draw(st.integers(2, 9)), draw(st.integers(2, 9))
+    res = draw(st.sampled_from([1.0, 10.0, 30.0, 90.0]))
+    z = draw(st.lists(st.integers(-20, 300), min_size=rows * cols, max_size=rows * cols))
+    terrain = grid_terrain(np.array(z, dtype=np.float64).reshape(rows, cols), res_m=res)
+    west, north = terrain.dem.transform.c, terrain.dem.transform.f
+
+    def point() -> tuple[float, float]:
+        # fractional cell positions anywhere inside the grid, a hair in from its edges
+        r = draw(st.floats(min_value=0.001, max_value=rows - 0.001))
+        c = draw(st.floats(min_value=0.001, max_value=cols - 0.001))
+        return (west + c * res, north - r * res)
+
+    return terrain, point(), point()
+
+
+@settings(max_examples=150, deadline=None)
+@given(path=_random_path(), h_a=st.integers(0, 60) | st.floats(0.0, 60.0), h_b=st.integers(0, 60) | st.floats(0.0, 60.0),
+       k=st.sampled_from([4 / 3, 1.0, 0.5, math.inf]), freq=st.sampled_from([None, 900.0, 11_700.0]))
+def test_line_of_sight_is_symmetric_on_random_terrain(path: tuple[object, tuple[float, float], tuple[float, float]],
+                                                      h_a: float, h_b: float, k: float, freq: float | None) -> None:
+    # swapping the ends and their heights is the same ray over the same ground: same answer
+    terrain, a, b = path
+    ab = line_of_sight(terrain, a, b, height_a_m=h_a, height_b_m=h_b, k_factor=k, frequency_mhz=freq)  # type: ignore[arg-type]
+    ba = line_of_sight(terrain, b, a, height_a_m=h_b, height_b_m=h_a, k_factor=k, frequency_mhz=freq)  # type: ignore[arg-type]
+    assert ab.visible == ba.visible
+    if math.isinf(ab.clearance_m):
+        assert ab.clearance_m == ba.clearance_m  # too short to have a sample between the ends, either way
+    else:
+        assert ab.clearance_m == pytest.approx(ba.clearance_m, abs=1e-9)
+    if freq is None:
+        assert ab.fresnel_ratio is None and ba.fresnel_ratio is None
+    else:
+        assert ab.fresnel_ratio == pytest.approx(ba.fresnel_ratio, rel=1e-9, abs=1e-9)
+    assert np.array_equal(ab.profile.elevation_m, ba.profile.elevation_m[::-1])
+    assert ab.profile.length_m == pytest.approx(ba.profile.length_m, rel=1e-12)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
