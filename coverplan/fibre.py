@@ -46,27 +46,55 @@ class FibreSettings:
         validate(self)
 
 
-def fibre_reach(grid: Raster, fibre: gpd.GeoDataFrame, drop_distance_m: float) -> NDArray[np.bool_]:
-    """Cells of ``grid`` whose centre lies within ``drop_distance_m`` of a route or node.
+#: A cell centre this close beyond the drop distance still counts (1 mm: far below any cell or survey error).
+TOLERANCE_M = 1e-3
 
-    The network is burnt into the grid (every cell a route touches) and the
-    Euclidean distance from each cell centre to the nearest burnt cell
-    centre is compared with the drop distance, so the reach is exact to
-    half a cell.
+
+def fibre_reach(grid: Raster, fibre: gpd.GeoDataFrame, drop_distance_m: float) -> NDArray[np.bool_]:
+    """Cells of ``grid`` whose centre lies within ``drop_distance_m`` of a route or node, exactly.
+
+    The network is burnt into the grid, padded by the drop distance so that
+    routes just outside it count, and the Euclidean distance transform from
+    the burnt cells sorts the cells: a burnt cell's centre lies within half a
+    cell diagonal ``h`` of the network, so a cell at raster distance ``e``
+    is at true distance within ``e +/- h``. Cells surely in or out are
+    decided by that; the band of cells within ``h`` of the limit gets its
+    exact distance to the nearest route or node (shapely's STRtree). A
+    centre at the limit counts, to :data:`TOLERANCE_M` (coordinates that went
+    through lon/lat and back differ by nanometres).
     """
+    import shapely
+    from affine import Affine
     from rasterio.features import rasterize
     from scipy import ndimage
 
     if not drop_distance_m >= 0:
         raise InputError(f"drop_distance_m must be >= 0, got {drop_distance_m}")
-    f = fibre.to_crs(grid.crs)
-    burnt = rasterize(((g, 1) for g in f.geometry if g is not None and not g.is_empty), out_shape=grid.shape,
-                      transform=grid.transform, fill=0, all_touched=True, dtype="uint8").astype(bool)
-    if not burnt.any():
+    geoms = [g for g in fibre.to_crs(grid.crs).geometry if g is not None and not g.is_empty]
+    if not geoms:
         return np.zeros(grid.shape, bool)
     xres, yres = grid.res
-    dist = ndimage.distance_transform_edt(~burnt, sampling=(yres, xres))
-    return np.asarray(dist <= drop_distance_m + 0.5 * math.hypot(xres, yres))
+    h = 0.5 * math.hypot(xres, yres)
+    pad_r, pad_c = math.ceil((drop_distance_m + 2 * h) / yres), math.ceil((drop_distance_m + 2 * h) / xres)
+    rows, cols = grid.shape
+    shape = (rows + 2 * pad_r, cols + 2 * pad_c)
+    transform = grid.transform @ Affine.translation(-pad_c, -pad_r)
+    burnt = rasterize(((g, 1) for g in geoms), out_shape=shape, transform=transform, fill=0, all_touched=True,
+                      dtype="uint8").astype(bool)
+    if not burnt.any():
+        return np.zeros(grid.shape, bool)
+    edt = ndimage.distance_transform_edt(~burnt, sampling=(yres, xres))[pad_r:pad_r + rows, pad_c:pad_c + cols]
+    reach = edt + h <= drop_distance_m
+    band = ~reach & (edt - h <= drop_distance_m)
+    if band.any():
+        r, c = np.nonzero(band)
+        t = grid.transform
+        xs = t.c + (c + 0.5) * t.a + (r + 0.5) * t.b
+        ys = t.f + (c + 0.5) * t.d + (r + 0.5) * t.e
+        _, dist = shapely.STRtree(geoms).query_nearest(shapely.points(xs, ys), return_distance=True,
+                                                       all_matches=False)
+        reach[r, c] = dist <= drop_distance_m + TOLERANCE_M
+    return np.asarray(reach)
 
 
 def fibre_distance(points: gpd.GeoSeries, fibre: gpd.GeoDataFrame) -> NDArray[np.float64]:

@@ -308,7 +308,7 @@ def read_points(path: PathLike, *, what: str) -> PointTable:
         if missing:
             raise InputError(f"{p}: missing column(s) {', '.join(missing)}; a CSV {what} needs lon and lat in "
                              "degrees (WGS 84)")
-        rows = np.arange(len(df)) + 2  # line 1 is the header
+        rows = _csv_record_lines(p, len(df))
         table = PointTable(gpd.GeoDataFrame(df), rows, "line", p)
         lon = pd.to_numeric(df["lon"], errors="coerce")
         lat = pd.to_numeric(df["lat"], errors="coerce")
@@ -343,3 +343,24 @@ def read_points(path: PathLike, *, what: str) -> PointTable:
     if len(table.gdf) == 0:
         raise InputError(f"{p}: the {what} has no rows")
     return table
+
+
+def _csv_record_lines(path: Path, n: int) -> Any:
+    """The file line each CSV record starts on, as pandas reads them (blank lines skipped, a quoted field may span
+    lines); the header is line 1. Falls back to header + position if the two readers disagree."""
+    import csv
+
+    import numpy as np
+
+    starts: list[int] = []
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.reader(fh)
+        next(reader, None)  # the header
+        end = reader.line_num
+        for record in reader:
+            if record:  # csv gives [] for a blank line, which pandas skips
+                starts.append(end + 1)
+            end = reader.line_num
+    if len(starts) != n:
+        return np.arange(n) + 2
+    return np.array(starts)

@@ -297,6 +297,10 @@ def _milp(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget:
 
     n_cand = a.shape[1]
     keep = reach & ((w > 0) | must)  # demand worth modelling
+    if n_cand == 0 or not keep.any():
+        # nothing to gain and nothing that must be covered: the locked candidates alone (HiGHS calls an empty
+        # model "Empty" and returns no solution)
+        return np.flatnonzero(lock).astype(np.int64), 0.0, 0.0, "nothing to cover"
     sub, wk, mk = _merge_rows(a[keep].tocsr(), w[keep], must[keep])
     # a candidate whose demand is a subset of another's, costing no less, never needs choosing
     out = _dominated(sub, c, lock)
@@ -377,7 +381,11 @@ def _merge_rows(sub: Any, w: NDArray[np.float64], must: NDArray[np.bool_],
 def _greedy(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budget: float | None,
             max_terminals: int | None, must: NDArray[np.bool_], lock: NDArray[np.bool_],
             ) -> tuple[NDArray[np.int64], float, float, str]:
-    """Lazy (Minoux) greedy by marginal weight per unit cost, with the submodular data-dependent bound."""
+    """Lazy (Minoux) greedy by marginal weight per unit cost, with the submodular data-dependent bound.
+
+    Locked candidates come first, then the cheapest cover of the must-cover demand (exact: a small set-cover
+    MILP within the budget and the number of terminals), then the greedy.
+    """
     n_dem, n_cand = a.shape
     indptr, indices = a.indptr, a.indices
     covered = np.zeros(n_dem, bool)
@@ -398,16 +406,12 @@ def _greedy(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budge
 
     for jl in np.flatnonzero(lock):
         take(int(jl))
-    # demand that must be covered: the cheapest candidate reaching each still-uncovered one
-    for i in np.flatnonzero(must):
-        if covered[i]:
-            continue
-        cands = a.getrow(i).tocsr().indices
-        take(int(cands[np.argmin(cost[cands])]))
-    if max_terminals is not None and len(chosen) > max_terminals:
-        raise InfeasiblePlanError("covering the demand that must be covered takes more than max_terminals")
-    if budget is not None and spent > budget + 1e-9:
-        raise InfeasiblePlanError("covering the demand that must be covered costs more than the budget")
+    # demand that must be covered: the cheapest cover within the limits, exactly (a small set-cover MILP), so the
+    # greedy never calls infeasible what a plan can do
+    if (must & ~covered).any():
+        for j in _cheapest_must_cover(a, must & ~covered, c, lock, budget, max_terminals):
+            if j not in chosen:
+                take(int(j))
     taken = set(chosen)
     heap: list[tuple[float, int]] = [(-gain(j) / float(unit[j]), j) for j in range(n_cand) if j not in taken]
     heapq.heapify(heap)
@@ -430,6 +434,35 @@ def _greedy(a: Any, w: NDArray[np.float64], c: NDArray[np.float64] | None, budge
     extra = _remaining_bound(gains, cost[left], budget - float(cost[lock].sum()) if budget is not None and c is not None
                              else None, max_terminals, int(lock.sum()))
     return np.array(sorted(chosen), dtype=np.int64), objective, objective + extra, "greedy"
+
+
+def _cheapest_must_cover(a: Any, must: NDArray[np.bool_], c: NDArray[np.float64] | None, lock: NDArray[np.bool_],
+                         budget: float | None, max_terminals: int | None) -> NDArray[np.int64]:
+    """The cheapest candidates (fewest without costs) covering the ``must`` demand, with the locked ones, within
+    the budget and the number of terminals; InfeasiblePlanError when no such set exists."""
+    from scipy import sparse
+
+    n_cand = a.shape[1]
+    cost = c if c is not None else np.ones(n_cand)
+    rows = [sparse.csr_matrix(a)[must]]
+    lb = [np.ones(int(must.sum()))]
+    ub = [np.full(int(must.sum()), np.inf)]
+    if budget is not None and c is not None:
+        rows.append(sparse.csr_matrix(c[None, :]))
+        lb.append(np.array([-np.inf]))
+        ub.append(np.array([float(budget)]))
+    if max_terminals is not None:
+        rows.append(sparse.csr_matrix(np.ones((1, n_cand))))
+        lb.append(np.array([-np.inf]))
+        ub.append(np.array([float(max_terminals)]))
+    res = _solve_milp(cost, np.ones(n_cand, bool), lock.astype(float), np.ones(n_cand),
+                      sparse.vstack(rows, format="csr"), np.concatenate(lb), np.concatenate(ub))
+    if res.x is None:
+        if res.infeasible:
+            raise InfeasiblePlanError("no set of candidates covers the demand that must be covered within the "
+                                      f"budget and the number of terminals ({res.message})")
+        raise CoverplanError(f"the MILP solver stopped without a plan: {res.message}")
+    return np.flatnonzero(res.x > 0.5).astype(np.int64)
 
 
 def _remaining_bound(gains: NDArray[np.float64], costs: NDArray[np.float64], room: float | None,
