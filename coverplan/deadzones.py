@@ -32,6 +32,7 @@ __all__ = [
     "DeadZones",
     "PopulationAccount",
     "admin_figures",
+    "count_facilities",
     "describe_zones",
     "find_deadzones",
 ]
@@ -314,6 +315,19 @@ def describe_zones(
     else:
         zones["nearest_site"] = ""
         zones["nearest_site_km"] = np.nan
+    return zones
+
+
+def count_facilities(zones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The zones with ``n_facilities`` and ``facilities`` ("1 health_station, 2 school"): the facilities in each,
+    by the ``zone_id`` :func:`coverplan.facilities.facility_status` gave them."""
+    zones = zones.copy()
+    in_zone = facilities[facilities["zone_id"] != ""]
+    counts = in_zone.groupby("zone_id").size()
+    zones["n_facilities"] = zones["zone_id"].map(counts).fillna(0).astype(int)
+    kinds = in_zone.groupby("zone_id")["kind"].agg(
+        lambda k: ", ".join(f"{n} {kind}" for kind, n in sorted(k.value_counts().items())))
+    zones["facilities"] = zones["zone_id"].map(kinds).fillna("")
     return zones
 
 

@@ -146,7 +146,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         reach, the sky checks, the plan's hotspots) on a dask.distributed
         cluster; default in-process. The results are the same.
     """
-    from coverplan.deadzones import admin_figures, describe_zones, find_deadzones
+    from coverplan.deadzones import admin_figures, count_facilities, describe_zones, find_deadzones
     from coverplan.facilities import facility_connectivity, facility_status, with_extensions
     from coverplan.fibre import fibre_reach
     from coverplan.population import cells_on_grid
@@ -215,7 +215,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     facilities = with_cheapest_option(facilities, costs=sc.siting.costs, sky=sc.siting.sky)
     zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
                            shadow_share=sc.deadzones.shadow_share)
-    zones = _count_facilities(zones, facilities)
+    zones = count_facilities(zones, facilities)
     if inputs.admin is not None:
         zones["unit"] = _unit_of(zones.geometry.representative_point(), inputs.admin, sc.admin.name_field)
         facilities["unit"] = _unit_of(facilities.geometry, inputs.admin, sc.admin.name_field)
@@ -311,17 +311,6 @@ def _unit_of(points: gpd.GeoSeries, units: gpd.GeoDataFrame, name_field: str) ->
     hits = pts.sjoin(units[[name_field, units.geometry.name]].to_crs(points.crs), how="left", predicate="within")
     hits = hits[~hits.index.duplicated(keep="first")]
     return [str(v) if isinstance(v, str) or v == v else "" for v in hits[name_field]]
-
-
-def _count_facilities(zones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    zones = zones.copy()
-    in_zone = facilities[facilities["zone_id"] != ""]
-    counts = in_zone.groupby("zone_id").size()
-    zones["n_facilities"] = zones["zone_id"].map(counts).fillna(0).astype(int)
-    kinds = in_zone.groupby("zone_id")["kind"].agg(
-        lambda k: ", ".join(f"{n} {kind}" for kind, n in sorted(k.value_counts().items())))
-    zones["facilities"] = zones["zone_id"].map(kinds).fillna("")
-    return zones
 
 
 def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: DeadZones,

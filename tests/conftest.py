@@ -25,6 +25,17 @@ SRTM = ROOT / "data" / "srtm" / "N21E105.hgt"
 REFERENCE = ROOT / "tests" / "data" / "reference"
 
 
+#: Fixtures that run the whole sample region (tens of seconds): every test using one is marked slow.
+SLOW_FIXTURES = ("sample_out",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that run the bundled sample as slow (``pytest -m "not slow"`` leaves them out)."""
+    for item in items:
+        if any(name in getattr(item, "fixturenames", ()) for name in SLOW_FIXTURES):
+            item.add_marker(pytest.mark.slow)
+
+
 def read_grass_ascii(path: Path) -> tuple[dict[str, float], np.ndarray]:
     """A GRASS ASCII grid: header and values, '*' as NaN."""
     header: dict[str, float] = {}

@@ -159,8 +159,7 @@ def test_sample_facilities_table(sample_out: Path) -> None:
 
 def test_sample_map_renders_in_chromium(sample_out: Path, render_page: Any) -> None:
     """The decision maker's map.html, opened offline in headless Chromium: layers, no JavaScript errors."""
-    from tests.browser import read_png
-    from tests.test_maps import elements, elements_with_class
+    from tests.browser import elements, elements_with_class, read_png
 
     dom, js_errors, screenshot = render_page(sample_out / "map.html")
     assert js_errors == []

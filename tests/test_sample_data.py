@@ -272,6 +272,7 @@ def test_provenance_labels() -> None:
     assert "babc3f3de855611107efce90f407c79073b172dc4b86f04f125185436ead4876" in text  # the SRTM tile
 
 
+@pytest.mark.slow
 def test_script_reproduces_the_committed_files(tmp_path: Path) -> None:
     osm = OSM_DIR  # the three OSM extracts the script reads are committed beside the SRTM tile
     subprocess.run(

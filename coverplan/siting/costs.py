@@ -24,8 +24,10 @@ def present_value(
     capex: ArrayLike, opex_per_year: ArrayLike, *, years: int, discount_rate: float
 ) -> NDArray[np.float64]:
     """Net present cost: ``capex + opex * sum_{t=1..years} (1 + r)^-t``."""
-    if years < 0 or not math.isfinite(discount_rate) or discount_rate <= -1:
-        raise InputError(f"years must be >= 0 and discount_rate > -1, got {years}, {discount_rate}")
+    if isinstance(years, bool) or not isinstance(years, int | np.integer) or years < 0:
+        raise InputError(f"years must be a whole number >= 0, got {years!r}")
+    if not math.isfinite(discount_rate) or discount_rate <= -1:
+        raise InputError(f"discount_rate must be > -1, got {discount_rate}")
     annuity = sum((1.0 + discount_rate) ** -t for t in range(1, years + 1))
     return np.asarray(capex, float) + np.asarray(opex_per_year, float) * annuity
 

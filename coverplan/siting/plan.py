@@ -1,8 +1,10 @@
 """The terminal plan: which places get a satellite terminal and hotspot, in what order, for a budget.
 
 Candidates are the unconnected schools and commune health stations (the
-terminal goes on the facility, or on the micro-sited spot when the facility
-itself cannot see the satellite) and, optionally, a point in each dead zone
+terminal and its hotspot go at the facility; where the facility itself cannot
+see the satellite, the dish goes on the micro-sited spot, cabled
+``micro_offset_m`` to the terminal, and the hotspot stays at the facility) and,
+optionally, a point in each dead zone
 (a village site: the commune's cultural house or a school to come). A
 candidate must see a GEO satellite (on the spot or after micro-siting) or
 enough LEO sky; its cost is the present cost of the cheapest feasible
