@@ -236,6 +236,7 @@ def site_loss(
     radius_m: float,
     model: str = "p526",
     settings: PropagationSettings | None = None,
+    elevation64: NDArray[np.float64] | None = None,
 ) -> Raster:
     """Basic transmission loss (dB) from one antenna to every cell within ``radius_m``.
 
@@ -244,7 +245,9 @@ def site_loss(
     each point of a fan of radial profiles (a radial per cell of arc at the
     edge, a point per cell along it; each point's loss uses the profile from
     the site to it) and interpolate bilinearly in the polar grid; ``hata``,
-    ``cost231`` and ``fspl`` depend only on distance.
+    ``cost231`` and ``fspl`` depend only on distance. ``elevation64``: the
+    terrain's elevations as a C-contiguous float64 array, when the caller
+    computes many sites on one terrain (made once, not per site).
     """
     from coverplan.radio import _kernels as rk
     from coverplan.radio.models import EARTH_RADIUS_KM, cost231_hata_loss, hata_loss
@@ -267,7 +270,7 @@ def site_loss(
         unit = 8 * (1 << rk.FAN_LEVELS)
         nrad = unit * math.ceil(2 * math.pi * radius_m / step / unit)
         polar = np.empty((nrad, npts + 1))
-        z = terrain.elevation64
+        z = elevation64 if elevation64 is not None else _float64(terrain)
         code = {"p526": rk.MODEL_P526, "fspl": rk.MODEL_FSPL, "itm": rk.MODEL_ITM}[model]
         itm = np.array([s.n0, s.climate, s.time_pct, s.location_pct, s.situation_pct, s.mdvar], float)
         rk.polar_loss(z, row, col, xres, yres, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
@@ -358,7 +361,8 @@ def signal_coverage(
             radius_m = max(radius_km[t] for t in grp["technology"]) * 1000.0
             tasks.append((x, y, float(height), float(freq), radius_m))
             meta.append((len(kept) - 1, grp, site_radius_m))
-    shared = {"terrain": terrain, "model": model, "settings": s, "rx_height_m": receiver_height_m}
+    shared = {"terrain": terrain, "z64": _float64(terrain), "model": model, "settings": s,
+              "rx_height_m": receiver_height_m}
     results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler)
     current = -1
     site_covered = np.zeros((0, 0), bool)
@@ -431,8 +435,8 @@ def lowest_loss(
             tasks.append((pt.x, pt.y, float(height), float(freq), radius_km * 1000.0))
         else:
             log.warning("site %s lies outside the terrain grid; skipped", site)
-    shared = {"terrain": terrain, "model": model, "settings": settings or PropagationSettings(),
-              "rx_height_m": receiver_height_m}
+    shared = {"terrain": terrain, "z64": _float64(terrain), "model": model,
+              "settings": settings or PropagationSettings(), "rx_height_m": receiver_height_m}
     for loss in _progress(ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler), total=len(tasks),
                           desc=f"loss ({model})", enabled=show_progress):
         r0, c0 = loss.origin_in(terrain.dem)
@@ -492,10 +496,15 @@ def _viewshed_task(x: float, y: float, height_m: float, radius_m: float, *, terr
 
 
 def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, *, terrain: Terrain,
-               model: str, settings: PropagationSettings, rx_height_m: float) -> Raster:
+               z64: NDArray[np.float64], model: str, settings: PropagationSettings, rx_height_m: float) -> Raster:
     """One site-frequency-height loss window (module level, so dask can ship it)."""
     return site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                     radius_m=radius_m, model=model, settings=settings)
+                     radius_m=radius_m, model=model, settings=settings, elevation64=z64)
+
+
+def _float64(terrain: Terrain) -> NDArray[np.float64]:
+    """The elevations as the kernels read them: C-contiguous float64 (made once per pass over the sites)."""
+    return np.ascontiguousarray(terrain.elevation, dtype=np.float64)
 
 
 def _site_window(terrain: Terrain, row: int, col: int, radius_m: float) -> tuple[int, int, int, int]:

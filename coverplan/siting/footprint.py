@@ -52,7 +52,8 @@ def hotspot_coverage(
     near = [np.asarray(tree.query_ball_point((x, y), hs.range_m), dtype=np.int64) for x, y in terminals_xy]
     todo = [j for j in range(len(terminals_xy)) if near[j].size]
     tasks = [(float(terminals_xy[j, 0]), float(terminals_xy[j, 1])) for j in todo]
-    losses = ordered_map(_hotspot_loss, tasks, shared={"terrain": terrain, "hotspot": hs}, scheduler=scheduler)
+    shared = {"terrain": terrain, "z64": np.ascontiguousarray(terrain.elevation, dtype=np.float64), "hotspot": hs}
+    losses = ordered_map(_hotspot_loss, tasks, shared=shared, scheduler=scheduler)
     inv = ~terrain.transform
     rows: list[NDArray[np.int64]] = []
     cols: list[NDArray[np.int64]] = []
@@ -85,7 +86,8 @@ def hotspot_footprints(terrain: Terrain, terminals_xy: NDArray[np.float64], hots
     hs = hotspot or Hotspot()
     tasks = [(float(x), float(y)) for x, y in np.asarray(terminals_xy, float).reshape(-1, 2)]
     out: list[Any] = []
-    for loss in ordered_map(_hotspot_loss, tasks, shared={"terrain": terrain, "hotspot": hs}, scheduler=scheduler):
+    shared = {"terrain": terrain, "z64": np.ascontiguousarray(terrain.elevation, dtype=np.float64), "hotspot": hs}
+    for loss in ordered_map(_hotspot_loss, tasks, shared=shared, scheduler=scheduler):
         ok = np.nan_to_num(hs.eirp_dbm - loss.array.astype(float), nan=-np.inf) >= hs.threshold_dbm
         polys = [shapely.geometry.shape(g) for g, v in shapes(ok.astype(np.uint8), mask=ok, transform=loss.transform)
                  if v == 1]
@@ -93,10 +95,10 @@ def hotspot_footprints(terrain: Terrain, terminals_xy: NDArray[np.float64], hots
     return gpd.GeoSeries(out, crs=terrain.crs)
 
 
-def _hotspot_loss(x: float, y: float, *, terrain: Terrain, hotspot: Hotspot) -> Any:
+def _hotspot_loss(x: float, y: float, *, terrain: Terrain, z64: NDArray[np.float64], hotspot: Hotspot) -> Any:
     """One hotspot's basic transmission loss window (module level, so dask can ship it)."""
     from coverplan.radio.coverage import site_loss
 
     hs = hotspot
     return site_loss(terrain, x, y, tx_height_m=hs.height_m, rx_height_m=hs.rx_height_m,
-                     frequency_mhz=hs.frequency_mhz, radius_m=hs.range_m, model=hs.model)
+                     frequency_mhz=hs.frequency_mhz, radius_m=hs.range_m, model=hs.model, elevation64=z64)

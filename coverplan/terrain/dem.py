@@ -6,7 +6,6 @@ import logging
 import math
 import os
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -82,13 +81,6 @@ class Terrain:
     def elevation(self) -> NDArray[np.float32]:
         """Elevations (m), read-only."""
         return self.dem.array
-
-    @cached_property
-    def elevation64(self) -> NDArray[np.float64]:
-        """Elevations (m) as a C-contiguous float64 array, made once (what the propagation kernels read)."""
-        z = np.ascontiguousarray(self.elevation, dtype=np.float64)
-        z.flags.writeable = False
-        return z
 
     @property
     def crs(self) -> CRS:
