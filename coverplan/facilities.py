@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
     from coverplan.terrain.dem import Terrain
 
-__all__ = ["EXTENSION_COLUMNS", "KINDS", "OPTION_COLUMNS", "RAIN_COLUMNS", "SKY_COLUMNS", "STATUS_COLUMNS",
+__all__ = ["EXTENSION_COLUMNS", "KINDS", "OPTION_COLUMNS", "RAIN_COLUMNS", "SKY_COLUMNS", "SKY_FLAG_COLUMNS",
+           "SKY_TEXT_COLUMNS", "STATUS_COLUMNS",
            "facility_connectivity", "facility_status", "read_facilities", "sky_columns", "with_extensions"]
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,10 @@ SKY_COLUMNS = ("geo_satellite", "geo_azimuth_deg", "geo_elevation_deg", "geo_hor
                "geo_feasible", "leo_clear_share", "leo_feasible", "micro_offset_m", "micro_lon", "micro_lat")
 #: Columns the rain-fade estimate adds (with ``[siting.rain]``).
 RAIN_COLUMNS = ("geo_rain_fade_db", "geo_atmos_fade_db", "geo_availability_pct", "geo_availability_bound")
+#: Of the sky-check columns, the yes/no ones (nullable: empty for connected facilities) and the text ones;
+#: the others are numbers.
+SKY_FLAG_COLUMNS = ("geo_feasible", "leo_feasible")
+SKY_TEXT_COLUMNS = ("geo_satellite", "geo_availability_bound")
 
 
 def sky_columns(*, rain: bool) -> list[str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coverplan import __version__
+from coverplan.facilities import RAIN_COLUMNS, SKY_COLUMNS, SKY_FLAG_COLUMNS
 from coverplan.io import atomic_dir, write_raster, write_vector
 
 if TYPE_CHECKING:
@@ -106,16 +107,16 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
 PLAN_FILES = ("terminals.gpkg", "terminals.csv", "candidates.csv", "budget_curve.csv", "budget_curve.png")
 #: What :func:`write_plan` (``coverplan plan``) puts in its folder.
 PLAN_COMMAND_FILES = (*PLAN_FILES, "summary.json")
-#: Columns of the terminal table, in order (the rain-fade ones only with ``[siting.rain]``).
-TERMINAL_COLUMNS = ("rank", "source", "ref", "kind", "terminal", "geo_satellite", "geo_azimuth_deg",
-                    "geo_elevation_deg", "geo_margin_deg", "leo_clear_share", "micro_offset_m", "micro_lon",
-                    "micro_lat", "geo_rain_fade_db", "geo_availability_pct", "people_reached", "facilities_reached",
-                    "cost")
-#: Columns of the candidates table.
-CANDIDATE_COLUMNS = ("source", "ref", "kind", "terminal", "geo_satellite", "geo_margin_deg", "geo_feasible",
-                     "micro_offset_m", "leo_clear_share", "leo_feasible", "geo_rain_fade_db", "geo_atmos_fade_db",
-                     "geo_availability_pct", "geo_availability_bound", "cost", "people_reached", "facilities_reached",
-                     "chosen", "order", "blocked_reason")
+#: Columns of the terminal table, in order: rank, the candidate, the terminal, its sky check (as the facility
+#: table has it, without the horizon and the raw flags), reach and cost; the rain-fade ones only with
+#: ``[siting.rain]``.
+TERMINAL_COLUMNS = ("rank", "source", "ref", "kind", "terminal",
+                    *(c for c in SKY_COLUMNS if c not in ("geo_horizon_deg", *SKY_FLAG_COLUMNS)),
+                    *(c for c in RAIN_COLUMNS if c in ("geo_rain_fade_db", "geo_availability_pct")),
+                    "people_reached", "facilities_reached", "cost")
+#: Columns of the candidates table: every candidate, its whole sky check and why a blocked one is blocked.
+CANDIDATE_COLUMNS = ("source", "ref", "kind", "terminal", *SKY_COLUMNS, *RAIN_COLUMNS, "cost", "people_reached",
+                     "facilities_reached", "chosen", "order", "blocked_reason")
 
 #: What :func:`write_tables` (``coverplan deadzones``) puts in its folder.
 TABLE_FILES = (

@@ -283,7 +283,7 @@ def add_plan(m: folium.Map, *, terminals: gpd.GeoDataFrame | None, footprints: g
         name="Planned satellite terminals",
         style=lambda _f: {"radius": 7, "color": "#ffffff", "weight": 2, "fillColor": TERMINAL_COLOUR,
                           "fillOpacity": 1.0},
-        popup=[("order", "Build order"), ("where", "Site"), ("terminal", "Terminal"), ("cost", "Present cost"),
+        popup=[("order", "Build order"), ("where", "Place"), ("terminal", "Terminal"), ("cost", "Present cost"),
                ("people", "People its hotspot reaches"), ("facilities", "Facilities reached")],
         tooltip="order",
         marker=True,

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coverplan.facilities import sky_columns
+from coverplan.facilities import SKY_FLAG_COLUMNS, SKY_TEXT_COLUMNS, sky_columns
 from coverplan.siting.sky import terminal_feasibility, terminal_options
 
 if TYPE_CHECKING:
@@ -42,9 +42,9 @@ def with_terminal_checks(facilities: gpd.GeoDataFrame, terrain: Terrain, *, sky:
         values = pd.Series([None] * len(out), dtype=object)
         if len(table):
             values[np.flatnonzero(todo)] = table[col].to_numpy()
-        if col in ("geo_feasible", "leo_feasible"):
+        if col in SKY_FLAG_COLUMNS:
             out[col] = values.astype("boolean")
-        elif col in ("geo_satellite", "geo_availability_bound"):
+        elif col in SKY_TEXT_COLUMNS:
             out[col] = values.fillna("").astype(str)
         else:
             out[col] = pd.to_numeric(values, errors="coerce")

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 
 from coverplan.errors import InputError
+from coverplan.facilities import RAIN_COLUMNS, SKY_TEXT_COLUMNS
 from coverplan.siting.rain import RainSettings
 from coverplan.siting.settings import VINASATS, SkySettings
 from coverplan.terrain.dem import Terrain
@@ -280,8 +281,8 @@ def terminal_feasibility(
                           dtype=float)
         el = table["geo_elevation_deg"].to_numpy(float)
         up = el > 0.0
-        fade = pd.DataFrame({"geo_rain_fade_db": np.nan, "geo_atmos_fade_db": np.nan,
-                             "geo_availability_pct": np.nan, "geo_availability_bound": ""}, index=table.index)
+        fade = pd.DataFrame({col: "" if col in SKY_TEXT_COLUMNS else np.nan for col in RAIN_COLUMNS},
+                            index=table.index)
         if up.any():
             got = rain_table(np.asarray(lat)[up], np.asarray(lon)[up], el[up], rain,
                              station_height_m=ground[up] + s.dish_height_m)
