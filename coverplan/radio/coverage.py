@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from coverplan._progress import progress as _progress
 from coverplan.errors import InputError
+from coverplan.progress import progress as _progress
 from coverplan.radio.settings import PropagationSettings
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain

@@ -33,7 +33,6 @@ from coverplan.facilities import RAIN_COLUMNS, SKY_TEXT_COLUMNS
 from coverplan.siting.rain import RainSettings
 from coverplan.siting.settings import VINASATS, SkySettings
 from coverplan.terrain.dem import Terrain
-from coverplan.terrain.los import inv_2kr
 
 __all__ = [
     "GEO_RADIUS_KM",
@@ -146,7 +145,7 @@ def sky_visibility(
     for the LEO share: ``1 - sin(max(e_min, h(az)))`` integrated over
     azimuth, over ``1 - sin(e_min)`` (``azimuths=0`` skips it: NaN).
     """
-    from coverplan.terrain._kernels import horizon_angles
+    from coverplan.terrain.horizon import horizon_from_cell
 
     sats = dict(VINASAT if satellites is None else satellites)
     if not sats:
@@ -162,19 +161,16 @@ def sky_visibility(
     z0 = ground + dish_height_m
     conv = _grid_convergence(terrain, cx, cy)
     look = {name: geo_look_angles(lon, lat, z0, slon) for name, slon in sats.items()}
-    xres, yres = terrain.res
-    step = 0.5 * min(xres, yres)
-    md = math.inf if max_distance_m is None else float(max_distance_m)
-    c = inv_2kr(k_factor)
-    z = np.ascontiguousarray(terrain.elevation)
-    az_grid = np.radians(np.array([(la.azimuth_deg + conv) % 360.0 for la in look.values()]))
-    ang, _ = horizon_angles(z, row, col, z0, xres, yres, az_grid, step, md, c)
-    horizon = {name: float(np.degrees(a)) for name, a in zip(look, ang, strict=True)}
+    kw: dict[str, Any] = {"eye_elevation_m": z0, "max_distance_m": max_distance_m, "k_factor": k_factor}
+    ang = horizon_from_cell(terrain, row, col, azimuth_deg=[(la.azimuth_deg + conv) % 360.0 for la in look.values()],
+                            **kw)
+    horizon = {name: float(a) for name, a in zip(look, ang, strict=True)}
     margin = {name: look[name].elevation_deg - horizon[name] - clearance_deg for name in look}
     share = math.nan
     if azimuths > 0:
-        ring = np.radians((np.arange(azimuths) * 360.0 / azimuths + conv) % 360.0)
-        ring_ang, _ = horizon_angles(z, row, col, z0, xres, yres, ring, step, md, c)
+        ring_ang = np.radians(horizon_from_cell(terrain, row, col,
+                                                azimuth_deg=(np.arange(azimuths) * 360.0 / azimuths + conv) % 360.0,
+                                                **kw))
         e_min = math.radians(leo_min_elevation_deg)
         blocked = np.maximum(ring_ang, e_min)
         share = float(np.mean((1.0 - np.sin(blocked)) / (1.0 - math.sin(e_min))))

@@ -104,3 +104,29 @@ def horizon(
         terrain.elevation, row, col, z0, xres, yres, np.radians(az), float(step_m), md, c
     )
     return Horizon(az.astype(np.float64), np.degrees(ang).astype(np.float64), dist)
+
+
+def horizon_from_cell(
+    terrain: Terrain,
+    row: int,
+    col: int,
+    *,
+    eye_elevation_m: float,
+    azimuth_deg: ArrayLike,
+    max_distance_m: float | None = None,
+    k_factor: float = 4 / 3,
+) -> NDArray[np.float64]:
+    """Horizon elevation angles (deg) seen from an eye at ``eye_elevation_m`` (above sea level) over a cell's centre.
+
+    The fast form of :func:`horizon` for many calls at cell centres (the sky
+    checks of satellite terminals): ``azimuth_deg`` clockwise from grid north,
+    the ground sampled every half cell on the bilinear surface, lowered by
+    ``d**2 / (2 k R)``.
+    """
+    md = check_distance(max_distance_m, "max_distance_m")
+    c = inv_2kr(k_factor)
+    xres, yres = terrain.res
+    az = np.radians(np.asarray(azimuth_deg, dtype=np.float64).ravel())
+    ang, _ = _kernels.horizon_angles(np.ascontiguousarray(terrain.elevation), int(row), int(col),
+                                     float(eye_elevation_m), xres, yres, az, 0.5 * min(xres, yres), md, c)
+    return np.degrees(ang)
