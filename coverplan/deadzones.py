@@ -59,6 +59,10 @@ class DeadZoneSettings:
         validate(self)
 
 
+#: The functions' defaults are the scenario's: one source.
+_DZ = DeadZoneSettings()
+
+
 @dataclass(frozen=True)
 class AdminSettings:
     """How to read the administrative units of ``inputs.admin`` (``[admin]``)."""
@@ -112,9 +116,9 @@ def find_deadzones(
     in_area: NDArray[np.bool_],
     *,
     grid: Raster,
-    min_cell_population: float = 0.5,
-    min_zone_population: float = 0.0,
-    min_zone_area_km2: float = 0.0,
+    min_cell_population: float = _DZ.min_cell_population,
+    min_zone_population: float = _DZ.min_zone_population,
+    min_zone_area_km2: float = _DZ.min_zone_area_km2,
 ) -> DeadZones:
     """Dead zones from a served mask on the analysis grid and a population raster.
 
@@ -247,7 +251,7 @@ def describe_zones(
     reachable: NDArray[np.bool_],
     power_dbm: Mapping[str, NDArray[np.float32]] | None,
     sites: gpd.GeoDataFrame,
-    shadow_share: float = 0.5,
+    shadow_share: float = _DZ.shadow_share,
 ) -> gpd.GeoDataFrame:
     """Why each zone is dark: ``shadow`` or ``out_of_range``, its best signal and nearest site.
 
@@ -342,7 +346,7 @@ def admin_figures(
     deadzones: DeadZones,
     facilities: gpd.GeoDataFrame,
     units: gpd.GeoDataFrame | None = None,
-    name_field: str = "name",
+    name_field: str = AdminSettings().name_field,
 ) -> pd.DataFrame:
     """The figures a provincial report quotes, per administrative unit (or the whole region).
 

@@ -295,9 +295,7 @@ def _plan(sc: Scenario, terrain: Terrain, facilities: gpd.GeoDataFrame, dz: Dead
 
     if budget is None and max_terminals is None and not must_serve:
         budget = float(sc.siting.plan.budget or 0.0)
-    # the hotspot serves people at the scenario's receiver height
-    settings = replace(sc.siting, hotspot=replace(sc.siting.hotspot, rx_height_m=sc.coverage.receiver_height_m))
-    return plan_terminals(terrain, facilities, dz, settings=settings, budget=budget, max_terminals=max_terminals,
+    return plan_terminals(terrain, facilities, dz, settings=sc.siting, budget=budget, max_terminals=max_terminals,
                           must_serve=must_serve, currency=sc.fibre.currency, scheduler=scheduler)
 
 

@@ -40,6 +40,7 @@ Example (the bundled sample, ``data/sample/scenario.toml``)::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -109,6 +110,9 @@ class InputFiles:
         validate(self)
         for layer in LAYERS:
             p = getattr(self, layer)
+            if p is not None and not p.is_absolute():  # built in Python: relative to the working folder, now
+                object.__setattr__(self, layer, Path(os.path.abspath(p)))
+                p = getattr(self, layer)
             if p is not None and not p.is_file():
                 raise SettingError(layer, f"= {str(p)!r}: no such file; paths are relative to the scenario's "
                                    "folder")
@@ -179,9 +183,16 @@ class Scenario:
     siting: SitingSettings = setting(SitingSettings(), doc="satellite terminals and the plan")
     path: Path | None = field(default=None, compare=False, metadata={"doc": "the file it was loaded from",
                                                                        "scenario": False})
+    folder: Path | None = field(default=None, compare=False, metadata={
+        "doc": "the folder relative paths resolve against (the file's; a what-if's new paths too)", "scenario": False})
 
     def __post_init__(self) -> None:
         validate(self)
+        # the hotspot serves people at the scenario's receiver height (one value, as k_factor is for propagation)
+        hs = self.siting.hotspot
+        if hs.rx_height_m != self.coverage.receiver_height_m:
+            object.__setattr__(self, "siting", dataclasses.replace(
+                self.siting, hotspot=dataclasses.replace(hs, rx_height_m=self.coverage.receiver_height_m)))
 
     @classmethod
     def load(cls, path: str | Path) -> Scenario:
@@ -191,7 +202,9 @@ class Scenario:
         ------
         ScenarioError
             Naming the file and the key: unknown keys, wrong types or units,
-            values out of range, missing input files, unknown CRS.
+            values out of range, missing input files.
+        SettingCRSError
+            A CRS pyproj does not know (also an InputError and a CRSError).
         """
         p = Path(path)
         if not p.is_file():
@@ -211,6 +224,8 @@ class Scenario:
     def from_dict(cls, data: Mapping[str, Any], *, base: str | Path = ".",
                   source: str | Path | None = None) -> Scenario:
         """Validate a scenario given as a mapping (the parsed TOML; :meth:`to_dict` gives one back)."""
+        if source is not None and "name" not in data:
+            data = {**data, "name": Path(source).stem}
         return cls._from_dict(data, base=Path(base), where=str(source) if source is not None else "scenario",
                               source=Path(source) if source is not None else None)
 
@@ -225,7 +240,7 @@ class Scenario:
             raise SettingCRSError(f"{where}: {exc.key}", exc.detail) from None
         except SettingError as exc:
             raise ScenarioError(f"{where}: {_toml_message(exc, data)}") from None
-        return sc if source is None else _with_path(sc, source)
+        return _with_path(sc, source, Path(os.path.abspath(base)))
 
     def to_dict(self) -> dict[str, Any]:
         """The scenario as plain, JSON- and TOML-ready tables (absolute paths); ``from_dict`` loads it back."""
@@ -266,13 +281,14 @@ class Scenario:
                 node.pop(parts[-1], None)
             else:
                 node[parts[-1]] = to_table(value) if is_settings(type(value)) else value
-        base = self.path.parent if self.path is not None else Path(".")
+        base = self.folder if self.folder is not None else Path(".")
         where = f"what-if on {self.path}" if self.path is not None else "what-if"
         return Scenario._from_dict(data, base=base, where=where, source=self.path)
 
 
-def _with_path(sc: Scenario, path: Path) -> Scenario:
+def _with_path(sc: Scenario, path: Path | None, folder: Path) -> Scenario:
     object.__setattr__(sc, "path", path)
+    object.__setattr__(sc, "folder", folder)
     return sc
 
 
@@ -296,18 +312,32 @@ def _resolve_inputs(table: Mapping[str, Any], base: Path, where: str) -> dict[st
 
 
 def _toml_message(exc: SettingError, data: Mapping[str, Any]) -> str:
-    """The error as the scenario's author sees it: an unknown key that belongs in another table says where."""
-    if isinstance(exc, UnknownKeyError):
-        leaf = exc.key.rsplit(".", 1)[-1]
-        here = exc.key.rsplit(".", 1)[0] if "." in exc.key else ""
-        elsewhere = [t for t, keys in _all_keys().items() if leaf in keys and t != here]
-        if elsewhere:
-            return f"unknown key {exc.key!r}; {leaf!r} belongs in [{elsewhere[0]}]"
-        if "." in exc.key:
-            near = [f"{t}.{k}" for t, keys in _all_keys().items() if t != here for k in keys]
-            hint = suggest(leaf, near) if not exc.detail.startswith("; did you mean") else ""
-            if hint.startswith("; did you mean"):
-                return f"unknown key {exc.key!r}{hint}"
+    """The error as the scenario's author sees it.
+
+    An unknown key gets the best hint there is: a key of its own table that
+    only lacks its unit (``receiver_height`` -> ``receiver_height_m``) first;
+    else the table the key belongs in (``budget`` belongs in ``[siting]``);
+    else a close key of its own table, then of another.
+    """
+    if not isinstance(exc, UnknownKeyError):
+        return exc.message
+    if "keys carry their unit" in exc.detail:
+        return exc.message
+    leaf = exc.key.rsplit(".", 1)[-1]
+    here = exc.key.rsplit(".", 1)[0] if "." in exc.key else ""
+    tables = _all_keys()
+    elsewhere = [t for t, keys in tables.items() if leaf in keys and t != here]
+    if elsewhere:
+        where = f"[{elsewhere[0]}]" if elsewhere[0] else "at the top of the file, before any [table]"
+        also = (f" (or did you mean {exc.detail.split('did you mean ', 1)[1].rstrip('?')}?)"
+                if "did you mean" in exc.detail else "")
+        return f"unknown key {exc.key!r}; {leaf!r} belongs {'in ' if elsewhere[0] else ''}{where}{also}"
+    if exc.detail.startswith("; did you mean"):
+        return exc.message  # a near miss in its own table
+    near = [f"{t}.{k}" if t else k for t, keys in tables.items() if t != here for k in keys]
+    hint = suggest(leaf, near)
+    if hint.startswith("; did you mean"):
+        return f"unknown key {exc.key!r}{hint}"
     return exc.message
 
 
@@ -359,7 +389,12 @@ def _inline(key: str, table: str) -> bool:
 
 
 def _key(k: str) -> str:
-    return k if k and all((c.isalnum() and c.isascii()) or c in "_-" for c in k) else json.dumps(k, ensure_ascii=False)
+    return k if k and all((c.isalnum() and c.isascii()) or c in "_-" for c in k) else _string(k)
+
+
+def _string(text: str) -> str:
+    """A TOML basic string: JSON's escapes, and DEL (U+007F), which TOML forbids raw and JSON leaves alone."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def _value(v: Any) -> str:
@@ -368,7 +403,7 @@ def _value(v: Any) -> str:
     if isinstance(v, int | float):
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        return _string(v)
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_value(x) for x in v) + "]"
     if isinstance(v, Mapping):

@@ -19,12 +19,15 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import numbers
 import types
 import typing
 from collections.abc import Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar, Union
+
+import numpy as np
 
 from coverplan.errors import CRSError, InputError
 
@@ -253,7 +256,7 @@ def _string(name: str, value: Any, m: Mapping[str, Any]) -> str:
 def _number(name: str, value: Any, m: Mapping[str, Any], *, integer: bool) -> Any:
     if m.get("allow_inf") and value == "inf":
         return math.inf
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         hint = " (write the number alone; the unit is in the key's name)" if isinstance(value, str) else ""
         raise SettingError(name, f"must be a number, got {value!r}{hint}")
     v = float(value)

@@ -351,3 +351,29 @@ def test_run_and_plan_write_the_same_terminal_table(synthetic: Path, tmp_path: P
 def test_the_old_site_command_says_where_it_went(synthetic: Path) -> None:
     res = CliRunner().invoke(main, ["site", str(synthetic), "--budget", "1"])
     assert res.exit_code == 2 and "coverplan plan" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_deadzones_command_plans_nothing_even_with_a_budget(synthetic: Path, tmp_path: Path) -> None:
+    from coverplan.output import TABLE_FILES
+
+    with_budget = synthetic.parent / f"dz-budget-{tmp_path.name}.toml"
+    with_budget.write_text(synthetic.read_text(encoding="utf-8") + "\n[siting]\nbudget = 20000\n", encoding="utf-8")
+    out = tmp_path / "dz"
+    res = CliRunner().invoke(main, ["-q", "deadzones", str(with_budget), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in out.iterdir()) == sorted(TABLE_FILES)
+    assert "plan" not in json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("option", "value", "message"), [
+    ("--time-pct", "99.95", "Invalid value for --time-pct: 99.95 is outside 0.1..99.9 %"),
+    ("--n0", "240", "Invalid value for --n0: 240.0 is outside 250..400 N-units"),
+    ("--climate", "9", "Invalid value for --climate: 9 is outside 1..7"),
+])
+def test_coverage_options_are_checked_by_the_scenario_ranges(synthetic: Path, tmp_path: Path, option: str,
+                                                             value: str, message: str) -> None:
+    d = synthetic.parent
+    res = CliRunner().invoke(main, ["coverage", str(d / "dem.tif"), str(d / "sites.csv"), str(tmp_path / "o.tif"),
+                                    option, value])
+    assert res.exit_code == 2 and message in res.output and len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "o.tif").exists()

@@ -230,3 +230,81 @@ def test_key_reference_names_every_key_with_its_default() -> None:
                    "`leo_terminals` | `true`", "`geo_terminals` | `true`", "## [siting.rain]",
                    "## [coverage.propagation]", "| `budget` | none"):
         assert needle in ref, needle
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("admin.name", "did you mean 'name_field'? keys carry their unit"),  # its own table's key, unit missing
+        ("inputs.name", "'name' belongs at the top of the file, before any [table]"),
+        ("siting.threshold_dbm", "'threshold_dbm' belongs in [coverage] (or did you mean 'hotspot_threshold_dbm'?)"),
+        ("siting.rain.polarization", "did you mean 'polarization_tilt_deg'? keys carry their unit"),
+        ("coverage.dish_height", "did you mean 'siting.dish_height_m'?"),
+    ],
+)
+def test_unknown_key_hints_prefer_the_best_clue(synthetic: Path, key: str, message: str) -> None:
+    with pytest.raises(ScenarioError) as info:
+        Scenario.load(synthetic).replace({key: 1})
+    assert message in str(info.value)
+
+
+def test_relative_paths_of_a_what_if_resolve_against_the_scenario_folder(synthetic: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch,
+                                                                       tmp_path: Path) -> None:
+    sc = Scenario.load(synthetic)
+    data = sc.to_dict()
+    data["inputs"] = {**data["inputs"], "fibre": "fibre.gpkg", "dem": "dem.tif"}
+    from_dict = Scenario.from_dict(data, base=synthetic.parent, source=synthetic.parent / "other.toml")
+    assert from_dict.name == sc.name  # the name comes from the table; without one, from the source's stem
+    monkeypatch.chdir(tmp_path)  # elsewhere: the scenario's folder still decides
+    assert from_dict.replace({"inputs.fibre": "fibre.gpkg"}).inputs.fibre == synthetic.parent / "fibre.gpkg"
+    unnamed = {k: v for k, v in data.items() if k != "name"}
+    assert Scenario.from_dict(unnamed, base=synthetic.parent, source="x/foo.toml").name == "foo"
+
+
+def test_input_files_built_in_python_hold_absolute_paths(synthetic: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    from coverplan.scenario import InputFiles
+
+    monkeypatch.chdir(synthetic.parent)
+    files = InputFiles(dem="dem.tif", sites="sites.csv", facilities=Path("facilities.gpkg"),
+                       population="population.tif")
+    monkeypatch.chdir(tmp_path)
+    assert files.dem == synthetic.parent / "dem.tif" and files.dem.is_file()
+
+
+def test_every_setting_survives_a_round_trip(synthetic: Path, tmp_path: Path) -> None:
+    """Fields set in Python are scenario keys (written and read back) or derived (the hotspot's users stand at the
+    receiver height): a what-if or a TOML round trip never resets one silently."""
+    import dataclasses
+
+    sc = Scenario.load(synthetic)
+    prop = dataclasses.replace(sc.coverage.propagation, mdvar=1)
+    hs = dataclasses.replace(sc.siting.hotspot, model="itm")
+    tweaked = dataclasses.replace(sc, coverage=dataclasses.replace(sc.coverage, propagation=prop),
+                                  siting=dataclasses.replace(sc.siting, hotspot=hs))
+    (tmp_path / "t.toml").write_text(tweaked.to_toml(), encoding="utf-8")
+    again = Scenario.load(tmp_path / "t.toml")
+    assert again == tweaked
+    assert again.coverage.propagation.mdvar == 1 and again.siting.hotspot.model == "itm"
+    assert tweaked.replace({"siting.budget": 5.0}).coverage.propagation.mdvar == 1
+    taller = sc.replace({"coverage.receiver_height_m": 2.5})
+    assert taller.siting.hotspot.rx_height_m == 2.5 and sc.siting.hotspot.rx_height_m == 1.5
+
+
+def test_numpy_numbers_are_numbers(synthetic: Path) -> None:
+    import numpy as np
+
+    sc = Scenario.load(synthetic).replace({"siting.budget": np.int64(5), "siting.years": np.int64(3),
+                                           "coverage.receiver_height_m": np.float32(2.0)})
+    assert sc.siting.plan.budget == 5.0 and sc.siting.costs.years == 3 and isinstance(sc.siting.costs.years, int)
+    with pytest.raises(ScenarioError, match="must be a number"):
+        Scenario.load(synthetic).replace({"siting.budget": np.bool_(True)})
+
+
+def test_any_name_round_trips_through_toml(synthetic: Path, tmp_path: Path) -> None:
+    name = 'Điện Biên "north"\tbell\x7f\\ end\nsecond line'
+    sc = Scenario.load(synthetic).replace({"name": name, "siting.satellites": {"My sat 1": 132.0}})
+    (tmp_path / "n.toml").write_text(sc.to_toml(), encoding="utf-8")
+    again = Scenario.load(tmp_path / "n.toml")
+    assert again.name == name and dict(again.siting.sky.satellites) == {"My sat 1": 132.0}

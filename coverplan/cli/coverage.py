@@ -15,37 +15,37 @@ from coverplan.cli.options import (
     resolution_option,
 )
 from coverplan.errors import OutputExistsError
+from coverplan.radio.settings import COVERAGE_MODELS, ENVIRONMENTS, CoverageSettings, PropagationSettings
 
-
-def _pct(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    if not 0.0 < value < 100.0:
-        raise click.BadParameter(f"must be a percentage strictly between 0 and 100, got {value}")
-    return value
+#: The options' defaults are the scenario's (one source: the settings classes); their ranges are checked there too.
+_PROP = PropagationSettings()
+_COV = CoverageSettings()
 
 
 @click.command("coverage")
 @dem_argument
 @click.argument("sites", type=click.Path(dir_okay=False))
 @click.argument("output", type=click.Path(dir_okay=False))
-@click.option("--model", type=click.Choice(["p526", "itm", "hata", "cost231", "fspl"]), default="p526",
+@click.option("--model", type=click.Choice([m for m in COVERAGE_MODELS if m != "los"]), default="p526",
               show_default=True, help="Propagation model.")
 @positive_option("--radius-km", default=10.0, help="Radius around each site (km).")
-@height_option("--rx-height", default=1.5, help="Receiver height above ground (m).")
+@height_option("--rx-height", default=_COV.receiver_height_m, help="Receiver height above ground (m).")
 @resolution_option
-@positive_option("--epsilon", default=15.0, help="Ground relative permittivity.")
-@positive_option("--sigma", default=0.005, help="Ground conductivity (S/m).")
-@positive_option("--n0", default=301.0, help="Surface refractivity (N-units, ITM).")
-@click.option("--climate", type=click.IntRange(1, 7), default=5, show_default=True,
+@click.option("--epsilon", type=float, default=_PROP.epsilon, show_default=True, help="Ground relative permittivity.")
+@click.option("--sigma", type=float, default=_PROP.sigma, show_default=True, help="Ground conductivity (S/m).")
+@click.option("--n0", type=float, default=_PROP.n0, show_default=True, help="Surface refractivity (N-units, ITM).")
+@click.option("--climate", type=int, default=_PROP.climate, show_default=True,
               help="ITM radio climate: 1 equatorial ... 5 continental temperate ... 7 maritime temperate over sea.")
-@click.option("--polarization", type=click.Choice(["h", "v"]), default="v", show_default=True)
-@click.option("--time-pct", type=float, default=50.0, show_default=True, callback=_pct, help="ITM time variability.")
-@click.option("--location-pct", type=float, default=50.0, show_default=True, callback=_pct,
-              help="ITM location variability.")
-@click.option("--situation-pct", type=float, default=50.0, show_default=True, callback=_pct,
-              help="ITM situation variability.")
-@click.option("--environment", type=click.Choice(["dense_urban", "urban", "suburban", "open"]), default="open",
-              show_default=True, help="Hata / COST-231 environment.")
-@click.option("--k-factor", type=float, default=4 / 3, show_default="4/3", help="Effective earth radius factor.")
+@click.option("--polarization", type=click.Choice(["h", "v"]), default=_PROP.polarization, show_default=True)
+@click.option("--time-pct", type=float, default=_PROP.time_pct, show_default=True, help="ITM time variability (%).")
+@click.option("--location-pct", type=float, default=_PROP.location_pct, show_default=True,
+              help="ITM location variability (%).")
+@click.option("--situation-pct", type=float, default=_PROP.situation_pct, show_default=True,
+              help="ITM situation variability (%).")
+@click.option("--environment", type=click.Choice(ENVIRONMENTS), default=_PROP.environment, show_default=True,
+              help="Hata / COST-231 environment.")
+@click.option("--k-factor", type=float, default=_COV.k_factor, show_default="4/3",
+              help="Effective earth radius factor.")
 @click.option("--output-kind", type=click.Choice(["power", "loss"]), default="power", show_default=True,
               help="power: best-server received power (dBm); loss: lowest basic transmission loss (dB).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
@@ -69,17 +69,20 @@ def coverage_cmd(dem: str, sites: str, output: str, model: str, radius_km: float
 
     from coverplan.io import write_raster
     from coverplan.radio.coverage import lowest_loss, signal_coverage
-    from coverplan.radio.settings import PropagationSettings
     from coverplan.radio.sites import read_sites
+    from coverplan.settings import SettingError
     from coverplan.terrain import load_dem
 
     if Path(output).exists() and not overwrite:
         raise OutputExistsError(f"{output}: exists; pass --overwrite to replace it")
     if not (k_factor > 0 and math.isfinite(k_factor)):
         raise click.BadParameter(f"must be a positive finite number, got {k_factor}", param_hint="--k-factor")
-    settings = PropagationSettings(k_factor=k_factor, epsilon=epsilon, sigma=sigma, polarization=polarization,
-                                   n0=n0, climate=climate, time_pct=time_pct, location_pct=location_pct,
-                                   situation_pct=situation_pct, environment=environment)
+    try:
+        settings = PropagationSettings(k_factor=k_factor, epsilon=epsilon, sigma=sigma, polarization=polarization,
+                                       n0=n0, climate=climate, time_pct=time_pct, location_pct=location_pct,
+                                       situation_pct=situation_pct, environment=environment)
+    except SettingError as exc:  # the scenario's ranges, named by the option that set them
+        raise click.BadParameter(exc.detail.removeprefix("= "), param_hint="--" + exc.key.replace("_", "-")) from None
     terrain = load_dem(dem, resolution_m=resolution_m)
     table = read_sites(sites)
     if output_kind == "power":

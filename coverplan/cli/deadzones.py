@@ -28,7 +28,8 @@ def deadzones_cmd(scenario: Path | None, outdir: Path | None, overwrite: bool, s
 
     sc, out = scenario_and_outdir(scenario, outdir, overwrite, "deadzones")
     quiet = is_quiet()
-    results = run(sc, show_progress=not quiet, scheduler=scheduler)
+    # the tables only: no terminal plan even when the scenario sets a budget (coverplan run or plan write it)
+    results = run(sc.replace({"siting.budget": None}), show_progress=not quiet, scheduler=scheduler)
     write_tables(results, out, overwrite=overwrite)
     if not quiet:
         s = results.summary

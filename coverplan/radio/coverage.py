@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from coverplan.errors import InputError
 from coverplan.progress import progress as _progress
-from coverplan.radio.settings import PropagationSettings
+from coverplan.radio.settings import CoverageSettings, PropagationSettings
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.viewshed import VISIBLE, viewshed
@@ -41,6 +41,8 @@ __all__ = ["NOT_COVERED", "Coverage", "PropagationSettings", "los_coverage", "lo
 log = logging.getLogger(__name__)
 
 NOT_COVERED = 0
+#: The functions' defaults are the scenario's (one source: the settings classes).
+_COV = CoverageSettings()
 #: Nodata of the coverage count raster (cells outside the study area).
 COUNT_NODATA = 255
 
@@ -102,8 +104,8 @@ def los_coverage(
     *,
     technologies: tuple[str, ...],
     radius_km: Mapping[str, float],
-    receiver_height_m: float = 1.5,
-    k_factor: float = 4 / 3,
+    receiver_height_m: float = _COV.receiver_height_m,
+    k_factor: float = _COV.k_factor,
     scheduler: Any = None,
     show_progress: bool = False,
 ) -> Coverage:
@@ -299,7 +301,7 @@ def signal_coverage(
     radius_km: Mapping[str, float],
     threshold_dbm: Mapping[str, float],
     model: str = "p526",
-    receiver_height_m: float = 1.5,
+    receiver_height_m: float = _COV.receiver_height_m,
     settings: PropagationSettings | None = None,
     reference_offset_db: Mapping[str, float] | None = None,
     scheduler: Any = None,
@@ -409,7 +411,7 @@ def lowest_loss(
     *,
     radius_km: float,
     model: str = "p526",
-    receiver_height_m: float = 1.5,
+    receiver_height_m: float = _COV.receiver_height_m,
     settings: PropagationSettings | None = None,
     scheduler: Any = None,
     show_progress: bool = False,

@@ -51,8 +51,8 @@ class PropagationSettings:
     location_pct: float = setting(50.0, doc="ITM: location variability", unit="%", low=0.1, high=99.9)
     situation_pct: float = setting(50.0, doc="ITM: situation (confidence) variability", unit="%", low=0.1,
                                    high=99.9)
-    mdvar: int = setting(12, doc="ITM variability mode (12: broadcast, with direct situation variability)",
-                         low=0, high=33, scenario=False)
+    mdvar: int = setting(12, doc="ITM variability mode (Hufford's mdvar: 0 single message, 1 accidental, 2 mobile, "
+                         "3 broadcast; +10 no location variability, +20 no situation variability)", low=0, high=33)
     environment: str = setting("open", doc="Hata / COST-231: the receiver's surroundings", choices=ENVIRONMENTS,
                                what="an environment")
 

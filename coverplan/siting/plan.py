@@ -5,7 +5,7 @@ terminal and its hotspot go at the facility; where the facility itself cannot
 see the satellite, the dish goes on the micro-sited spot, cabled
 ``micro_offset_m`` to the terminal, and the hotspot stays at the facility) and,
 optionally, a point in each dead zone
-(a village site: the commune's cultural house or a school to come). A
+(a village terminal: at the commune's cultural house or a school to come). A
 candidate must see a GEO satellite (on the spot or after micro-siting) or
 enough LEO sky; its cost is the present cost of the cheapest feasible
 terminal plus its hotspot (:class:`~coverplan.siting.costs.CostModel`).
@@ -25,6 +25,7 @@ import numpy as np
 
 from coverplan.errors import InputError
 from coverplan.facilities import sky_columns
+from coverplan.fibre import FibreSettings
 from coverplan.siting.footprint import hotspot_coverage
 from coverplan.siting.optimise import Plan, max_coverage, min_cost_cover
 from coverplan.siting.settings import DEFAULT_PRIORITY, Hotspot, SitingSettings, SkySettings
@@ -70,7 +71,7 @@ def plan_terminals(
     budget: float | None = None,
     max_terminals: int | None = None,
     must_serve: Sequence[str] = (),
-    currency: str = "",
+    currency: str = FibreSettings().currency,
     scheduler: Any = None,
 ) -> TerminalPlan:
     """Plan terminals for the dead zones and unconnected facilities of a run.
@@ -141,8 +142,12 @@ def _candidates(terrain: Terrain, fac: gpd.GeoDataFrame, deadzones: DeadZones, s
 
     from coverplan.siting.sky import terminal_feasibility, terminal_options
 
-    fcand = fac[(fac["status"] == "none") & fac["kind"].isin(st.plan.candidate_kinds)]
     sky_cols = sky_columns(rain=st.rain is not None)
+    missing = [c for c in ("status", "kind", "facility_id", *sky_cols) if c not in fac.columns]
+    if missing:
+        raise InputError(f"the facility table lacks {', '.join(missing)}: give plan_terminals the table a run leaves "
+                         "(coverplan.siting.options.with_terminal_checks, with the same rain settings)")
+    fcand = fac[(fac["status"] == "none") & fac["kind"].isin(st.plan.candidate_kinds)]
     feas = [fcand[sky_cols].reset_index(drop=True)]
     parts = [gpd.GeoDataFrame({"source": "facility", "ref": fcand["facility_id"].to_numpy(),
                                "kind": fcand["kind"].to_numpy()}, geometry=fcand.geometry.to_numpy(), crs=fac.crs)]

@@ -65,10 +65,10 @@ class Hotspot:
                               high=80.0)
     threshold_dbm: float = setting(-80.0, doc="a user is served from this received power", unit="dBm", low=-150.0,
                                    high=0.0)
-    rx_height_m: float = setting(1.5, doc="user height (from [coverage] receiver_height_m)", unit="m", low=0.0,
-                                 high=100.0, scenario=False)
-    model: str = setting("p526", doc="propagation model of the hotspot", choices=("p526", "itm", "fspl"),
-                         what="a hotspot model", scenario=False)
+    rx_height_m: float = setting(1.5, doc="user height (a scenario sets it from [coverage] receiver_height_m)",
+                                 unit="m", low=0.0, high=100.0, scenario=False)
+    model: str = setting("p526", doc="propagation model of the hotspot over the terrain",
+                         choices=("p526", "itm", "fspl"), what="a hotspot model")
 
     def __post_init__(self) -> None:
         validate(self)
@@ -80,7 +80,8 @@ class PlanSettings:
 
     budget: float | None = setting(None, doc="plan terminals for this budget (present value, scenario currency); "
                                    "absent: no plan in coverplan run", unit="currency", low=0.0, high=1e12)
-    deadzone_candidates: bool = setting(True, doc="a point in each dead zone (a village site) is a candidate too")
+    deadzone_candidates: bool = setting(True, doc="a point in each dead zone (where a village terminal could stand) "
+                                        "is a candidate too")
     candidate_kinds: tuple[str, ...] = setting(["school", "health_station"], doc="unconnected facilities of "
                                                "these kinds are candidates for a terminal", choices=KINDS,
                                                what="a facility kind")

@@ -1,4 +1,4 @@
-"""Sky visibility at a terminal site: can a dish see its satellite over the local mountains?
+"""Sky visibility at a terminal's place: can a dish see its satellite over the local mountains?
 
 - :func:`geo_look_angles`: azimuth (from true north), elevation and slant
   range to a geostationary satellite, on the WGS 84 ellipsoid (pyproj for the
@@ -30,6 +30,7 @@ from pyproj import Transformer
 
 from coverplan.errors import InputError
 from coverplan.facilities import RAIN_COLUMNS, SKY_TEXT_COLUMNS
+from coverplan.radio.settings import DEFAULT_K_FACTOR
 from coverplan.siting.rain import RainSettings
 from coverplan.siting.settings import VINASATS, SkySettings
 from coverplan.terrain.dem import Terrain
@@ -134,7 +135,7 @@ def sky_visibility(
     leo_min_elevation_deg: float = _SKY.leo_min_elevation_deg,
     azimuths: int = 720,
     max_distance_m: float | None = None,
-    k_factor: float = 4 / 3,
+    k_factor: float = DEFAULT_K_FACTOR,
 ) -> SkyVisibility:
     """Satellite margins and LEO clear-sky share at a point of the terrain (terrain CRS coordinates).
 

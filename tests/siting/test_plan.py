@@ -452,3 +452,18 @@ def test_budget_curve(scene: tuple[Terrain, gpd.GeoDataFrame, DeadZones]) -> Non
     reach = a.any(axis=1)
     assert last["people_newly_connected"] == pytest.approx(float(w[reach & ~is_fac].sum()))  # 590
     assert last["facilities_newly_connected"] == int((reach & is_fac).sum()) == 5
+
+
+def test_a_facility_table_without_its_sky_check_is_an_input_error() -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from coverplan.errors import InputError
+    from coverplan.siting.plan import plan_terminals
+    from coverplan.testing import flat
+
+    t = flat((11, 11), 30.0, elevation_m=100.0)
+    fac = gpd.GeoDataFrame({"facility_id": ["A"], "kind": ["school"], "status": ["none"]},
+                           geometry=[Point(t.dem.xy(5, 5))], crs=t.crs)
+    with pytest.raises(InputError, match="lacks geo_satellite"):
+        plan_terminals(t, fac, None, budget=1.0)  # type: ignore[arg-type]
