@@ -105,6 +105,8 @@ class InputFiles:
     illustrative: tuple[str, ...] = setting([], doc="layers that are not real data; every output labels them",
                                             choices=tuple(k for k in LAYERS if k != "dem"), what="a layer",
                                             example='["sites", "fibre"]')
+    illustrative_note: str = setting("assumed or illustrative, not surveyed data", doc="what the illustrative "
+                                     "layers are (how they were made), in summary.json beside their names")
 
     def __post_init__(self) -> None:
         validate(self)

@@ -44,7 +44,6 @@ OUTPUT_FILES = (
     "map.html",
 )
 
-ILLUSTRATIVE_NOTE = "illustrative: derived by a documented, seeded rule, not real data"
 
 
 def write_results(results: Results, outdir: str | Path, *, overwrite: bool = False, with_map: bool = True) -> Path:
@@ -165,7 +164,8 @@ def _write_summary(results: Results, path: Path) -> None:
     summary = dict(results.summary)
     ill = results.scenario.inputs.illustrative
     if ill:
-        summary["note"] = f"inputs {', '.join(sorted(ill))} are {ILLUSTRATIVE_NOTE}"
+        note = results.scenario.inputs.illustrative_note
+        summary["note"] = f"inputs {', '.join(sorted(ill))} are illustrative: {note}"
     path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
