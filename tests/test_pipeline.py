@@ -373,3 +373,12 @@ def test_summary_is_the_same_on_every_run_and_its_note_comes_from_the_scenario(s
     assert summary["note"] == "inputs sites are illustrative: placed by hand for this test"
     assert "seeded" not in a.read_text(encoding="utf-8")
     assert "solve_time_s" not in json.dumps(summary)
+
+
+def test_a_budget_over_a_fully_served_area_is_an_empty_plan(synthetic: Path) -> None:
+    """Nothing to do is a result, not an error (it used to end in 'the MILP solver stopped without a plan')."""
+    sc = Scenario.load(synthetic).replace({"coverage.model": "fspl", "coverage.threshold_dbm.2G": -150,
+                                           "coverage.nominal_radius_km.2G": 50, "siting.budget": 50000})
+    r = run(sc)
+    assert r.summary["population"]["served"] == r.summary["population"]["total"] > 0
+    assert r.plan is not None and r.summary["plan"]["terminals"] == 0 and r.summary["plan"]["cost"] == 0
