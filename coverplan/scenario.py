@@ -64,6 +64,7 @@ from coverplan.settings import (
     fields_of,
     from_table,
     is_settings,
+    plain,
     setting,
     suggest,
     table_keys,
@@ -416,7 +417,7 @@ def _value(v: Any) -> str:
 # ---------------------------------------------------------------------------------------------------- key reference
 
 #: The tables of a scenario file, in the order the reference lists them, and the class behind each.
-TABLES: dict[str, type] = {}
+TABLES: dict[str, type] = {f.name: tp for f, tp, _ in fields_of(Scenario) if is_settings(tp)}
 
 
 def key_reference() -> str:
@@ -476,22 +477,10 @@ def _show(value: Any, example: str = "") -> str:
         return f"none (e.g. `{example}`)" if example else "none"
     if isinstance(value, CRS):
         return f"`{json.dumps(value.to_string())}`"
-    plain = to_table_value(value)
-    text = _value(plain)
+    text = _value(plain(value))
     if text in ("[]", "{  }") and example:
         return f"empty (e.g. `{example}`)"
     return f"`{text}`"
-
-
-def to_table_value(value: Any) -> Any:
-    """One field's value as TOML-ready data (mappings become dicts, tuples lists, inf "inf")."""
-    if isinstance(value, float) and math.isinf(value):
-        return "inf"
-    if isinstance(value, tuple):
-        return list(value)
-    if isinstance(value, Mapping):
-        return dict(value)
-    return value
 
 
 def _num(v: float | None, high: bool = False) -> str:
@@ -500,7 +489,6 @@ def _num(v: float | None, high: bool = False) -> str:
     return f"{v:g}"
 
 
-TABLES.update({f.name: tp for f, tp, _ in fields_of(Scenario) if is_settings(tp)})
 
 
 if __name__ == "__main__":  # pragma: no cover - the reference's generator

@@ -32,7 +32,7 @@ import numpy as np
 from coverplan.errors import CRSError, InputError
 
 __all__ = ["REQUIRED", "FrozenMap", "SettingCRSError", "SettingError", "UnknownKeyError", "from_table",
-           "is_settings", "setting", "table_keys", "to_table", "validate"]
+           "is_settings", "plain", "setting", "table_keys", "to_table", "validate"]
 
 #: The default of a setting that must be given (``setting(REQUIRED, ...)``).
 REQUIRED: Any = dataclasses.MISSING
@@ -384,17 +384,19 @@ def to_table(obj: Any) -> dict[str, Any]:
         elif is_settings(tp):
             out[f.name] = to_table(value)
         else:
-            out[f.name] = _plain(value)
+            out[f.name] = plain(value)
     return out
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """One field's value as TOML/JSON-ready data: tuples as lists, mappings as dicts, ``inf`` as ``"inf"``, paths
+    and CRSs as strings."""
     if isinstance(value, float) and math.isinf(value):
         return "inf"
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, Path):
         return str(value)
     if hasattr(value, "to_wkt") and hasattr(value, "to_string"):  # a pyproj CRS
