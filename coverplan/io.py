@@ -53,7 +53,12 @@ def open_raster(path: PathLike) -> Iterator[rasterio.DatasetReader]:
             raise InputError(f"{p}: the raster has no bands")
         if ds.crs is None:
             raise CRSError(f"{p}: the raster has no CRS; assign one (gdal_edit.py -a_srs EPSG:...)")
-        yield ds
+        try:
+            yield ds
+        except RasterioIOError as exc:
+            # a read failed after the header was fine: a truncated download or a damaged tile
+            raise InputError(f"{p}: the raster is damaged or truncated, GDAL could not read its cells ({exc}); "
+                             "fetch or copy the file again") from None
 
 
 def read_raster(

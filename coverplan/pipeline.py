@@ -8,7 +8,6 @@ and :func:`coverplan.output.write_results` do).
 from __future__ import annotations
 
 import logging
-import math
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -16,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pyproj import CRS, Transformer
+from pyproj import Transformer
 
 from coverplan import __version__
-from coverplan.errors import CRSError, InputError
+from coverplan.errors import InputError
+from coverplan.loading import load_inputs
 from coverplan.results import Inputs, Results
 from coverplan.scenario import Scenario
-from coverplan.terrain.dem import Terrain, load_dem, utm_crs_for
+from coverplan.terrain.dem import Terrain
 
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
-    from shapely.geometry.base import BaseGeometry
 
     from coverplan.deadzones import DeadZones
     from coverplan.radio.coverage import Coverage
@@ -48,88 +47,6 @@ def sample_scenario_path() -> Path:
         raise InputError(f"the bundled sample scenario is not in this installation ({p}); "
                          "install coverplan from a source checkout (pip install -e .) or pass a SCENARIO file")
     return p
-
-
-def load_inputs(scenario: Scenario) -> Inputs:
-    """Read every layer of a scenario and bring it into the analysis CRS.
-
-    Raises :class:`~coverplan.errors.InputError` naming the file when a
-    layer is empty, unreadable, or does not reach the study area (the usual
-    sign of a wrong CRS).
-    """
-    import geopandas as gpd
-    import shapely
-
-    from coverplan.facilities import read_facilities
-    from coverplan.io import read_vector
-    from coverplan.population import read_population
-    from coverplan.radio.sites import read_sites
-
-    sc = scenario
-    sectors = read_sites(sc.inputs.sites)
-    sectors = sectors[sectors["technology"].isin(sc.coverage.technologies)]
-    if len(sectors) == 0:
-        raise InputError(f"{sc.inputs.sites}: no sector of the technologies the scenario counts "
-                         f"({', '.join(sc.coverage.technologies)})")
-    margin_m = max(sc.coverage.nominal_radius_km[t] for t in set(sectors["technology"])) * 1000.0
-    from coverplan.io import open_raster
-
-    with open_raster(sc.inputs.dem) as ds:
-        dem_crs = CRS.from_user_input(ds.crs.to_wkt())
-        dem_bounds = tuple(ds.bounds)
-    if sc.region.bounds is not None:
-        area_src = shapely.box(*sc.region.bounds)
-        src_crs = sc.region.bounds_crs
-    else:
-        area_src = shapely.box(*dem_bounds)
-        src_crs = dem_crs
-        margin_m = 0.0
-    dense = shapely.segmentize(area_src, _segment(area_src))
-    lonlat = _reproject(dense, src_crs, CRS.from_epsg(4326))
-    crs = sc.region.crs if sc.region.crs is not None else utm_crs_for(lonlat.centroid.x, lonlat.centroid.y)
-    area = _reproject(dense, src_crs, crs)
-    work = area.buffer(margin_m, quad_segs=4) if margin_m > 0 else area
-    work_dem = _reproject(shapely.segmentize(work, max(work.length / 400, 1.0)), crs, dem_crs)
-    dl, db, dr, dt = dem_bounds
-    wl, wb, wr, wt = work_dem.bounds
-    if wr <= dl or wl >= dr or wt <= db or wb >= dt:
-        raise CRSError(f"{sc.inputs.dem}: the DEM does not cover the study area {sc.region.bounds} "
-                       f"({sc.region.bounds_crs.to_string()}); "
-                       "check region.bounds and region.bounds_crs")
-    window = (max(wl, dl), max(wb, db), min(wr, dr), min(wt, dt))
-    terrain = load_dem(sc.inputs.dem, crs=crs, resolution_m=sc.region.resolution_m, bounds=window)
-    study, in_area = _study_window(terrain, area)
-    if not in_area.any():
-        raise InputError(f"{sc.inputs.dem}: no DEM cell lies inside the study area; check region.bounds")
-
-    lonlat_window = lonlat.buffer(0.01)
-    population = read_population(sc.inputs.population, bounds=lonlat_window.bounds, bounds_crs="EPSG:4326")
-    facilities = _in_crs(read_facilities(sc.inputs.facilities), crs, sc.inputs.facilities, area)
-    fibre = None
-    if sc.inputs.fibre is not None:
-        fibre = read_vector(sc.inputs.fibre)
-        if not fibre.geom_type.isin(["LineString", "MultiLineString", "Point", "MultiPoint"]).all():
-            raise InputError(f"{sc.inputs.fibre}: fibre must be lines (routes) or points (access nodes)")
-        fibre = _in_crs(fibre, crs, sc.inputs.fibre, area)
-    admin = None
-    if sc.inputs.admin is not None:
-        admin = read_vector(sc.inputs.admin)
-        if not admin.geom_type.isin(["Polygon", "MultiPolygon"]).all():
-            raise InputError(f"{sc.inputs.admin}: administrative units must be polygons")
-        if sc.admin.name_field not in admin.columns:
-            names = ", ".join(c for c in admin.columns if c != admin.geometry.name)
-            raise InputError(f"{sc.inputs.admin}: no column {sc.admin.name_field!r} to name the units; set "
-                             f"admin.name_field to one of {names}")
-        admin = _in_crs(admin, crs, sc.inputs.admin, area)
-    sectors = gpd.GeoDataFrame(sectors).to_crs(crs)
-    reach = sectors.geometry.distance(area) <= margin_m + 1.0
-    if not reach.any():
-        raise CRSError(f"{sc.inputs.sites}: no site lies within {margin_m / 1000:g} km of the study area; "
-                       "check the coordinates (lon/lat in degrees) and region.bounds")
-    if (~reach).any():
-        log.info("%d sector rows lie too far from the study area and are left out", int((~reach).sum()))
-    return Inputs(sc, terrain, study, in_area, area, sectors[reach].reset_index(drop=True), facilities,
-                  population, fibre, admin)
 
 
 def run(scenario: Scenario | str | Path, *, show_progress: bool = False, scheduler: Any = None) -> Results:
@@ -238,46 +155,6 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
                    grid.with_array(count, nodata=255), dz, facilities, summary, admin, extensions, plan)
 
 
-def _reproject(geom: BaseGeometry, src: CRS, dst: CRS) -> BaseGeometry:
-    import shapely
-
-    if src == dst:
-        return geom
-    tr = Transformer.from_crs(src, dst, always_xy=True)
-    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
-
-
-def _segment(geom: BaseGeometry) -> float:
-    left, bottom, right, top = geom.bounds
-    return max(right - left, top - bottom) / 100.0
-
-
-def _study_window(terrain: Terrain, area: BaseGeometry) -> tuple[tuple[int, int, int, int], NDArray[np.bool_]]:
-    """Rows/cols of the terrain holding ``area``, and its cells inside ``area``."""
-    from rasterio.features import geometry_mask
-
-    left, bottom, right, top = area.bounds
-    inv = ~terrain.transform
-    fc0, fr0 = inv @ (left, top)
-    fc1, fr1 = inv @ (right, bottom)
-    nr, nc = terrain.shape
-    r0, c0 = max(math.floor(fr0), 0), max(math.floor(fc0), 0)
-    r1, c1 = min(math.ceil(fr1), nr), min(math.ceil(fc1), nc)
-    if r0 >= r1 or c0 >= c1:
-        return (0, 0, 0, 0), np.zeros((0, 0), bool)
-    sub = terrain.dem.window(r0, r1, c0, c1)
-    inside = geometry_mask([area], out_shape=sub.shape, transform=sub.transform, invert=True)
-    return (r0, r1, c0, c1), inside
-
-
-def _in_crs(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, area: BaseGeometry) -> gpd.GeoDataFrame:
-    out = gdf.to_crs(crs)
-    if not out.geometry.intersects(area.buffer(1.0)).any():
-        raise CRSError(f"{path}: no feature lies in the study area; check the layer's CRS "
-                       f"({gdf.crs.to_string() if gdf.crs else 'none'}) and its coordinates")
-    return out
-
-
 def plan(results: Results, *, budget: float | None = None, max_terminals: int | None = None,
          must_serve: tuple[str, ...] = (), scheduler: Any = None) -> TerminalPlan:
     """The terminal plan for a finished run (:func:`coverplan.siting.plan.plan_terminals` with the
@@ -316,6 +193,7 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
     from coverplan.facilities import KINDS
 
     sc = inputs.scenario
+    checks = inputs.checks
     acc = dz.account
     to_lonlat = Transformer.from_crs(inputs.crs, "EPSG:4326", always_xy=True)
     lon0, lat0, lon1, lat1 = to_lonlat.transform_bounds(*inputs.area.bounds)
@@ -345,7 +223,15 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
         "study_area": {
             "bounds_lonlat": [round(v, 5) for v in (lon0, lat0, lon1, lat1)],
             "area_km2": round(float(inputs.in_area.sum()) * cell_km2, 2),
+            "requested_area_km2": checks.get("requested_area_km2"),
+            "studied_share": checks.get("studied_share"),
+            "dem_void_share": checks.get("dem_void_share"),
+            "crs_scale_error": checks.get("crs_scale_error"),
         },
+        "warnings": list(checks.get("warnings", [])),
+        "left_out": {k: checks[k] for k in ("sites_left_out", "sites_left_out_count", "facilities_left_out",
+                                             "facilities_left_out_count", "sector_rows_of_other_technologies")
+                     if k in checks},
         "sites": len(coverage.sites),
         "technologies": list(sc.coverage.technologies),
         "area_covered_share": round(_share(served, inputs.in_area), 4),

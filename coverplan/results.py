@@ -6,7 +6,7 @@ output writers (:mod:`coverplan.output`) and notebooks read them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -49,6 +49,9 @@ class Inputs:
     population: Raster
     fibre: gpd.GeoDataFrame | None
     admin: gpd.GeoDataFrame | None = None
+    #: What loading left out, clipped or assumed (``warnings``, ``studied_share``, ``sites_left_out``...),
+    #: for ``summary.json``.
+    checks: dict[str, Any] = field(default_factory=dict)
 
     @property
     def crs(self) -> CRS:

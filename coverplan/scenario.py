@@ -13,7 +13,7 @@ and the key reference (:func:`key_reference`, ``docs/scenario-keys.md``).
 :meth:`Scenario.load` checks everything it can without reading the layers:
 unknown keys (with a suggestion drawn from every table), types, units,
 ranges, missing files and the CRS names. The layers themselves are checked
-when they are read (:func:`coverplan.pipeline.load_inputs`).
+when they are read (:func:`coverplan.loading.load_inputs`).
 
 Example (the bundled sample, ``data/sample/scenario.toml``)::
 

@@ -150,8 +150,12 @@ def test_sites_in_the_wrong_crs_are_caught(synthetic: Path, tmp_path: Path) -> N
     df = pd.read_csv(d / "sites.csv")
     df["lon"] += 2.0  # a typo in the degrees: 200 km east
     df.to_csv(d / "sites.csv", index=False)
-    with pytest.raises(CRSError, match=r"sites.csv: no site lies within 5 km of the study area"):
+    with pytest.raises(CRSError, match=r"sites.csv: 1 sites lie farther outside the DEM than their radius: "
+                       r"S1 \(row 2, lon 107.0.*check their lon/lat"):
         run(d / "scenario.toml")
+    sc = Scenario.load(d / "scenario.toml").replace({"coverage.sites_beyond_dem": "leave_out"})
+    with pytest.raises(CRSError, match=r"sites.csv: no site lies within its radius of the study area"):
+        run(sc)
 
 
 def test_swapped_lon_lat_is_caught_by_the_reader(synthetic: Path, tmp_path: Path) -> None:

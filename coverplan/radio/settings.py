@@ -92,6 +92,9 @@ class CoverageSettings:
         high=400.0, keys=TECHNOLOGIES, what="a technology", merge=True)
     propagation: PropagationSettings = setting(PropagationSettings(), doc="ground, polarisation, ITM climate "
                                                "and variability")
+    sites_beyond_dem: str = setting("error", doc="a sector row farther outside the DEM than its radius (usually a "
+                                    "mistyped lon/lat): error, or leave_out (named in a warning and summary.json)",
+                                    choices=("error", "leave_out"), what="a choice")
 
     def __post_init__(self) -> None:
         validate(self)

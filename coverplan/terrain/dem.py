@@ -9,18 +9,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from affine import Affine
 from numpy.typing import NDArray
 from pyproj import CRS
 from pyproj.exceptions import CRSError as ProjCRSError
-from rasterio.enums import Resampling
 from rasterio.fill import fillnodata
-from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+from rasterio.warp import transform_bounds
 
 from coverplan.errors import CRSError, DEMError, InputError
 from coverplan.io import open_raster, window_for_bounds
 from coverplan.raster import Raster
 
-__all__ = ["Terrain", "load_dem", "parse_crs", "utm_crs_for"]
+__all__ = ["Terrain", "load_dem", "native_resolution_m", "parse_crs", "utm_crs_for"]
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +158,7 @@ def load_dem(
     resolution_m: float | None = None,
     bounds: tuple[float, float, float, float] | None = None,
     max_void_fraction: float = 0.5,
+    anchor: tuple[float, float] | None = None,
 ) -> Terrain:
     """Load any GDAL-readable DEM as a metric :class:`Terrain`.
 
@@ -176,10 +177,19 @@ def load_dem(
         Read only this window, given in the DEM's own CRS.
     max_void_fraction : float
         A window with more void than this share is an error.
+    anchor : (x, y), optional
+        A point of the target CRS that a cell corner falls on when the DEM is
+        reprojected or resampled. By default the origin of the target CRS
+        (the cell corners are multiples of the cell size, as ``gdalwarp
+        -tap``), or the DEM's own grid when the CRS stays the same; so the
+        grid depends only on the CRS and the cell size, never on the window
+        read, and two runs of one area use the same cells.
 
     Notes
     -----
-    Voids (the nodata value, or NaN) are filled by inverse-distance
+    Elevations declared in feet (the band's unit, e.g. ``ft`` or ``US survey
+    foot``) are converted to metres; any other unit than metres or feet is
+    an error. Voids (the nodata value, or NaN) are filled by inverse-distance
     interpolation (GDAL's FillNodata, through rasterio) after any
     reprojection, which is bilinear. The filled cells are reported in
     ``Terrain.void_mask`` and their count in ``Terrain.void_count``.
@@ -188,21 +198,34 @@ def load_dem(
         raise InputError(f"resolution_m must be a positive number of metres, got {resolution_m}")
     if not 0.0 <= max_void_fraction < 1.0:
         raise InputError(f"max_void_fraction must be in [0, 1), got {max_void_fraction}")
+    from rasterio.windows import Window
+
     with open_raster(path) as ds:
         src_crs = CRS.from_user_input(ds.crs.to_wkt())
-        window = window_for_bounds(ds, bounds, path) if bounds is not None else None
-        raw = ds.read(1, window=window, out_dtype="float64", masked=False)
-        src_transform = ds.window_transform(window) if window is not None else ds.transform
+        inner = window_for_bounds(ds, bounds, path) if bounds is not None else Window(0, 0, ds.width, ds.height)
+        # read FILL_SEARCH cells more on each side, so voids are filled, and edge cells interpolated, from the
+        # same cells whatever window is asked for
+        outer = _padded(inner, ds, FILL_SEARCH + 2)
+        raw = ds.read(1, window=outer, out_dtype="float64", masked=False)
+        src_transform = ds.window_transform(outer)
         nodata = ds.nodata
-    if raw.size == 0:
+        to_m = _metres_per_unit(ds.units[0] if ds.units else None, path)
+        src_origin = (ds.transform.c, ds.transform.f)
+        file_transform = ds.transform
+    r0, c0 = int(inner.row_off - outer.row_off), int(inner.col_off - outer.col_off)
+    rin = (slice(r0, r0 + int(inner.height)), slice(c0, c0 + int(inner.width)))
+    if raw[rin].size == 0:
         raise DEMError(f"{path}: the window {bounds} holds no cells")
     valid = np.isfinite(raw)
     if nodata is not None and not math.isnan(nodata):
         valid &= raw != nodata
-    void_count = int(raw.size - valid.sum())
-    if void_count > max_void_fraction * raw.size:
+    if to_m != 1.0:
+        raw = raw * to_m
+        log.warning("%s: elevations are in feet (the file says so); converted to metres", path)
+    void_count = int(raw[rin].size - valid[rin].sum())
+    if void_count > max_void_fraction * raw[rin].size or not valid.any():
         raise DEMError(
-            f"{path}: {void_count} of {raw.size} cells are void ({void_count / raw.size:.0%}); "
+            f"{path}: {void_count} of {raw[rin].size} cells are void ({void_count / raw[rin].size:.0%}); "
             "choose a window with data or another DEM"
         )
     lo, hi = float(raw[valid].min()), float(raw[valid].max())
@@ -211,13 +234,15 @@ def load_dem(
             f"{path}: elevations {lo:.0f}..{hi:.0f} are not plausible metres; "
             "is the DEM in feet, or is its nodata value undeclared?"
         )
-    raw[~valid] = np.nan
+    voids_src = ~valid
+    if voids_src.any():
+        raw = _fill(np.where(valid, raw, np.nan), voids_src)
 
     dst_crs = parse_crs(crs) if crs is not None else None
+    inner_transform = src_transform @ Affine.translation(c0, r0)
     if dst_crs is None:
         if src_crs.is_geographic:
-            height, width = raw.shape
-            l, b, r, t = _bounds(src_transform, width, height)
+            l, b, r, t = _bounds(inner_transform, int(inner.width), int(inner.height))
             dst_crs = utm_crs_for((l + r) / 2.0, (b + t) / 2.0)
         else:
             dst_crs = src_crs
@@ -225,17 +250,33 @@ def load_dem(
     same_grid = dst_crs == src_crs and resolution_m is None
     if same_grid:
         _check_metric(src_crs, str(path))
-        elev, transform = raw, src_transform
-        coverage = np.ones(raw.shape, bool)
+        elev, transform, mask = raw[rin], inner_transform, voids_src[rin]
     else:
-        elev, transform, coverage = _reproject(raw, src_transform, src_crs, dst_crs, resolution_m)
-    voids = ~np.isfinite(elev)
-    if voids.any():
-        elev = _fill(elev, voids)
+        if anchor is None:
+            anchor = src_origin if dst_crs == src_crs else (0.0, 0.0)
+        cover_bounds = _bounds(inner_transform, int(inner.width), int(inner.height))
+        elev, transform, coverage, voids = _reproject(raw, voids_src, file_transform,
+                                                      (int(outer.row_off), int(outer.col_off)), src_crs, dst_crs,
+                                                      resolution_m, anchor, cover_bounds)
+        mask = voids | ~coverage
+        if (~coverage).any():  # beyond the source: nearest elevation, flagged in void_mask
+            from scipy import ndimage
+
+            idx = ndimage.distance_transform_edt(~coverage, return_distances=False, return_indices=True)
+            elev = elev[tuple(idx)]
     log.info("loaded %s: %d x %d cells, %d void cells filled", path, elev.shape[0], elev.shape[1], void_count)
-    mask = voids | ~coverage
     dem = Raster(np.ascontiguousarray(elev, dtype=np.float32), transform, dst_crs)
     return Terrain(dem, mask, void_count, os.fspath(path), src_crs)
+
+
+def _padded(window: Any, ds: Any, cells: int = 2) -> Any:
+    """``window`` grown by ``cells`` on each side (within the file): the cells on its edge get their
+    bilinear neighbours, so they equal the same cells read through any larger window."""
+    from rasterio.windows import Window
+
+    grown = Window(window.col_off - cells, window.row_off - cells, window.width + 2 * cells,
+                   window.height + 2 * cells)
+    return grown.intersection(Window(0, 0, ds.width, ds.height))
 
 
 def _bounds(transform: Any, width: int, height: int) -> tuple[float, float, float, float]:
@@ -244,36 +285,147 @@ def _bounds(transform: Any, width: int, height: int) -> tuple[float, float, floa
     return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
 
+#: Band units (GDAL's unit type, lower case) that mean feet, and their length in metres.
+FEET = {"ft": 0.3048, "foot": 0.3048, "feet": 0.3048, "international foot": 0.3048,
+        "us survey foot": 1200 / 3937, "us-ft": 1200 / 3937, "ftus": 1200 / 3937, "us_survey_foot": 1200 / 3937}
+METRES = {"", "m", "metre", "meter", "metres", "meters"}
+
+
+def _metres_per_unit(unit: str | None, path: Any) -> float:
+    """Metres per elevation unit of a DEM band (1 for metres or no declared unit)."""
+    u = (unit or "").strip().lower()
+    if u in METRES:
+        return 1.0
+    if u in FEET:
+        return FEET[u]
+    raise DEMError(f"{path}: elevations are in {unit!r}; coverplan reads DEMs in metres or feet "
+                   "(convert it, e.g. gdal_calc.py, and set the band unit to 'm')")
+
+
+def native_resolution_m(path: Any, dst_crs: Any, at: tuple[float, float]) -> float:
+    """The DEM's cell size in metres of ``dst_crs`` at the point ``at`` (in ``dst_crs``), to whole metres."""
+    from pyproj import Transformer
+
+    with open_raster(path) as ds:
+        src_crs = CRS.from_user_input(ds.crs.to_wkt())
+        ax, ay = abs(ds.transform.a), abs(ds.transform.e)
+    dst = parse_crs(dst_crs)
+    to_src = Transformer.from_crs(dst, src_crs, always_xy=True)
+    to_dst = Transformer.from_crs(src_crs, dst, always_xy=True)
+    sx, sy = to_src.transform(*at)
+    xs, ys = to_dst.transform([sx, sx + ax, sx], [sy, sy, sy + ay])
+    dx = math.hypot(xs[1] - xs[0], ys[1] - ys[0])
+    dy = math.hypot(xs[2] - xs[0], ys[2] - ys[0])
+    return float(max(1.0, round((dx + dy) / 2.0)))
+
+
 def _reproject(
-    raw: NDArray[np.float64], src_transform: Any, src_crs: CRS, dst_crs: CRS, resolution_m: float | None
-) -> tuple[NDArray[np.float64], Any, NDArray[np.bool_]]:
-    height, width = raw.shape
-    src_bounds = _bounds(src_transform, width, height)
-    if resolution_m is None:
-        l, b, r, t = transform_bounds(src_crs, dst_crs, *src_bounds)
-        dx = (r - l) / width
-        dy = (t - b) / height
+    raw: NDArray[np.float64], voids: NDArray[np.bool_], file_transform: Any, offset: tuple[int, int], src_crs: CRS,
+    dst_crs: CRS, resolution_m: float | None, anchor: tuple[float, float],
+    cover_bounds: tuple[float, float, float, float],
+) -> tuple[NDArray[np.float64], Any, NDArray[np.bool_], NDArray[np.bool_]]:
+    """``raw`` (voids filled) resampled on the grid of ``resolution_m`` anchored at ``anchor`` that covers
+    ``cover_bounds`` (source CRS); ``raw`` is the window of the file at ``offset`` (row, col) of the
+    file's grid ``file_transform``. Returns the elevations, the transform, the cells on the source and the cells
+    interpolated from a void."""
+    src_bounds = cover_bounds
+    l, b, r, t = transform_bounds(src_crs, dst_crs, *src_bounds, densify_pts=21)
+    if resolution_m is None:  # the source cell size in metres, over the window asked for
+        dx = (r - l) / ((src_bounds[2] - src_bounds[0]) / abs(file_transform.a))
+        dy = (t - b) / ((src_bounds[3] - src_bounds[1]) / abs(file_transform.e))
         resolution_m = float(max(1.0, round((dx + dy) / 2.0)))
-    dst_transform, dst_w, dst_h = calculate_default_transform(
-        src_crs, dst_crs, width, height, *src_bounds, resolution=resolution_m
-    )
-    elev = np.full((dst_h, dst_w), np.nan)
-    reproject(
-        raw, elev, src_transform=src_transform, src_crs=src_crs, dst_transform=dst_transform,
-        dst_crs=dst_crs, resampling=Resampling.bilinear, src_nodata=np.nan, dst_nodata=np.nan,
-    )
-    cover = np.zeros((dst_h, dst_w), np.uint8)
-    reproject(
-        np.ones(raw.shape, np.uint8), cover, src_transform=src_transform, src_crs=src_crs,
-        dst_transform=dst_transform, dst_crs=dst_crs, resampling=Resampling.nearest, dst_nodata=0,
-    )
-    return elev, dst_transform, cover.astype(bool)
+    # cell corners on anchor + k * resolution: the grid does not depend on the window read
+    res = float(resolution_m)
+    ax, ay = anchor
+    left = ax + math.floor((l - ax) / res + 1e-9) * res
+    top = ay + math.ceil((t - ay) / res - 1e-9) * res
+    dst_w = max(1, math.ceil((r - left) / res - 1e-9))
+    dst_h = max(1, math.ceil((top - b) / res - 1e-9))
+    dst_transform = Affine(res, 0.0, left, 0.0, -res, top)
+    elev, cover, touched = _resample_bilinear(raw, voids, file_transform, offset, src_crs, dst_crs, dst_transform,
+                                              (dst_h, dst_w), anchor=(ax, ay), res=res)
+    return elev, dst_transform, cover, touched
+
+
+#: Source coordinates are computed exactly (pyproj) on a lattice of every LATTICE-th cell corner of the
+#: target CRS, anchored like the grid, and interpolated between (error far below a millimetre over
+#: 16 cells of UTM); the lattice, like the grid, does not depend on the window read.
+LATTICE = 16
+
+
+def _resample_bilinear(raw: NDArray[np.float64], voids: NDArray[np.bool_], file_transform: Any,
+                       offset: tuple[int, int], src_crs: CRS, dst_crs: CRS, dst_transform: Any, shape: tuple[int, int],
+                       *, anchor: tuple[float, float], res: float) -> tuple[NDArray[np.float64], NDArray[np.bool_],
+                                                                       NDArray[np.bool_]]:
+    """Bilinear elevations at every target cell centre, and whether the centre lies on the source.
+
+    Our own resampler rather than GDAL's warper: GDAL picks source windows
+    and kernels per chunk of the output, so one cell read through two windows
+    differed by a metre or more; here a cell's value depends only on the four
+    source cells around its centre. Returns the elevations, the cells whose
+    centre lies on the source, and the cells interpolated from a void cell.
+    """
+    from pyproj import Transformer
+    from scipy.ndimage import map_coordinates
+
+    h, w = shape
+    ax, ay = anchor
+    # global indices of the cells (from the anchor): every quantity below is computed from them and from
+    # the file's own transform, so a cell gets bit-for-bit the same value through any window
+    gcols = round((dst_transform.c - ax) / res) + np.arange(w)
+    grows = round((ay - dst_transform.f) / res) + np.arange(h)
+    ic_g, ir_g = (2 * gcols + 1) // (2 * LATTICE), (2 * grows + 1) // (2 * LATTICE)
+    fc = ((gcols + 0.5) - ic_g * LATTICE) / LATTICE
+    fr = ((grows + 0.5) - ir_g * LATTICE) / LATTICE
+    i0, j0 = int(ic_g.min()), int(ir_g.min())
+    nx, ny = int(ic_g.max()) - i0 + 2, int(ir_g.max()) - j0 + 2
+    step = LATTICE * res
+    mx, my = np.meshgrid(ax + (i0 + np.arange(nx)) * step, ay - (j0 + np.arange(ny)) * step)
+    if src_crs != dst_crs:
+        mx, my = Transformer.from_crs(dst_crs, src_crs, always_xy=True).transform(mx, my)
+    inv = ~file_transform
+    scol = inv.a * mx + inv.b * my + inv.c - 0.5  # fractional (col, row) in the file, 0 at its first cell's centre
+    srow = inv.d * mx + inv.e * my + inv.f - 0.5
+    ic, ir = ic_g - i0, ir_g - j0
+    out = np.empty(shape)
+    cover = np.empty(shape, bool)
+    touched = np.zeros(shape, bool)
+    void_f = voids.astype(np.float32) if voids.any() else None
+    sh, sw = raw.shape
+    block = max(1, 2_000_000 // max(w, 1))
+    for r0 in range(0, h, block):
+        rr = slice(r0, min(r0 + block, h))
+        a_, b_ = ir[rr, None], ic[None, :]
+        wr, wc = fr[rr, None], fc[None, :]
+
+        def lerp(g: NDArray[np.float64], a_: Any = a_, b_: Any = b_, wr: Any = wr, wc: Any = wc) -> Any:
+            top_ = g[a_, b_] * (1 - wc) + g[a_, b_ + 1] * wc
+            bot_ = g[a_ + 1, b_] * (1 - wc) + g[a_ + 1, b_ + 1] * wc
+            return top_ * (1 - wr) + bot_ * wr
+
+        col, row = lerp(scol) - offset[1], lerp(srow) - offset[0]  # exact: integers off
+        inside = (col >= -0.5) & (col <= sw - 0.5) & (row >= -0.5) & (row <= sh - 0.5)
+        vals = map_coordinates(raw, [np.clip(row, 0, sh - 1).ravel(), np.clip(col, 0, sw - 1).ravel()], order=1,
+                               mode="nearest", prefilter=False).reshape(col.shape)
+        out[rr] = vals
+        cover[rr] = inside
+        if void_f is not None:
+            v = map_coordinates(void_f, [np.clip(row, 0, sh - 1).ravel(), np.clip(col, 0, sw - 1).ravel()],
+                                order=1, mode="nearest", prefilter=False).reshape(col.shape)
+            touched[rr] = v > 0
+    return out, cover, touched
+
+
+#: Voids are filled from valid cells up to this many source cells away (9 km of SRTM 3", 3 km of
+#: GLO-30); farther from any data, the nearest valid elevation. The DEM is read this far beyond the
+#: window asked for, so a void's fill does not depend on the window.
+FILL_SEARCH = 100
 
 
 def _fill(elev: NDArray[np.float64], voids: NDArray[np.bool_]) -> NDArray[np.float64]:
     """Fill NaN cells by GDAL's inverse-distance FillNodata, then nearest for any rest."""
     filled = fillnodata(np.where(voids, 0.0, elev).astype(np.float32), mask=(~voids).astype(np.uint8),
-                        max_search_distance=float(max(elev.shape)), smoothing_iterations=0)
+                        max_search_distance=float(FILL_SEARCH), smoothing_iterations=0)
     out = filled.astype(np.float64)
     still = voids & ~np.isfinite(out)
     if still.any():
