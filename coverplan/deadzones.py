@@ -141,7 +141,10 @@ def find_deadzones(
     -------
     DeadZones
         ``zones`` has ``zone_id`` (``DZ0001`` = most people), ``population``,
-        ``area_km2`` and ``n_cells`` (population cells); ``labels`` holds,
+        ``area_km2``, ``n_cells`` (population cells) and ``on_edge`` (a
+        populated cell outside the studied area touches the zone: the study
+        area cuts it, and people who may belong to it are not counted);
+        ``labels`` holds,
         on the population grid, the row number + 1 of each cell's zone (0 =
         none). A zone's outline is the unserved part of its population
         cells, traced on the analysis grid, so it never covers a served cell;
@@ -163,7 +166,7 @@ def find_deadzones(
     mask[cells.rows[candidate], cells.cols[candidate]] = True
     labels, n = ndimage.label(mask, structure=_EIGHT)
     if n == 0:
-        empty = gpd.GeoDataFrame({"zone_id": [], "population": [], "area_km2": [], "n_cells": []},
+        empty = gpd.GeoDataFrame({"zone_id": [], "population": [], "area_km2": [], "n_cells": [], "on_edge": []},
                                  geometry=gpd.GeoSeries([], crs=crs), crs=crs)
         account = PopulationAccount(total, served_people, 0.0, below, 0.0)
         return DeadZones(empty, np.zeros(population.shape, np.int32), account, population,
@@ -186,6 +189,7 @@ def find_deadzones(
             "population": zone_people[order],
             "area_km2": area_km2[order],
             "n_cells": zone_cells[order],
+            "on_edge": _on_edge(relabel[labels], len(order), cells, inside, population.shape),
         },
         geometry=polys.iloc[order].reset_index(drop=True) if order else gpd.GeoSeries([], crs=crs),
         crs=crs,
@@ -275,8 +279,12 @@ def describe_zones(
     -------
     GeoDataFrame
         The zones with ``class``, ``reachable_share``, ``best_signal_dbm`` and
-        ``best_signal_technology`` (the strongest technology's best power in
-        the zone, as its threshold unit), ``nearest_site`` and
+        ``best_signal_technology`` (the strongest signal predicted at any cell
+        of the zone, in the threshold unit of its technology: at the zone's
+        edge, next to served cells, it is usually just under the threshold),
+        ``median_signal_dbm`` (the median over the zone's cells of the best
+        signal there: how far below the threshold the zone typically is; NaN
+        where no site reaches), ``nearest_site`` and
         ``nearest_site_km``.
     """
     from scipy import ndimage
@@ -285,8 +293,8 @@ def describe_zones(
     n = len(zones)
     labels = deadzones.cell_labels
     if labels is None or n == 0:
-        for col in ("class", "reachable_share", "best_signal_dbm", "best_signal_technology", "nearest_site",
-                    "nearest_site_km"):
+        for col in ("class", "reachable_share", "best_signal_dbm", "best_signal_technology", "median_signal_dbm",
+                    "nearest_site", "nearest_site_km"):
             zones[col] = []
         return zones
     flat = labels.ravel()
@@ -307,6 +315,7 @@ def describe_zones(
         best_tech = np.where(better, tech, best_tech)
     zones["best_signal_dbm"] = np.round(best, 1)
     zones["best_signal_technology"] = best_tech.astype(str)
+    zones["median_signal_dbm"] = _median_signal(labels, n, power_dbm)
     if len(sites):
         pts = zones.geometry.representative_point()
         idx, dist = sites.sindex.nearest(pts, return_all=False, return_distance=True)
@@ -322,6 +331,43 @@ def describe_zones(
     return zones
 
 
+def _median_signal(labels: NDArray[np.int32], n: int,
+                   power_dbm: Mapping[str, NDArray[np.float32]] | None) -> NDArray[np.float64]:
+    """Median over each zone's cells of the best signal there (any technology; NaN: none reaches)."""
+    out = np.full(n, np.nan)
+    if not power_dbm:
+        return out
+    with np.errstate(invalid="ignore"):
+        stack = np.stack([np.where(np.isfinite(p), p, -np.inf) for p in power_dbm.values()])
+    best = stack.max(axis=0)
+    flat, vals = labels.ravel(), best.ravel()
+    sel = (flat > 0) & np.isfinite(vals)
+    if not sel.any():
+        return out
+    order = np.lexsort((vals[sel], flat[sel]))
+    lab, v = flat[sel][order], vals[sel][order]
+    starts = np.searchsorted(lab, np.arange(1, n + 1), side="left")
+    ends = np.searchsorted(lab, np.arange(1, n + 1), side="right")
+    for k in np.flatnonzero(ends > starts):
+        out[k] = float(np.median(v[starts[k]:ends[k]]))
+    return np.round(out, 1)
+
+
+def _on_edge(labels: NDArray[np.int32], n: int, cells: PopulationCells, inside: NDArray[np.bool_],
+             shape: tuple[int, int]) -> NDArray[np.bool_]:
+    """Zones next to a populated population cell outside the studied area: the study area cuts them, and
+    people who may belong to them lie beyond it."""
+    from scipy import ndimage
+
+    out_cells = np.zeros(shape, bool)
+    out_cells[cells.rows[~inside], cells.cols[~inside]] = True
+    near = ndimage.binary_dilation(out_cells, structure=_EIGHT)
+    hit = np.unique(labels[near & (labels > 0)])
+    edge = np.zeros(n, bool)
+    edge[hit - 1] = True
+    return edge
+
+
 def count_facilities(zones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The zones with ``n_facilities`` and ``facilities`` ("1 health_station, 2 school"): the facilities in each,
     by the ``zone_id`` :func:`coverplan.facilities.facility_status` gave them."""
@@ -331,7 +377,7 @@ def count_facilities(zones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame) -> g
     zones["n_facilities"] = zones["zone_id"].map(counts).fillna(0).astype(int)
     kinds = in_zone.groupby("zone_id")["kind"].agg(
         lambda k: ", ".join(f"{n} {kind}" for kind, n in sorted(k.value_counts().items())))
-    zones["facilities"] = zones["zone_id"].map(kinds).fillna("")
+    zones["facilities"] = zones["zone_id"].map(kinds).astype(object).fillna("")
     return zones
 
 
@@ -343,6 +389,7 @@ def admin_figures(
     served: NDArray[np.bool_],
     covered: Mapping[str, NDArray[np.bool_]],
     fibre: NDArray[np.bool_] | None,
+    service: Mapping[str, NDArray[np.bool_]] | None = None,
     deadzones: DeadZones,
     facilities: gpd.GeoDataFrame,
     units: gpd.GeoDataFrame | None = None,
@@ -354,7 +401,8 @@ def admin_figures(
     the unit holding its centre and counts as served, covered by a
     technology, fibre-reached or in a zone by the analysis cell under its
     centre. Columns: ``unit``, ``population``, ``served``, ``served_share``,
-    ``covered_<tech>_share``, ``fibre_share``, ``people_in_shadow``,
+    ``covered_<tech>_share``, ``served_<level>_share`` (each service level of
+    ``service``), ``fibre_share``, ``people_in_shadow``,
     ``people_out_of_range``, ``people_in_deadzones``, and for every facility
     kind ``<kind>_connected`` as ``"n/N"`` (connected = any status but
     ``none``).
@@ -395,6 +443,9 @@ def admin_figures(
         for tech, mask in covered.items():
             c = float(people[m & cells.sample(mask, fill=False)].sum())
             rec[f"covered_{tech}_share"] = round(c / pop, 4) if pop > 0 else None
+        for level, mask in (service or {}).items():
+            c = float(people[m & cells.sample(mask, fill=False)].sum())
+            rec[f"served_{level}_share"] = round(c / pop, 4) if pop > 0 else None
         if fibre is not None:
             fb = float(people[m & cells.sample(fibre, fill=False)].sum())
             rec["fibre_share"] = round(fb / pop, 4) if pop > 0 else None

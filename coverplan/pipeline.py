@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
     from coverplan.deadzones import DeadZones
     from coverplan.radio.coverage import Coverage
+    from coverplan.radio.settings import CoverageSettings
+    from coverplan.raster import Raster
     from coverplan.siting.plan import TerminalPlan
 
 __all__ = ["Inputs", "Results", "load_inputs", "plan", "run", "sample_scenario_path"]
@@ -104,10 +107,13 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     t2 = time.perf_counter()
     r0, r1, c0, c1 = inputs.study
     grid = inputs.grid
-    cellular = coverage.covered[r0:r1, c0:c1] & inputs.in_area
     fibre_mask = (fibre_reach(grid, inputs.fibre, sc.fibre.drop_distance_m) & inputs.in_area
                   if inputs.fibre is not None else np.zeros(grid.shape, bool))
-    served = cellular | fibre_mask
+    power = ({t: p[r0:r1, c0:c1] for t, p in coverage.power_dbm.items()} if coverage.power_dbm is not None
+             else None)
+    covered = {t: m[r0:r1, c0:c1] & inputs.in_area for t, m in coverage.by_technology.items()}
+    levels = service_levels(sc.coverage, covered, power, fibre_mask)
+    served = levels[sc.coverage.service.dead_zones_use]
     served_u8 = np.where(inputs.in_area, served.astype(np.uint8), np.uint8(SERVED_NODATA))
     count = np.where(inputs.in_area, coverage.count.array[r0:r1, c0:c1], np.uint8(255))
     cells = cells_on_grid(inputs.population, grid)
@@ -116,8 +122,6 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         min_cell_population=sc.deadzones.min_cell_population, min_zone_population=sc.deadzones.min_zone_population,
         min_zone_area_km2=sc.deadzones.min_zone_area_km2,
     )
-    power = ({t: p[r0:r1, c0:c1] for t, p in coverage.power_dbm.items()} if coverage.power_dbm is not None
-             else None)
     facilities = facility_status(inputs.facilities, grid, served, inputs.in_area, population=dz.population,
                                  zone_labels=dz.labels, zone_ids=dz.zones["zone_id"].to_numpy())
     facilities = facility_connectivity(
@@ -125,6 +129,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         covered={t: m[r0:r1, c0:c1] for t, m in coverage.by_technology.items()},
         best_site=coverage.best_site[r0:r1, c0:c1], site_ids=coverage.sites["site_id"].to_numpy(),
     )
+    facilities["service_level"] = _level_at(facilities, grid, levels)
     facilities, extensions = with_extensions(facilities, inputs.terrain, inputs.fibre, cost_per_km=sc.fibre.cost_per_km,
                                              currency=sc.fibre.currency)
     facilities = with_terminal_checks(facilities, inputs.terrain, sky=sc.siting.sky, rain=sc.siting.rain,
@@ -133,13 +138,14 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
                            shadow_share=sc.deadzones.shadow_share)
     zones = count_facilities(zones, facilities)
+    _warn_edge_zones(zones, inputs.checks)
     if inputs.admin is not None:
         zones["unit"] = _unit_of(zones.geometry.representative_point(), inputs.admin, sc.admin.name_field)
         facilities["unit"] = _unit_of(facilities.geometry, inputs.admin, sc.admin.name_field)
     dz = replace(dz, zones=zones)
     admin = admin_figures(
         population=inputs.population, cells=cells, in_area=inputs.in_area, served=served,
-        covered={t: m[r0:r1, c0:c1] & inputs.in_area for t, m in coverage.by_technology.items()},
+        covered=covered, service=levels,
         fibre=fibre_mask if inputs.fibre is not None else None, deadzones=dz, facilities=facilities,
         units=inputs.admin, name_field=sc.admin.name_field,
     )
@@ -147,12 +153,88 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
             else None)
     t3 = time.perf_counter()
     summary = _summary(inputs, coverage, served, dz, facilities, admin)
+    summary["service_levels"] = _level_summary(sc, levels, cells, inputs.in_area, facilities)
     if plan is not None:
         summary["plan"] = plan.figures
     log.info("run took %.1f s (inputs %.1f s, coverage %.1f s, dead zones %.1f s)",
              t3 - t0, t1 - t0, t2 - t1, t3 - t2)
     return Results(inputs, coverage, grid.with_array(served_u8, nodata=SERVED_NODATA),
                    grid.with_array(count, nodata=255), dz, facilities, summary, admin, extensions, plan)
+
+
+def _warn_edge_zones(zones: gpd.GeoDataFrame, checks: dict[str, Any]) -> None:
+    edge = zones[zones["on_edge"]] if "on_edge" in zones else zones.iloc[0:0]
+    if len(edge):
+        top = ", ".join(f"{z} ({p:,.0f} people)" for z, p in zip(edge["zone_id"][:5], edge["population"][:5],
+                                                                 strict=True))
+        msg = (f"{len(edge)} dead zones ({edge['population'].sum():,.0f} people) touch the study-area edge, so "
+               f"their people beyond it are not counted (on_edge in deadzones.csv): {top}"
+               + (" ..." if len(edge) > 5 else "") + "; enlarge region.bounds to count them whole")
+        log.warning("%s", msg)
+        checks.setdefault("warnings", []).append(msg)
+
+
+def service_levels(cov: CoverageSettings, covered: Mapping[str, NDArray[np.bool_]],
+                   power_dbm: Mapping[str, NDArray[np.float32]] | None,
+                   fibre: NDArray[np.bool_]) -> dict[str, NDArray[np.bool_]]:
+    """Where each service level (voice, broadband) is available on the analysis grid.
+
+    A level is available where a technology that gives it (``cov.service``)
+    covers the cell against its threshold (for broadband, the stricter
+    ``broadband_threshold_dbm`` where one is set), or within the fibre's
+    drop distance.
+    """
+    from coverplan.radio.settings import SERVICE_LEVELS
+
+    out: dict[str, NDArray[np.bool_]] = {}
+    for level in SERVICE_LEVELS:
+        mask = fibre.copy()
+        strict = cov.service.broadband_threshold_dbm if level == "broadband" else {}
+        for t in getattr(cov.service, level):
+            if t not in covered:
+                continue
+            if t in strict and power_dbm is not None:
+                with np.errstate(invalid="ignore"):
+                    mask |= (power_dbm[t] >= strict[t]) & covered[t]
+            else:
+                mask |= covered[t]
+        out[level] = mask
+    return out
+
+
+def _level_at(facilities: gpd.GeoDataFrame, grid: Raster, levels: Mapping[str, NDArray[np.bool_]]) -> list[str]:
+    """The best service level at each facility: broadband, voice or none."""
+    if len(facilities) == 0:
+        return []
+    xs, ys = facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()
+    inv = ~grid.transform
+    gc = np.clip(np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp), 0, grid.shape[1] - 1)
+    gr = np.clip(np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp), 0, grid.shape[0] - 1)
+    bb, voice = levels["broadband"][gr, gc], levels["voice"][gr, gc]
+    return list(np.where(bb, "broadband", np.where(voice, "voice", "none")))
+
+
+def _level_summary(sc: Scenario, levels: Mapping[str, NDArray[np.bool_]], cells: Any, in_area: NDArray[np.bool_],
+                   facilities: gpd.GeoDataFrame) -> dict[str, Any]:
+    """People, area and facilities with each service level, and the level dead zones use."""
+    inside = cells.sample(in_area, fill=False)
+    total = float(cells.people[inside].sum())
+    out: dict[str, Any] = {"dead_zones_use": sc.coverage.service.dead_zones_use}
+    for level, mask in levels.items():
+        techs = [t for t in getattr(sc.coverage.service, level) if t in sc.coverage.technologies]
+        people = float(cells.people[inside & cells.sample(mask, fill=False)].sum())
+        rank = {"none": 0, "voice": 1, "broadband": 2}
+        fac_ok = int((facilities["service_level"].map(rank) >= rank[level]).sum()) if len(facilities) else 0
+        out[level] = {
+            "technologies": techs,
+            "threshold_dbm": {t: (sc.coverage.service.broadband_threshold_dbm.get(t, sc.coverage.threshold_dbm[t])
+                                  if level == "broadband" else sc.coverage.threshold_dbm[t]) for t in techs},
+            "population_served": round(people, 1),
+            "population_served_share": round(people / total, 4) if total > 0 else None,
+            "area_share": round(_share(mask, in_area), 4),
+            "facilities_served": fac_ok,
+        }
+    return out
 
 
 def plan(results: Results, *, budget: float | None = None, max_terminals: int | None = None,
@@ -247,6 +329,9 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
             dz.zones.loc[dz.zones["class"] == "out_of_range", "population"].sum()), 1) if len(dz.zones) else 0.0,
         "deadzones": {
             "count": len(dz.zones),
+            "on_edge": int(dz.zones["on_edge"].sum()) if "on_edge" in dz.zones else 0,
+            "people_on_edge": round(float(dz.zones.loc[dz.zones["on_edge"], "population"].sum()), 1)
+            if "on_edge" in dz.zones and len(dz.zones) else 0.0,
             "shadow": int((dz.zones["class"] == "shadow").sum()) if len(dz.zones) else 0,
             "out_of_range": int((dz.zones["class"] == "out_of_range").sum()) if len(dz.zones) else 0,
             "population": round(acc.in_deadzones, 1),

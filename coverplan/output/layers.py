@@ -145,8 +145,11 @@ def _geojson_layer(
     return gj
 
 
-def _zone_style(colour: str, _feature: Any) -> dict[str, Any]:
-    return {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.35}
+def _zone_style(colour: str, feature: Any) -> dict[str, Any]:
+    style = {"color": colour, "weight": 1.5, "fillColor": colour, "fillOpacity": 0.35}
+    if str(feature.get("properties", {}).get("edge", "")).startswith("yes"):
+        style.update(dashArray="5 4", weight=2.5)  # cut by the study-area edge: only part of its people counted
+    return style
 
 
 def _status_text(status: Any) -> str:
@@ -182,7 +185,10 @@ def add_deadzones(m: folium.Map, deadzones: gpd.GeoDataFrame, *, crs: Any, toler
     fields = [("zone", "Dead zone"), ("population", "Population" + suffix(population_illustrative)),
               ("area", "Area (km²)"), ("n_facilities", "Facilities")]
     if classes is not None:
-        fields += [("class", "Why"), ("signal", "Best signal"), ("site", "Nearest site")]
+        fields += [("class", "Why"), ("signal", "Best signal"), ("median", "Median signal"),
+                   ("site", "Nearest site")]
+    if "on_edge" in dz.columns:
+        fields.append(("edge", "Study-area edge"))
     for cls, layer_name, colour in groups:
         sel = np.ones(len(dz), bool) if classes is None else (classes == cls).to_numpy()
         if not sel.any():
@@ -204,8 +210,13 @@ def _zone_properties(row: Any, cls: str | None) -> dict[str, str]:
         signal = getattr(row, "best_signal_dbm", float("nan"))
         tech = getattr(row, "best_signal_technology", "")
         prop["signal"] = f"{_number(signal, '.0f')} dBm ({_text(tech)})" if np.isfinite(signal) else "none"
+        median = getattr(row, "median_signal_dbm", float("nan"))
+        prop["median"] = f"{_number(median, '.0f')} dBm" if np.isfinite(median) else "none"
         prop["site"] = (f"{_text(getattr(row, 'nearest_site', ''))}, "
                         f"{_number(getattr(row, 'nearest_site_km', float('nan')), '.1f')} km")
+    if hasattr(row, "on_edge"):
+        prop["edge"] = ("yes: the study area cuts this zone; its people beyond the edge are not counted"
+                        if bool(row.on_edge) else "no")
     return prop
 
 

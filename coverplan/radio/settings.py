@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from coverplan.settings import setting, validate
+from coverplan.settings import SettingError, setting, validate
 
-__all__ = ["COVERAGE_MODELS", "TECHNOLOGIES", "CoverageSettings", "PropagationSettings"]
+__all__ = ["COVERAGE_MODELS", "SERVICE_LEVELS", "TECHNOLOGIES", "CoverageSettings", "PropagationSettings",
+           "ServiceSettings"]
 
 #: Cellular technologies a site table and a scenario may name.
 TECHNOLOGIES = ("2G", "3G", "4G", "5G")
@@ -70,6 +71,31 @@ _THRESHOLD_DBM = {"2G": -95.0, "3G": -100.0, "4G": -110.0, "5G": -110.0}
 _BANDWIDTH_MHZ = {"2G": 0.2, "3G": 5.0, "4G": 10.0, "5G": 20.0}
 
 
+#: Service levels: the technologies that give each. Voice (and SMS) works on any generation; broadband
+#: (a usable internet connection) needs 4G or 5G. Vietnam's programme to remove *vùng lõm sóng* counts
+#: places with no mobile signal at all, so dead zones use ``voice`` by default.
+SERVICE_LEVELS = ("voice", "broadband")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What "served" means (``[coverage.service]``): the technologies of each service level and which level
+    dead zones, the served mask and the facilities' status use. Fibre gives both levels."""
+
+    voice: tuple[str, ...] = setting(list(TECHNOLOGIES), doc="technologies that give voice service",
+                                     choices=TECHNOLOGIES, what="a technology", nonempty=True)
+    broadband: tuple[str, ...] = setting(["4G", "5G"], doc="technologies that give broadband (internet) service",
+                                         choices=TECHNOLOGIES, what="a technology", nonempty=True)
+    broadband_threshold_dbm: Mapping[str, float] = setting(
+        {}, doc="a stricter threshold for broadband by technology (absent: the coverage threshold; needs a signal "
+        "model)", unit="dBm", low=-160.0, high=0.0, keys=TECHNOLOGIES, what="a technology")
+    dead_zones_use: str = setting("voice", doc="the service level whose absence makes a dead zone",
+                                  choices=SERVICE_LEVELS, what="a service level")
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+
 @dataclass(frozen=True)
 class CoverageSettings:
     """Where a site serves (``[coverage]``): the model, the receiver, the technologies and their thresholds."""
@@ -92,6 +118,8 @@ class CoverageSettings:
         high=400.0, keys=TECHNOLOGIES, what="a technology", merge=True)
     propagation: PropagationSettings = setting(PropagationSettings(), doc="ground, polarisation, ITM climate "
                                                "and variability")
+    service: ServiceSettings = setting(ServiceSettings(), doc="service levels (voice, broadband) and which one "
+                                       "dead zones use")
     sites_beyond_dem: str = setting("error", doc="a sector row farther outside the DEM than its radius (usually a "
                                     "mistyped lon/lat): error, or leave_out (named in a warning and summary.json)",
                                     choices=("error", "leave_out"), what="a choice")
@@ -102,3 +130,11 @@ class CoverageSettings:
             from dataclasses import replace
 
             object.__setattr__(self, "propagation", replace(self.propagation, k_factor=self.k_factor))
+        level = self.service.dead_zones_use
+        if not set(getattr(self.service, level)) & set(self.technologies):
+            raise SettingError("service.dead_zones_use", f"= {level!r}, but none of the technologies that give it "
+                               f"({', '.join(getattr(self.service, level))}) is among coverage.technologies "
+                               f"({', '.join(self.technologies)}); add one, or use the other service level")
+        if self.service.broadband_threshold_dbm and self.model == "los":
+            raise SettingError("service.broadband_threshold_dbm", "needs a signal model (coverage.model other than "
+                               "los): line of sight has no signal level to compare")

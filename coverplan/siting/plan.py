@@ -120,7 +120,12 @@ def plan_terminals(
         "candidates": len(usable), "candidates_infeasible": len(blocked),
         **_reach_figures(deadzones.account.served, facilities, weights, is_fac, fac_ids, plan.covered),
         "objective": round(plan.objective, 1), "bound": round(plan.bound, 1), "gap": round(plan.gap, 6),
+        "terminals_on_edge": int(usable.loc[usable["chosen"], "on_edge"].sum()) if len(usable) else 0,
     }
+    if figures["terminals_on_edge"]:
+        log.warning("%d planned terminals stand in dead zones the study area cuts (on_edge in terminals.csv): "
+                    "their people beyond the edge are not counted; enlarge region.bounds to plan them whole",
+                    figures["terminals_on_edge"])
     # the solve time varies from run to run: logged, and in TerminalPlan.plan.solve_time_s, not in the figures
     log.info("terminal plan: %d terminals, %.0f people, %d facilities (solved in %.2f s)", len(plan.chosen),
              figures["people_newly_connected"], figures["facilities_newly_connected"], plan.solve_time_s)
@@ -149,12 +154,16 @@ def _candidates(terrain: Terrain, fac: gpd.GeoDataFrame, deadzones: DeadZones, s
                          "(coverplan.siting.options.with_terminal_checks, with the same rain settings)")
     fcand = fac[(fac["status"] == "none") & fac["kind"].isin(st.plan.candidate_kinds)]
     feas = [fcand[sky_cols].reset_index(drop=True)]
-    parts = [gpd.GeoDataFrame({"source": "facility", "ref": fcand["facility_id"].to_numpy(),
-                               "kind": fcand["kind"].to_numpy()}, geometry=fcand.geometry.to_numpy(), crs=fac.crs)]
     zones = deadzones.zones
+    edge = set(zones.loc[zones["on_edge"].astype(bool), "zone_id"]) if "on_edge" in zones and len(zones) else set()
+    fzone = fcand["zone_id"] if "zone_id" in fcand else [""] * len(fcand)
+    parts = [gpd.GeoDataFrame({"source": "facility", "ref": fcand["facility_id"].to_numpy(),
+                               "kind": fcand["kind"].to_numpy(), "zone_id": list(fzone)},
+                              geometry=fcand.geometry.to_numpy(), crs=fac.crs)]
     if st.plan.deadzone_candidates and len(zones):
         zpts = zones.geometry.representative_point()
-        parts.append(gpd.GeoDataFrame({"source": "deadzone", "ref": zones["zone_id"].to_numpy(), "kind": "village"},
+        parts.append(gpd.GeoDataFrame({"source": "deadzone", "ref": zones["zone_id"].to_numpy(), "kind": "village",
+                                       "zone_id": zones["zone_id"].to_numpy()},
                                       geometry=zpts.to_numpy(), crs=zones.crs))
         feas.append(terminal_feasibility(terrain, zpts, sky=st.sky, rain=st.rain, scheduler=scheduler)[sky_cols])
     cand = pd.concat(parts, ignore_index=True)
@@ -164,6 +173,8 @@ def _candidates(terrain: Terrain, fac: gpd.GeoDataFrame, deadzones: DeadZones, s
     terminal = np.where(geo_ok, "geo", np.where(leo_ok, "leo", "none"))
     terminal = np.where(leo_ok & (leo_cost < geo_cost), "leo", terminal)
     cand = gpd.GeoDataFrame(cand, geometry=cand.geometry, crs=fac.crs)
+    # a candidate in a zone the study area cuts: its people beyond the edge are not in the plan's figures
+    cand["on_edge"] = cand["zone_id"].isin(edge).to_numpy()
     for col in sky_cols:
         cand[col] = ff[col].to_numpy()
     cand["terminal"] = terminal
