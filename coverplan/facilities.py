@@ -53,7 +53,7 @@ STATUS_COLUMNS = ("served", "zone_id")
 #: Added by :func:`with_extensions`: the cheapest fibre extension to an unconnected facility.
 EXTENSION_COLUMNS = ("extension_km", "extension_cost")
 #: Added by :func:`coverplan.siting.options.with_cheapest_option`.
-OPTION_COLUMNS = ("cheapest_option", "cheapest_cost")
+OPTION_COLUMNS = ("cheapest_option", "cheapest_cost_alone", "terminal_with_hotspot_cost")
 #: Columns the satellite sky check gives an unconnected facility (and a terminal candidate):
 #: :func:`coverplan.siting.sky.terminal_feasibility`.
 SKY_COLUMNS = ("geo_satellite", "geo_azimuth_deg", "geo_elevation_deg", "geo_horizon_deg", "geo_margin_deg",

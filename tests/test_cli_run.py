@@ -99,7 +99,7 @@ def test_sample_run_has_every_output(sample_out: Path) -> None:
     chosen = gpd.read_file(sample_out / "terminals.gpkg")
     s = json.loads((sample_out / "summary.json").read_text(encoding="utf-8"))
     assert len(chosen) == s["plan"]["terminals"] >= 1
-    assert chosen["cost"].sum() <= s["plan"]["budget"] + 1e-6
+    assert chosen["cost_with_hotspot"].sum() <= s["plan"]["budget"] + 1e-6
     assert chosen["rank"].tolist() == list(range(1, len(chosen) + 1))
     candidates = pd.read_csv(sample_out / "candidates.csv")
     assert candidates["chosen"].sum() == len(chosen) and len(candidates) == s["plan"]["candidates"] + s["plan"][

@@ -112,9 +112,11 @@ PLAN_COMMAND_FILES = (*PLAN_FILES, "summary.json")
 TERMINAL_COLUMNS = ("rank", "source", "ref", "kind", "terminal",
                     *(c for c in SKY_COLUMNS if c not in ("geo_horizon_deg", *SKY_FLAG_COLUMNS)),
                     *(c for c in RAIN_COLUMNS if c in ("geo_rain_fade_db", "geo_availability_pct")),
-                    "people_reached", "facilities_reached", "cost")
+                    "people_reached", "capacity_people", "people_served", "facilities_reached", "on_edge",
+                    "cost_with_hotspot")
 #: Columns of the candidates table: every candidate, its whole sky check and why a blocked one is blocked.
-CANDIDATE_COLUMNS = ("source", "ref", "kind", "terminal", *SKY_COLUMNS, *RAIN_COLUMNS, "cost", "people_reached",
+CANDIDATE_COLUMNS = ("source", "ref", "kind", "terminal", *SKY_COLUMNS, *RAIN_COLUMNS, "cost_with_hotspot",
+                     "people_reached", "capacity_people", "people_served", "on_edge",
                      "facilities_reached", "chosen", "order", "blocked_reason")
 
 #: What :func:`write_tables` (``coverplan deadzones``) puts in its folder.

@@ -286,7 +286,7 @@ def add_plan(m: folium.Map, *, terminals: gpd.GeoDataFrame | None, footprints: g
     if not len(chosen):
         return
     props = [{"order": _number(row.order, ".0f"), "where": _text(f"{row.source} {row.ref}"),
-              "terminal": _text(str(row.terminal).upper()), "cost": _number(row.cost, ",.0f"),
+              "terminal": _text(str(row.terminal).upper()), "cost": _number(row.cost_with_hotspot, ",.0f"),
               "people": _number(row.people_reached, ",.0f"),
               "facilities": _number(row.facilities_reached, ".0f")} for row in chosen.itertuples(index=False)]
     _geojson_layer(
@@ -294,7 +294,8 @@ def add_plan(m: folium.Map, *, terminals: gpd.GeoDataFrame | None, footprints: g
         name="Planned satellite terminals",
         style=lambda _f: {"radius": 7, "color": "#ffffff", "weight": 2, "fillColor": TERMINAL_COLOUR,
                           "fillOpacity": 1.0},
-        popup=[("order", "Build order"), ("where", "Place"), ("terminal", "Terminal"), ("cost", "Present cost"),
+        popup=[("order", "Build order"), ("where", "Place"), ("terminal", "Terminal"),
+               ("cost", "Present cost, with hotspot"),
                ("people", "People its hotspot reaches"), ("facilities", "Facilities reached")],
         tooltip="order",
         marker=True,

@@ -63,7 +63,11 @@ class CostModel:
         validate(self)
 
     def terminal(self, kind: str, *, hotspot: bool = True) -> float:
-        """Present cost of a ``geo`` or ``leo`` terminal, with its hotspot."""
+        """Present cost of a ``geo`` or ``leo`` terminal, with its hotspot (or without), in whole currency units.
+
+        Money is rounded to the currency's unit (1 USD, 1 đồng) where it is
+        computed, so the plan optimises the figures the tables print.
+        """
         if kind == "geo":
             capex, opex = self.geo_capex, self.geo_opex_per_year
         elif kind == "leo":
@@ -73,12 +77,12 @@ class CostModel:
         if hotspot:
             capex += self.hotspot_capex
             opex += self.hotspot_opex_per_year
-        return float(present_value(capex, opex, years=self.years, discount_rate=self.discount_rate))
+        return float(np.round(present_value(capex, opex, years=self.years, discount_rate=self.discount_rate)))
 
     def fibre(self, extension_cost: ArrayLike) -> NDArray[np.float64]:
-        """Present cost of fibre extensions of the given build cost."""
+        """Present cost of fibre extensions of the given build cost, in whole currency units."""
         c = np.asarray(extension_cost, float)
-        return present_value(c, c * self.fibre_opex_share, years=self.years, discount_rate=self.discount_rate)
+        return np.round(present_value(c, c * self.fibre_opex_share, years=self.years, discount_rate=self.discount_rate))
 
     def cheapest(
         self, extension_cost: ArrayLike, geo_ok: ArrayLike, leo_ok: ArrayLike

@@ -66,11 +66,15 @@ class Plan:
     method : str
         ``"milp"`` or ``"greedy"``.
     covered : ndarray of bool
-        Per demand, covered by a chosen candidate.
+        Per demand, covered (with capacities: served at least in part) by a chosen candidate.
     cost : float
         Total cost of the chosen candidates (0 without costs).
     status : str
         The solver's message.
+    served : ndarray of float, optional
+        With capacities: the share of each demand served (the chosen terminals' loads saturate).
+    load : ndarray of float, optional
+        With capacities: the weight each candidate serves.
     """
 
     chosen: NDArray[np.int64]
@@ -82,6 +86,13 @@ class Plan:
     covered: NDArray[np.bool_]
     cost: float
     status: str
+    served: NDArray[np.float64] | None = None
+    load: NDArray[np.float64] | None = None
+
+    @property
+    def served_share(self) -> NDArray[np.float64]:
+        """Per demand, the share served: 0 or 1 without capacities, a fraction where a terminal saturates."""
+        return self.served if self.served is not None else self.covered.astype(np.float64)
 
 
 def _check_numbers(weights: ArrayLike, costs: ArrayLike | None, budget: float | None, max_terminals: int | None,
@@ -121,6 +132,8 @@ def max_coverage(
     method: str = "milp",
     time_limit_s: float | None = None,
     mip_rel_gap: float = 0.0,
+    capacity: ArrayLike | None = None,
+    capped: ArrayLike | None = None,
 ) -> Plan:
     """Choose candidates that cover the most weighted demand within the budget and the number of terminals.
 
@@ -142,6 +155,14 @@ def max_coverage(
     method : {"milp", "greedy"}
     time_limit_s, mip_rel_gap : float, optional
         MILP stopping rules; the plan reports the gap reached.
+    capacity : array_like, shape (n_candidates,), optional
+        The weight each candidate can serve at most (people: a terminal's
+        link shared at a demand per person); the ``capped`` demand is then
+        shared among the chosen candidates that reach it, and saturates
+        (:mod:`coverplan.siting.capacity`). Uncapped demand (a facility) is
+        covered whole by any chosen candidate that reaches it.
+    capped : array_like of bool, shape (n_demand,), optional
+        The demand the capacity applies to (default: all of it).
 
     Raises
     ------
@@ -170,6 +191,19 @@ def max_coverage(
         raise InfeasiblePlanError(f"{int(lock.sum())} locked candidates exceed max_terminals = {max_terminals}")
     if budget is not None and c is not None and c[lock].sum() > budget + 1e-9:
         raise InfeasiblePlanError(f"locked candidates cost {c[lock].sum():g}, over the budget {budget:g}")
+    if capacity is not None:
+        from coverplan.siting.capacity import capacitated_coverage
+
+        cmask = np.ones(n_dem, bool) if capped is None else _index_mask(capped, n_dem, "capped")
+        chosen, served, load, bound, status = capacitated_coverage(
+            a, w, np.asarray(capacity, dtype=np.float64), cmask, costs=c, budget=budget, max_terminals=max_terminals,
+            must=must, lock=lock, method=method, time_limit_s=time_limit_s, mip_rel_gap=mip_rel_gap)
+        objective = float((w * served).sum())
+        bound = max(bound, objective)
+        gap = (bound - objective) / bound if bound > 0 else 0.0
+        cost = float(c[chosen].sum()) if c is not None else 0.0
+        return Plan(np.sort(chosen), objective, float(bound), float(gap), time.perf_counter() - t0, method,
+                    served > 1e-9, cost, status, served, load)
     if method == "milp":
         chosen, objective, bound, status = _milp(a, w, c, budget, max_terminals, must, lock, reach, time_limit_s,
                                                  mip_rel_gap)

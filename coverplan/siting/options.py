@@ -55,12 +55,17 @@ def with_cheapest_option(facilities: gpd.GeoDataFrame, *, costs: CostModel, sky:
     """For each unconnected facility the cheapest feasible option (fibre, geo, leo or none) and its present cost.
 
     Needs the :data:`~coverplan.facilities.EXTENSION_COLUMNS` and the sky
-    check's columns; adds :data:`~coverplan.facilities.OPTION_COLUMNS`. A
+    check's columns; adds :data:`~coverplan.facilities.OPTION_COLUMNS`:
+    ``cheapest_cost_alone`` connects the facility alone (a fibre extension,
+    or a terminal without a village hotspot); ``terminal_with_hotspot_cost``
+    is the cheapest feasible terminal with its hotspot, the cost the plan
+    gives it as a candidate (``cost_with_hotspot`` in terminals.csv). A
     terminal kind the settings switch off is no option.
     """
     out = facilities.copy()
     out["cheapest_option"] = ""
-    out["cheapest_cost"] = np.nan
+    out["cheapest_cost_alone"] = np.nan
+    out["terminal_with_hotspot_cost"] = np.nan
     todo = (out["status"] == "none").to_numpy()
     if not todo.any():
         return out
@@ -68,5 +73,9 @@ def with_cheapest_option(facilities: gpd.GeoDataFrame, *, costs: CostModel, sky:
     geo, leo = terminal_options(sub, sky)
     names, cost = costs.cheapest(sub["extension_cost"].to_numpy(float), geo, leo)
     out.loc[todo, "cheapest_option"] = names
-    out.loc[todo, "cheapest_cost"] = np.round(cost, 0)
+    out.loc[todo, "cheapest_cost_alone"] = np.round(cost, 0)
+    geo_c, leo_c = costs.terminal("geo"), costs.terminal("leo")
+    both = np.where(geo, geo_c, np.inf)
+    both = np.minimum(both, np.where(leo, leo_c, np.inf))
+    out.loc[todo, "terminal_with_hotspot_cost"] = np.where(np.isfinite(both), both, np.nan)
     return out

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coverplan.errors import InputError
 from coverplan.facilities import sky_columns
@@ -105,20 +106,22 @@ def plan_terminals(
     usable, blocked = _candidates(terrain, facilities, deadzones, st, scheduler)
     demand_xy, weights, is_fac, fac_ids = _demand(deadzones, facilities, terrain.crs, dict(st.plan.priority))
     a = _coverage_matrix(terrain, usable, demand_xy, fac_ids, st.hotspot, scheduler)
-    costs = usable["cost"].to_numpy(float)
+    costs = usable["cost_with_hotspot"].to_numpy(float)
     must = np.zeros(len(weights), bool)
     todo = facilities[facilities["status"] == "none"]
     for fid, kind in zip(todo["facility_id"], todo["kind"], strict=True):
         if kind in must_serve and fid in fac_ids:
             must[fac_ids[fid]] = True
-    plan = _solve(a, weights, costs, must, budget=budget, max_terminals=max_terminals)
-    usable = _annotate(usable, a, weights, is_fac, costs, plan)
+    cap = _capacity(usable, st.hotspot)
+    plan = _solve(a, weights, costs, must, budget=budget, max_terminals=max_terminals, capacity=cap, capped=~is_fac)
+    usable = _annotate(usable, a, weights, is_fac, costs, plan, cap)
     spent = budget if budget is not None else plan.cost
     figures = {
         "budget": budget, "max_terminals": max_terminals, "must_serve": list(must_serve), "method": plan.method,
         "currency": currency, "terminals": len(plan.chosen), "cost": round(plan.cost, 0),
         "candidates": len(usable), "candidates_infeasible": len(blocked),
-        **_reach_figures(deadzones.account.served, facilities, weights, is_fac, fac_ids, plan.covered),
+        **_reach_figures(deadzones.account.served, facilities, weights, is_fac, fac_ids, plan),
+        "capacity": _capacity_figures(st.hotspot, usable, plan, weights, is_fac),
         "objective": round(plan.objective, 1), "bound": round(plan.bound, 1), "gap": round(plan.gap, 6),
         "terminals_on_edge": int(usable.loc[usable["chosen"], "on_edge"].sum()) if len(usable) else 0,
     }
@@ -129,7 +132,8 @@ def plan_terminals(
     # the solve time varies from run to run: logged, and in TerminalPlan.plan.solve_time_s, not in the figures
     log.info("terminal plan: %d terminals, %.0f people, %d facilities (solved in %.2f s)", len(plan.chosen),
              figures["people_newly_connected"], figures["facilities_newly_connected"], plan.solve_time_s)
-    return TerminalPlan(usable, plan, float(spent), _budget_curve(a, weights, costs, is_fac, spent), figures, blocked,
+    return TerminalPlan(usable, plan, float(spent), _budget_curve(a, weights, costs, is_fac, spent, cap), figures,
+                        blocked,
                         _footprints(terrain, usable, plan, st.hotspot, scheduler))
 
 
@@ -179,7 +183,7 @@ def _candidates(terrain: Terrain, fac: gpd.GeoDataFrame, deadzones: DeadZones, s
         cand[col] = ff[col].to_numpy()
     cand["terminal"] = terminal
     cand["blocked_reason"] = np.where(terminal == "none", _blocked_reason(st.sky), "")
-    cand["cost"] = np.where(terminal == "geo", geo_cost, np.where(terminal == "leo", leo_cost, np.nan))
+    cand["cost_with_hotspot"] = np.where(terminal == "geo", geo_cost, np.where(terminal == "leo", leo_cost, np.nan))
     return (cand[cand["terminal"] != "none"].reset_index(drop=True),
             cand[cand["terminal"] == "none"].reset_index(drop=True))
 
@@ -195,36 +199,83 @@ def _coverage_matrix(terrain: Terrain, usable: gpd.GeoDataFrame, demand_xy: Any,
     return a.tocsc()
 
 
+def _capacity(usable: gpd.GeoDataFrame, hotspot: Hotspot) -> NDArray[np.float64] | None:
+    """People each candidate's terminal can serve (its kind's link over the demand per person); None: no cap."""
+    if not hotspot.capped:
+        return None
+    return np.array([hotspot.people(t) for t in usable["terminal"]], dtype=np.float64)
+
+
 def _solve(a: Any, weights: Any, costs: Any, must: Any, *, budget: float | None,
-           max_terminals: int | None) -> Plan:
-    """Budgeted maximal coverage, or (with neither budget nor count) the cheapest cover of the must-serve demand."""
+           max_terminals: int | None, capacity: Any = None, capped: Any = None) -> Plan:
+    """Budgeted maximal coverage, or (with neither budget nor count) the cheapest cover of the must-serve demand;
+    with ``capacity``, each terminal serves at most that many of the ``capped`` (people) demand."""
     if a.shape[1] == 0:
         return max_coverage(np.zeros((len(weights), 0)), weights)
+    cap = {"capacity": capacity, "capped": capped} if capacity is not None else {}
     if budget is None and max_terminals is None:
         if not must.any():
             raise InputError("give a budget, a number of terminals, or facility kinds that must be served")
         cover = min_cost_cover(a, must, costs)
-        best = max_coverage(a, weights, locked=cover.chosen, max_terminals=len(cover.chosen))
+        best = max_coverage(a, weights, locked=cover.chosen, max_terminals=len(cover.chosen), **cap)
         return replace(best, method="set_cover", cost=float(costs[best.chosen].sum()))
     return max_coverage(a, weights, costs=costs, budget=budget, max_terminals=max_terminals,
-                        must_cover=must if must.any() else None)
+                        must_cover=must if must.any() else None, **cap)
 
 
 def _annotate(usable: gpd.GeoDataFrame, a: Any, weights: Any, is_fac: Any, costs: Any,
-              plan: Plan) -> gpd.GeoDataFrame:
-    """Each candidate's reach, whether the plan chose it and its build order."""
+              plan: Plan, capacity: NDArray[np.float64] | None) -> gpd.GeoDataFrame:
+    """Each candidate's reach, capacity, the people it serves in the plan, whether the plan chose it and its
+    build order."""
     out = usable.copy()
     n = a.shape[1]
     people_each = np.asarray(a[~is_fac].T @ weights[~is_fac]).ravel() if n else np.zeros(0)
     fac_each = np.asarray(a[is_fac].sum(axis=0)).ravel() if n else np.zeros(0)
     out["people_reached"] = np.round(people_each, 1)
+    out["capacity_people"] = np.round(capacity, 1) if capacity is not None else np.inf
     out["facilities_reached"] = fac_each.astype(int)
     out["chosen"] = False
     out.loc[plan.chosen, "chosen"] = True
+    served = np.zeros(n)
+    if plan.load is not None:
+        served = plan.load
+    elif len(plan.chosen):  # without capacities a chosen terminal serves everyone in reach no other one took
+        served[plan.chosen] = _first_come(a, weights, is_fac, costs, plan.chosen)
+    out["people_served"] = np.round(np.where(out["chosen"], served, 0.0), 1)
     out["order"] = 0
-    for rank, j in enumerate(_build_order(a, weights, costs, plan.chosen), start=1):
+    for rank, j in enumerate(_build_order(a, weights, costs, plan.chosen, plan.load), start=1):
         out.loc[j, "order"] = rank
     return out
+
+
+def _first_come(a: Any, w: Any, is_fac: Any, costs: Any, chosen: Any) -> NDArray[np.float64]:
+    """People each chosen terminal serves in build order (a person counted at the first terminal reaching her)."""
+    taken = np.zeros(a.shape[0], bool)
+    out = {}
+    for j in _build_order(a, w, costs, chosen, None):
+        rows = a[:, j].indices
+        new = rows[~taken[rows] & ~is_fac[rows]]
+        out[j] = float(w[new].sum())
+        taken[rows] = True
+    return np.array([out[int(j)] for j in chosen])
+
+
+def _capacity_figures(hotspot: Hotspot, usable: gpd.GeoDataFrame, plan: Plan, w: Any, is_fac: Any) -> dict[str, Any]:
+    """What the capacities did: the per-terminal figures and the people in reach the links could not take."""
+    chosen = usable[usable["chosen"]] if len(usable) else usable
+    reached = float(chosen["people_reached"].sum()) if len(chosen) else 0.0
+    served = float((w * plan.served_share)[~is_fac].sum())
+    return {
+        "capped": hotspot.capped,
+        "capacity_mbps": dict(hotspot.capacity_mbps),
+        "demand_mbps_per_person": hotspot.demand_mbps_per_person,
+        "people_per_terminal": {k: round(hotspot.people(k), 1) if hotspot.capped else None
+                                for k in hotspot.capacity_mbps},
+        "terminals_at_capacity": int((chosen["people_served"] >= chosen["capacity_people"] - 0.5).sum())
+        if hotspot.capped and len(chosen) else 0,
+        "people_in_reach_of_chosen": round(reached, 1),
+        "people_served": round(served, 1),
+    }
 
 
 def _footprints(terrain: Terrain, usable: gpd.GeoDataFrame, plan: Plan, hotspot: Hotspot,
@@ -241,8 +292,9 @@ def _footprints(terrain: Terrain, usable: gpd.GeoDataFrame, plan: Plan, hotspot:
 
 
 def _reach_figures(served_before: float, fac: Any, weights: Any, is_fac: Any, fac_ids: Mapping[str, int],
-                   covered: Any) -> dict[str, Any]:
-    people_new = float(weights[covered & ~is_fac].sum())
+                   plan: Plan) -> dict[str, Any]:
+    covered = plan.covered
+    people_new = float((weights * plan.served_share)[~is_fac].sum())
     return {
         "people_connected_before": round(served_before, 1),
         "people_connected_after": round(served_before + people_new, 1),
@@ -286,8 +338,11 @@ def _demand(dz: DeadZones, fac: gpd.GeoDataFrame, crs: Any,
     return demand_xy, weights, is_fac, fac_ids
 
 
-def _build_order(a: Any, w: Any, costs: Any, chosen: Any) -> list[int]:
-    """The chosen candidates in the order a planner would build them: best marginal gain per cost first."""
+def _build_order(a: Any, w: Any, costs: Any, chosen: Any, load: Any = None) -> list[int]:
+    """The chosen candidates in the order a planner would build them: best marginal gain per cost first (with
+    capacities: the most people served per cost first)."""
+    if load is not None:
+        return sorted((int(j) for j in chosen), key=lambda j: (-load[j] / max(costs[j], 1e-9), j))
     covered = np.zeros(a.shape[0], bool)
     left = [int(j) for j in chosen]
     order = []
@@ -300,19 +355,22 @@ def _build_order(a: Any, w: Any, costs: Any, chosen: Any) -> list[int]:
     return order
 
 
-def _budget_curve(a: Any, w: Any, costs: Any, is_fac: Any, budget: float) -> Any:
-    """The optimum at fractions and multiples of the budget, up to the cost of every candidate."""
+def _budget_curve(a: Any, w: Any, costs: Any, is_fac: Any, budget: float, capacity: Any = None) -> Any:
+    """The optimum at fractions and multiples of the budget, up to the cost of every candidate (with the
+    terminals' capacities)."""
     import pandas as pd
 
     total = float(costs.sum()) if len(costs) else 0.0
     steps = [f * budget for f in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)] + [total]
     rows = []
     for b in sorted({min(s, total) for s in steps}):
-        p = max_coverage(a, w, costs=costs, budget=float(b)) if len(costs) else None
+        cap = {"capacity": capacity, "capped": ~is_fac} if capacity is not None else {}
+        p = max_coverage(a, w, costs=costs, budget=float(b), **cap) if len(costs) else None
         cov = p.covered if p is not None else np.zeros(len(w), bool)
+        share = p.served_share if p is not None else np.zeros(len(w))
         rows.append({"budget": round(float(b), 0), "terminals": len(p.chosen) if p is not None else 0,
                      "cost": round(p.cost, 0) if p is not None else 0.0,
-                     "people_newly_connected": round(float(w[cov & ~is_fac].sum()), 1),
+                     "people_newly_connected": round(float((w * share)[~is_fac].sum()), 1),
                      "facilities_newly_connected": int((cov & is_fac).sum())})
     return pd.DataFrame(rows)
 

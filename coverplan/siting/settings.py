@@ -10,6 +10,7 @@ them together as the scenario's ``[siting]`` table.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -55,8 +56,19 @@ class Hotspot:
 
     Defaults: a 2.4 GHz Wi-Fi access point at the ETSI EN 300 328 limit of
     20 dBm EIRP on a 10 m mast, usable down to -80 dBm at a 1.5 m receiver,
-    at most 1 km away, P.526 propagation over the terrain.
+    at most 1 km away, P.526 propagation over the terrain. A terminal's link
+    is shared: it serves at most ``capacity_mbps / demand_mbps_per_person``
+    people (400 for a 20 Mbps GEO terminal at 50 kbps a person, the targets
+    of the UN Secretary-General's Envoy on Technology and ITU for universal
+    and meaningful connectivity by 2030: 20 Mbps per school, 50 kbps per
+    student), whatever the number in reach.
     """
+
+    def people(self, terminal: str) -> float:
+        """How many people a terminal of this kind (geo, leo) can serve; infinite when not capped."""
+        if not self.capped:
+            return math.inf
+        return float(self.capacity_mbps[terminal]) / float(self.demand_mbps_per_person)
 
     height_m: float = setting(10.0, doc="hotspot mast height", unit="m", low=0.0, high=200.0)
     range_m: float = setting(1000.0, doc="hotspot reach at most", unit="m", low=10.0, high=50_000.0)
@@ -69,6 +81,15 @@ class Hotspot:
                                  unit="m", low=0.0, high=100.0, scenario=False)
     model: str = setting("p526", doc="propagation model of the hotspot over the terrain",
                          choices=("p526", "itm", "fspl"), what="a hotspot model")
+    capped: bool = setting(True, doc="a terminal serves at most capacity_mbps / demand_mbps_per_person people "
+                           "(false: everyone in reach, as an upper bound)")
+    capacity_mbps: Mapping[str, float] = setting(
+        {"geo": 20.0, "leo": 100.0}, doc="the terminal's usable downlink by kind (geo 20: the UN/ITU 2030 minimum "
+        "per school, a common GEO VSAT plan; leo 100: a typical LEO terminal); set from the operator's plans",
+        unit="Mbps", low=0.01, high=100_000.0, keys=("geo", "leo"), what="a terminal kind", merge=True)
+    demand_mbps_per_person: float = setting(
+        0.05, doc="busy-hour demand a person newly connected adds (0.05: the UN/ITU 2030 target of 50 kbps per "
+        "student, applied per person)", unit="Mbps", low=1e-4, high=1000.0)
 
     def __post_init__(self) -> None:
         validate(self)

@@ -76,18 +76,19 @@ def test_defaults() -> None:
 
 def test_terminal_with_and_without_hotspot() -> None:
     c = CostModel()
-    # GEO alone: 2,500 + 1,800 x 3.992710 = 2,500 + 7,186.88 = 9,686.88
-    assert c.terminal("geo", hotspot=False) == pytest.approx(2500 + 1800 * ANNUITY_5_8, abs=0.01)
-    assert c.terminal("geo", hotspot=False) == pytest.approx(9686.88, abs=0.01)
-    # GEO with its hotspot: 4,000 + 2,000 x 3.992710 = 11,985.42
-    assert c.terminal("geo") == pytest.approx(11985.42, abs=0.01)
-    # LEO alone: 800 + 1,200 x 3.992710 = 5,591.25; with the hotspot 2,300 + 1,400 x 3.992710 = 7,889.79
-    assert c.terminal("leo", hotspot=False) == pytest.approx(5591.25, abs=0.01)
-    assert c.terminal("leo") == pytest.approx(7889.79, abs=0.01)
+    # money in whole currency units, rounded where it is computed
+    # GEO alone: 2,500 + 1,800 x 3.992710 = 2,500 + 7,186.88 = 9,686.88 -> 9,687
+    assert c.terminal("geo", hotspot=False) == round(2500 + 1800 * ANNUITY_5_8) == 9687.0
+    # GEO with its hotspot: 4,000 + 2,000 x 3.992710 = 11,985.42 -> 11,985
+    assert c.terminal("geo") == 11985.0
+    # LEO alone: 800 + 1,200 x 3.992710 = 5,591.25 -> 5,591; with the hotspot 2,300 + 1,400 x 3.992710 = 7,889.79
+    # -> 7,890 (the same figure in facilities.csv terminal_with_hotspot_cost and terminals.csv cost_with_hotspot)
+    assert c.terminal("leo", hotspot=False) == 5591.0
+    assert c.terminal("leo") == 7890.0
     assert isinstance(c.terminal("leo"), float)
-    # the hotspot adds its own present cost, 1,500 + 200 x 3.992710 = 2,298.54, to either kind
+    # the hotspot adds its own present cost, 1,500 + 200 x 3.992710 = 2,298.54, to either kind (to a unit)
     for kind in ("geo", "leo"):
-        assert c.terminal(kind) - c.terminal(kind, hotspot=False) == pytest.approx(2298.54, abs=0.01)
+        assert c.terminal(kind) - c.terminal(kind, hotspot=False) == pytest.approx(2298.54, abs=1.0)
 
 
 def test_terminal_follows_the_horizon() -> None:
@@ -107,10 +108,10 @@ def test_unknown_terminal_kind() -> None:
 def test_fibre_present_cost() -> None:
     c = CostModel()
     # 10,000 to build, 3 % = 300 a year: 10,000 + 300 x 3.992710 = 11,197.81
-    assert c.fibre(10_000.0) == pytest.approx(11197.81, abs=0.01)
+    assert c.fibre(10_000.0) == 11198.0  # 11,197.81 in whole units
     got = c.fibre([0.0, 40_000.0, math.nan])
     # 40,000 + 1,200 x 3.992710 = 44,791.25; a missing extension stays missing
-    assert got[0] == 0.0 and got[1] == pytest.approx(44791.25, abs=0.01) and math.isnan(got[2])
+    assert got[0] == 0.0 and got[1] == 44791.0 and math.isnan(got[2])
     assert CostModel(fibre_opex_share=0.0).fibre(5000.0) == pytest.approx(5000.0)
 
 
@@ -127,9 +128,9 @@ def test_cheapest_option_by_hand() -> None:
     # 4: nothing feasible: none, NaN
     # 5: fibre 5,000 + 150 x 3.992710 = 5,598.91 just above LEO 5,591.25: LEO
     assert names == ["fibre", "geo", "geo", "leo", "none", "leo"]
-    assert cost[:4] == pytest.approx([1119.78, 9686.88, 9686.88, 5591.25], abs=0.01)
+    assert list(cost[:4]) == [1120.0, 9687.0, 9687.0, 5591.0]  # whole currency units
     assert math.isnan(cost[4])
-    assert cost[5] == pytest.approx(5591.25, abs=0.01)
+    assert cost[5] == 5591.0
 
 
 def test_cheapest_nan_extension_is_no_fibre_even_when_nothing_else_works() -> None:
