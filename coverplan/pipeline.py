@@ -70,11 +70,8 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     from coverplan.facilities import facility_connectivity, facility_status, with_extensions
     from coverplan.fibre import fibre_reach
     from coverplan.population import cells_on_grid
-    from coverplan.radio.coverage import (
-        los_coverage,
-        reference_signal_offset_db,
-        signal_coverage,
-    )
+    from coverplan.radio.cellular import cellular_coverage, reference_offsets
+    from coverplan.radio.coverage import signal_coverage
     from coverplan.siting.options import with_cheapest_option, with_terminal_checks
 
     sc = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
@@ -82,26 +79,16 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     inputs = load_inputs(sc)
     t1 = time.perf_counter()
     cov = sc.coverage
-    if cov.model == "los":
-        coverage = los_coverage(
-            inputs.terrain, inputs.sectors, technologies=cov.technologies, radius_km=cov.nominal_radius_km,
-            receiver_height_m=cov.receiver_height_m, k_factor=cov.k_factor, scheduler=scheduler,
-            show_progress=show_progress,
-        )
-    else:
-        offsets = {t: reference_signal_offset_db(t, cov.bandwidth_mhz[t]) for t in cov.technologies}
-        coverage = signal_coverage(
-            inputs.terrain, inputs.sectors, technologies=cov.technologies, radius_km=cov.nominal_radius_km,
-            threshold_dbm=cov.threshold_dbm, model=cov.model, receiver_height_m=cov.receiver_height_m,
-            settings=cov.propagation, reference_offset_db=offsets, scheduler=scheduler, show_progress=show_progress,
-        )
+    # the same call as coverplan coverage: power in each technology's threshold unit, its own radius
+    coverage = cellular_coverage(inputs.terrain, inputs.sectors, cov, source=sc.inputs.sites, scheduler=scheduler,
+                                 show_progress=show_progress)
     # where a site would serve in free space: inside the radius with free-space signal above the threshold
     # (line of sight: inside the radius); dead zones there are terrain shadows
     free = signal_coverage(
         inputs.terrain, inputs.sectors, technologies=cov.technologies, radius_km=cov.nominal_radius_km,
         threshold_dbm=cov.threshold_dbm if cov.model != "los" else dict.fromkeys(cov.technologies, -1e9),
         model="fspl", receiver_height_m=cov.receiver_height_m,
-        reference_offset_db={t: reference_signal_offset_db(t, cov.bandwidth_mhz[t]) for t in cov.technologies},
+        reference_offset_db=reference_offsets(cov),
         scheduler=scheduler,
     )
     t2 = time.perf_counter()

@@ -16,7 +16,7 @@ from numpy.typing import ArrayLike, NDArray
 from coverplan.terrain.dem import Terrain
 
 __all__ = ["ORIGIN", "bowl", "centre_xy", "flat", "grid_terrain", "plane", "ridge", "write_msi",
-           "write_site_table", "write_synthetic_scenario"]
+           "write_site_table", "write_synthetic_scenario", "write_two_technology_scenario"]
 
 ORIGIN = (500_000.0, 2_400_000.0)
 CRS = "EPSG:32648"
@@ -198,3 +198,26 @@ def write_synthetic_scenario(folder: str | Path, *, bounds: bool = True) -> Path
         encoding="utf-8",
     )
     return out / "scenario.toml"
+
+
+def write_two_technology_scenario(folder: str | Path) -> Path:
+    """:func:`write_synthetic_scenario` with 4G beside 2G on its mast, and a propagation model; returns the TOML path.
+
+    The mast at column 50 carries three 2G sectors (900 MHz, EIRP 56 dBm) and
+    three 4G sectors (1800 MHz, EIRP 61 dBm) on the same azimuths (0, 120,
+    240 deg). The scenario uses ``p526`` with radii 2G 5 km / 4G 3 km, the
+    default thresholds (2G -95 dBm RxLev, 4G -110 dBm RSRP) and bandwidths
+    (4G 10 MHz: RSRP = total power - 27.78 dB).
+    """
+    toml = write_synthetic_scenario(folder)
+    sites = toml.parent / "sites.csv"
+    lines = sites.read_text(encoding="utf-8").splitlines()
+    lines += [line.replace(",900,56,2G,", ",1800,61,4G,") for line in lines[1:]]
+    sites.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('model = "los"', 'model = "p526"')
+    text = text.replace('technologies = ["2G"]', 'technologies = ["2G", "4G"]')
+    text = text.replace("nominal_radius_km = { 2G = 5.0 }", "nominal_radius_km = { 2G = 5.0, 4G = 3.0 }")
+    toml.write_text(text.replace('name = "synthetic ridge"', 'name = "synthetic ridge, 2G and 4G"'),
+                    encoding="utf-8")
+    return toml

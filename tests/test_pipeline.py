@@ -386,3 +386,22 @@ def test_a_budget_over_a_fully_served_area_is_an_empty_plan(synthetic: Path) -> 
     r = run(sc)
     assert r.summary["population"]["served"] == r.summary["population"]["total"] > 0
     assert r.plan is not None and r.summary["plan"]["terminals"] == 0 and r.summary["plan"]["cost"] == 0
+
+
+def test_a_scenario_outside_its_models_range_names_the_row(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Okumura-Hata at 1800 MHz is an error naming the first 4G row (the 2G rows at 900 MHz are in range)."""
+    import logging
+
+    from coverplan.testing import write_two_technology_scenario
+
+    sc = Scenario.load(write_two_technology_scenario(tmp_path)).replace({"coverage.model": "hata"})
+    with pytest.raises(InputError) as exc:
+        run(sc)
+    msg = str(exc.value)
+    assert msg.startswith(f"{sc.inputs.sites} line 5 (site S1 sector 1, 4G) (and 2 more rows): frequency_mhz = 1800 "
+                          "MHz is outside the Okumura-Hata model's range 150-1500 MHz")
+    assert "use model cost231" in msg and 'outside_range = "extrapolate"' in msg
+    with caplog.at_level(logging.WARNING, logger="coverplan.radio.cellular"):
+        r = run(sc.replace({"coverage.propagation.outside_range": "extrapolate"}))
+    assert "applied anyway" in caplog.text
+    assert r.coverage.power_dbm is not None and np.isfinite(r.coverage.power_dbm["4G"]).any()

@@ -247,18 +247,24 @@ def site_loss(
     each point of a fan of radial profiles (a radial per cell of arc at the
     edge, a point per cell along it; each point's loss uses the profile from
     the site to it) and interpolate bilinearly in the polar grid; ``hata``,
-    ``cost231`` and ``fspl`` depend only on distance. ``elevation64``: the
+    ``cost231`` and ``fspl`` depend only on distance (the Hata family as
+    :func:`~coverplan.radio.models.hata_area_loss`: the loss at 1 km within
+    1 km of the mast). The frequency and heights are checked against the
+    model's range (:func:`~coverplan.radio.models.check_validity`; the
+    settings' ``outside_range`` may allow it). ``elevation64``: the
     terrain's elevations as a C-contiguous float64 array, when the caller
     computes many sites on one terrain (made once, not per site).
     """
     from coverplan.radio import _kernels as rk
-    from coverplan.radio.models import EARTH_RADIUS_KM, cost231_hata_loss, hata_loss
+    from coverplan.radio.models import EARTH_RADIUS_KM, check_validity, hata_area_loss
 
     s = settings or PropagationSettings()
     if model not in MODELS:
         raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
     if not radius_m > 0:
         raise InputError(f"radius must be positive, got {radius_m} m")
+    extrapolate = s.outside_range == "extrapolate"
+    check_validity(model, frequency_mhz, tx_height_m, mobile_height_m=rx_height_m, extrapolate=extrapolate)
     row, col = terrain.index(x, y)
     xres, yres = terrain.res
     nr, nc = math.ceil(radius_m / yres) + 1, math.ceil(radius_m / xres) + 1
@@ -285,10 +291,9 @@ def site_loss(
         cc = (np.arange(c0, c0 + w) - col) * xres
         dist_km = np.hypot(rr[:, None], cc[None, :]) / 1000.0
         inside = dist_km * 1000.0 <= radius_m
-        d = np.maximum(dist_km, min(xres, yres) / 2000.0)
-        fn = hata_loss if model == "hata" else cost231_hata_loss
-        loss = fn(d, frequency_mhz, base_height_m=tx_height_m, mobile_height_m=max(rx_height_m, 1.0),
-                  environment=s.environment, extrapolate=True)  # type: ignore[arg-type]
+        loss = hata_area_loss(dist_km, frequency_mhz, model=model,  # type: ignore[arg-type]
+                              base_height_m=tx_height_m, mobile_height_m=rx_height_m,
+                              environment=s.environment, extrapolate=extrapolate)  # type: ignore[arg-type]
         out = np.where(inside, loss, np.nan)
     return win.dem.with_array(out.astype(np.float32), nodata=float("nan"))
 

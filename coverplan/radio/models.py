@@ -4,7 +4,11 @@ Every model returns a *basic transmission loss* in dB (isotropic antennas).
 Distances are in km, heights in metres, frequencies in MHz. Each function
 checks its model's validity range and raises
 :class:`~coverplan.errors.InputError` outside it, unless told to
-``extrapolate``.
+``extrapolate``. :data:`VALIDITY` states every model's published range
+(frequency, antenna heights, path length) once; :func:`check_validity`
+checks a whole site table against it, and :func:`hata_area_loss` is the Hata
+family as the coverage engine applies it over an area, where distances below
+1 km are normal (the loss at 1 km is used there).
 
 References
 ----------
@@ -15,11 +19,14 @@ References
   final report, EUR 18957, 1999, §4.4.
 - ITU-R P.526-15, *Propagation by diffraction* (2019), §4.5 (the
   delta-Bullington method, also inside P.452-17 §4.2.3 and P.1812-6).
+- G. A. Hufford, *The ITS Irregular Terrain Model, version 1.2.2: the
+  algorithm* (NTIA/ITS, 1995); NTIA ITM v1.4 (its input ranges).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -31,10 +38,14 @@ from coverplan.radio import _kernels
 
 __all__ = [
     "ENVIRONMENTS",
+    "VALIDITY",
     "DeltaBullington",
+    "ValidityRange",
+    "check_validity",
     "cost231_hata_loss",
     "delta_bullington_loss",
     "free_space_loss",
+    "hata_area_loss",
     "hata_loss",
     "p526_loss",
 ]
@@ -69,6 +80,111 @@ def _range(arr: NDArray[np.float64], name: str, low: float, high: float, unit: s
 
 def _out(arr: NDArray[np.float64]) -> Any:
     return float(arr) if arr.ndim == 0 else arr
+
+
+@dataclass(frozen=True)
+class ValidityRange:
+    """The published validity range of a propagation model; bounds are inclusive, ``inf`` is no limit.
+
+    ``base_height_m`` and ``mobile_height_m`` are the antenna heights above
+    ground (the site's and the receiver's). ``extrapolable`` is False when
+    the formula cannot be applied outside the range at all (ITM's code
+    refuses such inputs).
+    """
+
+    name: str
+    frequency_mhz: tuple[float, float]
+    base_height_m: tuple[float, float]
+    mobile_height_m: tuple[float, float]
+    distance_km: tuple[float, float]
+    reference: str
+    extrapolable: bool = True
+
+    def holds(self, frequency_mhz: float, base_height_m: float, mobile_height_m: float) -> bool:
+        """Whether one antenna pair lies inside the range (distance aside)."""
+        return all(lo <= x <= hi for x, (lo, hi) in ((frequency_mhz, self.frequency_mhz),
+                                                     (base_height_m, self.base_height_m),
+                                                     (mobile_height_m, self.mobile_height_m)))
+
+
+#: Each model's published range. Okumura-Hata: Hata (1980), restated in ITU-R P.529-3; COST-231 Hata: the COST 231
+#: final report (EUR 18957, 1999), §4.4; the delta-Bullington method: ITU-R P.526-15 §4.5 (the range coverplan's
+#: implementation is validated over, with the ITU's examples and the P.1812 cases); ITM: the input limits of NTIA's
+#: ITM v1.4 (antennas 0.5-3000 m, 20 MHz-20 GHz, 1-2000 km; below 1 km it flags the result and computes it).
+VALIDITY: dict[str, ValidityRange] = {
+    "hata": ValidityRange("Okumura-Hata", (150.0, 1500.0), (30.0, 200.0), (1.0, 10.0), (1.0, 20.0),
+                          "Hata 1980; ITU-R P.529-3"),
+    "cost231": ValidityRange("COST-231 Hata", (1500.0, 2000.0), (30.0, 200.0), (1.0, 10.0), (1.0, 20.0),
+                             "COST 231 final report, §4.4"),
+    "p526": ValidityRange("P.526 delta-Bullington", (30.0, 50_000.0), (0.0, math.inf), (0.0, math.inf),
+                          (0.0, math.inf), "ITU-R P.526-15 §4.5"),
+    "itm": ValidityRange("Longley-Rice ITM", (20.0, 20_000.0), (0.5, 3000.0), (0.5, 3000.0), (1.0, 2000.0),
+                         "NTIA ITM v1.4", extrapolable=False),
+    "fspl": ValidityRange("free-space", (0.0, math.inf), (0.0, math.inf), (0.0, math.inf), (0.0, math.inf),
+                          "ITU-R P.525-4"),
+}
+
+#: The scenario key (and ``coverplan coverage`` option) that applies a formula outside its range anyway.
+EXTRAPOLATE_HINT = ('or set [coverage.propagation] outside_range = "extrapolate" (coverplan coverage '
+                    "--outside-range extrapolate) to apply it anyway")
+
+
+def check_validity(
+    model: str,
+    frequency_mhz: ArrayLike,
+    base_height_m: ArrayLike,
+    *,
+    mobile_height_m: float,
+    labels: Sequence[str] | None = None,
+    extrapolate: bool = False,
+) -> list[str]:
+    """Check antennas (one per sector row) against a model's range in :data:`VALIDITY`.
+
+    Distances are not checked: inside a site's radius they are normal
+    outside a model's range (see :func:`hata_area_loss` for what the Hata
+    family does there). Raises :class:`~coverplan.errors.InputError` naming
+    the first antenna outside the range (``labels[i]``, e.g. the site table's
+    row), the value, the range and its source, the models whose range holds
+    it, and the opt-in. With ``extrapolate`` (and a model that can be
+    extrapolated) returns one warning per quantity outside the range instead;
+    ``[]`` when everything is inside.
+    """
+    if model not in VALIDITY:
+        raise InputError(f"model {model!r} is not one of {', '.join(VALIDITY)}")
+    v = VALIDITY[model]
+    f = np.atleast_1d(_array(frequency_mhz, "frequency_mhz"))
+    hb = np.broadcast_to(np.atleast_1d(_array(base_height_m, "base_height_m")), f.shape)
+    hm = float(mobile_height_m)
+    warn: list[str] = []
+    checks = [("receiver_height_m", np.array([hm]), v.mobile_height_m, ["the receiver"]),
+              ("frequency_mhz", f, v.frequency_mhz, labels), ("height_m", hb, v.base_height_m, labels)]
+    for name, arr, (lo, hi), names in checks:
+        bad = (arr < lo) | (arr > hi)
+        if not bad.any():
+            continue
+        i = int(np.flatnonzero(bad)[0])
+        n = int(bad.sum())
+        where = names[i] if names is not None else f"antenna {i}"
+        unit = "MHz" if name == "frequency_mhz" else "m"
+        text = (f"{where}{f' (and {n - 1} more rows)' if n > 1 else ''}: {name} = {arr[i]:g} {unit} is outside the "
+                f"{v.name} model's range {lo:g}-{hi:g} {unit} ({v.reference})")
+        if extrapolate and v.extrapolable:
+            warn.append(f"{text}; applied anyway (outside_range = extrapolate)")
+            continue
+        j = i if name != "receiver_height_m" else 0
+        raise InputError(f"{text}; {_alternatives(model, float(f[j]), float(hb[j]), hm)}")
+    return warn
+
+
+def _alternatives(model: str, frequency_mhz: float, base_height_m: float, mobile_height_m: float) -> str:
+    """The fix for an antenna outside ``model``'s range: the models whose range holds it, and the opt-in."""
+    fits = [f"{k} ({v.name}, {v.frequency_mhz[0]:g}-{v.frequency_mhz[1]:g} MHz)" for k, v in VALIDITY.items()
+            if k not in (model, "fspl") and v.holds(frequency_mhz, base_height_m, mobile_height_m)]
+    if fits:
+        fix = "use model " + (f"{', '.join(fits[:-1])} or {fits[-1]}" if len(fits) > 1 else fits[0])
+    else:
+        fix = "no terrain model here covers it; fspl ignores the terrain"
+    return f"{fix}, {EXTRAPOLATE_HINT}" if VALIDITY[model].extrapolable else fix
 
 
 def free_space_loss(distance_km: ArrayLike, frequency_mhz: ArrayLike) -> Any:
@@ -113,18 +229,20 @@ def _check_env(environment: str) -> None:
 
 def _hata_inputs(
     distance_km: ArrayLike, frequency_mhz: ArrayLike, base_height_m: ArrayLike, mobile_height_m: ArrayLike,
-    environment: str, freq_range: tuple[float, float], model: str, extrapolate: bool,
+    environment: str, key: str, extrapolate: bool, *, check_distance: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """Checked arrays (d, f, h_b, h_m) for the Hata family: h_b 30-200 m, h_m 1-10 m, d 1-20 km, f in range."""
+    """Checked arrays (d, f, h_b, h_m) for the Hata family, against :data:`VALIDITY` ``[key]``."""
     _check_env(environment)
+    v = VALIDITY[key]
     d = _array(distance_km, "distance_km")
     f = _array(frequency_mhz, "frequency_mhz")
     hb = _array(base_height_m, "base_height_m")
     hm = _array(mobile_height_m, "mobile_height_m")
-    _range(f, "frequency_mhz", *freq_range, "MHz", model, extrapolate)
-    _range(hb, "base_height_m", 30.0, 200.0, "m", model, extrapolate)
-    _range(hm, "mobile_height_m", 1.0, 10.0, "m", model, extrapolate)
-    _range(d, "distance_km", 1.0, 20.0, "km", model, extrapolate)
+    _range(f, "frequency_mhz", *v.frequency_mhz, "MHz", v.name, extrapolate)
+    _range(hb, "base_height_m", *v.base_height_m, "m", v.name, extrapolate)
+    _range(hm, "mobile_height_m", *v.mobile_height_m, "m", v.name, extrapolate)
+    if check_distance:
+        _range(d, "distance_km", *v.distance_km, "km", v.name, extrapolate)
     if (d <= 0).any() or (hb <= 0).any() or (hm <= 0).any() or (f <= 0).any():
         raise InputError("distances, heights and frequencies must be positive")
     return d, f, hb, hm
@@ -149,12 +267,17 @@ def hata_loss(
 
     Valid for f 150-1500 MHz, h_b 30-200 m, h_m 1-10 m, d 1-20 km.
     """
-    d, f, hb, hm = _hata_inputs(distance_km, frequency_mhz, base_height_m, mobile_height_m, environment,
-                                (150.0, 1500.0), "Okumura-Hata", extrapolate)
+    d, f, hb, hm = _hata_inputs(distance_km, frequency_mhz, base_height_m, mobile_height_m, environment, "hata",
+                                extrapolate)
+    return _out(_hata(d, f, hb, hm, environment))
+
+
+def _hata(d: NDArray[np.float64], f: NDArray[np.float64], hb: NDArray[np.float64], hm: NDArray[np.float64],
+          environment: str) -> NDArray[np.float64]:
     lf = np.log10(f)
     base = (69.55 + 26.16 * lf - 13.82 * np.log10(hb) - _mobile_correction(f, hm, environment)
             + (44.9 - 6.55 * np.log10(hb)) * np.log10(d))
-    return _out(np.asarray(_environment_correction(base, f, environment)))
+    return np.asarray(_environment_correction(base, f, environment))
 
 
 def cost231_hata_loss(
@@ -177,12 +300,47 @@ def cost231_hata_loss(
 
     Valid for f 1500-2000 MHz, h_b 30-200 m, h_m 1-10 m, d 1-20 km.
     """
-    d, f, hb, hm = _hata_inputs(distance_km, frequency_mhz, base_height_m, mobile_height_m, environment,
-                                (1500.0, 2000.0), "COST-231 Hata", extrapolate)
+    d, f, hb, hm = _hata_inputs(distance_km, frequency_mhz, base_height_m, mobile_height_m, environment, "cost231",
+                                extrapolate)
+    return _out(_cost231(d, f, hb, hm, environment))
+
+
+def _cost231(d: NDArray[np.float64], f: NDArray[np.float64], hb: NDArray[np.float64], hm: NDArray[np.float64],
+             environment: str) -> NDArray[np.float64]:
     cm = 3.0 if environment == "dense_urban" else 0.0
     base = (46.3 + 33.9 * np.log10(f) - 13.82 * np.log10(hb) - _mobile_correction(f, hm, environment)
             + (44.9 - 6.55 * np.log10(hb)) * np.log10(d) + cm)
-    return _out(np.asarray(_environment_correction(base, f, environment)))
+    return np.asarray(_environment_correction(base, f, environment))
+
+
+def hata_area_loss(
+    distance_km: ArrayLike,
+    frequency_mhz: float,
+    *,
+    model: Literal["hata", "cost231"] = "hata",
+    base_height_m: float,
+    mobile_height_m: float = 1.5,
+    environment: Environment = "urban",
+    extrapolate: bool = False,
+) -> Any:
+    """Okumura-Hata or COST-231 Hata loss (dB) over a coverage area: every distance inside a radius.
+
+    Frequency and antenna heights are checked against the model's range
+    (:data:`VALIDITY`; ``extrapolate=True`` applies the formula outside it),
+    distances are not: inside a site's radius they are normal outside
+    1-20 km. **Below 1 km** the loss is the model's loss at 1 km, the edge
+    of its range (continued toward the mast, Hata's distance law soon
+    predicts less than free-space loss); **beyond 20 km** Hata's distance
+    law is continued unchanged. The loss is therefore constant within 1 km of
+    the mast (antenna patterns still shape the received power there) and
+    never decreases with distance.
+    """
+    if model not in ("hata", "cost231"):
+        raise InputError(f"model {model!r} is not a Hata-family model; use hata or cost231")
+    d = np.maximum(_array(distance_km, "distance_km"), VALIDITY[model].distance_km[0])
+    d, f, hb, hm = _hata_inputs(d, frequency_mhz, base_height_m, mobile_height_m, environment, model, extrapolate,
+                                check_distance=False)
+    return _out((_hata if model == "hata" else _cost231)(d, f, hb, hm, environment))
 
 
 @dataclass(frozen=True)

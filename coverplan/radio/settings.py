@@ -25,6 +25,8 @@ COVERAGE_MODELS = ("los", "p526", "itm", "hata", "cost231", "fspl")
 DEFAULT_K_FACTOR = 4 / 3
 #: Environments of the Hata-family models.
 ENVIRONMENTS = ("dense_urban", "urban", "suburban", "open")
+#: What a sector outside its model's validity range does (``[coverage.propagation] outside_range``).
+OUTSIDE_RANGE = ("error", "extrapolate")
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,10 @@ class PropagationSettings:
 
     ``epsilon``/``sigma``: ground permittivity and conductivity; ITM only:
     ``n0``, ``climate``, the three variabilities and ``mdvar``; Hata family
-    only: ``environment``. ``k_factor`` is set from ``[coverage] k_factor``.
+    only: ``environment``. ``outside_range``: whether a sector outside its
+    model's published range (:data:`coverplan.radio.models.VALIDITY`) is an
+    error or extrapolated with a warning. ``k_factor`` is set from
+    ``[coverage] k_factor``.
     """
 
     k_factor: float = setting(DEFAULT_K_FACTOR, doc="effective earth radius factor (from [coverage] k_factor)",
@@ -56,6 +61,11 @@ class PropagationSettings:
                          "3 broadcast; +10 no location variability, +20 no situation variability)", low=0, high=33)
     environment: str = setting("open", doc="Hata / COST-231: the receiver's surroundings", choices=ENVIRONMENTS,
                                what="an environment")
+    outside_range: str = setting("error", doc="a sector row whose frequency or antenna height is outside the "
+                                 "model's published range (Okumura-Hata 150-1500 MHz, COST-231 Hata 1500-2000 MHz, "
+                                 "masts 30-200 m, receivers 1-10 m; ITM 20 MHz-20 GHz, antennas 0.5-3000 m): error, "
+                                 "or extrapolate (apply the formula anyway, with a warning; not possible for ITM)",
+                                 choices=OUTSIDE_RANGE, what="a choice")
 
     def __post_init__(self) -> None:
         validate(self)

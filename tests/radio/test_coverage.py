@@ -138,6 +138,32 @@ def test_hata_model_depends_on_distance_only() -> None:
     assert math.isfinite(_at(t, a, 50, 90)) and _at(t, a, 50, 90) > _at(t, a, 50, 60)
 
 
+def test_hata_inside_1_km_is_the_loss_at_1_km_and_out_of_range_frequencies_need_the_opt_in() -> None:
+    from coverplan.radio.models import hata_loss
+
+    t = flat((101, 101), elevation_m=100.0)
+    x, y = centre_xy(t, 50, 50)
+    s = PropagationSettings(environment="open")
+    a = site_loss(t, x, y, tx_height_m=30, rx_height_m=1.5, frequency_mhz=900, radius_m=1450, model="hata",
+                  settings=s)
+    at_1km = hata_loss(1.0, 900.0, base_height_m=30.0, mobile_height_m=1.5, environment="open")
+    for col in (50, 51, 60, 83):  # the site's cell, 30 m, 300 m and 990 m east
+        assert _at(t, a, 50, col) == pytest.approx(at_1km, abs=1e-4)
+    assert _at(t, a, 50, 90) == pytest.approx(hata_loss(1.2, 900.0, base_height_m=30.0, environment="open"),
+                                              abs=1e-4)
+    with pytest.raises(InputError, match="frequency_mhz = 1800 MHz is outside the Okumura-Hata model's range"):
+        site_loss(t, x, y, tx_height_m=30, rx_height_m=1.5, frequency_mhz=1800, radius_m=600, model="hata",
+                  settings=s)
+    anyway = PropagationSettings(environment="open", outside_range="extrapolate")
+    b = site_loss(t, x, y, tx_height_m=30, rx_height_m=1.5, frequency_mhz=1800, radius_m=600, model="hata",
+                  settings=anyway)
+    assert _at(t, b, 50, 60) == pytest.approx(hata_loss(1.0, 1800.0, base_height_m=30.0, environment="open",
+                                                        extrapolate=True), abs=1e-4)
+    with pytest.raises(InputError, match=r"height_m = 0\.2 m is outside the Longley-Rice ITM"):
+        site_loss(t, x, y, tx_height_m=0.2, rx_height_m=1.5, frequency_mhz=900, radius_m=600, model="itm",
+                  settings=anyway)
+
+
 def test_itm_grid_matches_point_to_point_on_the_radials(srtm30_window: Terrain) -> None:
     from coverplan.radio.itm import point_to_point
 

@@ -11,9 +11,12 @@ import pytest
 from coverplan.errors import InputError
 from coverplan.radio.models import (
     EARTH_RADIUS_KM,
+    VALIDITY,
+    check_validity,
     cost231_hata_loss,
     delta_bullington_loss,
     free_space_loss,
+    hata_area_loss,
     hata_loss,
     p526_loss,
 )
@@ -117,6 +120,83 @@ def test_validity_ranges(fn: object, kwargs: dict[str, float], message: str) -> 
 def test_unknown_environment() -> None:
     with pytest.raises(InputError, match="environment 'rural' is not one of"):
         hata_loss(5.0, 900.0, base_height_m=30.0, environment="rural")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("model", "frequency_mhz", "base_height_m", "mobile_height_m", "distance_km"), [
+    # Hata (1980) and ITU-R P.529-3; the COST 231 final report, section 4.4; NTIA ITM v1.4's input limits
+    ("hata", (150.0, 1500.0), (30.0, 200.0), (1.0, 10.0), (1.0, 20.0)),
+    ("cost231", (1500.0, 2000.0), (30.0, 200.0), (1.0, 10.0), (1.0, 20.0)),
+    ("itm", (20.0, 20_000.0), (0.5, 3000.0), (0.5, 3000.0), (1.0, 2000.0)),
+])
+def test_published_validity_ranges(model: str, frequency_mhz: tuple[float, float], base_height_m: tuple[float, float],
+                                   mobile_height_m: tuple[float, float], distance_km: tuple[float, float]) -> None:
+    v = VALIDITY[model]
+    assert (v.frequency_mhz, v.base_height_m, v.mobile_height_m, v.distance_km) == (
+        frequency_mhz, base_height_m, mobile_height_m, distance_km)
+
+
+@pytest.mark.parametrize(("fn", "low", "high"), [(hata_loss, 150.0, 1500.0), (cost231_hata_loss, 1500.0, 2000.0)])
+def test_the_formulas_check_the_published_frequency_range(fn: object, low: float, high: float) -> None:
+    for f in (low, high):
+        fn(5.0, f, base_height_m=30.0)  # type: ignore[operator]
+    for f in (low - 0.5, high + 0.5):
+        with pytest.raises(InputError, match=f"frequency_mhz = {f:g} MHz is outside"):
+            fn(5.0, f, base_height_m=30.0)  # type: ignore[operator]
+
+
+# Okumura-Hata, open area, f 900 MHz, h_b 30 m, h_m 1.5 m (values of test_hata_hand_values):
+# L(1 km) = 69.55 + 77.283000 - 20.413816 - 0.015881 + 0 - 28.5064 = 97.8969
+# L(30 km) = L(1 km) + 35.224860 * log10(30) = 97.8969 + 52.0317 = 149.9286
+def test_hata_area_loss_is_the_loss_at_1_km_inside_1_km_and_the_distance_law_beyond_20_km() -> None:
+    d = np.array([0.0, 0.015, 0.3, 0.999, 1.0, 30.0])
+    got = hata_area_loss(d, 900.0, base_height_m=30.0, mobile_height_m=1.5, environment="open")
+    np.testing.assert_allclose(got[:5], 97.8969, atol=0.002)
+    assert got[5] == pytest.approx(149.9286, abs=0.002)
+    assert got[5] == pytest.approx(hata_loss(30.0, 900.0, base_height_m=30.0, environment="open", extrapolate=True))
+    far = hata_area_loss(np.linspace(0.0, 60.0, 601), 1800.0, model="cost231", base_height_m=40.0)
+    assert (np.diff(far) >= 0).all()  # never decreasing with distance
+
+
+def test_hata_area_loss_checks_frequency_and_heights_but_not_distance() -> None:
+    with pytest.raises(InputError, match="frequency_mhz = 1800 MHz is outside the Okumura-Hata model's range"):
+        hata_area_loss([0.5, 5.0], 1800.0, base_height_m=30.0)
+    with pytest.raises(InputError, match="base_height_m = 20 m is outside the COST-231 Hata model's range 30-200 m"):
+        hata_area_loss([5.0], 1800.0, model="cost231", base_height_m=20.0)
+    extrapolated = hata_area_loss([5.0], 1800.0, base_height_m=30.0, extrapolate=True)
+    assert extrapolated[0] == pytest.approx(hata_loss(5.0, 1800.0, base_height_m=30.0, extrapolate=True))
+
+
+def test_check_validity_names_the_row_the_value_the_range_and_the_fix() -> None:
+    labels = ["sites.csv line 2 (site A sector 1, 2G)", "sites.csv line 3 (site A sector 1, 4G)",
+              "sites.csv line 4 (site B sector 1, 4G)"]
+    assert check_validity("hata", [900.0, 900.0, 900.0], [30.0, 40.0, 45.0], mobile_height_m=1.5, labels=labels) == []
+    with pytest.raises(InputError) as exc:
+        check_validity("hata", [900.0, 1800.0, 1800.0], [30.0, 40.0, 45.0], mobile_height_m=1.5, labels=labels)
+    msg = str(exc.value)
+    assert msg.startswith("sites.csv line 3 (site A sector 1, 4G) (and 1 more rows): frequency_mhz = 1800 MHz is "
+                          "outside the Okumura-Hata model's range 150-1500 MHz (Hata 1980; ITU-R P.529-3); use model "
+                          "cost231 (COST-231 Hata, 1500-2000 MHz), p526 ")
+    assert 'outside_range = "extrapolate"' in msg and "--outside-range extrapolate" in msg
+    with pytest.raises(InputError, match=r"line 2 .*: frequency_mhz = 900 MHz .* use model hata \(Okumura-Hata"):
+        check_validity("cost231", [900.0], [30.0], mobile_height_m=1.5, labels=labels[:1])
+    with pytest.raises(InputError, match="height_m = 25 m is outside the Okumura-Hata model's range 30-200 m"):
+        check_validity("hata", [900.0], [25.0], mobile_height_m=1.5)
+    with pytest.raises(InputError, match=r"the receiver: receiver_height_m = 0\.5 m is outside"):
+        check_validity("cost231", [1800.0], [30.0], mobile_height_m=0.5)
+    warned = check_validity("hata", [900.0, 1800.0], [30.0, 40.0], mobile_height_m=1.5, labels=labels[:2],
+                            extrapolate=True)
+    assert len(warned) == 1 and "line 3" in warned[0] and "applied anyway" in warned[0]
+
+
+def test_check_validity_of_the_terrain_models() -> None:
+    assert check_validity("p526", [30.0, 3500.0, 50_000.0], [0.0, 30.0, 300.0], mobile_height_m=0.0) == []
+    with pytest.raises(InputError, match=r"frequency_mhz = 60000 MHz is outside the P\.526 delta-Bullington"):
+        check_validity("p526", [60_000.0], [30.0], mobile_height_m=1.5)
+    # ITM's code refuses a mast below 0.5 m: no opt-in, and the message offers p526
+    with pytest.raises(InputError, match=r"height_m = 0 m is outside the Longley-Rice ITM .* use model p526") as exc:
+        check_validity("itm", [900.0], [0.0], mobile_height_m=1.5, extrapolate=True)
+    assert "extrapolate" not in str(exc.value)
+    assert check_validity("fspl", [100_000.0], [0.0], mobile_height_m=0.0) == []
 
 
 def test_flat_earth_short_path_has_no_diffraction_loss() -> None:

@@ -1,0 +1,172 @@
+"""The best-server signal of each technology as GeoTIFF, in the unit of its threshold.
+
+One float32 raster per technology (``signal_<tech>.tif``): 2G RxLev (the
+BCCH carrier's power), 3G RSCP, 4G RSRP and 5G SS-RSRP per resource element,
+in dBm, each from that technology's sites within its own radius, NaN
+(declared nodata) beyond every such site's radius and outside the study
+area; the band's description and unit say so, and tags give the model,
+threshold, radius and bandwidth. ``covered_<tech>.tif`` (uint8: 1 where the
+signal reaches the threshold, 0 where not, 255 outside the study area) goes
+beside it when asked.
+
+:func:`write_signal_rasters` writes a run's rasters on the analysis grid
+(for :func:`coverplan.output.write_results`); ``coverplan coverage`` calls
+:func:`write_technology_rasters` on the terrain grid (the region plus the
+radius) and :func:`write_loss_rasters`. Files go through
+:func:`coverplan.io.write_raster` (written under a temporary name and renamed);
+write them into a folder built with :func:`coverplan.io.atomic_dir`, as both
+callers do, and a failure leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import rasterio
+from numpy.typing import NDArray
+
+from coverplan import __version__
+from coverplan.errors import InputError
+from coverplan.io import write_raster
+from coverplan.radio.cellular import SIGNAL_QUANTITY, SIGNAL_REFERENCE, reference_offsets
+from coverplan.radio.settings import CoverageSettings
+
+if TYPE_CHECKING:
+    from coverplan.radio.coverage import Coverage
+    from coverplan.raster import Raster
+    from coverplan.results import Results
+
+__all__ = ["COVERED_NODATA", "covered_file_name", "loss_file_name", "signal_file_name", "signal_file_names",
+           "write_loss_rasters", "write_signal_rasters", "write_technology_rasters"]
+
+log = logging.getLogger(__name__)
+
+#: Value of ``covered_<tech>.tif`` outside the study area.
+COVERED_NODATA = 255
+
+
+def signal_file_name(technology: str) -> str:
+    return f"signal_{technology}.tif"
+
+
+def covered_file_name(technology: str) -> str:
+    return f"covered_{technology}.tif"
+
+
+def loss_file_name(technology: str) -> str:
+    return f"loss_{technology}.tif"
+
+
+def signal_file_names(settings: CoverageSettings) -> tuple[str, ...]:
+    """The files :func:`write_signal_rasters` writes for these settings (none for the ``los`` model)."""
+    return () if settings.model == "los" else tuple(signal_file_name(t) for t in settings.technologies)
+
+
+def write_signal_rasters(results: Results, folder: str | Path, *, overwrite: bool = False) -> list[Path]:
+    """Write ``signal_<tech>.tif`` for each of a run's technologies on the analysis grid; returns the paths.
+
+    The rasters cover the study window (``results.inputs.study``) and hold
+    ``results.coverage.power_dbm[t]`` there, in the threshold unit of
+    technology ``t`` (dBm), NaN outside the study area
+    (``results.inputs.in_area``) and beyond every site's radius. A ``los``
+    run has no signal and writes nothing (:func:`signal_file_names`).
+    ``folder`` must exist.
+    """
+    sc = results.scenario
+    if results.coverage.power_dbm is None:
+        return []
+    tags = {"SCENARIO": sc.name, "ILLUSTRATIVE_INPUTS": ",".join(sc.inputs.illustrative) or "none"}
+    return write_technology_rasters(results.coverage, sc.coverage, folder, window=results.inputs.study,
+                                    in_area=results.inputs.in_area, masks=False, overwrite=overwrite, tags=tags)
+
+
+def write_technology_rasters(
+    coverage: Coverage,
+    settings: CoverageSettings,
+    folder: str | Path,
+    *,
+    window: tuple[int, int, int, int] | None = None,
+    in_area: NDArray[np.bool_] | None = None,
+    masks: bool = True,
+    signal_in_area_only: bool = True,
+    overwrite: bool = False,
+    tags: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Write ``signal_<tech>.tif`` (and with ``masks`` ``covered_<tech>.tif``) for each of the settings' technologies.
+
+    ``coverage`` is a signal model's result on some grid, made with these
+    settings (:func:`coverplan.radio.cellular.cellular_coverage`);
+    ``window`` (rows and columns, start and stop) cuts it, and ``in_area``
+    (the window's shape) marks the study area: outside it the mask is 255
+    and, with ``signal_in_area_only``, the signal NaN (without, the signal
+    is kept there: ``coverplan coverage`` shows it over the whole terrain
+    grid). Returns the paths written, signal then mask per technology.
+    """
+    if coverage.power_dbm is None:
+        raise InputError(f"{coverage.model} coverage has no received power; use a propagation model")
+    rows, cols = coverage.count.shape
+    r0, r1, c0, c1 = window if window is not None else (0, rows, 0, cols)
+    grid = coverage.count.window(r0, r1, c0, c1)
+    outside = ~in_area if in_area is not None else np.zeros(grid.shape, bool)
+    offsets = reference_offsets(settings)
+    out = []
+    for t in settings.technologies:
+        power = np.array(coverage.power_dbm[t][r0:r1, c0:c1], dtype=np.float32)
+        if signal_in_area_only:
+            power[outside] = np.nan
+        quantity = SIGNAL_QUANTITY[t]
+        radius = settings.nominal_radius_km[t]
+        meta = {**(tags or {}), "COVERPLAN_VERSION": __version__, "MODEL": settings.model, "TECHNOLOGY": t,
+                "QUANTITY": quantity, "UNIT": "dBm", "THRESHOLD_DBM": f"{settings.threshold_dbm[t]:g}",
+                "RADIUS_KM": f"{radius:g}", "BANDWIDTH_MHZ": f"{settings.bandwidth_mhz[t]:g}",
+                "REFERENCE_OFFSET_DB": f"{offsets[t]:.4f}", "RX_HEIGHT_M": f"{settings.receiver_height_m:g}"}
+        desc = f"{t} {quantity} ({SIGNAL_REFERENCE[t]}), dBm: best server within {radius:g} km"
+        nan = (f"NaN beyond every {t} site's radius or outside the study area" if signal_in_area_only or in_area is None
+               else f"NaN beyond every {t} site's radius; outside the study area, only the sites that reach it count")
+        out.append(_write_band(grid.with_array(power, nodata=float("nan")), Path(folder) / signal_file_name(t),
+                               description=desc, units="dBm", overwrite=overwrite,
+                               tags={**meta, "MEANING": f"{desc}; {nan}"}))
+        if masks:
+            covered = np.where(np.asarray(coverage.by_technology[t][r0:r1, c0:c1]), np.uint8(1), np.uint8(0))
+            covered[outside] = COVERED_NODATA
+            cdesc = f"{t} covered: {quantity} >= {settings.threshold_dbm[t]:g} dBm within {radius:g} km"
+            out.append(_write_band(grid.with_array(covered, nodata=COVERED_NODATA),
+                                   Path(folder) / covered_file_name(t), description=cdesc, units="",
+                                   overwrite=overwrite,
+                                   tags={**meta, "MEANING": f"{cdesc}: 1 covered, 0 not covered, 255 outside the "
+                                         "study area"}))
+    return out
+
+
+def write_loss_rasters(losses: Mapping[str, Raster], settings: CoverageSettings, folder: str | Path, *,
+                       overwrite: bool = False, tags: Mapping[str, str] | None = None) -> list[Path]:
+    """Write ``loss_<tech>.tif``: the lowest basic transmission loss (dB) from each technology's sites.
+
+    ``losses`` from :func:`coverplan.radio.cellular.loss_by_technology`;
+    isotropic antennas, NaN beyond every site's radius.
+    """
+    out = []
+    for t, raster in losses.items():
+        radius = settings.nominal_radius_km[t]
+        desc = f"{t} lowest basic transmission loss, dB: any {t} site within {radius:g} km, isotropic antennas"
+        meta = {**(tags or {}), "COVERPLAN_VERSION": __version__, "MODEL": settings.model, "TECHNOLOGY": t,
+                "QUANTITY": "basic transmission loss", "UNIT": "dB", "RADIUS_KM": f"{radius:g}",
+                "RX_HEIGHT_M": f"{settings.receiver_height_m:g}", "MEANING": f"{desc}; NaN beyond every radius"}
+        out.append(_write_band(raster, Path(folder) / loss_file_name(t), description=desc, units="dB",
+                               overwrite=overwrite, tags=meta))
+    return out
+
+
+def _write_band(raster: Raster, path: Path, *, description: str, units: str, overwrite: bool,
+                tags: Mapping[str, str]) -> Path:
+    """:func:`coverplan.io.write_raster`, then the band's description and unit (GeoTIFF metadata, in place)."""
+    write_raster(raster, path, overwrite=overwrite, tags=dict(tags))
+    with rasterio.open(path, "r+") as ds:
+        ds.set_band_description(1, description)
+        ds.set_band_unit(1, units)
+    log.info("wrote %s (%s)", path, description)
+    return path

@@ -1,0 +1,140 @@
+"""Cellular coverage from the ``[coverage]`` settings: the one call ``coverplan run`` and ``coverplan coverage`` share.
+
+:func:`cellular_coverage` checks every sector row against its model's
+published range (:func:`coverplan.radio.models.check_validity`, naming the
+row), states each technology's received power in the unit its threshold is
+given in (:func:`coverplan.radio.coverage.reference_signal_offset_db`: 2G
+RxLev, 3G RSCP, 4G RSRP and 5G SS-RSRP per resource element) and runs the
+coverage engine with each technology's own radius and threshold. Both
+commands call it with the same settings on the same terrain, so they agree
+cell for cell.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from coverplan.radio.coverage import Coverage, los_coverage, lowest_loss, reference_signal_offset_db, signal_coverage
+from coverplan.radio.models import check_validity
+from coverplan.radio.settings import CoverageSettings
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from coverplan.raster import Raster
+    from coverplan.terrain.dem import Terrain
+
+__all__ = ["SIGNAL_QUANTITY", "SIGNAL_REFERENCE", "cellular_coverage", "check_sectors", "loss_by_technology",
+           "reference_offsets", "sector_labels"]
+
+log = logging.getLogger(__name__)
+
+#: The quantity each technology's threshold is stated in (what ``power_dbm`` holds for it).
+SIGNAL_QUANTITY = {"2G": "RxLev", "3G": "RSCP", "4G": "RSRP", "5G": "SS-RSRP"}
+#: What that quantity is, for band descriptions and tags.
+SIGNAL_REFERENCE = {"2G": "BCCH carrier power", "3G": "CPICH power", "4G": "power per resource element",
+                    "5G": "power per resource element"}
+
+
+def reference_offsets(settings: CoverageSettings) -> dict[str, float]:
+    """From total received power to each technology's threshold unit (dB), with the settings' bandwidths."""
+    return {t: reference_signal_offset_db(t, settings.bandwidth_mhz[t]) for t in settings.technologies}
+
+
+def sector_labels(sectors: gpd.GeoDataFrame, source: str | Path | None = None) -> list[str]:
+    """How messages name each sector row: ``sites.csv line 3 (site S001 sector 1, 4G)``."""
+    where = "line" if source is not None and Path(source).suffix.lower() == ".csv" else "row"
+    prefix = f"{source} " if source is not None else ""
+    rows = sectors["row"] if "row" in sectors.columns else range(1, len(sectors) + 1)
+    sector = sectors["sector"] if "sector" in sectors.columns else [""] * len(sectors)
+    out = []
+    for r, site, sec, tech in zip(rows, sectors["site_id"], sector, sectors["technology"], strict=True):
+        named = sec is not None and not (isinstance(sec, float) and math.isnan(sec)) and str(sec) != ""
+        label = f"site {site}" + (f" sector {sec}" if named else "")
+        out.append(f"{prefix}{where} {r} ({label}, {tech})")
+    return out
+
+
+def check_sectors(sectors: gpd.GeoDataFrame, settings: CoverageSettings, *,
+                  source: str | Path | None = None) -> list[str]:
+    """Check the rows of the settings' technologies against the model's range; returns the warnings logged.
+
+    Raises :class:`~coverplan.errors.InputError` naming the first row
+    outside the range (``source`` is the site table's path, for the
+    message), unless ``[coverage.propagation] outside_range = "extrapolate"``,
+    which logs a warning per quantity outside the range instead.
+    """
+    if settings.model == "los":
+        return []
+    sec = sectors[sectors["technology"].isin(settings.technologies)]
+    warnings = check_validity(settings.model, sec["frequency_mhz"].to_numpy(float), sec["height_m"].to_numpy(float),
+                              mobile_height_m=settings.receiver_height_m, labels=sector_labels(sec, source),
+                              extrapolate=settings.propagation.outside_range == "extrapolate")
+    for w in warnings:
+        log.warning("%s", w)
+    return warnings
+
+
+def cellular_coverage(
+    terrain: Terrain,
+    sectors: gpd.GeoDataFrame,
+    settings: CoverageSettings,
+    *,
+    source: str | Path | None = None,
+    scheduler: Any = None,
+    show_progress: bool = False,
+) -> Coverage:
+    """Coverage of the sectors by the settings' model, technologies, radii, thresholds and bandwidths.
+
+    ``los``: :func:`~coverplan.radio.coverage.los_coverage`. A propagation
+    model: :func:`check_sectors`, then
+    :func:`~coverplan.radio.coverage.signal_coverage` with
+    :func:`reference_offsets`, so ``power_dbm[t]`` is in technology ``t``'s
+    threshold unit and ``by_technology[t]`` is where it reaches
+    ``threshold_dbm[t]`` within ``nominal_radius_km[t]``.
+    """
+    s = settings
+    if s.model == "los":
+        return los_coverage(terrain, sectors, technologies=s.technologies, radius_km=s.nominal_radius_km,
+                            receiver_height_m=s.receiver_height_m, k_factor=s.k_factor, scheduler=scheduler,
+                            show_progress=show_progress)
+    check_sectors(sectors, s, source=source)
+    return signal_coverage(terrain, sectors, technologies=s.technologies, radius_km=s.nominal_radius_km,
+                           threshold_dbm=s.threshold_dbm, model=s.model, receiver_height_m=s.receiver_height_m,
+                           settings=s.propagation, reference_offset_db=reference_offsets(s), scheduler=scheduler,
+                           show_progress=show_progress)
+
+
+def loss_by_technology(
+    terrain: Terrain,
+    sectors: gpd.GeoDataFrame,
+    settings: CoverageSettings,
+    *,
+    source: str | Path | None = None,
+    scheduler: Any = None,
+    show_progress: bool = False,
+) -> Mapping[str, Raster]:
+    """Per technology, the lowest basic transmission loss (dB) from its sectors within its own radius.
+
+    :func:`~coverplan.radio.coverage.lowest_loss` (isotropic antennas) on
+    the rows of each of the settings' technologies; NaN beyond every such
+    site's radius.
+    """
+    s = settings
+    check_sectors(sectors, s, source=source)
+    out = {}
+    for t in s.technologies:
+        rows = sectors[sectors["technology"] == t]
+        if len(rows) == 0:
+            out[t] = terrain.dem.with_array(np.full(terrain.shape, np.nan, np.float32), nodata=float("nan"))
+            continue
+        out[t] = lowest_loss(terrain, rows, radius_km=s.nominal_radius_km[t], model=s.model,
+                             receiver_height_m=s.receiver_height_m, settings=s.propagation, scheduler=scheduler,
+                             show_progress=show_progress)
+    return out
