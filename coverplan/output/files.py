@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from coverplan import __version__
 from coverplan.facilities import RAIN_COLUMNS, SKY_COLUMNS, SKY_FLAG_COLUMNS
 from coverplan.io import atomic_dir, write_raster, write_vector
+from coverplan.output.signal import write_signal_rasters
+from coverplan.radio.settings import TECHNOLOGIES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -23,11 +25,15 @@ if TYPE_CHECKING:
     from coverplan.results import Results
     from coverplan.siting.plan import TerminalPlan
 
-__all__ = ["OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "TABLE_FILES", "TERMINAL_COLUMNS", "write_plan",
-           "write_results", "write_tables"]
+__all__ = ["OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "SIGNAL_FILES", "TABLE_FILES", "TERMINAL_COLUMNS",
+           "write_plan", "write_results", "write_tables"]
 
 log = logging.getLogger(__name__)
 
+#: With a signal model, one ``signal_<tech>.tif`` per technology counted (best-server signal in its threshold
+#: unit: 2G RxLev, 3G RSCP, 4G/5G RSRP; NaN outside the study area and beyond the radius), beside
+#: :data:`OUTPUT_FILES`; none with ``los``.
+SIGNAL_FILES = tuple(f"signal_{t}.tif" for t in TECHNOLOGIES)
 #: What :func:`write_results` puts in the output folder.
 OUTPUT_FILES = (
     "coverage.tif",
@@ -66,6 +72,7 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
                      tags={**tags, "MEANING": "number of sites covering the cell; 255 = outside the study area"})
         write_raster(results.served, tmp / "served.tif",
                      tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
+        write_signal_rasters(results, tmp)  # signal_<tech>.tif: best-server signal in each threshold unit
         zones = results.deadzones.zones
         ill_inputs = tuple(sc.inputs.illustrative)
         _write_table(_with_lonlat(zones), tmp / "deadzones", illustrative=ill_inputs)
