@@ -174,8 +174,40 @@ def atomic_dir(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
         raise
 
 
+#: The ``last_change`` GeoPackages record (GDAL's ``OGR_CURRENT_DATE``): fixed, so that two runs write the same
+#: bytes; ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention, seconds since 1970) sets another.
+GPKG_EPOCH = "1970-01-01T00:00:00.000Z"
+
+
+def _gpkg_date() -> str:
+    import datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch.isdigit():
+        return GPKG_EPOCH
+    when = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+@contextlib.contextmanager
+def _gdal_config(**options: str) -> Iterator[None]:
+    """Set pyogrio's GDAL configuration options while the block runs, then put the old values back."""
+    import pyogrio
+
+    old = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    pyogrio.set_gdal_config_options(options)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
+
+
 def write_vector(gdf: gpd.GeoDataFrame, path: PathLike, *, layer: str | None = None, overwrite: bool = False) -> Path:
-    """Write a GeoDataFrame atomically; the driver follows the suffix (.gpkg, .geojson, .csv)."""
+    """Write a GeoDataFrame atomically; the driver follows the suffix (.gpkg, .geojson, .csv).
+
+    A GeoPackage records :data:`GPKG_EPOCH` as its ``last_change`` (the same
+    bytes on every run).
+    """
     target = Path(path)
     with atomic_path(target, overwrite=overwrite) as tmp:
         suffix = target.suffix.lower()
@@ -183,7 +215,8 @@ def write_vector(gdf: gpd.GeoDataFrame, path: PathLike, *, layer: str | None = N
             gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False, lineterminator="\n")
         elif suffix == ".gpkg":
             tmp.unlink()
-            gdf.to_file(tmp, layer=layer or target.stem, driver="GPKG")
+            with _gdal_config(OGR_CURRENT_DATE=_gpkg_date()):
+                gdf.to_file(tmp, layer=layer or target.stem, driver="GPKG", engine="pyogrio")
         elif suffix in (".geojson", ".json"):
             tmp.unlink()
             gdf.to_file(tmp, driver="GeoJSON")

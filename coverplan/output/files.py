@@ -267,5 +267,6 @@ def _budget_png(plan: TerminalPlan, path: Path) -> None:
     ax2.set_ylabel("facilities newly connected", color="#d7191c")
     ax.set_title("Terminal plan: what each budget buys")
     fig.tight_layout()
-    fig.savefig(path)
+    # no Software key: the bytes do not depend on matplotlib's version
+    fig.savefig(path, format="png", metadata={"Software": None})
     plt.close(fig)
