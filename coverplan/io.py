@@ -205,14 +205,15 @@ def _gdal_config(**options: str) -> Iterator[None]:
 def write_vector(gdf: gpd.GeoDataFrame, path: PathLike, *, layer: str | None = None, overwrite: bool = False) -> Path:
     """Write a GeoDataFrame atomically; the driver follows the suffix (.gpkg, .geojson, .csv).
 
-    A GeoPackage records :data:`GPKG_EPOCH` as its ``last_change`` (the same
-    bytes on every run).
+    CSV is UTF-8 with a byte-order mark (``utf-8-sig``), so that Excel shows
+    Vietnamese names right. A GeoPackage records :data:`GPKG_EPOCH` as its
+    ``last_change`` (the same bytes on every run).
     """
     target = Path(path)
     with atomic_path(target, overwrite=overwrite) as tmp:
         suffix = target.suffix.lower()
         if suffix == ".csv":
-            gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False, lineterminator="\n")
+            gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig")
         elif suffix == ".gpkg":
             tmp.unlink()
             with _gdal_config(OGR_CURRENT_DATE=_gpkg_date()):

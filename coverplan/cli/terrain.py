@@ -57,8 +57,9 @@ def _write_csv(rows: list[dict[str, Any]], fields: list[str], output: str | None
         return
     from coverplan.io import atomic_path
 
+    # a file: UTF-8 with a byte-order mark, which Excel needs (standard output stays plain UTF-8)
     with atomic_path(output, overwrite=overwrite) as tmp:
-        tmp.write_text(buf.getvalue())
+        tmp.write_text(buf.getvalue(), encoding="utf-8-sig")
 
 
 def _fmt(value: float, digits: int = 3) -> str:

@@ -187,13 +187,14 @@ def _write_admin(results: Results, folder: Path, illustrative: tuple[str, ...]) 
 
 
 def _write_csv(df: Any, path: Path, illustrative: tuple[str, ...]) -> None:
+    """A table as CSV, UTF-8 with a byte-order mark (what Excel needs to read Vietnamese names right)."""
     from coverplan.io import atomic_path
 
     out = df.copy()
     if illustrative:
         out["illustrative_inputs"] = ",".join(illustrative)
     with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False, lineterminator="\n")
+        out.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig")
 
 
 def _write_extensions(results: Results, path: Path, illustrative: tuple[str, ...]) -> None:
