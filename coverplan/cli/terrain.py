@@ -55,11 +55,10 @@ def _write_csv(rows: list[dict[str, Any]], fields: list[str], output: str | None
     if output is None:
         sys.stdout.write(buf.getvalue())
         return
-    from coverplan.io import atomic_path
+    from coverplan.writing import write_text
 
     # a file: UTF-8 with a byte-order mark, which Excel needs (standard output stays plain UTF-8)
-    with atomic_path(output, overwrite=overwrite) as tmp:
-        tmp.write_text(buf.getvalue(), encoding="utf-8-sig")
+    write_text(output, buf.getvalue(), encoding="utf-8-sig", overwrite=overwrite)
 
 
 def _fmt(value: float, digits: int = 3) -> str:

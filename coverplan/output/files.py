@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from coverplan import __version__
 from coverplan.facilities import RAIN_COLUMNS, SKY_COLUMNS, SKY_FLAG_COLUMNS
 from coverplan.io import atomic_dir, write_raster, write_vector
+from coverplan.writing import atomic_path, write_text
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -166,7 +167,7 @@ def _write_summary(results: Results, path: Path) -> None:
     if ill:
         note = results.scenario.inputs.illustrative_note
         summary["note"] = f"inputs {', '.join(sorted(ill))} are illustrative: {note}"
-    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
 
 def _write_admin(results: Results, folder: Path, illustrative: tuple[str, ...]) -> None:
@@ -188,8 +189,6 @@ def _write_admin(results: Results, folder: Path, illustrative: tuple[str, ...]) 
 
 def _write_csv(df: Any, path: Path, illustrative: tuple[str, ...]) -> None:
     """A table as CSV, UTF-8 with a byte-order mark (what Excel needs to read Vietnamese names right)."""
-    from coverplan.io import atomic_path
-
     out = df.copy()
     if illustrative:
         out["illustrative_inputs"] = ",".join(illustrative)
@@ -246,7 +245,7 @@ def write_plan(results: Results, plan: TerminalPlan, outdir: str | Path, *, over
     with atomic_dir(outdir, overwrite=overwrite) as tmp:
         _write_plan(plan, tmp, ill)
         summary = {"scenario": results.scenario.name, "plan": plan.figures, "illustrative_inputs": list(ill)}
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_text(tmp / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return Path(outdir)
 
 
@@ -268,6 +267,9 @@ def _budget_png(plan: TerminalPlan, path: Path) -> None:
     ax2.set_ylabel("facilities newly connected", color="#d7191c")
     ax.set_title("Terminal plan: what each budget buys")
     fig.tight_layout()
-    # no Software key: the bytes do not depend on matplotlib's version
-    fig.savefig(path, format="png", metadata={"Software": None})
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            # no Software key: the bytes do not depend on matplotlib's version
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+    finally:
+        plt.close(fig)
