@@ -48,3 +48,10 @@ class OutputWriteError(CoverplanError, OSError):
         if errno_ is not None:
             self.errno = errno_
 
+
+class OutputFolderError(InputError):
+    """An output folder cannot be used: it holds files coverplan did not write, the inputs or the working folder."""
+
+
+class OutputBusyError(CoverplanError):
+    """Another coverplan process is writing the same output."""

@@ -15,7 +15,6 @@ import contextlib
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window, from_bounds
 
-from coverplan.errors import CRSError, InputError, OutputExistsError
+from coverplan.errors import CRSError, InputError
 from coverplan.raster import Raster
 from coverplan.writing import atomic_path, captured_c_stderr, write_error
 
@@ -115,41 +114,6 @@ def window_for_bounds(ds: Any, bounds: tuple[float, float, float, float], path: 
     row1 = math.ceil(win.row_off + win.height - 1e-9)
     full = Window(0, 0, ds.width, ds.height)
     return Window(col0, row0, col1 - col0, row1 - row0).intersection(full)
-
-
-@contextlib.contextmanager
-def atomic_dir(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder beside ``path``; it becomes ``path`` on success.
-
-    If the block raises, the temporary folder is removed and ``path`` (if it
-    existed) is left as it was. With ``overwrite`` an existing ``path`` is
-    replaced only once the new folder is complete.
-    """
-    import shutil
-
-    target = Path(path)
-    if target.exists() and not overwrite:
-        raise OutputExistsError(f"{target}: exists; pass overwrite (--overwrite) to replace it")
-    if target.exists() and not target.is_dir():
-        raise InputError(f"{target}: exists and is not a folder; choose another output folder")
-    if not target.parent.exists():
-        raise InputError(f"{target}: folder {target.parent} does not exist; create it first")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
-        yield tmp
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            os.replace(target, old / target.name)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 #: The ``last_change`` GeoPackages record (GDAL's ``OGR_CURRENT_DATE``): fixed, so that two runs write the same

@@ -1,14 +1,16 @@
 """Faults that lose or corrupt files, on real small disks: a full tmpfs and a read-only one.
 
 Every write is tried over a good earlier output: the write must fail with one
-:class:`OutputWriteError` naming the file, the cause and the fix, leave the
-earlier output byte for byte as it was, and leave no temporary file. The mounts need root (CI runs as
+:class:`OutputWriteError` (one line ``Error: …`` from the CLI, exit 2) naming
+the file, the cause and the fix, leave the earlier output byte for byte as it
+was, and leave no temporary file or folder. The mounts need root (CI runs as
 root); elsewhere these tests are skipped with the reason, and fail under ``$CI``.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -18,11 +20,15 @@ import geopandas as gpd
 import numpy as np
 import pytest
 from affine import Affine
+from click.testing import CliRunner
 from shapely.geometry import Point
 
+from coverplan.cli import main
 from coverplan.errors import OutputWriteError
 from coverplan.io import read_raster, write_raster, write_vector
+from coverplan.outfolder import MARKER
 from coverplan.raster import Raster
+from coverplan.testing import write_synthetic_scenario
 from coverplan.writing import write_error
 
 TRANSFORM = Affine(30.0, 0.0, 500_000.0, 0.0, -30.0, 2_400_000.0)
@@ -173,3 +179,63 @@ def test_each_os_error_is_named_with_its_fix(tmp_path: Path, code: int, words: s
     err = write_error(tmp_path / "x.csv", OSError(code, os.strerror(code)))
     assert str(err).startswith(f"{tmp_path / 'x.csv'}: cannot write it: {words}")
     assert err.errno == code
+
+
+# --- a whole run -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_synthetic_scenario(tmp_path_factory.mktemp("syn"))
+
+
+def test_run_onto_a_nearly_full_disk_is_one_error_and_keeps_the_old_folder(
+        tmpfs: Mount, synthetic: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR)  # what -q does outside pytest, whose log handlers keep basicConfig from it
+    disk = tmpfs(4096)
+    out = disk / "out"
+    res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    good = _snapshot(out)
+    assert MARKER in good
+    _fill(disk, leave=256 * 1024)  # room for the rasters and the first tables, not for everything
+    capfd.readouterr()
+    res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out), "--overwrite"])
+    assert res.exit_code == 2, res.output
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0].startswith(f"Error: {out}/") and ": cannot write it: no space left on device; free some space" \
+        in lines[0], lines[0]
+    assert "(anything already there is unchanged)" in lines[0]
+    assert capfd.readouterr().err == ""  # nothing else on the terminal: not even what libtiff prints itself
+    assert _snapshot(out) == good
+    assert _listing(disk) == [FILLER, "out"]  # no partial folder, no lock file
+
+
+def test_run_onto_a_read_only_disk_fails_before_the_work(tmpfs: Mount, synthetic: Path) -> None:
+    disk = tmpfs(4096)
+    out = disk / "out"
+    res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    good = _snapshot(out)
+    _read_only(disk)
+    res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out), "--overwrite"])
+    assert res.exit_code == 2
+    assert res.stderr == f"Error: {out}: cannot write it: read-only file system; choose an output location on a " \
+                         "writable disk (anything already there is unchanged)\n"
+    assert _snapshot(out) == good
+    assert _listing(disk) == ["out"]
+
+
+def test_deadzones_and_plan_commands_on_a_full_disk(tmpfs: Mount, synthetic: Path,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR)  # -q, as above
+    disk = tmpfs(2048)
+    _fill(disk, leave=64 * 1024)
+    for cmd, extra in (("deadzones", []), ("plan", ["--must-serve", "health_station"])):
+        out = disk / cmd
+        res = CliRunner().invoke(main, ["-q", cmd, str(synthetic), "-o", str(out), *extra])
+        assert res.exit_code == 2, res.output
+        assert res.stderr.count("\n") == 1 and res.stderr.startswith(f"Error: {out}/"), res.stderr
+        assert "no space left on device" in res.stderr
+        assert _listing(disk) == [FILLER]

@@ -7,6 +7,7 @@ import math
 import click
 
 from coverplan.cli.options import (
+    check_not_input,
     dem_argument,
     height_option,
     is_quiet,
@@ -75,6 +76,7 @@ def coverage_cmd(dem: str, sites: str, output: str, model: str, radius_km: float
 
     if Path(output).exists() and not overwrite:
         raise OutputExistsError(f"{output}: exists; pass --overwrite to replace it")
+    check_not_input(output, dem, sites)
     if not (k_factor > 0 and math.isfinite(k_factor)):
         raise click.BadParameter(f"must be a positive finite number, got {k_factor}", param_hint="--k-factor")
     try:

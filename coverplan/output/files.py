@@ -4,6 +4,13 @@
 scenario sets a budget), ``coverplan deadzones`` :data:`TABLE_FILES` and
 ``coverplan plan`` :data:`PLAN_COMMAND_FILES`: the terminal table is the same
 file with the same columns whichever command writes it.
+
+Every folder is written through :func:`coverplan.outfolder.output_folder`:
+built beside its target and renamed into place when complete, with the
+marker :data:`~coverplan.outfolder.MARKER`, under a lock, never over a folder
+coverplan did not write nor over the run's inputs. CSV files are UTF-8 with a
+byte-order mark (Excel reads Vietnamese names right); two runs of a scenario
+write the same bytes.
 """
 
 from __future__ import annotations
@@ -15,13 +22,15 @@ from typing import TYPE_CHECKING, Any
 
 from coverplan import __version__
 from coverplan.facilities import RAIN_COLUMNS, SKY_COLUMNS, SKY_FLAG_COLUMNS
-from coverplan.io import atomic_dir, write_raster, write_vector
+from coverplan.io import write_raster, write_vector
+from coverplan.outfolder import output_folder
 from coverplan.writing import atomic_path, write_text
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from coverplan.results import Results
+    from coverplan.scenario import Scenario
     from coverplan.siting.plan import TerminalPlan
 
 __all__ = ["OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "TABLE_FILES", "TERMINAL_COLUMNS", "write_plan",
@@ -47,12 +56,15 @@ OUTPUT_FILES = (
 
 
 
-def write_results(results: Results, outdir: str | Path, *, overwrite: bool = False, with_map: bool = True) -> Path:
+def write_results(results: Results, outdir: str | Path, *, overwrite: bool = False, with_map: bool = True,
+                  command: str = "coverplan.output.write_results") -> Path:
     """Write every output of a run into ``outdir``, atomically.
 
     The folder is built under a temporary name beside ``outdir`` and renamed
     into place when complete: a failed write leaves no partial folder (and
-    an existing ``outdir`` untouched). See :data:`OUTPUT_FILES`.
+    an existing ``outdir`` untouched). ``overwrite`` replaces only a folder
+    coverplan wrote (see :mod:`coverplan.outfolder`); ``command`` is recorded
+    in its marker. See :data:`OUTPUT_FILES`.
     """
     sc = results.scenario
     ill = set(sc.inputs.illustrative)
@@ -62,7 +74,7 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         "MODEL": sc.coverage.model,
         "ILLUSTRATIVE_INPUTS": ",".join(sc.inputs.illustrative) or "none",
     }
-    with atomic_dir(outdir, overwrite=overwrite) as tmp:
+    with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(sc)) as tmp:
         write_raster(results.covered_count, tmp / "coverage.tif",
                      tags={**tags, "MEANING": "number of sites covering the cell; 255 = outside the study area"})
         write_raster(results.served, tmp / "served.tif",
@@ -131,10 +143,11 @@ TABLE_FILES = (
 )
 
 
-def write_tables(results: Results, outdir: str | Path, *, overwrite: bool = False) -> Path:
+def write_tables(results: Results, outdir: str | Path, *, overwrite: bool = False,
+                 command: str = "coverplan.output.write_tables") -> Path:
     """Write the dead-zone, facility-status and admin-figure tables (and summary.json), atomically."""
     ill_inputs = tuple(results.scenario.inputs.illustrative)
-    with atomic_dir(outdir, overwrite=overwrite) as tmp:
+    with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(results.scenario)) as tmp:
         _write_table(_with_lonlat(results.deadzones.zones), tmp / "deadzones", illustrative=ill_inputs)
         fac = results.facilities.copy()
         _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
@@ -239,14 +252,23 @@ def _write_table(gdf: gpd.GeoDataFrame, stem: Path, *, csv: bool = True, illustr
         write_vector(gdf, stem.with_suffix(".csv"))
 
 
-def write_plan(results: Results, plan: TerminalPlan, outdir: str | Path, *, overwrite: bool = False) -> Path:
+def write_plan(results: Results, plan: TerminalPlan, outdir: str | Path, *, overwrite: bool = False,
+               command: str = "coverplan.output.write_plan") -> Path:
     """Write a terminal plan (:data:`PLAN_COMMAND_FILES`) atomically: the same files ``coverplan run`` writes for it."""
     ill = tuple(results.scenario.inputs.illustrative)
-    with atomic_dir(outdir, overwrite=overwrite) as tmp:
+    with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(results.scenario)) as tmp:
         _write_plan(plan, tmp, ill)
         summary = {"scenario": results.scenario.name, "plan": plan.figures, "illustrative_inputs": list(ill)}
         write_text(tmp / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return Path(outdir)
+
+
+def input_files(scenario: Scenario) -> list[Path]:
+    """The scenario file and its ``[inputs]``: no output folder may hold them (it would be replaced whole)."""
+    from coverplan.scenario import LAYERS
+
+    files = [getattr(scenario.inputs, layer) for layer in LAYERS]
+    return [Path(p) for p in (scenario.path, *files) if p is not None]
 
 
 def _budget_png(plan: TerminalPlan, path: Path) -> None:

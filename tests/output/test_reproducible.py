@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from coverplan.cli import main
 from coverplan.io import GPKG_EPOCH, write_vector
+from coverplan.outfolder import MARKER
 from coverplan.testing import write_synthetic_scenario
 
 
@@ -27,6 +28,7 @@ def _run(*args: str) -> None:
 def _same_folders(a: Path, b: Path) -> None:
     names = sorted(p.name for p in a.iterdir())
     assert names == sorted(p.name for p in b.iterdir())
+    assert MARKER in names
     differ = [n for n in names if not filecmp.cmp(a / n, b / n, shallow=False)]
     assert differ == [], f"these files differ between two runs: {differ}"
 
