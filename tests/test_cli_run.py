@@ -88,15 +88,6 @@ def test_failed_run_leaves_no_outdir(synthetic: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scn"]
 
 
-@pytest.fixture(scope="module")
-def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's main job: ``coverplan run`` with no scenario runs the bundled sample."""
-    out = tmp_path_factory.mktemp("sample") / "out"
-    res = CliRunner().invoke(main, ["run", "-o", str(out)])
-    assert res.exit_code == 0, res.output
-    return out
-
-
 def test_sample_run_has_every_output(sample_out: Path) -> None:
     from coverplan.output import PLAN_FILES
 
