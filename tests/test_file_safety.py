@@ -12,7 +12,10 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import shutil
 import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -170,12 +173,64 @@ def test_every_writer_on_a_read_only_disk_fails_and_keeps_the_old_file(tmpfs: Mo
     assert _listing(disk) == [name]
 
 
+_AS_USER_SCRIPT = """
+import sys
+import numpy as np
+from affine import Affine
+from coverplan.errors import OutputWriteError
+from coverplan.io import write_raster, write_vector
+from coverplan.raster import Raster
+import geopandas as gpd
+from shapely.geometry import Point
+
+target = sys.argv[1]
+try:
+    if target.endswith(".tif"):
+        write_raster(Raster(np.ones((20, 20), "float32"), Affine(30, 0, 5e5, 0, -30, 2.4e6), "EPSG:32648", None),
+                     target, overwrite=True)
+    else:
+        write_vector(gpd.GeoDataFrame({"a": [1]}, geometry=[Point(105, 21)], crs=4326), target, overwrite=True)
+except OutputWriteError as exc:
+    print(exc)
+    sys.exit(3)
+"""
+
+
+@pytest.mark.parametrize("name", ["coverage.tif", "facilities.csv"])
+def test_a_folder_you_may_not_write_to_is_permission_denied(tmp_path: Path, name: str) -> None:
+    # a real permission fault: as root (who may write anywhere) the write runs as nobody, through setpriv
+    folder = Path(tempfile.mkdtemp(prefix="coverplan-perm-", dir="/tmp"))  # a folder nobody can reach
+    try:
+        target = folder / name
+        write_raster(_noise(20, 20, seed=1), target) if name.endswith(".tif") else write_vector(_points(3), target)
+        good = target.read_bytes()
+        cmd = [sys.executable, "-c", _AS_USER_SCRIPT, str(target)]
+        if os.geteuid() == 0:
+            if shutil.which("setpriv") is None:
+                pytest.skip("setpriv (util-linux) is needed to write as an unprivileged user")
+            cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+            os.chmod(folder, 0o755)
+            os.chmod(target, 0o644)
+        else:
+            os.chmod(folder, 0o555)
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "HOME": str(folder)}
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd="/", env=env)
+        assert res.returncode == 3, res.stdout + res.stderr
+        assert res.stdout == (f"{target}: cannot write it: permission denied; choose an output location you can "
+                              "write to, or fix its permissions (anything already there is unchanged)\n")
+        assert target.read_bytes() == good
+        assert _listing(folder) == [name]
+    finally:
+        os.chmod(folder, 0o755)
+        shutil.rmtree(folder)
+
+
 @pytest.mark.parametrize(("code", "words"), [(errno.EACCES, "permission denied; choose an output location you can "
                                               "write to"),
                                              (errno.EDQUOT, "disk quota exceeded"),
                                              (errno.ENOSPC, "no space left on device")])
 def test_each_os_error_is_named_with_its_fix(tmp_path: Path, code: int, words: str) -> None:
-    # as root a permission fault cannot be made on a real disk: the message from the errno alone
+    # the words for each errno (EACCES is also made for real above, EDQUOT needs quotas)
     err = write_error(tmp_path / "x.csv", OSError(code, os.strerror(code)))
     assert str(err).startswith(f"{tmp_path / 'x.csv'}: cannot write it: {words}")
     assert err.errno == code
