@@ -249,12 +249,24 @@ def claim_output(path: PathLike, *, overwrite: bool = False, protect: Iterable[P
     second run to the same folder is an error at once, not after the work;
     :func:`output_folder` inside the block writes it without locking again.
     """
-    target = checked_target(path, protect=protect)
-    check_replaceable(target, overwrite=overwrite, raw=path)
-    with _locked(target):
-        sweep(target)
+    with _as_write_error(path):  # a folder one may not even look into: "permission denied", not a traceback
+        target = checked_target(path, protect=protect)
         check_replaceable(target, overwrite=overwrite, raw=path)
+    with _locked(target):
+        with _as_write_error(path):
+            sweep(target)
+            check_replaceable(target, overwrite=overwrite, raw=path)
         yield target
+
+
+@contextlib.contextmanager
+def _as_write_error(path: PathLike) -> Iterator[None]:
+    try:
+        yield
+    except CoverplanError:
+        raise
+    except OSError as exc:
+        raise write_error(path, exc) from None
 
 
 @contextlib.contextmanager
@@ -282,7 +294,8 @@ def output_folder(path: PathLike, *, overwrite: bool = False, command: str = "co
             _commit(tmp, target)
         except OutputWriteError as exc:
             _remove(tmp)
-            raise OutputWriteError(str(exc).replace(str(tmp), str(target)), path=target, cause=exc.cause,
+            where = Path(str(exc.path).replace(str(tmp), str(target))) if exc.path is not None else target
+            raise OutputWriteError(str(exc).replace(str(tmp), str(target)), path=where, cause=exc.cause,
                                    errno_=exc.errno) from None
         except CoverplanError:
             _remove(tmp)

@@ -115,7 +115,7 @@ def _cause(exc: BaseException | None, folder: Path, text: str) -> tuple[int | No
 def write_error(target: PathLike, exc: BaseException | None = None, *, text: str = "") -> OutputWriteError:
     """The :class:`~coverplan.errors.OutputWriteError` for a failed write of ``target``: its cause and the fix."""
     target = Path(target)
-    folder = target.parent if target.parent.exists() else Path(os.path.abspath(target)).parent
+    folder = target.parent if os.path.isdir(target.parent) else Path(os.path.abspath(target)).parent
     code, cause = _cause(exc, folder, text)
     fix = CAUSES[code][1] if code in CAUSES else "check the disk and the folder, and run again"
     return OutputWriteError(f"{target}: cannot write it: {cause}; {fix} (anything already there is unchanged)",

@@ -185,7 +185,12 @@ from shapely.geometry import Point
 
 target = sys.argv[1]
 try:
-    if target.endswith(".tif"):
+    if target.endswith("out"):
+        from coverplan.outfolder import output_folder
+
+        with output_folder(target):
+            pass
+    elif target.endswith(".tif"):
         write_raster(Raster(np.ones((20, 20), "float32"), Affine(30, 0, 5e5, 0, -30, 2.4e6), "EPSG:32648", None),
                      target, overwrite=True)
     else:
@@ -196,21 +201,30 @@ except OutputWriteError as exc:
 """
 
 
-@pytest.mark.parametrize("name", ["coverage.tif", "facilities.csv"])
+@pytest.mark.parametrize("name", ["coverage.tif", "facilities.csv", "private/out"])
 def test_a_folder_you_may_not_write_to_is_permission_denied(tmp_path: Path, name: str) -> None:
-    # a real permission fault: as root (who may write anywhere) the write runs as nobody, through setpriv
+    # a real permission fault: as root (who may write anywhere) the write runs as nobody, through setpriv;
+    # private/out: an output folder inside a folder one may not even look into
     folder = Path(tempfile.mkdtemp(prefix="coverplan-perm-", dir="/tmp"))  # a folder nobody can reach
     try:
         target = folder / name
-        write_raster(_noise(20, 20, seed=1), target) if name.endswith(".tif") else write_vector(_points(3), target)
-        good = target.read_bytes()
+        if name == "private/out":
+            target.parent.mkdir()
+            os.chmod(target.parent, 0o700 if os.geteuid() == 0 else 0o000)
+            name = "private"
+        elif name.endswith(".tif"):
+            write_raster(_noise(20, 20, seed=1), target)
+        else:
+            write_vector(_points(3), target)
+        good = target.read_bytes() if target.is_file() else b""
         cmd = [sys.executable, "-c", _AS_USER_SCRIPT, str(target)]
         if os.geteuid() == 0:
             if shutil.which("setpriv") is None:
                 pytest.skip("setpriv (util-linux) is needed to write as an unprivileged user")
             cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
             os.chmod(folder, 0o755)
-            os.chmod(target, 0o644)
+            if good:
+                os.chmod(target, 0o644)
         else:
             os.chmod(folder, 0o555)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1]), "HOME": str(folder)}
@@ -218,10 +232,13 @@ def test_a_folder_you_may_not_write_to_is_permission_denied(tmp_path: Path, name
         assert res.returncode == 3, res.stdout + res.stderr
         assert res.stdout == (f"{target}: cannot write it: permission denied; choose an output location you can "
                               "write to, or fix its permissions (anything already there is unchanged)\n")
-        assert target.read_bytes() == good
         assert _listing(folder) == [name]
+        if good:
+            assert target.read_bytes() == good
     finally:
-        os.chmod(folder, 0o755)
+        for d in (folder, folder / "private"):
+            if d.exists():
+                os.chmod(d, 0o755)
         shutil.rmtree(folder)
 
 
