@@ -32,3 +32,26 @@ class OutsideError(InputError):
 
 class OutputExistsError(CoverplanError, FileExistsError):
     """An output file exists and overwriting was not asked for."""
+
+
+class OutputWriteError(CoverplanError, OSError):
+    """An output could not be written: no space left, a read-only disk, no permission, a write GDAL failed.
+
+    The message names the output, the cause and the fix; ``path`` is the output, ``cause`` the cause in words
+    ("no space left on device"). Whatever was there before is left as it was.
+    """
+
+    def __init__(self, message: str, *, path: object = None, cause: str = "", errno_: int | None = None) -> None:
+        super().__init__(message)
+        self.path = path
+        self.cause = cause
+        if errno_ is not None:
+            self.errno = errno_
+
+
+class OutputFolderError(InputError):
+    """An output folder cannot be used: it holds files coverplan did not write, the inputs or the working folder."""
+
+
+class OutputBusyError(CoverplanError):
+    """Another coverplan process is writing the same output."""

@@ -1,8 +1,12 @@
 """Reading rasters and vectors, and writing outputs atomically.
 
 Readers check what they read and raise :class:`~coverplan.errors.InputError`
-naming the file and the fix. Writers write to a temporary file beside the
-target and rename it into place, so a failure never leaves half a file.
+naming the file and the fix. Writers write through
+:func:`coverplan.writing.atomic_path` (a temporary file beside the target,
+checked, flushed and renamed into place), so a failure never leaves half a
+file and never replaces a good one: a failed write raises
+:class:`~coverplan.errors.OutputWriteError` naming the file, the cause and the
+fix.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ import contextlib
 import logging
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +26,9 @@ from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window, from_bounds
 
-from coverplan.errors import CRSError, InputError, OutputExistsError
+from coverplan.errors import CRSError, InputError
 from coverplan.raster import Raster
+from coverplan.writing import atomic_path, captured_c_stderr, write_error
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -112,85 +116,74 @@ def window_for_bounds(ds: Any, bounds: tuple[float, float, float, float], path: 
     return Window(col0, row0, col1 - col0, row1 - row0).intersection(full)
 
 
-@contextlib.contextmanager
-def atomic_path(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it into place on success.
+#: The ``last_change`` GeoPackages record (GDAL's ``OGR_CURRENT_DATE``): fixed, so that two runs write the same
+#: bytes; ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention, seconds since 1970) sets another.
+GPKG_EPOCH = "1970-01-01T00:00:00.000Z"
 
-    If the block raises, the temporary file is removed and ``path`` is left as
-    it was. Without ``overwrite`` an existing ``path`` is an error.
-    """
-    target = Path(path)
-    if target.exists() and not overwrite:
-        raise OutputExistsError(f"{target}: exists; pass overwrite (--overwrite) to replace it")
-    if not target.parent.exists():
-        raise InputError(f"{target}: folder {target.parent} does not exist; create it first")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part" + target.suffix, dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    # mkstemp creates 0600; give the output the permissions of a normal write
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)
-    try:
-        yield tmp_path
-        os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+
+def _gpkg_date() -> str:
+    import datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch.isdigit():
+        return GPKG_EPOCH
+    when = datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 @contextlib.contextmanager
-def atomic_dir(path: PathLike, *, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder beside ``path``; it becomes ``path`` on success.
+def _gdal_config(**options: str) -> Iterator[None]:
+    """Set pyogrio's GDAL configuration options while the block runs, then put the old values back."""
+    import pyogrio
 
-    If the block raises, the temporary folder is removed and ``path`` (if it
-    existed) is left as it was. With ``overwrite`` an existing ``path`` is
-    replaced only once the new folder is complete.
-    """
-    import shutil
-
-    target = Path(path)
-    if target.exists() and not overwrite:
-        raise OutputExistsError(f"{target}: exists; pass overwrite (--overwrite) to replace it")
-    if target.exists() and not target.is_dir():
-        raise InputError(f"{target}: exists and is not a folder; choose another output folder")
-    if not target.parent.exists():
-        raise InputError(f"{target}: folder {target.parent} does not exist; create it first")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
+    old = {k: pyogrio.get_gdal_config_option(k) for k in options}
+    pyogrio.set_gdal_config_options(options)
     try:
-        yield tmp
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            os.replace(target, old / target.name)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
 
 
 def write_vector(gdf: gpd.GeoDataFrame, path: PathLike, *, layer: str | None = None, overwrite: bool = False) -> Path:
-    """Write a GeoDataFrame atomically; the driver follows the suffix (.gpkg, .geojson, .csv)."""
+    """Write a GeoDataFrame atomically; the driver follows the suffix (.gpkg, .geojson, .csv).
+
+    CSV is UTF-8 with a byte-order mark (``utf-8-sig``), so that Excel shows
+    Vietnamese names right. A GeoPackage records :data:`GPKG_EPOCH` as its
+    ``last_change`` (the same bytes on every run). The written layer is read
+    back and its features counted before the file replaces anything; a
+    failure raises :class:`~coverplan.errors.OutputWriteError` naming
+    ``path``, the cause and the fix.
+    """
+    from pyogrio.errors import DataLayerError, DataSourceError
+
     target = Path(path)
+    suffix = target.suffix.lower()
+    drivers = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+    if suffix != ".csv" and suffix not in drivers:
+        raise InputError(f"{target}: unknown vector format {suffix!r}; use .gpkg, .geojson or .csv")
     with atomic_path(target, overwrite=overwrite) as tmp:
-        suffix = target.suffix.lower()
         if suffix == ".csv":
-            gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False, lineterminator="\n")
-        elif suffix == ".gpkg":
-            tmp.unlink()
-            gdf.to_file(tmp, layer=layer or target.stem, driver="GPKG")
-        elif suffix in (".geojson", ".json"):
-            tmp.unlink()
-            gdf.to_file(tmp, driver="GeoJSON")
+            gdf.drop(columns=gdf.geometry.name).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig")
         else:
-            raise InputError(f"{target}: unknown vector format {suffix!r}; use .gpkg, .geojson or .csv")
+            tmp.unlink()
+            name = (layer or target.stem) if suffix == ".gpkg" else None
+            try:
+                with _gdal_config(OGR_CURRENT_DATE=_gpkg_date()):
+                    gdf.to_file(tmp, driver=drivers[suffix], engine="pyogrio", **({"layer": name} if name else {}))
+                _check_features(tmp, name, len(gdf))
+            except (DataSourceError, DataLayerError) as exc:
+                raise write_error(target, exc) from None
     log.info("wrote %s", target)
     return target
+
+
+def _check_features(path: Path, layer: str | None, n: int) -> None:
+    """Read the written layer back: a file GDAL could not finish does not open, or holds fewer features."""
+    import pyogrio
+
+    info = pyogrio.read_info(path, layer=layer)
+    if int(info["features"]) != n:
+        raise write_error(path, text=f"{info['features']} of {n} features were written")
 
 
 def write_raster(
@@ -205,8 +198,15 @@ def write_raster(
 ) -> Path:
     """Write a raster to a compressed, tiled GeoTIFF, atomically.
 
+    GDAL reports some write errors late or not at all (a full disk can leave
+    a 4 kB file and no error), so the file is read back and compared, block
+    by block, with the array before it replaces anything; a failure raises
+    :class:`~coverplan.errors.OutputWriteError` naming ``path``, the cause
+    and the fix. No timestamp is written (the same bytes on every run).
     Returns the path written.
     """
+    from rasterio.errors import RasterioError
+
     arr = raster.array
     profile: dict[str, Any] = {
         "driver": "GTiff",
@@ -224,12 +224,35 @@ def write_raster(
     if tiled and min(raster.shape) >= blocksize:
         profile.update(tiled=True, blockxsize=blocksize, blockysize=blocksize)
     target = Path(path)
-    with atomic_path(target, overwrite=overwrite) as tmp, rasterio.open(tmp, "w", **profile) as dst:
-        dst.write(arr, 1)
-        if tags:
-            dst.update_tags(**tags)
+    with atomic_path(target, overwrite=overwrite) as tmp:
+        failure: BaseException | None = None
+        complete = False
+        with captured_c_stderr() as said:  # libtiff prints its write errors itself; they join the one error
+            try:
+                with rasterio.open(tmp, "w", **profile) as dst:
+                    dst.write(arr, 1)
+                    if tags:
+                        dst.update_tags(**tags)
+                complete = _reads_back(tmp, arr)
+            except (OSError, RasterioError) as exc:
+                failure = exc
+        if failure is not None or not complete:
+            raise write_error(target, failure, text=" ".join(said) or "the file read back differs from the raster")
     log.info("wrote %s", target)
     return target
+
+
+def _reads_back(path: Path, arr: np.ndarray) -> bool:
+    """Whether the GeoTIFF at ``path`` holds ``arr``, compared block by block (little memory)."""
+    with rasterio.open(path) as ds:
+        if (ds.height, ds.width) != arr.shape:
+            return False
+        for _, window in ds.block_windows(1):
+            back = ds.read(1, window=window)
+            want = arr[window.row_off:window.row_off + window.height, window.col_off:window.col_off + window.width]
+            if not np.array_equal(back, want, equal_nan=bool(np.issubdtype(arr.dtype, np.floating))):
+                return False
+    return True
 
 
 def read_vector(path: PathLike, *, layer: str | None = None) -> gpd.GeoDataFrame:

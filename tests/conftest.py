@@ -49,6 +49,20 @@ def read_grass_ascii(path: Path) -> tuple[dict[str, float], np.ndarray]:
 
 
 @pytest.fixture(scope="session")
+def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's main job: ``coverplan run`` with no scenario runs the bundled sample (once per session:
+    tests/test_cli_run.py reads it, tests/output/test_reproducible.py runs it again and compares)."""
+    from click.testing import CliRunner
+
+    from coverplan.cli import main
+
+    out = tmp_path_factory.mktemp("sample") / "out"
+    res = CliRunner().invoke(main, ["run", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="session")
 def srtm_path() -> Path:
     return SRTM
 

@@ -269,7 +269,9 @@ def test_horizon_output_file(dem: Path, tmp_path: Path) -> None:
     result = run("horizon", dem, "--at", *OBS, "--azimuths", "8", "-o", out)
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    text = out.read_text()
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a file gets the byte-order mark Excel needs; standard output not
+    text = raw.decode("utf-8-sig")
     assert text.splitlines()[0] == "azimuth_deg,elevation_deg,distance_m"
     assert len(read_csv(text)) == 8
     # same content as on standard output
@@ -277,10 +279,10 @@ def test_horizon_output_file(dem: Path, tmp_path: Path) -> None:
     # refuses to replace it, then replaces it with --overwrite
     again = run("horizon", dem, "--at", *OBS, "--azimuths", "2", "-o", out)
     assert again.exit_code == 2
-    assert out.read_text() == text
+    assert out.read_text(encoding="utf-8-sig") == text
     again = run("horizon", dem, "--at", *OBS, "--azimuths", "2", "-o", out, "--overwrite")
     assert again.exit_code == 0
-    assert len(read_csv(out.read_text())) == 2
+    assert len(read_csv(out.read_text(encoding="utf-8-sig"))) == 2
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dem.tif", "hz.csv"]
 
 
@@ -347,7 +349,7 @@ def test_profile_output_file(dem: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert result.stderr.startswith("visible: ")
-    rows = read_csv(out.read_text())
+    rows = read_csv(out.read_text(encoding="utf-8-sig"))
     assert [float(r["distance_m"]) for r in rows] == pytest.approx(list(range(0, 601, 60)))
 
 

@@ -12,6 +12,7 @@ import rasterio
 from click.testing import CliRunner
 
 from coverplan.cli import main
+from coverplan.outfolder import MARKER
 from coverplan.pipeline import Results, run, sample_scenario_path
 from coverplan.scenario import Scenario
 from coverplan.testing import write_synthetic_scenario, write_two_technology_scenario
@@ -43,7 +44,7 @@ def _read(path: Path) -> tuple[np.ndarray, dict[str, str], rasterio.Affine]:
 def test_coverage_and_run_agree_cell_for_cell(two: Path, two_run: Results, tmp_path: Path) -> None:
     out = tmp_path / "cov"
     _coverage(str(two), "-o", str(out))
-    assert sorted(p.name for p in out.iterdir()) == FILES
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *FILES])
     terrain = two_run.inputs.terrain
     assert two_run.coverage.power_dbm is not None
     r0, r1, c0, c1 = two_run.inputs.study
@@ -89,7 +90,7 @@ def test_without_a_scenario_the_settings_defaults_over_the_whole_dem(two: Path, 
     d = two.parent
     out = tmp_path / "adhoc"
     _coverage("--dem", str(d / "dem.tif"), "--sites", str(d / "sites.csv"), "-o", str(out))
-    assert sorted(p.name for p in out.iterdir()) == FILES
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *FILES])
     signal, tags, _ = _read(out / "signal_4G.tif")
     assert signal.shape == (200, 200) and tags["MODEL"] == "p526" and tags["RADIUS_KM"] == "6"  # the defaults
     covered, _, _ = _read(out / "covered_2G.tif")
@@ -146,10 +147,17 @@ def test_existing_outdir_needs_overwrite(two: Path, tmp_path: Path) -> None:
     out = tmp_path / "o"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    res = CliRunner().invoke(main, ["coverage", str(two), "-o", str(out)])
-    assert res.exit_code == 2 and f"{out}: exists; pass --overwrite" in res.output
-    _coverage(str(two), "-o", str(out), "--overwrite", "--technologies", "4G")
-    assert sorted(p.name for p in out.iterdir()) == ["covered_4G.tif", "signal_4G.tif"]
+    # a folder coverplan did not write is never replaced, --overwrite or not: the user's file stays
+    for extra in ([], ["--overwrite"]):
+        res = CliRunner().invoke(main, ["coverage", str(two), "-o", str(out), *extra])
+        assert res.exit_code == 2 and f"{out}: exists and coverplan did not write it" in res.output
+        assert (out / "keep.txt").read_text() == "mine"
+    new = tmp_path / "n"
+    _coverage(str(two), "-o", str(new), "--technologies", "2G")
+    res = CliRunner().invoke(main, ["coverage", str(two), "-o", str(new)])
+    assert res.exit_code == 2 and f"{new}: exists; pass --overwrite" in res.output
+    _coverage(str(two), "-o", str(new), "--overwrite", "--technologies", "4G")
+    assert sorted(p.name for p in new.iterdir()) == sorted([MARKER, "covered_4G.tif", "signal_4G.tif"])
 
 
 def test_the_old_form_is_deprecated_and_holds_one_technology(two: Path, tmp_path: Path,
@@ -172,7 +180,7 @@ def test_loss_per_technology(two: Path, two_run: Results, tmp_path: Path) -> Non
 
     out = tmp_path / "loss"
     _coverage(str(two), "-o", str(out), "--output-kind", "loss")
-    assert sorted(p.name for p in out.iterdir()) == ["loss_2G.tif", "loss_4G.tif"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, "loss_2G.tif", "loss_4G.tif"])
     loss4, tags, _ = _read(out / "loss_4G.tif")
     sectors = two_run.inputs.sectors
     want = lowest_loss(two_run.inputs.terrain, sectors[sectors["technology"] == "4G"], radius_km=3.0)

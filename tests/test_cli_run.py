@@ -14,6 +14,7 @@ import rasterio
 from click.testing import CliRunner
 
 from coverplan.cli import main
+from coverplan.outfolder import MARKER
 from coverplan.output import OUTPUT_FILES
 from coverplan.testing import write_synthetic_scenario
 
@@ -29,21 +30,26 @@ def test_run_writes_every_output(synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["run", str(synthetic), "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *OUTPUT_FILES])
     assert "1 dead zones with 300 people" in res.output
 
 
 def test_existing_outdir_needs_overwrite(synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("mine")
+    res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out)])
+    assert res.exit_code == 0, res.output
     res = CliRunner().invoke(main, ["run", str(synthetic), "-o", str(out)])
     assert res.exit_code == 2
     assert res.output.strip().splitlines() == [f"Error: {out}: exists; pass --overwrite to replace it"]
-    assert (out / "keep.txt").read_text() == "mine"
+    assert (out / "map.html").exists()
     res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out), "--overwrite", "--no-map"])
     assert res.exit_code == 0, res.output
-    assert not (out / "keep.txt").exists() and not (out / "map.html").exists()
+    assert not (out / "map.html").exists()
+    # a folder coverplan did not write is never replaced (tests/test_outfolder.py has the rest)
+    (out / "keep.txt").write_text("mine")
+    res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out), "--overwrite"])
+    assert res.exit_code == 2 and "holds keep.txt, which coverplan did not write" in res.output
+    assert (out / "keep.txt").read_text() == "mine"
 
 
 @pytest.mark.parametrize(
@@ -82,21 +88,12 @@ def test_failed_run_leaves_no_outdir(synthetic: Path, tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scn"]
 
 
-@pytest.fixture(scope="module")
-def sample_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The README's main job: ``coverplan run`` with no scenario runs the bundled sample."""
-    out = tmp_path_factory.mktemp("sample") / "out"
-    res = CliRunner().invoke(main, ["run", "-o", str(out)])
-    assert res.exit_code == 0, res.output
-    return out
-
-
 def test_sample_run_has_every_output(sample_out: Path) -> None:
     from coverplan.output import PLAN_FILES
 
     # the sample sets a budget, so the terminal plan is there too
-    assert sorted(p.name for p in sample_out.iterdir()) == sorted(OUTPUT_FILES + PLAN_FILES
-                                                                  + ("signal_2G.tif", "signal_4G.tif"))
+    assert sorted(p.name for p in sample_out.iterdir()) == sorted([MARKER, *OUTPUT_FILES, *PLAN_FILES,
+                                                                   "signal_2G.tif", "signal_4G.tif"])
     chosen = gpd.read_file(sample_out / "terminals.gpkg")
     s = json.loads((sample_out / "summary.json").read_text(encoding="utf-8"))
     assert len(chosen) == s["plan"]["terminals"] >= 1
@@ -291,7 +288,7 @@ def test_deadzones_command(synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "dz"
     res = CliRunner().invoke(main, ["deadzones", str(synthetic), "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(TABLE_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *TABLE_FILES])
     assert "300 people in terrain shadows, 0 out of range" in res.output
     zones = gpd.read_file(out / "deadzones.gpkg")
     assert list(zones["class"]) == ["shadow"]
@@ -309,7 +306,7 @@ def test_plan_command(synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "plan"
     res = CliRunner().invoke(main, ["plan", str(synthetic), "--must-serve", "health_station", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(PLAN_COMMAND_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *PLAN_COMMAND_FILES])
     t = gpd.read_file(out / "terminals.gpkg")
     assert len(t) == 1 and t["rank"].tolist() == [1] and t["people_reached"].iloc[0] == pytest.approx(300.0)
     assert t["terminal"].iloc[0] in ("geo", "leo") and t["geo_margin_deg"].iloc[0] > 0
@@ -362,7 +359,7 @@ def test_deadzones_command_plans_nothing_even_with_a_budget(synthetic: Path, tmp
     out = tmp_path / "dz"
     res = CliRunner().invoke(main, ["-q", "deadzones", str(with_budget), "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(TABLE_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *TABLE_FILES])
     assert "plan" not in json.loads((out / "summary.json").read_text(encoding="utf-8"))
 
 

@@ -104,11 +104,12 @@ def test_zone_thresholds_move_people_between_buckets(synthetic: Path) -> None:
 
 def test_write_results_is_complete_and_atomic(results: Results, tmp_path: Path) -> None:
     from coverplan.errors import OutputExistsError
+    from coverplan.outfolder import MARKER
     from coverplan.output import OUTPUT_FILES, write_results
 
     out = tmp_path / "out"
     write_results(results, out)
-    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *OUTPUT_FILES])
     with rasterio.open(out / "served.tif") as ds:
         assert ds.nodata == 255 and ds.crs.to_epsg() == 32648
         np.testing.assert_array_equal(ds.read(1), results.served.array)

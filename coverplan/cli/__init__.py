@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from typing import Any
 
 import click
@@ -14,7 +16,8 @@ __all__ = ["main"]
 
 
 class CoverplanGroup(click.Group):
-    """A click group that turns coverplan errors into one line and exit 2."""
+    """A click group that turns coverplan errors into one line and exit 2, and Ctrl-C or SIGTERM into one line
+    and 128 + the signal's number (130, 143), once the partial outputs are removed."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -24,6 +27,33 @@ class CoverplanGroup(click.Group):
         except click.UsageError as exc:
             # one line, not the usage block: the message names the option
             raise UserError(exc.format_message()) from None
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM through Interrupted: the writers have cleaned up
+            signum = getattr(exc, "signum", signal.SIGINT)
+            click.echo(f"Error: interrupted by {signal.Signals(signum).name}; partial outputs were removed and "
+                       "earlier outputs are unchanged", err=True)
+            raise click.exceptions.Exit(128 + signum) from None
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` and clean-up runs; ``signum`` is the signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_on_sigterm(ctx: click.Context) -> None:
+    """While the command runs, SIGTERM (``kill``, a scheduler's time limit) stops it the way Ctrl-C does."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        signal.signal(signum, signal.SIG_IGN)  # once: the clean-up runs to its end (kill -9 still stops it)
+        raise Interrupted(signum)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL))
 
 
 class UserError(click.ClickException):
@@ -40,6 +70,7 @@ def main(verbose: int, quiet: bool) -> None:
     """Coverage planning for satellite and mobile networks in mountainous regions."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    _stop_on_sigterm(click.get_current_context())
 
 
 def _register() -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from coverplan.cli.options import is_quiet
+from coverplan.cli.options import check_not_input, is_quiet
 from coverplan.errors import InputError, OutputExistsError
 from coverplan.radio.coverage import MODELS
 from coverplan.radio.settings import ENVIRONMENTS, OUTSIDE_RANGE, TECHNOLOGIES
@@ -162,6 +162,8 @@ class _Job:
     in_area: NDArray[Any] | None = None
     #: the deprecated form's single output file
     legacy: Path | None = None
+    #: the input files, which no output may replace
+    inputs: tuple[Path, ...] = ()
 
 
 def _legacy_output(args: tuple[Path, ...], dem: Path | None, sites: Path | None) -> Path | None:
@@ -239,6 +241,7 @@ def _scenario_job(scenario: Path | None, outdir: Path | None, overwrite: bool,
 
     from coverplan.cli.options import scenario_and_outdir
     from coverplan.loading import load_inputs
+    from coverplan.output.files import input_files
     from coverplan.scenario import ScenarioError
     from coverplan.settings import SettingError
 
@@ -255,7 +258,8 @@ def _scenario_job(scenario: Path | None, outdir: Path | None, overwrite: bool,
     r0, r1, c0, c1 = inputs.study
     in_area = np.zeros(inputs.terrain.shape, bool)
     in_area[r0:r1, c0:c1] = inputs.in_area
-    return _Job(inputs.terrain, inputs.sectors, sc.coverage, sc.inputs.sites, sc.name, out, in_area)
+    return _Job(inputs.terrain, inputs.sectors, sc.coverage, sc.inputs.sites, sc.name, out, in_area, None,
+                tuple(input_files(sc)))
 
 
 def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None, overwrite: bool,
@@ -273,6 +277,7 @@ def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None,
     out = legacy if legacy is not None else outdir if outdir is not None else Path(f"coverage-{Path(dem).stem}")
     if out.exists() and not overwrite:
         raise OutputExistsError(f"{out}: exists; pass --overwrite to replace it")
+    check_not_input(out, dem, sites)
     sectors, cov = _sectors_and_table(read_sites(sites), changes, sites)
     try:
         settings = from_table(CoverageSettings, cov)
@@ -288,7 +293,8 @@ def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None,
     if resolution is not None and not resolution > 0:
         raise click.BadParameter(f"must be positive, got {resolution:g}", param_hint="--resolution")
     terrain = load_dem(dem, resolution_m=resolution)
-    return _Job(terrain, sectors, settings, Path(sites), Path(dem).stem, out, None, legacy)
+    return _Job(terrain, sectors, settings, Path(sites), Path(dem).stem, out, None, legacy,
+                (Path(dem), Path(sites)))
 
 
 def _sectors_and_table(sectors: gpd.GeoDataFrame, changes: dict[str, tuple[Any, str]],
@@ -386,10 +392,11 @@ def _loss(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> list
 
 
 def _write_folder(job: _Job, write: Any, overwrite: bool) -> None:
-    """The output folder, built under a temporary name and renamed when complete."""
-    from coverplan.io import atomic_dir
+    """The output folder, built under a temporary name and renamed when complete, with coverplan's marker
+    (:func:`coverplan.outfolder.output_folder`: the folder checks, the lock, the sweep of dead runs)."""
+    from coverplan.outfolder import output_folder
 
-    with atomic_dir(job.out, overwrite=overwrite) as tmp:
+    with output_folder(job.out, overwrite=overwrite, command="coverplan coverage", protect=job.inputs) as tmp:
         write(tmp)
 
 
@@ -403,6 +410,7 @@ def _write_one(job: _Job, write: Any, overwrite: bool) -> None:
         raise InputError(f"{target}: folder {target.parent} does not exist; create it first")
     if target.exists() and not overwrite:
         raise OutputExistsError(f"{target}: exists; pass --overwrite to replace it")
+    check_not_input(target, *job.inputs)
     with tempfile.TemporaryDirectory(prefix=f".{target.name}.", dir=target.parent) as tmp:
         (path,) = write(Path(tmp))
         os.replace(path, target)

@@ -30,7 +30,7 @@ def deadzones_cmd(scenario: Path | None, outdir: Path | None, overwrite: bool, s
     quiet = is_quiet()
     # the tables only: no terminal plan even when the scenario sets a budget (coverplan run or plan write it)
     results = run(sc.replace({"siting.budget": None}), show_progress=not quiet, scheduler=scheduler)
-    write_tables(results, out, overwrite=overwrite)
+    write_tables(results, out, overwrite=overwrite, command="coverplan deadzones")
     if not quiet:
         s = results.summary
         kinds = ", ".join(f"{k} {v['text']}" for k, v in s["facilities"]["by_kind"].items())

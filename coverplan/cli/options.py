@@ -62,18 +62,31 @@ dem_argument = click.argument("dem", type=click.Path(dir_okay=False))
 def scenario_and_outdir(scenario: Path | None, outdir: Path | None, overwrite: bool, prefix: str) -> tuple[Any, Path]:
     """The scenario to run (default: the bundled sample) and the output folder (default ``./<prefix>-<name>``).
 
-    Raises before any work when the folder exists and ``overwrite`` is not given.
+    Claims the folder for the rest of the command, before any work (see
+    :func:`coverplan.outfolder.claim_output`): a folder that exists without
+    ``overwrite``, that coverplan did not write, that holds the working folder
+    or the scenario's inputs, or that another run is writing, is an error now.
     """
-    from coverplan.errors import OutputExistsError
+    from coverplan.outfolder import claim_output
+    from coverplan.output.files import input_files
     from coverplan.pipeline import sample_scenario_path
     from coverplan.scenario import Scenario
 
     path = scenario if scenario is not None else sample_scenario_path()
     sc = Scenario.load(path)
     out = outdir if outdir is not None else Path(f"{prefix}-{path.stem}")
-    if out.exists() and not overwrite:
-        raise OutputExistsError(f"{out}: exists; pass --overwrite to replace it")
+    click.get_current_context().with_resource(claim_output(out, overwrite=overwrite, protect=input_files(sc)))
     return sc, out
+
+
+def check_not_input(output: str | Path, *inputs: str | Path) -> None:
+    """Refuse an output file that is one of the command's inputs (``--overwrite`` would destroy it)."""
+    from coverplan.errors import OutputFolderError
+
+    out = Path(output).resolve()
+    for p in inputs:
+        if Path(p).resolve() == out:
+            raise OutputFolderError(f"{output}: is an input of this command; give another name for the output")
 
 
 def is_quiet() -> bool:

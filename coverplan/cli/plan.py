@@ -50,7 +50,7 @@ def plan_cmd(scenario: Path | None, budget: float | None, max_terminals: int | N
     if budget is None and max_terminals is None and not kinds:
         budget = sc.siting.plan.budget
     tp = plan(results, budget=budget, max_terminals=max_terminals, must_serve=kinds, scheduler=scheduler)
-    write_plan(results, tp, out, overwrite=overwrite)
+    write_plan(results, tp, out, overwrite=overwrite, command="coverplan plan")
     if not quiet:
         f = tp.figures
         click.echo(f"{f['terminals']} terminals for {f['cost']:,.0f} {f['currency']}: "

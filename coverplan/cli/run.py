@@ -34,7 +34,7 @@ def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, over
     quiet = is_quiet()
     t0 = time.perf_counter()
     results = run(sc, show_progress=not quiet, scheduler=scheduler)
-    write_results(results, out, overwrite=overwrite, with_map=not no_map)
+    write_results(results, out, overwrite=overwrite, with_map=not no_map, command="coverplan run")
     s = results.summary
     pop = s["population"]
     if not quiet:

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from coverplan.cli.options import (
+    check_not_input,
     crs_option,
     dem_argument,
     height_option,
@@ -42,9 +43,11 @@ def _to_terrain_xy(terrain: Any, xy: tuple[float, float], crs: Any) -> tuple[flo
     return (float(x), float(y))
 
 
-def _check_output(path: str | None, overwrite: bool) -> None:
+def _check_output(path: str | None, overwrite: bool, dem: str) -> None:
     if path is not None and Path(path).exists() and not overwrite:
         raise OutputExistsError(f"{path}: exists; pass --overwrite to replace it")
+    if path is not None:
+        check_not_input(path, dem)
 
 
 def _write_csv(rows: list[dict[str, Any]], fields: list[str], output: str | None, overwrite: bool) -> None:
@@ -55,10 +58,10 @@ def _write_csv(rows: list[dict[str, Any]], fields: list[str], output: str | None
     if output is None:
         sys.stdout.write(buf.getvalue())
         return
-    from coverplan.io import atomic_path
+    from coverplan.writing import write_text
 
-    with atomic_path(output, overwrite=overwrite) as tmp:
-        tmp.write_text(buf.getvalue())
+    # a file: UTF-8 with a byte-order mark, which Excel needs (standard output stays plain UTF-8)
+    write_text(output, buf.getvalue(), encoding="utf-8-sig", overwrite=overwrite)
 
 
 def _fmt(value: float, digits: int = 3) -> str:
@@ -88,7 +91,7 @@ def viewshed_cmd(dem: str, output: str, observer: tuple[float, float], crs: Any,
     from coverplan.io import write_raster
     from coverplan.terrain import viewshed
 
-    _check_output(output, overwrite)
+    _check_output(output, overwrite, dem)
     terrain = _load(dem, resolution_m)
     x, y = _to_terrain_xy(terrain, observer, crs)
     vis = viewshed(terrain, x, y, observer_height_m=observer_height, target_height_m=target_height,
@@ -120,7 +123,7 @@ def horizon_cmd(dem: str, at: tuple[float, float], crs: Any, height: float, azim
     """Horizon elevation angle by azimuth (degrees clockwise from grid north), as CSV."""
     from coverplan.terrain import horizon
 
-    _check_output(output, overwrite)
+    _check_output(output, overwrite, dem)
     terrain = _load(dem, resolution_m)
     x, y = _to_terrain_xy(terrain, at, crs)
     hz = horizon(terrain, x, y, height_m=height, azimuths=azimuths, max_distance_m=max_distance,
@@ -159,7 +162,7 @@ def profile_cmd(dem: str, start: tuple[float, float], end: tuple[float, float], 
     from coverplan.terrain import line_of_sight
     from coverplan.terrain.los import SPEED_OF_LIGHT_M_S, curvature_drop_m
 
-    _check_output(output, overwrite)
+    _check_output(output, overwrite, dem)
     terrain = _load(dem, resolution_m)
     a = _to_terrain_xy(terrain, start, crs)
     b = _to_terrain_xy(terrain, end, crs)

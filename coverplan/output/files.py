@@ -4,6 +4,13 @@
 scenario sets a budget), ``coverplan deadzones`` :data:`TABLE_FILES` and
 ``coverplan plan`` :data:`PLAN_COMMAND_FILES`: the terminal table is the same
 file with the same columns whichever command writes it.
+
+Every folder is written through :func:`coverplan.outfolder.output_folder`:
+built beside its target and renamed into place when complete, with the
+marker :data:`~coverplan.outfolder.MARKER`, under a lock, never over a folder
+coverplan did not write nor over the run's inputs. CSV files are UTF-8 with a
+byte-order mark (Excel reads Vietnamese names right); two runs of a scenario
+write the same bytes.
 """
 
 from __future__ import annotations
@@ -15,14 +22,17 @@ from typing import TYPE_CHECKING, Any
 
 from coverplan import __version__
 from coverplan.facilities import RAIN_COLUMNS, SKY_COLUMNS, SKY_FLAG_COLUMNS
-from coverplan.io import atomic_dir, write_raster, write_vector
+from coverplan.io import write_raster, write_vector
+from coverplan.outfolder import output_folder
 from coverplan.output.signal import write_signal_rasters
 from coverplan.radio.settings import TECHNOLOGIES
+from coverplan.writing import atomic_path, write_text
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
     from coverplan.results import Results
+    from coverplan.scenario import Scenario
     from coverplan.siting.plan import TerminalPlan
 
 __all__ = ["OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "SIGNAL_FILES", "TABLE_FILES", "TERMINAL_COLUMNS",
@@ -52,12 +62,15 @@ OUTPUT_FILES = (
 
 
 
-def write_results(results: Results, outdir: str | Path, *, overwrite: bool = False, with_map: bool = True) -> Path:
+def write_results(results: Results, outdir: str | Path, *, overwrite: bool = False, with_map: bool = True,
+                  command: str = "coverplan.output.write_results") -> Path:
     """Write every output of a run into ``outdir``, atomically.
 
     The folder is built under a temporary name beside ``outdir`` and renamed
     into place when complete: a failed write leaves no partial folder (and
-    an existing ``outdir`` untouched). See :data:`OUTPUT_FILES`.
+    an existing ``outdir`` untouched). ``overwrite`` replaces only a folder
+    coverplan wrote (see :mod:`coverplan.outfolder`); ``command`` is recorded
+    in its marker. See :data:`OUTPUT_FILES`.
     """
     sc = results.scenario
     ill = set(sc.inputs.illustrative)
@@ -67,7 +80,7 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         "MODEL": sc.coverage.model,
         "ILLUSTRATIVE_INPUTS": ",".join(sc.inputs.illustrative) or "none",
     }
-    with atomic_dir(outdir, overwrite=overwrite) as tmp:
+    with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(sc)) as tmp:
         write_raster(results.covered_count, tmp / "coverage.tif",
                      tags={**tags, "MEANING": "number of sites covering the cell; 255 = outside the study area"})
         write_raster(results.served, tmp / "served.tif",
@@ -139,10 +152,11 @@ TABLE_FILES = (
 )
 
 
-def write_tables(results: Results, outdir: str | Path, *, overwrite: bool = False) -> Path:
+def write_tables(results: Results, outdir: str | Path, *, overwrite: bool = False,
+                 command: str = "coverplan.output.write_tables") -> Path:
     """Write the dead-zone, facility-status and admin-figure tables (and summary.json), atomically."""
     ill_inputs = tuple(results.scenario.inputs.illustrative)
-    with atomic_dir(outdir, overwrite=overwrite) as tmp:
+    with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(results.scenario)) as tmp:
         _write_table(_with_lonlat(results.deadzones.zones), tmp / "deadzones", illustrative=ill_inputs)
         fac = results.facilities.copy()
         _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
@@ -175,7 +189,7 @@ def _write_summary(results: Results, path: Path) -> None:
     if ill:
         note = results.scenario.inputs.illustrative_note
         summary["note"] = f"inputs {', '.join(sorted(ill))} are illustrative: {note}"
-    path.write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
 
 def _write_admin(results: Results, folder: Path, illustrative: tuple[str, ...]) -> None:
@@ -196,13 +210,12 @@ def _write_admin(results: Results, folder: Path, illustrative: tuple[str, ...]) 
 
 
 def _write_csv(df: Any, path: Path, illustrative: tuple[str, ...]) -> None:
-    from coverplan.io import atomic_path
-
+    """A table as CSV, UTF-8 with a byte-order mark (what Excel needs to read Vietnamese names right)."""
     out = df.copy()
     if illustrative:
         out["illustrative_inputs"] = ",".join(illustrative)
     with atomic_path(path) as tmp:
-        out.to_csv(tmp, index=False, lineterminator="\n")
+        out.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig")
 
 
 def _write_extensions(results: Results, path: Path, illustrative: tuple[str, ...]) -> None:
@@ -248,14 +261,23 @@ def _write_table(gdf: gpd.GeoDataFrame, stem: Path, *, csv: bool = True, illustr
         write_vector(gdf, stem.with_suffix(".csv"))
 
 
-def write_plan(results: Results, plan: TerminalPlan, outdir: str | Path, *, overwrite: bool = False) -> Path:
+def write_plan(results: Results, plan: TerminalPlan, outdir: str | Path, *, overwrite: bool = False,
+               command: str = "coverplan.output.write_plan") -> Path:
     """Write a terminal plan (:data:`PLAN_COMMAND_FILES`) atomically: the same files ``coverplan run`` writes for it."""
     ill = tuple(results.scenario.inputs.illustrative)
-    with atomic_dir(outdir, overwrite=overwrite) as tmp:
+    with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(results.scenario)) as tmp:
         _write_plan(plan, tmp, ill)
         summary = {"scenario": results.scenario.name, "plan": plan.figures, "illustrative_inputs": list(ill)}
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        write_text(tmp / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return Path(outdir)
+
+
+def input_files(scenario: Scenario) -> list[Path]:
+    """The scenario file and its ``[inputs]``: no output folder may hold them (it would be replaced whole)."""
+    from coverplan.scenario import LAYERS
+
+    files = [getattr(scenario.inputs, layer) for layer in LAYERS]
+    return [Path(p) for p in (scenario.path, *files) if p is not None]
 
 
 def _budget_png(plan: TerminalPlan, path: Path) -> None:
@@ -276,5 +298,9 @@ def _budget_png(plan: TerminalPlan, path: Path) -> None:
     ax2.set_ylabel("facilities newly connected", color="#d7191c")
     ax.set_title("Terminal plan: what each budget buys")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            # no Software key: the bytes do not depend on matplotlib's version
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+    finally:
+        plt.close(fig)

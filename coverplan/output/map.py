@@ -108,10 +108,20 @@ def coverage_map(
     half an image pixel (never less than one terrain cell) to keep the page
     small.
     """
-    import folium
-
     _check_inputs(terrain, coverage, illustrative, max_image_px,
                   {"deadzones": deadzones, "facilities": facilities, "sites": sites, "fibre": fibre})
+    with page.deterministic_ids():  # the same page on every run
+        return _build(terrain, coverage, deadzones, facilities, sites, fibre, title=title, illustrative=illustrative,
+                      max_image_px=max_image_px, extensions=extensions, terminals=terminals, footprints=footprints,
+                      blocked=blocked)
+
+
+def _build(terrain: Terrain, coverage: Raster, deadzones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+           sites: gpd.GeoDataFrame, fibre: gpd.GeoDataFrame | None, *, title: str, illustrative: Sequence[str],
+           max_image_px: int, extensions: gpd.GeoDataFrame | None, terminals: gpd.GeoDataFrame | None,
+           footprints: gpd.GeoDataFrame | None, blocked: gpd.GeoDataFrame | None) -> folium.Map:
+    import folium
+
     ill = {illustrative} if isinstance(illustrative, str) else set(illustrative)
     to_geo = Transformer.from_crs(terrain.crs, WGS84, always_xy=True)
     l, b, r, t = terrain.bounds
@@ -136,6 +146,7 @@ def coverage_map(
     legend = page.legend_html(kinds=kinds, illustrative=[n for n in ILLUSTRATIVE_LAYERS if n in ill],
                               has={"fibre": fibre is not None and len(fibre) > 0,
                                    "classes": "class" in deadzones.columns,
+                                   "edge": "on_edge" in deadzones.columns and bool(deadzones["on_edge"].any()),
                                    "terminals": terminals is not None and bool(terminals["chosen"].any())})
     page.add_furniture(m, title=title, attribution=attribution, legend=legend)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
@@ -199,7 +210,8 @@ def save_map(m: folium.Map, path: str | Path, *, overwrite: bool = False) -> Pat
     and ``overwrite`` is false. Returns the path written.
     """
     target = Path(path)
-    html_page = page.figure(m).render()
+    with page.deterministic_ids("coverplan-render"):  # elements folium adds while it renders
+        html_page = page.figure(m).render()
     with atomic_path(target, overwrite=overwrite) as tmp:
         tmp.write_text(html_page, encoding="utf-8")
     log.info("wrote %s (%.1f MB)", target, target.stat().st_size / 1e6)

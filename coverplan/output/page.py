@@ -9,8 +9,12 @@ Leaflet is used: no jQuery, Bootstrap or icon fonts.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import html
-from collections.abc import Sequence
+import itertools
+import threading
+from collections.abc import Iterator, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +39,36 @@ if TYPE_CHECKING:
     import folium
     from branca.element import Figure
 
-__all__ = ["add_furniture", "figure", "inline_leaflet", "legend_html", "svg_circle"]
+__all__ = ["add_furniture", "deterministic_ids", "figure", "inline_leaflet", "legend_html", "svg_circle"]
+
+_IDS_GUARD = threading.RLock()
+
+
+@contextlib.contextmanager
+def deterministic_ids(seed: str = "coverplan") -> Iterator[None]:
+    """Give the folium/branca elements made inside the block ids from a counter, not from ``os.urandom``.
+
+    folium names every element ``<kind>_<32 random hex digits>`` in the page's
+    JavaScript, so two runs would write different pages; here the n-th
+    element's id is the first 32 hex digits of ``sha256(seed:n)``, unique in
+    the page and the same on every run. Elements are named when they are made
+    (children are keyed by name), so the map must be built, and rendered,
+    inside the block.
+    """
+    from branca.element import Element
+
+    with _IDS_GUARD:
+        counter = itertools.count()
+        original = Element.__dict__["_generate_id"]
+
+        def generate(cls: type) -> str:
+            return hashlib.sha256(f"{seed}:{next(counter)}".encode()).hexdigest()[:32]
+
+        Element._generate_id = classmethod(generate)  # type: ignore[method-assign, assignment]
+        try:
+            yield
+        finally:
+            Element._generate_id = original  # type: ignore[method-assign]
 
 
 def suffix(illustrative: bool) -> str:
@@ -113,6 +146,10 @@ def legend_html(*, kinds: Sequence[str], illustrative: Sequence[str], has: dict[
         rows.append(f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '
                     f'fill="{colour}" fill-opacity="0.35" stroke="{colour}" stroke-width="2"/></svg>'
                     f'{text}{html.escape(suffix("population" in ill))}</div>')
+    if has.get("edge"):
+        rows.append(f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '
+                    f'fill="none" stroke="{DEADZONE_COLOUR}" stroke-width="2.5" stroke-dasharray="5 4"/></svg>'
+                    'Dashed: cut by the study-area edge (people beyond it not counted)</div>')
     labels = ["Covered by 1 site", "Covered by 2 sites", f"Covered by {len(COVERAGE_COLOURS)}+ sites"]
     for colour, label in zip(COVERAGE_COLOURS, labels, strict=True):
         rows.append(f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '

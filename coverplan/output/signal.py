@@ -14,7 +14,7 @@ beside it when asked.
 :func:`write_technology_rasters` on the terrain grid (the region plus the
 radius) and :func:`write_loss_rasters`. Files go through
 :func:`coverplan.io.write_raster` (written under a temporary name and renamed);
-write them into a folder built with :func:`coverplan.io.atomic_dir`, as both
+write them into a folder built with :func:`coverplan.outfolder.output_folder`, as both
 callers do, and a failure leaves nothing behind.
 """
 
