@@ -163,7 +163,9 @@ def test_swapped_lon_lat_is_caught_by_the_reader(synthetic: Path, tmp_path: Path
     df = pd.read_csv(d / "sites.csv")
     df["lon"], df["lat"] = df["lat"].to_numpy(), df["lon"].to_numpy()
     df.to_csv(d / "sites.csv", index=False)
-    with pytest.raises(InputError, match=r"sites.csv: line 2: lat = 105.* is outside -90..90 degrees"):
+    # every row is reported, the first one first
+    with pytest.raises(InputError, match=r"sites.csv: 3 rows have problems: line 2: lat = 105.* is outside -90..90 "
+                                         r"degrees; are lon and lat swapped\?; line 3: "):
         run(d / "scenario.toml")
 
 
