@@ -259,6 +259,10 @@ CSV_SUFFIXES = (".csv", ".txt")
 #: Field delimiters a CSV table may use, told apart by the header line: spreadsheets in locales whose decimal
 #: separator is the comma (Vietnamese, most of Europe) write ``;``, "Unicode text" exports a tab.
 CSV_DELIMITERS = (",", ";", "\t")
+#: Cells a numeric column reads as empty (pandas' defaults: what spreadsheets and databases write for no value);
+#: in a text column only an empty cell is empty (a site may be called "NA").
+NUMBER_MISSING = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+                  "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
 #: A number written with a decimal comma (``105,25``, ``-3,5e2``), read as one in tables delimited by ``;`` or tab.
 _DECIMAL_COMMA = r"^\s*[+-]?(?:\d+,\d*|,\d+)(?:[eE][+-]?\d+)?\s*$"
 
@@ -352,7 +356,7 @@ def parse_numbers(values: Any, *, decimal_comma: bool = False) -> np.ndarray:
 
     s = values if isinstance(values, pd.Series) else pd.Series(values)
     if pd.api.types.is_numeric_dtype(s.dtype):
-        return s.to_numpy(dtype=np.float64, na_value=np.nan)
+        return np.array(s.to_numpy(dtype=np.float64, na_value=np.nan))  # a copy the caller may write to
     out = np.array(pd.to_numeric(s, errors="coerce"), dtype=np.float64)
     if decimal_comma:
         maybe = np.flatnonzero(np.isnan(out) & s.notna().to_numpy())
@@ -402,11 +406,13 @@ def _read_csv(p: Path, what: str, delimiter: str, numeric: tuple[str, ...]) -> A
     import pandas as pd
 
     options: dict[str, Any] = {"sep": delimiter, "skipinitialspace": True, "encoding": "utf-8-sig",
-                               "decimal": "," if delimiter != "," else "."}
+                               "decimal": "," if delimiter != "," else ".", "keep_default_na": False}
     numbers = {"lon", "lat", *numeric}
     try:
         names = pd.read_csv(p, nrows=0, **options).columns
-        return pd.read_csv(p, dtype={c: str for c in names if str(c).strip() not in numbers}, **options)
+        text = [c for c in names if str(c).strip() not in numbers]
+        missing = {c: list(NUMBER_MISSING) if c not in text else [""] for c in names}
+        return pd.read_csv(p, dtype=dict.fromkeys(text, str), na_values=missing, **options)
     except UnicodeDecodeError:
         raise InputError(f"{p}: not UTF-8 text; save the {what} as UTF-8 CSV") from None
     except pd.errors.EmptyDataError:

@@ -150,3 +150,12 @@ def test_table_error_pickles_whole() -> None:
     back = pickle.loads(pickle.dumps(err))
     assert str(back) == str(err) == "s.csv: 3 rows have problems: line 4: a; line 9: b; and 3 more"
     assert back.problems == ((4, "a"), (9, "b")) and isinstance(back, InputError)
+
+
+def test_na_is_text_in_text_columns_and_empty_in_numeric_ones(tmp_path: Path) -> None:
+    table = read_points(_write(tmp_path, "name,lon,lat,h\nNA,103,21,n/a\nNone,103,21,2\n"), what="site table",
+                        numeric=("h",))
+    assert list(table.gdf["name"]) == ["NA", "None"]
+    np.testing.assert_array_equal(table.numbers(table.gdf["h"]), [np.nan, 2.0])
+    with pytest.raises(TableError, match=r"line 2: lat = '' is empty"):
+        read_points(_write(tmp_path, "name,lon,lat\nx,103,NULL\n"), what="site table")
