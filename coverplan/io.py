@@ -387,7 +387,9 @@ def read_points(path: PathLike, *, what: str, defer: bool = False, numeric: tupl
     feature; with ``defer`` they are left in ``problems`` for the caller to
     add its own and raise (such rows have NaN coordinates). A single-point
     MultiPoint (as QGIS saves point layers) is taken as its point. ``what``
-    names the table in messages ("site table", "facility table").
+    names the table in messages ("site table", "facility table"). The table
+    is in EPSG:4326; ``gdf.attrs["source_crs"]`` names the file's own CRS, for
+    messages about it.
     """
     p = Path(path)
     if not p.is_file():
@@ -444,6 +446,7 @@ def _csv_points(p: Path, what: str, numeric: tuple[str, ...]) -> PointTable:
     df["lon"], df["lat"] = np.where(ok, lon, np.nan), np.where(ok, lat, np.nan)
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326",
                            copy=False)  # the frame is ours: no second copy of a million rows
+    gdf.attrs["source_crs"] = "EPSG:4326"
     return PointTable(gdf, rows, "line", p, table.problems, table.decimal_comma)
 
 
@@ -487,7 +490,9 @@ def _vector_points(p: Path, what: str) -> PointTable:
     problems.add(not_point, lambda i: f"geometry is a {gdf.geom_type.iloc[i]}; a {what} holds points (use a "
                                       "representative point of buildings)")
     geoms[empty | not_point] = None
+    source_crs = gdf.crs.to_string()
     gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)).to_crs(4326)
+    gdf.attrs["source_crs"] = source_crs
     gdf["lon"] = gdf.geometry.x
     gdf["lat"] = gdf.geometry.y
     return PointTable(gdf, rows, "feature", p, problems)
