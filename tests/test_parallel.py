@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +15,7 @@ import pytest
 
 from coverplan.errors import InputError
 from coverplan.parallel import ordered_map
+from tests.servers import closed_port, http_server, tcp_server
 
 
 def _slow_square(i: int, delay: float, *, offset: int) -> int:
@@ -122,66 +119,20 @@ def test_a_whole_run_with_a_plan_on_a_cluster_equals_in_process(client: object, 
 # --- a scheduler address that is not a dask scheduler fails in seconds, naming it ---------------------------
 
 
-@contextlib.contextmanager
-def _server(greeting: bytes | None, *, close: bool = False) -> Iterator[str]:
-    """A real TCP server on 127.0.0.1 that sends ``greeting`` (None: nothing) to whoever connects."""
-    srv = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-    conns: list[socket.socket] = []
-
-    def serve() -> None:
-        srv.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = srv.accept()
-            except TimeoutError:
-                continue
-            conns.append(conn)
-            if greeting:
-                conn.sendall(greeting)
-            if close:
-                conn.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"tcp://127.0.0.1:{srv.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        for c in conns:
-            c.close()
-        srv.close()
-
-
-@contextlib.contextmanager
-def _http_server() -> Iterator[str]:
-    """A real HTTP server on 127.0.0.1 (it waits for a request, as dask's dashboard does)."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"tcp://127.0.0.1:{srv.server_address[1]}"
-    finally:
-        srv.shutdown()
-        srv.server_close()
-
-
 _OTHER = r"something else listens there \(a dashboard, 8787 by default, or another service\); give the scheduler's"
 
 
 @pytest.mark.parametrize(
     "server, message",
     [
-        (lambda: _server(None), rf"accepted the connection but did not greet as a dask scheduler within 0\.5 s: "
+        (lambda: tcp_server(None), rf"accepted the connection but did not greet as a dask scheduler within 0\.5 s: "
                                 rf"{_OTHER}"),
-        (_http_server, rf"accepted the connection but did not greet as a dask scheduler within 0\.5 s: {_OTHER}"),
-        (lambda: _server(b"HTTP/1.1 400 Bad Request\r\n\r\n"), rf"answered, but not as a dask scheduler \(it sent "
-                                                               rf"b'HTTP/1\.1'\): {_OTHER}"),
-        (lambda: _server(b"\xff" * 64), r"answered, but not as a dask scheduler \(it sent b'\\xff"),
-        (lambda: _server(None, close=True), rf"closed the connection without greeting as a dask scheduler: {_OTHER}"),
+        (http_server, rf"accepted the connection but did not greet as a dask scheduler within 0\.5 s: {_OTHER}"),
+        (lambda: tcp_server(b"HTTP/1.1 400 Bad Request\r\n\r\n"),
+         rf"answered, but not as a dask scheduler \(it sent b'HTTP/1\.1'\): {_OTHER}"),
+        (lambda: tcp_server(b"\xff" * 64), r"answered, but not as a dask scheduler \(it sent b'\\xff"),
+        (lambda: tcp_server(None, close=True),
+         rf"closed the connection without greeting as a dask scheduler: {_OTHER}"),
     ],
     ids=["silent", "http", "http-first", "garbage", "closes"],
 )
@@ -218,8 +169,7 @@ def test_nothing_listening_is_named() -> None:
     pytest.importorskip("distributed")
     from coverplan.parallel import check_scheduler
 
-    with socket.create_server(("127.0.0.1", 0)) as s:
-        port = s.getsockname()[1]  # free once closed
+    port = closed_port()
     with pytest.raises(InputError, match=rf"cannot reach the dask scheduler at tcp://127\.0\.0\.1:{port}: nothing "
                                          rf"listens on port {port} of 127\.0\.0\.1; start the scheduler"):
         check_scheduler(f"tcp://127.0.0.1:{port}")
