@@ -408,8 +408,8 @@ def _study_window(terrain: Terrain, area: BaseGeometry) -> tuple[tuple[int, int,
 def _in_crs(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, area: BaseGeometry) -> gpd.GeoDataFrame:
     out = gdf.to_crs(crs)
     if not out.geometry.intersects(area.buffer(1.0)).any():
-        crs = gdf.attrs.get("source_crs") or (gdf.crs.to_string() if gdf.crs else "none")  # the file's own CRS
-        raise CRSError(f"{path}: no feature lies in the study area; check the layer's CRS ({crs}) and its "
+        named = gdf.attrs.get("source_crs") or (gdf.crs.to_string() if gdf.crs else "none")  # the file's own CRS
+        raise CRSError(f"{path}: no feature lies in the study area; check the layer's CRS ({named}) and its "
                        "coordinates")
     return out
 

@@ -184,7 +184,9 @@ def test_negative_population_is_caught(synthetic: Path, tmp_path: Path) -> None:
         a = ds.read(1)
         a[3, 4] = -5
         ds.write(a, 1)
-    with pytest.raises(InputError, match=r"population.tif: cell \(row 3, col 4\) holds -5 people"):
+    # the cell as the file has it, and where it is
+    with pytest.raises(InputError, match=r"population.tif: cell \(row 3, col 4; x 500270, y 2399790 in EPSG:32648\) "
+                                         r"holds -5 people"):
         run(d / "scenario.toml")
 
 
