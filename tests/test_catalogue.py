@@ -600,9 +600,10 @@ CLI = [
          output=None, subprocess=True),
 ]
 
-#: The output writers' faults: a full disk, a read-only output folder, a file where the folder should be...
-#: (the safety engineer's cases go here, as Case("faults", ...), with the same checks: exit 2, one line,
-#: nothing half written, a previous output left as it was).
+#: FAULTS: the output writers' faults go here (a full disk, a read-only output folder, a file where the
+#: folder should be...), as Case("faults", ...), with the same checks: exit 2, one line, nothing half
+#: written, a previous output left as it was. A case's ``make(d)`` may prepare ``d.parent``, the folder the
+#: output ``{out}`` goes in. Left to the engineer who owns coverplan.io's writers and coverplan.output.
 FAULTS: list[Case] = []
 
 CATALOGUE = [*SCENARIO, *SITES, *LAYERS, *DEMS, *CLI, *FAULTS]
@@ -610,7 +611,8 @@ CATALOGUE = [*SCENARIO, *SITES, *LAYERS, *DEMS, *CLI, *FAULTS]
 
 def test_the_catalogue_is_large_and_every_family_has_cases() -> None:
     families = {c.family for c in CATALOGUE}
-    assert families == {"scenario", "sites", "layers", "dem", "cli"}  # and "faults" once it has cases
+    assert {"scenario", "sites", "layers", "dem", "cli"} <= families <= {"scenario", "sites", "layers", "dem", "cli",
+                                                                         "faults"}
     assert len(CATALOGUE) >= 80
     ids = [f"{c.family}/{c.id}" for c in CATALOGUE]
     assert len(set(ids)) == len(ids)
