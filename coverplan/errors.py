@@ -55,3 +55,48 @@ class OutputFolderError(InputError):
 
 class OutputBusyError(CoverplanError):
     """Another coverplan process is writing the same output."""
+
+
+class TableError(InputError):
+    """Problems in rows of a table (a site or facility table), reported together.
+
+    One problem reads ``"<file>: line 7: height_m is empty; every row needs it"``,
+    as before tables were checked whole; several read
+    ``"<file>: 3 rows have problems: line 4: ...; line 9: ...; line 12: ..."``,
+    listing up to :data:`PROBLEMS_SHOWN` of them, then ``"and N more"``.
+
+    Attributes
+    ----------
+    path : str
+        The table's file.
+    where : str
+        What a row is called in the file: ``"line"`` (CSV, the header is
+        line 1) or ``"feature"`` (vector files, from 1).
+    problems : tuple of (int, str)
+        The first problems in row order: the row as a person finds it in the
+        file, and what is wrong there.
+    count : int
+        Problems in all.
+    rows : int
+        Rows with at least one problem.
+    """
+
+    def __init__(self, path: object, where: str, problems: tuple[tuple[int, str], ...], count: int,
+                 rows: int) -> None:
+        self.path, self.where, self.problems, self.count, self.rows = str(path), where, tuple(problems), count, rows
+        super().__init__(self._message())
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:  # pickles with its arguments, not its message
+        return (type(self), (self.path, self.where, self.problems, self.count, self.rows))
+
+    def _message(self) -> str:
+        if self.rows == 1:
+            return f"{self.path}: {self.where} {self.problems[0][0]}: " + "; ".join(t for _, t in self.problems)
+        listed = "; ".join(f"{self.where} {row}: {text}" for row, text in self.problems)
+        more = self.count - len(self.problems)
+        return (f"{self.path}: {self.rows:,} rows have problems: {listed}"
+                + (f"; and {more:,} more" if more > 0 else ""))
+
+
+#: How many of a table's problems a :class:`TableError` lists before "and N more".
+PROBLEMS_SHOWN = 20

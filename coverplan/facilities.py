@@ -74,42 +74,45 @@ def sky_columns(*, rain: bool) -> list[str]:
 def read_facilities(path: str | Path) -> gpd.GeoDataFrame:
     """Read and validate a facility table (points); returns it with the schema's columns.
 
+    The table is checked whole and every bad row reported at once.
+
     Raises
     ------
     InputError
-        Naming the file and the feature: missing ``kind`` column, unknown
-        kinds, non-point or empty geometries, duplicate ids.
+        Naming the file: a missing file or ``kind`` column.
+    TableError
+        (an InputError) listing the bad rows by line or feature: unknown or
+        empty kinds, non-point or empty geometries, bad coordinates, empty or
+        duplicate ids.
     """
     import geopandas as gpd
+    import pandas as pd
 
     from coverplan.io import read_points
 
-    table = read_points(path, what="facility table")
-    p, gdf, rows, where = table.path, table.gdf, table.rows, table.where
+    table = read_points(path, what="facility table", defer=True)
+    p, gdf, problems = table.path, table.gdf, table.problems
     if "kind" not in gdf.columns:
         raise InputError(f"{p}: missing column 'kind' ({', '.join(KINDS)})")
     kind = gdf["kind"].fillna("").astype(str).str.strip().str.lower()
-    unknown = ~kind.isin(KINDS)
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InputError(f"{p}: {where} {rows[i]}: kind {gdf['kind'].iloc[i]!r} is not one of {', '.join(KINDS)}")
-    gdf["kind"] = kind
+    problems.add((kind == "").to_numpy(), lambda i: f"kind is empty; give one of {', '.join(KINDS)}")
+    problems.add((~kind.isin(KINDS) & (kind != "")).to_numpy(),
+                 lambda i: f"kind {gdf['kind'].iloc[i]!r} is not one of {', '.join(KINDS)}")
     if "facility_id" not in gdf.columns:
         gdf["facility_id"] = [f"F{i + 1:04d}" for i in range(len(gdf))]
     ids = gdf["facility_id"].fillna("").astype(str).str.strip()
-    if (ids == "").any():
-        i = int(np.flatnonzero((ids == "").to_numpy())[0])
-        raise InputError(f"{p}: {where} {rows[i]}: facility_id is empty")
-    dup = ids.duplicated()
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise InputError(f"{p}: {where} {rows[i]}: facility_id {ids.iloc[i]!r} appears twice; ids must be unique")
+    problems.add((ids == "").to_numpy(), lambda i: "facility_id is empty")
+    given = (ids != "").to_numpy()
+    codes, _ = pd.factorize(ids.to_numpy())
+    first = np.unique(codes, return_index=True)[1][codes]  # each row's first row with the same id
+    dup = given & (first != np.arange(len(ids)))
+    problems.add(dup, lambda i: f"facility_id {ids.iloc[i]!r} appears twice (first on {table.where} "
+                                f"{table.rows[first[i]]}); ids must be unique")
+    problems.raise_if_any()
+    gdf["kind"] = kind
     gdf["facility_id"] = ids
     gdf["name"] = gdf["name"].fillna("").astype(str) if "name" in gdf.columns else ""
-    if "assumed" in gdf.columns:
-        gdf["assumed"] = gdf["assumed"].map(_truthy)
-    else:
-        gdf["assumed"] = False
+    gdf["assumed"] = gdf["assumed"].map(_truthy) if "assumed" in gdf.columns else False
     extra = [c for c in ("source",) if c in gdf.columns]
     return gpd.GeoDataFrame(gdf[[*INPUT_COLUMNS, *extra]], geometry=gdf.geometry, crs=gdf.crs)
 

@@ -257,7 +257,23 @@ def _studied_area(sc: Scenario, terrain: Terrain, study: tuple[int, int, int, in
     checks["studied_share"] = round(float(studied.sum()) / requested, 4)
     checks["dem_void_share"] = round(void_share, 4)
     population = read_population(sc.inputs.population, bounds=lonlat.buffer(0.01).bounds, bounds_crs="EPSG:4326")
+    _check_people(sc, population, grid, out)
     return population, out
+
+
+def _check_people(sc: Scenario, population: Raster, grid: Raster, studied: NDArray[np.bool_]) -> None:
+    """A population raster with nobody in the studied area is an error: every share of people would be 0/0."""
+    from coverplan.population import cells_on_grid
+
+    cells = cells_on_grid(population, grid)
+    if cells.people[cells.sample(studied, False)].sum() > 0:
+        return
+    near = float(population.array.sum())
+    found = (f"its {near:,.0f} people around it all lie outside" if near > 0
+             else "every cell there is 0 or nodata")
+    raise InputError(f"{sc.inputs.population}: the population raster holds no people in the study area ({found}); "
+                     "give a people-per-cell raster of this region (WorldPop, GHS-POP or a census grid), or check "
+                     "region.bounds and the raster's nodata value")
 
 
 def _cells_in(area: BaseGeometry, terrain: Terrain) -> int:
@@ -392,8 +408,9 @@ def _study_window(terrain: Terrain, area: BaseGeometry) -> tuple[tuple[int, int,
 def _in_crs(gdf: gpd.GeoDataFrame, crs: CRS, path: Path, area: BaseGeometry) -> gpd.GeoDataFrame:
     out = gdf.to_crs(crs)
     if not out.geometry.intersects(area.buffer(1.0)).any():
-        raise CRSError(f"{path}: no feature lies in the study area; check the layer's CRS "
-                       f"({gdf.crs.to_string() if gdf.crs else 'none'}) and its coordinates")
+        named = gdf.attrs.get("source_crs") or (gdf.crs.to_string() if gdf.crs else "none")  # the file's own CRS
+        raise CRSError(f"{path}: no feature lies in the study area; check the layer's CRS ({named}) and its "
+                       "coordinates")
     return out
 
 

@@ -10,6 +10,8 @@ the order, so results (and any best-server ties) do not depend on which
 worker finished first.
 
 ``dask.distributed`` is optional: ``pip install 'coverplan[dask]'``.
+:func:`check_scheduler` checks an address within :data:`CONNECT_TIMEOUT_S`
+(5 s) before any work; :func:`coverplan.pipeline.run` calls it first.
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ from typing import Any, TypeVar
 
 from coverplan.errors import InputError
 
-__all__ = ["ordered_map"]
+__all__ = ["CONNECT_TIMEOUT_S", "check_scheduler", "ordered_map"]
 
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
 
-#: Seconds to wait for a scheduler to answer.
-CONNECT_TIMEOUT_S = 10.0
+#: Seconds to wait for a scheduler to accept a connection, and then to greet it (a dask scheduler greets at
+#: once with its handshake); past them an address is refused as not a reachable dask scheduler.
+CONNECT_TIMEOUT_S = 5.0
+#: A dask scheduler's greeting is about 60 bytes; a first frame longer than this is something else talking.
+_MAX_GREETING_BYTES = 1 << 20
 
 
 def ordered_map(
@@ -76,18 +81,111 @@ def ordered_map(
             client.close()
 
 
-def _client(scheduler: Any) -> tuple[Any, bool]:
-    try:
-        from distributed import Client
-    except ImportError:
-        raise InputError("a scheduler was given but dask.distributed is not installed; "
-                         "pip install 'coverplan[dask]'") from None
-    if isinstance(scheduler, Client):
-        return scheduler, False
+def check_scheduler(scheduler: Any, *, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+    """Check, within a few seconds and before any work, that ``scheduler`` is a dask.distributed scheduler.
+
+    ``None`` (in-process) and a ``distributed.Client`` pass. An address
+    (``"tcp://host:8786"``) must parse, and a ``tcp://`` address must accept a
+    connection and greet the way a dask scheduler does within ``timeout_s``
+    (:data:`CONNECT_TIMEOUT_S`): connecting ``distributed.Client`` to a
+    server that is something else can hang for good (its handshake waits
+    with no timeout) or read an HTTP reply as a frame length of exabytes.
+    Every failure is an :class:`~coverplan.errors.InputError` naming the
+    address and the fix.
+    """
+    if scheduler is None:
+        return
+    client_type = _distributed(scheduler).Client
+    if isinstance(scheduler, client_type):
+        return
     if not isinstance(scheduler, str) or not scheduler:
         raise InputError(f"scheduler must be an address such as 'tcp://host:8786' or a distributed.Client, "
                          f"got {scheduler!r}")
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    fix = "give tcp://HOST:PORT, e.g. tcp://10.0.0.5:8786 (8786 is a dask scheduler's default port)"
+    try:
+        scheme, loc = parse_address(scheduler)
+        host, port = parse_host_port(loc) if scheme in ("tcp", "tls") else (loc, None)
+    except ValueError:
+        raise InputError(f"scheduler {scheduler!r} is not an address; {fix}") from None
+    if scheme == "tcp" and port is not None:
+        _probe(scheduler, str(host), int(port), timeout_s)
+
+
+def _distributed(scheduler: Any) -> Any:
+    try:
+        import distributed
+    except ImportError:
+        raise InputError(f"scheduler {scheduler!r}: dask.distributed is not installed; pip install "
+                         "'coverplan[dask]', or leave the scheduler (--scheduler) out to run in-process") from None
+    return distributed
+
+
+def _probe(address: str, host: str, port: int, timeout_s: float) -> None:
+    """Connect to ``host:port`` and read the first frame a dask scheduler sends; raise if none comes."""
+    import socket
+    import struct
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    other = ("something else listens there (a dashboard, 8787 by default, or another service); give the "
+             "scheduler's own address (tcp://HOST:8786 by default)")
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout_s)
+    except socket.gaierror as exc:
+        raise InputError(f"cannot reach the dask scheduler at {address}: no host {host!r} ({exc.strerror}); "
+                         "check the address") from None
+    except ConnectionRefusedError:
+        raise InputError(f"cannot reach the dask scheduler at {address}: nothing listens on port {port} of {host}; "
+                         "start the scheduler (dask scheduler) or check the address") from None
+    except TimeoutError:
+        raise InputError(f"cannot reach the dask scheduler at {address}: no answer within {timeout_s:g} s "
+                         "(a firewall, or the wrong host?); check the address") from None
+    except OSError as exc:
+        raise InputError(f"cannot reach the dask scheduler at {address} ({exc}); check the address") from None
+    with sock:
+        head = _read(sock, 8, deadline)
+        if head is None:
+            raise InputError(f"{address} accepted the connection but did not greet as a dask scheduler within "
+                             f"{timeout_s:g} s: {other}")
+        if not head:
+            raise InputError(f"{address} closed the connection without greeting as a dask scheduler: {other}")
+        size = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+        body = _read(sock, size, deadline) if 8 <= size <= _MAX_GREETING_BYTES else b""
+        if body is None or len(body) < size or not 8 <= size <= _MAX_GREETING_BYTES:
+            raise InputError(f"{address} answered, but not as a dask scheduler (it sent {head!r}): {other}")
+
+
+def _read(sock: Any, n: int, deadline: float) -> bytes | None:
+    """Up to ``n`` bytes (fewer if the peer closes); None if nothing at all came before ``deadline``."""
+    import time
+
+    data = b""
+    while len(data) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return data or None
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(n - len(data))
+        except TimeoutError:
+            return data or None
+        except OSError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+    return data
+
+
+def _client(scheduler: Any) -> tuple[Any, bool]:
+    check_scheduler(scheduler)
+    from distributed import Client
+
+    if isinstance(scheduler, Client):
+        return scheduler, False
     try:
         return Client(scheduler, timeout=f"{CONNECT_TIMEOUT_S}s"), True
-    except OSError as exc:
+    except (OSError, TimeoutError, ValueError) as exc:
         raise InputError(f"cannot reach the dask scheduler at {scheduler} ({exc}); is it running?") from None

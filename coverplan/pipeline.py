@@ -69,12 +69,14 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     from coverplan.deadzones import admin_figures, count_facilities, describe_zones, find_deadzones
     from coverplan.facilities import facility_connectivity, facility_status, with_extensions
     from coverplan.fibre import fibre_reach
+    from coverplan.parallel import check_scheduler
     from coverplan.population import cells_on_grid
     from coverplan.radio.cellular import cellular_coverage, reference_offsets
     from coverplan.radio.coverage import signal_coverage
     from coverplan.siting.options import with_cheapest_option, with_terminal_checks
 
     sc = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
+    check_scheduler(scheduler)  # a wrong address fails in seconds, not after the inputs are read
     t0 = time.perf_counter()
     inputs = load_inputs(sc)
     t1 = time.perf_counter()

@@ -45,26 +45,47 @@ def read_population(path: str | Path, *, bounds: tuple[float, float, float, floa
             if bounds_crs is not None and CRS.from_user_input(bounds_crs) != crs:
                 b = transform_bounds(CRS.from_user_input(bounds_crs), crs, *bounds, densify_pts=21)
             window = window_for_bounds(ds, b, p)
-        arr = ds.read(1, window=window, out_dtype="float64")
-        transform = ds.window_transform(window) if window is not None else ds.transform
-        nodata = ds.nodata
         if ds.dtypes[0] not in ("float32", "float64") and not np.issubdtype(np.dtype(ds.dtypes[0]), np.integer):
             raise InputError(f"{p}: population band type {ds.dtypes[0]} is not numeric")
+        arr = ds.read(1, window=window, out_dtype="float64")
+        transform = ds.window_transform(window) if window is not None else ds.transform
+        offset = (int(window.row_off), int(window.col_off)) if window is not None else (0, 0)
+        nodata = ds.nodata
     valid = np.ones(arr.shape, bool) if nodata is None else ~(arr == nodata)
     if nodata is not None and np.isnan(nodata):
         valid = ~np.isnan(arr)
+    where = _Cells(transform, crs, offset)
     bad = valid & ~np.isfinite(arr)
     if bad.any():
-        r, c = np.argwhere(bad)[0]
-        raise InputError(f"{p}: cell (row {r}, col {c}) holds {arr[r, c]}; population counts must be finite "
-                         "(set a nodata value for missing cells)")
+        raise InputError(f"{p}: {where.first(bad, arr, '{}')}; population counts must be finite (set a nodata "
+                         "value for missing cells)")
     neg = valid & (arr < 0)
     if neg.any():
-        r, c = np.argwhere(neg)[0]
-        raise InputError(f"{p}: cell (row {r}, col {c}) holds {arr[r, c]:g} people; counts cannot be negative "
-                         "(use a nodata value for missing cells)")
+        raise InputError(f"{p}: {where.first(neg, arr, '{:g} people')}; counts cannot be negative (use a nodata "
+                         "value for missing cells)")
     people = np.where(valid, arr, 0.0)
     return Raster(people, transform, crs, None)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Names cells of a window of a population raster as the file has them (row and column from 0, as
+    gdallocationinfo counts), with their coordinates."""
+
+    transform: Any
+    crs: CRS
+    offset: tuple[int, int]
+
+    def first(self, mask: NDArray[np.bool_], arr: NDArray[np.float64], value: str) -> str:
+        """``"cell (row 12, col 40; x 103.05, y 21.4 in EPSG:4326) holds -5 people, and 3 more cells"``."""
+        cells = np.argwhere(mask)
+        r, c = (int(v) for v in cells[0])
+        x, y = self.transform @ (c + 0.5, r + 0.5)
+        crs = self.crs.to_string() if self.crs.to_epsg() else self.crs.name
+        n = len(cells) - 1
+        more = f", and {n:,} more cell{'s' if n > 1 else ''} like it" if n else ""
+        return (f"cell (row {r + self.offset[0]}, col {c + self.offset[1]}; x {x:.7g}, y {y:.7g} in {crs}) holds "
+                f"{value.format(arr[r, c])}{more}")
 
 
 @dataclass(frozen=True, eq=False)

@@ -213,8 +213,8 @@ class Scenario:
         if not p.is_file():
             raise ScenarioError(f"{p}: no such scenario file; check the path")
         try:
-            with p.open("rb") as fh:
-                data = tomllib.load(fh)
+            # utf-8-sig: Windows editors (Notepad) start UTF-8 files with a byte order mark, which TOML forbids
+            data = tomllib.loads(p.read_bytes().decode("utf-8-sig"))
         except tomllib.TOMLDecodeError as exc:
             raise ScenarioError(f"{p}: not valid TOML ({exc})") from None
         except UnicodeDecodeError:

@@ -244,7 +244,7 @@ def test_missing_geometry_is_rejected(tmp_path: Path) -> None:
     _gdf([Point(103.0, 21.0), Point(103.1, 21.1), None], kind=["school"] * 3).to_file(path, driver="GeoJSON")
     with pytest.raises(InputError, match="has no geometry") as exc:
         read_facilities(path)
-    assert str(exc.value).startswith(f"{path}: feature 3 has no geometry")
+    assert str(exc.value).startswith(f"{path}: feature 3: has no geometry")
 
 
 def test_geopackage_without_crs(tmp_path: Path) -> None:

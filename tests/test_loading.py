@@ -277,3 +277,25 @@ def test_a_truncated_geotiff_is_a_clear_error(tmp_path: Path) -> None:
                                          r"again"):
         load_dem(tmp_path / "cut.tif")
     assert math.isfinite(float(load_dem(tmp_path / "dem.tif").elevation.mean()))
+
+
+@pytest.mark.parametrize(
+    "bounds, found",
+    [(None, r"every cell there is 0 or nodata"),
+     # the north-west 1.8 km: nobody there, but village A lies within the 0.01° read around it
+     ([L, T - 1800.0, L + 1800.0, T], r"its 500 people around it all lie outside")],
+    ids=["all-zero", "people-only-outside"],
+)
+def test_a_population_raster_with_nobody_in_the_area_is_an_error(synthetic: Path, tmp_path: Path,
+                                                                  bounds: list[float] | None, found: str) -> None:
+    d = _copy(synthetic, tmp_path)
+    if bounds is None:
+        with rasterio.open(d / "population.tif", "r+") as ds:
+            ds.write(np.zeros((ds.height, ds.width), np.float32), 1)
+    sc = Scenario.load(d / "scenario.toml")
+    if bounds is not None:
+        sc = sc.replace({"region.bounds": bounds})
+    # was a TypeError in the summary (a share of 0 people)
+    with pytest.raises(InputError, match=rf"population.tif: the population raster holds no people in the study "
+                                         rf"area \({found}\); give a people-per-cell raster"):
+        load_inputs(sc)

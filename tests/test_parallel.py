@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from coverplan.errors import InputError
 from coverplan.parallel import ordered_map
+from tests.servers import closed_port, http_server, tcp_server
 
 
 def _slow_square(i: int, delay: float, *, offset: int) -> int:
@@ -108,3 +114,88 @@ def test_a_whole_run_with_a_plan_on_a_cluster_equals_in_process(client: object, 
     assert remote.summary["plan"]["people_newly_connected"] == local.summary["plan"]["people_newly_connected"]
     np.testing.assert_array_equal(remote.served.array, local.served.array)
     assert remote.facilities.drop(columns="geometry").equals(local.facilities.drop(columns="geometry"))
+
+
+# --- a scheduler address that is not a dask scheduler fails in seconds, naming it ---------------------------
+
+
+_OTHER = r"something else listens there \(a dashboard, 8787 by default, or another service\); give the scheduler's"
+
+
+@pytest.mark.parametrize(
+    "server, message",
+    [
+        (lambda: tcp_server(None), rf"accepted the connection but did not greet as a dask scheduler within 0\.5 s: "
+                                rf"{_OTHER}"),
+        (http_server, rf"accepted the connection but did not greet as a dask scheduler within 0\.5 s: {_OTHER}"),
+        (lambda: tcp_server(b"HTTP/1.1 400 Bad Request\r\n\r\n"),
+         rf"answered, but not as a dask scheduler \(it sent b'HTTP/1\.1'\): {_OTHER}"),
+        (lambda: tcp_server(b"\xff" * 64), r"answered, but not as a dask scheduler \(it sent b'\\xff"),
+        (lambda: tcp_server(None, close=True),
+         rf"closed the connection without greeting as a dask scheduler: {_OTHER}"),
+    ],
+    ids=["silent", "http", "http-first", "garbage", "closes"],
+)
+def test_a_server_that_is_not_a_dask_scheduler_is_refused_in_time(server: Any, message: str) -> None:
+    pytest.importorskip("distributed")
+    from coverplan.parallel import check_scheduler
+
+    with server() as address:
+        t0 = time.perf_counter()
+        with pytest.raises(InputError, match=re.escape(address) + " " + message):
+            check_scheduler(address, timeout_s=0.5)
+        assert time.perf_counter() - t0 < 3.0  # was: a hang (no timeout on the handshake) or a 3 EiB MemoryError
+
+
+@pytest.mark.parametrize(
+    "address, message",
+    [
+        ("notanaddress", r"scheduler 'notanaddress' is not an address; give tcp://HOST:PORT, e.g. "
+                         r"tcp://10\.0\.0\.5:8786"),
+        ("tcp://127.0.0.1:notaport", r"is not an address"),
+        ("tcp://nosuchhost.invalid:8786", r"cannot reach the dask scheduler at tcp://nosuchhost\.invalid:8786: no "
+                                          r"host 'nosuchhost\.invalid'"),
+    ],
+)
+def test_an_address_that_is_not_one(address: str, message: str) -> None:
+    pytest.importorskip("distributed")
+    from coverplan.parallel import check_scheduler
+
+    with pytest.raises(InputError, match=message):
+        check_scheduler(address)
+
+
+def test_nothing_listening_is_named() -> None:
+    pytest.importorskip("distributed")
+    from coverplan.parallel import check_scheduler
+
+    port = closed_port()
+    with pytest.raises(InputError, match=rf"cannot reach the dask scheduler at tcp://127\.0\.0\.1:{port}: nothing "
+                                         rf"listens on port {port} of 127\.0\.0\.1; start the scheduler"):
+        check_scheduler(f"tcp://127.0.0.1:{port}")
+
+
+def test_a_real_scheduler_on_tcp_passes_and_runs_the_tasks() -> None:
+    distributed = pytest.importorskip("distributed")
+    from coverplan.parallel import check_scheduler
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=":0") as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        check_scheduler(cluster.scheduler_address, timeout_s=2.0)
+        tasks = [(i, 0.0) for i in range(3)]
+        assert list(ordered_map(_slow_square, tasks, shared={"offset": 1}, scheduler=cluster.scheduler_address)) \
+            == [1, 2, 5]
+
+
+def test_without_dask_distributed_the_error_says_how_to_install_it() -> None:
+    # a fresh interpreter in which distributed cannot be imported, as without the [dask] extra
+    code = ("import sys; sys.modules['distributed'] = None\n"
+            "from coverplan.errors import InputError\n"
+            "from coverplan.parallel import check_scheduler\n"
+            "try:\n    check_scheduler('tcp://127.0.0.1:8786')\n"
+            "except InputError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert out.stdout.strip() == ("scheduler 'tcp://127.0.0.1:8786': dask.distributed is not installed; pip install "
+                                  "'coverplan[dask]', or leave the scheduler (--scheduler) out to run in-process")

@@ -164,7 +164,9 @@ def test_swapped_lon_lat_is_caught_by_the_reader(synthetic: Path, tmp_path: Path
     df = pd.read_csv(d / "sites.csv")
     df["lon"], df["lat"] = df["lat"].to_numpy(), df["lon"].to_numpy()
     df.to_csv(d / "sites.csv", index=False)
-    with pytest.raises(InputError, match=r"sites.csv: line 2: lat = 105.* is outside -90..90 degrees"):
+    # every row is reported, the first one first
+    with pytest.raises(InputError, match=r"sites.csv: 3 rows have problems: line 2: lat = 105.* is outside -90..90 "
+                                         r"degrees; are lon and lat swapped\?; line 3: "):
         run(d / "scenario.toml")
 
 
@@ -183,7 +185,9 @@ def test_negative_population_is_caught(synthetic: Path, tmp_path: Path) -> None:
         a = ds.read(1)
         a[3, 4] = -5
         ds.write(a, 1)
-    with pytest.raises(InputError, match=r"population.tif: cell \(row 3, col 4\) holds -5 people"):
+    # the cell as the file has it, and where it is
+    with pytest.raises(InputError, match=r"population.tif: cell \(row 3, col 4; x 500270, y 2399790 in EPSG:32648\) "
+                                         r"holds -5 people"):
         run(d / "scenario.toml")
 
 

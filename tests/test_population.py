@@ -100,6 +100,21 @@ def test_non_finite_counts_are_an_input_error(tmp_path: Path, value: float, noda
     assert "row 0, col 1" in str(exc.value)
 
 
+def test_a_bad_cell_in_a_window_is_named_as_the_file_has_it(tmp_path: Path) -> None:
+    arr = np.ones((10, 10), np.float32)
+    arr[6, 7] = -3.0
+    arr[8, 2] = -1.0  # in the window too: counted
+    arr[0, 0] = -2.0  # outside the window: not read
+    t = Affine(100.0, 0.0, X0, 0.0, -100.0, Y0)
+    path = _write(tmp_path / "w.tif", arr, t, nodata=-9999.0)
+    with pytest.raises(InputError) as exc:  # the window is rows 5-9, cols 2-8
+        read_population(path, bounds=(X0 + 250.0, Y0 - 950.0, X0 + 850.0, Y0 - 550.0))
+    # row 6, col 7 of the file (row 1, col 5 of the window), centred 750 m east and 650 m south of the corner
+    assert str(exc.value) == (f"{path}: cell (row 6, col 7; x {X0 + 750:.7g}, y {Y0 - 650:.7g} in EPSG:32648) "
+                              "holds -3 people, and 1 more cell like it; counts cannot be negative (use a nodata "
+                              "value for missing cells)")
+
+
 def test_population_without_crs(tmp_path: Path) -> None:
     path = _write(tmp_path / "nocrs.tif", np.ones((2, 2), np.float32), GRID.transform, crs=None)
     with pytest.raises(CRSError, match="no CRS") as exc:

@@ -308,3 +308,13 @@ def test_any_name_round_trips_through_toml(synthetic: Path, tmp_path: Path) -> N
     (tmp_path / "n.toml").write_text(sc.to_toml(), encoding="utf-8")
     again = Scenario.load(tmp_path / "n.toml")
     assert again.name == name and dict(again.siting.sky.satellites) == {"My sat 1": 132.0}
+
+
+def test_a_byte_order_mark_is_read_and_other_encodings_are_named(synthetic: Path, tmp_path: Path) -> None:
+    bom = synthetic.parent / "bom.toml"  # what Notepad saves as UTF-8
+    bom.write_bytes(b"\xef\xbb\xbf" + synthetic.read_bytes())
+    assert Scenario.load(bom).name == Scenario.load(synthetic).name == "synthetic ridge"
+    cp = tmp_path / "cp1258.toml"
+    cp.write_bytes('name = "Điên Biên"\n'.encode("cp1258"))  # Vietnamese Windows' code page
+    with pytest.raises(ScenarioError, match=r"cp1258.toml: not a UTF-8 text file"):
+        Scenario.load(cp)

@@ -21,7 +21,7 @@ from coverplan.cli.options import (
     positive_option,
     resolution_option,
 )
-from coverplan.errors import OutputExistsError
+from coverplan.errors import InputError, OutputExistsError
 
 
 def _load(dem: str, resolution_m: float | None) -> Any:
@@ -161,11 +161,18 @@ def profile_cmd(dem: str, start: tuple[float, float], end: tuple[float, float], 
 
     from coverplan.terrain import line_of_sight
     from coverplan.terrain.los import SPEED_OF_LIGHT_M_S, curvature_drop_m
+    from coverplan.terrain.profile import check_samples
 
     _check_output(output, overwrite, dem)
     terrain = _load(dem, resolution_m)
     a = _to_terrain_xy(terrain, start, crs)
     b = _to_terrain_xy(terrain, end, crs)
+    length = math.hypot(b[0] - a[0], b[1] - a[1])
+    if length == 0:
+        raise InputError(f"--from and --to are the same point ({start[0]:.10g}, {start[1]:.10g}); a profile "
+                         "needs two different points")
+    if step is not None:
+        check_samples(length, step, min(terrain.res), name="--step")
     los = line_of_sight(terrain, a, b, height_a_m=height_from, height_b_m=height_to, k_factor=k_factor,
                         frequency_mhz=frequency_mhz, step_m=step)
     p = los.profile
@@ -173,7 +180,7 @@ def profile_cmd(dem: str, start: tuple[float, float], end: tuple[float, float], 
     length = p.length_m
     bulge = curvature_drop_m(d, length - d, k_factor)
     za, zb = p.elevation_m[0] + height_from, p.elevation_m[-1] + height_to
-    ray = za + (zb - za) * (d / length if length > 0 else 0.0)
+    ray = za + (zb - za) * d / length
     clearance = ray - (p.elevation_m + bulge)
     fields = ["distance_m", "x", "y", "elevation_m", "earth_bulge_m", "ray_m", "clearance_m"]
     fresnel = None

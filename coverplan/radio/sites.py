@@ -1,4 +1,4 @@
-"""Cell-site tables: one row per sector (antenna), validated row by row.
+"""Cell-site tables: one row per sector (antenna), validated column by column, every bad row reported at once.
 
 Schema (CSV, GeoPackage, GeoJSON or any vector format geopandas reads)
 --------------------------------------------------------------------
@@ -47,12 +47,12 @@ warning (cuts change with frequency), not an error.
 
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coverplan.errors import InputError
 from coverplan.radio.settings import TECHNOLOGIES
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
 
+    from coverplan.io import PointTable
     from coverplan.radio.antenna import MsiPattern
 
 __all__ = ["REQUIRED_COLUMNS", "read_sites", "sites_by_mast"]
@@ -93,14 +94,20 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
     row's number in the file (the CSV line, or the feature number), for
     messages.
 
+    The table is checked whole, column by column (no loop over rows), and
+    every bad row is reported at once.
+
     Raises
     ------
     InputError
-        Naming the file, the row and the column: missing columns, empty or
-        non-numeric values, values out of range, unknown technologies,
-        duplicate sectors, one site at two positions, pattern files that are
-        missing or unreadable (naming the pattern file too) or lack
-        ``azimuth_deg``.
+        Naming the file and what to fix: a missing file or missing columns.
+    TableError
+        (an InputError) listing the bad rows, each by line or feature and
+        column, up to :data:`~coverplan.errors.PROBLEMS_SHOWN` and then how
+        many more: empty or non-numeric values, values out of range, unknown
+        technologies, duplicate sectors, one site at two positions, pattern
+        files that are missing or unreadable (naming the pattern file too) or
+        lack ``azimuth_deg``.
 
     Warns
     -----
@@ -111,45 +118,32 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
 
     from coverplan.io import read_points
 
-    table = read_points(path, what="site table")
-    p, gdf, rows, where = table.path, table.gdf, table.rows, table.where
-    _check_columns(p, gdf)
-    gdf = gdf.reset_index(drop=True)
-    gdf["row"] = rows
-    _check_numeric(p, gdf, rows, ("lon", "lat", "height_m", "frequency_mhz"), where=where)
+    table = read_points(path, what="site table", defer=True, numeric=tuple(_RANGES))
+    gdf = table.gdf  # numbered from 0, as read_points gives it
+    _check_columns(table.path, gdf)
+    gdf["row"] = table.rows
+    for col in ("height_m", "frequency_mhz"):
+        gdf[col] = _numeric(table, gdf, col, required=True)[0]
+    empty_azimuth = np.ones(len(gdf), bool)
     for col in _OPTIONAL_NUMERIC:
-        if col not in gdf.columns:
-            gdf[col] = np.nan
-        _check_numeric(p, gdf, rows, (col,), where=where, allow_empty=True)
-    patterns = _check_patterns(p, gdf, rows, where)
-    if "eirp_dbm" not in gdf.columns or gdf["eirp_dbm"].isna().any():
-        _eirp_from_budget(p, gdf, rows, where, patterns)
-    _check_numeric(p, gdf, rows, ("eirp_dbm",), where=where)
-    gdf["site_id"] = _strings(p, gdf, rows, "site_id", where)
-    gdf["technology"] = _strings(p, gdf, rows, "technology", where).str.upper()
-    bad_tech = ~gdf["technology"].isin(TECHNOLOGIES)
-    if bad_tech.any():
-        i = int(np.flatnonzero(bad_tech.to_numpy())[0])
-        raise InputError(f"{p}: {where} {rows[i]}: technology {gdf['technology'].iloc[i]!r} is not one of "
-                         + ", ".join(TECHNOLOGIES))
-    if "sector" not in gdf.columns:
-        gdf["sector"] = ""
-    gdf["sector"] = gdf["sector"].fillna("").astype(str)
-    for col in ("operator", "source"):
-        if col not in gdf.columns:
-            gdf[col] = ""
-        gdf[col] = gdf[col].fillna("").astype(str)
-    key = gdf[["site_id", "sector", "technology", "frequency_mhz"]].astype(str).agg("|".join, axis=1)
-    dup = key.duplicated(keep="first")
-    if dup.any():
-        i = int(np.flatnonzero(dup.to_numpy())[0])
-        first = int(np.flatnonzero((key == key.iloc[i]).to_numpy())[0])
-        raise InputError(f"{p}: {where} {rows[i]} repeats {where} {rows[first]} (same site_id, sector, technology "
-                         "and frequency); remove one or give the sectors distinct labels")
-    _check_one_position(p, gdf, rows, where)
+        values, empty = _numeric(table, gdf, col) if col in gdf.columns else (np.full(len(gdf), np.nan), None)
+        gdf[col] = values
+        if col == "azimuth_deg" and empty is not None:
+            empty_azimuth = empty
+    patterns = _check_patterns(table, gdf, empty_azimuth)
+    gdf["eirp_dbm"] = _eirp(table, gdf, patterns)
+    codes: dict[str, NDArray[np.intp]] = {}  # each text column's values numbered, for the checks across rows
+    gdf["site_id"], codes["site_id"] = _strings(table, gdf, "site_id")
+    gdf["technology"], codes["technology"] = _technology(table, gdf)
+    for col in ("sector", "operator", "source"):
+        gdf[col], codes[col] = (_text(gdf[col], strip=False) if col in gdf.columns
+                                else ("", np.zeros(len(gdf), np.intp)))
+    _check_duplicates(table, gdf, codes)
+    _check_one_position(table, gdf, codes["site_id"])
+    table.problems.raise_if_any()
     cols = ["site_id", "sector", "lon", "lat", "height_m", "frequency_mhz", "eirp_dbm", "technology",
             "azimuth_deg", "beamwidth_deg", "tilt_deg", "pattern", "operator", "source", "row"]
-    return gpd.GeoDataFrame(gdf[cols], geometry=gdf.geometry, crs="EPSG:4326")
+    return gpd.GeoDataFrame(gdf[cols], geometry=gdf.geometry, crs="EPSG:4326", copy=False)  # gdf[cols] is new
 
 
 def sites_by_mast(sectors: gpd.GeoDataFrame, technologies: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
@@ -183,6 +177,7 @@ def sites_by_mast(sectors: gpd.GeoDataFrame, technologies: tuple[str, ...] | Non
     return out.reset_index(drop=True)
 
 
+
 def _check_columns(p: Path, df: pd.DataFrame) -> None:
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     has_budget = "tx_power_dbm" in df.columns and ("antenna_gain_dbi" in df.columns or "pattern" in df.columns)
@@ -193,120 +188,219 @@ def _check_columns(p: Path, df: pd.DataFrame) -> None:
                          "site_id, lon, lat, height_m, frequency_mhz, eirp_dbm, technology")
 
 
-def _check_numeric(p: Path, df: pd.DataFrame, rows: Any, cols: tuple[str, ...], *, where: str = "line",
-                   allow_empty: bool = False) -> None:
+def _numeric(table: PointTable, df: pd.DataFrame, col: str, *, required: bool = False, check_range: bool = True,
+             only: NDArray[np.bool_] | None = None) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """A column as float64 (NaN where empty or not a number) and where it is empty.
+
+    Records the rows (of ``only``, default all) where it is not a number,
+    empty although ``required``, or outside its range in :data:`_RANGES`.
+    """
+    text = df[col]
+    values = table.numbers(text)
+    nan = np.isnan(values)
+    empty = np.array(text.isna(), dtype=bool)  # a copy: written below
+    maybe = np.flatnonzero(nan & ~empty)  # text that is not a number, or only spaces
+    if len(maybe):
+        empty[maybe[(text.iloc[maybe].astype(str).str.strip() == "").to_numpy(bool)]] = True
+    scope = np.ones(len(df), bool) if only is None else only
+    problems = table.problems
+    problems.add(scope & nan & ~empty, lambda i: f"{col} = {text.iloc[i]!r} is not a number")
+    if required:
+        problems.add(scope & empty, lambda i: f"{col} is empty; every row needs it")
+    if check_range:
+        low, high, unit = _RANGES[col]
+        with np.errstate(invalid="ignore"):
+            out = ~nan & ~((values >= low) & (values <= high) & np.isfinite(values))
+            if col == "beamwidth_deg":
+                out |= ~nan & (values <= 0)
+        problems.add(scope & out, lambda i: f"{col} = {values[i]:g} is outside {low:g}..{high:g} {unit}")
+    return values, empty
+
+
+def _check_patterns(table: PointTable, df: pd.DataFrame, empty_azimuth: NDArray[np.bool_]) -> _Patterns:
+    """Resolve the ``pattern`` column to absolute paths (in place), read each file once, warn on frequency.
+
+    The files are read once each (a table of a million rows names a few
+    dozen); what is per row is done on arrays of file numbers.
+    """
     import pandas as pd
 
-    for col in cols:
-        values = pd.to_numeric(df[col], errors="coerce")
-        bad_text = values.isna() & df[col].notna() & (df[col].astype(str).str.strip() != "")
-        empty = df[col].isna() | (df[col].astype(str).str.strip() == "")
-        if bad_text.any():
-            i = int(np.flatnonzero(bad_text.to_numpy())[0])
-            raise InputError(f"{p}: {where} {rows[i]}: {col} = {df[col].iloc[i]!r} is not a number")
-        if not allow_empty and empty.any():
-            i = int(np.flatnonzero(empty.to_numpy())[0])
-            raise InputError(f"{p}: {where} {rows[i]}: {col} is empty; every row needs it")
-        low, high, unit = _RANGES[col]
-        arr = values.to_numpy(dtype=float)
-        out = ~np.isnan(arr) & ((arr < low) | (arr > high) | ~np.isfinite(arr))
-        if col == "beamwidth_deg":
-            out |= ~np.isnan(arr) & (arr <= 0)
-        if out.any():
-            i = int(np.flatnonzero(out)[0])
-            raise InputError(f"{p}: {where} {rows[i]}: {col} = {arr[i]:g} is outside {low:g}..{high:g} {unit}")
-        df[col] = arr
-
-
-def _check_patterns(p: Path, df: pd.DataFrame, rows: Any, where: str) -> dict[str, MsiPattern]:
-    """Resolve the ``pattern`` column to absolute paths (in place) and read each file once; warn on frequency."""
     from coverplan.radio.antenna import read_msi
 
-    if "pattern" not in df.columns:
-        df["pattern"] = ""
-    text = df["pattern"].where(df["pattern"].notna(), "").astype(str).str.strip()
-    resolved: list[str] = []
+    p, problems = table.path, table.problems
+    raw = df["pattern"] if "pattern" in df.columns else pd.Series("", index=df.index)
+    text, _ = _text(raw)
+    codes, values = pd.factorize(text)
+    keys = [_resolve(p, str(v)) for v in values]
     patterns: dict[str, MsiPattern] = {}
-    off_band: dict[str, list[str]] = {}
-    for i, value in enumerate(text):
-        if not value:
-            resolved.append("")
-            continue
-        if math.isnan(df["azimuth_deg"].iloc[i]):
-            raise InputError(f"{p}: {where} {rows[i]}: pattern = {value!r} needs the antenna's boresight; "
-                             "give azimuth_deg; 0 for an omnidirectional pattern file")
-        f = Path(value).expanduser()
-        key = str((f if f.is_absolute() else p.parent / f).resolve())
-        if key not in patterns:
+    failed: dict[int, str] = {}
+    for k, key in enumerate(keys):
+        if key and key not in patterns:
             try:
                 patterns[key] = read_msi(key)
             except InputError as exc:
-                raise InputError(f"{p}: {where} {rows[i]}: pattern = {value!r}: {exc}") from None
-        pattern_mhz = patterns[key].frequency_mhz
-        row_mhz = float(df["frequency_mhz"].iloc[i])
-        if pattern_mhz is not None and abs(pattern_mhz - row_mhz) > PATTERN_FREQUENCY_TOLERANCE * row_mhz:
-            off_band.setdefault(key, []).append(f"{rows[i]} ({row_mhz:g} MHz)")
-        resolved.append(key)
-    for key, where_rows in off_band.items():
-        listed = ", ".join(where_rows[:5]) + (f" and {len(where_rows) - 5} more" if len(where_rows) > 5 else "")
-        warnings.warn(f"{p}: {where} {listed}: pattern file {key} is for {patterns[key].frequency_mhz:g} MHz, more "
-                      f"than {PATTERN_FREQUENCY_TOLERANCE:.0%} from frequency_mhz; its cuts may not hold there",
-                      UserWarning, stacklevel=3)
-    df["pattern"] = resolved
-    return patterns
+                failed[k] = str(exc)
+    file = np.array(keys, dtype=object)[codes] if len(keys) else np.full(len(df), "", object)
+    named = text != ""
+    problems.add(named & empty_azimuth, lambda i: f"pattern = {text[i]!r} needs the antenna's boresight; "
+                                                  "give azimuth_deg; 0 for an omnidirectional pattern file")
+    bad_file = np.isin(codes, list(failed))
+    problems.add(bad_file, lambda i: f"pattern = {text[i]!r}: {failed[int(codes[i])]}")
+    ok = named & ~bad_file
+    mhz = np.array([patterns[key].frequency_mhz if key in patterns and patterns[key].frequency_mhz is not None
+                    else np.nan for key in keys], dtype=float)
+    gain = np.array([patterns[key].gain_dbi if key in patterns and "GAIN" in patterns[key].meta else np.nan
+                     for key in keys], dtype=float)
+    _warn_off_band(table, df, codes[ok], np.flatnonzero(ok), keys, mhz)
+    df["pattern"] = np.where(ok, file, "").astype(str) if len(df) else []
+    return _Patterns(file=file, ok=ok, gain_dbi=gain[codes] if len(keys) else np.full(len(df), np.nan))
 
 
-def _eirp_from_budget(p: Path, df: pd.DataFrame, rows: Any, where: str, patterns: dict[str, MsiPattern]) -> None:
-    """EIRP = P + G - L where eirp_dbm is empty; G from the pattern file's GAIN where antenna_gain_dbi is empty."""
-    need = df["eirp_dbm"].isna().to_numpy() if "eirp_dbm" in df.columns else np.ones(len(df), bool)
-    if "tx_power_dbm" not in df.columns:
-        i = int(np.flatnonzero(need)[0])
-        raise InputError(f"{p}: {where} {rows[i]}: eirp_dbm is empty; give it, or tx_power_dbm and antenna_gain_dbi")
-    sub = df.loc[need].copy()
-    sub_rows = np.asarray(rows)[need]
-    _check_numeric(p, sub, sub_rows, ("tx_power_dbm",), where=where)
-    if "antenna_gain_dbi" in sub.columns:
-        _check_numeric(p, sub, sub_rows, ("antenna_gain_dbi",), where=where, allow_empty=True)
-        gain = np.array(sub["antenna_gain_dbi"], float)
+def _resolve(table_path: Path, value: str) -> str:
+    """A pattern file's absolute path: as given, or relative to the site table's folder ("" for none)."""
+    if not value:
+        return ""
+    f = Path(value).expanduser()
+    return str((f if f.is_absolute() else table_path.parent / f).resolve())
+
+
+class _Patterns:
+    """Per row: the pattern file's absolute path, whether it was read, and its GAIN in dBi (NaN: none)."""
+
+    def __init__(self, *, file: NDArray[Any], ok: NDArray[np.bool_], gain_dbi: NDArray[np.float64]) -> None:
+        self.file, self.ok, self.gain_dbi = file, ok, gain_dbi
+
+
+def _warn_off_band(table: PointTable, df: pd.DataFrame, codes: NDArray[np.intp], positions: NDArray[np.intp],
+                   keys: list[str], mhz: NDArray[np.float64]) -> None:
+    """One warning per pattern file made for a frequency more than the tolerance from some rows' frequency_mhz."""
+    row_mhz = df["frequency_mhz"].to_numpy(float)[positions]
+    file_mhz = mhz[codes]
+    with np.errstate(invalid="ignore"):
+        off = np.abs(file_mhz - row_mhz) > PATTERN_FREQUENCY_TOLERANCE * row_mhz
+    for code in np.unique(codes[off]):
+        at = positions[off & (codes == code)]
+        listed = ", ".join(f"{table.rows[i]} ({df['frequency_mhz'].iloc[i]:g} MHz)" for i in at[:5])
+        listed += f" and {len(at) - 5} more" if len(at) > 5 else ""
+        warnings.warn(f"{table.path}: {table.where} {listed}: pattern file {keys[code]} is for {mhz[code]:g} MHz, "
+                      f"more than {PATTERN_FREQUENCY_TOLERANCE:.0%} from frequency_mhz; its cuts may not hold there",
+                      UserWarning, stacklevel=4)
+
+
+def _eirp(table: PointTable, df: pd.DataFrame, patterns: _Patterns) -> NDArray[np.float64]:
+    """eirp_dbm where given; EIRP = P + G - L where it is empty, G from the pattern file's GAIN where
+    antenna_gain_dbi is empty too; every value checked against its range."""
+    problems, n = table.problems, len(df)
+    if "eirp_dbm" in df.columns:
+        eirp, need = _numeric(table, df, "eirp_dbm", check_range=False)
     else:
-        gain = np.full(len(sub), np.nan)
-    files = sub["pattern"].to_numpy(str)
-    for k in np.flatnonzero(np.isnan(gain)):
-        pattern = patterns.get(files[k])
-        if pattern is None:
-            raise InputError(f"{p}: {where} {sub_rows[k]}: antenna_gain_dbi is empty; give it (or eirp_dbm, or a "
-                             "pattern file with a GAIN line)")
-        if "GAIN" not in pattern.meta:
-            raise InputError(f"{p}: {where} {sub_rows[k]}: antenna_gain_dbi is empty and the pattern file "
-                             f"{files[k]} has no GAIN line; give antenna_gain_dbi")
-        gain[k] = pattern.gain_dbi
-    if "losses_db" in sub.columns:
-        _check_numeric(p, sub, sub_rows, ("losses_db",), where=where, allow_empty=True)
-        losses = sub["losses_db"].fillna(0.0).to_numpy(float)
-    else:
-        losses = np.zeros(len(sub))
-    df.loc[need, "eirp_dbm"] = sub["tx_power_dbm"].to_numpy(float) + gain - losses
+        eirp, need = np.full(n, np.nan), np.ones(n, bool)
+    if need.any() and "tx_power_dbm" not in df.columns:
+        problems.add(need, lambda i: "eirp_dbm is empty; give it, or tx_power_dbm and antenna_gain_dbi")
+    elif need.any():
+        power = _numeric(table, df, "tx_power_dbm", required=True, only=need)[0]
+        if "antenna_gain_dbi" in df.columns:
+            gain, no_gain = _numeric(table, df, "antenna_gain_dbi", only=need)
+        else:
+            gain, no_gain = np.full(n, np.nan), np.ones(n, bool)
+        from_file = need & no_gain
+        problems.add(from_file & ~patterns.ok & (patterns.file == ""),
+                     lambda i: "antenna_gain_dbi is empty; give it (or eirp_dbm, or a pattern file with a GAIN line)")
+        problems.add(from_file & patterns.ok & np.isnan(patterns.gain_dbi),
+                     lambda i: f"antenna_gain_dbi is empty and the pattern file {patterns.file[i]} has no GAIN line; "
+                               "give antenna_gain_dbi")
+        gain = np.where(from_file, patterns.gain_dbi, gain)
+        losses = (np.nan_to_num(_numeric(table, df, "losses_db", only=need)[0], nan=0.0)
+                  if "losses_db" in df.columns else np.zeros(n))
+        eirp = np.where(need, power + gain - losses, eirp)
+    low, high, unit = _RANGES["eirp_dbm"]
+    with np.errstate(invalid="ignore"):
+        out = ~np.isnan(eirp) & ~((eirp >= low) & (eirp <= high))
+    problems.add(out, lambda i: f"eirp_dbm = {eirp[i]:g} is outside {low:g}..{high:g} {unit}")
+    return eirp
 
 
-def _strings(p: Path, df: pd.DataFrame, rows: Any, col: str, where: str) -> pd.Series:
-    s = df[col]
-    empty = s.isna() | (s.astype(str).str.strip() == "")
-    if empty.any():
-        i = int(np.flatnonzero(empty.to_numpy())[0])
-        raise InputError(f"{p}: {where} {rows[i]}: {col} is empty; every row needs it")
-    return s.astype(str).str.strip()
+def _text(values: pd.Series, *, strip: bool = True,
+          upper: bool = False) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    """A column as Python strings ("" for empty) and each row's value numbered (equal strings, equal numbers).
+
+    Each distinct value is cleaned once, not each row: a million rows hold a
+    few hundred thousand site ids and a handful of technologies.
+    """
+    import pandas as pd
+
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    clean = [str(u) for u in uniques]
+    clean = [c.strip() for c in clean] if strip else clean
+    clean = [c.upper() for c in clean] if upper else clean
+    text = np.array([*clean, ""], dtype=object)  # code -1 (empty) takes the last
+    numbers = pd.factorize(text)[0]
+    return text[codes], numbers[codes]
 
 
-def _check_one_position(p: Path, df: pd.DataFrame, rows: Any, where: str) -> None:
-    """A site id names one mast: its sectors may not be more than 10 m apart."""
-    for site_id, g in df.groupby("site_id", sort=True):
-        if len(g) < 2:
-            continue
-        lat0 = math.radians(float(g["lat"].iloc[0]))
-        dx = (g["lon"].to_numpy() - g["lon"].iloc[0]) * 111_320.0 * math.cos(lat0)
-        dy = (g["lat"].to_numpy() - g["lat"].iloc[0]) * 110_574.0
-        far = np.hypot(dx, dy) > 10.0
-        if far.any():
-            j = int(np.flatnonzero(far)[0])
-            raise InputError(f"{p}: {where} {g['row'].iloc[j]}: site {site_id!r} is {np.hypot(dx, dy)[j]:.0f} m from "
-                             f"its position on {where} {g['row'].iloc[0]}; one site_id must name one mast")
+def _strings(table: PointTable, df: pd.DataFrame, col: str, *,
+             upper: bool = False) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    """A text column stripped of spaces, numbered (:func:`_text`); rows where it is empty recorded."""
+    s, codes = _text(df[col], upper=upper)
+    table.problems.add(s == "", lambda i: f"{col} is empty; every row needs it")
+    return s, codes
+
+
+def _technology(table: PointTable, df: pd.DataFrame) -> tuple[NDArray[np.object_], NDArray[np.intp]]:
+    import pandas as pd
+
+    tech, codes = _strings(table, df, "technology", upper=True)
+    unknown = ~pd.Series(tech).isin(TECHNOLOGIES).to_numpy() & (tech != "")
+    table.problems.add(unknown, lambda i: f"technology {tech[i]!r} is not one of " + ", ".join(TECHNOLOGIES))
+    return tech, codes
+
+
+def _first_of_group(*codes: NDArray[np.intp]) -> NDArray[np.intp]:
+    """For each row, the position of the first row with the same number in every one of ``codes`` (from 0)."""
+    key = np.zeros(len(codes[0]), np.int64)
+    span = 1
+    for c in codes:
+        n = int(c.max()) + 1
+        if span * n >= 2**62:  # renumber the keys so far before they could overflow
+            key = np.unique(key, return_inverse=True)[1].astype(np.int64)
+            span = int(key.max()) + 1
+        key, span = key * n + c, span * n
+    _, first, group = np.unique(key, return_index=True, return_inverse=True)
+    out: NDArray[np.intp] = first[group]
+    return out
+
+
+def _check_duplicates(table: PointTable, df: pd.DataFrame, codes: dict[str, NDArray[np.intp]]) -> None:
+    """No two sound rows may share site_id, sector, technology and frequency."""
+    import pandas as pd
+
+    pos = np.flatnonzero(~table.problems.bad)
+    if len(pos) < 2:
+        return
+    frequency = pd.factorize(df["frequency_mhz"].to_numpy(float)[pos])[0]
+    first = _first_of_group(*(codes[c][pos] for c in ("site_id", "sector", "technology")), frequency)
+    dup = np.zeros(len(df), bool)
+    dup[pos] = first != np.arange(len(pos))
+    first_at = np.zeros(len(df), np.intp)
+    first_at[pos] = pos[first]
+    where, rows = table.where, table.rows
+    table.problems.add(dup, lambda i: f"repeats {where} {rows[first_at[i]]} (same site_id, sector, technology and "
+                                      "frequency); remove one or give the sectors distinct labels")
+
+
+def _check_one_position(table: PointTable, df: pd.DataFrame, site_codes: NDArray[np.intp]) -> None:
+    """A site id names one mast: its sectors may not be more than 10 m from its first sound row."""
+    pos = np.flatnonzero(~table.problems.bad)
+    if len(pos) < 2:
+        return
+    first = _first_of_group(site_codes[pos])
+    lon, lat = df["lon"].to_numpy(float)[pos], df["lat"].to_numpy(float)[pos]
+    dx = (lon - lon[first]) * 111_320.0 * np.cos(np.radians(lat[first]))
+    dy = (lat - lat[first]) * 110_574.0
+    dist = np.zeros(len(df))
+    dist[pos] = np.hypot(dx, dy)
+    first_at = np.zeros(len(df), np.intp)
+    first_at[pos] = pos[first]
+    site, where, rows = df["site_id"].to_numpy(), table.where, table.rows
+    table.problems.add(dist > 10.0, lambda i: f"site {site[i]!r} is {dist[i]:.0f} m from its position on "
+                                              f"{where} {rows[first_at[i]]}; one site_id must name one mast")

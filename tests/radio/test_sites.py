@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from coverplan.errors import InputError
+from coverplan.errors import InputError, TableError
 from coverplan.radio.sites import read_sites
 from coverplan.testing import flat, write_msi, write_site_table
 
@@ -96,3 +98,89 @@ def test_pattern_for_another_band_warns_naming_the_rows(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         read_sites(table)
+
+
+# --- the whole table checked at once --------------------------------------------------------------------
+
+_HEADER = "site_id,sector,lon,lat,height_m,frequency_mhz,eirp_dbm,technology\n"
+
+
+def _table(tmp_path: Path, rows: list[str], header: str = _HEADER) -> Path:
+    path = tmp_path / "sites.csv"
+    path.write_text(header + "".join(r + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def test_every_bad_row_is_reported_on_one_line(tmp_path: Path) -> None:
+    good = "A,{k},105.0,21.0,30,900,56,2G"
+    rows = [good.format(k=k) for k in range(11)]
+    rows[2] = "A,2,105.0,21.0,-5,900,56,2G"  # line 4
+    rows[7] = "B,1,105.1,21.0,30,900,56,LTE"  # line 9
+    rows[10] = "C,1,105.2,21.0,30,9OO,,2G"  # line 12: two problems (letter O for zero)
+    path = _table(tmp_path, rows)
+    with pytest.raises(TableError) as exc:
+        read_sites(path)
+    assert str(exc.value) == (
+        f"{path}: 3 rows have problems: line 4: height_m = -5 is outside 0..300 m; "
+        "line 9: technology 'LTE' is not one of 2G, 3G, 4G, 5G; line 12: frequency_mhz = '9OO' is not a number; "
+        "line 12: eirp_dbm is empty; give it, or tx_power_dbm and antenna_gain_dbi")
+    assert exc.value.count == 4
+
+
+def test_text_cells_keep_na_and_numeric_cells_read_it_as_empty(tmp_path: Path) -> None:
+    path = _table(tmp_path, ["NA,None,105.0,21.0,30,900,56,2G,n/a", "NA,2,105.0,21.0,30,900,56,2G,NA"],
+                  header=_HEADER.strip() + ",azimuth_deg\n")
+    sites = read_sites(path)
+    assert list(sites["site_id"]) == ["NA", "NA"] and list(sites["sector"]) == ["None", "2"]
+    assert sites["azimuth_deg"].isna().all()
+
+
+def test_eirp_on_some_rows_and_a_power_budget_on_others(tmp_path: Path) -> None:
+    # the budget fills only the rows without eirp_dbm (was a TypeError: floats into a text column)
+    path = _table(tmp_path, ["A,1,105.0,21.0,30,900,56,2G,,,", "A,2,105.0,21.0,30,900,,2G,43,18,2",
+                             "A,3,105.0,21.0,30,900,,2G,43,15,"],
+                  header=_HEADER.strip() + ",tx_power_dbm,antenna_gain_dbi,losses_db\n")
+    np.testing.assert_allclose(read_sites(path)["eirp_dbm"], [56.0, 59.0, 58.0])
+
+
+def test_a_semicolon_table_with_decimal_commas(tmp_path: Path) -> None:
+    path = _table(tmp_path, ["A;1;105,25;21,5;30,5;900;56,5;2G"], header=_HEADER.replace(",", ";"))
+    sites = read_sites(path)
+    assert (sites["lon"].iloc[0], sites["height_m"].iloc[0], sites["eirp_dbm"].iloc[0]) == (105.25, 30.5, 56.5)
+
+
+def _reference_problems(rows: list[tuple[str, str, str, float, float, float]]) -> set[int]:
+    """The rows (positions) the duplicate and one-mast rules flag, worked out one row at a time."""
+    bad: set[int] = set()
+    first_key: dict[tuple[str, str, str, float], int] = {}
+    first_site: dict[str, int] = {}
+    for i, (site, sector, tech, freq, lon, lat) in enumerate(rows):
+        key = (site, sector, tech, freq)
+        if key in first_key:
+            bad.add(i)
+        first_key.setdefault(key, i)
+        j = first_site.setdefault(site, i)
+        lon0, lat0 = rows[j][4], rows[j][5]
+        dx = (lon - lon0) * 111_320.0 * np.cos(np.radians(lat0))
+        if np.hypot(dx, (lat - lat0) * 110_574.0) > 10.0:
+            bad.add(i)
+    return bad
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A", "B", "C"]), st.sampled_from(["1", "2"]),
+                          st.sampled_from(["2G", "4G"]), st.sampled_from([900.0, 1800.0]),
+                          st.sampled_from([105.0, 105.00005, 105.001]), st.just(21.0)), min_size=1, max_size=12))
+def test_duplicates_and_masts_agree_with_a_row_by_row_reference(
+        rows: list[tuple[str, str, str, float, float, float]]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _table(Path(tmp), [f"{s},{sec},{lon!r},{lat!r},30,{f!r},56,{t}" for s, sec, t, f, lon, lat in rows])
+        expected = _reference_problems(rows)
+        try:
+            read_sites(path)
+            found: set[int] = set()
+        except TableError as exc:
+            found = {row - 2 for row, _ in exc.problems}
+        assert found == expected

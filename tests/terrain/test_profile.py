@@ -46,3 +46,15 @@ def test_points_outside_and_bad_step() -> None:
         profile(terrain, centre_xy(terrain, 0, 0), centre_xy(terrain, 5, 5), step_m=0.0)
     with pytest.raises(InputError, match="pair"):
         profile(terrain, (1.0,), centre_xy(terrain, 5, 5))  # type: ignore[arg-type]
+
+
+def test_a_step_too_fine_for_the_line_is_refused_with_the_smallest_step() -> None:
+    terrain = plane((20, 20), res_m=30.0)
+    a, b = centre_xy(terrain, 0, 0), centre_xy(terrain, 0, 10)  # 300 m apart
+    # 300 m / 1e-6 m: 300 million samples (was a MemoryError in the kernel); at most 1,000,000
+    with pytest.raises(InputError, match=r"step_m = 1e-06 m would take 300,000,001 samples over the 300 m line, "
+                                         r"more than 1,000,000; give a step of at least 0\.0003 m \(the default, "
+                                         r"half a cell: 15 m"):
+        profile(terrain, a, b, step_m=1e-6)
+    assert len(profile(terrain, a, b, step_m=300.0 / 999_999).distance_m) == 1_000_000  # the most allowed
+    assert len(profile(terrain, a, a).distance_m) == 2  # a zero-length line: both ends
