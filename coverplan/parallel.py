@@ -65,7 +65,9 @@ def ordered_map(
     try:
         from distributed import as_completed
 
-        remote = {k: client.scatter(v, broadcast=True) for k, v in kwargs.items()}
+        # hash=False: a key of its own per call. With content keys, two loops scattering the same terrain share
+        # one key, and the first loop's release can drop it under the second ("lost dependencies")
+        remote = {k: client.scatter(v, broadcast=True, hash=False) for k, v in kwargs.items()}
         futures: list[Any] = [client.submit(fn, *task, **remote, pure=False) for task in tasks]
         index = {f.key: i for i, f in enumerate(futures)}
         waiting: dict[int, Any] = {}

@@ -614,11 +614,78 @@ CLI = [
          output=None, subprocess=True),
 ]
 
-#: FAULTS: the output writers' faults go here (a full disk, a read-only output folder, a file where the
-#: folder should be...), as Case("faults", ...), with the same checks: exit 2, one line, nothing half
-#: written, a previous output left as it was. A case's ``make(d)`` may prepare ``d.parent``, the folder the
-#: output ``{out}`` goes in. Left to the engineer who owns coverplan.io's writers and coverplan.output.
-FAULTS: list[Case] = []
+#: Mounted by a faults case's ``make``, unmounted after the test (:func:`_unmount`).
+_MOUNTS: list[Path] = []
+
+
+def _tmpfs(where: Path, size_kib: int) -> Path:
+    """A real tmpfs at ``where`` (CI runs as root; elsewhere the case skips, naming the reason)."""
+    where.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(where)],
+                         capture_output=True, text=True, timeout=60)
+    if res.returncode != 0:
+        reason = f"cannot mount a tmpfs (uid {os.geteuid()}): {res.stderr.strip()}"
+        if os.environ.get("CI"):
+            pytest.fail(reason + "; CI runs as root and must run the faults cases")
+        pytest.skip(reason + "; run as root to test full and read-only disks")
+    _MOUNTS.append(where)
+    return where
+
+
+def _full_disk(d: Path) -> None:
+    """``{disk}``: a 2 MiB tmpfs with 16 KiB left, too little for a run's outputs."""
+    disk = _tmpfs(d.parent / "disk", 2048)
+    st = os.statvfs(disk)
+    with open(disk / "filler", "wb") as fh:
+        fh.write(b"\0" * max(0, st.f_bavail * st.f_frsize - 16 * 1024))
+
+
+def _read_only_disk(d: Path) -> None:
+    """``{disk}``: a tmpfs remounted read-only."""
+    disk = _tmpfs(d.parent / "disk", 2048)
+    res = subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+
+
+def _a_file_where_the_folder_goes(d: Path) -> None:
+    (d.parent / "out").write_text("a file of the user's\n", encoding="utf-8")
+
+
+@pytest.fixture(autouse=True)
+def _unmount() -> Iterator[None]:
+    yield
+    while _MOUNTS:
+        where = _MOUNTS.pop()
+        if subprocess.run(["umount", str(where)], capture_output=True, timeout=60).returncode != 0:
+            subprocess.run(["umount", "-l", str(where)], capture_output=True, timeout=60)
+
+
+F = "faults"
+ON_DISK = ("-o", "{disk}/out")
+#: The output writers' faults, with the same checks: exit 2, one line, nothing half written (with -q: the
+#: failure comes after the work, whose progress bar and loading warnings would share stderr). A previous
+#: output kept byte-identical through each of them is tests/test_file_safety.py's.
+FAULTS: list[Case] = [
+    Case(F, "run-onto-a-full-disk", _full_disk, r"disk/out/.*: cannot write it: no space left on device; free some "
+                                                r"space on that disk or choose another output location",
+         args=("-q", "run", "{scn}", *ON_DISK, "--no-map"), output=None),
+    Case(F, "deadzones-onto-a-full-disk", _full_disk, r"no space left on device",
+         args=("-q", "deadzones", "{scn}", *ON_DISK), output=None),
+    Case(F, "plan-onto-a-full-disk", _full_disk, r"no space left on device",
+         args=("-q", "plan", "{scn}", "--budget", "50000", *ON_DISK), output=None),
+    Case(F, "coverage-onto-a-full-disk", _full_disk, r"no space left on device",
+         args=("-q", "coverage", "{scn}", "--model", "fspl", *ON_DISK), output=None),
+    Case(F, "run-onto-a-read-only-disk", _read_only_disk, r"disk/out.*read-only file system",
+         args=("-q", "run", "{scn}", *ON_DISK, "--no-map"), output=None),
+    Case(F, "coverage-onto-a-read-only-disk", _read_only_disk, r"read-only file system",
+         args=("-q", "coverage", "{scn}", "--model", "fspl", *ON_DISK), output=None),
+    Case(F, "a-file-where-the-folder-goes", _a_file_where_the_folder_goes, r"out' is a file", output=None),
+    Case(F, "the-scenario-folder-as-output", nothing, r"holds .*scenario\.toml, an input of this run; give a new "
+                                                      r"folder for the outputs",
+         args=("-q", "run", "{scn}", "-o", "{dir}", "--no-map"), output=None),
+    Case(F, "process-run-onto-a-full-disk", _full_disk, r"no space left on device",
+         args=("-q", "run", "{scn}", *ON_DISK, "--no-map"), output=None, subprocess=True),
+]
 
 CATALOGUE = [*SCENARIO, *SITES, *LAYERS, *DEMS, *CLI, *FAULTS]
 
@@ -698,7 +765,7 @@ def test_catalogue(case: Case, template: Path, previous: tuple[Path, dict[str, A
     shutil.copytree(template, d)
     case.make(d)
     out = tmp_path / "out"
-    args = [a.format(scn=d / "scenario.toml", dir=d, out=out, **servers) for a in case.args]
+    args = [a.format(scn=d / "scenario.toml", dir=d, out=out, disk=tmp_path / "disk", **servers) for a in case.args]
     before = _manifest(tmp_path)
     code, stdout, stderr, tb = _invoke(case, args, tmp_path)
     if case.error is None:

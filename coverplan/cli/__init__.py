@@ -70,6 +70,9 @@ def main(verbose: int, quiet: bool) -> None:
     """Coverage planning for satellite and mobile networks in mountainous regions."""
     level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # basicConfig does nothing when the root logger has handlers already (a notebook, a test runner): the
+    # level -q/-v ask for holds all the same, and with it whether progress bars show
+    logging.getLogger().setLevel(level)
     _stop_on_sigterm(click.get_current_context())
 
 
