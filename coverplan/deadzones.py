@@ -142,8 +142,9 @@ def find_deadzones(
     DeadZones
         ``zones`` has ``zone_id`` (``DZ0001`` = most people), ``population``,
         ``area_km2``, ``n_cells`` (population cells) and ``on_edge`` (a
-        populated cell outside the studied area touches the zone: the study
-        area cuts it, and people who may belong to it are not counted);
+        populated cell outside the studied area touches the zone, or the
+        zone reaches the population raster's own edge: the study area cuts
+        it, and people who may belong to it are not counted);
         ``labels`` holds,
         on the population grid, the row number + 1 of each cell's zone (0 =
         none). A zone's outline is the unserved part of its population
@@ -355,13 +356,16 @@ def _median_signal(labels: NDArray[np.int32], n: int,
 
 def _on_edge(labels: NDArray[np.int32], n: int, cells: PopulationCells, inside: NDArray[np.bool_],
              shape: tuple[int, int]) -> NDArray[np.bool_]:
-    """Zones next to a populated population cell outside the studied area: the study area cuts them, and
-    people who may belong to them lie beyond it."""
+    """Zones next to a populated population cell outside the studied area, or on the population raster's own
+    edge (where nobody knows who lives beyond): the study area cuts them, and people who may belong to them
+    are not counted."""
     from scipy import ndimage
 
     out_cells = np.zeros(shape, bool)
     out_cells[cells.rows[~inside], cells.cols[~inside]] = True
     near = ndimage.binary_dilation(out_cells, structure=_EIGHT)
+    near[0, :] = near[-1, :] = True  # the raster (as read) ends here
+    near[:, 0] = near[:, -1] = True
     hit = np.unique(labels[near & (labels > 0)])
     edge = np.zeros(n, bool)
     edge[hit - 1] = True

@@ -97,3 +97,21 @@ def test_a_zones_best_and_median_signal(synthetic: Path) -> None:
     p = res.coverage.power_dbm["2G"][r0:r1, c0:c1]
     cells = res.deadzones.cell_labels == 1
     assert b["median_signal_dbm"] == pytest.approx(round(float(np.median(p[cells])), 1), abs=0.05)
+
+
+def test_a_zone_at_the_population_rasters_own_end_is_flagged(synthetic: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import rasterio
+
+    d = tmp_path / "scn"
+    shutil.copytree(synthetic.parent, d)
+    with rasterio.open(d / "population.tif") as src:
+        arr, prof = src.read(1), src.profile
+    prof.update(width=72)  # the raster ends at x = 4320 m, through village B (cols 70-73)
+    with rasterio.open(d / "population.tif", "w", **prof) as dst:
+        dst.write(arr[:, :72], 1)
+    res = run(Scenario.load(d / "scenario.toml").replace({"region.bounds": [L, T - 6000, L + 4320, T]}))
+    zones = res.deadzones.zones
+    assert list(zones["on_edge"]) == [True]  # nobody knows who lives beyond the raster's end
+    assert float(zones["population"].iloc[0]) == pytest.approx(150.0)  # 2 of B's 4 columns x 3 rows x 25
