@@ -11,7 +11,7 @@ smaller than ``min_zone_population`` / ``min_zone_area_km2``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -283,9 +283,9 @@ def describe_zones(
         ``best_signal_technology`` (the strongest signal predicted at any cell
         of the zone, in the threshold unit of its technology: at the zone's
         edge, next to served cells, it is usually just under the threshold),
-        ``median_signal_dbm`` (the median over the zone's cells of the best
-        signal there: how far below the threshold the zone typically is; NaN
-        where no site reaches), ``nearest_site`` and
+        ``median_signal_dbm`` (the median over the zone's cells of the signal
+        of that same technology: how far below its threshold the zone
+        typically is; NaN where no site reaches), ``nearest_site`` and
         ``nearest_site_km``.
     """
     from scipy import ndimage
@@ -316,7 +316,7 @@ def describe_zones(
         best_tech = np.where(better, tech, best_tech)
     zones["best_signal_dbm"] = np.round(best, 1)
     zones["best_signal_technology"] = best_tech.astype(str)
-    zones["median_signal_dbm"] = _median_signal(labels, n, power_dbm)
+    zones["median_signal_dbm"] = _median_signal(labels, n, power_dbm, list(best_tech.astype(str)))
     if len(sites):
         pts = zones.geometry.representative_point()
         idx, dist = sites.sindex.nearest(pts, return_all=False, return_distance=True)
@@ -332,25 +332,30 @@ def describe_zones(
     return zones
 
 
-def _median_signal(labels: NDArray[np.int32], n: int,
-                   power_dbm: Mapping[str, NDArray[np.float32]] | None) -> NDArray[np.float64]:
-    """Median over each zone's cells of the best signal there (any technology; NaN: none reaches)."""
+def _median_signal(labels: NDArray[np.int32], n: int, power_dbm: Mapping[str, NDArray[np.float32]] | None,
+                   technology: Sequence[str]) -> NDArray[np.float64]:
+    """Median over each zone's cells of the signal of the zone's ``best_signal_technology`` (one unit per zone:
+    2G RxLev and 4G RSRP are not comparable); NaN where no site reaches."""
     out = np.full(n, np.nan)
     if not power_dbm:
         return out
-    with np.errstate(invalid="ignore"):
-        stack = np.stack([np.where(np.isfinite(p), p, -np.inf) for p in power_dbm.values()])
-    best = stack.max(axis=0)
-    flat, vals = labels.ravel(), best.ravel()
-    sel = (flat > 0) & np.isfinite(vals)
-    if not sel.any():
-        return out
-    order = np.lexsort((vals[sel], flat[sel]))
-    lab, v = flat[sel][order], vals[sel][order]
-    starts = np.searchsorted(lab, np.arange(1, n + 1), side="left")
-    ends = np.searchsorted(lab, np.arange(1, n + 1), side="right")
-    for k in np.flatnonzero(ends > starts):
-        out[k] = float(np.median(v[starts[k]:ends[k]]))
+    tech = np.asarray(technology)
+    flat = labels.ravel()
+    for t, p in power_dbm.items():
+        want = np.flatnonzero(tech == t) + 1
+        if not len(want):
+            continue
+        vals = p.ravel()
+        sel = np.isin(flat, want) & np.isfinite(vals)
+        if not sel.any():
+            continue
+        order = np.lexsort((vals[sel], flat[sel]))
+        lab, v = flat[sel][order], vals[sel][order]
+        starts = np.searchsorted(lab, want, side="left")
+        ends = np.searchsorted(lab, want, side="right")
+        for k, (a, b) in zip(want - 1, zip(starts, ends, strict=True), strict=True):
+            if b > a:
+                out[k] = float(np.median(v[a:b]))
     return np.round(out, 1)
 
 

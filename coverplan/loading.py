@@ -94,6 +94,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
     with open_raster(sc.inputs.dem) as ds:
         dem_crs = CRS.from_user_input(ds.crs.to_wkt())
         dem_bounds = tuple(ds.bounds)
+        dem_res = float(min(abs(ds.transform.a), abs(ds.transform.e)))
     if sc.region.bounds is not None:
         area_src, src_crs = shapely_box(sc.region.bounds), sc.region.bounds_crs
     else:
@@ -118,7 +119,9 @@ def load_inputs(scenario: Scenario) -> Inputs:
     if resolution is None and dem_crs != crs:
         # the DEM's own cell size, taken at the centre of the region: the same for every what-if of it
         resolution = native_resolution_m(sc.inputs.dem, crs, (area.centroid.x, area.centroid.y))
-    _check_grid_size(sc, area, margin_m, resolution)
+    # the grid's cell: the one asked for, or (a projected DEM kept on its own grid) the DEM's own
+    _check_grid_size(sc, area, margin_m, resolution if resolution is not None else
+                     (dem_res if dem_crs.is_projected else None))
     terrain = load_dem(sc.inputs.dem, crs=crs, resolution_m=resolution, bounds=window,
                        max_void_fraction=0.999)
     study, in_area = _study_window(terrain, area)
@@ -228,12 +231,17 @@ def _studied_area(sc: Scenario, terrain: Terrain, study: tuple[int, int, int, in
     t = grid.transform
     xs, ys = t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e
     cell_km2 = grid.res[0] * grid.res[1] / 1e6
-    requested = _cells_in(area, terrain)  # the grid's lattice, beyond the DEM too
+    rx, ry = _cells_in(area, terrain)  # the grid's lattice over the whole area, beyond the DEM too
+    requested = max(len(rx), 1)
     on_dem = _inside_extent(xs, ys, grid.crs, dem_crs, dem_bounds)
     with open_raster(sc.inputs.population) as ds:
         pop_crs, pop_bounds = CRS.from_user_input(ds.crs.to_wkt()), tuple(ds.bounds)
     on_pop = _inside_extent(xs, ys, grid.crs, pop_crs, pop_bounds)
-    for path, inside, what in ((sc.inputs.dem, on_dem, "DEM"), (sc.inputs.population, on_pop, "population raster")):
+    # each input's own share of the whole requested area (the population raster is not blamed for the DEM's gap)
+    each = {"DEM": _inside_extent(rx, ry, grid.crs, dem_crs, dem_bounds),
+            "population raster": _inside_extent(rx, ry, grid.crs, pop_crs, pop_bounds)}
+    for path, what in ((sc.inputs.dem, "DEM"), (sc.inputs.population, "population raster")):
+        inside = each[what]
         share = float(inside.sum()) / requested
         if share < STUDIED_SHARE_MIN:
             raise InputError(f"{path}: the {what} covers only {share:.0%} of the study area "
@@ -276,8 +284,9 @@ def _check_people(sc: Scenario, population: Raster, grid: Raster, studied: NDArr
                      "region.bounds and the raster's nodata value")
 
 
-def _cells_in(area: BaseGeometry, terrain: Terrain) -> int:
-    """Cells of the terrain grid's lattice (extended beyond the grid where the area reaches) inside ``area``."""
+def _cells_in(area: BaseGeometry, terrain: Terrain) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Centres of the cells of the terrain grid's lattice (extended beyond the grid where the area reaches)
+    inside ``area``."""
     from affine import Affine
     from rasterio.features import geometry_mask
 
@@ -288,7 +297,8 @@ def _cells_in(area: BaseGeometry, terrain: Terrain) -> int:
     c1, r1 = (math.ceil(v) for v in inv @ (right, bottom))
     sub = t @ Affine.translation(c0, r0)
     inside = geometry_mask([area], out_shape=(r1 - r0, c1 - c0), transform=sub, invert=True)
-    return max(int(inside.sum()), 1)
+    rows, cols = np.nonzero(inside)
+    return sub.c + (cols + 0.5) * sub.a, sub.f + (rows + 0.5) * sub.e
 
 
 def _read_layers(sc: Scenario, crs: CRS, area: BaseGeometry) -> dict[str, Any]:
@@ -328,13 +338,16 @@ def _sectors_in_reach(sc: Scenario, sectors: gpd.GeoDataFrame, crs: CRS, area: B
                              dem_crs, crs)
     off_dem = sectors.geometry.distance(dem_outline).to_numpy() * ~sectors.geometry.within(dem_outline).to_numpy()
     far = off_dem > radius_m
-    if far.any():
-        bad = sectors[far].drop_duplicates("site_id")
+    # a site off the DEM is normal (a national table, a district's DEM); one that is also far from every
+    # other site of the table is a mistyped position (105.55 typed 10.55): an error unless the scenario says so
+    stray = far & _isolated(sectors, np.maximum(ISOLATED_M, 10 * radius_m))
+    if stray.any():
+        bad = sectors[stray].drop_duplicates("site_id")
         ids = [f"{r.site_id} (row {r.row}, lon {r.lon:g}, lat {r.lat:g})" for r in bad.itertuples()]
         if sc.coverage.sites_beyond_dem == "error":
-            raise CRSError(f"{sc.inputs.sites}: {len(ids)} sites lie farther outside the DEM than their radius: "
-                           f"{_named(ids)}; check their lon/lat (degrees, e.g. 105.55 not 10.55), or set "
-                           '[coverage] sites_beyond_dem = "leave_out" to leave such sites out')
+            raise CRSError(f"{sc.inputs.sites}: {len(ids)} sites lie farther outside the DEM than their radius, and "
+                           f"far from every other site: {_named(ids)}; check their lon/lat (degrees, e.g. 105.55 "
+                           'not 10.55), or set [coverage] sites_beyond_dem = "leave_out" to leave such sites out')
     tl, tb, tr, tt = terrain.bounds
     xs, ys = sectors.geometry.x.to_numpy(), sectors.geometry.y.to_numpy()
     on_terrain = (xs >= tl) & (xs < tr) & (ys > tb) & (ys <= tt)
@@ -350,6 +363,27 @@ def _sectors_in_reach(sc: Scenario, sectors: gpd.GeoDataFrame, crs: CRS, area: B
         checks["sites_left_out"] = ids[:LIST_MAX]
         checks["sites_left_out_count"] = len(ids)
     return sectors[reach].reset_index(drop=True)
+
+
+#: A site farther than this (or ten times its radius) from every other site of its table is isolated.
+ISOLATED_M = 100_000.0
+
+
+def _isolated(sectors: gpd.GeoDataFrame, limit_m: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Rows whose site stands farther than ``limit_m`` from every other site of the table (a lone site: yes)."""
+    from scipy.spatial import cKDTree
+
+    lon, lat = np.radians(sectors["lon"].to_numpy(float)), np.radians(sectors["lat"].to_numpy(float))
+    xyz = np.column_stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]) * 6_371_000.0
+    ids = sectors["site_id"].astype(str).to_numpy()
+    _, first = np.unique(ids, return_index=True)
+    if len(first) < 2:
+        return np.ones(len(sectors), bool)
+    tree = cKDTree(xyz[first])
+    dist, _ = tree.query(xyz, k=2)
+    # the nearest site is the row's own (distance 0): the second nearest is the nearest other one
+    other = np.where(dist[:, 0] < 1.0, dist[:, 1], dist[:, 0])
+    return np.asarray(other > limit_m)
 
 
 def _facilities_in_area(sc: Scenario, facilities: gpd.GeoDataFrame, grid: Raster, in_area: NDArray[np.bool_],

@@ -142,7 +142,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
             else None)
     t3 = time.perf_counter()
     summary = _summary(inputs, coverage, served, dz, facilities, admin)
-    summary["service_levels"] = _level_summary(sc, levels, cells, inputs.in_area, facilities)
+    summary["service_levels"] = _level_summary(sc, levels, cells, inputs.in_area, facilities, grid)
     if plan is not None:
         summary["plan"] = plan.figures
     log.info("run took %.1f s (inputs %.1f s, coverage %.1f s, dead zones %.1f s)",
@@ -191,20 +191,25 @@ def service_levels(cov: CoverageSettings, covered: Mapping[str, NDArray[np.bool_
     return out
 
 
-def _level_at(facilities: gpd.GeoDataFrame, grid: Raster, levels: Mapping[str, NDArray[np.bool_]]) -> list[str]:
-    """The best service level at each facility: broadband, voice or none."""
-    if len(facilities) == 0:
-        return []
+def _served_at(facilities: gpd.GeoDataFrame, grid: Raster, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The mask at each facility's cell."""
     xs, ys = facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()
     inv = ~grid.transform
     gc = np.clip(np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp), 0, grid.shape[1] - 1)
     gr = np.clip(np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp), 0, grid.shape[0] - 1)
-    bb, voice = levels["broadband"][gr, gc], levels["voice"][gr, gc]
+    return np.asarray(mask[gr, gc])
+
+
+def _level_at(facilities: gpd.GeoDataFrame, grid: Raster, levels: Mapping[str, NDArray[np.bool_]]) -> list[str]:
+    """The best service level at each facility: broadband, voice or none."""
+    if len(facilities) == 0:
+        return []
+    bb, voice = _served_at(facilities, grid, levels["broadband"]), _served_at(facilities, grid, levels["voice"])
     return list(np.where(bb, "broadband", np.where(voice, "voice", "none")))
 
 
 def _level_summary(sc: Scenario, levels: Mapping[str, NDArray[np.bool_]], cells: Any, in_area: NDArray[np.bool_],
-                   facilities: gpd.GeoDataFrame) -> dict[str, Any]:
+                   facilities: gpd.GeoDataFrame, grid: Raster) -> dict[str, Any]:
     """People, area and facilities with each service level, and the level dead zones use."""
     inside = cells.sample(in_area, fill=False)
     total = float(cells.people[inside].sum())
@@ -212,8 +217,7 @@ def _level_summary(sc: Scenario, levels: Mapping[str, NDArray[np.bool_]], cells:
     for level, mask in levels.items():
         techs = [t for t in getattr(sc.coverage.service, level) if t in sc.coverage.technologies]
         people = float(cells.people[inside & cells.sample(mask, fill=False)].sum())
-        rank = {"none": 0, "voice": 1, "broadband": 2}
-        fac_ok = int((facilities["service_level"].map(rank) >= rank[level]).sum()) if len(facilities) else 0
+        fac_ok = int(np.sum(_served_at(facilities, grid, mask))) if len(facilities) else 0
         out[level] = {
             "technologies": techs,
             "threshold_dbm": {t: (sc.coverage.service.broadband_threshold_dbm.get(t, sc.coverage.threshold_dbm[t])

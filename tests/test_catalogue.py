@@ -411,8 +411,8 @@ SITES = [
                                         r"0\.\.300 m; (line \d+: height_m = -5 is outside 0\.\.300 m; ){19}"
                                         r"and 10 more$"),
     Case(SI, "beyond-the-dem", sites(*(row(k, lon="10.01464425") for k in (1, 2, 3))),
-         r"sites\.csv: 1 sites lie farther outside the DEM than their radius: S1 \(row 2, lon 10\.0146, lat "
-         r"21\.6762\); check their lon/lat .*sites_beyond_dem = \"leave_out\""),
+         r"sites\.csv: 1 sites lie farther outside the DEM than their radius, and far from every other site: "
+         r"S1 \(row 2, lon 10\.0146, lat 21\.6762\); check their lon/lat .*sites_beyond_dem = \"leave_out\""),
     Case(SI, "beyond-the-dem-left-out", sequence(sites(*clean_rows(), row(1, site="FAR", lon="10.01464425")),
                                                  SITES_BEYOND), None, same=True),
     Case(SI, "no-counted-technology", sites(*(row(k, tech="4G", freq="1800") for k in (1, 2, 3))),

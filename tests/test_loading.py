@@ -200,12 +200,26 @@ def test_a_mistyped_site_longitude_is_an_error_naming_it(synthetic: Path, tmp_pa
     d = _copy(synthetic, tmp_path)
     df = pd.read_csv(d / "sites.csv")
     _add_site(d, "S2", round(float(df["lon"].iloc[0]) - 95.0, 4), float(df["lat"].iloc[0]))  # 105.x typed 10.x
-    with pytest.raises(CRSError, match=r"sites.csv: 1 sites lie farther outside the DEM than their radius: "
+    with pytest.raises(CRSError, match=r"sites.csv: 1 sites lie farther outside the DEM than their radius, and far "
+                                       r"from every other site: "
                                        r"S2 \(row 5, lon 10\.\d+, lat 21\.\d+\); check their lon/lat"):
         run(d / "scenario.toml")
     res = run(Scenario.load(d / "scenario.toml").replace({"coverage.sites_beyond_dem": "leave_out"}))
     assert res.summary["left_out"]["sites_left_out"] == ["S2"]
     assert any("1 sites (1 sector rows)" in w and "S2" in w for w in res.summary["warnings"])
+    assert res.summary["sites"] == 1
+
+
+def test_a_national_table_with_a_districts_dem_leaves_the_other_sites_out(synthetic: Path, tmp_path: Path) -> None:
+    """Sites off the DEM near other sites (a province's table, a district's DEM) are normal: left out and named,
+    not an error; only a lone one far from every other site is taken for a typo."""
+    d = _copy(synthetic, tmp_path)
+    df = pd.read_csv(d / "sites.csv")
+    lon, lat = float(df["lon"].iloc[0]), float(df["lat"].iloc[0])
+    for k in range(1, 6):  # a chain of sites every 20 km eastward, all off the 6 km DEM
+        _add_site(d, f"E{k}", lon + 0.19 * k, lat)
+    res = run(d / "scenario.toml")
+    assert res.summary["left_out"]["sites_left_out"] == ["E1", "E2", "E3", "E4", "E5"]
     assert res.summary["sites"] == 1
 
 

@@ -151,7 +151,8 @@ def test_sites_in_the_wrong_crs_are_caught(synthetic: Path, tmp_path: Path) -> N
     df = pd.read_csv(d / "sites.csv")
     df["lon"] += 2.0  # a typo in the degrees: 200 km east
     df.to_csv(d / "sites.csv", index=False)
-    with pytest.raises(CRSError, match=r"sites.csv: 1 sites lie farther outside the DEM than their radius: "
+    with pytest.raises(CRSError, match=r"sites.csv: 1 sites lie farther outside the DEM than their radius, and far "
+                       r"from every other site: "
                        r"S1 \(row 2, lon 107.0.*check their lon/lat"):
         run(d / "scenario.toml")
     sc = Scenario.load(d / "scenario.toml").replace({"coverage.sites_beyond_dem": "leave_out"})

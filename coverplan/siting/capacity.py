@@ -53,15 +53,28 @@ def capacitated_coverage(a: Any, w: NDArray[np.float64], capacity: NDArray[np.fl
     if (must & capped).any():
         raise InputError("demand under a capacity cannot be one that must be covered (must-serve demand is a "
                          "facility's)")
-    if method == "greedy" or n_cand == 0:
+    if n_cand == 0:
         return _greedy(a, w, capacity, capped, costs, budget, max_terminals, must, lock)
+    if method == "greedy":
+        chosen, _, _, _, status = _greedy(a, w, capacity, capped, costs, budget, max_terminals, must, lock)
+        # the greedy picks the terminals; the best assignment of people to them is an LP (all x fixed), and
+        # the bound is the LP relaxation of the whole model (the greedy's own assignment is not optimal)
+        fixed = lock.copy()
+        fixed[chosen] = True
+        chosen, served, load, _, _ = _milp(a, w, capacity, capped, None, None, None, must, fixed, time_limit_s, 0.0,
+                                           only=fixed)
+        bound = _milp(a, w, capacity, capped, costs, budget, max_terminals, must, lock, time_limit_s, 0.0,
+                      relax=True)[3]
+        return chosen, served, load, bound, status
     return _milp(a, w, capacity, capped, costs, budget, max_terminals, must, lock, time_limit_s, mip_rel_gap)
 
 
 def _milp(a: Any, w: NDArray[np.float64], cap: NDArray[np.float64], capped: NDArray[np.bool_],
           c: NDArray[np.float64] | None, budget: float | None, max_terminals: int | None, must: NDArray[np.bool_],
-          lock: NDArray[np.bool_], time_limit_s: float | None, mip_rel_gap: float,
+          lock: NDArray[np.bool_], time_limit_s: float | None, mip_rel_gap: float, *,
+          relax: bool = False, only: NDArray[np.bool_] | None = None,
           ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], float, str]:
+    """The MILP (``relax``: its LP relaxation, for a bound; ``only``: the candidates allowed, all others off)."""
     from scipy import sparse
 
     from coverplan.siting.optimise import InfeasiblePlanError, _solve_milp
@@ -88,9 +101,11 @@ def _milp(a: Any, w: NDArray[np.float64], cap: NDArray[np.float64], capped: NDAr
     # variables: x (n_cand), u (nu), y (m_u)
     nv = n_cand + nu + m_u
     cost = np.concatenate([np.zeros(n_cand), -wg[u_row], -w[pu]])
-    integer = np.concatenate([np.ones(n_cand, bool), np.zeros(nu + m_u, bool)])
+    integer = np.concatenate([np.full(n_cand, not relax), np.zeros(nu + m_u, bool)])
     lower = np.concatenate([lock.astype(float), np.zeros(nu), must[pu].astype(float)])
     upper = np.ones(nv)
+    if only is not None:
+        upper[:n_cand] = only.astype(float)
     blocks: list[Any] = []
     lb: list[NDArray[np.float64]] = []
     ub: list[NDArray[np.float64]] = []
@@ -137,7 +152,8 @@ def _milp(a: Any, w: NDArray[np.float64], cap: NDArray[np.float64], capped: NDAr
     if m_u and len(chosen):
         served[pu] = (np.asarray(au[:, chosen].sum(axis=1)).ravel() > 0).astype(float)
     load_j = np.bincount(u_col, weights=u * wg[u_row], minlength=n_cand).astype(np.float64)
-    return chosen, served.astype(np.float64), load_j, -res.dual_bound, res.message
+    # an LP (relax) has no MIP dual bound: its optimum is the bound
+    return chosen, served.astype(np.float64), load_j, -(res.objective if relax else res.dual_bound), res.message
 
 
 def _prune(x: NDArray[np.bool_], u: NDArray[np.float64], u_col: NDArray[np.int32], wu: NDArray[np.float64],

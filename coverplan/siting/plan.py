@@ -121,7 +121,7 @@ def plan_terminals(
         "currency": currency, "terminals": len(plan.chosen), "cost": round(plan.cost, 0),
         "candidates": len(usable), "candidates_infeasible": len(blocked),
         **_reach_figures(deadzones.account.served, facilities, weights, is_fac, fac_ids, plan),
-        "capacity": _capacity_figures(st.hotspot, usable, plan, weights, is_fac),
+        "capacity": _capacity_figures(st.hotspot, usable, plan, a, weights, is_fac),
         "objective": round(plan.objective, 1), "bound": round(plan.bound, 1), "gap": round(plan.gap, 6),
         "terminals_on_edge": int(usable.loc[usable["chosen"], "on_edge"].sum()) if len(usable) else 0,
     }
@@ -243,8 +243,25 @@ def _annotate(usable: gpd.GeoDataFrame, a: Any, weights: Any, is_fac: Any, costs
         served[plan.chosen] = _first_come(a, weights, is_fac, costs, plan.chosen)
     out["people_served"] = np.round(np.where(out["chosen"], served, 0.0), 1)
     out["order"] = 0
-    for rank, j in enumerate(_build_order(a, weights, costs, plan.chosen, plan.load), start=1):
+    load = None
+    if plan.load is not None:  # what each terminal serves: its people, and the facilities only it reaches
+        load = plan.load + _own_facilities(a, weights, is_fac, plan.chosen)
+    for rank, j in enumerate(_build_order(a, weights, costs, plan.chosen, load), start=1):
         out.loc[j, "order"] = rank
+    return out
+
+
+def _own_facilities(a: Any, w: Any, is_fac: Any, chosen: Any) -> NDArray[np.float64]:
+    """Per candidate, the priority weight of the facilities no other chosen terminal reaches."""
+    out = np.zeros(a.shape[1])
+    if not len(chosen):
+        return out
+    sub = a[:, chosen].tocsr()
+    count = np.asarray(sub.sum(axis=1)).ravel()
+    for k, j in enumerate(chosen):
+        rows = sub[:, [k]].nonzero()[0]
+        rows = rows[is_fac[rows] & (count[rows] == 1)]
+        out[j] = float(w[rows].sum())
     return out
 
 
@@ -260,10 +277,13 @@ def _first_come(a: Any, w: Any, is_fac: Any, costs: Any, chosen: Any) -> NDArray
     return np.array([out[int(j)] for j in chosen])
 
 
-def _capacity_figures(hotspot: Hotspot, usable: gpd.GeoDataFrame, plan: Plan, w: Any, is_fac: Any) -> dict[str, Any]:
+def _capacity_figures(hotspot: Hotspot, usable: gpd.GeoDataFrame, plan: Plan, a: Any, w: Any,
+                      is_fac: Any) -> dict[str, Any]:
     """What the capacities did: the per-terminal figures and the people in reach the links could not take."""
     chosen = usable[usable["chosen"]] if len(usable) else usable
-    reached = float(chosen["people_reached"].sum()) if len(chosen) else 0.0
+    # each person in reach of any chosen terminal, once
+    in_reach = (np.asarray(a[:, plan.chosen].sum(axis=1)).ravel() > 0) if len(plan.chosen) else np.zeros(len(w), bool)
+    reached = float(w[in_reach & ~is_fac].sum())
     served = float((w * plan.served_share)[~is_fac].sum())
     return {
         "capped": hotspot.capped,

@@ -412,7 +412,7 @@ def _resample_bilinear(raw: NDArray[np.float64], voids: NDArray[np.bool_], file_
         if void_f is not None:
             v = map_coordinates(void_f, [np.clip(row, 0, sh - 1).ravel(), np.clip(col, 0, sw - 1).ravel()],
                                 order=1, mode="nearest", prefilter=False).reshape(col.shape)
-            touched[rr] = v > 0
+            touched[rr] = v >= 0.5  # mostly interpolated from void cells (the share the void rules count)
     return out, cover, touched
 
 
@@ -424,7 +424,9 @@ FILL_SEARCH = 100
 
 def _fill(elev: NDArray[np.float64], voids: NDArray[np.bool_]) -> NDArray[np.float64]:
     """Fill NaN cells by GDAL's inverse-distance FillNodata, then nearest for any rest."""
-    filled = fillnodata(np.where(voids, 0.0, elev).astype(np.float32), mask=(~voids).astype(np.uint8),
+    # voids go in as NaN: GDAL leaves a cell it cannot reach within the search distance as it came, so a
+    # large void stays NaN for the nearest-value pass below instead of becoming a 0 m pit
+    filled = fillnodata(np.where(voids, np.nan, elev).astype(np.float32), mask=(~voids).astype(np.uint8),
                         max_search_distance=float(FILL_SEARCH), smoothing_iterations=0)
     out = filled.astype(np.float64)
     still = voids & ~np.isfinite(out)

@@ -106,3 +106,22 @@ def test_missing_and_unreadable_files(tmp_path: Path) -> None:
 def test_bounds_outside_the_dem(srtm_path: Path) -> None:
     with pytest.raises(InputError, match="overlap"):
         load_dem(srtm_path, bounds=(10.0, 10.0, 11.0, 11.0))
+
+
+def test_a_void_wider_than_the_search_distance_is_filled_from_its_edge_not_with_zero(tmp_path) -> None:
+    """Voids are filled from data up to FILL_SEARCH cells away; beyond, the nearest elevation, never 0 m."""
+    import rasterio
+    from affine import Affine
+
+    from coverplan.terrain.dem import FILL_SEARCH
+
+    n = 2 * FILL_SEARCH + 200
+    z = np.full((n, n), 500.0, np.float32)
+    z[50:-50, 50:-50] = -9999.0  # a void 2 x FILL_SEARCH + 100 cells wide
+    prof = {"driver": "GTiff", "width": n, "height": n, "count": 1, "dtype": "float32", "crs": "EPSG:32648",
+            "transform": Affine(30.0, 0, 500000.0, 0, -30.0, 2400000.0), "nodata": -9999.0}
+    with rasterio.open(tmp_path / "void.tif", "w", **prof) as dst:
+        dst.write(z, 1)
+    t = load_dem(tmp_path / "void.tif", max_void_fraction=0.9)
+    assert float(t.elevation.min()) == pytest.approx(500.0)  # level ground all through: no 0 m pit
+    assert t.void_mask[n // 2, n // 2]
