@@ -101,4 +101,13 @@ def test_what_ifs_of_one_area_count_the_same_people(scenario: Scenario) -> None:
     f = only_4g.summary["plan"]
     assert f["capacity"]["terminals_at_capacity"] >= 1
     assert f["people_newly_connected"] <= float(chosen["capacity_people"].sum()) + 1e-6
-    assert f["capacity"]["people_in_reach_of_chosen"] > f["people_newly_connected"]
+    assert f["capacity"]["people_in_reach_of_chosen"] >= f["people_newly_connected"]
+    # the same plan without capacities (the old upper bound) claims more people for the same budget
+    from dataclasses import replace
+
+    from coverplan.siting.plan import plan_terminals
+
+    st = only_4g.scenario.siting
+    free = plan_terminals(only_4g.inputs.terrain, only_4g.facilities, only_4g.deadzones,
+                          settings=replace(st, hotspot=replace(st.hotspot, capped=False)), budget=40000.0)
+    assert free.figures["people_newly_connected"] > f["people_newly_connected"]
