@@ -149,11 +149,7 @@ def facility_status(
     """
     xs = facilities.geometry.x.to_numpy()
     ys = facilities.geometry.y.to_numpy()
-    inv = ~grid.transform
-    gc = np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp)
-    gr = np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp)
-    nr, nc = grid.shape
-    on_grid = (gr >= 0) & (gr < nr) & (gc >= 0) & (gc < nc)
+    gr, gc, on_grid = grid.cells(xs, ys)
     keep = on_grid.copy()
     keep[on_grid] = in_area[gr[on_grid], gc[on_grid]]
     if (~keep).any():
@@ -207,11 +203,7 @@ def facility_connectivity(
 
     out = facilities.copy()
     n = len(out)
-    xs = out.geometry.x.to_numpy()
-    ys = out.geometry.y.to_numpy()
-    inv = ~grid.transform
-    gc = np.clip(np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp), 0, grid.shape[1] - 1)
-    gr = np.clip(np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp), 0, grid.shape[0] - 1)
+    gr, gc, _ = grid.cells(out.geometry.x.to_numpy(), out.geometry.y.to_numpy(), clip=True)
     dist = fibre_distance(out.geometry, fibre) if fibre is not None and n else np.full(n, np.inf)
     out["fibre_distance_m"] = np.round(dist, 1)
     out["fibre_served"] = dist <= drop_distance_m

@@ -389,13 +389,7 @@ def _isolated(sectors: gpd.GeoDataFrame, limit_m: NDArray[np.float64]) -> NDArra
 def _facilities_in_area(sc: Scenario, facilities: gpd.GeoDataFrame, grid: Raster, in_area: NDArray[np.bool_],
                         checks: dict[str, Any]) -> gpd.GeoDataFrame:
     """The facilities inside the studied area; the others named."""
-    xs = facilities.geometry.x.to_numpy()
-    ys = facilities.geometry.y.to_numpy()
-    inv = ~grid.transform
-    gc = np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp)
-    gr = np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp)
-    nr, nc = grid.shape
-    keep = (gr >= 0) & (gr < nr) & (gc >= 0) & (gc < nc)
+    gr, gc, keep = grid.cells(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy())
     keep[keep] = in_area[gr[keep], gc[keep]]
     if (~keep).any():
         left = facilities.loc[~keep]

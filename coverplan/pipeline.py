@@ -193,10 +193,7 @@ def service_levels(cov: CoverageSettings, covered: Mapping[str, NDArray[np.bool_
 
 def _served_at(facilities: gpd.GeoDataFrame, grid: Raster, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """The mask at each facility's cell."""
-    xs, ys = facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy()
-    inv = ~grid.transform
-    gc = np.clip(np.floor(inv.a * xs + inv.b * ys + inv.c).astype(np.intp), 0, grid.shape[1] - 1)
-    gr = np.clip(np.floor(inv.d * xs + inv.e * ys + inv.f).astype(np.intp), 0, grid.shape[0] - 1)
+    gr, gc, _ = grid.cells(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy(), clip=True)
     return np.asarray(mask[gr, gc])
 
 

@@ -94,6 +94,20 @@ class Raster:
             )
         return (r, c)
 
+    def cells(self, xs: Any, ys: Any, *, clip: bool = False) -> tuple[NDArray[np.intp], NDArray[np.intp],
+                                                                      NDArray[np.bool_]]:
+        """(rows, cols, inside) of the cells holding many points at once; ``clip`` moves points off the grid
+        to its nearest edge cell (``inside`` still says which were off)."""
+        inv = ~self.transform
+        x, y = np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+        cols = np.floor(inv.a * x + inv.b * y + inv.c).astype(np.intp)
+        rows = np.floor(inv.d * x + inv.e * y + inv.f).astype(np.intp)
+        nr, nc = self.shape
+        inside = (rows >= 0) & (rows < nr) & (cols >= 0) & (cols < nc)
+        if clip:
+            rows, cols = np.clip(rows, 0, nr - 1), np.clip(cols, 0, nc - 1)
+        return rows, cols, inside
+
     def xy(self, row: float, col: float) -> tuple[float, float]:
         """Coordinates of the centre of cell (row, col)."""
         x, y = self.transform @ (col + 0.5, row + 0.5)

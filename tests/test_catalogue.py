@@ -43,6 +43,7 @@ from shapely.geometry import LineString, box
 
 from coverplan.cli import main
 from coverplan.testing import ORIGIN, write_msi, write_synthetic_scenario
+from tests.mounts import mount_tmpfs, remount_read_only, unmount
 from tests.servers import closed_port, http_server, tcp_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -620,14 +621,7 @@ _MOUNTS: list[Path] = []
 
 def _tmpfs(where: Path, size_kib: int) -> Path:
     """A real tmpfs at ``where`` (CI runs as root; elsewhere the case skips, naming the reason)."""
-    where.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(where)],
-                         capture_output=True, text=True, timeout=60)
-    if res.returncode != 0:
-        reason = f"cannot mount a tmpfs (uid {os.geteuid()}): {res.stderr.strip()}"
-        if os.environ.get("CI"):
-            pytest.fail(reason + "; CI runs as root and must run the faults cases")
-        pytest.skip(reason + "; run as root to test full and read-only disks")
+    mount_tmpfs(where, size_kib)
     _MOUNTS.append(where)
     return where
 
@@ -642,9 +636,7 @@ def _full_disk(d: Path) -> None:
 
 def _read_only_disk(d: Path) -> None:
     """``{disk}``: a tmpfs remounted read-only."""
-    disk = _tmpfs(d.parent / "disk", 2048)
-    res = subprocess.run(["mount", "-o", "remount,ro", str(disk)], capture_output=True, text=True, timeout=60)
-    assert res.returncode == 0, res.stderr
+    remount_read_only(_tmpfs(d.parent / "disk", 2048))
 
 
 def _a_file_where_the_folder_goes(d: Path) -> None:
@@ -655,9 +647,7 @@ def _a_file_where_the_folder_goes(d: Path) -> None:
 def _unmount() -> Iterator[None]:
     yield
     while _MOUNTS:
-        where = _MOUNTS.pop()
-        if subprocess.run(["umount", str(where)], capture_output=True, timeout=60).returncode != 0:
-            subprocess.run(["umount", "-l", str(where)], capture_output=True, timeout=60)
+        unmount(_MOUNTS.pop())
 
 
 F = "faults"

@@ -33,6 +33,7 @@ from coverplan.outfolder import MARKER
 from coverplan.raster import Raster
 from coverplan.testing import write_synthetic_scenario
 from coverplan.writing import write_error
+from tests.mounts import mount_tmpfs, remount_read_only, unmount
 
 TRANSFORM = Affine(30.0, 0.0, 500_000.0, 0.0, -30.0, 2_400_000.0)
 FILLER = "filler"
@@ -50,21 +51,13 @@ def tmpfs(tmp_path: Path) -> Iterator[Mount]:
     mounted: list[Path] = []
 
     def mount(size_kib: int) -> Path:
-        where = tmp_path / f"disk{len(mounted)}"
-        where.mkdir()
-        res = _run("mount", "-t", "tmpfs", "-o", f"size={size_kib}k,mode=0755", "tmpfs", str(where))
-        if res.returncode != 0:
-            reason = f"cannot mount a tmpfs (uid {os.geteuid()}): {res.stderr.strip()}"
-            if os.environ.get("CI"):
-                pytest.fail(reason + "; CI runs as root and must run these tests")
-            pytest.skip(reason + "; run as root to test full and read-only disks")
+        where = mount_tmpfs(tmp_path / f"disk{len(mounted)}", size_kib)
         mounted.append(where)
         return where
 
     yield mount
     for where in reversed(mounted):
-        if _run("umount", str(where)).returncode != 0:
-            _run("umount", "-l", str(where))
+        unmount(where)
 
 
 def _fill(disk: Path, *, leave: int) -> None:
@@ -78,8 +71,7 @@ def _fill(disk: Path, *, leave: int) -> None:
 
 
 def _read_only(disk: Path) -> None:
-    res = _run("mount", "-o", "remount,ro", str(disk))
-    assert res.returncode == 0, res.stderr
+    remount_read_only(disk)
 
 
 def _listing(folder: Path) -> list[str]:
