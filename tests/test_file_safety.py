@@ -41,10 +41,6 @@ FILLER = "filler"
 Mount = Callable[[int], Path]
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=60)
-
-
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Mount]:
     """``tmpfs(size_kib) -> folder``: a fresh tmpfs of that size, unmounted after the test."""
