@@ -53,6 +53,28 @@ class OutputFolderError(InputError):
     """An output folder cannot be used: it holds files coverplan did not write, the inputs or the working folder."""
 
 
+class FetchError(CoverplanError):
+    """A download from a public source failed: the server cannot be reached, answered an HTTP error, timed out or
+    sent a truncated body. The message names the source, the URL and what to do; nothing half-written is left,
+    in the cache or the output."""
+
+
+class NotCachedError(FetchError):
+    """Offline (``--offline``), and what is asked for is not in the cache; ``url`` names it."""
+
+    def __init__(self, message: str, *, source: str = "", url: str = "") -> None:
+        super().__init__(message)
+        self.source = source
+        self.url = url
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return (_not_cached, (str(self), self.source, self.url))
+
+
+def _not_cached(message: str, source: str, url: str) -> NotCachedError:
+    return NotCachedError(message, source=source, url=url)
+
+
 class OutputBusyError(CoverplanError):
     """Another coverplan process is writing the same output."""
 
