@@ -1,0 +1,946 @@
+"""OpenStreetMap through the Overpass API: facilities, places and administrative boundaries.
+
+Pure functions on the decoded JSON of Overpass answers (``[out:json]``); the HTTP client and the cache
+live elsewhere (:mod:`coverplan.fetch`). Map data © OpenStreetMap contributors, ODbL 1.0
+(<https://www.openstreetmap.org/copyright>): whatever is derived from these tables is ODbL too.
+
+The Overpass JSON answer (Overpass API user's manual, "Data formats"; the answers quoted in
+drolbr/Overpass-API issue #570) is ``{"version": 0.6, "generator": "Overpass API 0.7.x ...",
+"osm3s": {"timestamp_osm_base": ..., "copyright": ...}, "elements": [...]}``; each element has
+``type`` (``node``/``way``/``relation``), ``id`` and ``tags``. Nodes carry ``lat``/``lon``; with
+``out center`` ways and relations carry ``center: {"lat", "lon"}`` (the centre of their bounding box,
+not guaranteed to lie inside the area); with ``out geom`` ways carry ``geometry: [{"lat", "lon"}, ...]``
+and a relation's ``members`` carry ``{"type", "ref", "role"}`` plus, for way members, their
+``geometry`` and, for node members, ``lat``/``lon``. A query that failed on the server (a timeout, out
+of memory) still answers HTTP 200 with the partial elements and a ``remark`` ("runtime error: ..."):
+such an answer is refused here, not read as complete.
+
+The functions
+-------------
+- :func:`overpass_query`: the Overpass QL of a layer (``facilities``, ``places``, ``admin``) in a bbox;
+- :func:`facilities_from_overpass`: the facility table (:data:`coverplan.facilities.KINDS`), by the
+  rules of :data:`TAG_RULES`, near-duplicates merged (:func:`merge_duplicates`), and a
+  :class:`FacilityReport` of every element dropped and every merge;
+- :func:`places_from_overpass`: settlement points;
+- :func:`admin_from_overpass`: province/district/commune polygons assembled from the relations' member
+  ways, and an :class:`AdminReport` of the relations whose rings do not close;
+- :func:`join_admin`: the commune, district and province of each facility (point in polygon);
+- :func:`assume_health_stations`: one assumed commune health station in each commune that has no mapped
+  one.
+
+Administrative levels in Viet Nam
+---------------------------------
+OSM tags Viet Nam's units ``boundary=administrative`` with ``admin_level`` 4 (province, *tỉnh*, and
+centrally governed city), 6 (district, *huyện*/*quận*/*thị xã*/provincial city) and 8 (commune, *xã*,
+ward, *phường*, township, *thị trấn*): :data:`ADMIN_LEVELS`. Viet Nam's 2025 reform (two-tier local
+government from 1 July 2025) abolished the districts and merged provinces and communes; OSM may hold the
+old state, the new one or a mix. A missing district level is reported, not an error; a point inside two
+communes (old and new boundaries both mapped) takes the one with the lower relation id and is counted.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from coverplan.errors import InputError
+from coverplan.facilities import KINDS
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["ADMIN_LEVELS", "ASSUMED_SOURCE", "DUPLICATE_DISTANCE_M", "FACILITY_AMENITIES", "GENERIC_NAME_WORDS",
+           "LAYERS", "NAME_PATTERNS", "OVERPASS_SOURCE", "PLACE_CLASSES", "TAG_RULES",
+           "AdminReport", "FacilityReport", "JoinReport", "Merge", "TagRule",
+           "admin_from_overpass", "assume_health_stations", "canonical_name", "facilities_from_overpass",
+           "join_admin", "merge_duplicates", "name_class", "overpass_query", "places_from_overpass",
+           "plain_name"]
+
+log = logging.getLogger(__name__)
+
+#: ``source`` of every facility read from an Overpass answer.
+OVERPASS_SOURCE = "OpenStreetMap (Overpass)"
+#: ``source`` of the assumed commune health stations of :func:`assume_health_stations`.
+ASSUMED_SOURCE = "assumed: one commune health station per commune (rule in coverplan.fetch.osm)"
+#: The layers :func:`overpass_query` builds.
+LAYERS = ("facilities", "places", "admin")
+#: ``amenity`` values the facilities query asks for (``amenity=townhall`` is OSM's town hall tag).
+FACILITY_AMENITIES = ("school", "kindergarten", "college", "hospital", "clinic", "doctors", "townhall")
+#: ``place`` values the places query asks for, most important first: the order
+#: :func:`assume_health_stations` ranks the places of a commune by.
+PLACE_CLASSES = ("city", "town", "suburb", "village", "quarter", "neighbourhood", "hamlet", "isolated_dwelling")
+#: ``admin_level`` -> level name, for Viet Nam (module docstring).
+ADMIN_LEVELS: Mapping[str, str] = {"4": "province", "6": "district", "8": "commune"}
+#: Same kind, within this distance (metres, in the local UTM zone) and similar names: one facility.
+DUPLICATE_DISTANCE_M = 150.0
+
+#: Name prefixes the facilities query matches on ``name`` alone (regex alternatives; written NFC, the
+#: query adds their NFD and unaccented forms).
+QUERY_NAME_PREFIXES = ("Trạm y tế", "Trạm Y tế", "Trạm xá", "TYT", "Trường", "THPT", "THCS", "UBND",
+                       "Ủy ban nhân dân", "Uỷ ban nhân dân")
+
+#: What a name says, tried in this order (regexes on :func:`canonical_name`; the same pattern folded by
+#: :func:`plain_name` is used on names written without diacritics):
+#:
+#: ==================  ==========================================================================
+#: class               name starts with
+#: ==================  ==========================================================================
+#: ``health_station``  "Trạm y tế", "Trạm xá", "TYT" (commune health station, *trạm y tế xã*)
+#: ``university``      "(Trường) Đại học", "Học viện" (not a facility)
+#: ``school``          "Trường", "THPT", "THCS", "PTDTBT", "Mầm non", "Tiểu học"
+#: ``higher_office``   "UBND"/"Ủy ban nhân dân" + "tỉnh"/"huyện"/"thành phố"/"thị xã"/"quận"
+#: ``commune_office``  "UBND"/"Ủy ban nhân dân" + "xã"/"phường"/"thị trấn"
+#: ==================  ==========================================================================
+NAME_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("health_station", r"^(trạm y tế|trạm xá|tyt)\b"),
+    ("university", r"^(trường )?(đại học|học viện)\b"),
+    ("school", r"^(trường|thpt|thcs|ptdtbt|mầm non|tiểu học)\b"),
+    ("higher_office", r"^(ubnd|ủy ban nhân dân) (tỉnh|huyện|thành phố|thị xã|quận)\b"),
+    ("commune_office", r"^(ubnd|ủy ban nhân dân) (xã|phường|thị trấn)\b"),
+)
+
+#: Keys that say what a feature is; a feature with one of these that no rule maps is dropped, and the
+#: name-only rules apply only to features with none of them (``building=*`` may be there).
+PRIMARY_KEYS = ("amenity", "healthcare", "office", "shop", "tourism", "leisure", "craft", "emergency", "highway",
+                "railway", "landuse", "place", "boundary", "man_made", "military", "historic", "natural")
+
+
+@dataclass(frozen=True)
+class TagRule:
+    """One rule of :data:`TAG_RULES`: ``key`` has one of ``values`` (any value when empty) and the name's class
+    (:func:`name_class`) is ``name`` (any when None; ``key`` None means "none of :data:`PRIMARY_KEYS`")."""
+
+    rule: str
+    kind: str
+    key: str | None
+    values: tuple[str, ...] = ()
+    name: str | None = None
+
+
+#: The tag -> kind mapping; the first rule that matches wins. A feature no rule matches is dropped, the
+#: reason being its first primary tag (``amenity=pharmacy``, ``healthcare=dentist``...) or its name class.
+#:
+#: ===========================  ==========================================  ===============  ==============
+#: rule                         tags                                        name class       kind
+#: ===========================  ==========================================  ===============  ==============
+#: ``amenity-hospital-tyt``     amenity=hospital                            health_station   health_station
+#: ``amenity-hospital``         amenity=hospital                            (any)            hospital
+#: ``amenity-clinic-tyt``       amenity=clinic/doctors                      health_station   health_station
+#: ``amenity-clinic``           amenity=clinic/doctors                      (any)            clinic
+#: ``amenity-school``           amenity=school/kindergarten/college         (any)            school
+#: ``amenity-townhall-higher``  amenity=townhall                            higher_office    other
+#: ``amenity-townhall``         amenity=townhall                            (any)            commune_office
+#: ``healthcare-tyt``           healthcare=hospital/centre/clinic/doctor    health_station   health_station
+#: ``healthcare-hospital``      healthcare=hospital                         (any)            hospital
+#: ``healthcare-clinic``        healthcare=centre/clinic/doctor             (any)            clinic
+#: ``office-government-ubnd``   office=government                           commune_office   commune_office
+#: ``name-tyt``                 none of PRIMARY_KEYS                        health_station   health_station
+#: ``name-school``              none of PRIMARY_KEYS                        school           school
+#: ``name-ubnd``                none of PRIMARY_KEYS                        commune_office   commune_office
+#: ===========================  ==========================================  ===============  ==============
+#:
+#: Not facilities (dropped and counted): universities (``amenity=university``, names "Trường Đại học..."),
+#: pharmacies, dentists, police, post offices, other ``healthcare`` values (laboratory, rehabilitation...),
+#: ``office=government`` without a commune office's name.
+TAG_RULES: tuple[TagRule, ...] = (
+    TagRule("amenity-hospital-tyt", "health_station", "amenity", ("hospital",), "health_station"),
+    TagRule("amenity-hospital", "hospital", "amenity", ("hospital",)),
+    TagRule("amenity-clinic-tyt", "health_station", "amenity", ("clinic", "doctors"), "health_station"),
+    TagRule("amenity-clinic", "clinic", "amenity", ("clinic", "doctors")),
+    TagRule("amenity-school", "school", "amenity", ("school", "kindergarten", "college")),
+    TagRule("amenity-townhall-higher", "other", "amenity", ("townhall",), "higher_office"),
+    TagRule("amenity-townhall", "commune_office", "amenity", ("townhall",)),
+    TagRule("healthcare-tyt", "health_station", "healthcare", ("hospital", "centre", "clinic", "doctor"),
+            "health_station"),
+    TagRule("healthcare-hospital", "hospital", "healthcare", ("hospital",)),
+    TagRule("healthcare-clinic", "clinic", "healthcare", ("centre", "clinic", "doctor")),
+    TagRule("office-government-ubnd", "commune_office", "office", ("government",), "commune_office"),
+    TagRule("name-tyt", "health_station", None, (), "health_station"),
+    TagRule("name-school", "school", None, (), "school"),
+    TagRule("name-ubnd", "commune_office", None, (), "commune_office"),
+)
+
+#: Words that say what a facility is, not which one: removed before names are compared
+#: (:func:`merge_duplicates`; unaccented, as :func:`plain_name` gives them). Words of a school's level
+#: ("mầm non", "tiểu học", "THCS") are kept: a kindergarten and a primary school of one commune are two.
+GENERIC_NAME_WORDS = frozenset((
+    "benh", "vien", "da", "khoa", "trung", "tam", "y", "te", "tram", "xa", "tyt", "phong", "kham", "khu", "vuc",
+    "truong", "ubnd", "uy", "ban", "nhan", "dan", "phuong", "thi", "tran", "huyen", "tinh", "thanh", "pho", "tp",
+    "so", "cua", "va", "hospital", "general", "clinic", "health", "station", "school", "the", "of", "and",
+))
+
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")  # grave, acute, tilde, hook above, dot below
+_VOWELS = frozenset("aeiouy")
+
+
+@functools.lru_cache(maxsize=65536)
+def canonical_name(name: str) -> str:
+    """A name folded for matching, keeping its diacritics: case-folded, whitespace collapsed, NFC, and each
+    word's tone mark put on its last vowel.
+
+    Vietnamese has two conventions for where the tone goes in "oa", "oe", "uy" (*hòa*/*hoà*, *Ủy*/*Uỷ*) and
+    OSM holds both, in NFC and in NFD: all of them give one string here. It is a key to compare, not a
+    spelling to show (it writes *người* as *ngươì*).
+    """
+    text = unicodedata.normalize("NFD", " ".join(str(name).split()).casefold())
+    out: list[str] = []
+    word: list[str] = []
+    tone = ""
+
+    def flush() -> None:
+        nonlocal tone
+        if tone:
+            last = max((i for i, c in enumerate(word) if c in _VOWELS), default=len(word) - 1)
+            while last + 1 < len(word) and unicodedata.combining(word[last + 1]):
+                last += 1
+            word.insert(last + 1, tone)
+        out.extend(word)
+        word.clear()
+        tone = ""
+
+    for ch in text:
+        if ch in _TONES:
+            tone = ch
+        elif ch.isalnum() or unicodedata.combining(ch):
+            word.append(ch)
+        else:
+            flush()
+            out.append(ch)
+    flush()
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+@functools.lru_cache(maxsize=65536)
+def plain_name(name: str) -> str:
+    """A name without diacritics, case-folded, whitespace collapsed ("Trạm Y tế" -> "tram y te", "Đ" -> "d")."""
+    text = unicodedata.normalize("NFD", " ".join(str(name).split()).casefold())
+    return "".join(c for c in text if not unicodedata.combining(c)).replace("đ", "d")
+
+
+_ACCENTED = tuple((cls, re.compile(canonical_name(p))) for cls, p in NAME_PATTERNS)
+_PLAIN = tuple((cls, re.compile(plain_name(p))) for cls, p in NAME_PATTERNS)
+
+
+def name_class(name: str) -> str:
+    """What a name says (:data:`NAME_PATTERNS`): ``health_station``, ``university``, ``school``,
+    ``higher_office``, ``commune_office`` or ``""``.
+
+    A name with diacritics is matched with them (so *Trương*, a family name, is not *Trường*, a school);
+    a name written in ASCII, as many are ("Tram y te xa ..."), is matched without.
+    """
+    if not name:
+        return ""
+    ascii_only = name.isascii()
+    key = plain_name(name) if ascii_only else canonical_name(name)
+    for cls, pattern in _PLAIN if ascii_only else _ACCENTED:
+        if pattern.search(key):
+            return cls
+    return ""
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def _bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
+    try:
+        west, south, east, north = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise InputError(f"bbox {bbox!r}: give four numbers (west, south, east, north) in degrees") from None
+    ok = all(math.isfinite(v) for v in (west, south, east, north))
+    if not (ok and -180 <= west < east <= 180 and -90 <= south < north <= 90):
+        raise InputError(f"bbox {bbox!r}: give (west, south, east, north) in degrees with west < east and "
+                         "south < north, longitudes within ±180 and latitudes within ±90")
+    return west, south, east, north
+
+
+def _query_name_regex() -> str:
+    forms: set[str] = set()
+    for prefix in QUERY_NAME_PREFIXES:
+        for text in (prefix, prefix[0].lower() + prefix[1:]):
+            forms |= {unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text)}
+            stripped = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
+            forms.add(stripped.replace("đ", "d").replace("Đ", "D"))
+    return "^(" + "|".join(sorted(forms)) + ")"
+
+
+def overpass_query(bbox: Sequence[float], layer: str, *, timeout_s: int = 180) -> str:
+    """The Overpass QL query of one layer in a bounding box.
+
+    Parameters
+    ----------
+    bbox
+        (west, south, east, north) in degrees (WGS 84); the query writes it in Overpass order,
+        ``(south,west,north,east)``.
+    layer
+        ``facilities``: nodes, ways and relations (``nwr``) with ``amenity`` in :data:`FACILITY_AMENITIES`,
+        any ``healthcare``, ``office=government``, or a name matching :data:`QUERY_NAME_PREFIXES` (in NFC,
+        NFD and without diacritics; ``,i``: case-insensitive), printed ``out center;`` (nodes with
+        ``lat``/``lon``, ways and relations with a ``center``). ``places``: ``place`` in
+        :data:`PLACE_CLASSES`, ``out center;``. ``admin``: ``boundary=administrative`` relations with an
+        ``admin_level`` of :data:`ADMIN_LEVELS`, ``out geom;`` (member ways with their coordinates,
+        member nodes such as ``admin_centre`` with theirs).
+    timeout_s
+        The server's ``[timeout:]``, seconds (1-3600).
+
+    Notes
+    -----
+    ``out center`` rather than ``out center tags``: the ``tags`` verbosity prints "only ids and tags ...
+    and not coordinates" (Overpass QL, the ``out`` statement), which would leave nodes without ``lat``/``lon``.
+    """
+    west, south, east, north = _bbox(bbox)
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, int) or not 1 <= timeout_s <= 3600:
+        raise InputError(f"timeout_s {timeout_s!r}: give whole seconds from 1 to 3600")
+    box = f"({south:.7f},{west:.7f},{north:.7f},{east:.7f})"
+    head = f"[out:json][timeout:{timeout_s}];"
+    if layer == "facilities":
+        amenities = "|".join(FACILITY_AMENITIES)
+        return "\n".join((
+            head, "(",
+            f'  nwr["amenity"~"^({amenities})$"]{box};',
+            f'  nwr["healthcare"]{box};',
+            f'  nwr["office"="government"]{box};',
+            f'  nwr["name"~"{_query_name_regex()}",i]{box};',
+            ");", "out center;"))
+    if layer == "places":
+        return "\n".join((head, f'nwr["place"~"^({"|".join(PLACE_CLASSES)})$"]{box};', "out center;"))
+    if layer == "admin":
+        levels = "|".join(ADMIN_LEVELS)
+        return "\n".join((head, f'relation["boundary"="administrative"]["admin_level"~"^({levels})$"]{box};',
+                          "out geom;"))
+    raise InputError(f"layer {layer!r}: give one of {', '.join(LAYERS)}")
+
+
+# --------------------------------------------------------------------------- reading answers
+
+
+def _elements(doc: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The elements of one decoded Overpass answer or several, each (type, id) once."""
+    docs = [doc] if isinstance(doc, Mapping) else list(doc)
+    seen: dict[tuple[str, int], dict[str, Any]] = {}
+    for n, d in enumerate(docs):
+        where = f"Overpass answer {n + 1}" if len(docs) > 1 else "Overpass answer"
+        if not isinstance(d, Mapping) or not isinstance(d.get("elements"), list):
+            raise InputError(f"{where}: not the JSON of an Overpass [out:json] query (no 'elements' list); "
+                             "give the decoded answer (json.load)")
+        remark = str(d.get("remark", ""))
+        if "error" in remark.lower():
+            raise InputError(f"{where}: the server says {remark!r}: the answer is incomplete; query again, "
+                             "with a larger [timeout:] or a smaller bbox")
+        for e in d["elements"]:
+            if not isinstance(e, Mapping) or e.get("type") not in ("node", "way", "relation") or "id" not in e:
+                raise InputError(f"{where}: element {e!r:.80} has no OSM type and id")
+            seen.setdefault((e["type"], int(e["id"])), dict(e))
+    return list(seen.values())
+
+
+def _osm_ref(element: Mapping[str, Any]) -> str:
+    return f"{element['type'][0]}{int(element['id'])}"
+
+
+def _point(element: Mapping[str, Any]) -> tuple[float, float] | None:
+    if "lat" in element and "lon" in element:
+        return float(element["lon"]), float(element["lat"])
+    c = element.get("center")
+    if isinstance(c, Mapping) and "lat" in c and "lon" in c:
+        return float(c["lon"]), float(c["lat"])
+    return None
+
+
+def _points(elements: list[dict[str, Any]], what: str) -> tuple[list[float], list[float]]:
+    pts = [_point(e) for e in elements]
+    missing = [_osm_ref(e) for e, p in zip(elements, pts, strict=True) if p is None]
+    if missing:
+        raise InputError(f"{what}: {len(missing)} elements have no coordinates ({', '.join(missing[:10])}); "
+                         "query them with 'out center;' (overpass_query does)")
+    return [p[0] for p in pts if p], [p[1] for p in pts if p]
+
+
+def _text(value: Any) -> str:
+    return unicodedata.normalize("NFC", " ".join(str(value).split())) if value is not None else ""
+
+
+def _name(tags: Mapping[str, Any]) -> str:
+    return _text(tags.get("name") or tags.get("name:vi") or "")
+
+
+# --------------------------------------------------------------------------- facilities
+
+
+@dataclass(frozen=True)
+class Merge:
+    """One facility mapped several times: the row kept, the elements merged into it, how far apart."""
+
+    kept: str
+    merged: tuple[str, ...]
+    kind: str
+    names: tuple[str, ...]
+    distance_m: float
+
+
+@dataclass
+class FacilityReport:
+    """What :func:`facilities_from_overpass` did: for the caller to print and to write to PROVENANCE.md.
+
+    ``dropped`` maps each reason (``amenity=pharmacy``, ``name: university``...) to the OSM ids
+    (``n123``, ``w45``, ``r6``) dropped for it; ``by_rule`` counts the elements each rule of
+    :data:`TAG_RULES` mapped (before merging); ``merges`` lists every merge.
+    """
+
+    elements: int = 0
+    rows: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+    by_rule: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, list[str]] = field(default_factory=dict)
+    merges: list[Merge] = field(default_factory=list)
+
+    def dropped_counts(self) -> dict[str, int]:
+        """Elements dropped per reason."""
+        return {reason: len(ids) for reason, ids in self.dropped.items()}
+
+    def lines(self) -> list[str]:
+        """The report in words, one line each."""
+        out = [f"{self.elements} OSM elements read, {self.rows} facilities: "
+               + ", ".join(f"{n} {k}" for k, n in self.by_kind.items())]
+        out += [f"dropped {len(ids)} ({reason}): {', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}"
+                for reason, ids in self.dropped.items()]
+        out += [f"merged {', '.join(m.merged)} into {m.kept} ({m.kind}, {m.distance_m:.0f} m apart)"
+                for m in self.merges]
+        return out
+
+
+def _classify(elements: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """Each element's rule and kind (``""`` when none) and its drop reason, vectorised over the rule table."""
+    import pandas as pd
+
+    tags = pd.DataFrame([e.get("tags") or {} for e in elements], index=range(len(elements)))
+    for key in PRIMARY_KEYS:
+        if key not in tags.columns:
+            tags[key] = None
+    values = {k: tags[k].fillna("").astype(str).str.strip().str.lower() for k in PRIMARY_KEYS}
+    names = pd.Series([_name(e.get("tags") or {}) for e in elements], dtype=object)
+    cls = names.map(name_class)
+    no_primary = np.logical_and.reduce([(values[k] == "").to_numpy() for k in PRIMARY_KEYS])
+    conditions = []
+    for r in TAG_RULES:
+        cond = no_primary if r.key is None else (values[r.key].isin(r.values) if r.values
+                                                 else values[r.key] != "").to_numpy()
+        if r.name is not None:
+            cond = cond & (cls == r.name).to_numpy()
+        conditions.append(cond)
+    rule = np.select(conditions, [r.rule for r in TAG_RULES], default="")
+    kind = np.select(conditions, [r.kind for r in TAG_RULES], default="")
+    reason = np.full(len(elements), "", dtype=object)
+    for key in reversed(PRIMARY_KEYS):  # the first primary tag names the reason
+        has = (values[key] != "").to_numpy()
+        reason[has] = (key + "=" + values[key][has]).to_numpy()
+    by_name = (reason == "") & (cls != "").to_numpy()
+    reason[by_name] = ("name: " + cls[by_name]).to_numpy()
+    reason[reason == ""] = "no facility tag or name"
+    return pd.DataFrame({"rule": rule, "kind": kind, "reason": reason, "name": names}), tags
+
+
+def facilities_from_overpass(
+    doc: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    merge_within_m: float = DUPLICATE_DISTANCE_M,
+) -> tuple[gpd.GeoDataFrame, FacilityReport]:
+    """The facility table of one Overpass answer (``overpass_query(bbox, "facilities")``) or several.
+
+    Parameters
+    ----------
+    doc
+        The decoded JSON (a dict), or a list of them; an element in several is read once.
+    merge_within_m
+        Near-duplicates within this distance are merged (:func:`merge_duplicates`); 0 merges nothing.
+
+    Returns
+    -------
+    GeoDataFrame, FacilityReport
+        Points in EPSG:4326 with ``facility_id`` (``osm-n<id>``/``osm-w<id>``/``osm-r<id>``, the kept
+        element's), ``name`` (NFC), ``kind`` (:data:`TAG_RULES`), ``source`` (:data:`OVERPASS_SOURCE`),
+        ``assumed`` (False), ``osm_id`` (``n123``, or ``w123;n456`` for a merged facility, the kept
+        element first) and ``osm_tags_rule``; ordered by ``facility_id``. Ways and relations stand at their
+        ``center``. The report lists what was dropped and why, and every merge.
+
+    Raises
+    ------
+    InputError
+        Not an Overpass answer, an answer the server marked as failed, or elements without coordinates.
+    """
+    import geopandas as gpd
+
+    elements = _elements(doc)
+    report = FacilityReport(elements=len(elements))
+    columns = ["facility_id", "name", "kind", "source", "assumed", "osm_id", "osm_tags_rule"]
+    if not elements:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:4326"), report
+    table, _ = _classify(elements)
+    refs = np.array([_osm_ref(e) for e in elements], dtype=object)
+    keep = (table["kind"] != "").to_numpy()
+    for reason in sorted(set(table["reason"][~keep])):
+        report.dropped[reason] = sorted(refs[~keep & (table["reason"] == reason).to_numpy()].tolist())
+    kept = [e for e, k in zip(elements, keep, strict=True) if k]
+    lon, lat = _points(kept, "facilities")
+    gdf = gpd.GeoDataFrame({
+        "facility_id": ["osm-" + r for r in refs[keep]],
+        "name": table["name"][keep].to_numpy(),
+        "kind": table["kind"][keep].to_numpy(),
+        "source": OVERPASS_SOURCE,
+        "assumed": False,
+        "osm_id": refs[keep],
+        "osm_tags_rule": table["rule"][keep].to_numpy(),
+    }, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    report.by_rule = {r.rule: int(n) for r in TAG_RULES if (n := (gdf["osm_tags_rule"] == r.rule).sum())}
+    gdf, report.merges = merge_duplicates(gdf, within_m=merge_within_m)
+    gdf = gdf.sort_values("facility_id", kind="stable").reset_index(drop=True)
+    report.rows = len(gdf)
+    report.by_kind = {k: int((gdf["kind"] == k).sum()) for k in KINDS if (gdf["kind"] == k).any()}
+    return gdf, report
+
+
+def _distinctive(name: str) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"\w+", plain_name(name)) if w not in GENERIC_NAME_WORDS)
+
+
+def _similar(a: str, b: str) -> bool:
+    """Two names of one facility: equal once folded, or the distinctive words of one are all in the other's."""
+    if plain_name(a) == plain_name(b):
+        return True
+    wa, wb = _distinctive(a), _distinctive(b)
+    return bool(wa) and bool(wb) and (wa <= wb or wb <= wa)
+
+
+def merge_duplicates(
+    facilities: gpd.GeoDataFrame, *, within_m: float = DUPLICATE_DISTANCE_M
+) -> tuple[gpd.GeoDataFrame, list[Merge]]:
+    """Merge the rows that are one facility mapped twice (a hospital as a node and as an area).
+
+    Two rows are one facility when they have the same ``kind``, lie within ``within_m`` of each other (in
+    the UTM zone of the table's centre) and either names are similar (:func:`_similar`: equal after
+    folding case, Unicode form and diacritics, or the distinctive words of one, :data:`GENERIC_NAME_WORDS`
+    removed, all in the other's) or one of the two is unnamed. An unnamed row joins only its nearest such
+    partner (named partners first), so it cannot chain two different facilities together. Pairs come from
+    a KD-tree; groups are the connected components of the pairs.
+
+    Each group becomes the row of its preferred member: named first, then an area (way, relation) before a
+    node, then the lowest OSM id. That row keeps its name, point and ``facility_id``; its ``osm_id`` lists
+    every member (``w123;n456``, the kept one first).
+
+    Returns
+    -------
+    GeoDataFrame, list of Merge
+        The table without the merged rows (row order kept), and one :class:`Merge` per group, with the
+        largest distance from the kept row to a merged one.
+    """
+    import pandas as pd
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    from coverplan.terrain.dem import utm_crs_for
+
+    n = len(facilities)
+    if n < 2 or within_m <= 0:
+        return facilities.copy(), []
+    centre = facilities.geometry.union_all().centroid
+    pts = facilities.geometry.to_crs(utm_crs_for(centre.x, centre.y))
+    xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+    pairs = cKDTree(xy).query_pairs(r=within_m, output_type="ndarray")
+    kinds = facilities["kind"].to_numpy()
+    names = facilities["name"].fillna("").astype(str).to_numpy()
+    named = names != ""
+    pairs = pairs[kinds[pairs[:, 0]] == kinds[pairs[:, 1]]]
+    both = named[pairs[:, 0]] & named[pairs[:, 1]]
+    similar = np.array([bool(b) and _similar(names[i], names[j]) for b, (i, j) in zip(both, pairs, strict=True)],
+                       bool)
+    pairs = pairs[~both | similar]
+    if len(pairs) == 0:
+        return facilities.copy(), []
+    dist = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
+    # an unnamed row keeps only its nearest partner (a named one if it has any)
+    edges = pd.DataFrame({"i": pairs[:, 0], "j": pairs[:, 1], "d": dist})
+    both_ways = pd.concat([edges, edges.rename(columns={"i": "j", "j": "i"})], ignore_index=True)
+    both_ways["partner_unnamed"] = ~named[both_ways["j"].to_numpy()]
+    loose = both_ways[~named[both_ways["i"].to_numpy()]].sort_values(["i", "partner_unnamed", "d"])
+    chosen = loose.drop_duplicates("i")
+    named_pair = named[edges["i"].to_numpy()] & named[edges["j"].to_numpy()]
+    kept_edges = pd.concat([edges[named_pair], chosen[["i", "j", "d"]]])
+    graph = coo_matrix((np.ones(len(kept_edges)), (kept_edges["i"], kept_edges["j"])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
+    refs = facilities["osm_id"].astype(str).to_numpy()
+    is_area = np.array([r[:1] in ("w", "r") for r in refs])
+    first_ref = [r.split(";")[0][1:] for r in refs]
+    number = np.array([int(r) if r.isdigit() else 0 for r in first_ref], np.int64)
+    order = np.lexsort((number, ~is_area, ~named, label))  # by group, then the preference
+    drop = np.zeros(n, bool)
+    osm_ids = refs.copy()
+    merges: list[Merge] = []
+    starts = np.flatnonzero(np.r_[True, label[order][1:] != label[order][:-1]])
+    for group in np.split(order, starts[1:]):
+        if len(group) < 2:
+            continue
+        head, rest = int(group[0]), [int(g) for g in group[1:]]
+        drop[rest] = True
+        osm_ids[head] = ";".join([refs[head], *(refs[r] for r in rest)])
+        far = float(np.max(np.hypot(*(xy[rest] - xy[head]).T)))
+        merges.append(Merge(kept=str(facilities["facility_id"].iloc[head]),
+                            merged=tuple(str(facilities["facility_id"].iloc[r]) for r in rest),
+                            kind=str(kinds[head]), names=tuple(str(names[g]) for g in group),
+                            distance_m=round(far, 1)))
+        log.info("facility %s merged into %s (%.0f m)", ", ".join(merges[-1].merged), merges[-1].kept, far)
+    out = facilities.copy()
+    out["osm_id"] = osm_ids
+    return out[~drop].reset_index(drop=True), sorted(merges, key=lambda m: m.kept)
+
+
+# --------------------------------------------------------------------------- places
+
+
+def places_from_overpass(doc: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> gpd.GeoDataFrame:
+    """Settlement points of an Overpass answer (``overpass_query(bbox, "places")``) or several.
+
+    Returns
+    -------
+    GeoDataFrame
+        Points in EPSG:4326, one per element whose ``place`` is in :data:`PLACE_CLASSES` (any other
+        ``place`` is left out and logged): ``osm_id`` (``n123``), ``name`` (NFC, ``name:vi`` when ``name``
+        is missing), ``place``, ``population`` (the tag as a number, NaN when absent or not a number);
+        ordered by ``osm_id``.
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    elements = _elements(doc)
+    place = [str((e.get("tags") or {}).get("place", "")).strip().lower() for e in elements]
+    wanted = [e for e, p in zip(elements, place, strict=True) if p in PLACE_CLASSES]
+    if len(wanted) < len(elements):
+        log.info("%d elements with another place class left out", len(elements) - len(wanted))
+    lon, lat = _points(wanted, "places")
+    tags = [e.get("tags") or {} for e in wanted]
+    pop = pd.Series([str(t.get("population", "")) for t in tags], dtype=object)
+    pop = pd.to_numeric(pop.str.replace(r"[\s,.']", "", regex=True), errors="coerce")
+    gdf = gpd.GeoDataFrame({
+        "osm_id": [_osm_ref(e) for e in wanted],
+        "name": [_name(t) for t in tags],
+        "place": [str(t["place"]).strip().lower() for t in tags],
+        "population": pop.to_numpy(float),
+    }, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    return gdf.sort_values("osm_id").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- admin
+
+
+@dataclass
+class AdminReport:
+    """What :func:`admin_from_overpass` did.
+
+    ``unclosed`` maps the relations (``r123``) left out because their outer rings do not close to what is
+    wrong; ``repaired`` lists the relations whose assembled polygon was invalid and was made valid;
+    ``other_levels`` the relations of another ``admin_level``; ``missing_levels`` the levels with no
+    relation at all (after Viet Nam's 2025 reform, often ``district``).
+    """
+
+    relations: int = 0
+    by_level: dict[str, int] = field(default_factory=dict)
+    unclosed: dict[str, str] = field(default_factory=dict)
+    repaired: list[str] = field(default_factory=list)
+    other_levels: list[str] = field(default_factory=list)
+    missing_levels: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The report in words, one line each."""
+        out = [f"{self.relations} boundary relations: "
+               + ", ".join(f"{n} {level}" for level, n in self.by_level.items())]
+        out += [f"no {level} boundaries in the answer" for level in self.missing_levels]
+        out += [f"left out {ref}: {why}" for ref, why in self.unclosed.items()]
+        out += [f"made valid: {', '.join(self.repaired)}"] if self.repaired else []
+        out += [f"other admin_level, left out: {', '.join(self.other_levels)}"] if self.other_levels else []
+        return out
+
+
+def _member_lines(members: Iterable[Mapping[str, Any]]) -> tuple[list[Any], list[Any], int]:
+    """The outer and inner member ways as LineStrings (a way member without a role counts as outer), and the
+    number of way members without usable coordinates."""
+    from shapely import LineString
+
+    outer: list[Any] = []
+    inner: list[Any] = []
+    broken = 0
+    for m in members:
+        if m.get("type") != "way":
+            continue
+        coords = [(float(p["lon"]), float(p["lat"])) for p in (m.get("geometry") or []) if p]
+        if len(coords) < 2 or len(coords) < len(m.get("geometry") or []):
+            broken += 1
+            continue
+        (inner if m.get("role") == "inner" else outer).append(LineString(coords))
+    return outer, inner, broken
+
+
+def _assemble(members: Sequence[Mapping[str, Any]]) -> tuple[Any, str]:
+    """A relation's (Multi)Polygon from its member ways, in any order and direction, and what went wrong."""
+    import shapely
+    from shapely.ops import polygonize_full, unary_union
+
+    outer, inner, broken = _member_lines(members)
+    if not outer:
+        return None, "no outer member ways with coordinates (query with 'out geom;')"
+    polys, _, dangles, bad = polygonize_full(outer)
+    problems = []
+    if broken:
+        problems.append(f"{broken} member ways without coordinates")
+    if not dangles.is_empty or not bad.is_empty:
+        problems.append(f"{len(shapely.get_parts(dangles)) + len(shapely.get_parts(bad))} outer ways do not "
+                        "close into rings")
+    if polys.is_empty or problems:
+        return None, "; ".join(problems) or "outer ways enclose no area"
+    shell = unary_union(shapely.get_parts(polys))
+    if inner:
+        holes, *_ = polygonize_full(inner)
+        if not holes.is_empty:
+            shell = shell.difference(unary_union(shapely.get_parts(holes)))
+    return shell, ""
+
+
+def _centre_member(members: Sequence[Mapping[str, Any]]) -> tuple[float, float, str]:
+    """The relation's ``admin_centre`` node, else its ``label`` node: (lon, lat, "admin_centre n123")."""
+    for role in ("admin_centre", "label"):
+        for m in members:
+            if m.get("type") == "node" and m.get("role") == role and "lat" in m and "lon" in m:
+                return float(m["lon"]), float(m["lat"]), f"{role} n{int(m['ref'])}"
+    return math.nan, math.nan, ""
+
+
+def admin_from_overpass(
+    doc: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    levels: Mapping[str, str] = ADMIN_LEVELS,
+) -> tuple[gpd.GeoDataFrame, AdminReport]:
+    """Administrative areas of an Overpass answer (``overpass_query(bbox, "admin")``, ``out geom``).
+
+    Each ``boundary=administrative`` relation's outer member ways (any order, any direction; a way without
+    a role counts as outer) are assembled into rings (``shapely.ops.polygonize_full``) and its inner ways'
+    rings cut out as holes. A relation whose outer ways do not close is left out and reported, never
+    closed by guessing.
+
+    Parameters
+    ----------
+    doc
+        The decoded JSON, or a list of them.
+    levels
+        ``admin_level`` -> level name (:data:`ADMIN_LEVELS`).
+
+    Returns
+    -------
+    GeoDataFrame, AdminReport
+        EPSG:4326 (Multi)Polygons with ``osm_id`` (``r123``), ``level`` (``province``, ``district``,
+        ``commune``), ``admin_level``, ``name`` (NFC), ``centre_lon``/``centre_lat`` and ``centre_from``
+        (the ``admin_centre`` or ``label`` member node; NaN and ``""`` when there is none); ordered by
+        level (provinces first), then ``osm_id``.
+    """
+    import geopandas as gpd
+    import shapely
+
+    elements = [e for e in _elements(doc) if e["type"] == "relation"
+                and (e.get("tags") or {}).get("boundary") == "administrative"]
+    report = AdminReport(relations=len(elements))
+    rows: list[dict[str, Any]] = []
+    for e in sorted(elements, key=lambda e: int(e["id"])):
+        tags, ref = e.get("tags") or {}, _osm_ref(e)
+        level = levels.get(str(tags.get("admin_level", "")).strip())
+        if level is None:
+            report.other_levels.append(ref)
+            continue
+        members = e.get("members") or []
+        geom, problem = _assemble(members)
+        if geom is None:
+            report.unclosed[ref] = problem
+            log.warning("boundary %s (%s) left out: %s", ref, _name(tags), problem)
+            continue
+        if not geom.is_valid:
+            geom = shapely.make_valid(geom)
+            report.repaired.append(ref)
+        lon, lat, centre_from = _centre_member(members)
+        rows.append({"osm_id": ref, "level": level, "admin_level": str(tags["admin_level"]).strip(),
+                     "name": _name(tags), "centre_lon": lon, "centre_lat": lat, "centre_from": centre_from,
+                     "geometry": geom})
+    order = list(dict.fromkeys(levels.values()))
+    columns = ["osm_id", "level", "admin_level", "name", "centre_lon", "centre_lat", "centre_from"]
+    gdf = gpd.GeoDataFrame(rows or {c: [] for c in columns}, geometry="geometry" if rows else [],
+                           crs="EPSG:4326")
+    if rows:
+        gdf = gdf.assign(_rank=gdf["level"].map(order.index)).sort_values(["_rank", "osm_id"], kind="stable")
+        gdf = gdf.drop(columns="_rank").reset_index(drop=True)
+    report.by_level = {lv: int((gdf["level"] == lv).sum()) for lv in order}
+    report.missing_levels = [lv for lv, n in report.by_level.items() if n == 0]
+    return gdf, report
+
+
+# --------------------------------------------------------------------------- admin join
+
+
+@dataclass
+class JoinReport:
+    """What :func:`join_admin` found: per level, the facilities outside every area and those inside several."""
+
+    outside: dict[str, list[str]] = field(default_factory=dict)
+    in_several: dict[str, list[str]] = field(default_factory=dict)
+    missing_levels: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The report in words, one line each."""
+        out = [f"no {level} boundaries: the {level} column is empty" for level in self.missing_levels]
+        out += [f"{len(ids)} facilities outside every {level}" for level, ids in self.outside.items() if ids]
+        out += [f"{len(ids)} facilities inside several {level} areas (the lowest relation id taken)"
+                for level, ids in self.in_several.items() if ids]
+        return out
+
+
+def _area_of_points(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[Any, Any, Any]:
+    """For each point: the name and osm id of the area (lowest osm id) containing it, and how many contain it."""
+    import geopandas as gpd
+    import pandas as pd
+
+    hits = gpd.sjoin(points[["geometry"]].reset_index(drop=True), areas[["osm_id", "name", "geometry"]],
+                     how="inner", predicate="within")
+    hits = hits.assign(_n=hits["osm_id"].str[1:].astype("int64")).sort_values(["_n"], kind="stable")
+    count = hits.groupby(level=0).size().reindex(range(len(points)), fill_value=0)
+    first = hits[~hits.index.duplicated(keep="first")]
+    name = pd.Series("", index=range(len(points)), dtype=object)
+    ref = pd.Series("", index=range(len(points)), dtype=object)
+    name.loc[first.index] = first["name"].to_numpy()
+    ref.loc[first.index] = first["osm_id"].to_numpy()
+    return name.to_numpy(), ref.to_numpy(), count.to_numpy()
+
+
+def join_admin(facilities: gpd.GeoDataFrame, admin: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, JoinReport]:
+    """Add ``commune``, ``district`` and ``province`` (names) and ``commune_osm_id`` to each facility.
+
+    By point in polygon, each level on its own (so a missing district level leaves only that column
+    empty). A facility outside every area of a level gets ``""`` there; one inside several (old and new
+    boundaries both mapped) takes the area with the lowest relation id; both are counted in the report by
+    ``facility_id``.
+    """
+    if facilities.crs is None or admin.crs is None:
+        raise InputError("join_admin: facilities and admin areas need a CRS (EPSG:4326 from this module)")
+    out = facilities.copy()
+    pts = facilities.to_crs(admin.crs)
+    report = JoinReport()
+    ids = facilities["facility_id"].astype(str).to_numpy()
+    for level in ("commune", "district", "province"):
+        areas = admin[admin["level"] == level]
+        if areas.empty:
+            report.missing_levels.append(level)
+            out[level] = ""
+            if level == "commune":
+                out["commune_osm_id"] = ""
+            continue
+        name, ref, count = _area_of_points(pts, areas)
+        out[level] = name
+        if level == "commune":
+            out["commune_osm_id"] = ref
+        report.outside[level] = ids[count == 0].tolist()
+        report.in_several[level] = ids[count > 1].tolist()
+    return out, report
+
+
+# --------------------------------------------------------------------------- assumed health stations
+
+
+def _best_places(places: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> Any:
+    """For each commune (by position), the most important place inside: class (:data:`PLACE_CLASSES` order),
+    then population, then lowest osm id; a Series of place rows' positions (-1 for none)."""
+    import geopandas as gpd
+    import pandas as pd
+
+    if places.empty:
+        return pd.Series(-1, index=range(len(communes)))
+    p = places.to_crs(communes.crs).reset_index(drop=True)
+    p = p.assign(_rank=p["place"].map({c: i for i, c in enumerate(PLACE_CLASSES)}).fillna(len(PLACE_CLASSES)),
+                 _pop=-p["population"].fillna(-1.0), _n=p["osm_id"].str[1:].astype("int64"), _pos=range(len(p)))
+    hits = gpd.sjoin(p, communes[["geometry"]].reset_index(drop=True), how="inner", predicate="within")
+    hits = hits.sort_values(["index_right", "_rank", "_pop", "_n"]).drop_duplicates("index_right")
+    return pd.Series(hits["_pos"].to_numpy(), index=hits["index_right"].to_numpy()).reindex(
+        range(len(communes)), fill_value=-1)
+
+
+def assume_health_stations(
+    facilities: gpd.GeoDataFrame,
+    admin: gpd.GeoDataFrame,
+    places: gpd.GeoDataFrame,
+    *,
+    covered_by: Sequence[str] = ("health_station",),
+) -> gpd.GeoDataFrame:
+    """One assumed commune health station in each commune without a mapped one.
+
+    Viet Nam has one commune health station (*trạm y tế xã*) per commune, ward and township; OSM maps few
+    of them. A commune with no facility of a ``covered_by`` kind inside its polygon gets one, assumed, at
+    its centre: the relation's ``admin_centre`` member node, else its ``label`` node, else the most
+    important place inside (:data:`PLACE_CLASSES` order: city, town, suburb, village, ...; then the
+    ``population`` tag, then the lowest id), else the polygon's representative point (always inside).
+
+    By default only a mapped ``health_station`` counts: a district hospital or a private clinic in the
+    commune does not stand in for its station (the district's central commune has both). Give
+    ``covered_by=("health_station", "hospital", "clinic")`` to count them (the bundled sample's rule).
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326 points, the facility table's columns: ``facility_id`` ``assumed-<commune osm id>``,
+        ``name`` "Trạm y tế (assumed) <commune name>", ``kind`` ``health_station``, ``source``
+        :data:`ASSUMED_SOURCE`, ``assumed`` True, ``osm_id`` ``""``, ``osm_tags_rule``
+        ``assumed-one-per-commune``, plus ``commune``, ``commune_osm_id`` and ``centre_from`` (which rule
+        placed it: ``admin_centre n123``, ``label n45``, ``place n678``, ``representative point``).
+    """
+    import geopandas as gpd
+
+    unknown = sorted(set(covered_by) - set(KINDS))
+    if unknown:
+        raise InputError(f"covered_by: {', '.join(unknown)} not facility kinds; give some of {', '.join(KINDS)}")
+    communes = admin[admin["level"] == "commune"].to_crs("EPSG:4326").reset_index(drop=True)
+    columns = ["facility_id", "name", "kind", "source", "assumed", "osm_id", "osm_tags_rule", "commune",
+               "commune_osm_id", "centre_from"]
+    mapped = facilities[facilities["kind"].isin(covered_by)].to_crs("EPSG:4326")
+    inside = gpd.sjoin(communes[["geometry"]], mapped[["geometry"]], how="inner", predicate="contains")
+    bare = communes[~communes.index.isin(inside.index)].reset_index(drop=True)
+    if bare.empty:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:4326")
+    best = _best_places(places, bare).to_numpy()
+    p = places.to_crs("EPSG:4326").reset_index(drop=True)
+    xs, ys, how = [], [], []
+    for i, row in enumerate(bare.itertuples(index=False)):
+        if row.centre_from:
+            xs.append(row.centre_lon)
+            ys.append(row.centre_lat)
+            how.append(row.centre_from)
+        elif best[i] >= 0:
+            pt = p.geometry.iloc[best[i]]
+            xs.append(pt.x)
+            ys.append(pt.y)
+            how.append(f"place {p['osm_id'].iloc[best[i]]}")
+        else:
+            pt = row.geometry.representative_point()
+            xs.append(pt.x)
+            ys.append(pt.y)
+            how.append("representative point")
+    return gpd.GeoDataFrame({
+        "facility_id": ["assumed-" + r for r in bare["osm_id"]],
+        "name": ["Trạm y tế (assumed) " + n for n in bare["name"]],
+        "kind": "health_station",
+        "source": ASSUMED_SOURCE,
+        "assumed": True,
+        "osm_id": "",
+        "osm_tags_rule": "assumed-one-per-commune",
+        "commune": bare["name"].to_numpy(),
+        "commune_osm_id": bare["osm_id"].to_numpy(),
+        "centre_from": how,
+    }, geometry=gpd.points_from_xy(xs, ys), crs="EPSG:4326")
