@@ -40,12 +40,11 @@ communes (old and new boundaries both mapped) takes the one with the lower relat
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +52,27 @@ import numpy as np
 
 from coverplan.errors import InputError
 from coverplan.facilities import KINDS
+from coverplan.fetch.osm_admin import (
+    ASSUMED_SOURCE,
+    AdminReport,
+    JoinReport,
+    admin_from_overpass,
+    assume_health_stations,
+    join_admin,
+)
+from coverplan.fetch.osm_common import (
+    ADMIN_LEVELS,
+    NAME_PATTERNS,
+    OVERPASS_SOURCE,
+    PLACE_CLASSES,
+    canonical_name,
+    element_points,
+    name_class,
+    osm_ref,
+    overpass_elements,
+    plain_name,
+    tag_name,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -66,19 +86,10 @@ __all__ = ["ADMIN_LEVELS", "ASSUMED_SOURCE", "DUPLICATE_DISTANCE_M", "FACILITY_A
 
 log = logging.getLogger(__name__)
 
-#: ``source`` of every facility read from an Overpass answer.
-OVERPASS_SOURCE = "OpenStreetMap (Overpass)"
-#: ``source`` of the assumed commune health stations of :func:`assume_health_stations`.
-ASSUMED_SOURCE = "assumed: one commune health station per commune (rule in coverplan.fetch.osm)"
 #: The layers :func:`overpass_query` builds.
 LAYERS = ("facilities", "places", "admin")
 #: ``amenity`` values the facilities query asks for (``amenity=townhall`` is OSM's town hall tag).
 FACILITY_AMENITIES = ("school", "kindergarten", "college", "hospital", "clinic", "doctors", "townhall")
-#: ``place`` values the places query asks for, most important first: the order
-#: :func:`assume_health_stations` ranks the places of a commune by.
-PLACE_CLASSES = ("city", "town", "suburb", "village", "quarter", "neighbourhood", "hamlet", "isolated_dwelling")
-#: ``admin_level`` -> level name, for Viet Nam (module docstring).
-ADMIN_LEVELS: Mapping[str, str] = {"4": "province", "6": "district", "8": "commune"}
 #: Same kind, within this distance (metres, in the local UTM zone) and similar names: one facility.
 DUPLICATE_DISTANCE_M = 150.0
 
@@ -86,26 +97,6 @@ DUPLICATE_DISTANCE_M = 150.0
 #: query adds their NFD and unaccented forms).
 QUERY_NAME_PREFIXES = ("Trạm y tế", "Trạm Y tế", "Trạm xá", "TYT", "Trường", "THPT", "THCS", "UBND",
                        "Ủy ban nhân dân", "Uỷ ban nhân dân")
-
-#: What a name says, tried in this order (regexes on :func:`canonical_name`; the same pattern folded by
-#: :func:`plain_name` is used on names written without diacritics):
-#:
-#: ==================  ==========================================================================
-#: class               name starts with
-#: ==================  ==========================================================================
-#: ``health_station``  "Trạm y tế", "Trạm xá", "TYT" (commune health station, *trạm y tế xã*)
-#: ``university``      "(Trường) Đại học", "Học viện" (not a facility)
-#: ``school``          "Trường", "THPT", "THCS", "PTDTBT", "Mầm non", "Tiểu học"
-#: ``higher_office``   "UBND"/"Ủy ban nhân dân" + "tỉnh"/"huyện"/"thành phố"/"thị xã"/"quận"
-#: ``commune_office``  "UBND"/"Ủy ban nhân dân" + "xã"/"phường"/"thị trấn"
-#: ==================  ==========================================================================
-NAME_PATTERNS: tuple[tuple[str, str], ...] = (
-    ("health_station", r"^(trạm y tế|trạm xá|tyt)\b"),
-    ("university", r"^(trường )?(đại học|học viện)\b"),
-    ("school", r"^(trường|thpt|thcs|ptdtbt|mầm non|tiểu học)\b"),
-    ("higher_office", r"^(ubnd|ủy ban nhân dân) (tỉnh|huyện|thành phố|thị xã|quận)\b"),
-    ("commune_office", r"^(ubnd|ủy ban nhân dân) (xã|phường|thị trấn)\b"),
-)
 
 #: Keys that say what a feature is; a feature with one of these that no rule maps is dropped, and the
 #: name-only rules apply only to features with none of them (``building=*`` may be there).
@@ -177,75 +168,6 @@ GENERIC_NAME_WORDS = frozenset((
     "so", "cua", "va", "hospital", "general", "clinic", "health", "station", "school", "the", "of", "and",
 ))
 
-_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")  # grave, acute, tilde, hook above, dot below
-_VOWELS = frozenset("aeiouy")
-
-
-@functools.lru_cache(maxsize=65536)
-def canonical_name(name: str) -> str:
-    """A name folded for matching, keeping its diacritics: case-folded, whitespace collapsed, NFC, and each
-    word's tone mark put on its last vowel.
-
-    Vietnamese has two conventions for where the tone goes in "oa", "oe", "uy" (*hòa*/*hoà*, *Ủy*/*Uỷ*) and
-    OSM holds both, in NFC and in NFD: all of them give one string here. It is a key to compare, not a
-    spelling to show (it writes *người* as *ngươì*).
-    """
-    text = unicodedata.normalize("NFD", " ".join(str(name).split()).casefold())
-    out: list[str] = []
-    word: list[str] = []
-    tone = ""
-
-    def flush() -> None:
-        nonlocal tone
-        if tone:
-            last = max((i for i, c in enumerate(word) if c in _VOWELS), default=len(word) - 1)
-            while last + 1 < len(word) and unicodedata.combining(word[last + 1]):
-                last += 1
-            word.insert(last + 1, tone)
-        out.extend(word)
-        word.clear()
-        tone = ""
-
-    for ch in text:
-        if ch in _TONES:
-            tone = ch
-        elif ch.isalnum() or unicodedata.combining(ch):
-            word.append(ch)
-        else:
-            flush()
-            out.append(ch)
-    flush()
-    return unicodedata.normalize("NFC", "".join(out))
-
-
-@functools.lru_cache(maxsize=65536)
-def plain_name(name: str) -> str:
-    """A name without diacritics, case-folded, whitespace collapsed ("Trạm Y tế" -> "tram y te", "Đ" -> "d")."""
-    text = unicodedata.normalize("NFD", " ".join(str(name).split()).casefold())
-    return "".join(c for c in text if not unicodedata.combining(c)).replace("đ", "d")
-
-
-_ACCENTED = tuple((cls, re.compile(canonical_name(p))) for cls, p in NAME_PATTERNS)
-_PLAIN = tuple((cls, re.compile(plain_name(p))) for cls, p in NAME_PATTERNS)
-
-
-def name_class(name: str) -> str:
-    """What a name says (:data:`NAME_PATTERNS`): ``health_station``, ``university``, ``school``,
-    ``higher_office``, ``commune_office`` or ``""``.
-
-    A name with diacritics is matched with them (so *Trương*, a family name, is not *Trường*, a school);
-    a name written in ASCII, as many are ("Tram y te xa ..."), is matched without.
-    """
-    if not name:
-        return ""
-    ascii_only = name.isascii()
-    key = plain_name(name) if ascii_only else canonical_name(name)
-    for cls, pattern in _PLAIN if ascii_only else _ACCENTED:
-        if pattern.search(key):
-            return cls
-    return ""
-
-
 # --------------------------------------------------------------------------- queries
 
 
@@ -264,7 +186,8 @@ def _bbox(bbox: Sequence[float]) -> tuple[float, float, float, float]:
 def _query_name_regex() -> str:
     forms: set[str] = set()
     for prefix in QUERY_NAME_PREFIXES:
-        for text in (prefix, prefix[0].lower() + prefix[1:]):
+        # ",i" folds ASCII case; a prefix starting with a letter outside ASCII is also given in lower case
+        for text in (prefix, *(() if prefix[0].isascii() else (prefix[0].lower() + prefix[1:],))):
             forms |= {unicodedata.normalize("NFC", text), unicodedata.normalize("NFD", text)}
             stripped = "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
             forms.add(stripped.replace("đ", "d").replace("Đ", "D"))
@@ -316,59 +239,6 @@ def overpass_query(bbox: Sequence[float], layer: str, *, timeout_s: int = 180) -
         return "\n".join((head, f'relation["boundary"="administrative"]["admin_level"~"^({levels})$"]{box};',
                           "out geom;"))
     raise InputError(f"layer {layer!r}: give one of {', '.join(LAYERS)}")
-
-
-# --------------------------------------------------------------------------- reading answers
-
-
-def _elements(doc: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The elements of one decoded Overpass answer or several, each (type, id) once."""
-    docs = [doc] if isinstance(doc, Mapping) else list(doc)
-    seen: dict[tuple[str, int], dict[str, Any]] = {}
-    for n, d in enumerate(docs):
-        where = f"Overpass answer {n + 1}" if len(docs) > 1 else "Overpass answer"
-        if not isinstance(d, Mapping) or not isinstance(d.get("elements"), list):
-            raise InputError(f"{where}: not the JSON of an Overpass [out:json] query (no 'elements' list); "
-                             "give the decoded answer (json.load)")
-        remark = str(d.get("remark", ""))
-        if "error" in remark.lower():
-            raise InputError(f"{where}: the server says {remark!r}: the answer is incomplete; query again, "
-                             "with a larger [timeout:] or a smaller bbox")
-        for e in d["elements"]:
-            if not isinstance(e, Mapping) or e.get("type") not in ("node", "way", "relation") or "id" not in e:
-                raise InputError(f"{where}: element {e!r:.80} has no OSM type and id")
-            seen.setdefault((e["type"], int(e["id"])), dict(e))
-    return list(seen.values())
-
-
-def _osm_ref(element: Mapping[str, Any]) -> str:
-    return f"{element['type'][0]}{int(element['id'])}"
-
-
-def _point(element: Mapping[str, Any]) -> tuple[float, float] | None:
-    if "lat" in element and "lon" in element:
-        return float(element["lon"]), float(element["lat"])
-    c = element.get("center")
-    if isinstance(c, Mapping) and "lat" in c and "lon" in c:
-        return float(c["lon"]), float(c["lat"])
-    return None
-
-
-def _points(elements: list[dict[str, Any]], what: str) -> tuple[list[float], list[float]]:
-    pts = [_point(e) for e in elements]
-    missing = [_osm_ref(e) for e, p in zip(elements, pts, strict=True) if p is None]
-    if missing:
-        raise InputError(f"{what}: {len(missing)} elements have no coordinates ({', '.join(missing[:10])}); "
-                         "query them with 'out center;' (overpass_query does)")
-    return [p[0] for p in pts if p], [p[1] for p in pts if p]
-
-
-def _text(value: Any) -> str:
-    return unicodedata.normalize("NFC", " ".join(str(value).split())) if value is not None else ""
-
-
-def _name(tags: Mapping[str, Any]) -> str:
-    return _text(tags.get("name") or tags.get("name:vi") or "")
 
 
 # --------------------------------------------------------------------------- facilities
@@ -425,7 +295,7 @@ def _classify(elements: list[dict[str, Any]]) -> tuple[Any, Any]:
         if key not in tags.columns:
             tags[key] = None
     values = {k: tags[k].fillna("").astype(str).str.strip().str.lower() for k in PRIMARY_KEYS}
-    names = pd.Series([_name(e.get("tags") or {}) for e in elements], dtype=object)
+    names = pd.Series([tag_name(e.get("tags") or {}) for e in elements], dtype=object)
     cls = names.map(name_class)
     no_primary = np.logical_and.reduce([(values[k] == "").to_numpy() for k in PRIMARY_KEYS])
     conditions = []
@@ -477,18 +347,18 @@ def facilities_from_overpass(
     """
     import geopandas as gpd
 
-    elements = _elements(doc)
+    elements = overpass_elements(doc)
     report = FacilityReport(elements=len(elements))
     columns = ["facility_id", "name", "kind", "source", "assumed", "osm_id", "osm_tags_rule"]
     if not elements:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:4326"), report
     table, _ = _classify(elements)
-    refs = np.array([_osm_ref(e) for e in elements], dtype=object)
+    refs = np.array([osm_ref(e) for e in elements], dtype=object)
     keep = (table["kind"] != "").to_numpy()
     for reason in sorted(set(table["reason"][~keep])):
         report.dropped[reason] = sorted(refs[~keep & (table["reason"] == reason).to_numpy()].tolist())
     kept = [e for e, k in zip(elements, keep, strict=True) if k]
-    lon, lat = _points(kept, "facilities")
+    lon, lat = element_points(kept, "facilities")
     gdf = gpd.GeoDataFrame({
         "facility_id": ["osm-" + r for r in refs[keep]],
         "name": table["name"][keep].to_numpy(),
@@ -618,329 +488,19 @@ def places_from_overpass(doc: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -
     import geopandas as gpd
     import pandas as pd
 
-    elements = _elements(doc)
+    elements = overpass_elements(doc)
     place = [str((e.get("tags") or {}).get("place", "")).strip().lower() for e in elements]
     wanted = [e for e, p in zip(elements, place, strict=True) if p in PLACE_CLASSES]
     if len(wanted) < len(elements):
         log.info("%d elements with another place class left out", len(elements) - len(wanted))
-    lon, lat = _points(wanted, "places")
+    lon, lat = element_points(wanted, "places")
     tags = [e.get("tags") or {} for e in wanted]
     pop = pd.Series([str(t.get("population", "")) for t in tags], dtype=object)
     pop = pd.to_numeric(pop.str.replace(r"[\s,.']", "", regex=True), errors="coerce")
     gdf = gpd.GeoDataFrame({
-        "osm_id": [_osm_ref(e) for e in wanted],
-        "name": [_name(t) for t in tags],
+        "osm_id": [osm_ref(e) for e in wanted],
+        "name": [tag_name(t) for t in tags],
         "place": [str(t["place"]).strip().lower() for t in tags],
         "population": pop.to_numpy(float),
     }, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     return gdf.sort_values("osm_id").reset_index(drop=True)
-
-
-# --------------------------------------------------------------------------- admin
-
-
-@dataclass
-class AdminReport:
-    """What :func:`admin_from_overpass` did.
-
-    ``unclosed`` maps the relations (``r123``) left out because their outer rings do not close to what is
-    wrong; ``repaired`` lists the relations whose assembled polygon was invalid and was made valid;
-    ``other_levels`` the relations of another ``admin_level``; ``missing_levels`` the levels with no
-    relation at all (after Viet Nam's 2025 reform, often ``district``).
-    """
-
-    relations: int = 0
-    by_level: dict[str, int] = field(default_factory=dict)
-    unclosed: dict[str, str] = field(default_factory=dict)
-    repaired: list[str] = field(default_factory=list)
-    other_levels: list[str] = field(default_factory=list)
-    missing_levels: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        """The report in words, one line each."""
-        out = [f"{self.relations} boundary relations: "
-               + ", ".join(f"{n} {level}" for level, n in self.by_level.items())]
-        out += [f"no {level} boundaries in the answer" for level in self.missing_levels]
-        out += [f"left out {ref}: {why}" for ref, why in self.unclosed.items()]
-        out += [f"made valid: {', '.join(self.repaired)}"] if self.repaired else []
-        out += [f"other admin_level, left out: {', '.join(self.other_levels)}"] if self.other_levels else []
-        return out
-
-
-def _member_lines(members: Iterable[Mapping[str, Any]]) -> tuple[list[Any], list[Any], int]:
-    """The outer and inner member ways as LineStrings (a way member without a role counts as outer), and the
-    number of way members without usable coordinates."""
-    from shapely import LineString
-
-    outer: list[Any] = []
-    inner: list[Any] = []
-    broken = 0
-    for m in members:
-        if m.get("type") != "way":
-            continue
-        coords = [(float(p["lon"]), float(p["lat"])) for p in (m.get("geometry") or []) if p]
-        if len(coords) < 2 or len(coords) < len(m.get("geometry") or []):
-            broken += 1
-            continue
-        (inner if m.get("role") == "inner" else outer).append(LineString(coords))
-    return outer, inner, broken
-
-
-def _assemble(members: Sequence[Mapping[str, Any]]) -> tuple[Any, str]:
-    """A relation's (Multi)Polygon from its member ways, in any order and direction, and what went wrong."""
-    import shapely
-    from shapely.ops import polygonize_full, unary_union
-
-    outer, inner, broken = _member_lines(members)
-    if not outer:
-        return None, "no outer member ways with coordinates (query with 'out geom;')"
-    polys, _, dangles, bad = polygonize_full(outer)
-    problems = []
-    if broken:
-        problems.append(f"{broken} member ways without coordinates")
-    if not dangles.is_empty or not bad.is_empty:
-        problems.append(f"{len(shapely.get_parts(dangles)) + len(shapely.get_parts(bad))} outer ways do not "
-                        "close into rings")
-    if polys.is_empty or problems:
-        return None, "; ".join(problems) or "outer ways enclose no area"
-    shell = unary_union(shapely.get_parts(polys))
-    if inner:
-        holes, *_ = polygonize_full(inner)
-        if not holes.is_empty:
-            shell = shell.difference(unary_union(shapely.get_parts(holes)))
-    return shell, ""
-
-
-def _centre_member(members: Sequence[Mapping[str, Any]]) -> tuple[float, float, str]:
-    """The relation's ``admin_centre`` node, else its ``label`` node: (lon, lat, "admin_centre n123")."""
-    for role in ("admin_centre", "label"):
-        for m in members:
-            if m.get("type") == "node" and m.get("role") == role and "lat" in m and "lon" in m:
-                return float(m["lon"]), float(m["lat"]), f"{role} n{int(m['ref'])}"
-    return math.nan, math.nan, ""
-
-
-def admin_from_overpass(
-    doc: Mapping[str, Any] | Sequence[Mapping[str, Any]],
-    *,
-    levels: Mapping[str, str] = ADMIN_LEVELS,
-) -> tuple[gpd.GeoDataFrame, AdminReport]:
-    """Administrative areas of an Overpass answer (``overpass_query(bbox, "admin")``, ``out geom``).
-
-    Each ``boundary=administrative`` relation's outer member ways (any order, any direction; a way without
-    a role counts as outer) are assembled into rings (``shapely.ops.polygonize_full``) and its inner ways'
-    rings cut out as holes. A relation whose outer ways do not close is left out and reported, never
-    closed by guessing.
-
-    Parameters
-    ----------
-    doc
-        The decoded JSON, or a list of them.
-    levels
-        ``admin_level`` -> level name (:data:`ADMIN_LEVELS`).
-
-    Returns
-    -------
-    GeoDataFrame, AdminReport
-        EPSG:4326 (Multi)Polygons with ``osm_id`` (``r123``), ``level`` (``province``, ``district``,
-        ``commune``), ``admin_level``, ``name`` (NFC), ``centre_lon``/``centre_lat`` and ``centre_from``
-        (the ``admin_centre`` or ``label`` member node; NaN and ``""`` when there is none); ordered by
-        level (provinces first), then ``osm_id``.
-    """
-    import geopandas as gpd
-    import shapely
-
-    elements = [e for e in _elements(doc) if e["type"] == "relation"
-                and (e.get("tags") or {}).get("boundary") == "administrative"]
-    report = AdminReport(relations=len(elements))
-    rows: list[dict[str, Any]] = []
-    for e in sorted(elements, key=lambda e: int(e["id"])):
-        tags, ref = e.get("tags") or {}, _osm_ref(e)
-        level = levels.get(str(tags.get("admin_level", "")).strip())
-        if level is None:
-            report.other_levels.append(ref)
-            continue
-        members = e.get("members") or []
-        geom, problem = _assemble(members)
-        if geom is None:
-            report.unclosed[ref] = problem
-            log.warning("boundary %s (%s) left out: %s", ref, _name(tags), problem)
-            continue
-        if not geom.is_valid:
-            geom = shapely.make_valid(geom)
-            report.repaired.append(ref)
-        lon, lat, centre_from = _centre_member(members)
-        rows.append({"osm_id": ref, "level": level, "admin_level": str(tags["admin_level"]).strip(),
-                     "name": _name(tags), "centre_lon": lon, "centre_lat": lat, "centre_from": centre_from,
-                     "geometry": geom})
-    order = list(dict.fromkeys(levels.values()))
-    columns = ["osm_id", "level", "admin_level", "name", "centre_lon", "centre_lat", "centre_from"]
-    gdf = gpd.GeoDataFrame(rows or {c: [] for c in columns}, geometry="geometry" if rows else [],
-                           crs="EPSG:4326")
-    if rows:
-        gdf = gdf.assign(_rank=gdf["level"].map(order.index)).sort_values(["_rank", "osm_id"], kind="stable")
-        gdf = gdf.drop(columns="_rank").reset_index(drop=True)
-    report.by_level = {lv: int((gdf["level"] == lv).sum()) for lv in order}
-    report.missing_levels = [lv for lv, n in report.by_level.items() if n == 0]
-    return gdf, report
-
-
-# --------------------------------------------------------------------------- admin join
-
-
-@dataclass
-class JoinReport:
-    """What :func:`join_admin` found: per level, the facilities outside every area and those inside several."""
-
-    outside: dict[str, list[str]] = field(default_factory=dict)
-    in_several: dict[str, list[str]] = field(default_factory=dict)
-    missing_levels: list[str] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        """The report in words, one line each."""
-        out = [f"no {level} boundaries: the {level} column is empty" for level in self.missing_levels]
-        out += [f"{len(ids)} facilities outside every {level}" for level, ids in self.outside.items() if ids]
-        out += [f"{len(ids)} facilities inside several {level} areas (the lowest relation id taken)"
-                for level, ids in self.in_several.items() if ids]
-        return out
-
-
-def _area_of_points(points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame) -> tuple[Any, Any, Any]:
-    """For each point: the name and osm id of the area (lowest osm id) containing it, and how many contain it."""
-    import geopandas as gpd
-    import pandas as pd
-
-    hits = gpd.sjoin(points[["geometry"]].reset_index(drop=True), areas[["osm_id", "name", "geometry"]],
-                     how="inner", predicate="within")
-    hits = hits.assign(_n=hits["osm_id"].str[1:].astype("int64")).sort_values(["_n"], kind="stable")
-    count = hits.groupby(level=0).size().reindex(range(len(points)), fill_value=0)
-    first = hits[~hits.index.duplicated(keep="first")]
-    name = pd.Series("", index=range(len(points)), dtype=object)
-    ref = pd.Series("", index=range(len(points)), dtype=object)
-    name.loc[first.index] = first["name"].to_numpy()
-    ref.loc[first.index] = first["osm_id"].to_numpy()
-    return name.to_numpy(), ref.to_numpy(), count.to_numpy()
-
-
-def join_admin(facilities: gpd.GeoDataFrame, admin: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, JoinReport]:
-    """Add ``commune``, ``district`` and ``province`` (names) and ``commune_osm_id`` to each facility.
-
-    By point in polygon, each level on its own (so a missing district level leaves only that column
-    empty). A facility outside every area of a level gets ``""`` there; one inside several (old and new
-    boundaries both mapped) takes the area with the lowest relation id; both are counted in the report by
-    ``facility_id``.
-    """
-    if facilities.crs is None or admin.crs is None:
-        raise InputError("join_admin: facilities and admin areas need a CRS (EPSG:4326 from this module)")
-    out = facilities.copy()
-    pts = facilities.to_crs(admin.crs)
-    report = JoinReport()
-    ids = facilities["facility_id"].astype(str).to_numpy()
-    for level in ("commune", "district", "province"):
-        areas = admin[admin["level"] == level]
-        if areas.empty:
-            report.missing_levels.append(level)
-            out[level] = ""
-            if level == "commune":
-                out["commune_osm_id"] = ""
-            continue
-        name, ref, count = _area_of_points(pts, areas)
-        out[level] = name
-        if level == "commune":
-            out["commune_osm_id"] = ref
-        report.outside[level] = ids[count == 0].tolist()
-        report.in_several[level] = ids[count > 1].tolist()
-    return out, report
-
-
-# --------------------------------------------------------------------------- assumed health stations
-
-
-def _best_places(places: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> Any:
-    """For each commune (by position), the most important place inside: class (:data:`PLACE_CLASSES` order),
-    then population, then lowest osm id; a Series of place rows' positions (-1 for none)."""
-    import geopandas as gpd
-    import pandas as pd
-
-    if places.empty:
-        return pd.Series(-1, index=range(len(communes)))
-    p = places.to_crs(communes.crs).reset_index(drop=True)
-    p = p.assign(_rank=p["place"].map({c: i for i, c in enumerate(PLACE_CLASSES)}).fillna(len(PLACE_CLASSES)),
-                 _pop=-p["population"].fillna(-1.0), _n=p["osm_id"].str[1:].astype("int64"), _pos=range(len(p)))
-    hits = gpd.sjoin(p, communes[["geometry"]].reset_index(drop=True), how="inner", predicate="within")
-    hits = hits.sort_values(["index_right", "_rank", "_pop", "_n"]).drop_duplicates("index_right")
-    return pd.Series(hits["_pos"].to_numpy(), index=hits["index_right"].to_numpy()).reindex(
-        range(len(communes)), fill_value=-1)
-
-
-def assume_health_stations(
-    facilities: gpd.GeoDataFrame,
-    admin: gpd.GeoDataFrame,
-    places: gpd.GeoDataFrame,
-    *,
-    covered_by: Sequence[str] = ("health_station",),
-) -> gpd.GeoDataFrame:
-    """One assumed commune health station in each commune without a mapped one.
-
-    Viet Nam has one commune health station (*trạm y tế xã*) per commune, ward and township; OSM maps few
-    of them. A commune with no facility of a ``covered_by`` kind inside its polygon gets one, assumed, at
-    its centre: the relation's ``admin_centre`` member node, else its ``label`` node, else the most
-    important place inside (:data:`PLACE_CLASSES` order: city, town, suburb, village, ...; then the
-    ``population`` tag, then the lowest id), else the polygon's representative point (always inside).
-
-    By default only a mapped ``health_station`` counts: a district hospital or a private clinic in the
-    commune does not stand in for its station (the district's central commune has both). Give
-    ``covered_by=("health_station", "hospital", "clinic")`` to count them (the bundled sample's rule).
-
-    Returns
-    -------
-    GeoDataFrame
-        EPSG:4326 points, the facility table's columns: ``facility_id`` ``assumed-<commune osm id>``,
-        ``name`` "Trạm y tế (assumed) <commune name>", ``kind`` ``health_station``, ``source``
-        :data:`ASSUMED_SOURCE`, ``assumed`` True, ``osm_id`` ``""``, ``osm_tags_rule``
-        ``assumed-one-per-commune``, plus ``commune``, ``commune_osm_id`` and ``centre_from`` (which rule
-        placed it: ``admin_centre n123``, ``label n45``, ``place n678``, ``representative point``).
-    """
-    import geopandas as gpd
-
-    unknown = sorted(set(covered_by) - set(KINDS))
-    if unknown:
-        raise InputError(f"covered_by: {', '.join(unknown)} not facility kinds; give some of {', '.join(KINDS)}")
-    communes = admin[admin["level"] == "commune"].to_crs("EPSG:4326").reset_index(drop=True)
-    columns = ["facility_id", "name", "kind", "source", "assumed", "osm_id", "osm_tags_rule", "commune",
-               "commune_osm_id", "centre_from"]
-    mapped = facilities[facilities["kind"].isin(covered_by)].to_crs("EPSG:4326")
-    inside = gpd.sjoin(communes[["geometry"]], mapped[["geometry"]], how="inner", predicate="contains")
-    bare = communes[~communes.index.isin(inside.index)].reset_index(drop=True)
-    if bare.empty:
-        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:4326")
-    best = _best_places(places, bare).to_numpy()
-    p = places.to_crs("EPSG:4326").reset_index(drop=True)
-    xs, ys, how = [], [], []
-    for i, row in enumerate(bare.itertuples(index=False)):
-        if row.centre_from:
-            xs.append(row.centre_lon)
-            ys.append(row.centre_lat)
-            how.append(row.centre_from)
-        elif best[i] >= 0:
-            pt = p.geometry.iloc[best[i]]
-            xs.append(pt.x)
-            ys.append(pt.y)
-            how.append(f"place {p['osm_id'].iloc[best[i]]}")
-        else:
-            pt = row.geometry.representative_point()
-            xs.append(pt.x)
-            ys.append(pt.y)
-            how.append("representative point")
-    return gpd.GeoDataFrame({
-        "facility_id": ["assumed-" + r for r in bare["osm_id"]],
-        "name": ["Trạm y tế (assumed) " + n for n in bare["name"]],
-        "kind": "health_station",
-        "source": ASSUMED_SOURCE,
-        "assumed": True,
-        "osm_id": "",
-        "osm_tags_rule": "assumed-one-per-commune",
-        "commune": bare["name"].to_numpy(),
-        "commune_osm_id": bare["osm_id"].to_numpy(),
-        "centre_from": how,
-    }, geometry=gpd.points_from_xy(xs, ys), crs="EPSG:4326")
