@@ -107,7 +107,8 @@ PRIMARY_KEYS = ("amenity", "healthcare", "office", "shop", "tourism", "leisure",
 @dataclass(frozen=True)
 class TagRule:
     """One rule of :data:`TAG_RULES`: ``key`` has one of ``values`` (any value when empty) and the name's class
-    (:func:`name_class`) is ``name`` (any when None; ``key`` None means "none of :data:`PRIMARY_KEYS`")."""
+    (:func:`name_class`) is ``name`` (any when None; ``key`` None means "none of :data:`PRIMARY_KEYS`");
+    ``kind`` ``""`` drops what the rule matches."""
 
     rule: str
     kind: str
@@ -116,27 +117,29 @@ class TagRule:
     name: str | None = None
 
 
-#: The tag -> kind mapping; the first rule that matches wins. A feature no rule matches is dropped, the
-#: reason being its first primary tag (``amenity=pharmacy``, ``healthcare=dentist``...) or its name class.
+#: The tag -> kind mapping; the first rule that matches wins. A rule of kind ``""`` drops what it matches
+#: (the reason: ``rule <name>``); a feature no rule matches is dropped, the reason being its first primary
+#: tag (``amenity=pharmacy``, ``healthcare=dentist``...) or its name class.
 #:
-#: ===========================  ==========================================  ===============  ==============
-#: rule                         tags                                        name class       kind
-#: ===========================  ==========================================  ===============  ==============
-#: ``amenity-hospital-tyt``     amenity=hospital                            health_station   health_station
-#: ``amenity-hospital``         amenity=hospital                            (any)            hospital
-#: ``amenity-clinic-tyt``       amenity=clinic/doctors                      health_station   health_station
-#: ``amenity-clinic``           amenity=clinic/doctors                      (any)            clinic
-#: ``amenity-school``           amenity=school/kindergarten/college         (any)            school
-#: ``amenity-townhall-higher``  amenity=townhall                            higher_office    other
-#: ``amenity-townhall``         amenity=townhall                            (any)            commune_office
-#: ``healthcare-tyt``           healthcare=hospital/centre/clinic/doctor    health_station   health_station
-#: ``healthcare-hospital``      healthcare=hospital                         (any)            hospital
-#: ``healthcare-clinic``        healthcare=centre/clinic/doctor             (any)            clinic
-#: ``office-government-ubnd``   office=government                           commune_office   commune_office
-#: ``name-tyt``                 none of PRIMARY_KEYS                        health_station   health_station
-#: ``name-school``              none of PRIMARY_KEYS                        school           school
-#: ``name-ubnd``                none of PRIMARY_KEYS                        commune_office   commune_office
-#: ===========================  ==========================================  ===============  ==============
+#: =============================== ==========================================  ===============  ==============
+#: rule                            tags                                        name class       kind
+#: =============================== ==========================================  ===============  ==============
+#: ``amenity-hospital-tyt``        amenity=hospital                            health_station   health_station
+#: ``amenity-hospital``            amenity=hospital                            (any)            hospital
+#: ``amenity-clinic-tyt``          amenity=clinic/doctors                      health_station   health_station
+#: ``amenity-clinic``              amenity=clinic/doctors                      (any)            clinic
+#: ``amenity-school-university``   amenity=school/kindergarten/college         university       (dropped)
+#: ``amenity-school``              amenity=school/kindergarten/college         (any)            school
+#: ``amenity-townhall-higher``     amenity=townhall                            higher_office    other
+#: ``amenity-townhall``            amenity=townhall                            (any)            commune_office
+#: ``healthcare-tyt``              healthcare=hospital/centre/clinic/doctor    health_station   health_station
+#: ``healthcare-hospital``         healthcare=hospital                         (any)            hospital
+#: ``healthcare-clinic``           healthcare=centre/clinic/doctor             (any)            clinic
+#: ``office-government-ubnd``      office=government                           commune_office   commune_office
+#: ``name-tyt``                    none of PRIMARY_KEYS                        health_station   health_station
+#: ``name-school``                 none of PRIMARY_KEYS                        school           school
+#: ``name-ubnd``                   none of PRIMARY_KEYS                        commune_office   commune_office
+#: =============================== ==========================================  ===============  ==============
 #:
 #: Not facilities (dropped and counted): universities (``amenity=university``, names "Trường Đại học..."),
 #: pharmacies, dentists, police, post offices, other ``healthcare`` values (laboratory, rehabilitation...),
@@ -146,6 +149,7 @@ TAG_RULES: tuple[TagRule, ...] = (
     TagRule("amenity-hospital", "hospital", "amenity", ("hospital",)),
     TagRule("amenity-clinic-tyt", "health_station", "amenity", ("clinic", "doctors"), "health_station"),
     TagRule("amenity-clinic", "clinic", "amenity", ("clinic", "doctors")),
+    TagRule("amenity-school-university", "", "amenity", ("school", "kindergarten", "college"), "university"),
     TagRule("amenity-school", "school", "amenity", ("school", "kindergarten", "college")),
     TagRule("amenity-townhall-higher", "other", "amenity", ("townhall",), "higher_office"),
     TagRule("amenity-townhall", "commune_office", "amenity", ("townhall",)),
@@ -286,16 +290,14 @@ class FacilityReport:
         return out
 
 
-def _classify(elements: list[dict[str, Any]]) -> tuple[Any, Any]:
+def _classify(elements: list[dict[str, Any]]) -> Any:
     """Each element's rule and kind (``""`` when none) and its drop reason, vectorised over the rule table."""
     import pandas as pd
 
-    tags = pd.DataFrame([e.get("tags") or {} for e in elements], index=range(len(elements)))
-    for key in PRIMARY_KEYS:
-        if key not in tags.columns:
-            tags[key] = None
-    values = {k: tags[k].fillna("").astype(str).str.strip().str.lower() for k in PRIMARY_KEYS}
-    names = pd.Series([tag_name(e.get("tags") or {}) for e in elements], dtype=object)
+    tags = [e.get("tags") or {} for e in elements]
+    values = {k: pd.Series([str(t.get(k) or "") for t in tags], dtype=object).str.strip().str.lower()
+              for k in PRIMARY_KEYS}
+    names = pd.Series([tag_name(t) for t in tags], dtype=object)
     cls = names.map(name_class)
     no_primary = np.logical_and.reduce([(values[k] == "").to_numpy() for k in PRIMARY_KEYS])
     conditions = []
@@ -314,7 +316,9 @@ def _classify(elements: list[dict[str, Any]]) -> tuple[Any, Any]:
     by_name = (reason == "") & (cls != "").to_numpy()
     reason[by_name] = ("name: " + cls[by_name]).to_numpy()
     reason[reason == ""] = "no facility tag or name"
-    return pd.DataFrame({"rule": rule, "kind": kind, "reason": reason, "name": names}), tags
+    dropping = (rule != "") & (kind == "")
+    reason[dropping] = np.char.add("rule ", rule[dropping].astype(str)).astype(object)
+    return pd.DataFrame({"rule": rule, "kind": kind, "reason": reason, "name": names})
 
 
 def facilities_from_overpass(
@@ -352,7 +356,7 @@ def facilities_from_overpass(
     columns = ["facility_id", "name", "kind", "source", "assumed", "osm_id", "osm_tags_rule"]
     if not elements:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs="EPSG:4326"), report
-    table, _ = _classify(elements)
+    table = _classify(elements)
     refs = np.array([osm_ref(e) for e in elements], dtype=object)
     keep = (table["kind"] != "").to_numpy()
     for reason in sorted(set(table["reason"][~keep])):
