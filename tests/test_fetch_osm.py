@@ -418,6 +418,19 @@ def test_a_way_member_without_coordinates_is_reported() -> None:
     assert table.empty and "without coordinates" in report.unclosed["r9202"]
 
 
+def test_the_provinces_of_another_country_and_what_lies_in_them_are_left_out() -> None:
+    doc = _load("admin")
+    province = next(e for e in doc["elements"] if e["id"] == 9001)
+    assert province["tags"]["ISO3166-2"] == "VN-71"
+    province["tags"]["ISO3166-2"] = "LA-PH"  # as if the bbox held a Lao province (Phongsaly)
+    table, report = osm.admin_from_overpass(doc)
+    assert table.empty
+    assert report.foreign == {"r9001": "LA-PH", "r9101": "inside r9001 LA-PH", "r9201": "inside r9001 LA-PH",
+                              "r9202": "inside r9001 LA-PH", "r9204": "inside r9001 LA-PH"}
+    assert len(osm.admin_from_overpass(doc, country=None)[0]) == 5
+    assert len(osm.admin_from_overpass(doc, country="LA")[0]) == 5
+
+
 # --------------------------------------------------------------------------- the admin join
 
 

@@ -397,6 +397,8 @@ def merge_duplicates(
 ) -> tuple[gpd.GeoDataFrame, list[Merge]]:
     """Merge the rows that are one facility mapped twice (a hospital as a node and as an area).
 
+    ``facilities`` needs ``facility_id``, ``osm_id`` (``n123``...), ``name`` and ``kind`` and point geometries.
+
     Two rows are one facility when they have the same ``kind``, lie within ``within_m`` of each other (in
     the UTM zone of the table's centre) and either names are similar (:func:`_similar`: equal after
     folding case, Unicode form and diacritics, or the distinctive words of one, :data:`GENERIC_NAME_WORDS`
@@ -424,8 +426,8 @@ def merge_duplicates(
     n = len(facilities)
     if n < 2 or within_m <= 0:
         return facilities.copy(), []
-    centre = facilities.geometry.union_all().centroid
-    pts = facilities.geometry.to_crs(utm_crs_for(centre.x, centre.y))
+    lonlat = facilities.geometry.to_crs("EPSG:4326")
+    pts = lonlat.to_crs(utm_crs_for(float(lonlat.x.mean()), float(lonlat.y.mean())))
     xy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
     pairs = cKDTree(xy).query_pairs(r=within_m, output_type="ndarray")
     kinds = facilities["kind"].to_numpy()

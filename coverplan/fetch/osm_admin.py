@@ -33,7 +33,9 @@ class AdminReport:
     ``unclosed`` maps the relations (``r123``) left out because their outer rings do not close to what is
     wrong; ``repaired`` lists the relations whose assembled polygon was invalid and was made valid;
     ``other_levels`` the relations of another ``admin_level``; ``missing_levels`` the levels with no
-    relation at all (after Viet Nam's 2025 reform, often ``district``).
+    relation at all (after Viet Nam's 2025 reform, often ``district``); ``foreign`` the provinces of another
+    country (their ``ISO3166-2`` code) and the units inside them, left out (a bbox along the Lao or Chinese
+    border holds their provinces, districts and townships too).
     """
 
     relations: int = 0
@@ -42,6 +44,7 @@ class AdminReport:
     repaired: list[str] = field(default_factory=list)
     other_levels: list[str] = field(default_factory=list)
     missing_levels: list[str] = field(default_factory=list)
+    foreign: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """The report in words, one line each."""
@@ -51,6 +54,8 @@ class AdminReport:
         out += [f"left out {ref}: {why}" for ref, why in self.unclosed.items()]
         out += [f"made valid: {', '.join(self.repaired)}"] if self.repaired else []
         out += [f"other admin_level, left out: {', '.join(self.other_levels)}"] if self.other_levels else []
+        out += [f"another country, left out: {', '.join(f'{r} ({why})' for r, why in self.foreign.items())}"
+                ] if self.foreign else []
         return out
 
 
@@ -111,6 +116,7 @@ def admin_from_overpass(
     doc: Mapping[str, Any] | Sequence[Mapping[str, Any]],
     *,
     levels: Mapping[str, str] = ADMIN_LEVELS,
+    country: str | None = "VN",
 ) -> tuple[gpd.GeoDataFrame, AdminReport]:
     """Administrative areas of an Overpass answer (``overpass_query(bbox, "admin")``, ``out geom``).
 
@@ -125,12 +131,16 @@ def admin_from_overpass(
         The decoded JSON, or a list of them.
     levels
         ``admin_level`` -> level name (:data:`ADMIN_LEVELS`).
+    country
+        ISO 3166-1 alpha-2 code: provinces whose ``ISO3166-2`` tag names another country (``LA-PH``,
+        ``CN-YN``), and every other unit whose representative point lies in one of them, are left out and
+        reported. A province without the tag is kept. None keeps everything.
 
     Returns
     -------
     GeoDataFrame, AdminReport
         EPSG:4326 (Multi)Polygons with ``osm_id`` (``r123``), ``level`` (``province``, ``district``,
-        ``commune``), ``admin_level``, ``name`` (NFC), ``centre_lon``/``centre_lat`` and ``centre_from``
+        ``commune``), ``admin_level``, ``name`` (NFC), ``iso3166_2``, ``centre_lon``/``centre_lat`` and ``centre_from``
         (the ``admin_centre`` or ``label`` member node; NaN and ``""`` when there is none); ordered by
         level (provinces first), then ``osm_id``.
     """
@@ -158,18 +168,38 @@ def admin_from_overpass(
             report.repaired.append(ref)
         lon, lat, centre_from = _centre_member(members)
         rows.append({"osm_id": ref, "level": level, "admin_level": str(tags["admin_level"]).strip(),
-                     "name": tag_name(tags), "centre_lon": lon, "centre_lat": lat, "centre_from": centre_from,
-                     "geometry": geom})
+                     "name": tag_name(tags), "iso3166_2": str(tags.get("ISO3166-2", "")).strip(),
+                     "centre_lon": lon, "centre_lat": lat, "centre_from": centre_from, "geometry": geom})
     order = list(dict.fromkeys(levels.values()))
-    columns = ["osm_id", "level", "admin_level", "name", "centre_lon", "centre_lat", "centre_from"]
+    columns = ["osm_id", "level", "admin_level", "name", "iso3166_2", "centre_lon", "centre_lat", "centre_from"]
     gdf = gpd.GeoDataFrame(rows or {c: [] for c in columns}, geometry="geometry" if rows else [],
                            crs="EPSG:4326")
     if rows:
         gdf = gdf.assign(_rank=gdf["level"].map(order.index)).sort_values(["_rank", "osm_id"], kind="stable")
         gdf = gdf.drop(columns="_rank").reset_index(drop=True)
+        if country is not None:
+            gdf = _leave_out_foreign(gdf, country, report)
     report.by_level = {lv: int((gdf["level"] == lv).sum()) for lv in order}
     report.missing_levels = [lv for lv, n in report.by_level.items() if n == 0]
     return gdf, report
+
+
+def _leave_out_foreign(gdf: gpd.GeoDataFrame, country: str, report: AdminReport) -> gpd.GeoDataFrame:
+    """The areas without the provinces of another country and what lies inside them (:func:`admin_from_overpass`)."""
+    import geopandas as gpd
+
+    iso = gdf["iso3166_2"].fillna("").astype(str)
+    foreign = ((gdf["level"] == "province") & (iso != "") & ~iso.str.upper().str.startswith(country.upper() + "-"))
+    if not foreign.any():
+        return gdf
+    points = gpd.GeoDataFrame(geometry=gdf.geometry.representative_point(), crs=gdf.crs)
+    inside = gpd.sjoin(points[~foreign], gdf.loc[foreign, ["geometry"]], how="inner", predicate="within")
+    inside_foreign = gdf.index.isin(inside.index)
+    for i in gdf.index[foreign]:
+        report.foreign[gdf.at[i, "osm_id"]] = gdf.at[i, "iso3166_2"]
+    for i, j in zip(inside.index, inside["index_right"], strict=True):
+        report.foreign.setdefault(gdf.at[i, "osm_id"], f"inside {gdf.at[j, 'osm_id']} {gdf.at[j, 'iso3166_2']}")
+    return gdf[~(foreign.to_numpy() | inside_foreign)].reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- admin join
@@ -182,6 +212,7 @@ class JoinReport:
     outside: dict[str, list[str]] = field(default_factory=dict)
     in_several: dict[str, list[str]] = field(default_factory=dict)
     missing_levels: list[str] = field(default_factory=list)
+    foreign: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """The report in words, one line each."""
