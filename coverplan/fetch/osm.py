@@ -4,16 +4,18 @@ Pure functions on the decoded JSON of Overpass answers (``[out:json]``); the HTT
 live elsewhere (:mod:`coverplan.fetch`). Map data © OpenStreetMap contributors, ODbL 1.0
 (<https://www.openstreetmap.org/copyright>): whatever is derived from these tables is ODbL too.
 
-The Overpass JSON answer (Overpass API user's manual, "Data formats"; the answers quoted in
-drolbr/Overpass-API issue #570) is ``{"version": 0.6, "generator": "Overpass API 0.7.x ...",
-"osm3s": {"timestamp_osm_base": ..., "copyright": ...}, "elements": [...]}``; each element has
+The Overpass JSON answer (the answers quoted in drolbr/Overpass-API issues #104 and #570; the ``out``
+statement's modes in the Overpass QL reference and the Overpass API user's manual, "Geometries") is
+``{"version": 0.6, "generator": "Overpass API 0.7.x ...", "osm3s": {"timestamp_osm_base": ...,
+"copyright": ...}, "elements": [...]}``; each element has
 ``type`` (``node``/``way``/``relation``), ``id`` and ``tags``. Nodes carry ``lat``/``lon``; with
 ``out center`` ways and relations carry ``center: {"lat", "lon"}`` (the centre of their bounding box,
 not guaranteed to lie inside the area); with ``out geom`` ways carry ``geometry: [{"lat", "lon"}, ...]``
 and a relation's ``members`` carry ``{"type", "ref", "role"}`` plus, for way members, their
 ``geometry`` and, for node members, ``lat``/``lon``. A query that failed on the server (a timeout, out
-of memory) still answers HTTP 200 with the partial elements and a ``remark`` ("runtime error: ..."):
-such an answer is refused here, not read as complete.
+of memory) still answers HTTP 200 with the partial elements and a ``remark`` ("runtime error: Query timed
+out ...", Overpass-API issue #104; openstreetmap-website issue #1178): such an answer is refused here, not
+read as complete.
 
 The functions
 -------------
@@ -33,9 +35,11 @@ Administrative levels in Viet Nam
 OSM tags Viet Nam's units ``boundary=administrative`` with ``admin_level`` 4 (province, *tỉnh*, and
 centrally governed city), 6 (district, *huyện*/*quận*/*thị xã*/provincial city) and 8 (commune, *xã*,
 ward, *phường*, township, *thị trấn*): :data:`ADMIN_LEVELS`. Viet Nam's 2025 reform (two-tier local
-government from 1 July 2025) abolished the districts and merged provinces and communes; OSM may hold the
-old state, the new one or a mix. A missing district level is reported, not an error; a point inside two
-communes (old and new boundaries both mapped) takes the one with the lower relation id and is counted.
+government from 1 July 2025) abolished the districts and merged provinces (63 into 34) and communes; OSM
+may hold the old state, the new one or a mix. A missing district level is reported, not an error; a point
+inside two communes (old and new boundaries both mapped) takes the one with the lower relation id and is
+counted. The levels were not found in the OpenStreetMap wiki's ``admin_level`` table through the search
+tool; they are what Vietnamese OSM data uses (4/6/8), and :func:`admin_from_overpass` takes others.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ OVERPASS_SOURCE = "OpenStreetMap (Overpass)"
 #: ``place`` values the places query asks for, most important first: the order
 #: :func:`~coverplan.fetch.osm.assume_health_stations` ranks the places of a commune by.
 PLACE_CLASSES = ("city", "town", "suburb", "village", "quarter", "neighbourhood", "hamlet", "isolated_dwelling")
-#: ``admin_level`` -> level name, for Viet Nam (module docstring).
+#: ``admin_level`` -> level name, for Viet Nam (see :mod:`coverplan.fetch.osm`).
 ADMIN_LEVELS: Mapping[str, str] = {"4": "province", "6": "district", "8": "commune"}
 
 #: What a name says, tried in this order (regexes on :func:`canonical_name`; the same pattern folded by
