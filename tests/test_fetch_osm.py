@@ -523,3 +523,15 @@ def test_hospitals_and_clinics_count_only_when_asked(
     assert list(assumed["facility_id"]) == ["assumed-r9204"]  # Nà Tấu holds hospital w5101
     with pytest.raises(InputError, match="not facility kinds"):
         osm.assume_health_stations(facilities[0], admin[0], places, covered_by=("dispensary",))
+
+
+def test_empty_answers_give_empty_tables_and_say_what_is_missing() -> None:
+    empty = {"version": 0.6, "generator": "Overpass API 0.7.62.5 1bd436f1", "elements": []}
+    facilities, report = osm.facilities_from_overpass(empty)
+    admin, areport = osm.admin_from_overpass(empty)
+    places = osm.places_from_overpass(empty)
+    assert facilities.empty and admin.empty and places.empty and report.rows == 0
+    assert areport.missing_levels == ["province", "district", "commune"]
+    assert osm.assume_health_stations(facilities, admin, places).empty
+    _, jreport = osm.join_admin(facilities, admin)
+    assert jreport.missing_levels == ["commune", "district", "province"]
