@@ -117,7 +117,7 @@ def test_the_fixture_table_joins_every_commune(communes: gpd.GeoDataFrame) -> No
     assert list(joined["census_line"]) == [2, 3, 4, 5, 6, 7]
     assert report.matched_by == "name"
     assert report.total == sum(TOTALS.values()) == 22914
-    assert len(report.by_district) == 2  # the two Hua Thanh rows needed their district
+    assert report.by_district == ("Hua Thanh (Điện Biên)", "Hua Thanh (Mường Ảng)")  # told apart by district
     assert report.normalised == 5  # every row but "Hua Thanh" matched only after the key
     assert joined["population"].dtype == np.int64
 
@@ -139,9 +139,25 @@ def test_same_name_without_district_is_an_error_naming_both(communes: gpd.GeoDat
     assert "district" in msg
 
 
-def test_polygons_without_districts_cannot_tell_the_two_apart(communes: gpd.GeoDataFrame, tmp_path: Path) -> None:
-    with pytest.raises(TableError, match="no district to tell them apart"):
+def test_polygons_without_districts_cannot_tell_the_two_apart(communes: gpd.GeoDataFrame) -> None:
+    with pytest.raises(InputError, match="each Hua Thanh: names cannot tell them apart"):
         read_census_table(CENSUS, communes.drop(columns="district"))
+    joined, report = read_census_table(CENSUS, communes.drop(columns="district"), code_field="ref")  # codes can
+    assert report.matched_by == "code" and int(joined["population"].sum()) == 22914
+
+
+def test_line_numbers_count_blank_lines_and_quoted_line_breaks(communes: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    body = "".join(f'"{n}",{d},{t}\n' for (n, d), t in TOTALS.items() if n != "Nà Tấu")
+    text = 'ten_xa,huyen,dan_so\n\n"Nà\nTấu",Điện Biên,7\n' + body
+    # line 1 the header, 2 blank, 3-4 the quoted name with a line break (white space, so Nà Tấu), 5-9 the five
+    # other communes (Him Lam last)
+    joined, _ = read_census_table(_csv(tmp_path, text), communes)
+    assert joined["census_line"].tolist() == [5, 6, 3, 7, 8, 9]  # the polygons' order: Mường Phăng, Noong Hẹt, ...
+    # 10 blank, 11 Him Lam again, with a bad total: two problems on line 11
+    with pytest.raises(TableError) as e:
+        read_census_table(_csv(tmp_path, text + "\nHim Lam,Điện Biên Phủ,x\n"), communes)
+    assert [line for line, _ in e.value.problems] == [11, 11]
+    assert "(the first is line 9)" in str(e.value) and "'x' is not a number" in str(e.value)
 
 
 def test_every_bad_line_in_one_error(communes: gpd.GeoDataFrame, tmp_path: Path) -> None:
@@ -319,27 +335,36 @@ def test_bad_weights_and_grids() -> None:
 @settings(max_examples=60, deadline=None)
 @given(rows=st.integers(1, 9), cols=st.integers(1, 9), data=st.data())
 def test_random_spreads_keep_every_total(rows: int, cols: int, data: st.DataObject) -> None:
-    """Random partitions of a random grid into rectangles, random weights (many zeros), random totals: every
-    commune's people, and no cell more than a person from its quota."""
+    """Random partitions of a random grid into rectangles, random weights (many zeros), random totals, and up to
+    two communes smaller than a cell inside random cells: every commune's people, and no cell of a rectangle more
+    than a person from its quota."""
     cuts_r = sorted(set(data.draw(st.lists(st.integers(1, rows - 1), max_size=3)) if rows > 1 else []))
     cuts_c = sorted(set(data.draw(st.lists(st.integers(1, cols - 1), max_size=3)) if cols > 1 else []))
     rb, cb = [0, *cuts_r, rows], [0, *cuts_c, cols]
     boxes = [shapely.box(cb[j] * C, -rb[i + 1] * C, cb[j + 1] * C, -rb[i] * C)
              for i in range(len(rb) - 1) for j in range(len(cb) - 1)]
-    totals = data.draw(st.lists(st.integers(0, 10 ** 6), min_size=len(boxes), max_size=len(boxes)))
+    tiny_cells = data.draw(st.lists(st.tuples(st.integers(0, rows - 1), st.integers(0, cols - 1)), max_size=2))
+    tiny = [shapely.box((c + 0.6) * C, -(r + 0.9) * C, (c + 0.9) * C, -(r + 0.6) * C) for r, c in tiny_cells]
+    n = len(boxes) + len(tiny)
+    totals = data.draw(st.lists(st.integers(0, 10 ** 6), min_size=n, max_size=n))
     w = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.0, 1e-9, 0.5, 1.0, 3.0, 1e6]), min_size=rows * cols,
                                     max_size=rows * cols))).reshape(rows, cols)
-    units = gpd.GeoDataFrame({"name": [f"u{i}" for i in range(len(boxes))], "population": totals},
-                             geometry=boxes, crs=4326)
+    units = gpd.GeoDataFrame({"name": [f"u{i}" for i in range(n)], "population": totals},
+                             geometry=[*boxes, *tiny], crs=4326)
     grid = Grid(Affine(C, 0, 0, 0, -C, 0), (rows, cols), CRS.from_epsg(4326))
     people, report = spread_census(units, weights=w, grid=grid)
     assert report.total_out.tolist() == totals
-    assert _zone_sums(people, units, grid).tolist() == totals
+    assert report.point == tuple(f"u{i}" for i in range(len(boxes), n))
     assert people.sum() == sum(totals)
-    for box, total in zip(boxes, totals, strict=True):
+    extra = np.zeros(grid.shape)
+    for (r, c), t in zip(tiny_cells, totals[len(boxes):], strict=True):
+        extra[r, c] += t  # the tiny communes' people, in the cell they lie in
+    spread = people - extra
+    for box, total in zip(boxes, totals[:len(boxes)], strict=True):
         inside = rasterize([(box, 1)], out_shape=grid.shape, transform=grid.transform) == 1
+        assert spread[inside].sum() == total
         ws = w[inside] if w[inside].sum() > 0 else np.ones(int(inside.sum()))
-        assert np.abs(people[inside] - total * ws / ws.sum()).max() < 1.0
+        assert np.abs(spread[inside] - total * ws / ws.sum()).max() < 1.0
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -163,7 +163,8 @@ class CensusJoin:
     matched_by : str
         ``"code"`` or ``"name"`` (with the district where a name is not unique).
     by_district : tuple of str
-        Rows' names that needed their district to tell two polygons apart.
+        The polygons (``"name (district)"``) whose name another polygon shares,
+        matched by their district.
     normalised : int
         Rows whose name matched only after :func:`commune_key` (a prefix, case, spaces, Unicode form, tone mark).
     left_out : tuple of str
@@ -334,6 +335,11 @@ def _match_names(df: pd.DataFrame, units: pd.DataFrame, name_field: str, distric
     ukey = units[name_field].map(commune_key).to_numpy()
     udist = (units[district_field].map(district_key).to_numpy() if district_field is not None
              else np.full(len(units), "", object))
+    twice = pd.MultiIndex.from_arrays([ukey, udist]).duplicated(keep=False)
+    if twice.any():
+        which = sorted(set(unit_labels(units.iloc[np.flatnonzero(twice)], name_field, district_field)))
+        raise InputError(f"two or more commune polygons are each {', '.join(which)}: names cannot tell them apart; "
+                         "merge them, give them districts (district_field) or match by code (code_field)")
     key = df["name"].map(commune_key).to_numpy()
     dist = df["district"].map(district_key).to_numpy() if "district" in df else np.full(len(df), "", object)
     n_units = pd.Series(ukey).value_counts()
@@ -374,10 +380,6 @@ def _name_problems(df: pd.DataFrame, units: pd.DataFrame, name_field: str, distr
 
     def ambiguous(i: int) -> str:
         which = ", ".join(labels[j] for j in np.flatnonzero(ukey == key[i]))
-        if district_field is None:
-            return (f"{df['name'].iloc[i]!r} is the name of several commune polygons ({which}) and they have no "
-                    "district to tell them apart; give the polygons a district column (district_field) or match "
-                    "by code")
         if "district" not in df or dist[i] == "":
             return (f"{df['name'].iloc[i]!r} is the name of several communes ({which}); give its district in a "
                     "district column to say which")
@@ -455,8 +457,7 @@ def read_census_table(path: str | Path, units: gpd.GeoDataFrame, *, name_field: 
     df, lines, problems = _table(p)
     totals = _totals(df, problems)
     by_code = code_field is not None and "code" in df
-    if by_code:
-        assert code_field is not None  # for mypy: by_code says so
+    if code_field is not None and "code" in df:
         match = _match_codes(df, units, code_field, problems)
     elif "name" in df:
         match = _match_names(df, units, name_field, district_field, problems)
@@ -481,7 +482,7 @@ def read_census_table(path: str | Path, units: gpd.GeoDataFrame, *, name_field: 
     at = order[np.flatnonzero(has_row)]
     out["population"] = totals[at]
     out["census_line"] = lines[at]
-    shared = tuple(df["name"].iloc[np.flatnonzero(match.by_district)]) if "name" in df else ()
+    shared = tuple(labels[unit[i]] for i in np.flatnonzero(match.by_district))
     report = CensusJoin(str(p), len(df), "code" if by_code else "name", shared, int(match.normalised.sum()),
                         missing, int(totals.sum()))
     return out, report
