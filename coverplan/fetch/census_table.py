@@ -45,14 +45,16 @@ def _tone_last(m: re.Match[str]) -> str:
     return unicodedata.normalize("NFD", first)[0] + unicodedata.normalize("NFC", last + marks)
 
 
-def _key(name: object, prefix: re.Pattern[str]) -> str:
-    if name is None or (isinstance(name, float) and np.isnan(name)):
-        return ""
-    s = unicodedata.normalize("NFC", str(name)).casefold()
-    s = unicodedata.normalize("NFC", " ".join(s.split()))
-    stripped = prefix.sub("", s, count=1).strip()
-    s = stripped or s
-    return _TONE_FIRST.sub(_tone_last, s)
+def _keys(values: Any, prefix: re.Pattern[str]) -> pd.Series:
+    """Keys of a column of names, column-wise (pandas string methods); missing names give ""."""
+    import pandas as pd
+
+    s = pd.Series(values, dtype=object)
+    s = s.where(s.notna(), "").astype(str).str.normalize("NFC").str.casefold().str.normalize("NFC")
+    s = s.str.split().str.join(" ")
+    stripped = s.str.replace(prefix, "", n=1, regex=True).str.strip()
+    s = stripped.where(stripped != "", s)  # a name that is only the word ("Xã") stays as it is
+    return s.str.replace(_TONE_FIRST, _tone_last, regex=True)
 
 
 def commune_key(name: object) -> str:
@@ -71,7 +73,7 @@ def commune_key(name: object) -> str:
     >>> commune_key("Thanh Hòa") == commune_key("THANH HOÀ")
     True
     """
-    return _key(name, _COMMUNE_PREFIX)
+    return str(_keys([name], _COMMUNE_PREFIX).iloc[0])
 
 
 def district_key(name: object) -> str:
@@ -83,18 +85,19 @@ def district_key(name: object) -> str:
     >>> district_key("TP. Điện Biên Phủ") == district_key("Thành phố Điện Biên Phủ")
     True
     """
-    return _key(name, _DISTRICT_PREFIX)
+    return str(_keys([name], _DISTRICT_PREFIX).iloc[0])
 
 
-def _code_key(code: object) -> str:
-    """A unit code as text; an all-digit code without its leading zeros (GSO's commune codes have five digits,
-    "03127", and a spreadsheet that took them as numbers writes "3127")."""
-    if code is None or (isinstance(code, float) and np.isnan(code)):
-        return ""
-    s = unicodedata.normalize("NFC", str(code)).strip()
-    if re.fullmatch(r"\d+(?:\.0+)?", s):
-        return str(int(float(s))) if "." in s else s.lstrip("0") or "0"
-    return s.casefold()
+def _code_keys(values: Any) -> pd.Series:
+    """Unit codes as text, column-wise; an all-digit code without its leading zeros (GSO's commune codes have five
+    digits, "03127", and a spreadsheet that took them as numbers writes "3127" or "3127.0")."""
+    import pandas as pd
+
+    s = pd.Series(values, dtype=object)
+    s = s.where(s.notna(), "").astype(str).str.normalize("NFC").str.strip()
+    digits = s.str.fullmatch(r"\d+(?:\.0+)?")
+    number = s.str.replace(r"\.0+$", "", regex=True).str.lstrip("0").replace("", "0")
+    return number.where(digits, s.str.casefold())
 
 
 def _ascii_header(name: str) -> str:
@@ -294,7 +297,7 @@ def _check_units(units: gpd.GeoDataFrame, name_field: str, code_field: str | Non
         raise InputError("the commune polygons have no CRS; set one (EPSG:4326 for lon/lat)")
     if len(units) == 0:
         raise InputError("there are no commune polygons")
-    keys = units[name_field].map(commune_key)
+    keys = _keys(units[name_field].to_numpy(), _COMMUNE_PREFIX)
     if (keys == "").any():
         i = int(np.flatnonzero((keys == "").to_numpy())[0])
         raise InputError(f"commune polygon {i + 1} has an empty {name_field!r}; every polygon needs a name")
@@ -312,14 +315,14 @@ class _Match:
 def _match_codes(df: pd.DataFrame, units: pd.DataFrame, code_field: str, problems: RowProblems) -> _Match:
     import pandas as pd
 
-    ukeys = units[code_field].map(_code_key)
+    ukeys = _code_keys(units[code_field].to_numpy())
     dup = ukeys.duplicated(keep=False) & (ukeys != "")
     if dup.any():
         raise InputError(f"the commune polygons' {code_field!r} repeats {', '.join(sorted(set(ukeys[dup])))}; "
                          "codes must be unique")
     lookup = pd.Series(np.arange(len(units)), index=ukeys.to_numpy())
     lookup = lookup[lookup.index != ""]
-    keys = df["code"].map(_code_key)
+    keys = _code_keys(df["code"].to_numpy())
     unit = keys.map(lookup).fillna(-1).to_numpy(np.intp)
     empty = (keys == "").to_numpy()
     problems.add(empty, lambda i: "the commune code is empty; every row needs one")
@@ -332,16 +335,17 @@ def _match_names(df: pd.DataFrame, units: pd.DataFrame, name_field: str, distric
                  problems: RowProblems) -> _Match:
     import pandas as pd
 
-    ukey = units[name_field].map(commune_key).to_numpy()
-    udist = (units[district_field].map(district_key).to_numpy() if district_field is not None
+    ukey = _keys(units[name_field].to_numpy(), _COMMUNE_PREFIX).to_numpy()
+    udist = (_keys(units[district_field].to_numpy(), _DISTRICT_PREFIX).to_numpy() if district_field is not None
              else np.full(len(units), "", object))
     twice = pd.MultiIndex.from_arrays([ukey, udist]).duplicated(keep=False)
     if twice.any():
         which = sorted(set(unit_labels(units.iloc[np.flatnonzero(twice)], name_field, district_field)))
         raise InputError(f"two or more commune polygons are each {', '.join(which)}: names cannot tell them apart; "
                          "merge them, give them districts (district_field) or match by code (code_field)")
-    key = df["name"].map(commune_key).to_numpy()
-    dist = df["district"].map(district_key).to_numpy() if "district" in df else np.full(len(df), "", object)
+    key = _keys(df["name"].to_numpy(), _COMMUNE_PREFIX).to_numpy()
+    dist = (_keys(df["district"].to_numpy(), _DISTRICT_PREFIX).to_numpy() if "district" in df
+            else np.full(len(df), "", object))
     n_units = pd.Series(ukey).value_counts()
     by_name = pd.Series(np.arange(len(units)), index=ukey)
     by_name = by_name[~by_name.index.duplicated(keep=False)]
@@ -366,7 +370,7 @@ def _name_problems(df: pd.DataFrame, units: pd.DataFrame, name_field: str, distr
                    unit: NDArray[np.intp], shared: NDArray[np.bool_], empty: NDArray[np.bool_]) -> None:
     """Word the rows that match no polygon: an unknown name, a name two polygons share, a district that
     disagrees."""
-    ukey = units[name_field].map(commune_key).to_numpy()
+    ukey = _keys(units[name_field].to_numpy(), _COMMUNE_PREFIX).to_numpy()
     labels = unit_labels(units, name_field, district_field)
     names = sorted(set(ukey))
 
