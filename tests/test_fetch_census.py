@@ -172,12 +172,13 @@ def test_every_bad_line_in_one_error(communes: gpd.GeoDataFrame, tmp_path: Path)
         "Mường Phăng,Điện Biên,100",  # 8 a second row
         "Him Lam,Điện Biên Phủ,",  # 9 empty
         "Nà Tấu,Mường Ảng,1",  # 10 the district disagrees with the polygon's
+        "Huyện Điện Biên,,19715",  # 11 a district's subtotal
     ]) + "\n")
     with pytest.raises(CensusTableError) as e:
         read_census_table(p, communes)
     err = e.value
-    assert [line for line, _ in err.problems] == [3, 4, 5, 6, 7, 8, 9, 10]
-    assert err.rows == 8
+    assert [line for line, _ in err.problems] == [3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert err.rows == 9
     text = dict(err.problems)
     assert "close: Mường Phăng (Điện Biên)" in text[3]
     assert "negative" in text[4]
@@ -187,8 +188,9 @@ def test_every_bad_line_in_one_error(communes: gpd.GeoDataFrame, tmp_path: Path)
     assert "second row" in text[8] and "line 2" in text[8]
     assert "empty" in text[9]
     assert "district" in text[10]
+    assert "subtotal" in text[11]
     assert err.missing == ("Hua Thanh (Điện Biên)",)  # no row matched it, and that is said too
-    assert str(err).startswith(f"{p}: 8 rows have problems: line 3:")
+    assert str(err).startswith(f"{p}: 9 rows have problems: line 3:")
     assert "1 commune polygon has no row: Hua Thanh (Điện Biên)" in str(err)
 
 

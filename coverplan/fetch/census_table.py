@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,6 +34,9 @@ _COMMUNE_PREFIX = re.compile(r"^(?:(?:thị trấn|phường|xã|tt)\.?\s+|(?:tt
 #: Unit-type words before a district's name: *huyện* (rural district), *thành phố* / "TP." (city), *thị xã* / "TX."
 #: (town), *quận* (urban district).
 _DISTRICT_PREFIX = re.compile(r"^(?:(?:huyện|thành phố|thị xã|quận|tp|tx)\.?\s+|(?:h|tp|tx|q)\.\s*)")
+#: Words of a subtotal row in a census table: *tổng* / *tổng số* (total), *toàn tỉnh* (the whole province),
+#: *cộng* (sum), "total".
+_SUBTOTAL = re.compile(r"\b(?:tổng|toàn tỉnh|cộng|total)\b")
 #: A syllable ending in oa, oe or uy with its tone mark on the first vowel ("hòa", "thùy": the "new" placement) is
 #: the same word as with the mark on the last ("hoà", "thuỳ": the "old" placement); both are in use in Vietnamese
 #: names, so keys use the old one.
@@ -204,7 +208,7 @@ def _read_rows(p: Path) -> tuple[list[str], list[list[str]], NDArray[np.int64]]:
     outside = header_line.split('"')[::2]
     counts = [sum(part.count(d) for part in outside) for d in CSV_DELIMITERS]
     delimiter = CSV_DELIMITERS[int(np.argmax(counts))] if max(counts) else ","
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     records: list[list[str]] = []
     lines: list[int] = []
@@ -377,8 +381,12 @@ def _name_problems(df: pd.DataFrame, units: pd.DataFrame, name_field: str, distr
     def unknown(i: int) -> str:
         close = difflib.get_close_matches(key[i], names, n=3, cutoff=0.75)
         near = [labels[j] for j in np.flatnonzero(np.isin(ukey, close))]
+        raw = unicodedata.normalize("NFC", df["name"].iloc[i]).casefold()
+        subtotal = bool(_DISTRICT_PREFIX.match(raw) or _SUBTOTAL.search(raw))
         return (f"no commune polygon is named {df['name'].iloc[i]!r}"
-                + (f" (close: {', '.join(near)})" if near else "") + "; check the spelling or the polygons")
+                + (f" (close: {', '.join(near)})" if near else "")
+                + ("; if it is a subtotal (a district's or the province's), remove the row" if subtotal
+                   else "; check the spelling or the polygons"))
 
     problems.add(~empty & ~shared & (unit < 0), unknown)
 
