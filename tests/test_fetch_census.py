@@ -277,6 +277,7 @@ def test_fixture_spread_keeps_every_total(communes: gpd.GeoDataFrame, places: gp
     assert people.sum() == 22914
     assert report.uniform == ("Hua Thanh",)  # the Điện Biên one: no place within reach
     assert report.point == ("Him Lam",)
+    assert report.fallback == ("", "", "", "uniform", "", "point") and report.beyond_grid == ()
     assert report.cells.tolist() == [576, 540, 576, 576, 1152, 0]  # Noong Hẹt: 576 less its 36-cell corner
     assert report.overlap_cells == 0
     assert how["places"] == {"hamlet": 2, "town": 1, "village": 2} and how["places_ignored"] == {"locality": 1}
@@ -476,3 +477,15 @@ def test_census_population_without_signals_spreads_evenly(communes: gpd.GeoDataF
     # one each to the first cells in row-major order: 18 whole rows of 24 and 7 cells of the 19th
     na_tau = raster.array[:24, :24].ravel()
     assert na_tau[:439].tolist() == [8.0] * 439 and na_tau[439:].tolist() == [7.0] * (576 - 439)
+
+
+def test_a_grid_that_cuts_a_commune_says_so(communes: gpd.GeoDataFrame) -> None:
+    joined, _ = read_census_table(CENSUS, communes)
+    full = census_grid(joined)
+    west = Grid(full.transform, (48, 60), full.crs)  # 103.00..103.05: half of Hua Thanh (Mường Ảng), no Him Lam
+    with pytest.raises(InputError, match="Him Lam lie outside the grid"):
+        spread_census(joined, weights=None, grid=west)
+    people, report = spread_census(joined.iloc[:5], weights=None, grid=west)
+    assert report.beyond_grid == ("Hua Thanh",) and report.total_out.tolist() == list(TOTALS.values())[:5]
+    assert report.cells[4] == 576 and people[:, 48:].sum() == 6012  # all its people on its half
+    assert report.fallback == ("", "", "", "", "")

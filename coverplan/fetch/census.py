@@ -100,6 +100,11 @@ class SpreadReport:
         commune in the units' order); 0 for a proper partition.
     outside_weight : float
         Weight in cells outside every commune (it gets no people).
+    fallback : tuple of str
+        Each commune's fallback: ``""``, ``"uniform"`` or ``"point"``.
+    beyond_grid : tuple of str
+        Communes reaching beyond the grid: their people are all on the part
+        of them the grid covers.
     """
 
     names: tuple[str, ...]
@@ -110,15 +115,18 @@ class SpreadReport:
     point: tuple[str, ...] = ()
     overlap_cells: int = 0
     outside_weight: float = 0.0
+    fallback: tuple[str, ...] = ()
+    beyond_grid: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The report as plain data."""
-        return {"communes": [{"name": n, "census": int(a), "raster": int(b), "cells": int(c),
-                              "fallback": "uniform" if n in self.uniform else "point" if n in self.point else ""}
-                             for n, a, b, c in zip(self.names, self.total_in, self.total_out, self.cells,
-                                                   strict=True)],
+        fallback = self.fallback or ("",) * len(self.names)
+        return {"communes": [{"name": n, "census": int(a), "raster": int(b), "cells": int(c), "fallback": f}
+                             for n, a, b, c, f in zip(self.names, self.total_in, self.total_out, self.cells,
+                                                      fallback, strict=True)],
                 "uniform": list(self.uniform), "point": list(self.point), "overlap_cells": self.overlap_cells,
-                "outside_weight": self.outside_weight, "total": int(self.total_out.sum())}
+                "outside_weight": self.outside_weight, "beyond_grid": list(self.beyond_grid),
+                "total": int(self.total_out.sum())}
 
 
 def _check_weights(weights: Any, shape: tuple[int, int]) -> NDArray[np.float64]:
@@ -133,6 +141,17 @@ def _check_weights(weights: Any, shape: tuple[int, int]) -> NDArray[np.float64]:
         raise InputError(f"weights must be finite and >= 0; cell (row {r}, col {c}) holds {w[r, c]!r} and "
                          f"{int(bad.sum()) - 1:,} more cells are bad")
     return w
+
+
+def _beyond(units: gpd.GeoDataFrame, grid: Grid) -> NDArray[np.bool_]:
+    """Which units reach beyond the grid's edges (by their bounds, to a millionth of a cell)."""
+    t, (rows, cols) = grid.transform, grid.shape
+    left, right = sorted((t.c, t.c + cols * t.a))
+    bottom, top = sorted((t.f, t.f + rows * t.e))
+    tol = 1e-6 * min(abs(t.a), abs(t.e))
+    b = units.bounds.to_numpy()
+    return np.asarray((b[:, 0] < left - tol) | (b[:, 1] < bottom - tol) | (b[:, 2] > right + tol)
+                      | (b[:, 3] > top + tol))
 
 
 def _zones(units: gpd.GeoDataFrame, grid: Grid) -> tuple[NDArray[np.int32], int]:
@@ -208,6 +227,9 @@ def spread_census(units: gpd.GeoDataFrame, *, weights: NDArray[Any] | None, grid
       all its people go to the cell holding its representative point (which
       may be another commune's cell: that cell then holds both).
 
+    A commune reaching beyond the grid has all its people on the part the
+    grid covers (reported); one wholly off the grid is an error.
+
     Parameters
     ----------
     units : GeoDataFrame
@@ -261,8 +283,10 @@ def spread_census(units: gpd.GeoDataFrame, *, weights: NDArray[Any] | None, grid
                          "use smaller cells")
     if not np.array_equal(out, totals_i):
         raise CoverplanError("the spread does not keep every commune's total; report this as a bug")
+    fallback = np.where(flat, "uniform", np.where(cells == 0, "point", ""))
     report = SpreadReport(tuple(names), totals_i, out, cells, tuple(names[j] for j in np.flatnonzero(flat)),
-                          tuple(names[j] for j in tiny), overlap, float(flat_w[flat_zone < 0].sum()))
+                          tuple(names[j] for j in tiny), overlap, float(flat_w[flat_zone < 0].sum()),
+                          tuple(str(f) for f in fallback), tuple(names[j] for j in np.flatnonzero(_beyond(u, g))))
     return people.reshape(g.shape).astype(np.float32), report
 
 
@@ -318,13 +342,15 @@ def census_population(census: str | Path, units: gpd.GeoDataFrame, *, places: gp
             + (f" ({', '.join(spread.uniform)})" if spread.uniform else "")
             + f"; {len(spread.point):,} smaller than a cell put in the cell of their representative point"
             + (f" ({', '.join(spread.point)})" if spread.point else "")
-            + (f"; left out, no row in the table: {', '.join(join.left_out)}" if join.left_out else "") + ".")
+            + (f"; left out, no row in the table: {', '.join(join.left_out)}" if join.left_out else "")
+            + (f"; reaching beyond the grid, their people all on its part of them: {', '.join(spread.beyond_grid)}"
+               if spread.beyond_grid else "") + ".")
     s = spread.as_dict()
     report: dict[str, Any] = {
         "label": ESTIMATE_LABEL, "text": text, "rule": how["rule"], "signals": list(how["signals"]),
         "join": join.as_dict(), "weights": {k: v for k, v in how.items() if k not in ("rule", "signals")},
         "communes": s["communes"], "uniform": s["uniform"], "point": s["point"], "left_out": list(join.left_out),
-        "overlap_cells": s["overlap_cells"], "total": total,
+        "overlap_cells": s["overlap_cells"], "beyond_grid": s["beyond_grid"], "total": total,
         "grid": {"transform": list(g.transform)[:6], "shape": list(g.shape), "crs": g.crs.to_string()},
         "tags": {"ESTIMATE": ESTIMATE_LABEL, "POPULATION_TOTAL": str(total), "UNITS": "people per cell",
                  "SOURCE": f"census totals per commune: {Path(census).name}", "SIGNALS": signals},
