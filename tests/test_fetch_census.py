@@ -231,7 +231,8 @@ def test_table_without_a_total_or_a_name(communes: gpd.GeoDataFrame, tmp_path: P
 def test_census_grid_is_on_multiples_of_three_seconds(communes: gpd.GeoDataFrame) -> None:
     g = census_grid(communes)
     assert g.crs == CRS.from_epsg(4326)
-    assert g.transform.c * 1200 == pytest.approx(123600) and g.transform.f * 1200 == pytest.approx(25704)
+    assert (g.transform.c, g.transform.f) == (103.0, 21.42)  # exactly: edges on multiples of 3"
+    assert g.transform.a == -g.transform.e == 1 / 1200
     # 103.00..103.065+ (the tiny ward east of Hua Thanh) by 21.38..21.42: 79 x 48 cells of 3"
     assert g.shape == (48, 79)
 

@@ -63,9 +63,12 @@ def census_grid(units: gpd.GeoDataFrame, cell_deg: float = 1 / 1200) -> Grid:
     c0, c1 = np.floor(west / cell_deg + eps), np.ceil(east / cell_deg - eps)
     r0, r1 = np.floor(south / cell_deg + eps), np.ceil(north / cell_deg - eps)
     shape = (max(int(r1 - r0), 1), max(int(c1 - c0), 1))
-    return Grid(Affine(cell_deg, 0.0, c0 * cell_deg, 0.0, -cell_deg, r1 * cell_deg), shape, CRS.from_epsg(4326))
-
-
+    per_deg = round(1 / cell_deg)
+    if abs(per_deg * cell_deg - 1) < 1e-12:  # a whole number of cells per degree: 103.0 exactly, not 102.99999...
+        west_edge, north_edge = float(c0) / per_deg, float(r1) / per_deg
+    else:
+        west_edge, north_edge = float(c0) * cell_deg, float(r1) * cell_deg
+    return Grid(Affine(cell_deg, 0.0, west_edge, 0.0, -cell_deg, north_edge), shape, CRS.from_epsg(4326))
 
 
 # --------------------------------------------------------------------------------------------------------------
