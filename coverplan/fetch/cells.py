@@ -784,6 +784,14 @@ def _operator_names(mcc: NDArray[np.int64], net: NDArray[np.int64]) -> NDArray[n
     return names
 
 
+def _joined_ids(frame: pd.DataFrame) -> list[str]:
+    """Each (site, technology) group's cell ids, sorted and joined by spaces, in the groups' sorted order."""
+    order = frame.sort_values(["site_id", "technology", "_id"], kind="stable")
+    site, tech = order["site_id"].to_numpy(object), order["technology"].to_numpy(object)
+    starts = np.flatnonzero((site[1:] != site[:-1]) | (tech[1:] != tech[:-1])) + 1
+    return [" ".join(part) for part in np.split(order["_id"].to_numpy(object), starts)]
+
+
 def _rows(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per site and technology, in the site schema, with the assumptions and the cells' figures."""
     import pandas as pd
@@ -797,8 +805,8 @@ def _rows(frame: pd.DataFrame) -> pd.DataFrame:
     agg = grouped.agg(lon=("_lon", "first"), lat=("_lat", "first"), mcc=("mcc", "first"), net=("net", "first"),
                       site=("_site", "first"), n_cells=("cell", "size"), range_m_median=("range", "median"),
                       range_m_max=("range", "max"), samples=("samples", "sum"), exact_cells=("_exact", "sum"),
-                      spread_m=("_spread", "first"), updated=("updated", "max"),
-                      cells=("_id", lambda s: " ".join(sorted(s)))).reset_index()
+                      spread_m=("_spread", "first"), updated=("updated", "max")).reset_index()
+    agg["cells"] = _joined_ids(frame)
     mcc, net = agg["mcc"].to_numpy(np.int64), agg["net"].to_numpy(np.int64)
     tech = agg["technology"].to_numpy(object)
     frequency = np.array([ASSUMED_FREQUENCY_MHZ[t] for t in tech])
@@ -816,7 +824,7 @@ def _rows(frame: pd.DataFrame) -> pd.DataFrame:
         "range_m_median": agg["range_m_median"].to_numpy(float), "range_m_max": agg["range_m_max"].to_numpy(float),
         "samples": agg["samples"].to_numpy(float), "exact_cells": agg["exact_cells"].to_numpy(np.int64),
         "spread_m": agg["spread_m"].round(1).to_numpy(float),
-        "last_seen": [d.strftime("%Y-%m-%d") if not pd.isna(d) else "" for d in seen],
+        "last_seen": pd.Series(seen.strftime("%Y-%m-%d"), dtype=object).fillna("").to_numpy(object),
         "mcc": mcc, "net": net, "cells": agg["cells"].astype(str),
     })
     return out[_SITE_COLUMNS]
