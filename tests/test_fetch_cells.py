@@ -384,3 +384,21 @@ def test_bad_arguments_are_input_errors() -> None:
         sites_from_cells(pd.DataFrame(), group_m=0.0)
     with pytest.raises(InputError, match="lack column"):
         sites_from_cells(pd.DataFrame({"radio": ["LTE"]}))
+
+
+def test_a_gzip_cut_short_is_named(tmp_path: Path) -> None:
+    f = tmp_path / "452.csv.gz"
+    lines = "".join(f"LTE,452,4,1,{k},,103.0,21.4,100,1,1,0,0,0\n" for k in range(20_000))
+    data = gzip.compress(lines.encode(), mtime=0)
+    f.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"cannot be read after line .*download it again"):
+        read_cell_export(f, chunk_rows=1000)
+
+
+def test_crlf_lines_and_a_byte_order_mark_are_read(tmp_path: Path) -> None:
+    f = tmp_path / "cells.csv"
+    f.write_bytes(("\ufeff" + WITH_HEADER.read_text(encoding="utf-8").replace("\n", "\r\n")).encode("utf-8"))
+    cells, report = read_cell_export(f)
+    expected, _ = read_cell_export(WITH_HEADER)
+    assert report.header and report.kept == 10
+    pd.testing.assert_frame_equal(cells, expected)

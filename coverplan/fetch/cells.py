@@ -227,6 +227,8 @@ def read_cell_export(path: str | Path, *, mcc: int | None = 452, bbox: tuple[flo
     except (pd.errors.ParserError, ValueError) as exc:
         raise InputError(f"{p}: not a cell export in the OpenCelliD layout ({str(exc).strip()}); every line "
                          f"needs the {len(EXPORT_COLUMNS)} fields {','.join(EXPORT_COLUMNS)}") from None
+    except (OSError, EOFError) as exc:  # a gzip cut short by a failed download
+        raise InputError(f"{p}: cannot be read after line {start - 1} ({exc}); download it again") from None
     cells = pd.concat(parts, ignore_index=True) if parts else _empty_cells()
     return _finish(cells, report, found, str(p), bad_rows)
 
