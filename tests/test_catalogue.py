@@ -376,7 +376,7 @@ SITES = [
     Case(SI, "missing-column", sites(*(",".join(r.split(",")[:4] + r.split(",")[5:]) for r in clean_rows()),
                                      header=HEADER.replace("height_m,", "")),
          r"sites\.csv: missing column\(s\) height_m; the site table needs site_id, lon, lat, height_m"),
-    Case(SI, "missing-lon-lat", sites(*clean_rows(), header=HEADER.replace("lon,lat", "x,y")),
+    Case(SI, "missing-lon-lat", sites(*clean_rows(), header=HEADER.replace("lon,lat", "easting,northing")),
          r"sites\.csv: missing column\(s\) lon, lat; a CSV site table needs lon and lat in degrees"),
     Case(SI, "height-negative", sites(*clean_rows(height="-5")), r"sites\.csv: line 3: height_m = -5 is outside "
                                                                  r"0\.\.300 m$"),
