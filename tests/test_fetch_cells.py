@@ -402,3 +402,13 @@ def test_crlf_lines_and_a_byte_order_mark_are_read(tmp_path: Path) -> None:
     expected, _ = read_cell_export(WITH_HEADER)
     assert report.header and report.kept == 10
     pd.testing.assert_frame_equal(cells, expected)
+
+
+def test_cells_without_the_optional_fields_still_make_sites() -> None:
+    cells = pd.DataFrame({"radio": ["LTE", "GSM"], "mcc": [452, 452], "net": [5, 5], "area": [1, 2],
+                          "cell": [10, 20], "lon": [103.02, 103.0201], "lat": [21.39, 21.39]})
+    table, report = sites_from_cells(cells)
+    assert report.sites == 1 and table["operator"].tolist() == ["Vietnamobile", "Vietnamobile"]
+    assert table["technology"].tolist() == ["2G", "4G"] and table["last_seen"].tolist() == ["", ""]
+    assert table["range_m_median"].isna().all() and table["samples"].isna().all()
+    assert (table["exact_cells"] == 0).all()

@@ -189,6 +189,9 @@ def sites_from_cells(cells: pd.DataFrame, *, group_m: float = 50.0) -> tuple[pd.
         raise InputError(f"cells lack column(s) {', '.join(missing)}; read them with read_cell_export")
     report = SitesReport(cells=len(cells), group_m=float(group_m), assumptions=_assumptions())
     frame = cells.reset_index(drop=True)
+    for col in ("range", "samples", "changeable", "updated"):  # the API's answers may lack some
+        if col not in frame.columns:
+            frame[col] = np.nan
     repeat = frame.duplicated(["radio", "mcc", "net", "area", "cell"], keep="first").to_numpy()
     report.duplicates = int(repeat.sum())
     cdma = (frame["radio"] == "CDMA").to_numpy()
@@ -298,15 +301,16 @@ def _rows(frame: pd.DataFrame) -> pd.DataFrame:
 
     frame["technology"] = frame["radio"].map(RADIO_TECHNOLOGY)
     frame["_id"] = (frame["radio"] + "-" + frame["area"].astype(str) + "-" + frame["cell"].astype(str))
-    frame["_exact"] = (frame["changeable"] == 0).astype(int) if "changeable" in frame else 0
+    frame["_exact"] = (frame["changeable"] == 0).astype(int)
     per_site = frame.groupby("_site")["cell"].size()
     grouped = frame.sort_values("line" if "line" in frame else "_id", kind="stable").groupby(
         ["site_id", "technology"], sort=True)
     agg = grouped.agg(lon=("_lon", "first"), lat=("_lat", "first"), mcc=("mcc", "first"), net=("net", "first"),
                       site=("_site", "first"), n_cells=("cell", "size"), range_m_median=("range", "median"),
-                      range_m_max=("range", "max"), samples=("samples", "sum"), exact_cells=("_exact", "sum"),
+                      range_m_max=("range", "max"), exact_cells=("_exact", "sum"),
                       spread_m=("_spread", "first"), updated=("updated", "max")).reset_index()
     agg["cells"] = _joined_ids(frame)
+    agg["samples"] = grouped["samples"].sum(min_count=1).to_numpy(float)  # NaN, not 0, where none is known
     mcc, net = agg["mcc"].to_numpy(np.int64), agg["net"].to_numpy(np.int64)
     tech = agg["technology"].to_numpy(object)
     frequency = np.array([ASSUMED_FREQUENCY_MHZ[t] for t in tech])
