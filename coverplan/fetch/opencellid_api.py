@@ -1,5 +1,13 @@
 """The OpenCelliD API's ``cell/getInArea``: the requests that cover a box within its limits (the HTTP call is the
 caller's); its CSV answer is read by :func:`coverplan.fetch.cells.read_cell_api_csv`.
+
+The endpoint and its parameters are those of OpenCelliD's wiki page "API" (``<base>/cell/getInArea?key=...
+&BBOX=<latmin>,<lonmin>,<latmax>,<lonmax>``, ``mcc``, ``mnc``, ``lac``, ``radio``, ``limit``, ``offset``,
+``format=csv|json|xml|kml``). The two limits, a box of at most 4,000,000 m² and at most 50 cells a page, are
+how public client code applies them; check them against the current page before a bulk run, and mind the
+daily allowance of the key (each cell returned counts against it, by the same accounts). For more than a
+district the daily country file (``452.csv.gz``, :func:`coverplan.fetch.cells.read_cell_export`) is the
+practical route.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ _EARTH_RADIUS_M = 6_371_008.8
 
 
 def check_bbox(bbox: tuple[float, float, float, float] | None) -> tuple[float, float, float, float] | None:
+    """``bbox`` as four floats (west, south, east, north), checked; ``None`` stays ``None``."""
     if bbox is None:
         return None
     try:
