@@ -4,7 +4,11 @@ The input schema (any vector format geopandas reads, points in any CRS; or a
 CSV with ``lon``/``lat`` in degrees): ``kind`` (required, one of
 :data:`KINDS`), ``facility_id`` (unique; generated as ``F0001``... when
 absent), ``name``, ``assumed`` (true where the facility is presumed rather
-than mapped). :func:`read_facilities` reads it.
+than mapped). :func:`read_facilities` reads it. A ``type`` column is read as
+``kind`` where ``kind`` is absent (:data:`FACILITY_ALIASES`), and common English
+and Vietnamese words for the kinds as the kinds (:data:`KIND_ALIASES`: ``health
+station``, ``Trạm y tế`` → ``health_station`` ...); both are logged at INFO and
+recorded in the table's ``attrs``.
 
 A run then adds, in order (the column names are the constants below, used
 wherever the table is read):
@@ -38,8 +42,8 @@ if TYPE_CHECKING:
 
     from coverplan.terrain.dem import Terrain
 
-__all__ = ["EXTENSION_COLUMNS", "KINDS", "OPTION_COLUMNS", "RAIN_COLUMNS", "SKY_COLUMNS", "SKY_FLAG_COLUMNS",
-           "SKY_TEXT_COLUMNS", "STATUS_COLUMNS",
+__all__ = ["EXTENSION_COLUMNS", "FACILITY_ALIASES", "KINDS", "KIND_ALIASES", "OPTION_COLUMNS", "RAIN_COLUMNS",
+           "SKY_COLUMNS", "SKY_FLAG_COLUMNS", "SKY_TEXT_COLUMNS", "STATUS_COLUMNS",
            "facility_connectivity", "facility_status", "read_facilities", "sky_columns", "with_extensions"]
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,19 @@ log = logging.getLogger(__name__)
 KINDS = ("health_station", "school", "hospital", "clinic", "commune_office", "other")
 #: The input columns every facility table has after :func:`read_facilities`.
 INPUT_COLUMNS = ("facility_id", "name", "kind", "assumed")
+#: Other names for the facility table's columns, read where the column itself is absent (ignoring case;
+#: :func:`coverplan.io.apply_column_aliases`).
+FACILITY_ALIASES: dict[str, tuple[str, ...]] = {"kind": ("type",)}
+#: Other words for the kinds (lower case, Unicode NFC, spaces collapsed): English and Vietnamese.
+KIND_ALIASES = {
+    "health station": "health_station", "commune health station": "health_station",
+    "trạm y tế": "health_station", "tram y te": "health_station",
+    "trường học": "school", "truong hoc": "school",
+    "bệnh viện": "hospital", "benh vien": "hospital",
+    "phòng khám": "clinic", "phong kham": "clinic",
+    "commune office": "commune_office", "ủy ban nhân dân xã": "commune_office",
+    "uỷ ban nhân dân xã": "commune_office", "ubnd xã": "commune_office",
+}
 #: Added by :func:`facility_status`.
 STATUS_COLUMNS = ("served", "zone_id")
 #: Added by :func:`with_extensions`: the cheapest fibre extension to an unconnected facility.
@@ -88,13 +105,14 @@ def read_facilities(path: str | Path) -> gpd.GeoDataFrame:
     import geopandas as gpd
     import pandas as pd
 
-    from coverplan.io import read_points
+    from coverplan.io import apply_column_aliases, read_points
 
     table = read_points(path, what="facility table", defer=True)
     p, gdf, problems = table.path, table.gdf, table.problems
+    apply_column_aliases(gdf, FACILITY_ALIASES, path=p, what="facility table")
     if "kind" not in gdf.columns:
         raise InputError(f"{p}: missing column 'kind' ({', '.join(KINDS)})")
-    kind = gdf["kind"].fillna("").astype(str).str.strip().str.lower()
+    kind = _kinds(gdf, p)
     problems.add((kind == "").to_numpy(), lambda i: f"kind is empty; give one of {', '.join(KINDS)}")
     problems.add((~kind.isin(KINDS) & (kind != "")).to_numpy(),
                  lambda i: f"kind {gdf['kind'].iloc[i]!r} is not one of {', '.join(KINDS)}")
@@ -114,7 +132,28 @@ def read_facilities(path: str | Path) -> gpd.GeoDataFrame:
     gdf["name"] = gdf["name"].fillna("").astype(str) if "name" in gdf.columns else ""
     gdf["assumed"] = gdf["assumed"].map(_truthy) if "assumed" in gdf.columns else False
     extra = [c for c in ("source",) if c in gdf.columns]
-    return gpd.GeoDataFrame(gdf[[*INPUT_COLUMNS, *extra]], geometry=gdf.geometry, crs=gdf.crs)
+    out = gpd.GeoDataFrame(gdf[[*INPUT_COLUMNS, *extra]], geometry=gdf.geometry, crs=gdf.crs)
+    out.attrs = {**gdf.attrs}
+    return out
+
+
+def _kinds(gdf: gpd.GeoDataFrame, path: Path) -> Any:
+    """The ``kind`` column stripped and lower case, the words of :data:`KIND_ALIASES` read as kinds (logged and
+    recorded in ``gdf.attrs["kind_aliases"]``)."""
+    import unicodedata
+
+    raw = gdf["kind"].fillna("").astype(str)
+    kind = raw.str.strip().str.lower()
+    uniques = kind.unique()
+    words = {u: " ".join(unicodedata.normalize("NFC", str(u)).split()) for u in uniques}
+    read_as = {u: KIND_ALIASES[w] for u, w in words.items() if u not in KINDS and w in KIND_ALIASES}
+    if read_as:
+        counts = kind.value_counts()
+        log.info("%s: kind values read as the facility table's: %s", path,
+                 ", ".join(f"{u!r} as {k} ({counts[u]} rows)" for u, k in read_as.items()))
+        gdf.attrs["kind_aliases"] = {str(u): k for u, k in read_as.items()}
+        kind = kind.replace(read_as)
+    return kind
 
 
 def _truthy(v: object) -> bool:

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,8 @@ from coverplan.writing import atomic_path, captured_c_stderr, write_error
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["PointTable", "atomic_path", "open_raster", "read_points", "read_raster", "read_vector", "write_raster"]
+__all__ = ["POINT_ALIASES", "PointTable", "apply_column_aliases", "atomic_path", "open_raster", "read_points",
+           "read_raster", "read_vector", "write_raster"]
 
 log = logging.getLogger(__name__)
 
@@ -290,6 +291,32 @@ NUMBER_MISSING = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", 
 _DECIMAL_COMMA = r"^\s*[+-]?(?:\d+,\d*|,\d+)(?:[eE][+-]?\d+)?\s*$"
 
 
+#: Other names for a CSV point table's ``lon``/``lat``, read where the column is absent (case ignored).
+POINT_ALIASES: dict[str, tuple[str, ...]] = {"lon": ("longitude", "long", "lng", "x"), "lat": ("latitude", "y")}
+
+
+def apply_column_aliases(df: Any, aliases: Mapping[str, Sequence[str]], *, path: PathLike, what: str) -> dict[str, str]:
+    """Rename (in place) columns named, case ignored, like a schema column ``df`` lacks or one of its ``aliases``;
+    log each at INFO, add it to ``df.attrs["aliases"]`` and return them. A schema column present wins; two
+    columns naming one (``longitude`` and ``x``) are an :class:`~coverplan.errors.InputError` naming both."""
+    renamed: dict[str, str] = {}
+    for canonical, names in aliases.items():
+        wanted = {canonical.lower(), *(n.lower() for n in names)}
+        found = [str(c) for c in df.columns if str(c).lower() in wanted and c != canonical]
+        if canonical in df.columns:
+            if found:
+                log.info("%s: column(s) %s left as they are: the %s has %s", path, found, what, canonical)
+        elif len(found) > 1:
+            raise InputError(f"{path}: columns {found[0]!r} and {found[1]!r} both give {canonical}; keep one "
+                             f"(or name the one to use {canonical!r})")
+        elif found:
+            renamed[found[0]] = canonical
+            log.info("%s: column %r read as %s", path, found[0], canonical)
+    df.columns = [renamed.get(str(c), c) for c in df.columns]
+    df.attrs["aliases"] = {**df.attrs.get("aliases", {}), **renamed}
+    return renamed
+
+
 class RowProblems:
     """The problems found in the rows of a table, gathered check by check and raised together.
 
@@ -412,7 +439,8 @@ def read_points(path: PathLike, *, what: str, defer: bool = False, numeric: tupl
     MultiPoint (as QGIS saves point layers) is taken as its point. ``what``
     names the table in messages ("site table", "facility table"). The table
     is in EPSG:4326; ``gdf.attrs["source_crs"]`` names the file's own CRS, for
-    messages about it.
+    messages about it. A CSV's ``lon``/``lat`` may be named as in :data:`POINT_ALIASES` (``Longitude``, ``x``
+    ...), recorded in ``gdf.attrs["aliases"]`` (:func:`apply_column_aliases`).
     """
     p = Path(path)
     if not p.is_file():
@@ -453,6 +481,7 @@ def _csv_points(p: Path, what: str, numeric: tuple[str, ...]) -> PointTable:
     delimiter = _csv_delimiter(p, what)
     df = _read_csv(p, what, delimiter, numeric)
     df.columns = [str(c).strip() for c in df.columns]
+    aliases = apply_column_aliases(df, POINT_ALIASES, path=p, what=what)
     missing = [c for c in ("lon", "lat") if c not in df.columns]
     if missing:
         hint = ""
@@ -460,7 +489,7 @@ def _csv_points(p: Path, what: str, numeric: tuple[str, ...]) -> PointTable:
             hint = (f" (the header {df.columns[0][:60]!r} is one column: its delimiter is none of comma, semicolon "
                     "or tab)")
         raise InputError(f"{p}: missing column(s) {', '.join(missing)}; a CSV {what} needs lon and lat in "
-                         f"degrees (WGS 84){hint}")
+                         f"degrees (WGS 84; also read as longitude/long/lng/x and latitude/y){hint}")
     rows = _csv_record_lines(p, len(df), delimiter)
     table = PointTable(df, rows, "line", p, RowProblems(p, "line", rows), delimiter != ",")
     lon, lat = table.numbers(df["lon"]), table.numbers(df["lat"])
@@ -470,6 +499,7 @@ def _csv_points(p: Path, what: str, numeric: tuple[str, ...]) -> PointTable:
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326",
                            copy=False)  # the frame is ours: no second copy of a million rows
     gdf.attrs["source_crs"] = "EPSG:4326"
+    gdf.attrs["aliases"] = aliases
     return PointTable(gdf, rows, "line", p, table.problems, table.decimal_comma)
 
 
@@ -516,6 +546,7 @@ def _vector_points(p: Path, what: str) -> PointTable:
     source_crs = gdf.crs.to_string()
     gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)).to_crs(4326)
     gdf.attrs["source_crs"] = source_crs
+    gdf.attrs["aliases"] = {}  # lon and lat come from the geometry
     gdf["lon"] = gdf.geometry.x
     gdf["lat"] = gdf.geometry.y
     return PointTable(gdf, rows, "feature", p, problems)

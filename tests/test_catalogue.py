@@ -376,7 +376,7 @@ SITES = [
     Case(SI, "missing-column", sites(*(",".join(r.split(",")[:4] + r.split(",")[5:]) for r in clean_rows()),
                                      header=HEADER.replace("height_m,", "")),
          r"sites\.csv: missing column\(s\) height_m; the site table needs site_id, lon, lat, height_m"),
-    Case(SI, "missing-lon-lat", sites(*clean_rows(), header=HEADER.replace("lon,lat", "x,y")),
+    Case(SI, "missing-lon-lat", sites(*clean_rows(), header=HEADER.replace("lon,lat", "easting,northing")),
          r"sites\.csv: missing column\(s\) lon, lat; a CSV site table needs lon and lat in degrees"),
     Case(SI, "height-negative", sites(*clean_rows(height="-5")), r"sites\.csv: line 3: height_m = -5 is outside "
                                                                  r"0\.\.300 m$"),
@@ -390,8 +390,8 @@ SITES = [
     Case(SI, "eirp-infinite", sites(*clean_rows(eirp="inf")), r"sites\.csv: line 3: eirp_dbm = inf is outside"),
     Case(SI, "eirp-empty", sites(*clean_rows(eirp="")),
          r"sites\.csv: line 3: eirp_dbm is empty; give it, or tx_power_dbm and antenna_gain_dbi"),
-    Case(SI, "technology-unknown", sites(*clean_rows(tech="LTE")),
-         r"sites\.csv: line 3: technology 'LTE' is not one of 2G, 3G, 4G, 5G"),
+    Case(SI, "technology-unknown", sites(*clean_rows(tech="WiMAX")),
+         r"sites\.csv: line 3: technology 'WIMAX' is not one of 2G, 3G, 4G, 5G"),
     Case(SI, "azimuth-out-of-range", sites(*clean_rows(az="400")),
          r"sites\.csv: line 3: azimuth_deg = 400 is outside 0\.\.360 degrees"),
     Case(SI, "duplicate-sector", sites(row(1), row(1), row(3)),
@@ -405,8 +405,8 @@ SITES = [
     Case(SI, "lon-lat-swapped", sites(*(row(k, lon=LAT, lat=LON) for k in (1, 2, 3))),
          r"sites\.csv: 3 rows have problems: line 2: lat = 105\.015 is outside -90\.\.90 degrees; are lon and lat "
          r"swapped\?; line 3: .*; line 4: "),
-    Case(SI, "several-bad-rows", sites(row(1, height="-5"), row(2, tech="LTE"), row(3, freq="9OO", eirp="")),
-         r"sites\.csv: 3 rows have problems: line 2: height_m = -5 is outside 0\.\.300 m; line 3: technology 'LTE' "
+    Case(SI, "several-bad-rows", sites(row(1, height="-5"), row(2, tech="WiMAX"), row(3, freq="9OO", eirp="")),
+         r"sites\.csv: 3 rows have problems: line 2: height_m = -5 is outside 0\.\.300 m; line 3: technology 'WIMAX' "
          r"is not one of 2G, 3G, 4G, 5G; line 4: frequency_mhz = '9OO' is not a number; line 4: eirp_dbm is empty"),
     Case(SI, "thirty-bad-rows", THIRTY, r"sites\.csv: 30 rows have problems: line 2: height_m = -5 is outside "
                                         r"0\.\.300 m; (line \d+: height_m = -5 is outside 0\.\.300 m; ){19}"

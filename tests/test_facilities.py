@@ -293,8 +293,8 @@ def test_read_points_names_the_line_of_a_bad_coordinate(tmp_path: Path) -> None:
     [
         ("", "the site table is empty"),
         ("lon,lat\n", "the site table has no rows"),
-        ("x,y\n103,21\n", "missing column.*lon, lat"),
-        ("lon,y\n103,21\n", "missing column.*lat; a CSV site table needs lon and lat"),
+        ("easting,northing\n103,21\n", "missing column.*lon, lat"),  # x and y would be read as lon and lat
+        ("lon,northing\n103,21\n", "missing column.*lat; a CSV site table needs lon and lat"),
     ],
 )
 def test_read_points_empty_and_columnless_tables(tmp_path: Path, text: str, message: str) -> None:
@@ -538,3 +538,32 @@ def test_schema_constants_do_not_overlap() -> None:
     assert EXTENSION_COLUMNS == ("extension_km", "extension_cost")
     assert KINDS[:2] == ("health_station", "school") and "other" in KINDS
     assert all(k == k.lower() for k in KINDS)
+
+
+# --- column and kind aliases ----------------------------------------------------------------------------
+
+
+def test_type_is_read_as_kind_and_common_words_as_kinds(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    text = ("name,Type,lat,lng\nTYT Mường Phăng,Trạm y tế,21.40,103.02\nTHCS Nà Tấu,school,21.45,103.08\n"
+            "Commune HS,Health  Station,21.41,103.03\nBV Điện Biên,bệnh viện,21.38,103.01\n")
+    path = _csv(tmp_path, text)
+    with caplog.at_level("INFO", logger="coverplan"):
+        fac = read_facilities(path)
+    assert fac["kind"].tolist() == ["health_station", "school", "health_station", "hospital"]
+    assert fac.attrs["aliases"] == {"Type": "kind", "lng": "lon"}
+    assert fac.attrs["kind_aliases"] == {"trạm y tế": "health_station", "health  station": "health_station",
+                                         "bệnh viện": "hospital"}
+    assert "column 'Type' read as kind" in caplog.text and "'trạm y tế' as health_station (1 rows)" in caplog.text
+
+
+def test_a_decomposed_vietnamese_kind_is_read_too(tmp_path: Path) -> None:
+    import unicodedata
+
+    word = unicodedata.normalize("NFD", "Trạm Y Tế")
+    fac = read_facilities(_csv(tmp_path, f"kind,lon,lat\n{word},103.02,21.40\n"))
+    assert fac["kind"].tolist() == ["health_station"]
+
+
+def test_an_unknown_kind_word_is_still_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="kind 'chợ' is not one of health_station"):
+        read_facilities(_csv(tmp_path, "type,lon,lat\nchợ,103.02,21.40\n"))

@@ -159,3 +159,42 @@ def test_na_is_text_in_text_columns_and_empty_in_numeric_ones(tmp_path: Path) ->
     np.testing.assert_array_equal(table.numbers(table.gdf["h"]), [np.nan, 2.0])
     with pytest.raises(TableError, match=r"line 2: lat = '' is empty"):
         read_points(_write(tmp_path, "name,lon,lat\nx,103,NULL\n"), what="site table")
+
+
+# --- column aliases -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("lon", "lat"), [("longitude", "latitude"), ("Long", "Latitude"), ("LNG", "y"), ("x", "Y"),
+                                          ("LON", "LAT")])
+def test_other_names_of_lon_and_lat_are_read_and_recorded(tmp_path: Path, lon: str, lat: str,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    path = _write(tmp_path, f"name,{lon},{lat}\na,103.25,21.5\n")
+    with caplog.at_level("INFO", logger="coverplan.io"):
+        table = read_points(path, what="site table")
+    np.testing.assert_array_equal(table.gdf["lon"], [103.25])
+    np.testing.assert_array_equal(table.gdf["lat"], [21.5])
+    assert table.gdf.attrs["aliases"] == {lon: "lon", lat: "lat"}
+    assert f"column '{lon}' read as lon" in caplog.text and f"column '{lat}' read as lat" in caplog.text
+    assert lon not in table.gdf.columns
+
+
+def test_an_alias_is_not_applied_where_the_column_is_given(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = _write(tmp_path, "x,lon,lat\n7,103.25,21.5\n")
+    with caplog.at_level("INFO", logger="coverplan.io"):
+        table = read_points(path, what="site table")
+    assert table.gdf.attrs["aliases"] == {}
+    assert table.gdf["x"].tolist() == ["7"] and table.gdf["lon"].tolist() == [103.25]
+    assert "['x'] left as they are: the site table has lon" in caplog.text
+
+
+def test_two_columns_naming_one_field_are_an_error_naming_both(tmp_path: Path) -> None:
+    path = _write(tmp_path, "longitude,x,lat\n103.25,103.25,21.5\n")
+    with pytest.raises(InputError, match=r"pts\.csv: columns 'longitude' and 'x' both give lon; keep one"):
+        read_points(path, what="site table")
+
+
+def test_lon_and_lat_from_a_vector_file_record_no_aliases(tmp_path: Path) -> None:
+    path = tmp_path / "pts.gpkg"
+    gpd.GeoDataFrame({"x": [1]}, geometry=[Point(103.25, 21.5)], crs="EPSG:4326").to_file(path)
+    table = read_points(path, what="site table")
+    assert table.gdf.attrs["aliases"] == {} and table.gdf["lon"].tolist() == [103.25]

@@ -15,7 +15,8 @@ Required:
 ``frequency_mhz``
     Carrier frequency, 30-100,000 MHz.
 ``technology``
-    ``2G``, ``3G``, ``4G`` or ``5G``.
+    ``2G``, ``3G``, ``4G`` or ``5G``; the standards' names are read as these
+    (:data:`TECHNOLOGY_ALIASES`: GSM, UMTS/WCDMA/HSPA, LTE, NR, ignoring case).
 ``eirp_dbm``
     Effective isotropic radiated power in the main beam, -10-100 dBm; or
     instead ``tx_power_dbm`` and ``antenna_gain_dbi`` with optional
@@ -27,6 +28,13 @@ Optional: ``sector`` (label), ``azimuth_deg`` (0-360, empty =
 omnidirectional), ``beamwidth_deg`` (horizontal half-power beamwidth,
 0-360), ``tilt_deg`` (downtilt, -20-30), ``pattern``, ``operator``,
 ``source``.
+
+Columns may be named as in :data:`SITE_ALIASES` (``tech``, ``height``,
+``frequency``, ``eirp``, ``azimuth`` ...; ``lon``/``lat`` as in
+:data:`coverplan.io.POINT_ALIASES`), where the column itself is absent; two
+columns naming one is an error. Each alias read is logged at INFO and recorded
+in the table's ``attrs["aliases"]`` (technology values in
+``attrs["technology_aliases"]``).
 
 Antenna pattern: without ``pattern`` a sector radiates the parametric 3GPP
 TR 36.814 pattern (:class:`~coverplan.radio.antenna.Sector3GPP`) with
@@ -47,6 +55,7 @@ warning (cuts change with frequency), not an error.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,7 +73,9 @@ if TYPE_CHECKING:
     from coverplan.io import PointTable
     from coverplan.radio.antenna import MsiPattern
 
-__all__ = ["REQUIRED_COLUMNS", "read_sites", "sites_by_mast"]
+__all__ = ["REQUIRED_COLUMNS", "SITE_ALIASES", "TECHNOLOGY_ALIASES", "read_sites", "sites_by_mast"]
+
+log = logging.getLogger(__name__)
 
 REQUIRED_COLUMNS = ("site_id", "height_m", "frequency_mhz", "technology")
 _RANGES = {
@@ -81,6 +92,20 @@ _RANGES = {
     "tilt_deg": (-20.0, 30.0, "degrees"),
 }
 _OPTIONAL_NUMERIC = ("azimuth_deg", "beamwidth_deg", "tilt_deg")
+#: Other names for the site table's columns, read where the column itself is absent (ignoring case;
+#: :func:`coverplan.io.apply_column_aliases`): what planning tools and hand-made tables call them.
+SITE_ALIASES: dict[str, tuple[str, ...]] = {
+    "technology": ("tech", "radio", "rat"),
+    "height_m": ("height", "antenna_height_m", "mast_height_m"),
+    "frequency_mhz": ("frequency", "freq_mhz"),
+    "eirp_dbm": ("eirp",),
+    "azimuth_deg": ("azimuth",),
+    "beamwidth_deg": ("beamwidth",),
+    "tilt_deg": ("tilt",),
+}
+#: Other names for the technologies (upper case, as a cell is compared): the radio standards' names.
+TECHNOLOGY_ALIASES = {"GSM": "2G", "UMTS": "3G", "WCDMA": "3G", "HSPA": "3G", "HSPA+": "3G", "LTE": "4G",
+                      "NR": "5G", "5G NR": "5G"}
 #: Relative distance between a pattern file's FREQUENCY and the row's frequency_mhz above which read_sites warns.
 PATTERN_FREQUENCY_TOLERANCE = 0.2
 
@@ -116,10 +141,12 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
     """
     import geopandas as gpd
 
-    from coverplan.io import read_points
+    from coverplan.io import apply_column_aliases, read_points
 
-    table = read_points(path, what="site table", defer=True, numeric=tuple(_RANGES))
+    numeric = (*_RANGES, *(a for c, names in SITE_ALIASES.items() if c in _RANGES for a in names))
+    table = read_points(path, what="site table", defer=True, numeric=numeric)
     gdf = table.gdf  # numbered from 0, as read_points gives it
+    apply_column_aliases(gdf, SITE_ALIASES, path=table.path, what="site table")
     _check_columns(table.path, gdf)
     gdf["row"] = table.rows
     for col in ("height_m", "frequency_mhz"):
@@ -143,7 +170,9 @@ def read_sites(path: str | Path) -> gpd.GeoDataFrame:
     table.problems.raise_if_any()
     cols = ["site_id", "sector", "lon", "lat", "height_m", "frequency_mhz", "eirp_dbm", "technology",
             "azimuth_deg", "beamwidth_deg", "tilt_deg", "pattern", "operator", "source", "row"]
-    return gpd.GeoDataFrame(gdf[cols], geometry=gdf.geometry, crs="EPSG:4326", copy=False)  # gdf[cols] is new
+    out = gpd.GeoDataFrame(gdf[cols], geometry=gdf.geometry, crs="EPSG:4326", copy=False)  # gdf[cols] is new
+    out.attrs = {**gdf.attrs}
+    return out
 
 
 def sites_by_mast(sectors: gpd.GeoDataFrame, technologies: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
@@ -350,6 +379,16 @@ def _technology(table: PointTable, df: pd.DataFrame) -> tuple[NDArray[np.object_
     import pandas as pd
 
     tech, codes = _strings(table, df, "technology", upper=True)
+    named = pd.Series(tech).map(TECHNOLOGY_ALIASES).to_numpy(object)
+    other = ~pd.isna(named)
+    if other.any():
+        tech = np.where(other, named, tech)
+        codes = pd.factorize(tech)[0]
+        counts = pd.Series(np.asarray(df["technology"], dtype=object)[other]).str.strip().value_counts()
+        read_as = {str(v): TECHNOLOGY_ALIASES[str(v).upper()] for v in counts.index}
+        log.info("%s: technology values read as the site table's: %s", table.path,
+                 ", ".join(f"{v!r} as {t} ({counts[v]} rows)" for v, t in read_as.items()))
+        df.attrs["technology_aliases"] = read_as
     unknown = ~pd.Series(tech).isin(TECHNOLOGIES).to_numpy() & (tech != "")
     table.problems.add(unknown, lambda i: f"technology {tech[i]!r} is not one of " + ", ".join(TECHNOLOGIES))
     return tech, codes

@@ -115,14 +115,14 @@ def test_every_bad_row_is_reported_on_one_line(tmp_path: Path) -> None:
     good = "A,{k},105.0,21.0,30,900,56,2G"
     rows = [good.format(k=k) for k in range(11)]
     rows[2] = "A,2,105.0,21.0,-5,900,56,2G"  # line 4
-    rows[7] = "B,1,105.1,21.0,30,900,56,LTE"  # line 9
+    rows[7] = "B,1,105.1,21.0,30,900,56,WiMAX"  # line 9
     rows[10] = "C,1,105.2,21.0,30,9OO,,2G"  # line 12: two problems (letter O for zero)
     path = _table(tmp_path, rows)
     with pytest.raises(TableError) as exc:
         read_sites(path)
     assert str(exc.value) == (
         f"{path}: 3 rows have problems: line 4: height_m = -5 is outside 0..300 m; "
-        "line 9: technology 'LTE' is not one of 2G, 3G, 4G, 5G; line 12: frequency_mhz = '9OO' is not a number; "
+        "line 9: technology 'WIMAX' is not one of 2G, 3G, 4G, 5G; line 12: frequency_mhz = '9OO' is not a number; "
         "line 12: eirp_dbm is empty; give it, or tx_power_dbm and antenna_gain_dbi")
     assert exc.value.count == 4
 
@@ -184,3 +184,45 @@ def test_duplicates_and_masts_agree_with_a_row_by_row_reference(
         except TableError as exc:
             found = {row - 2 for row, _ in exc.problems}
         assert found == expected
+
+
+# --- column and technology aliases ----------------------------------------------------------------------
+
+
+def test_site_columns_may_have_other_names(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    header = "site_id,Longitude,Latitude,Height,freq_mhz,EIRP,Tech,Azimuth\n"
+    path = _table(tmp_path, ["A,105.0,21.0,30,900,56,GSM,120", "A,105.0,21.0,30,1800,61,lte,120",
+                             "B,105.1,21.0,35,2100,58,WCDMA,", "C,105.2,21.0,25,3500,70,5G NR,0"], header=header)
+    with caplog.at_level("INFO", logger="coverplan"):
+        sites = read_sites(path)
+    assert sites["technology"].tolist() == ["2G", "4G", "3G", "5G"]
+    assert sites["height_m"].tolist() == [30.0, 30.0, 35.0, 25.0]
+    assert sites["frequency_mhz"].tolist() == [900.0, 1800.0, 2100.0, 3500.0]
+    assert sites["eirp_dbm"].tolist() == [56.0, 61.0, 58.0, 70.0]
+    np.testing.assert_array_equal(sites["azimuth_deg"], [120.0, 120.0, np.nan, 0.0])
+    assert sites.attrs["aliases"] == {"Longitude": "lon", "Latitude": "lat", "Height": "height_m",
+                                      "freq_mhz": "frequency_mhz", "EIRP": "eirp_dbm", "Tech": "technology",
+                                      "Azimuth": "azimuth_deg"}
+    assert sites.attrs["technology_aliases"] == {"GSM": "2G", "lte": "4G", "WCDMA": "3G", "5G NR": "5G"}
+    assert "column 'Tech' read as technology" in caplog.text
+    assert "'lte' as 4G (1 rows)" in caplog.text
+
+
+def test_two_columns_for_the_technology_are_an_error(tmp_path: Path) -> None:
+    header = "site_id,lon,lat,height_m,frequency_mhz,eirp_dbm,radio,rat\n"
+    path = _table(tmp_path, ["A,105.0,21.0,30,900,56,GSM,2G"], header=header)
+    with pytest.raises(InputError, match="columns 'radio' and 'rat' both give technology"):
+        read_sites(path)
+
+
+def test_a_technology_column_wins_over_its_aliases(tmp_path: Path) -> None:
+    header = "site_id,lon,lat,height_m,frequency_mhz,eirp_dbm,technology,radio\n"
+    path = _table(tmp_path, ["A,105.0,21.0,30,900,56,2G,UMTS"], header=header)
+    sites = read_sites(path)
+    assert sites["technology"].tolist() == ["2G"] and sites.attrs["aliases"] == {}
+
+
+def test_technology_aliases_do_not_hide_duplicates(tmp_path: Path) -> None:
+    path = _table(tmp_path, ["A,1,105.0,21.0,30,1800,61,4G", "A,1,105.0,21.0,30,1800,61,LTE"])
+    with pytest.raises(TableError, match=r"line 3: repeats line 2 \(same site_id, sector, technology"):
+        read_sites(path)
