@@ -41,17 +41,44 @@ def glo30_tile(path: Path, *, lat: int = 21, lon: int = 105) -> Path:
     return path
 
 
-def population_cog(path: Path) -> tuple[Path, float]:
-    """Write the fixture population COG (the sample's surface, people per 3" cell, nodata -99999 where 0);
-    returns the path and its total."""
+def population_cog(path: Path, *, shift: tuple[float, float] = (0.0, 0.0)) -> tuple[Path, float]:
+    """Write the fixture population COG (the sample's surface, people per 3" cell, nodata -99999 where 0),
+    moved by ``shift`` (degrees east, north; whole 3" cells); returns the path and its total."""
     import rasterio
+    from affine import Affine
 
     with rasterio.open(DATA / "sample" / "population.tif") as s:
         pop = s.read(1).astype("float32")
-        tr, crs = s.transform, s.crs
+        t, crs = s.transform, s.crs
+    tr = Affine(t.a, 0, t.c + shift[0], 0, t.e, t.f + shift[1])
     pop = np.where(pop > 0, pop, np.float32(-99999))
     with rasterio.open(path, "w", driver="COG", width=pop.shape[1], height=pop.shape[0], count=1,
                        dtype="float32", crs=crs, transform=tr, nodata=-99999, compress="deflate",
                        blocksize=256) as d:
         d.write(pop, 1)
     return path, float(pop[pop > 0].sum())
+
+
+def worldcover_tile(path: Path, dem_tiles: dict[tuple[int, int], Path], *, lat: int = 21, lon: int = 102) -> Path:
+    """Write a coarse stand-in for an ESA WorldCover tile (3 x 3 degrees from (lat, lon), 0.001 degree cells,
+    uint8 classes, named like the real tiles but SYNTHETIC): tree cover (10) above 400 m of the fixture
+    terrain, cropland (40) below, no data (0) where there is no terrain tile."""
+    import rasterio
+    from affine import Affine
+    from rasterio.warp import Resampling, reproject
+
+    res = 0.001
+    n = round(3 / res)
+    tr = Affine(res, 0, lon, 0, -res, lat + 3)
+    heights = np.full((n, n), np.nan, "float32")
+    for p in dem_tiles.values():
+        with rasterio.open(p) as d:
+            part = np.full((n, n), np.nan, "float32")
+            reproject(d.read(1), part, src_transform=d.transform, src_crs=d.crs, dst_transform=tr,
+                      dst_crs="EPSG:4326", resampling=Resampling.nearest, dst_nodata=np.nan)
+            heights = np.where(np.isnan(heights), part, heights)
+    classes = np.where(np.isnan(heights), 0, np.where(heights > 400, 10, 40)).astype("uint8")
+    with rasterio.open(path, "w", driver="COG", width=n, height=n, count=1, dtype="uint8", crs="EPSG:4326",
+                       transform=tr, nodata=0, compress="deflate") as d:
+        d.write(classes, 1)
+    return path

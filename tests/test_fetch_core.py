@@ -182,7 +182,7 @@ def test_truncated_body_leaves_nothing(server, tmp_path: Path) -> None:
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
     entry = c.get("test", server.url + "/big.bin")  # the next try succeeds and is whole
     assert entry.path.read_bytes() == server.files["/big.bin"]
-    assert json.loads(entry.path.with_suffix(".json").read_text())["bytes"] == 1_024_000
+    assert json.loads(entry.path.with_suffix(".meta.json").read_text())["bytes"] == 1_024_000
 
 
 def test_truncated_range_read_is_a_fetch_error(server, tmp_path: Path) -> None:

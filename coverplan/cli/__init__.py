@@ -79,10 +79,13 @@ def main(verbose: int, quiet: bool) -> None:
 def _register() -> None:
     from coverplan.cli.coverage import coverage_cmd
     from coverplan.cli.deadzones import deadzones_cmd
+    from coverplan.cli.fetch import fetch_group, init_cmd
     from coverplan.cli.plan import plan_cmd, site_cmd
     from coverplan.cli.run import run_cmd
     from coverplan.cli.terrain import horizon_cmd, profile_cmd, viewshed_cmd
 
+    main.add_command(init_cmd)
+    main.add_command(fetch_group)
     main.add_command(run_cmd)
     main.add_command(coverage_cmd)
     main.add_command(deadzones_cmd)

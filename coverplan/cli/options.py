@@ -59,6 +59,19 @@ overwrite_option = click.option("--overwrite", is_flag=True, help="Replace OUTPU
 dem_argument = click.argument("dem", type=click.Path(dir_okay=False))
 
 
+def scenario_path(scenario: Path) -> Path:
+    """A scenario file, or a region folder (``coverplan init DIR``) and its ``scenario.toml``."""
+    from coverplan.errors import InputError
+
+    if scenario.is_dir():
+        inside = scenario / "scenario.toml"
+        if not inside.is_file():
+            raise InputError(f"{scenario}: is a folder without scenario.toml; give the scenario file, or make the "
+                             f"folder with coverplan init {scenario} --bbox W S E N")
+        return inside
+    return scenario
+
+
 def scenario_and_outdir(scenario: Path | None, outdir: Path | None, overwrite: bool, prefix: str) -> tuple[Any, Path]:
     """The scenario to run (default: the bundled sample) and the output folder (default ``./<prefix>-<name>``).
 
@@ -72,9 +85,11 @@ def scenario_and_outdir(scenario: Path | None, outdir: Path | None, overwrite: b
     from coverplan.pipeline import sample_scenario_path
     from coverplan.scenario import Scenario
 
-    path = scenario if scenario is not None else sample_scenario_path()
+    path = scenario_path(scenario) if scenario is not None else sample_scenario_path()
     sc = Scenario.load(path)
-    out = outdir if outdir is not None else Path(f"{prefix}-{path.stem}")
+    stem = path.parent.name if path.name == "scenario.toml" and scenario is not None and scenario.is_dir() \
+        else path.stem
+    out = outdir if outdir is not None else Path(f"{prefix}-{stem}")
     click.get_current_context().with_resource(claim_output(out, overwrite=overwrite, protect=input_files(sc)))
     return sc, out
 

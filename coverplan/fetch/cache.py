@@ -4,7 +4,7 @@ Every download (a whole file, an Overpass answer, the window of a remote
 raster) is stored under a key made from what was asked (the URL, the query,
 the window), so asking again for the same thing makes no request. An entry is
 two files in ``<folder>/<key[:2]>/``: the data (``<key><suffix>``) and a JSON
-sidecar (``<key>.json``) with the source, the URL, the date it was fetched,
+sidecar (``<key>.meta.json``) with the source, the URL, the date it was fetched,
 its size and SHA-256. An entry counts only when both are there and the data's
 size and checksum match the sidecar, so a download cut short, a full disk or
 a killed process never leaves an entry that is taken for whole: the data is
@@ -90,7 +90,7 @@ class Cache:
 
     def _paths(self, key: str, suffix: str) -> tuple[Path, Path]:
         sub = self.folder / key[:2]
-        return sub / f"{key}{suffix}", sub / f"{key}.json"
+        return sub / f"{key}{suffix}", sub / f"{key}.meta.json"
 
     def get(self, key: str, suffix: str, *, verify: bool = True) -> Entry | None:
         """The entry for ``key`` if it is whole (sidecar there, size and checksum as recorded), else None."""
