@@ -203,3 +203,36 @@ def test_fetch_dem_alone(server, tmp_path: Path) -> None:
     with rasterio.open(out) as d:
         assert d.crs.to_epsg() == 4326 and d.bounds.left < 102.95 and d.bounds.right > 103.05
     assert "surface model" in res.output and (out.parent / "PROVENANCE.md").is_file()
+
+
+def test_census_spread_keeps_every_commune_total(server, tmp_path: Path) -> None:
+    """fetch osm, then fetch population --census over its communes: each commune's people in the raster equal
+    its census total to the person; init --census labels the population illustrative."""
+    import numpy as np
+    from rasterio.features import rasterize
+
+    osm = tmp_path / "osm"
+    res = CliRunner().invoke(main, ["fetch", "osm", "--bbox", *BOX, "-o", str(osm), "--cache", str(tmp_path / "c"),
+                                    *url_args(server)])
+    assert res.exit_code == 0, res.output
+    communes = gpd.read_file(osm / "admin.gpkg")
+    assert len(communes) >= 2
+    totals = {name: 1000 + 137 * i for i, name in enumerate(communes["name"])}
+    census = tmp_path / "census.csv"
+    census.write_text("ten_xa,dan_so\n" + "".join(f"{n},{t}\n" for n, t in totals.items()), encoding="utf-8")
+    out = tmp_path / "pop.tif"
+    res = CliRunner().invoke(main, ["fetch", "population", "--bbox", *BOX, "--census", str(census), "--admin",
+                                    str(osm / "admin.gpkg"), "--places", str(osm / "places.gpkg"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    with rasterio.open(out) as d:
+        people = d.read(1).astype(float)
+        for name, geom in zip(communes["name"], communes.geometry, strict=True):
+            mask = rasterize([(geom, 1)], out_shape=people.shape, transform=d.transform, fill=0).astype(bool)
+            assert people[mask].sum() == totals[name], name
+        assert np.all(people == np.round(people)) and people.sum() == sum(totals.values())
+    # init with the census: the population is marked illustrative in the scenario and PROVENANCE
+    res = init(server, tmp_path / "r", tmp_path / "c", "--census", str(census), "--sources", "dem,osm,population")
+    assert res.exit_code == 0, res.output
+    sc = (tmp_path / "r" / "scenario.toml").read_text()
+    assert '"population"' in sc.split("illustrative = ")[1].splitlines()[0]
+    assert "dasymetric" in (tmp_path / "r" / "PROVENANCE.md").read_text()
