@@ -459,7 +459,7 @@ def test_version() -> None:
     assert result.stdout == f"coverplan, version {__version__}\n"
 
 
-VISIBLE_COMMANDS = {"run", "coverage", "deadzones", "plan", "viewshed", "horizon", "profile"}
+VISIBLE_COMMANDS = {"run", "coverage", "deadzones", "plan", "viewshed", "horizon", "profile", "init", "fetch"}
 
 
 def test_help_lists_commands() -> None:

@@ -216,3 +216,54 @@ def test_disk_full_in_the_cache(server, tmp_path: Path) -> None:
         assert not [p for p in folder.rglob("*") if p.is_file()]
     finally:
         unmount(folder)
+
+
+def test_srtm_hgt_gz_tiles_are_downloaded_whole_and_read(server, tmp_path: Path) -> None:
+    """SRTM's skadi layout (.hgt.gz): downloaded whole (no ranges into gzip), cached, the window equal to the
+    bundled tile's posts."""
+    import gzip
+
+    from tests.fetchdata import DATA
+
+    server.files["/skadi/N21/N21E105.hgt.gz"] = gzip.compress((DATA / "srtm" / "N21E105.hgt").read_bytes())
+    urls = {"srtm1": server.url + "/skadi/{NS}{lat:02d}/{NS}{lat:02d}{EW}{lon:03d}.hgt.gz"}
+    rec = fetch_dem(client(tmp_path), (105.5, 21.5, 105.6, 21.6), tmp_path / "d.tif", name="srtm1", urls=urls)
+    assert any("downloaded whole" in n for n in rec.notes)
+    with rasterio.open(tmp_path / "d.tif") as got, rasterio.open(DATA / "srtm" / "N21E105.hgt") as ref:
+        win = rasterio.windows.from_bounds(*got.bounds, transform=ref.transform).round_offsets().round_lengths()
+        np.testing.assert_array_equal(got.read(1), ref.read(1, window=win))
+    server.reset()
+    fetch_dem(client(tmp_path), (105.5, 21.5, 105.6, 21.6), tmp_path / "d2.tif", name="srtm1", urls=urls)
+    assert server.count() == 0
+
+
+def test_a_403_is_an_error_never_sea_level(server, tmp_path: Path) -> None:
+    server.faults[f"/{TILE}/{TILE}.tif"] = [Fault(403)] * 10
+    with pytest.raises(FetchError, match=r"HTTP 403.*access was refused"):
+        fetch_dem(client(tmp_path), (105.5, 21.5, 105.6, 21.6), tmp_path / "d.tif", urls=dem_urls(server))
+
+
+def test_a_bad_answer_is_never_cached(server, tmp_path: Path) -> None:
+    """An Overpass 200 answer with an error remark: an error now, and asked again next time (not served from the
+    cache for ever)."""
+    from coverplan.fetch.layers import fetch_osm
+
+    bad = json.dumps({"version": 0.6, "elements": [], "remark": "runtime error: Query timed out in \"query\" at "
+                      "line 3 after 181 seconds."}).encode()
+    server.posts["/api/interpreter"] = lambda form: bad
+    urls = {"overpass": server.url + "/api/interpreter"}
+    for _ in range(2):
+        with pytest.raises(FetchError, match="not a whole Overpass result.*timed out.*nothing was kept"):
+            fetch_osm(client(tmp_path), (105.5, 21.5, 105.6, 21.6), tmp_path / "o", urls=urls)
+    assert server.count("/api/interpreter") == 2
+    assert not list((tmp_path / "cache").rglob("*.meta.json"))
+
+
+def test_api_keys_stay_out_of_debug_logs(server, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    server.files["/cell/getInArea"] = b"x"
+    with caplog.at_level(logging.DEBUG, logger="urllib3"):
+        client(tmp_path).get("opencellid", server.url + "/cell/getInArea", params={"key": "pk.SECRET123"},
+                             hide=("key",))
+    assert "urllib3" in caplog.text and "SECRET" not in caplog.text

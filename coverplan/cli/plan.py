@@ -10,7 +10,7 @@ from coverplan.cli.options import is_quiet, positive_option, scenario_and_outdir
 
 
 @click.command("plan")
-@click.argument("scenario", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("scenario", required=False, type=click.Path(path_type=Path))
 @positive_option("--budget", help="Budget over the planning horizon (present value, the scenario's currency).")
 @click.option("--max-terminals", "--terminals", "max_terminals", type=click.IntRange(min=0), default=None,
               help="At most this many terminals.")

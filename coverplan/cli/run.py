@@ -11,7 +11,7 @@ from coverplan.cli.options import is_quiet, scenario_and_outdir
 
 
 @click.command("run")
-@click.argument("scenario", required=False, type=click.Path(exists=True, path_type=Path))
+@click.argument("scenario", required=False, type=click.Path(path_type=Path))
 @click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: ./coverplan-<scenario name>).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists (only once the new one is complete).")

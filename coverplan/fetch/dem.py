@@ -7,9 +7,8 @@ box touches, only the window the box (plus a margin) covers is read, by HTTP
 range requests; the windows are mosaicked on the tiles' own grid, with no
 resampling. Open sea has no tiles upstream (the registry's readme: "ocean
 areas do not have tiles, there one can assume height values equal to zero"):
-a tile the source answers 404 (or 403, as a bucket without listing answers for
-a missing key) for is taken as sea level and named in the notes — over land
-that would be wrong, so ``init`` prints it.
+a tile the source answers 404 for is taken as sea level and named in the notes
+— over land that would be wrong, so ``init`` prints it. A 403 is an error.
 
 GLO-30 is a surface model: heights include trees and buildings.
 """
@@ -25,7 +24,7 @@ from coverplan.errors import InputError
 from coverplan.fetch.cache import Entry
 from coverplan.fetch.http import Client
 from coverplan.fetch.provenance import Record, record_for
-from coverplan.fetch.rasters import mosaic, remote_window, tile_fields, tiles_1deg
+from coverplan.fetch.rasters import WHOLE_SUFFIXES, mosaic, remote_window, tile_fields, tiles_1deg
 from coverplan.fetch.sources import source
 from coverplan.progress import progress
 from coverplan.writing import atomic_path
@@ -34,8 +33,9 @@ __all__ = ["DEM_SOURCES", "fetch_dem", "glo30_tile_name"]
 
 #: The terrain sources ``fetch dem --source`` knows (any other tiled product: ``--url dem=TEMPLATE``).
 DEM_SOURCES = ("glo30", "srtm1")
-#: HTTP statuses that mean "no tile here" (open sea) rather than an error.
-ABSENT = (403, 404)
+#: HTTP statuses that mean "no tile here" (open sea) rather than an error: 404 only. A 403 (a refusal: a proxy, a
+#: mirror's login, a withheld tile) stays an error, never sea level.
+ABSENT = (404,)
 #: The margin read around the box, degrees (about 2 km): terrain just outside the box shapes coverage inside.
 MARGIN_DEG = 0.02
 
@@ -91,8 +91,11 @@ def fetch_dem(client: Client, bbox: tuple[float, float, float, float], out: Path
             absent.append(((lon, lat, lon + 1, lat + 1), url))
     m = mosaic(entries, area, fill=0.0, absent=[b for b, _ in absent], dtype="float32")
     notes = [src.note] if src.note else []
+    how = ("compressed tiles downloaded whole (they cannot be read by ranges) and cached"
+           if any(u.lower().endswith(WHOLE_SUFFIXES) for u in urls_read)
+           else "only the window each needs (HTTP range requests)")
     notes.append(f"box {w} {s} {e} {n} (W S E N, degrees) read with a margin of {margin_deg} degrees; "
-                 f"{len(tiles)} tile(s), only the window each needs (HTTP range requests)")
+                 f"{len(tiles)} tile(s), {how}")
     if absent:
         notes.append(f"{len(absent)} tile(s) absent at the source, taken as sea level (0 m), "
                      f"{m.filled_share:.1%} of the area: " + ", ".join(u.rsplit('/', 1)[-1] for _, u in absent)

@@ -26,9 +26,10 @@ import datetime as dt
 import email.utils
 import json
 import logging
+import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,9 +39,28 @@ from coverplan import __version__
 from coverplan.errors import FetchError
 from coverplan.fetch.cache import Cache, Entry
 
-__all__ = ["Client", "HttpSettings"]
+__all__ = ["Client", "HttpSettings", "Validator"]
 
 log = logging.getLogger(__name__)
+
+#: A check of a downloaded body before it is cached: raises FetchError when the body is a server's error.
+Validator = Callable[[Path], None]
+
+_SECRET = re.compile(r"((?:key|token|api_key|apikey)=)[^&\s\"']+", re.IGNORECASE)
+
+
+class _Redact(logging.Filter):
+    """Hide API keys in the URLs urllib3 logs at debug level (``coverplan -vv``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(_SECRET.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = _SECRET.sub(r"\1***", record.msg)
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_Redact())
 
 USER_AGENT = f"coverplan/{__version__} (coverage planning; python-requests)"
 #: Statuses worth asking again: the server is busy (429, 503) or a gateway timed out (502, 504: Overpass's answer
@@ -106,20 +126,24 @@ class Client:
 
     # -- whole downloads --------------------------------------------------------------------------------------
     def get(self, source: str, url: str, *, params: Mapping[str, Any] | None = None, suffix: str = ".bin",
-            meta: Mapping[str, Any] | None = None, hide: tuple[str, ...] = ()) -> Entry:
+            meta: Mapping[str, Any] | None = None, hide: tuple[str, ...] = (), validate: Validator | None = None,
+            timeout_s: float | None = None) -> Entry:
         """GET ``url`` into the cache (or take it from there). ``hide`` names query parameters (an API key) left out
-        of the key, the sidecar and every message."""
+        of the key, the sidecar and every message. ``validate(path)`` checks the body before it is cached (a
+        server's error in a 200 answer): it raises :class:`~coverplan.errors.FetchError`, and nothing is kept."""
         shown = _shown_url(url, params, hide)
         key = Cache.key("GET", shown)
-        return self._cached(source, key, suffix, shown, lambda: self._request(source, "GET", url, shown,
-                                                                              params=params), meta)
+        return self._cached(source, key, suffix, shown, lambda: self._request(
+            source, "GET", url, shown, params=params, timeout_s=timeout_s), meta, validate)
 
     def post(self, source: str, url: str, data: Mapping[str, str], *, suffix: str = ".json",
-             meta: Mapping[str, Any] | None = None) -> Entry:
-        """POST form ``data`` to ``url`` (an Overpass query) into the cache, keyed by the URL and the data."""
+             meta: Mapping[str, Any] | None = None, validate: Validator | None = None,
+             timeout_s: float | None = None) -> Entry:
+        """POST form ``data`` to ``url`` (an Overpass query) into the cache, keyed by the URL and the data; ``validate``
+        and ``timeout_s`` as for :meth:`get`."""
         key = Cache.key("POST", url, json.dumps(dict(data), sort_keys=True))
-        return self._cached(source, key, suffix, url, lambda: self._request(source, "POST", url, url, data=data),
-                            meta)
+        return self._cached(source, key, suffix, url, lambda: self._request(
+            source, "POST", url, url, data=data, timeout_s=timeout_s), meta, validate)
 
     def json(self, entry: Entry, source: str) -> Any:
         """The JSON document of a cached download; a body that is not JSON is a FetchError naming the source."""
@@ -136,7 +160,7 @@ class Client:
         return int(response.status_code)
 
     def _cached(self, source: str, key: str, suffix: str, shown: str, fetch: Any,
-                meta: Mapping[str, Any] | None) -> Entry:
+                meta: Mapping[str, Any] | None, validate: Validator | None = None) -> Entry:
         entry = self.cache.get(key, suffix)
         if entry is not None:
             return entry
@@ -144,7 +168,13 @@ class Client:
             self.cache.require(key, suffix, source=source, url=shown)  # raises NotCachedError
         response = fetch()
         info = {"source": source, "url": shown, **(meta or {})}
-        return self.cache.put(key, suffix, lambda tmp: self._save(source, shown, response, tmp), info)
+
+        def write(tmp: Path) -> None:
+            self._save(source, shown, response, tmp)
+            if validate is not None:
+                validate(tmp)
+
+        return self.cache.put(key, suffix, write, info)
 
     # -- the wire ---------------------------------------------------------------------------------------------
     def _request(self, source: str, method: str, url: str, shown: str, **kw: Any) -> Any:
@@ -154,16 +184,18 @@ class Client:
             raise FetchError(_status_message(source, shown, response))
         return response
 
-    def _send(self, source: str, method: str, url: str, shown: str, *, stream: bool = True, **kw: Any) -> Any:
+    def _send(self, source: str, method: str, url: str, shown: str, *, stream: bool = True,
+              timeout_s: float | None = None, **kw: Any) -> Any:
         import requests
 
         s = self.settings
+        timeout = max(s.timeout_s, timeout_s or 0.0)
         waited, pause = 0.0, s.backoff_s
         for attempt in range(s.retries + 1):
             last = attempt == s.retries
             try:
                 self.requests_made += 1
-                response = self.session().request(method, url, timeout=s.timeout_s, stream=stream, **kw)
+                response = self.session().request(method, url, timeout=timeout, stream=stream, **kw)
             except requests.exceptions.RequestException as exc:
                 what = _network_cause(exc)
                 if last or waited + pause > s.max_wait_s:

@@ -47,13 +47,33 @@ class OsmLayers:
         self.records, self.lines = records, lines
 
 
-def _overpass(client: Client, bbox: Bbox, layer: str, urls: Mapping[str, str] | None) -> tuple[Any, str, bool]:
+#: The Overpass query's own time limit (``[timeout:...]``), s; the client waits this long and a minute more.
+OVERPASS_TIMEOUT_S = 180
+
+
+def _valid_overpass(path: Path) -> None:
+    """An Overpass answer is JSON with an ``elements`` list and no error ``remark`` (Overpass answers HTTP 200 with
+    a partial result and a remark when a query runs out of time or memory); else nothing is cached."""
+    import json
+
+    from coverplan.fetch.osm_common import overpass_elements
+
+    try:
+        overpass_elements(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, InputError) as exc:
+        text = " ".join(str(exc).split())[:300]
+        raise FetchError(f"overpass: the answer is not a whole Overpass result ({text}); nothing was kept: try "
+                         "again later, or a smaller box") from None
+
+
+def _overpass(client: Client, bbox: Bbox, layer: str, urls: Mapping[str, str] | None) -> tuple[Any, str, Any]:
     from coverplan.fetch.osm import overpass_query
 
     src = source("overpass", urls)
-    entry = client.post("overpass", src.url, {"data": overpass_query(bbox, layer)},
-                        meta={"layer": layer, "bbox": list(bbox)})
-    return client.json(entry, "overpass"), f"{src.url} (POST, {layer} query)", entry.from_cache
+    entry = client.post("overpass", src.url, {"data": overpass_query(bbox, layer, timeout_s=OVERPASS_TIMEOUT_S)},
+                        meta={"layer": layer, "bbox": list(bbox)}, validate=_valid_overpass,
+                        timeout_s=OVERPASS_TIMEOUT_S + 60)
+    return client.json(entry, "overpass"), f"{src.url} (POST, {layer} query)", entry
 
 
 def fetch_osm(client: Client, bbox: Bbox, folder: Path, *, urls: Mapping[str, str] | None = None,
@@ -73,16 +93,21 @@ def fetch_osm(client: Client, bbox: Bbox, folder: Path, *, urls: Mapping[str, st
     from coverplan.io import write_vector
 
     src = source("overpass", urls)
-    fac_doc, fac_url, c1 = _overpass(client, bbox, "facilities", urls)
-    place_doc, place_url, c2 = _overpass(client, bbox, "places", urls)
-    admin_doc, admin_url, c3 = _overpass(client, bbox, "admin", urls)
-    cached = sum((c1, c2, c3))
+    fac_doc, fac_url, e1 = _overpass(client, bbox, "facilities", urls)
+    place_doc, place_url, e2 = _overpass(client, bbox, "places", urls)
+    admin_doc, admin_url, e3 = _overpass(client, bbox, "admin", urls)
+    c1, c2, c3 = (int(e.from_cache) for e in (e1, e2, e3))
+    cached = c1 + c2 + c3
+    fetched = _latest([e1, e2, e3])
+    stamp = str((fac_doc.get("osm3s") or {}).get("timestamp_osm_base", "")) if isinstance(fac_doc, dict) else ""
     facilities, fac_report = facilities_from_overpass(fac_doc)
     places = places_from_overpass(place_doc)
     admin, admin_report = admin_from_overpass(admin_doc)
     communes = _communes(admin)
     lines = [*fac_report.lines(), *admin_report.lines()]
     notes = list(lines)
+    if stamp:
+        notes.insert(0, f"OpenStreetMap data as of {stamp} (the Overpass server's timestamp_osm_base)")
     if len(communes):
         facilities, join_report = join_admin(facilities, admin)
         notes += join_report.lines()
@@ -109,17 +134,24 @@ def fetch_osm(client: Client, bbox: Bbox, folder: Path, *, urls: Mapping[str, st
     records.append(record_for(folder / "facilities.gpkg", f"{len(table)} facilities (schools, health facilities, "
                               f"commune offices), {int(table['assumed'].sum())} of them assumed", src,
                               urls=[fac_url, admin_url, place_url], notes=notes,
-                              illustrative=bool(table["assumed"].any()), cached=cached, downloaded=3 - cached))
+                              illustrative=bool(table["assumed"].any()), cached=cached, downloaded=3 - cached,
+                              fetched=fetched))
     if len(communes):
         write_vector(communes, folder / "admin.gpkg", layer="communes", overwrite=overwrite)
         records.append(record_for(folder / "admin.gpkg", f"{len(communes)} commune boundaries (admin_level 8) "
                                   "with their district and province", src, urls=[admin_url],
-                                  notes=admin_report.lines(), cached=c3, downloaded=1 - c3))
+                                  notes=admin_report.lines(), cached=c3, downloaded=1 - c3, fetched=fetched))
     if len(places):
         write_vector(places, folder / "places.gpkg", layer="places", overwrite=overwrite)
         records.append(record_for(folder / "places.gpkg", f"{len(places)} place points (towns, villages, "
-                                  "hamlets)", src, urls=[place_url], cached=c2, downloaded=1 - c2))
+                                  "hamlets)", src, urls=[place_url], cached=c2, downloaded=1 - c2, fetched=fetched))
     return OsmLayers(table, communes, places, records, lines)
+
+
+def _latest(entries: Sequence[Any]) -> str:
+    """The date of the newest download among cache entries (what PROVENANCE.md calls fetched)."""
+    dates = sorted(str(e.meta.get("fetched", ""))[:10] for e in entries if e.meta.get("fetched"))
+    return dates[-1] if dates else ""
 
 
 def _communes(admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -177,7 +209,7 @@ def fetch_population(client: Client, bbox: Bbox, out: Path, *, countries: Sequen
                       "UNITS": "people per cell", "POPULATION_TOTAL": f"{total:.0f}"})
     cached = sum(1 for e in entries if e.from_cache)
     return record_for(out, "people per 3″ cell (about 100 m), EPSG:4326", src, urls=urls_read, notes=notes,
-                      cached=cached, downloaded=len(entries) - cached)
+                      cached=cached, downloaded=len(entries) - cached, fetched=_latest(entries))
 
 
 def population_from_census(census: Path, communes: gpd.GeoDataFrame, out: Path, *,
@@ -214,7 +246,7 @@ def fetch_landcover(client: Client, bbox: Bbox, out: Path, *, urls: Mapping[str,
     for lat, lon in tiles_1deg(bbox, step=3):
         url = src.format(**tile_fields(lat, lon), name="")
         urls_read.append(url)
-        e = remote_window(client, src.name, url, bbox, absent_statuses=(403, 404))
+        e = remote_window(client, src.name, url, bbox, absent_statuses=(404,))
         entries.append(e)
         if e.absent:
             absent.append(url.rsplit("/", 1)[-1])
@@ -226,7 +258,7 @@ def fetch_landcover(client: Client, bbox: Bbox, out: Path, *, urls: Mapping[str,
         notes.append(f"tiles absent at the source (open sea): {', '.join(absent)}")
     cached = sum(1 for e in entries if e.from_cache)
     return record_for(out, "land-cover classes (ESA WorldCover 10 m), EPSG:4326", src, urls=urls_read, notes=notes,
-                      cached=cached, downloaded=len(entries) - cached)
+                      cached=cached, downloaded=len(entries) - cached, fetched=_latest(entries))
 
 
 def fetch_sites(client: Client, bbox: Bbox, out: Path, *, cells: Path | None = None, api_key: str | None = None,
@@ -296,6 +328,19 @@ def _report_lines(report: Any) -> list[str]:
     return lines
 
 
+def _valid_cells(path: Path, mcc: int) -> None:
+    """An OpenCelliD API answer is CSV cells, not an error message in a 200 answer (a refused key, the day's
+    allowance spent); else nothing is cached."""
+    from coverplan.fetch.cells import read_cell_api_csv
+
+    try:
+        read_cell_api_csv(path.read_text(encoding="utf-8"), mcc=mcc)
+    except (ValueError, UnicodeDecodeError) as exc:
+        text = " ".join(str(exc).split())[:300]
+        raise FetchError(f"opencellid: the API did not answer cells ({text}); nothing was kept: check the key and "
+                         "the day's allowance, or give the country file with --cells") from None
+
+
 def _cells_from_api(client: Client, bbox: Bbox, key: str, base: str, mcc: int) -> tuple[Any, list[str], int, int]:
     import pandas as pd
 
@@ -316,7 +361,7 @@ def _cells_from_api(client: Client, bbox: Bbox, key: str, base: str, mcc: int) -
             parts = urlsplit(page)
             params = dict(parse_qsl(parts.query))
             entry = client.get("opencellid", f"{parts.scheme}://{parts.netloc}{parts.path}", params=params,
-                               suffix=".csv", hide=("key",))
+                               suffix=".csv", hide=("key",), validate=lambda p: _valid_cells(p, mcc))
             shown.append(str(entry.meta.get("url", "")))
             cached += entry.from_cache
             downloaded += not entry.from_cache

@@ -244,8 +244,13 @@ def overpass_query(bbox: Sequence[float], layer: str, *, timeout_s: int = 180) -
         return "\n".join((head, f'nwr["place"~"^({"|".join(PLACE_CLASSES)})$"]{box};', "out center;"))
     if layer == "admin":
         levels = "|".join(ADMIN_LEVELS)
-        return "\n".join((head, f'relation["boundary"="administrative"]["admin_level"~"^({levels})$"]{box};',
-                          "out geom;"))
+        # the relations whose boundary crosses the box, and (is_in at the box's centre, areas -> relations by
+        # pivot) those that enclose it whole: the province, often the district, of a box inside them
+        w, s_, e, n = (float(v) for v in bbox)
+        sel = f'["boundary"="administrative"]["admin_level"~"^({levels})$"]'
+        centre = f"{(s_ + n) / 2:.7f},{(w + e) / 2:.7f}"
+        return "\n".join((head, "(", f"  relation{sel}{box};", f"  is_in({centre})->.enclosing;",
+                          f"  relation(pivot.enclosing){sel};", ");", "out geom;"))
     raise InputError(f"layer {layer!r}: give one of {', '.join(LAYERS)}")
 
 

@@ -43,8 +43,22 @@ def gdal_options(client: Client) -> dict[str, Any]:
 
 
 def _vsi(url: str) -> str:
-    path = "/vsicurl/" + url
-    return "/vsigzip/" + path if url.endswith(".gz") else path
+    return "/vsicurl/" + url
+
+
+#: Compressed files (SRTM's .hgt.gz, .hgt.zip) cannot be read by ranges: they are downloaded whole (cached, with a
+#: progress bar) and the window read from the local copy.
+WHOLE_SUFFIXES = (".gz", ".zip")
+
+
+def _whole_file(client: Client, source: str, url: str) -> str:
+    """Download a compressed raster whole into the cache (its own folder, under its own name, as GDAL's HGT driver
+    needs) and return the GDAL path of the raster inside."""
+    name = url.rsplit("/", 1)[-1].split("?")[0]
+    entry = client.get(source, url, suffix=f"/{name}")
+    if name.endswith(".gz"):
+        return f"/vsigzip/{entry.path}"
+    return f"/vsizip/{entry.path}/{name[:-4]}"
 
 
 def remote_window(client: Client, source: str, url: str, bounds: Bounds, *,
@@ -70,7 +84,8 @@ def remote_window(client: Client, source: str, url: str, bounds: Bounds, *,
         from coverplan.fetch.http import _status_message
 
         raise FetchError(_status_message(source, url, _Status(status)))
-    return _read_window(client, source, url, bounds, key, meta)
+    path = _whole_file(client, source, url) if url.lower().endswith(WHOLE_SUFFIXES) else _vsi(url)
+    return _read_window(client, source, url, path, bounds, key, meta)
 
 
 @dataclass
@@ -79,13 +94,14 @@ class _Status:
     reason: str = ""
 
 
-def _read_window(client: Client, source: str, url: str, bounds: Bounds, key: str, meta: dict[str, Any]) -> Entry:
+def _read_window(client: Client, source: str, url: str, gdal_path: str, bounds: Bounds, key: str,
+                 meta: dict[str, Any]) -> Entry:
     import rasterio
     from rasterio.errors import RasterioError
     from rasterio.windows import Window, from_bounds
 
     try:
-        with rasterio.Env(**gdal_options(client)), rasterio.open(_vsi(url)) as src:
+        with rasterio.Env(**gdal_options(client)), rasterio.open(gdal_path) as src:
             win = from_bounds(*bounds, transform=src.transform)
             col0, row0 = math.floor(win.col_off + 1e-6), math.floor(win.row_off + 1e-6)
             col1 = math.ceil(win.col_off + win.width - 1e-6)
