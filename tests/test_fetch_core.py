@@ -253,7 +253,7 @@ def test_a_bad_answer_is_never_cached(server, tmp_path: Path) -> None:
     server.posts["/api/interpreter"] = lambda form: bad
     urls = {"overpass": server.url + "/api/interpreter"}
     for _ in range(2):
-        with pytest.raises(FetchError, match="not a whole Overpass result.*timed out.*nothing was kept"):
+        with pytest.raises(FetchError, match=r"not a whole Overpass result.*timed out.*nothing was kept"):
             fetch_osm(client(tmp_path), (105.5, 21.5, 105.6, 21.6), tmp_path / "o", urls=urls)
     assert server.count("/api/interpreter") == 2
     assert not list((tmp_path / "cache").rglob("*.meta.json"))
