@@ -236,3 +236,95 @@ def test_census_spread_keeps_every_commune_total(server, tmp_path: Path) -> None
     sc = (tmp_path / "r" / "scenario.toml").read_text()
     assert '"population"' in sc.split("illustrative = ")[1].splitlines()[0]
     assert "dasymetric" in (tmp_path / "r" / "PROVENANCE.md").read_text()
+
+
+def test_overwrite_keeps_what_the_planner_added_or_changed(server, tmp_path: Path) -> None:
+    region, cache = tmp_path / "r", tmp_path / "c"
+    assert init(server, region, cache, "--sources", "dem,osm,population").exit_code == 0
+    assert "STILL TO SUPPLY: sites.csv" in (region / "scenario.toml").read_text()
+    # the planner adds the operator's tables and edits the scenario
+    import shutil
+
+    shutil.copy(FIX.parent.parent / "data" / "sample" / "sites.csv", region / "sites.csv")
+    shutil.copy(FIX.parent.parent / "data" / "sample" / "fibre.gpkg", region / "fibre.gpkg")
+    edited = (region / "scenario.toml").read_text() + "\n# my note\n"
+    (region / "scenario.toml").write_text(edited)
+    res = init(server, region, cache, "--sources", "dem,osm,population", "--overwrite")
+    assert res.exit_code == 0, res.output
+    assert (region / "sites.csv").read_bytes() == (FIX.parent.parent / "data" / "sample" / "sites.csv").read_bytes()
+    assert (region / "fibre.gpkg").is_file() and (region / "scenario.toml.before-init").read_text() == edited
+    sc = (region / "scenario.toml").read_text()
+    assert 'fibre = "fibre.gpkg"' in sc and "STILL TO SUPPLY: sites.csv" not in sc
+    assert "carried over" in res.output
+
+
+def test_a_folder_fetch_wrote_into_is_not_an_init_folder(server, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "operator_sites_2024.xlsx").write_bytes(b"mine")
+    res = CliRunner().invoke(main, ["fetch", "dem", "--bbox", "102.95", "21.35", "103.05", "21.45", "-o",
+                                    str(work / "dem.tif"), "--cache", str(tmp_path / "c"), *url_args(server)])
+    assert res.exit_code == 0, res.output
+    res = init(server, work, tmp_path / "c", "--overwrite")
+    assert res.exit_code == 2 and "did not write" in res.output
+    assert (work / "operator_sites_2024.xlsx").read_bytes() == b"mine"
+
+
+def test_fetch_never_replaces_a_provenance_it_did_not_write(server, tmp_path: Path) -> None:
+    (tmp_path / "PROVENANCE.md").write_text("# my own notes\n")
+    res = CliRunner().invoke(main, ["fetch", "dem", "--bbox", "102.95", "21.35", "103.05", "21.45", "-o",
+                                    str(tmp_path / "dem"), "--cache", str(tmp_path / "c"), *url_args(server)])
+    assert res.exit_code == 0, res.output  # an output name without a suffix is a file too
+    assert (tmp_path / "PROVENANCE.md").read_text() == "# my own notes\n"
+    assert "dem" in (tmp_path / "PROVENANCE.coverplan.md").read_text()
+
+
+def test_init_dot_in_an_empty_folder(server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    res = CliRunner().invoke(main, ["init", ".", "--bbox", *BOX, "--sources", "dem,osm,population", "--cache",
+                                    str(tmp_path / "c"), *url_args(server)])
+    assert res.exit_code == 0, res.output
+    assert (here / "scenario.toml").is_file() and (here / "dem.tif").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def test_boundary_keeps_only_what_lies_inside(server, tmp_path: Path) -> None:
+    """An outline smaller than its box: facilities, places and people outside it are left out and said; the
+    outline is recorded in PROVENANCE."""
+    import numpy as np
+    from shapely.geometry import box
+
+    outline = tmp_path / "west.geojson"
+    gpd.GeoDataFrame({"name": ["west half"]}, geometry=[box(102.9, 21.3, 103.0, 21.5)],
+                     crs="EPSG:4326").to_file(outline)
+    res = CliRunner().invoke(main, ["init", str(tmp_path / "r"), "--boundary", str(outline), "--sources",
+                                    "dem,osm,population", "--cache", str(tmp_path / "c"), *url_args(server)])
+    assert res.exit_code == 0, res.output
+    fac = gpd.read_file(tmp_path / "r" / "facilities.gpkg")
+    assert len(fac) and (fac.geometry.x <= 103.0).all()
+    with rasterio.open(tmp_path / "r" / "population.tif") as d:
+        pop = d.read(1)
+        cols = np.arange(d.width)
+        x = d.transform.c + (cols + 0.5) * d.transform.a
+        assert pop[:, x > 103.0].sum() == 0 and pop[:, x < 103.0].sum() > 0
+    records = json.loads((tmp_path / "r" / "provenance.json").read_text())
+    b = next(r for r in records if r["file"] == "boundary.gpkg")
+    assert b["urls"] == [str(outline)] and b["sha256"]
+    assert "outside the outline" in res.output
+
+
+def test_census_communes_missing_from_the_table(server, tmp_path: Path) -> None:
+    osm = tmp_path / "osm"
+    assert CliRunner().invoke(main, ["fetch", "osm", "--bbox", *BOX, "-o", str(osm), "--cache", str(tmp_path / "c"),
+                                     *url_args(server)]).exit_code == 0
+    names = list(gpd.read_file(osm / "admin.gpkg")["name"])
+    census = tmp_path / "census.csv"
+    census.write_text("ten_xa,dan_so\n" + "".join(f"{n},{500 + i}\n" for i, n in enumerate(names[1:])))
+    res = init(server, tmp_path / "r", tmp_path / "c", "--census", str(census), "--sources", "dem,osm,population")
+    assert res.exit_code == 2 and names[0] in res.output and "--census-missing leave-out" in res.output
+    res = init(server, tmp_path / "r", tmp_path / "c", "--census", str(census), "--sources", "dem,osm,population",
+               "--census-missing", "leave-out")
+    assert res.exit_code == 0, res.output
+    assert names[0] in (tmp_path / "r" / "PROVENANCE.md").read_text()

@@ -66,11 +66,13 @@ def _say(text: str) -> None:
         click.echo(text)
 
 
-def _record_into(out: Path, records: list[Any], command: str) -> None:
+def _record_into(folder: Path, records: list[Any], command: str) -> None:
+    """Add the records to ``folder``'s provenance (the folder of the file written, or the folder written into)."""
     from coverplan.fetch.provenance import write_records
 
-    write_records(out.parent if out.suffix else out, records,
-                  region={"command": command, "description": "the files fetched into this folder"})
+    md = write_records(folder, records, region={"command": command,
+                                                "description": "the files fetched into this folder"})
+    _say(f"sources, licences and checksums: {md}")
 
 
 def _echo_record(rec: Any) -> None:
@@ -101,7 +103,7 @@ def fetch_dem_cmd(bbox: tuple[float, ...], output: Path, dem_source: str, overwr
 
     client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
     rec = fetch_dem(client, tuple(bbox), output, name=dem_source, urls=kw["urls"], overwrite=overwrite)  # type: ignore[arg-type]
-    _record_into(output, [rec], "fetch dem")
+    _record_into(output.parent, [rec], "fetch dem")
     _echo_record(rec)
 
 
@@ -120,7 +122,7 @@ def fetch_osm_cmd(bbox: tuple[float, ...], output: Path, overwrite: bool, no_ass
     client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
     layers = fetch_osm(client, tuple(bbox), output, urls=kw["urls"], overwrite=overwrite,  # type: ignore[arg-type]
                        assume_stations=not no_assumed_stations)
-    _record_into(output / "x.gpkg", layers.records, "fetch osm")
+    _record_into(output, layers.records, "fetch osm")
     for rec in layers.records:
         _echo_record(rec)
 
@@ -157,7 +159,7 @@ def fetch_population_cmd(bbox: tuple[float, ...], output: Path, countries: tuple
         client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
         rec = fetch_population(client, tuple(bbox), output, countries=countries, year=year,  # type: ignore[arg-type]
                                urls=kw["urls"], overwrite=overwrite)
-    _record_into(output, [rec], "fetch population")
+    _record_into(output.parent, [rec], "fetch population")
     _echo_record(rec)
 
 
@@ -180,7 +182,7 @@ def fetch_sites_cmd(bbox: tuple[float, ...], output: Path, cells: Path | None, a
     client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
     rec = fetch_sites(client, tuple(bbox), output, cells=cells, api_key=api_key, urls=kw["urls"],  # type: ignore[arg-type]
                       mcc=mcc, overwrite=overwrite)
-    _record_into(output, [rec], "fetch sites")
+    _record_into(output.parent, [rec], "fetch sites")
     _echo_record(rec)
 
 
@@ -196,7 +198,7 @@ def fetch_landcover_cmd(bbox: tuple[float, ...], output: Path, overwrite: bool, 
 
     client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
     rec = fetch_landcover(client, tuple(bbox), output, urls=kw["urls"], overwrite=overwrite)  # type: ignore[arg-type]
-    _record_into(output, [rec], "fetch landcover")
+    _record_into(output.parent, [rec], "fetch landcover")
     _echo_record(rec)
 
 
@@ -214,6 +216,9 @@ def fetch_landcover_cmd(bbox: tuple[float, ...], output: Path, overwrite: bool, 
 @click.option("--opencellid-key", "api_key", default=None, help="Or the OpenCelliD API for the sites.")
 @click.option("--census", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Census totals per commune (CSV), spread over settled cells instead of WorldPop.")
+@click.option("--census-missing", type=click.Choice(["error", "leave-out"]), default="error", show_default=True,
+              help="Communes of the box without a census row (a neighbouring province's): an error, or left out "
+              "with 0 people (and listed in PROVENANCE.md).")
 @click.option("--country", "countries", multiple=True, default=("VNM",), show_default=True,
               help="ISO3 code of each country the box covers (for WorldPop). Repeatable.")
 @click.option("--year", type=click.IntRange(2015, 2030), default=2025, show_default=True)
@@ -222,8 +227,8 @@ def fetch_landcover_cmd(bbox: tuple[float, ...], output: Path, overwrite: bool, 
 @click.option("--overwrite", is_flag=True, help="Replace an earlier init's folder.")
 @_common
 def init_cmd(folder: Path, bbox: tuple[float, ...] | None, place: str | None, boundary: Path | None, sources: str,
-             cells: Path | None, api_key: str | None, census: Path | None, countries: tuple[str, ...], year: int,
-             dem_source: str, name: str, overwrite: bool, **kw: Any) -> None:
+             cells: Path | None, api_key: str | None, census: Path | None, census_missing: str,
+             countries: tuple[str, ...], year: int, dem_source: str, name: str, overwrite: bool, **kw: Any) -> None:
     """Create FOLDER with scenario.toml, the fetched inputs and PROVENANCE.md, ready for `coverplan run FOLDER`."""
     from coverplan.fetch.init import init_region
     from coverplan.fetch.place import area_of_boundary, area_of_place
@@ -232,20 +237,21 @@ def init_cmd(folder: Path, bbox: tuple[float, ...] | None, place: str | None, bo
     if len(given) != 1:
         raise InputError("init: give exactly one of --bbox W S E N, --place NAME or --boundary FILE")
     client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
-    shape = None
+    shape = record = None
     box: tuple[float, float, float, float]
     if place:
-        box, shape, label = area_of_place(client, place, urls=kw["urls"])
+        box, shape, label, record = area_of_place(client, place, urls=kw["urls"])
         name = name or label
     elif boundary is not None:
-        box, shape = area_of_boundary(boundary)
+        box, shape, record = area_of_boundary(boundary)
         name = name or boundary.stem
     else:
         w, s_, e, n = bbox  # type: ignore[misc]
         box = (w, s_, e, n)
     result = init_region(client, folder, box, name=name, sources=[s.strip() for s in sources.split(",") if s.strip()],
                          urls=kw["urls"], cells=cells, api_key=api_key, census=census, countries=countries,
-                         year=year, dem_source=dem_source, overwrite=overwrite, boundary=shape)
+                         year=year, dem_source=dem_source, overwrite=overwrite, boundary=shape,
+                         boundary_record=record, census_leave_out=census_missing == "leave-out")
     _say(f"coverplan init {folder}: the box {' '.join(f'{v:g}' for v in result.bbox)} (W S E N)")
     for rec in result.records:
         flag = " (ILLUSTRATIVE / ASSUMED)" if rec.illustrative else ""
@@ -258,6 +264,7 @@ def init_cmd(folder: Path, bbox: tuple[float, ...] | None, place: str | None, bo
         _say("  you must still supply:")
         for item in result.supply:
             _say(f"    - {item}")
-    _say(f"  {result.requests} HTTP request(s); the cache is {client.cache.folder}")
+    _say(f"  {result.requests} HTTP request(s) by coverplan's client (GDAL's range reads of the rasters not "
+         f"counted; none at all when everything came from the cache {client.cache.folder})")
     _say(f"  sources, licences and checksums: {folder / 'PROVENANCE.md'}")
     _say(f"next: coverplan run {folder}")

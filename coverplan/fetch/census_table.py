@@ -152,7 +152,8 @@ class CensusTableError(TableError):
             n = len(self.missing)
             text = (f"{n:,} commune polygon{'s have' if n > 1 else ' has'} no row: {shown}"
                     + (f" and {more:,} more" if more > 0 else "")
-                    + "; add their totals, or leave them out (leave_out_missing=True) and they hold no people")
+                    + "; add their totals, or leave them out (--census-missing leave-out; leave_out_missing=True in "
+                      "Python) and they hold no people")
             parts.append(text if self.rows else f"{self.path}: {text}")
         return "; ".join(parts)
 

@@ -35,8 +35,9 @@ Bbox = tuple[float, float, float, float]
 ALL_SOURCES = ("dem", "osm", "population", "landcover", "sites")
 #: Layers without which ``coverplan run`` cannot start.
 REQUIRED = ("dem", "osm", "population")
-#: The marker of a folder ``init`` wrote (so ``--overwrite`` replaces only such folders).
-MARKER = "provenance.json"
+#: The marker of a folder ``init`` wrote: the files it wrote and their SHA-256 (``--overwrite`` replaces only such
+#: a folder, and carries over every file the planner added or changed since). ``fetch`` never writes it.
+MARKER = ".coverplan-region"
 
 SITES_HELP = ("sites.csv: the operator's site table, one row per sector (site_id, lon, lat, height_m, "
               "frequency_mhz, technology, eirp_dbm, azimuth_deg...; see docs/scenario-keys.md), or run init again "
@@ -74,10 +75,57 @@ def _check_target(folder: Path, overwrite: bool) -> None:
             raise InputError(f"{folder}: exists (an earlier init); pass --overwrite to fetch it again")
 
 
+def _written_by_init(folder: Path) -> dict[str, str]:
+    import json
+
+    try:
+        return dict(json.loads((folder / MARKER).read_text(encoding="utf-8")).get("files", {}))
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+#: Files init writes after the carry-over: an earlier copy the planner changed is kept as ``<name>.before-init``.
+WRITTEN_LAST = ("scenario.toml", "PROVENANCE.md", "provenance.json")
+
+
+def _carry_over(old: Path, stage: Path) -> list[str]:
+    """Copy into ``stage`` every file of the earlier init's folder that init did not write, or that was changed
+    since (the planner's sites.csv, fibre.gpkg, an edited scenario.toml); one the new init also wrote is kept as
+    ``<name>.before-init``. Returns what was carried, for the summary."""
+    from coverplan.fetch.cache import sha256_file
+
+    if not old.is_dir():
+        return []
+    ours = _written_by_init(old)
+    carried = []
+    for p in sorted(old.iterdir()):
+        if p.name == MARKER or not p.is_file():
+            continue
+        if ours.get(p.name) == sha256_file(p):
+            continue  # init's own file, unchanged: replaced by the new one
+        target = stage / p.name
+        if target.exists() or p.name in WRITTEN_LAST:
+            target = stage / f"{p.name}.before-init"
+        shutil.copy2(p, target)
+        carried.append(f"{p.name} -> {target.name}")
+    return carried
+
+
+def _write_marker(stage: Path) -> None:
+    import json
+
+    from coverplan.fetch.cache import sha256_file
+
+    files = {p.name: sha256_file(p) for p in sorted(stage.iterdir()) if p.is_file() and p.name != MARKER}
+    (stage / MARKER).write_text(json.dumps({"written_by": "coverplan init", "date": _today(), "files": files},
+                                           indent=1, ensure_ascii=False), encoding="utf-8")
+
+
 def init_region(client: Client, folder: Path, bbox: Bbox, *, name: str = "", sources: Sequence[str] = ALL_SOURCES,
                 urls: Mapping[str, str] | None = None, cells: Path | None = None, api_key: str | None = None,
                 census: Path | None = None, countries: Sequence[str] = ("VNM",), year: int = 2025,
-                dem_source: str = "glo30", overwrite: bool = False, boundary: Any = None) -> InitResult:
+                dem_source: str = "glo30", overwrite: bool = False, boundary: Any = None,
+                boundary_record: Record | None = None, census_leave_out: bool = False) -> InitResult:
     """Fetch the region of ``bbox`` into ``folder`` (see the module's text) and return what happened.
 
     Raises
@@ -91,6 +139,7 @@ def init_region(client: Client, folder: Path, bbox: Bbox, *, name: str = "", sou
     from coverplan.fetch.dem import check_bbox
 
     bbox = check_bbox(bbox)
+    folder = Path(os.path.abspath(folder))
     unknown = [s for s in sources if s not in ALL_SOURCES]
     if unknown:
         raise InputError(f"--sources {','.join(unknown)}: unknown; choose from {','.join(ALL_SOURCES)}")
@@ -100,7 +149,8 @@ def init_region(client: Client, folder: Path, bbox: Bbox, *, name: str = "", sou
     stage = _staging(folder)
     try:
         _fetch_layers(client, stage, bbox, result, sources=sources, urls=urls, cells=cells, api_key=api_key,
-                      census=census, countries=countries, year=year, dem_source=dem_source)
+                      census=census, countries=countries, year=year, dem_source=dem_source, outline=boundary,
+                      census_leave_out=census_leave_out)
         result.requests = client.requests_made - before
         missing = [k for k in REQUIRED if k in sources and k in result.failed]
         if missing:
@@ -108,17 +158,29 @@ def init_region(client: Client, folder: Path, bbox: Bbox, *, name: str = "", sou
             raise FetchError("init: could not get " + "; ".join(f"{k}: {result.failed[k]}" for k in missing)
                              + f" — nothing was written to {folder}; what was fetched is in the cache "
                              f"({client.cache.folder}), so running again costs no second download")
-        if not (stage / "sites.csv").exists():
-            result.supply.append(SITES_HELP)
-        result.supply.append(FIBRE_HELP)
         if boundary is not None:
+            from coverplan.fetch.provenance import record_for
+            from coverplan.fetch.sources import Source
             from coverplan.io import write_vector
 
             write_vector(boundary, stage / "boundary.gpkg", layer="boundary")
+            b = boundary_record or Record(file="boundary.gpkg", what="", source="user", title="the user's file",
+                                          licence="", attribution="", docs="")
+            result.records.append(record_for(
+                stage / "boundary.gpkg", "the area's outline: facilities, places, communes and people outside it "
+                "are left out; the terrain and the sites keep the whole box", Source(
+                    name=b.source, title=b.title, url="", licence=b.licence, attribution=b.attribution,
+                    docs=b.docs), urls=b.urls, notes=b.notes, fetched=b.fetched))
+        result.lines += [f"carried over from the earlier folder: {c}" for c in _carry_over(folder, stage)]
+        if not (stage / "sites.csv").exists():
+            result.supply.append(SITES_HELP)
+        if not (stage / "fibre.gpkg").exists():
+            result.supply.append(FIBRE_HELP)
         text = scenario_text(name or _default_name(bbox), bbox, stage, result)
         (stage / "scenario.toml").write_text(text, encoding="utf-8")
         write_records(stage, result.records, region={"command": "init", "date": _today(),
                                                      "description": f"the box {_box(bbox)} (W S E N, degrees)"})
+        _write_marker(stage)
         _put_in_place(stage, folder)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -128,7 +190,8 @@ def init_region(client: Client, folder: Path, bbox: Bbox, *, name: str = "", sou
 
 def _fetch_layers(client: Client, stage: Path, bbox: Bbox, result: InitResult, *, sources: Sequence[str],
                   urls: Mapping[str, str] | None, cells: Path | None, api_key: str | None, census: Path | None,
-                  countries: Sequence[str], year: int, dem_source: str) -> None:
+                  countries: Sequence[str], year: int, dem_source: str, outline: Any = None,
+                  census_leave_out: bool = False) -> None:
     """Fetch each layer asked for into ``stage``; a layer that fails is noted in ``result.failed``."""
     from coverplan.fetch.dem import fetch_dem
     from coverplan.fetch.layers import fetch_landcover, fetch_osm, fetch_population, fetch_sites, population_from_census
@@ -136,7 +199,7 @@ def _fetch_layers(client: Client, stage: Path, bbox: Bbox, result: InitResult, *
     def attempt(kind: str, run: Any) -> Any:
         try:
             out = run()
-        except FetchError as exc:  # NotCachedError too: offline, and not in the cache
+        except (FetchError, InputError) as exc:  # NotCachedError too: offline, and not in the cache
             result.failed[kind] = str(exc)
             return None
         if isinstance(out, Record):
@@ -145,7 +208,8 @@ def _fetch_layers(client: Client, stage: Path, bbox: Bbox, result: InitResult, *
 
     if "dem" in sources:
         attempt("dem", lambda: fetch_dem(client, bbox, stage / "dem.tif", name=dem_source, urls=urls))
-    osm = attempt("osm", lambda: fetch_osm(client, bbox, stage, urls=urls)) if "osm" in sources else None
+    osm = attempt("osm", lambda: fetch_osm(client, bbox, stage, urls=urls, outline=outline)) \
+        if "osm" in sources else None
     if osm is not None:
         result.records += osm.records
         result.lines += osm.lines
@@ -155,10 +219,10 @@ def _fetch_layers(client: Client, stage: Path, bbox: Bbox, result: InitResult, *
                                            "(--sources with osm), and none were had")
         else:
             attempt("population", lambda: population_from_census(census, osm.communes, stage / "population.tif",
-                                                                 places=osm.places))
+                                                                 places=osm.places, leave_out_missing=census_leave_out))
     elif "population" in sources:
         attempt("population", lambda: fetch_population(client, bbox, stage / "population.tif",
-                                                       countries=countries, year=year, urls=urls))
+                                                       countries=countries, year=year, urls=urls, outline=outline))
     if "landcover" in sources:
         attempt("landcover", lambda: fetch_landcover(client, bbox, stage / "landcover.tif", urls=urls))
     if "sites" in sources and (cells is not None or api_key):
@@ -169,6 +233,11 @@ def _fetch_layers(client: Client, stage: Path, bbox: Bbox, result: InitResult, *
 def _put_in_place(stage: Path, folder: Path) -> None:
     """Rename the staging folder to ``folder``; an earlier init's folder is moved aside first and removed after."""
     old = None
+    if folder.is_dir() and not any(folder.iterdir()):  # an empty folder the user made (perhaps their shell is in it)
+        for p in stage.iterdir():
+            os.replace(p, folder / p.name)
+        stage.rmdir()
+        return
     if folder.exists():
         old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
         os.replace(folder, old)
@@ -233,7 +302,10 @@ def scenario_text(name: str, bbox: Bbox, folder: Path, result: InitResult) -> st
               'population = "population.tif"']
     if "admin.gpkg" in have:
         lines.append('admin = "admin.gpkg"')
-    lines.append("# fibre = \"fibre.gpkg\"   # supply the operator's routes, then remove the '#'")
+    if "fibre.gpkg" in have:
+        lines.append('fibre = "fibre.gpkg"')
+    else:
+        lines.append("# fibre = \"fibre.gpkg\"   # supply the operator's routes, then remove the '#'")
     lines.append(f"illustrative = [{', '.join(_toml_str(k) for k in illustrative)}]")
     if notes:
         lines.append(f"illustrative_note = {_toml_str('; '.join(notes))}")

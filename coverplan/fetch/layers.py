@@ -77,13 +77,15 @@ def _overpass(client: Client, bbox: Bbox, layer: str, urls: Mapping[str, str] | 
 
 
 def fetch_osm(client: Client, bbox: Bbox, folder: Path, *, urls: Mapping[str, str] | None = None,
-              overwrite: bool = False, assume_stations: bool = True) -> OsmLayers:
+              overwrite: bool = False, assume_stations: bool = True, outline: Any = None) -> OsmLayers:
     """Facilities, communes and places of ``bbox`` from OpenStreetMap (three Overpass queries), written as
     ``facilities.gpkg``, ``admin.gpkg`` (communes, with their district and province) and ``places.gpkg``.
 
     Facilities are mapped from their tags and Vietnamese names (:mod:`coverplan.fetch.osm`), near-duplicates
     merged, joined to their commune, and each commune without a mapped health station gets one **assumed** at
-    its centre (``assumed`` = true in the table, named so, and said in the notes).
+    its centre (``assumed`` = true in the table, named so, and said in the notes). With an ``outline`` (the
+    province's polygons, EPSG:4326) only the facilities, places and communes inside it are kept, and the count
+    left out is said.
     """
     import geopandas as gpd
     import pandas as pd
@@ -125,6 +127,10 @@ def fetch_osm(client: Client, bbox: Bbox, folder: Path, *, urls: Mapping[str, st
     table = pd.concat([facilities, assumed], ignore_index=True) if len(assumed) else facilities
     table = gpd.GeoDataFrame(table, geometry="geometry", crs="EPSG:4326")
     table["assumed"] = table["assumed"].fillna(False).astype(bool)
+    if outline is not None:
+        table, places, communes, dropped = _inside(outline, table, places, communes)
+        notes.append(f"only what lies inside the area's outline kept: {dropped}")
+        lines.append(f"outside the outline, left out: {dropped}")
     if not len(table):
         raise FetchError(f"overpass: no school, health facility or commune office is mapped in the box "
                          f"{' '.join(map(str, bbox))}; check the box, or supply facilities.gpkg yourself")
@@ -146,6 +152,28 @@ def fetch_osm(client: Client, bbox: Bbox, folder: Path, *, urls: Mapping[str, st
         records.append(record_for(folder / "places.gpkg", f"{len(places)} place points (towns, villages, "
                                   "hamlets)", src, urls=[place_url], cached=c2, downloaded=1 - c2, fetched=fetched))
     return OsmLayers(table, communes, places, records, lines)
+
+
+def _inside(outline: Any, facilities: Any, places: Any, communes: Any) -> tuple[Any, Any, Any, str]:
+    """Keep the facilities and places inside ``outline``, and the communes whose representative point is."""
+    shape = outline.to_crs("EPSG:4326").union_all()
+    f_in = facilities.within(shape).to_numpy()
+    p_in = places.within(shape).to_numpy() if len(places) else np.zeros(0, bool)
+    c_in = communes.representative_point().within(shape).to_numpy() if len(communes) else np.zeros(0, bool)
+    text = (f"{int((~f_in).sum())} of {len(f_in)} facilities, {int((~p_in).sum())} of {len(p_in)} places, "
+            f"{int((~c_in).sum())} of {len(c_in)} communes")
+    return (facilities[f_in].reset_index(drop=True), places[p_in].reset_index(drop=True),
+            communes[c_in].reset_index(drop=True), text)
+
+
+def _mask_outside(data: np.ndarray, transform: Any, outline: Any) -> int:
+    """Set the cells whose centre lies outside ``outline`` to 0 people; returns how many had people."""
+    from rasterio.features import geometry_mask
+
+    outside = geometry_mask(list(outline.to_crs("EPSG:4326").geometry), out_shape=data.shape, transform=transform)
+    had = int(np.count_nonzero(outside & (data > 0)))
+    data[outside] = 0.0
+    return had
 
 
 def _latest(entries: Sequence[Any]) -> str:
@@ -180,7 +208,8 @@ def _raster_out(out: Path, data: np.ndarray, transform: Any, crs: Any, *, nodata
 
 
 def fetch_population(client: Client, bbox: Bbox, out: Path, *, countries: Sequence[str] = ("VNM",),
-                     year: int = 2025, urls: Mapping[str, str] | None = None, overwrite: bool = False) -> Record:
+                     year: int = 2025, urls: Mapping[str, str] | None = None, overwrite: bool = False,
+                     outline: Any = None) -> Record:
     """People per 3″ cell of ``bbox`` from WorldPop's constrained country files (one per ISO3 code in
     ``countries``: a box on a border needs its neighbours' files too), windows read by HTTP range requests.
     The model's empty cells (no settlement, or outside the country) become 0 people, and that is said."""
@@ -200,10 +229,13 @@ def fetch_population(client: Client, bbox: Bbox, out: Path, *, countries: Sequen
     data = m.data.astype("float32")
     empty = (data == m.nodata) | ~np.isfinite(data) | (data < 0) if m.nodata is not None else ~np.isfinite(data)
     data[empty] = 0.0
+    masked = _mask_outside(data, m.transform, outline) if outline is not None else 0
     total = float(data.sum())
     notes = [src.note, f"{len(countries)} country file(s): {', '.join(countries)}, year {year}; "
              f"{int(empty.sum()):,} of {data.size:,} cells empty in the model, taken as 0 people",
              f"total {total:,.0f} people in the box"]
+    if outline is not None:
+        notes.append(f"{masked:,} populated cells outside the area's outline set to 0 people")
     _raster_out(out, data, m.transform, m.crs, nodata=-1.0, overwrite=overwrite,
                 tags={"SOURCE": src.title, "ATTRIBUTION": src.attribution, "LICENCE": src.licence,
                       "UNITS": "people per cell", "POPULATION_TOTAL": f"{total:.0f}"})
@@ -213,13 +245,14 @@ def fetch_population(client: Client, bbox: Bbox, out: Path, *, countries: Sequen
 
 
 def population_from_census(census: Path, communes: gpd.GeoDataFrame, out: Path, *,
-                           places: gpd.GeoDataFrame | None = None, overwrite: bool = False) -> Record:
+                           places: gpd.GeoDataFrame | None = None, overwrite: bool = False,
+                           leave_out_missing: bool = False) -> Record:
     """People per 3″ cell spread from census totals per commune (:mod:`coverplan.fetch.census`), every commune's
     total kept to the person; labelled an estimate (illustrative) in the record and the file's tags."""
     from coverplan.fetch.census import census_population
     from coverplan.fetch.sources import Source
 
-    raster, report = census_population(census, communes, places=places)
+    raster, report = census_population(census, communes, places=places, leave_out_missing=leave_out_missing)
     tags = {str(k): str(v) for k, v in report.get("tags", {}).items()}
     _raster_out(out, np.asarray(raster.array, dtype="float32"), raster.transform, raster.crs, nodata=None,
                 tags=tags, overwrite=overwrite)
@@ -229,6 +262,8 @@ def population_from_census(census: Path, communes: gpd.GeoDataFrame, out: Path, 
                  docs="coverplan.fetch.census")
     notes = [str(report.get("text", "")), f"total {report.get('total', 0):,} people in "
              f"{len(report.get('communes', []))} communes"]
+    if report.get("left_out"):
+        notes.append(f"communes without a census row, left out (0 people): {', '.join(map(str, report['left_out']))}")
     if report.get("uniform"):
         notes.append(f"spread evenly (no settlement signal): {', '.join(map(str, report['uniform']))}")
     return record_for(out, str(report.get("label", "population spread from census totals")), src,

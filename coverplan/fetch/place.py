@@ -15,6 +15,7 @@ from typing import Any
 
 from coverplan.errors import FetchError, InputError
 from coverplan.fetch.http import Client
+from coverplan.fetch.provenance import Record
 from coverplan.fetch.sources import source
 
 __all__ = ["area_of_boundary", "area_of_place"]
@@ -22,10 +23,16 @@ __all__ = ["area_of_boundary", "area_of_place"]
 Bbox = tuple[float, float, float, float]
 
 
+def _record(source_name: str, title: str, licence: str, attribution: str, docs: str, url: str,
+            fetched: str = "") -> Record:
+    return Record(file="boundary.gpkg", what="", source=source_name, title=title, licence=licence,
+                  attribution=attribution, docs=docs, urls=[url], fetched=fetched)
+
+
 def area_of_place(client: Client, name: str, *, urls: Mapping[str, str] | None = None,
-                  country: str = "vn") -> tuple[Bbox, Any, str]:
-    """The box (W, S, E, N), the outline (a GeoDataFrame, or None) and the full name of the best match for
-    ``name`` in ``country`` (ISO 3166-1 alpha-2; "" for any)."""
+                  country: str = "vn") -> tuple[Bbox, Any, str, Record]:
+    """The box (W, S, E, N), the outline (a GeoDataFrame, or None), the full name of the best match for ``name``
+    in ``country`` (ISO 3166-1 alpha-2; "" for any), and where the outline came from (for PROVENANCE.md)."""
     import geopandas as gpd
     from shapely.geometry import shape
 
@@ -49,11 +56,13 @@ def area_of_place(client: Client, name: str, *, urls: Mapping[str, str] | None =
     if isinstance(geo, dict) and geo.get("type") in ("Polygon", "MultiPolygon"):
         outline = gpd.GeoDataFrame({"name": [best.get("display_name", name)]}, geometry=[shape(geo)],
                                    crs="EPSG:4326")
-    return (w, s, e, n), outline, str(best.get("display_name", name))
+    rec = _record(src.name, src.title, src.licence, src.attribution, src.docs, str(entry.meta.get("url", src.url)),
+                  str(entry.meta.get("fetched", ""))[:10])
+    return (w, s, e, n), outline, str(best.get("display_name", name)), rec
 
 
-def area_of_boundary(path: Path) -> tuple[Bbox, Any]:
-    """The box (W, S, E, N degrees) of the polygons in ``path`` and the polygons in EPSG:4326."""
+def area_of_boundary(path: Path) -> tuple[Bbox, Any, Record]:
+    """The box (W, S, E, N degrees) of the polygons in ``path``, the polygons in EPSG:4326, and its record."""
     from coverplan.io import read_vector
 
     gdf = read_vector(path)
@@ -62,4 +71,6 @@ def area_of_boundary(path: Path) -> tuple[Bbox, Any]:
         raise InputError(f"{path}: holds no polygon; --boundary needs the area's outline (a polygon layer)")
     polys = polys.to_crs("EPSG:4326")
     w, s, e, n = (float(v) for v in polys.total_bounds)
-    return (w, s, e, n), polys
+    rec = _record("user", f"the planner's outline ({path.name})", "as its owner states", "as its owner states",
+                  str(path), str(path))
+    return (w, s, e, n), polys, rec

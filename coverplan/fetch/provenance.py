@@ -24,6 +24,8 @@ from coverplan.writing import write_text
 __all__ = ["RECORDS_FILE", "Record", "provenance_markdown", "read_records", "record_for", "write_records"]
 
 RECORDS_FILE = "provenance.json"
+#: The first line of every PROVENANCE.md coverplan writes (how it knows its own).
+HEADING = "# Provenance of this region's inputs (written by coverplan)"
 
 
 @dataclass
@@ -70,15 +72,31 @@ def read_records(folder: Path) -> list[Record]:
         return []
 
 
-def write_records(folder: Path, records: list[Record], *, region: dict[str, Any] | None = None) -> None:
+def write_records(folder: Path, records: list[Record], *, region: dict[str, Any] | None = None) -> Path:
     """Merge ``records`` into the folder's ``provenance.json`` (one record a file: the newest wins) and write
-    ``PROVENANCE.md`` from all of them."""
+    ``PROVENANCE.md`` from all of them (:func:`markdown_path`); returns the Markdown file written."""
     merged = {r.file: r for r in read_records(folder)}
     merged.update({r.file: r for r in records})
     rows = sorted(merged.values(), key=lambda r: r.file)
     write_text(folder / RECORDS_FILE, json.dumps([asdict(r) for r in rows], indent=1, ensure_ascii=False) + "\n",
                overwrite=True)
-    write_text(folder / "PROVENANCE.md", provenance_markdown(rows, region=region), overwrite=True)
+    md = markdown_path(folder)
+    write_text(md, provenance_markdown(rows, region=region), overwrite=True)
+    return md
+
+
+def markdown_path(folder: Path) -> Path:
+    """``PROVENANCE.md``, unless the folder holds one coverplan did not write (the planner's own, or the bundled
+    sample's): then ``PROVENANCE.coverplan.md`` beside it, so nothing of theirs is replaced."""
+    md = folder / "PROVENANCE.md"
+    if md.is_file():
+        try:
+            first = md.read_text(encoding="utf-8").splitlines()[:1]
+        except (OSError, UnicodeDecodeError):
+            first = []
+        if first != [HEADING]:
+            return folder / "PROVENANCE.coverplan.md"
+    return md
 
 
 def _cell(text: str) -> str:
@@ -87,7 +105,7 @@ def _cell(text: str) -> str:
 
 def provenance_markdown(records: list[Record], *, region: dict[str, Any] | None = None) -> str:
     """``PROVENANCE.md``: a table of every file, then each file's URLs, notes and assumptions."""
-    lines = ["# Provenance of this region's inputs", ""]
+    lines = [HEADING, ""]
     if region:
         lines += [f"Written by `coverplan {region.get('command', 'init')}` on {region.get('date', _today())}"
                   f" for {region.get('description', 'the area')}.", ""]
