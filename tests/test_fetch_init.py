@@ -328,3 +328,50 @@ def test_census_communes_missing_from_the_table(server, tmp_path: Path) -> None:
                "--census-missing", "leave-out")
     assert res.exit_code == 0, res.output
     assert names[0] in (tmp_path / "r" / "PROVENANCE.md").read_text()
+
+
+def test_sites_from_the_opencellid_api(server, tmp_path: Path) -> None:
+    """--opencellid-key on a small box: the box tiled into requests of at most 4 km², each answered by the
+    server in the API's CSV layout; the key is in no file, record or message."""
+    server.files["/cell/getInArea"] = (FIX / "opencellid" / "getinarea_dien_bien.csv").read_bytes()
+    out = tmp_path / "s" / "sites.csv"
+    out.parent.mkdir()
+    res = CliRunner().invoke(main, ["fetch", "sites", "--bbox", "103.01", "21.38", "103.03", "21.40", "-o", str(out),
+                                    "--opencellid-key", "pk.SECRET0123", "--cache", str(tmp_path / "c"),
+                                    "--url", f"opencellid={server.url}/cell/getInArea"])
+    assert res.exit_code == 0, res.output
+    n = server.count("/cell/getInArea")
+    assert n >= 2  # 2.1 x 2.2 km: more than one 4 km² request
+    from coverplan.radio.sites import read_sites
+
+    sites = read_sites(out)
+    assert len(sites) and sites["source"].str.contains("assumed").all()
+    for p in tmp_path.rglob("*"):  # the server saw the key in the query; nothing coverplan wrote holds it
+        if p.is_file():
+            assert b"SECRET" not in p.read_bytes(), p
+    assert "SECRET" not in res.output
+    # again: all from the cache
+    server.reset()
+    res = CliRunner().invoke(main, ["fetch", "sites", "--bbox", "103.01", "21.38", "103.03", "21.40", "-o", str(out),
+                                    "--opencellid-key", "pk.SECRET0123", "--cache", str(tmp_path / "c"), "--overwrite",
+                                    "--url", f"opencellid={server.url}/cell/getInArea"])
+    assert res.exit_code == 0 and server.count() == 0
+
+
+def test_disk_full_in_the_cache_through_init(server, tmp_path: Path) -> None:
+    from tests.mounts import mount_tmpfs, unmount
+
+    cache = mount_tmpfs(tmp_path / "small", 300)
+    try:
+        res = init(server, tmp_path / "r", cache, "--sources", "dem")
+        assert res.exit_code == 2
+        assert "no space left" in res.output
+        assert not (tmp_path / "r").exists()
+        from coverplan.fetch.cache import Cache
+
+        c = Cache(cache)
+        for side in cache.rglob("*.meta.json"):  # every entry left is whole
+            assert c.get(side.name[: -len(".meta.json")], ".tif") is not None, side
+        assert not list(cache.rglob("*.part*"))
+    finally:
+        unmount(cache)
