@@ -375,3 +375,34 @@ def test_disk_full_in_the_cache_through_init(server, tmp_path: Path) -> None:
         assert not list(cache.rglob("*.part*"))
     finally:
         unmount(cache)
+
+
+STATUS_BUSY = """Connected as: 3232235777
+Current time: 2026-12-01T10:00:00Z
+Announced endpoint: none
+Rate limit: 2
+Slot available after: 2026-12-01T10:00:01Z, in 1 seconds.
+Slot available after: 2026-12-01T10:00:40Z, in 40 seconds.
+Currently running queries (pid, space limit, time limit, start time):
+"""
+
+
+def test_overpass_status_page_forms() -> None:
+    from coverplan.fetch.layers import overpass_wait_s
+
+    assert overpass_wait_s(STATUS_BUSY) == 2.0  # the soonest slot, and a second to spare
+    assert overpass_wait_s("Rate limit: 2\n2 slots available now.\n") == 0.0
+    assert overpass_wait_s("Rate limit: 0\n") is None and overpass_wait_s(None) is None
+
+
+def test_overpass_429_without_retry_after_waits_for_the_status_page(server, tmp_path: Path) -> None:
+    """The main Overpass server answers 429 with no Retry-After; the wait comes from /api/status."""
+    import time
+
+    server.files["/api/status"] = STATUS_BUSY.encode()
+    server.faults["/api/interpreter"] = [Fault(429)]
+    t = time.monotonic()
+    res = init(server, tmp_path / "r", tmp_path / "c", "--sources", "osm")
+    assert res.exit_code == 0, res.output
+    assert time.monotonic() - t >= 1.9
+    assert server.count("/api/status") == 1 and server.count("/api/interpreter") == 4

@@ -138,12 +138,24 @@ class Client:
 
     def post(self, source: str, url: str, data: Mapping[str, str], *, suffix: str = ".json",
              meta: Mapping[str, Any] | None = None, validate: Validator | None = None,
-             timeout_s: float | None = None) -> Entry:
+             timeout_s: float | None = None, wait_hint: Callable[[], float | None] | None = None) -> Entry:
         """POST form ``data`` to ``url`` (an Overpass query) into the cache, keyed by the URL and the data; ``validate``
-        and ``timeout_s`` as for :meth:`get`."""
+        and ``timeout_s`` as for :meth:`get`. ``wait_hint()`` says how long to wait after a busy answer that has
+        no ``Retry-After`` (Overpass's own status page does), None when it cannot tell."""
         key = Cache.key("POST", url, json.dumps(dict(data), sort_keys=True))
         return self._cached(source, key, suffix, url, lambda: self._request(
-            source, "POST", url, url, data=data, timeout_s=timeout_s), meta, validate)
+            source, "POST", url, url, data=data, timeout_s=timeout_s, wait_hint=wait_hint), meta, validate)
+
+    def text(self, url: str, *, timeout_s: float = 10.0) -> str | None:
+        """One uncached GET of a small text (a status page), no retries; None on any failure."""
+        import requests
+
+        try:
+            self.requests_made += 1
+            response = self.session().get(url, timeout=timeout_s)
+        except requests.exceptions.RequestException:
+            return None
+        return str(response.text) if response.ok else None
 
     def json(self, entry: Entry, source: str) -> Any:
         """The JSON document of a cached download; a body that is not JSON is a FetchError naming the source."""
@@ -185,7 +197,8 @@ class Client:
         return response
 
     def _send(self, source: str, method: str, url: str, shown: str, *, stream: bool = True,
-              timeout_s: float | None = None, **kw: Any) -> Any:
+              timeout_s: float | None = None, wait_hint: Callable[[], float | None] | None = None,
+              **kw: Any) -> Any:
         import requests
 
         s = self.settings
@@ -207,6 +220,8 @@ class Client:
                 if response.status_code not in RETRY_STATUSES:
                     return response
                 asked = retry_after_s(response.headers.get("Retry-After"))
+                if asked is None and wait_hint is not None:
+                    asked = wait_hint()
                 wait = pause if asked is None else asked
                 if last or waited + wait > s.max_wait_s:
                     return response  # the caller turns it into an error naming the status

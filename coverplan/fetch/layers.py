@@ -11,6 +11,7 @@ fetch leaves earlier files as they were.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -66,13 +67,31 @@ def _valid_overpass(path: Path) -> None:
                          "again later, or a smaller box") from None
 
 
+_SLOT_IN = re.compile(r"in (-?\d+) seconds")
+_SLOTS_NOW = re.compile(r"^(\d+) slots? available now", re.MULTILINE)
+
+
+def overpass_wait_s(status: str | None) -> float | None:
+    """How long Overpass's ``/api/status`` page says to wait for a query slot: 0 when a slot is free now, else
+    the soonest "Slot available after: ..., in N seconds."; None when the page says neither."""
+    if not status:
+        return None
+    now = _SLOTS_NOW.search(status)
+    if now and int(now.group(1)) > 0:
+        return 0.0
+    waits = [max(0, int(m)) for m in _SLOT_IN.findall(status)]
+    return float(min(waits)) + 1.0 if waits else None
+
+
 def _overpass(client: Client, bbox: Bbox, layer: str, urls: Mapping[str, str] | None) -> tuple[Any, str, Any]:
     from coverplan.fetch.osm import overpass_query
 
     src = source("overpass", urls)
+    # a busy Overpass answers 429 without Retry-After; its status page (beside the interpreter) tells the wait
+    status = src.url.rsplit("/", 1)[0] + "/status"
     entry = client.post("overpass", src.url, {"data": overpass_query(bbox, layer, timeout_s=OVERPASS_TIMEOUT_S)},
                         meta={"layer": layer, "bbox": list(bbox)}, validate=_valid_overpass,
-                        timeout_s=OVERPASS_TIMEOUT_S + 60)
+                        timeout_s=OVERPASS_TIMEOUT_S + 60, wait_hint=lambda: overpass_wait_s(client.text(status)))
     return client.json(entry, "overpass"), f"{src.url} (POST, {layer} query)", entry
 
 
