@@ -254,7 +254,7 @@ def init_cmd(folder: Path, bbox: tuple[float, ...] | None, place: str | None, bo
                          boundary_record=record, census_leave_out=census_missing == "leave-out")
     _say(f"coverplan init {folder}: the box {' '.join(f'{v:g}' for v in result.bbox)} (W S E N)")
     for rec in result.records:
-        flag = " (ILLUSTRATIVE / ASSUMED)" if rec.illustrative else ""
+        flag = " (ILLUSTRATIVE / ASSUMED)" if rec.illustrative else " (some rows ASSUMED)" if rec.assumed_rows else ""
         _say(f"  fetched  {rec.file:<16} {rec.what}{flag}")
     for kind, why in result.failed.items():
         _say(f"  could not get {kind}: {why}")

@@ -282,7 +282,7 @@ def scenario_text(name: str, bbox: Bbox, folder: Path, result: InitResult) -> st
     technologies = _site_technologies(folder / "sites.csv")
     illustrative = [k for k, f in (("sites", "sites.csv"), ("population", "population.tif")) if f in have
                     and any(r.file == f and r.illustrative for r in result.records)]
-    assumed_fac = any(r.file == "facilities.gpkg" and r.illustrative for r in result.records)
+    assumed_fac = any(r.file == "facilities.gpkg" and r.assumed_rows for r in result.records)
     notes = []
     if "sites" in illustrative:
         notes.append("sites from crowd-sourced OpenCelliD cell positions with assumed heights, frequencies, EIRP "

@@ -159,7 +159,7 @@ def fetch_osm(client: Client, bbox: Bbox, folder: Path, *, urls: Mapping[str, st
     records.append(record_for(folder / "facilities.gpkg", f"{len(table)} facilities (schools, health facilities, "
                               f"commune offices), {int(table['assumed'].sum())} of them assumed", src,
                               urls=[fac_url, admin_url, place_url], notes=notes,
-                              illustrative=bool(table["assumed"].any()), cached=cached, downloaded=3 - cached,
+                              assumed_rows=int(table["assumed"].sum()), cached=cached, downloaded=3 - cached,
                               fetched=fetched))
     if len(communes):
         write_vector(communes, folder / "admin.gpkg", layer="communes", overwrite=overwrite)

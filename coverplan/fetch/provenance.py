@@ -46,15 +46,17 @@ class Record:
     illustrative: bool = False
     cached: int = 0
     downloaded: int = 0
+    assumed_rows: int = 0
 
 
 def record_for(path: Path, what: str, src: Source, *, urls: list[str], notes: list[str] | None = None,
-               illustrative: bool = False, fetched: str = "", cached: int = 0, downloaded: int = 0) -> Record:
+               illustrative: bool = False, fetched: str = "", cached: int = 0, downloaded: int = 0,
+               assumed_rows: int = 0) -> Record:
     """The record of ``path``, just written, with its checksum."""
     return Record(file=path.name, what=what, source=src.name, title=src.title, licence=src.licence,
                   attribution=src.attribution, docs=src.docs, urls=list(urls), fetched=fetched or _today(),
                   sha256=sha256_file(path), notes=list(notes or []), illustrative=illustrative, cached=cached,
-                  downloaded=downloaded)
+                  downloaded=downloaded, assumed_rows=assumed_rows)
 
 
 def _today() -> str:
@@ -113,7 +115,8 @@ def provenance_markdown(records: list[Record], *, region: dict[str, Any] | None 
               "documented rule from public data, and every output of `coverplan run` labels them.", "",
               "| file | what | source | licence | fetched | sha256 |", "| --- | --- | --- | --- | --- | --- |"]
     for r in records:
-        what = ("**ILLUSTRATIVE / ASSUMED** — " if r.illustrative else "") + r.what
+        what = ("**ILLUSTRATIVE / ASSUMED** — " if r.illustrative else
+                f"**{r.assumed_rows} ASSUMED ROWS** (assumed = true) — " if r.assumed_rows else "") + r.what
         lines.append(f"| `{r.file}` | {_cell(what)} | {_cell(r.title)} | {_cell(r.licence)} | {r.fetched} | "
                      f"`{r.sha256}` |")
     lines.append("")
@@ -124,6 +127,9 @@ def provenance_markdown(records: list[Record], *, region: dict[str, Any] | None 
                   f"- **SHA-256**: `{r.sha256}`"]
         if r.illustrative:
             lines.append("- **ILLUSTRATIVE / ASSUMED**: not surveyed data; see the notes")
+        elif r.assumed_rows:
+            lines.append(f"- **{r.assumed_rows} rows ASSUMED** (`assumed` = true in the table), the rest real data; "
+                         "see the notes")
         if r.notes:
             lines += ["- **Notes, assumptions, what was dropped or filled**:"] + [f"  - {n}" for n in r.notes]
         if r.urls:
