@@ -441,22 +441,28 @@ def admin_figures(
     zone_class = np.array(["", *deadzones.zones["class"]] if "class" in deadzones.zones else [""])
     zlab = deadzones.labels[cells.rows, cells.cols]
     cls = zone_class[np.clip(zlab, 0, len(zone_class) - 1)] if len(zone_class) > 1 else np.array([""] * len(zlab))
+    # each mask sampled at the population cells once, not once per unit (a province: 130 communes x millions of
+    # cells; benchmarks/bench_init.py found the repeated sampling most of this function's time)
+    at_served = cells.sample(served, fill=False)
+    at_covered = {tech: cells.sample(mask, fill=False) for tech, mask in covered.items()}
+    at_service = {level: cells.sample(mask, fill=False) for level, mask in (service or {}).items()}
+    at_fibre = cells.sample(fibre, fill=False) if fibre is not None else None
     rows = []
     for k, name in enumerate(names):
         m = unit_of == k
         pop = float(people[m].sum())
         rec: dict[str, Any] = {"unit": name, "population": round(pop, 1)}
-        srv = float(people[m & cells.sample(served, fill=False)].sum())
+        srv = float(people[m & at_served].sum())
         rec["served"] = round(srv, 1)
         rec["served_share"] = round(srv / pop, 4) if pop > 0 else None
-        for tech, mask in covered.items():
-            c = float(people[m & cells.sample(mask, fill=False)].sum())
+        for tech, at in at_covered.items():
+            c = float(people[m & at].sum())
             rec[f"covered_{tech}_share"] = round(c / pop, 4) if pop > 0 else None
-        for level, mask in (service or {}).items():
-            c = float(people[m & cells.sample(mask, fill=False)].sum())
+        for level, at in at_service.items():
+            c = float(people[m & at].sum())
             rec[f"served_{level}_share"] = round(c / pop, 4) if pop > 0 else None
-        if fibre is not None:
-            fb = float(people[m & cells.sample(fibre, fill=False)].sum())
+        if at_fibre is not None:
+            fb = float(people[m & at_fibre].sum())
             rec["fibre_share"] = round(fb / pop, 4) if pop > 0 else None
         rec["people_in_shadow"] = round(float(people[m & (cls == "shadow")].sum()), 1)
         rec["people_out_of_range"] = round(float(people[m & (cls == "out_of_range")].sum()), 1)
