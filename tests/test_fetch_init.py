@@ -230,12 +230,21 @@ def test_census_spread_keeps_every_commune_total(server, tmp_path: Path) -> None
             mask = rasterize([(geom, 1)], out_shape=people.shape, transform=d.transform, fill=0).astype(bool)
             assert people[mask].sum() == totals[name], name
         assert np.all(people == np.round(people)) and people.sum() == sum(totals.values())
-    # init with the census: the population is marked illustrative in the scenario and PROVENANCE
-    res = init(server, tmp_path / "r", tmp_path / "c", "--census", str(census), "--sources", "dem,osm,population")
+    # init with the census (and the land cover weighing the spread): totals kept, the population marked
+    # illustrative in the scenario and PROVENANCE
+    res = init(server, tmp_path / "r", tmp_path / "c", "--census", str(census), "--sources",
+               "dem,osm,population,landcover")
     assert res.exit_code == 0, res.output
     sc = (tmp_path / "r" / "scenario.toml").read_text()
     assert '"population"' in sc.split("illustrative = ")[1].splitlines()[0]
-    assert "dasymetric" in (tmp_path / "r" / "PROVENANCE.md").read_text()
+    prov = (tmp_path / "r" / "PROVENANCE.md").read_text()
+    assert "dasymetric" in prov and "WorldCover built-up" in prov
+    with rasterio.open(tmp_path / "r" / "population.tif") as d:
+        people2 = d.read(1).astype(float)
+        for name, geom in zip(communes["name"], communes.geometry, strict=True):
+            mask = rasterize([(geom, 1)], out_shape=people2.shape, transform=d.transform, fill=0).astype(bool)
+            assert people2[mask].sum() == totals[name], name
+    assert not np.array_equal(people2, people)  # the land cover moved people within the communes
 
 
 def test_overwrite_keeps_what_the_planner_added_or_changed(server, tmp_path: Path) -> None:

@@ -140,11 +140,13 @@ def fetch_osm_cmd(bbox: tuple[float, ...], output: Path, overwrite: bool, no_ass
               help="Commune polygons for --census (e.g. admin.gpkg of coverplan fetch osm).")
 @click.option("--places", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Place points weighting the census spread (places.gpkg of coverplan fetch osm).")
+@click.option("--landcover", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Land cover weighting the census spread (landcover.tif of coverplan fetch landcover).")
 @click.option("--overwrite", is_flag=True)
 @_common
 def fetch_population_cmd(bbox: tuple[float, ...], output: Path, countries: tuple[str, ...], year: int,
-                         census: Path | None, admin: Path | None, places: Path | None, overwrite: bool,
-                         **kw: Any) -> None:
+                         census: Path | None, admin: Path | None, places: Path | None, landcover: Path | None,
+                         overwrite: bool, **kw: Any) -> None:
     """People per cell: WorldPop's gridded estimate, or census totals per commune spread over settled cells."""
     from coverplan.fetch.layers import fetch_population, population_from_census
 
@@ -154,7 +156,8 @@ def fetch_population_cmd(bbox: tuple[float, ...], output: Path, countries: tuple
         from coverplan.io import read_vector
 
         rec = population_from_census(census, read_vector(admin), output,
-                                     places=read_vector(places) if places else None, overwrite=overwrite)
+                                     places=read_vector(places) if places else None, overwrite=overwrite,
+                                     landcover=landcover)
     else:
         client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
         rec = fetch_population(client, tuple(bbox), output, countries=countries, year=year,  # type: ignore[arg-type]

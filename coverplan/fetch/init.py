@@ -213,18 +213,19 @@ def _fetch_layers(client: Client, stage: Path, bbox: Bbox, result: InitResult, *
     if osm is not None:
         result.records += osm.records
         result.lines += osm.lines
+    if "landcover" in sources:
+        attempt("landcover", lambda: fetch_landcover(client, bbox, stage / "landcover.tif", urls=urls))
     if "population" in sources and census is not None:
         if osm is None or not len(osm.communes):
             result.failed["population"] = ("census: spreading census totals needs the communes from OpenStreetMap "
                                            "(--sources with osm), and none were had")
         else:
-            attempt("population", lambda: population_from_census(census, osm.communes, stage / "population.tif",
-                                                                 places=osm.places, leave_out_missing=census_leave_out))
+            attempt("population", lambda: population_from_census(
+                census, osm.communes, stage / "population.tif", places=osm.places, leave_out_missing=census_leave_out,
+                landcover=stage / "landcover.tif"))
     elif "population" in sources:
         attempt("population", lambda: fetch_population(client, bbox, stage / "population.tif",
                                                        countries=countries, year=year, urls=urls, outline=outline))
-    if "landcover" in sources:
-        attempt("landcover", lambda: fetch_landcover(client, bbox, stage / "landcover.tif", urls=urls))
     if "sites" in sources and (cells is not None or api_key):
         attempt("sites", lambda: fetch_sites(client, bbox, stage / "sites.csv", cells=cells, api_key=api_key,
                                              urls=urls))

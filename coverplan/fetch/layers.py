@@ -265,13 +265,19 @@ def fetch_population(client: Client, bbox: Bbox, out: Path, *, countries: Sequen
 
 def population_from_census(census: Path, communes: gpd.GeoDataFrame, out: Path, *,
                            places: gpd.GeoDataFrame | None = None, overwrite: bool = False,
-                           leave_out_missing: bool = False) -> Record:
+                           leave_out_missing: bool = False, landcover: Path | None = None) -> Record:
     """People per 3″ cell spread from census totals per commune (:mod:`coverplan.fetch.census`), every commune's
     total kept to the person; labelled an estimate (illustrative) in the record and the file's tags."""
     from coverplan.fetch.census import census_population
     from coverplan.fetch.sources import Source
 
-    raster, report = census_population(census, communes, places=places, leave_out_missing=leave_out_missing)
+    cover = None
+    if landcover is not None and landcover.is_file():
+        from coverplan.io import read_raster
+
+        cover = read_raster(landcover)  # built-up and cropland weigh, water does not (coverplan.fetch.dasymetric)
+    raster, report = census_population(census, communes, places=places, landcover=cover,
+                                       leave_out_missing=leave_out_missing)
     tags = {str(k): str(v) for k, v in report.get("tags", {}).items()}
     _raster_out(out, np.asarray(raster.array, dtype="float32"), raster.transform, raster.crs, nodata=None,
                 tags=tags, overwrite=overwrite)
@@ -279,7 +285,9 @@ def population_from_census(census: Path, communes: gpd.GeoDataFrame, out: Path, 
                  "dasymetric rule", url=str(census), licence="as the census table's publisher states",
                  attribution="the census table's publisher (e.g. the General Statistics Office of Viet Nam)",
                  docs="coverplan.fetch.census")
-    notes = [str(report.get("text", "")), f"total {report.get('total', 0):,} people in "
+    signals = "OSM places" + (" and ESA WorldCover built-up/cropland/water" if cover is not None else "")
+    notes = [str(report.get("text", "")), f"settlement weights from {signals}",
+             f"total {report.get('total', 0):,} people in "
              f"{len(report.get('communes', []))} communes"]
     if report.get("left_out"):
         notes.append(f"communes without a census row, left out (0 people): {', '.join(map(str, report['left_out']))}")
