@@ -459,7 +459,8 @@ def test_version() -> None:
     assert result.stdout == f"coverplan, version {__version__}\n"
 
 
-VISIBLE_COMMANDS = {"run", "coverage", "deadzones", "plan", "viewshed", "horizon", "profile", "init", "fetch"}
+VISIBLE_COMMANDS = {"run", "coverage", "deadzones", "plan", "viewshed", "horizon", "profile", "init", "fetch",
+                    "compare"}
 
 
 def test_help_lists_commands() -> None:

@@ -77,6 +77,7 @@ def main(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
+    from coverplan.cli.compare import compare_cmd
     from coverplan.cli.coverage import coverage_cmd
     from coverplan.cli.deadzones import deadzones_cmd
     from coverplan.cli.fetch import fetch_group, init_cmd
@@ -87,6 +88,7 @@ def _register() -> None:
     main.add_command(init_cmd)
     main.add_command(fetch_group)
     main.add_command(run_cmd)
+    main.add_command(compare_cmd)
     main.add_command(coverage_cmd)
     main.add_command(deadzones_cmd)
     main.add_command(plan_cmd)
