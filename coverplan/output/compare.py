@@ -12,7 +12,7 @@ budget) are compared from what they wrote, never recomputed:
   *vanished*; a zone of B that no zone of A went to has *appeared*; a matched
   zone *grew*, *shrank* or stayed. A zone of B's change is its people less
   those of the zones of A that went to it, so the changes add up to B's people
-  in dead zones less A's, exactly;
+  in dead zones less A's (to the 0.1-person rounding of the zone tables);
 - facilities whose status or service level changed (by ``facility_id``), and
   the terminals planned in one run and not the other (by ``ref``).
 """
