@@ -53,12 +53,19 @@ def _bbox_option(required: bool = True) -> Any:
                         help="The box, lon/lat degrees: west south east north.")
 
 
-def _client(cache_dir: Path | None, offline: bool, timeout: float, retries: int) -> Any:
+def _client(kw: dict[str, Any]) -> Any:
+    """The HTTP client of the options every fetching command takes (:func:`_common`)."""
     from coverplan.fetch.cache import Cache
     from coverplan.fetch.http import Client, HttpSettings
 
-    return Client(Cache(cache_dir, offline=offline), settings=HttpSettings(timeout_s=timeout, retries=retries),
+    return Client(Cache(kw["cache_dir"], offline=kw["offline"]),
+                  settings=HttpSettings(timeout_s=kw["timeout"], retries=kw["retries"]),
                   progress=not is_quiet() and sys.stderr.isatty())
+
+
+def _box(bbox: tuple[float, ...]) -> tuple[float, float, float, float]:
+    w, s, e, n = bbox
+    return (w, s, e, n)
 
 
 def _say(text: str) -> None:
@@ -67,11 +74,14 @@ def _say(text: str) -> None:
 
 
 def _record_into(folder: Path, records: list[Any], command: str) -> None:
-    """Add the records to ``folder``'s provenance (the folder of the file written, or the folder written into)."""
+    """Add the records to ``folder``'s provenance (the folder of the file written, or the folder written into) and
+    say what was written."""
     from coverplan.fetch.provenance import write_records
 
     md = write_records(folder, records, region={"command": command,
                                                 "description": "the files fetched into this folder"})
+    for rec in records:
+        _echo_record(rec)
     _say(f"sources, licences and checksums: {md}")
 
 
@@ -101,10 +111,9 @@ def fetch_dem_cmd(bbox: tuple[float, ...], output: Path, dem_source: str, overwr
     """Terrain of a box: only the window of each tile the box needs (HTTP range reads), mosaicked."""
     from coverplan.fetch.dem import fetch_dem
 
-    client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
-    rec = fetch_dem(client, tuple(bbox), output, name=dem_source, urls=kw["urls"], overwrite=overwrite)  # type: ignore[arg-type]
+    client = _client(kw)
+    rec = fetch_dem(client, _box(bbox), output, name=dem_source, urls=kw["urls"], overwrite=overwrite)
     _record_into(output.parent, [rec], "fetch dem")
-    _echo_record(rec)
 
 
 @fetch_group.command("osm")
@@ -119,12 +128,10 @@ def fetch_osm_cmd(bbox: tuple[float, ...], output: Path, overwrite: bool, no_ass
     """Facilities (schools, health, commune offices), communes and places from OpenStreetMap (Overpass)."""
     from coverplan.fetch.layers import fetch_osm
 
-    client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
-    layers = fetch_osm(client, tuple(bbox), output, urls=kw["urls"], overwrite=overwrite,  # type: ignore[arg-type]
+    client = _client(kw)
+    layers = fetch_osm(client, _box(bbox), output, urls=kw["urls"], overwrite=overwrite,
                        assume_stations=not no_assumed_stations)
     _record_into(output, layers.records, "fetch osm")
-    for rec in layers.records:
-        _echo_record(rec)
 
 
 @fetch_group.command("population")
@@ -159,11 +166,10 @@ def fetch_population_cmd(bbox: tuple[float, ...], output: Path, countries: tuple
                                      places=read_vector(places) if places else None, overwrite=overwrite,
                                      landcover=landcover)
     else:
-        client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
-        rec = fetch_population(client, tuple(bbox), output, countries=countries, year=year,  # type: ignore[arg-type]
+        client = _client(kw)
+        rec = fetch_population(client, _box(bbox), output, countries=countries, year=year,
                                urls=kw["urls"], overwrite=overwrite)
     _record_into(output.parent, [rec], "fetch population")
-    _echo_record(rec)
 
 
 @fetch_group.command("sites")
@@ -182,11 +188,10 @@ def fetch_sites_cmd(bbox: tuple[float, ...], output: Path, cells: Path | None, a
     """Cell sites from a public tower list, with assumed heights, powers and patterns (labelled so)."""
     from coverplan.fetch.layers import fetch_sites
 
-    client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
-    rec = fetch_sites(client, tuple(bbox), output, cells=cells, api_key=api_key, urls=kw["urls"],  # type: ignore[arg-type]
+    client = _client(kw)
+    rec = fetch_sites(client, _box(bbox), output, cells=cells, api_key=api_key, urls=kw["urls"],
                       mcc=mcc, overwrite=overwrite)
     _record_into(output.parent, [rec], "fetch sites")
-    _echo_record(rec)
 
 
 @fetch_group.command("landcover")
@@ -199,10 +204,9 @@ def fetch_landcover_cmd(bbox: tuple[float, ...], output: Path, overwrite: bool, 
     """ESA WorldCover 10 m land cover of a box (for clutter, in a later release)."""
     from coverplan.fetch.layers import fetch_landcover
 
-    client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
-    rec = fetch_landcover(client, tuple(bbox), output, urls=kw["urls"], overwrite=overwrite)  # type: ignore[arg-type]
+    client = _client(kw)
+    rec = fetch_landcover(client, _box(bbox), output, urls=kw["urls"], overwrite=overwrite)
     _record_into(output.parent, [rec], "fetch landcover")
-    _echo_record(rec)
 
 
 @click.command("init")
@@ -239,7 +243,7 @@ def init_cmd(folder: Path, bbox: tuple[float, ...] | None, place: str | None, bo
     given = [x for x in (bbox, place, boundary) if x]
     if len(given) != 1:
         raise InputError("init: give exactly one of --bbox W S E N, --place NAME or --boundary FILE")
-    client = _client(kw["cache_dir"], kw["offline"], kw["timeout"], kw["retries"])
+    client = _client(kw)
     shape = record = None
     box: tuple[float, float, float, float]
     if place:
@@ -249,8 +253,7 @@ def init_cmd(folder: Path, bbox: tuple[float, ...] | None, place: str | None, bo
         box, shape, record = area_of_boundary(boundary)
         name = name or boundary.stem
     else:
-        w, s_, e, n = bbox  # type: ignore[misc]
-        box = (w, s_, e, n)
+        box = _box(bbox)  # type: ignore[arg-type]
     result = init_region(client, folder, box, name=name, sources=[s.strip() for s in sources.split(",") if s.strip()],
                          urls=kw["urls"], cells=cells, api_key=api_key, census=census, countries=countries,
                          year=year, dem_source=dem_source, overwrite=overwrite, boundary=shape,

@@ -110,12 +110,5 @@ def fetch_dem(client: Client, bbox: tuple[float, float, float, float], out: Path
         write_geotiff(tmp, m.data, m.transform, m.crs, nodata=m.nodata,
                       tags={"SOURCE": src.title, "ATTRIBUTION": src.attribution, "LICENCE": src.licence,
                             "SURFACE_MODEL": "yes" if name == "glo30" else "radar surface model"})
-    cached = sum(1 for x in entries if x.from_cache)
     return record_for(out, "terrain heights, m above the geoid (EGM2008 for GLO-30, EGM96 for SRTM), EPSG:4326 "
-                      "on the source's own grid", src, urls=urls_read, notes=notes, cached=cached,
-                      downloaded=len(entries) - cached, fetched=_fetched(entries))
-
-
-def _fetched(entries: list[Entry]) -> str:
-    dates = sorted(str(e.meta.get("fetched", ""))[:10] for e in entries if e.meta.get("fetched"))
-    return dates[-1] if dates else ""
+                      "on the source's own grid", src, urls=urls_read, notes=notes, entries=entries)

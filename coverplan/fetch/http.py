@@ -39,7 +39,7 @@ from coverplan import __version__
 from coverplan.errors import FetchError
 from coverplan.fetch.cache import Cache, Entry
 
-__all__ = ["Client", "HttpSettings", "Validator"]
+__all__ = ["Client", "HttpSettings", "Validator", "status_message"]
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,7 @@ class Client:
         response = self._send(source, method, url, shown, **kw)
         if response.status_code >= 400:
             response.close()
-            raise FetchError(_status_message(source, shown, response))
+            raise FetchError(status_message(source, shown, int(response.status_code), response.reason or ""))
         return response
 
     def _send(self, source: str, method: str, url: str, shown: str, *, stream: bool = True,
@@ -309,7 +309,7 @@ _HINTS = {
 }
 
 
-def _status_message(source: str, shown: str, response: Any) -> str:
-    code = int(response.status_code)
+def status_message(source: str, shown: str, code: int, reason: str = "") -> str:
+    """The one-line message for an HTTP error status: the source, the URL, the status and what to do."""
     hint = _HINTS.get(code, "try again later" if code >= 500 else "check the URL")
-    return f"{source}: {shown} answered HTTP {code} {response.reason or ''}".rstrip() + f"; {hint}"
+    return f"{source}: {shown} answered HTTP {code} {reason or ''}".rstrip() + f"; {hint}"

@@ -11,6 +11,7 @@ cannot do without (terrain, facilities, population) make the run fail, the other
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -159,18 +160,16 @@ def init_region(client: Client, folder: Path, bbox: Bbox, *, name: str = "", sou
                              + f" — nothing was written to {folder}; what was fetched is in the cache "
                              f"({client.cache.folder}), so running again costs no second download")
         if boundary is not None:
-            from coverplan.fetch.provenance import record_for
-            from coverplan.fetch.sources import Source
+            from coverplan.fetch.cache import sha256_file
             from coverplan.io import write_vector
 
             write_vector(boundary, stage / "boundary.gpkg", layer="boundary")
             b = boundary_record or Record(file="boundary.gpkg", what="", source="user", title="the user's file",
                                           licence="", attribution="", docs="")
-            result.records.append(record_for(
-                stage / "boundary.gpkg", "the area's outline: facilities, places, communes and people outside it "
-                "are left out; the terrain and the sites keep the whole box", Source(
-                    name=b.source, title=b.title, url="", licence=b.licence, attribution=b.attribution,
-                    docs=b.docs), urls=b.urls, notes=b.notes, fetched=b.fetched))
+            result.records.append(dataclasses.replace(
+                b, file="boundary.gpkg", sha256=sha256_file(stage / "boundary.gpkg"), fetched=b.fetched or _today(),
+                what="the area's outline: facilities, places, communes and people outside it are left out; the "
+                     "terrain and the sites keep the whole box"))
         result.lines += [f"carried over from the earlier folder: {c}" for c in _carry_over(folder, stage)]
         if not (stage / "sites.csv").exists():
             result.supply.append(SITES_HELP)

@@ -117,9 +117,6 @@ def fetch_osm(client: Client, bbox: Bbox, folder: Path, *, urls: Mapping[str, st
     fac_doc, fac_url, e1 = _overpass(client, bbox, "facilities", urls)
     place_doc, place_url, e2 = _overpass(client, bbox, "places", urls)
     admin_doc, admin_url, e3 = _overpass(client, bbox, "admin", urls)
-    c1, c2, c3 = (int(e.from_cache) for e in (e1, e2, e3))
-    cached = c1 + c2 + c3
-    fetched = _latest([e1, e2, e3])
     stamp = str((fac_doc.get("osm3s") or {}).get("timestamp_osm_base", "")) if isinstance(fac_doc, dict) else ""
     facilities, fac_report = facilities_from_overpass(fac_doc)
     places = places_from_overpass(place_doc)
@@ -159,17 +156,16 @@ def fetch_osm(client: Client, bbox: Bbox, folder: Path, *, urls: Mapping[str, st
     records.append(record_for(folder / "facilities.gpkg", f"{len(table)} facilities (schools, health facilities, "
                               f"commune offices), {int(table['assumed'].sum())} of them assumed", src,
                               urls=[fac_url, admin_url, place_url], notes=notes,
-                              assumed_rows=int(table["assumed"].sum()), cached=cached, downloaded=3 - cached,
-                              fetched=fetched))
+                              assumed_rows=int(table["assumed"].sum()), entries=[e1, e2, e3]))
     if len(communes):
         write_vector(communes, folder / "admin.gpkg", layer="communes", overwrite=overwrite)
         records.append(record_for(folder / "admin.gpkg", f"{len(communes)} commune boundaries (admin_level 8) "
                                   "with their district and province", src, urls=[admin_url],
-                                  notes=admin_report.lines(), cached=c3, downloaded=1 - c3, fetched=fetched))
+                                  notes=admin_report.lines(), entries=[e3]))
     if len(places):
         write_vector(places, folder / "places.gpkg", layer="places", overwrite=overwrite)
         records.append(record_for(folder / "places.gpkg", f"{len(places)} place points (towns, villages, "
-                                  "hamlets)", src, urls=[place_url], cached=c2, downloaded=1 - c2, fetched=fetched))
+                                  "hamlets)", src, urls=[place_url], entries=[e2]))
     return OsmLayers(table, communes, places, records, lines)
 
 
@@ -193,12 +189,6 @@ def _mask_outside(data: np.ndarray, transform: Any, outline: Any) -> int:
     had = int(np.count_nonzero(outside & (data > 0)))
     data[outside] = 0.0
     return had
-
-
-def _latest(entries: Sequence[Any]) -> str:
-    """The date of the newest download among cache entries (what PROVENANCE.md calls fetched)."""
-    dates = sorted(str(e.meta.get("fetched", ""))[:10] for e in entries if e.meta.get("fetched"))
-    return dates[-1] if dates else ""
 
 
 def _communes(admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -258,9 +248,8 @@ def fetch_population(client: Client, bbox: Bbox, out: Path, *, countries: Sequen
     _raster_out(out, data, m.transform, m.crs, nodata=-1.0, overwrite=overwrite,
                 tags={"SOURCE": src.title, "ATTRIBUTION": src.attribution, "LICENCE": src.licence,
                       "UNITS": "people per cell", "POPULATION_TOTAL": f"{total:.0f}"})
-    cached = sum(1 for e in entries if e.from_cache)
     return record_for(out, "people per 3″ cell (about 100 m), EPSG:4326", src, urls=urls_read, notes=notes,
-                      cached=cached, downloaded=len(entries) - cached, fetched=_latest(entries))
+                      entries=entries)
 
 
 def population_from_census(census: Path, communes: gpd.GeoDataFrame, out: Path, *,
@@ -318,9 +307,8 @@ def fetch_landcover(client: Client, bbox: Bbox, out: Path, *, urls: Mapping[str,
     notes = [src.note, "fetched for the land-cover clutter of a later release; the analysis does not use it yet"]
     if absent:
         notes.append(f"tiles absent at the source (open sea): {', '.join(absent)}")
-    cached = sum(1 for e in entries if e.from_cache)
     return record_for(out, "land-cover classes (ESA WorldCover 10 m), EPSG:4326", src, urls=urls_read, notes=notes,
-                      cached=cached, downloaded=len(entries) - cached, fetched=_latest(entries))
+                      entries=entries)
 
 
 def fetch_sites(client: Client, bbox: Bbox, out: Path, *, cells: Path | None = None, api_key: str | None = None,
@@ -335,13 +323,14 @@ def fetch_sites(client: Client, bbox: Bbox, out: Path, *, cells: Path | None = N
     src = source("opencellid", urls)
     notes: list[str] = []
     urls_read: list[str] = []
+    entries: list[Any] = []
     if cells is not None:
         frame, read_report = read_cell_export(cells, mcc=mcc, bbox=bbox)
         urls_read.append(str(cells))
         notes += _report_lines(read_report)
-        cached = downloaded = 0
     elif api_key:
-        frame, urls_read, cached, downloaded = _cells_from_api(client, bbox, api_key, src.url, mcc)
+        frame, entries = _cells_from_api(client, bbox, api_key, src.url, mcc)
+        urls_read = [str(e.meta.get("url", "")) for e in entries]
         notes.append(f"{len(urls_read)} API request(s) of at most 4 km² each")
     else:
         raise InputError("sites: give an OpenCelliD or Mozilla cell export (--cells FILE, e.g. 452.csv.gz from "
@@ -357,8 +346,7 @@ def fetch_sites(client: Client, bbox: Bbox, out: Path, *, cells: Path | None = N
         sites.to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8-sig")
     return record_for(out, f"{sites['site_id'].nunique()} cell sites, {len(sites)} rows (one per site and "
                       "technology) from crowd-sourced cell positions; heights, frequencies, EIRP and patterns "
-                      "ASSUMED", src, urls=urls_read, notes=notes, illustrative=True, cached=cached,
-                      downloaded=downloaded)
+                      "ASSUMED", src, urls=urls_read, notes=notes, illustrative=True, entries=entries)
 
 
 def _report_lines(report: Any) -> list[str]:
@@ -403,7 +391,8 @@ def _valid_cells(path: Path, mcc: int) -> None:
                          "the day's allowance, or give the country file with --cells") from None
 
 
-def _cells_from_api(client: Client, bbox: Bbox, key: str, base: str, mcc: int) -> tuple[Any, list[str], int, int]:
+def _cells_from_api(client: Client, bbox: Bbox, key: str, base: str, mcc: int) -> tuple[Any, list[Any]]:
+    """The cells of the box from the API (a request per 4 km² tile, paged) and the cache entries read."""
     import pandas as pd
 
     from coverplan.fetch.cells import read_cell_api_csv
@@ -415,7 +404,7 @@ def _cells_from_api(client: Client, bbox: Bbox, key: str, base: str, mcc: int) -
         raise InputError(f"opencellid: the box needs {len(requests)} API requests of 4 km² (more than "
                          f"{MAX_API_REQUESTS}); download the country file (452.csv.gz at opencellid.org/downloads) "
                          "and give it with --cells")
-    frames, shown, cached, downloaded = [], [], 0, 0
+    frames, entries = [], []
     for url in requests:
         offset = 0
         while True:
@@ -424,13 +413,11 @@ def _cells_from_api(client: Client, bbox: Bbox, key: str, base: str, mcc: int) -
             params = dict(parse_qsl(parts.query))
             entry = client.get("opencellid", f"{parts.scheme}://{parts.netloc}{parts.path}", params=params,
                                suffix=".csv", hide=("key",), validate=lambda p: _valid_cells(p, mcc))
-            shown.append(str(entry.meta.get("url", "")))
-            cached += entry.from_cache
-            downloaded += not entry.from_cache
+            entries.append(entry)
             frame = read_cell_api_csv(entry.path.read_text(encoding="utf-8"), mcc=mcc)
             frames.append(frame)
             if len(frame) < 50:
                 break
             offset += 50
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return frame, shown, cached, downloaded
+    return frame, entries

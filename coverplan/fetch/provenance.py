@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from coverplan.fetch.cache import sha256_file
+from coverplan.fetch.cache import Entry, sha256_file
 from coverplan.fetch.sources import Source
 from coverplan.writing import write_text
 
@@ -50,9 +51,14 @@ class Record:
 
 
 def record_for(path: Path, what: str, src: Source, *, urls: list[str], notes: list[str] | None = None,
-               illustrative: bool = False, fetched: str = "", cached: int = 0, downloaded: int = 0,
+               illustrative: bool = False, entries: Sequence[Entry] = (), fetched: str = "",
                assumed_rows: int = 0) -> Record:
-    """The record of ``path``, just written, with its checksum."""
+    """The record of ``path``, just written, with its checksum; ``entries`` are the cache entries it was made from
+    (how many came from the cache, how many were downloaded, and the newest download's date)."""
+    cached = sum(1 for e in entries if e.from_cache)
+    downloaded = len(entries) - cached
+    dates = sorted(str(e.meta.get("fetched", ""))[:10] for e in entries if e.meta.get("fetched"))
+    fetched = fetched or (dates[-1] if dates else "")
     return Record(file=path.name, what=what, source=src.name, title=src.title, licence=src.licence,
                   attribution=src.attribution, docs=src.docs, urls=list(urls), fetched=fetched or _today(),
                   sha256=sha256_file(path), notes=list(notes or []), illustrative=illustrative, cached=cached,

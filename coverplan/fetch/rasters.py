@@ -22,7 +22,7 @@ import numpy as np
 
 from coverplan.errors import FetchError
 from coverplan.fetch.cache import Cache, Entry
-from coverplan.fetch.http import USER_AGENT, Client
+from coverplan.fetch.http import USER_AGENT, Client, status_message
 
 __all__ = ["Mosaic", "gdal_options", "mosaic", "remote_window", "tiles_1deg", "write_geotiff"]
 
@@ -81,17 +81,9 @@ def remote_window(client: Client, source: str, url: str, bounds: Bounds, *,
     if status in absent_statuses:
         return client.cache.put_absent(key, ".tif", meta)
     if status >= 400:
-        from coverplan.fetch.http import _status_message
-
-        raise FetchError(_status_message(source, url, _Status(status)))
+        raise FetchError(status_message(source, url, status))
     path = _whole_file(client, source, url) if url.lower().endswith(WHOLE_SUFFIXES) else _vsi(url)
     return _read_window(client, source, url, path, bounds, key, meta)
-
-
-@dataclass
-class _Status:
-    status_code: int
-    reason: str = ""
 
 
 def _read_window(client: Client, source: str, url: str, gdal_path: str, bounds: Bounds, key: str,
