@@ -78,8 +78,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _machine import cpu_name  # benchmarks/_machine.py (the script's own folder is on sys.path)
-
 if TYPE_CHECKING:
     from tests.fetchserver import FetchServer
 
@@ -286,7 +284,12 @@ def compare(cp: Path, ref: Path) -> tuple[bool, str, float]:
 def machine_info() -> list[str]:
     import rasterio
 
-    cpu = cpu_name()
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
     gdal_cli = subprocess.run(["gdal_translate", "--version"], capture_output=True, text=True).stdout.strip()
     return [
         f"cpu: {cpu}, nproc {len(os.sched_getaffinity(0))}",

@@ -68,8 +68,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from _machine import cpu_name  # benchmarks/_machine.py (the script's own folder is on sys.path)
-
 if TYPE_CHECKING:
     from tests.fetchserver import FetchServer
 
@@ -450,7 +448,12 @@ def machine_info() -> list[str]:
     import numba
     import rasterio
 
-    cpu = cpu_name()
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
     mem = ""
     try:
         with open("/proc/meminfo") as f:

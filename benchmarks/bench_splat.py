@@ -85,7 +85,6 @@ from pathlib import Path
 
 import numba
 import numpy as np
-from _machine import cpu_name  # benchmarks/_machine.py (the script's own folder is on sys.path)
 from numpy.typing import NDArray
 from pyproj import Transformer
 
@@ -355,7 +354,12 @@ def warm_up(terrain: Terrain, x: float, y: float) -> None:
 
 
 def machine_info(splat_exe: str) -> list[str]:
-    cpu = cpu_name()
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     banner = subprocess.run([splat_exe], capture_output=True, text=True).stdout
     m = re.search(r"SPLAT! v([\d.]+)", banner)
