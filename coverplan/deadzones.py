@@ -11,6 +11,7 @@ smaller than ``min_zone_population`` / ``min_zone_area_km2``.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,7 @@ __all__ = [
     "count_facilities",
     "describe_zones",
     "find_deadzones",
+    "zone_ridges",
 ]
 
 log = logging.getLogger(__name__)
@@ -330,6 +332,54 @@ def describe_zones(
         zones["nearest_site"] = ""
         zones["nearest_site_km"] = np.nan
     return zones
+
+
+def zone_ridges(zones: gpd.GeoDataFrame, terrain: Any, sites: gpd.GeoDataFrame, *, receiver_height_m: float,
+                k_factor: float) -> gpd.GeoDataFrame:
+    """Where the terrain hides each terrain-shadow zone from its nearest site: the ridge on the line between.
+
+    Along the profile from the nearest site's antenna (``height_m`` above its ground) to the zone's
+    representative point (``receiver_height_m`` above ground), on an earth of effective radius factor
+    ``k_factor``, the ridge is the sample with the highest elevation angle seen from the antenna; when it rises
+    above the straight line to the receiver, the zone is behind it. Adds ``ridge_elevation_m`` (its terrain
+    height above sea level), ``ridge_km`` (its distance from the site) and ``ridge_above_los_m`` (how far it
+    rises above the line of sight); NaN for out-of-range zones and where the line is clear (a zone dark for
+    loss over rough ground, not one ridge). The report words the zone's cause from these columns.
+    """
+    from coverplan.terrain.los import inv_2kr
+    from coverplan.terrain.profile import profile
+
+    out = zones.copy()
+    n = len(out)
+    cols = {c: np.full(n, np.nan) for c in ("ridge_elevation_m", "ridge_km", "ridge_above_los_m")}
+    if n and len(sites) and "nearest_site" in out.columns:
+        by_id = sites.drop_duplicates("site_id").set_index(sites.drop_duplicates("site_id")["site_id"].astype(str))
+        pts = out.geometry.representative_point()
+        curve = inv_2kr(k_factor)
+        l, b, r, t = terrain.bounds
+        for i, (cls, site, pt) in enumerate(zip(out["class"], out["nearest_site"], pts, strict=True)):
+            if cls != "shadow" or site not in by_id.index:
+                continue
+            mast = by_id.loc[site]
+            a = (float(mast.geometry.x), float(mast.geometry.y))
+            if not (l < a[0] < r and b < a[1] < t) or math.hypot(pt.x - a[0], pt.y - a[1]) < 3 * max(terrain.res):
+                continue
+            prof = profile(terrain, a, (float(pt.x), float(pt.y)))
+            d, z = prof.distance_m, prof.elevation_m
+            zc = z - d * (d[-1] - d) * curve  # the earth's bulge between the two ends
+            z_tx = z[0] + float(mast.height_m)
+            z_rx = zc[-1] + receiver_height_m
+            inner = slice(1, len(d) - 1)
+            angle = (zc[inner] - z_tx) / d[inner]
+            k = int(np.argmax(angle)) + 1
+            above = zc[k] - (z_tx + (z_rx - z_tx) * d[k] / d[-1])
+            if above > 0:
+                cols["ridge_elevation_m"][i] = round(float(z[k]), 0)
+                cols["ridge_km"][i] = round(float(d[k]) / 1000.0, 2)
+                cols["ridge_above_los_m"][i] = round(float(above), 1)
+    for c, v in cols.items():
+        out[c] = v
+    return out
 
 
 def _median_signal(labels: NDArray[np.int32], n: int, power_dbm: Mapping[str, NDArray[np.float32]] | None,

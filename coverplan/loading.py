@@ -133,7 +133,7 @@ def load_inputs(scenario: Scenario) -> Inputs:
     sectors = _sectors_in_reach(sc, sectors, crs, area, grid, terrain, dem_crs, dem_bounds, checks)
     layers["facilities"] = _facilities_in_area(sc, layers["facilities"], grid, in_area, checks)
     return Inputs(sc, terrain, study, in_area, area, sectors, layers["facilities"], population, layers["fibre"],
-                  layers["admin"], checks)
+                  layers["admin"], checks, places=layers["places"])
 
 
 def shapely_box(bounds: tuple[float, ...]) -> BaseGeometry:
@@ -307,7 +307,7 @@ def _read_layers(sc: Scenario, crs: CRS, area: BaseGeometry) -> dict[str, Any]:
 
     out: dict[str, Any] = {"facilities": _in_crs(read_facilities(sc.inputs.facilities), crs,
                                                  sc.inputs.facilities, area),
-                           "fibre": None, "admin": None}
+                           "fibre": None, "admin": None, "places": None}
     if sc.inputs.fibre is not None:
         fibre = read_vector(sc.inputs.fibre)
         if not fibre.geom_type.isin(["LineString", "MultiLineString", "Point", "MultiPoint"]).all():
@@ -322,7 +322,36 @@ def _read_layers(sc: Scenario, crs: CRS, area: BaseGeometry) -> dict[str, Any]:
             raise InputError(f"{sc.inputs.admin}: no column {sc.admin.name_field!r} to name the units; set "
                              f"admin.name_field to one of {names}")
         out["admin"] = _in_crs(admin, crs, sc.inputs.admin, area)
+    if sc.inputs.places is not None:
+        out["places"] = _read_places(sc.inputs.places, crs, area)
     return out
+
+
+#: Ranks of named places (OSM ``place``; Geofabrik's ``fclass``): the maps label the larger ones first.
+PLACE_RANKS = ("city", "town", "suburb", "village", "hamlet", "locality", "isolated_dwelling")
+
+
+def _read_places(path: Path, crs: CRS, area: BaseGeometry) -> gpd.GeoDataFrame:
+    """Named places inside the study area: ``name`` and ``place`` (rank), points; unnamed rows left out, said."""
+    from coverplan.io import read_vector
+
+    places = read_vector(path)
+    if not places.geom_type.isin(["Point"]).all():
+        raise InputError(f"{path}: places must be points (one per named place)")
+    if "name" not in places.columns:
+        raise InputError(f"{path}: no column 'name' to label the places; "
+                         f"the columns are {', '.join(c for c in places.columns if c != places.geometry.name)}")
+    kind = next((c for c in ("place", "fclass") if c in places.columns), None)
+    if kind is None:
+        raise InputError(f"{path}: no column 'place' (or Geofabrik's 'fclass') saying city, town, village or "
+                         "hamlet; add one")
+    rank = places[kind].astype(str).str.strip().str.lower().replace({"national_capital": "city"})
+    named = places["name"].notna() & (places["name"].astype(str).str.strip() != "")
+    if (~named).any():
+        log.info("%s: %d place(s) without a name left off the maps", path, int((~named).sum()))
+    out = places.assign(place=rank)[named & rank.isin(PLACE_RANKS)][["name", "place", places.geometry.name]]
+    out = _in_crs(out.reset_index(drop=True), crs, path, area)
+    return out[out.geometry.within(area)].reset_index(drop=True)
 
 
 def _sectors_in_reach(sc: Scenario, sectors: gpd.GeoDataFrame, crs: CRS, area: BaseGeometry, grid: Raster,

@@ -66,7 +66,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         reach, the sky checks, the plan's hotspots) on a dask.distributed
         cluster; default in-process. The results are the same.
     """
-    from coverplan.deadzones import admin_figures, count_facilities, describe_zones, find_deadzones
+    from coverplan.deadzones import admin_figures, count_facilities, describe_zones, find_deadzones, zone_ridges
     from coverplan.facilities import facility_connectivity, facility_status, with_extensions
     from coverplan.fibre import fibre_reach
     from coverplan.parallel import check_scheduler
@@ -126,6 +126,8 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     facilities = with_cheapest_option(facilities, costs=sc.siting.costs, sky=sc.siting.sky)
     zones = describe_zones(dz, reachable=free.covered[r0:r1, c0:c1], power_dbm=power, sites=coverage.sites,
                            shadow_share=sc.deadzones.shadow_share)
+    zones = zone_ridges(zones, inputs.terrain, coverage.sites, receiver_height_m=cov.receiver_height_m,
+                        k_factor=cov.k_factor)
     zones = count_facilities(zones, facilities)
     _warn_edge_zones(zones, inputs.checks)
     if inputs.admin is not None:
@@ -285,9 +287,12 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
         by_kind[kind] = entry
     tech_share = {t: _share(coverage.by_technology[t][slice(*inputs.study[:2]), slice(*inputs.study[2:])],
                             inputs.in_area) for t in sc.coverage.technologies}
+    from coverplan.output.i18n import resolve_language
+
     return {
         "scenario": sc.name,
         "coverplan_version": __version__,
+        "language": resolve_language(sc.language, (lon0, lat0, lon1, lat1)),
         "illustrative_inputs": list(sc.inputs.illustrative),
         "model": sc.coverage.model,
         "crs": inputs.crs.to_string(),

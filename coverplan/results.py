@@ -52,6 +52,8 @@ class Inputs:
     #: What loading left out, clipped or assumed (``warnings``, ``studied_share``, ``sites_left_out``...),
     #: for ``summary.json``.
     checks: dict[str, Any] = field(default_factory=dict)
+    #: Named places (``name``, ``place``: city, town, village...) inside the study area, the maps' labels.
+    places: gpd.GeoDataFrame | None = None
 
     @property
     def crs(self) -> CRS:

@@ -73,11 +73,14 @@ from coverplan.settings import (
 )
 from coverplan.siting.settings import SitingSettings
 
-__all__ = ["COVERAGE_MODELS", "LAYERS", "TABLES", "TECHNOLOGIES", "InputFiles", "Region", "Scenario",
-           "ScenarioError", "key_reference"]
+__all__ = ["COVERAGE_MODELS", "LAYERS", "REPORT_LANGUAGES", "TABLES", "TECHNOLOGIES", "InputFiles", "Region",
+           "Scenario", "ScenarioError", "key_reference"]
 
 #: Input layers a scenario names, and whether each is required.
-LAYERS = {"dem": True, "sites": True, "facilities": True, "population": True, "fibre": False, "admin": False}
+LAYERS = {"dem": True, "sites": True, "facilities": True, "population": True, "fibre": False, "admin": False,
+          "places": False}
+#: The languages of the report, the maps and the KMZ (``language``; ``auto``: Vietnamese for a region in Viet Nam).
+REPORT_LANGUAGES = ("auto", "vi", "en")
 
 
 _GIVE_PATH = "give the path of this layer"
@@ -103,8 +106,11 @@ class InputFiles:
                                  example='"fibre.gpkg"')
     admin: Path | None = setting(None, doc="optional: administrative units (polygons), for figures per unit",
                                  example='"communes.gpkg"')
+    places: Path | None = setting(None, doc="optional: named places (points with name and place or fclass: city, "
+                                  "town, village, hamlet), labels of the maps", example='"places.gpkg"')
     illustrative: tuple[str, ...] = setting([], doc="layers that are not real data; every output labels them",
-                                            choices=tuple(k for k in LAYERS if k != "dem"), what="a layer",
+                                            choices=tuple(k for k in LAYERS if k not in ("dem", "places")),
+                                            what="a layer",
                                             example='["sites", "fibre"]')
     illustrative_note: str = setting("assumed or illustrative, not surveyed data", doc="what the illustrative "
                                      "layers are (how they were made), in summary.json beside their names")
@@ -178,6 +184,9 @@ class Scenario:
     inputs: InputFiles = setting(REQUIRED, doc="the input layers", missing="the scenario needs this table")
     name: str = setting("scenario", doc="the scenario's name, shown in every output")
     description: str = setting("", doc="free text")
+    language: str = setting("auto", doc="the language of the report, the maps and the KMZ: vi, en, or auto "
+                            "(Vietnamese when the study area's centre is in Viet Nam)", choices=REPORT_LANGUAGES,
+                            what="a language")
     region: Region = setting(Region(), doc="the study area and the analysis grid")
     coverage: CoverageSettings = setting(CoverageSettings(), doc="where a site serves")
     deadzones: DeadZoneSettings = setting(DeadZoneSettings(), doc="dead zones")

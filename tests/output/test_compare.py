@@ -19,7 +19,7 @@ def scenario(tmp: Path, name: str, technologies: str) -> Path:
     text = SAMPLE.read_text(encoding="utf-8")
     text = text.replace("bounds = [105.40, 21.40, 105.98, 21.94]", BOUNDS)
     text = text.replace('technologies = ["2G", "4G"]', f"technologies = {technologies}")
-    for key in ("dem", "sites", "facilities", "population", "fibre"):
+    for key in ("dem", "sites", "facilities", "population", "fibre", "places"):
         line = next(ln for ln in text.splitlines() if ln.startswith(f"{key} = "))
         rel = line.split("=", 1)[1].strip().strip('"')
         text = text.replace(line, f'{key} = "{(SAMPLE.parent / rel).resolve().as_posix()}"')

@@ -126,7 +126,7 @@ def test_scenario_rain_table(tmp_path: Path) -> None:
 
     text = sample_scenario_path().read_text(encoding="utf-8")
     base = sample_scenario_path().parent
-    for key in ("dem", "sites", "facilities", "population", "fibre"):
+    for key in ("dem", "sites", "facilities", "population", "fibre", "places"):
         text = text.replace(f'{key} = "', f'{key} = "{base.as_posix()}/', 1)
     assert Scenario.load(_write(tmp_path / "a.toml", text)).siting.rain is None
     sc = Scenario.load(_write(tmp_path / "b.toml", text + '\n[siting.rain]\nfrequency_ghz = 11.7\n'))
