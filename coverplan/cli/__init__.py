@@ -82,6 +82,7 @@ def _register() -> None:
     from coverplan.cli.deadzones import deadzones_cmd
     from coverplan.cli.fetch import fetch_group, init_cmd
     from coverplan.cli.plan import plan_cmd, site_cmd
+    from coverplan.cli.report import report_cmd
     from coverplan.cli.run import run_cmd
     from coverplan.cli.terrain import horizon_cmd, profile_cmd, viewshed_cmd
 
@@ -89,6 +90,7 @@ def _register() -> None:
     main.add_command(fetch_group)
     main.add_command(run_cmd)
     main.add_command(compare_cmd)
+    main.add_command(report_cmd)
     main.add_command(coverage_cmd)
     main.add_command(deadzones_cmd)
     main.add_command(plan_cmd)

@@ -16,16 +16,18 @@ from coverplan.cli.options import is_quiet, scenario_and_outdir
               help="Output folder (default: ./coverplan-<scenario name>).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists (only once the new one is complete).")
 @click.option("--no-map", is_flag=True, help="Skip map.html.")
+@click.option("--no-report", is_flag=True, help="Skip report.html and report.pdf (coverplan report writes them later).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process.")
 @click.pass_context
 def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, overwrite: bool, no_map: bool,
-            scheduler: str | None) -> None:
+            no_report: bool, scheduler: str | None) -> None:
     """Run SCENARIO (a TOML file; default: the bundled sample region).
 
     Writes coverage.tif, served.tif, deadzones.gpkg/.csv, facilities.gpkg/.csv,
-    sites.gpkg, summary.json and map.html into OUTDIR, atomically: a failed
-    run leaves no partial folder.
+    sites.gpkg, summary.json, map.html and the report (report.html, report.pdf,
+    in the scenario's language) into OUTDIR, atomically: a failed run leaves
+    no partial folder.
     """
     from coverplan.output import write_results
     from coverplan.pipeline import run
@@ -34,7 +36,8 @@ def run_cmd(ctx: click.Context, scenario: Path | None, outdir: Path | None, over
     quiet = is_quiet()
     t0 = time.perf_counter()
     results = run(sc, show_progress=not quiet, scheduler=scheduler)
-    write_results(results, out, overwrite=overwrite, with_map=not no_map, command="coverplan run")
+    write_results(results, out, overwrite=overwrite, with_map=not no_map, with_report=not no_report,
+                  command="coverplan run")
     s = results.summary
     pop = s["population"]
     if not quiet:

@@ -58,12 +58,14 @@ OUTPUT_FILES = (
     "extensions.gpkg",
     "summary.json",
     "map.html",
+    "report.html",
+    "report.pdf",
 )
 
 
 
 def write_results(results: Results, outdir: str | Path, *, overwrite: bool = False, with_map: bool = True,
-                  command: str = "coverplan.output.write_results") -> Path:
+                  with_report: bool = True, command: str = "coverplan.output.write_results") -> Path:
     """Write every output of a run into ``outdir``, atomically.
 
     The folder is built under a temporary name beside ``outdir`` and renamed
@@ -117,6 +119,10 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
                 blocked=results.plan.blocked if results.plan is not None else None,
             )
             save_map(m, tmp / "map.html")
+        if with_report:
+            from coverplan.output.report import write_report
+
+            write_report(tmp)  # from the files just written: every number as the tables have it
     log.info("wrote %s", outdir)
     return Path(outdir)
 
@@ -189,6 +195,7 @@ def _write_summary(results: Results, path: Path) -> None:
     if ill:
         note = results.scenario.inputs.illustrative_note
         summary["note"] = f"inputs {', '.join(sorted(ill))} are illustrative: {note}"
+        summary["illustrative_note"] = note
     write_text(path, json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
 
 
