@@ -13,9 +13,12 @@ from coverplan.cli.options import is_quiet
 @click.argument("run_a", type=click.Path(file_okay=False, path_type=Path))
 @click.argument("run_b", type=click.Path(file_okay=False, path_type=Path))
 @click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write compare.json, compare.txt, zones_changed.gpkg/.csv and facilities_changed.csv here.")
+              help="Also write compare.json, compare.txt, zones_changed.gpkg/.csv, facilities_changed.csv, "
+                   "terminals_changed.csv and the report section compare.html/.pdf here.")
 @click.option("--overwrite", is_flag=True, help="Replace those files if they exist.")
-def compare_cmd(run_a: Path, run_b: Path, outdir: Path | None, overwrite: bool) -> None:
+@click.option("--lang", type=click.Choice(["vi", "en"]), default=None,
+              help="Language of compare.html/.pdf (default: run B's).")
+def compare_cmd(run_a: Path, run_b: Path, outdir: Path | None, overwrite: bool, lang: str | None) -> None:
     """Compare two output folders of coverplan run (a what-if, a new site, a budget): people served and in dead
     zones by cause, zones that appeared, vanished, grew or shrank (matched by overlap), facilities whose status
     changed, terminals planned in one run only."""
@@ -23,6 +26,6 @@ def compare_cmd(run_a: Path, run_b: Path, outdir: Path | None, overwrite: bool) 
 
     cmp = compare_runs(run_a, run_b)
     if outdir is not None:
-        write_comparison(cmp, outdir, overwrite=overwrite)
+        write_comparison(cmp, outdir, overwrite=overwrite, lang=lang)
     if not is_quiet():
         click.echo(comparison_text(cmp), nl=False)

@@ -43,6 +43,9 @@ class Comparison:
     facilities: list[dict[str, Any]] = field(default_factory=list)
     terminals: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the scenarios' names (A, B), and the language of the report section (B's)
+    names: tuple[str, str] = ("", "")
+    language: str = "en"
 
     def zone_change_total(self) -> float:
         return float(self.zones["change"].sum()) if self.zones is not None and len(self.zones) else 0.0
@@ -73,6 +76,7 @@ def _row(what: str, a: float | None, b: float | None) -> tuple[str, float | None
 
 
 def _figures(sa: dict[str, Any], sb: dict[str, Any]) -> list[tuple[str, float | None, float | None, float | None]]:
+    """The rows (what, A, B, B - A); ``what`` is also the row's key in compare.json and the report."""
     rows = [_row(f"people: {k.replace('_', ' ')}", _num(sa, "population", k), _num(sb, "population", k))
             for k in POPULATION_KEYS]
     rows.append(_row("people in terrain-shadow zones", _num(sa, "people_in_shadow_zones"),
@@ -208,7 +212,8 @@ def compare_runs(a: str | Path, b: str | Path) -> Comparison:
     a, b = Path(a), Path(b)
     sa, sb = _summary(a), _summary(b)
     cmp = Comparison(a=a, b=b, figures=_figures(sa, sb), zones=_zones(a, b), facilities=_facilities(a, b),
-                     terminals=_terminals(a, b))
+                     terminals=_terminals(a, b), names=(str(sa.get("scenario", "")), str(sb.get("scenario", ""))),
+                     language=str(sb.get("language") or "en"))
     if sa.get("crs") != sb.get("crs") or sa.get("resolution_m") != sb.get("resolution_m"):
         cmp.notes.append(f"the runs are on different grids (A {sa.get('crs')} {sa.get('resolution_m')} m, B "
                          f"{sb.get('crs')} {sb.get('resolution_m')} m): zones are matched by overlap all the same")
@@ -257,12 +262,16 @@ def comparison_text(cmp: Comparison) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_comparison(cmp: Comparison, outdir: str | Path, *, overwrite: bool = False) -> Path:
-    """Write ``compare.json``, ``compare.txt``, ``zones_changed.gpkg``/``.csv``, ``facilities_changed.csv`` and
-    ``terminals_changed.csv`` into ``outdir`` (each file atomically)."""
+def write_comparison(cmp: Comparison, outdir: str | Path, *, overwrite: bool = False, lang: str | None = None) -> Path:
+    """Write ``compare.json``, ``compare.txt``, ``zones_changed.gpkg``/``.csv``, ``facilities_changed.csv``,
+    ``terminals_changed.csv`` and the report section ``compare.html``/``compare.pdf`` (in ``lang``, default run
+    B's language) into ``outdir`` (each file atomically)."""
     import pandas as pd
 
     from coverplan.io import write_vector
+    from coverplan.output.compare_report import compare_document
+    from coverplan.output.report_html import render_html
+    from coverplan.output.report_pdf import render_pdf
     from coverplan.writing import atomic_path, write_text
 
     out = Path(outdir)
@@ -286,4 +295,8 @@ def write_comparison(cmp: Comparison, outdir: str | Path, *, overwrite: bool = F
         pd.DataFrame(cmp.terminals, columns=["in", "rank", "ref", "kind", "terminal", "lon", "lat",
                                              "cost_with_hotspot"]).to_csv(tmp, index=False, lineterminator="\n",
                                                                           encoding="utf-8-sig")
+    section = compare_document(cmp, lang=lang)
+    write_text(out / "compare.html", render_html(section), overwrite=overwrite)
+    with atomic_path(out / "compare.pdf", overwrite=overwrite) as tmp:
+        tmp.write_bytes(render_pdf(section))
     return out

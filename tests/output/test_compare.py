@@ -94,3 +94,60 @@ def test_a_run_compared_with_itself_changes_nothing(two_runs: tuple[Path, Path])
 def test_not_a_run_folder(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["compare", str(tmp_path), str(tmp_path)])
     assert res.exit_code == 2 and "not a coverplan run folder (no summary.json)" in res.output
+
+
+def test_the_report_section_says_what_compare_json_says_in_the_runs_language(two_runs: tuple[Path, Path],
+                                                                            tmp_path: Path) -> None:
+    from html.parser import HTMLParser
+
+    from coverplan.output.i18n import translator
+
+    a, b = two_runs
+    out = tmp_path / "cmp"
+    assert CliRunner().invoke(main, ["-q", "compare", str(a), str(b), "-o", str(out)]).exit_code == 0
+    doc = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    fig = {f["what"]: f for f in doc["figures"]}
+    page = (out / "compare.html").read_text(encoding="utf-8")
+    assert '<html lang="vi">' in page and "Thay đổi giữa hai lần chạy" in page and "mới xuất hiện" in page
+    assert "data:image/png;base64," in page  # the map of the zones that changed
+
+    class Numbers(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cells: list[tuple[dict[str, str], str]] = []
+            self._cur: dict[str, str] | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = {k: v or "" for k, v in attrs}
+            self._cur = a if "data-source" in a else None
+            if self._cur is not None:
+                self.cells.append((self._cur, ""))
+
+        def handle_data(self, data: str) -> None:
+            if self._cur is not None:
+                attrs, text = self.cells[-1]
+                self.cells[-1] = (attrs, text + data)
+
+        def handle_endtag(self, tag: str) -> None:
+            self._cur = None
+
+    p = Numbers()
+    p.feed(page)
+    tr = translator("vi")
+    seen = 0
+    for attrs, text in p.cells:
+        if not attrs["data-source"].startswith("compare.json:"):
+            continue
+        what, col = attrs["data-source"].removeprefix("compare.json:").rsplit(":", 1)
+        want = fig[what][col]
+        if want is None:
+            continue
+        assert float(attrs["data-value"]) == pytest.approx(want)
+        assert text.lstrip("+") == tr.number(want)
+        seen += 1
+    assert seen >= 3 * 10
+    assert (out / "compare.pdf").read_bytes().startswith(b"%PDF-")
+    # and in English when asked
+    assert CliRunner().invoke(main, ["-q", "compare", str(a), str(b), "-o", str(out), "--overwrite",
+                                     "--lang", "en"]).exit_code == 0
+    assert "What changed between two runs" in (out / "compare.html").read_text(encoding="utf-8")
