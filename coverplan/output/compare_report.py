@@ -114,7 +114,7 @@ def compare_document(cmp: Comparison, *, lang: str | None = None) -> Document:
         doc.add(Heading(tr("Terminals planned in one run only"), anchor="terminals"))
         doc.add(Table((tr("Run"), tr("Order"), tr("Kind"), tr("Technology"), tr("Place")), tuple(
             (Cell("A" if t["in"] == "A only" else "B"), Cell(str(t["rank"])),
-             Cell(tr(KIND_NAMES.get(str(t["kind"]), KIND_NAMES["other"])[1]) if t["kind"] else tr("Wi-Fi hotspot")),
+             Cell(tr(KIND_NAMES[str(t["kind"])][1]) if str(t["kind"]) in KIND_NAMES else tr("Wi-Fi hotspot")),
              Cell(str(t["terminal"]).upper()), Cell(f"{t['lon']}, {t['lat']}"))
             for t in cmp.terminals[:40]), widths=(0.6, 0.8, 1.6, 1, 2)))
     for note in cmp.notes:
