@@ -297,11 +297,15 @@ def scenario_text(name: str, bbox: Bbox, folder: Path, result: InitResult) -> st
                      "without a mapped one.")
     for item in result.supply:
         lines.append(f"# STILL TO SUPPLY: {item}")
-    lines += ["", f"name = {_toml_str(name)}", "", "[inputs]",
+    lines += ["", f"name = {_toml_str(name)}",
+              "# the report's, maps' and KMZ's language: auto (Vietnamese for a region in Viet Nam), vi or en",
+              'language = "auto"', "", "[inputs]",
               'dem = "dem.tif"', 'sites = "sites.csv"', 'facilities = "facilities.gpkg"',
               'population = "population.tif"']
     if "admin.gpkg" in have:
         lines.append('admin = "admin.gpkg"')
+    if "places.gpkg" in have:
+        lines.append('places = "places.gpkg"')
     if "fibre.gpkg" in have:
         lines.append('fibre = "fibre.gpkg"')
     else:
