@@ -170,19 +170,26 @@ _VIEW_TEMPLATE = """
     function fold() {
         box.querySelectorAll("details.coverplan-fold").forEach(function (d) { d.open = false; });
     }
-    var full = map.getSize();
-    if (full.x < {{ this.small_px }} || full.y < {{ this.small_px }} * 0.6) { fold(); }
+    var full = map.getSize(), folded = full.x < {{ this.small_px }} || full.y < {{ this.small_px }} * 0.6;
     var left = size(".leaflet-top.leaflet-left", "offsetWidth"), right = size(".coverplan-legend", "offsetWidth");
-    if (full.x - left - right < 0.4 * full.x) {
-        fold();
-        left = size(".leaflet-top.leaflet-left", "offsetWidth");
-        right = size(".coverplan-legend", "offsetWidth");
-    }
-    var top = size(".coverplan-title", "offsetHeight") + 20;
+    if (!folded && full.x - left - right < 0.4 * full.x) { folded = true; }
+    var title = box.querySelector(".coverplan-title");
+    var below = title ? title.offsetTop + title.offsetHeight : 0;
     var bottom = Math.max(size(".leaflet-bottom.leaflet-left", "offsetHeight"),
                           size(".leaflet-control-attribution", "offsetHeight")) + 10;
-    map.fitBounds({{ this.bounds|tojson }},
-                  {paddingTopLeft: [left + 20, top], paddingBottomRight: [right + 20, bottom], animate: false});
+    var pad;
+    if (folded) {  // the folded boxes sit in the corners: the area goes between the top ones and the bottom ones
+        fold();
+        var top = Math.max(below, size(".leaflet-top.leaflet-left", "offsetHeight"),
+                           size(".leaflet-top.leaflet-right", "offsetHeight")) + 10;
+        bottom = Math.max(size(".leaflet-bottom.leaflet-left", "offsetHeight"),
+                          size(".leaflet-bottom.leaflet-right", "offsetHeight")) + 10;
+        pad = {paddingTopLeft: [10, top], paddingBottomRight: [10, bottom]};
+    } else {  // the open panels stand left and right: the area goes between them
+        pad = {paddingTopLeft: [left + 20, below + 10], paddingBottomRight: [right + 20, bottom]};
+    }
+    pad.animate = false;
+    map.fitBounds({{ this.bounds|tojson }}, pad);
     zoomClasses();
 })({{ this._parent.get_name() }});
 {% endmacro %}

@@ -436,7 +436,7 @@ def test_overlays_cover_the_terrain_bounds_in_lonlat() -> None:
     assert 102.9 < west < 103.2 and 21.6 < south < 21.8
     # the view opens on the terrain (fitted, with the panels' padding, after the panels are on the map)
     page = m.get_root().render()
-    fit = re.search(r"\bmap\.fitBounds\(\s*(\[\[.*?\]\]),\s*\{paddingTopLeft", page, re.S)
+    fit = re.search(r"\bmap\.fitBounds\(\s*(\[\[.*?\]\]),\s*pad\)", page, re.S)
     assert fit is not None
     np.testing.assert_allclose(np.array(json.loads(fit.group(1))), [[south, west], [north, east]], atol=1e-7)
 

@@ -320,6 +320,10 @@ def test_panels_fold_on_a_small_screen(scene: dict[str, Any], tmp_path: Path) ->
     assert out["open"] == [False, False]
     legend = out["panels"]["legend"]
     assert legend[2] - legend[0] < 200 and legend[3] - legend[1] < 60  # just its heading
+    study = out["study"]
+    assert study[2] - study[0] > 400  # the area takes the screen's width, between the folded boxes
+    for what, panel in out["panels"].items():
+        assert not _overlap(panel, study), f"the folded {what} covers the study area: {panel} over {study}"
 
 
 def test_smaller_places_show_on_zoom_only(scene: dict[str, Any], tmp_path: Path) -> None:
