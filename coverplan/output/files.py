@@ -117,6 +117,12 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
                 terminals=results.plan.candidates if results.plan is not None else None,
                 footprints=results.plan.footprints if results.plan is not None else None,
                 blocked=results.plan.blocked if results.plan is not None else None,
+                lang=results.summary.get("language", "en"),
+                summary=results.summary,
+                place_names=results.inputs.places,
+                admin=results.inputs.admin,
+                admin_figures=results.admin,
+                admin_name_field=sc.admin.name_field,
             )
             save_map(m, tmp / "map.html")
         if with_report:

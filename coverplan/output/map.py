@@ -1,29 +1,35 @@
-"""The decision-maker's map: one self-contained HTML page that works offline.
+"""The decision-maker's map: one self-contained HTML page that works offline, in Vietnamese or English.
 
 :func:`coverage_map` draws a hillshade of the terrain, the cellular coverage,
-the dead zones, the public facilities coloured by status, the sites, the fibre
-and the terminal plan on a folium (Leaflet) map; :func:`save_map` writes it
-atomically. The layers are built by :mod:`coverplan.output.layers`, the
-rasters by :mod:`coverplan.output.images` and the page furniture (legend,
-title, inlined Leaflet) by :mod:`coverplan.output.page`. The page loads
-nothing from the network: there are no base tiles (the hillshade is the base
-layer) and the raster layers are PNG ``data:`` URIs.
+the commune borders, the dead zones, the public facilities coloured by
+status, the sites, the fibre, the terminal plan (labelled with rank and
+cost) and the place names on a folium (Leaflet) map, with a panel of the
+run's headline figures; :func:`save_map` writes it atomically. The layers
+are built by :mod:`coverplan.output.layers` and
+:mod:`coverplan.output.places`, the rasters by :mod:`coverplan.output.images`,
+the headline panel by :mod:`coverplan.output.headline` and the page
+furniture (legend, title, view, inlined Leaflet) by
+:mod:`coverplan.output.page`. The page loads nothing from the network: there
+are no base tiles (the hillshade is the base layer) and the raster layers
+are PNG ``data:`` URIs.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pyproj import Transformer
 
 from coverplan.errors import InputError
 from coverplan.io import atomic_path
-from coverplan.output import images, layers, page
+from coverplan.output import images, layers, page, places
+from coverplan.output.headline import headline_html
+from coverplan.output.i18n import LANGUAGES, Translator, translator
 from coverplan.output.style import (
     ATTR_FACILITIES,
     ATTR_ILLUSTRATIVE,
@@ -39,6 +45,7 @@ from coverplan.raster import Raster
 if TYPE_CHECKING:
     import folium
     import geopandas as gpd
+    import pandas as pd
 
     from coverplan.terrain.dem import Terrain
 
@@ -62,6 +69,12 @@ def coverage_map(
     terminals: gpd.GeoDataFrame | None = None,
     footprints: gpd.GeoDataFrame | None = None,
     blocked: gpd.GeoDataFrame | None = None,
+    lang: str = "en",
+    summary: Mapping[str, Any] | None = None,
+    place_names: gpd.GeoDataFrame | None = None,
+    admin: gpd.GeoDataFrame | None = None,
+    admin_figures: pd.DataFrame | None = None,
+    admin_name_field: str = "name",
 ) -> folium.Map:
     """The decision-maker's map of coverage, dead zones and facilities, fully offline.
 
@@ -92,6 +105,19 @@ def coverage_map(
         rather than surveyed data; their layer names and the legend say so.
     max_image_px : int
         Longest side, in pixels, of the hillshade and coverage images.
+    lang : {"en", "vi"}
+        The language of every word on the page (``summary.json``'s
+        ``language``); numbers are formatted by its locale.
+    summary : mapping, optional
+        The run's ``summary.json``: its headline figures are shown in a
+        panel, and the plan's currency labels the terminals' cost.
+    place_names : GeoDataFrame, optional
+        Named places (``name``, ``place``: city, town, village, hamlet...)
+        labelled on the map.
+    admin : GeoDataFrame, optional
+        Commune (or other unit) polygons, named by ``admin_name_field``,
+        drawn as thin grey borders; ``admin_figures`` (the run's admin
+        table, ``unit`` per row) gives their popups' figures.
 
     Returns
     -------
@@ -108,18 +134,27 @@ def coverage_map(
     half an image pixel (never less than one terrain cell) to keep the page
     small.
     """
+    if lang not in LANGUAGES:
+        raise InputError(f"lang: the map is written in {' or '.join(LANGUAGES)}, not {lang!r}")
     _check_inputs(terrain, coverage, illustrative, max_image_px,
                   {"deadzones": deadzones, "facilities": facilities, "sites": sites, "fibre": fibre})
+    extra = {"place_names": place_names, "admin": admin}
+    for what, gdf in extra.items():
+        if gdf is not None:
+            layers.check_layer(gdf, what)
     with page.deterministic_ids():  # the same page on every run
         return _build(terrain, coverage, deadzones, facilities, sites, fibre, title=title, illustrative=illustrative,
                       max_image_px=max_image_px, extensions=extensions, terminals=terminals, footprints=footprints,
-                      blocked=blocked)
+                      blocked=blocked, tr=translator(lang), summary=summary, place_names=place_names,
+                      admin=(admin, admin_figures, admin_name_field))
 
 
 def _build(terrain: Terrain, coverage: Raster, deadzones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
            sites: gpd.GeoDataFrame, fibre: gpd.GeoDataFrame | None, *, title: str, illustrative: Sequence[str],
            max_image_px: int, extensions: gpd.GeoDataFrame | None, terminals: gpd.GeoDataFrame | None,
-           footprints: gpd.GeoDataFrame | None, blocked: gpd.GeoDataFrame | None) -> folium.Map:
+           footprints: gpd.GeoDataFrame | None, blocked: gpd.GeoDataFrame | None, tr: Translator,
+           summary: Mapping[str, Any] | None, place_names: gpd.GeoDataFrame | None,
+           admin: tuple[gpd.GeoDataFrame | None, pd.DataFrame | None, str]) -> folium.Map:
     import folium
 
     ill = {illustrative} if isinstance(illustrative, str) else set(illustrative)
@@ -131,26 +166,36 @@ def _build(terrain: Terrain, coverage: Raster, deadzones: gpd.GeoDataFrame, faci
                    zoom_snap=0.25, zoom_delta=0.5)
     page.inline_leaflet(m)
     page.figure(m).title = html.escape(title)
-    bounds = _add_rasters(m, terrain, coverage, max_image_px)
+    bounds = _add_rasters(m, terrain, coverage, max_image_px, tr)
+    page.add_label_pane(m)
     tolerance = max(max(terrain.res), max(r - l, t - b) / (2.0 * max_image_px))
+    units, figures, name_field = admin
+    n_units = places.add_admin(m, units, figures=figures, name_field=name_field, crs=terrain.crs,
+                               tolerance_m=tolerance, population_illustrative="population" in ill, tr=tr)
     layers.add_deadzones(m, deadzones, crs=terrain.crs, tolerance_m=tolerance,
-                         population_illustrative="population" in ill)
-    layers.add_extensions(m, extensions)
-    layers.add_fibre(m, fibre, illustrative="fibre" in ill)
-    layers.add_plan(m, terminals=terminals, footprints=footprints, blocked=blocked)
-    layers.add_sites(m, sites, illustrative="sites" in ill)
-    kinds = layers.add_facilities(m, facilities, illustrative="facilities" in ill)
-    attribution = f"Terrain: {ATTR_TERRAIN} | Facilities: {ATTR_FACILITIES}"
+                         population_illustrative="population" in ill, tr=tr)
+    layers.add_extensions(m, extensions, tr=tr)
+    layers.add_fibre(m, fibre, illustrative="fibre" in ill, tr=tr)
+    plan = (summary or {}).get("plan") or {}
+    layers.add_plan(m, terminals=terminals, footprints=footprints, blocked=blocked,
+                    currency=str(plan.get("currency", "")) if isinstance(plan, Mapping) else "", tr=tr)
+    layers.add_sites(m, sites, illustrative="sites" in ill, tr=tr)
+    kinds = layers.add_facilities(m, facilities, illustrative="facilities" in ill, tr=tr)
+    places.add_places(m, place_names, tr)
+    attribution = tr("Terrain: {source}", source=ATTR_TERRAIN) + " | " + tr("Facilities: {source}",
+                                                                           source=ATTR_FACILITIES)
     if ill:
-        attribution += f" | {ATTR_ILLUSTRATIVE}"
-    legend = page.legend_html(kinds=kinds, illustrative=[n for n in ILLUSTRATIVE_LAYERS if n in ill],
-                              has={"fibre": fibre is not None and len(fibre) > 0,
-                                   "classes": "class" in deadzones.columns,
-                                   "edge": "on_edge" in deadzones.columns and bool(deadzones["on_edge"].any()),
-                                   "terminals": terminals is not None and bool(terminals["chosen"].any())})
-    page.add_furniture(m, title=title, attribution=attribution, legend=legend)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
-    m.fit_bounds(bounds)
+        attribution += f" | {tr(ATTR_ILLUSTRATIVE)}"
+    has = {"fibre": fibre is not None and len(fibre) > 0, "classes": "class" in deadzones.columns,
+           "edge": "on_edge" in deadzones.columns and bool(deadzones["on_edge"].any()),
+           "terminals": terminals is not None and bool(terminals["chosen"].any()),
+           "assumed": bool(facilities["assumed"].fillna(False).astype(bool).any()), "admin": n_units > 0}
+    legend = page.legend_html(kinds=kinds, illustrative=[n for n in ILLUSTRATIVE_LAYERS if n in ill], has=has,
+                              tr=tr)
+    page.add_furniture(m, title=title, attribution=attribution, legend=legend,
+                       headline=headline_html(summary, tr) if summary is not None else None)
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    page.add_view(m, bounds=bounds)
     return m
 
 
@@ -181,7 +226,8 @@ def _check_inputs(terrain: Terrain, coverage: Raster, illustrative: Sequence[str
             raise InputError(f"{what}: a GeoDataFrame is needed (an empty one if there are none), got None")
 
 
-def _add_rasters(m: folium.Map, terrain: Terrain, coverage: Raster, max_image_px: int) -> list[list[float]]:
+def _add_rasters(m: folium.Map, terrain: Terrain, coverage: Raster, max_image_px: int,
+                 tr: Translator) -> list[list[float]]:
     """Hillshade (the base layer) and coverage, warped to Web Mercator; returns the Leaflet bounds."""
     import folium
 
@@ -191,12 +237,12 @@ def _add_rasters(m: folium.Map, terrain: Terrain, coverage: Raster, max_image_px
     bounds = images.latlon_bounds(merc_bounds)
     grid = (transform, width, height)
     folium.raster_layers.ImageOverlay(
-        images.data_uri(images.hillshade_png(terrain, grid)), bounds, name="Hillshade (SRTM terrain)",
+        images.data_uri(images.hillshade_png(terrain, grid)), bounds, name=tr("Hillshade (SRTM terrain)"),
         overlay=False, pixelated=False, pane="coverplan-hillshade", interactive=False,
         className="coverplan-hillshade",
     ).add_to(m)
     folium.raster_layers.ImageOverlay(
-        images.data_uri(images.coverage_png(coverage, grid)), bounds, name="Cellular coverage",
+        images.data_uri(images.coverage_png(coverage, grid)), bounds, name=tr("Cellular coverage"),
         opacity=COVERAGE_OPACITY, pixelated=False, pane="coverplan-coverage", interactive=False,
         className="coverplan-crisp",
     ).add_to(m)

@@ -1,10 +1,21 @@
-"""The map page's furniture: title, legend, attribution, and the inlined Leaflet that keeps it offline.
+"""The map page's furniture: title, headline panel, legend, labels, the view, and the inlined Leaflet (offline).
 
 Planners in mountain provinces open these maps without internet, so the page
 loads nothing from the network: Leaflet 1.9.4 (BSD-2-Clause, vendored in
 ``coverplan/_static/leaflet`` from the npm package, its images inlined in the
 CSS) is inlined in the page header in place of folium's CDN links. Only core
 Leaflet is used: no jQuery, Bootstrap or icon fonts.
+
+The headline panel (top left) and the legend (bottom right) are HTML
+``<details>`` boxes: a click on their heading folds them, with no script; on
+a small screen, or when both would leave less than 40 % of the map's width
+between them, the page opens with both folded. The initial view fits the
+study area into the part of the window the panels leave free (the padding is
+measured in the page, so it follows the panels' size in either language).
+Place and terminal labels are Leaflet ``divIcon`` markers (text with a white
+halo); labels of smaller places carry a ``coverplan-minz-<z>`` class that
+the page's zoom classes (:data:`~coverplan.output.style.LABEL_ZOOMS`) switch
+on from zoom ``z``.
 """
 
 from __future__ import annotations
@@ -19,7 +30,10 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from coverplan.errors import InputError
+from coverplan.output.i18n import N_, Translator, translator
 from coverplan.output.style import (
+    ADMIN_COLOUR,
+    ASSUMED_RING,
     COVERAGE_COLOURS,
     COVERAGE_OPACITY,
     CSS,
@@ -27,19 +41,34 @@ from coverplan.output.style import (
     FACILITY_KINDS,
     FIBRE_COLOUR,
     ILLUSTRATIVE_LAYERS,
+    LABEL_ZOOMS,
     OTHER_KIND_STYLE,
     OUT_OF_RANGE_COLOUR,
     SERVED_COLOUR,
     SITE_FILL,
     TERMINAL_COLOUR,
     UNSERVED_COLOUR,
+    ZOOM_CSS,
 )
 
 if TYPE_CHECKING:
     import folium
     from branca.element import Figure
 
-__all__ = ["add_furniture", "deterministic_ids", "figure", "inline_leaflet", "legend_html", "svg_circle"]
+__all__ = [
+    "LABEL_PANE",
+    "add_furniture",
+    "add_label_pane",
+    "add_view",
+    "deterministic_ids",
+    "figure",
+    "fold",
+    "inline_leaflet",
+    "label_layer",
+    "legend_html",
+    "suffix",
+    "svg_circle",
+]
 
 _IDS_GUARD = threading.RLock()
 
@@ -71,9 +100,12 @@ def deterministic_ids(seed: str = "coverplan") -> Iterator[None]:
             Element._generate_id = original  # type: ignore[method-assign]
 
 
-def suffix(illustrative: bool) -> str:
+EN = translator("en")
+
+
+def suffix(illustrative: bool, tr: Translator = EN) -> str:
     """What a layer's name says when its data is illustrative."""
-    return " (illustrative)" if illustrative else ""
+    return tr(" (illustrative)") if illustrative else ""
 
 
 def _page_element(template: str, **attrs: Any) -> Any:
@@ -117,60 +149,179 @@ _ATTRIBUTION_TEMPLATE = """
 {% endmacro %}
 """
 
+#: The opening view: fold the panels on a small screen, fit the study area into what they leave free, and keep
+#: the zoom classes that show the smaller places' labels up to date.
+_VIEW_TEMPLATE = """
+{% macro script(this, kwargs) %}
+(function (map) {
+    var box = map.getContainer();
+    function zoomClasses() {
+        var z = map.getZoom();
+        {{ this.zooms|tojson }}.forEach(function (level) {
+            if (z >= level) { L.DomUtil.addClass(box, "coverplan-z" + level); }
+            else { L.DomUtil.removeClass(box, "coverplan-z" + level); }
+        });
+    }
+    map.on("zoomend", zoomClasses);
+    function size(selector, what) {
+        var el = box.querySelector(selector);
+        return el ? el[what] : 0;
+    }
+    function fold() {
+        box.querySelectorAll("details.coverplan-fold").forEach(function (d) { d.open = false; });
+    }
+    var full = map.getSize(), folded = full.x < {{ this.small_px }} || full.y < {{ this.small_px }} * 0.6;
+    var left = size(".leaflet-top.leaflet-left", "offsetWidth"), right = size(".coverplan-legend", "offsetWidth");
+    if (!folded && full.x - left - right < 0.4 * full.x) { folded = true; }
+    var title = box.querySelector(".coverplan-title");
+    var below = title ? title.offsetTop + title.offsetHeight : 0;
+    var bottom = Math.max(size(".leaflet-bottom.leaflet-left", "offsetHeight"),
+                          size(".leaflet-control-attribution", "offsetHeight")) + 10;
+    var pad;
+    if (folded) {  // the folded boxes sit in the corners: the area goes between the top ones and the bottom ones
+        fold();
+        var top = Math.max(below, size(".leaflet-top.leaflet-left", "offsetHeight"),
+                           size(".leaflet-top.leaflet-right", "offsetHeight")) + 10;
+        bottom = Math.max(size(".leaflet-bottom.leaflet-left", "offsetHeight"),
+                          size(".leaflet-bottom.leaflet-right", "offsetHeight")) + 10;
+        pad = {paddingTopLeft: [10, top], paddingBottomRight: [10, bottom]};
+    } else {  // the open panels stand left and right: the area goes between them
+        pad = {paddingTopLeft: [left + 20, below + 10], paddingBottomRight: [right + 20, bottom]};
+    }
+    pad.animate = false;
+    map.fitBounds({{ this.bounds|tojson }}, pad);
+    zoomClasses();
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
 
-def svg_circle(fill: str, style: dict[str, Any], *, fill_opacity: float = 0.9) -> str:
+#: Labels: one ``L.divIcon`` marker per ``[lat, lon, text, class]``, in a layer group (a layer of the map or of
+#: a feature group). The text is set as text, never parsed as HTML.
+_LABELS_TEMPLATE = """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = L.layerGroup();
+{{ this.data|tojson }}.forEach(function (d) {
+    var span = document.createElement("span");
+    span.textContent = d[2];
+    L.marker([d[0], d[1]], {icon: L.divIcon({className: "coverplan-label " + d[3], html: span, iconSize: null}),
+                            interactive: false, keyboard: false, pane: {{ this.pane|tojson }}})
+        .addTo({{ this.get_name() }});
+});
+{% endmacro %}
+"""
+
+#: The pane the labels are drawn in (made by :func:`add_label_pane`).
+LABEL_PANE = "coverplan-labels"
+
+
+def label_layer(data: Sequence[tuple[float, float, str, str]], *, name: str | None = None, control: bool = True,
+                show: bool = True) -> Any:
+    """A folium layer of text labels: ``(lat, lon, text, css classes)`` each, drawn in :data:`LABEL_PANE`."""
+    from folium.map import Layer
+    from jinja2 import Template
+
+    layer: Any = Layer(name=name, overlay=True, control=control, show=show)
+    layer._name = "CoverplanLabels"
+    layer._template = Template(_LABELS_TEMPLATE)
+    layer.data = [[round(float(lat), 6), round(float(lon), 6), str(text), str(cls)] for lat, lon, text, cls in data]
+    layer.pane = LABEL_PANE
+    return layer
+
+
+def fold(title: str, body: str, *, open_: bool = True) -> str:
+    """A box whose heading folds it (HTML ``<details>``; the page folds every one on a small screen)."""
+    return (f'<details class="coverplan-fold"{" open" if open_ else ""}><summary>{html.escape(title)}</summary>'
+            f"{body}</details>")
+
+
+def svg_circle(fill: str, style: dict[str, Any], *, fill_opacity: float = 0.9, ring: bool = False) -> str:
     r = float(style.get("radius", 6))
-    size = int(2 * r + 2 * float(style.get("weight", 1)) + 2)
+    extra = float(ASSUMED_RING["extra_radius"]) if ring else 0.0
+    size = int(2 * (r + extra) + 2 * float(style.get("weight", 1)) + 4)
+    c = size / 2
     dash = f' stroke-dasharray="{style["dashArray"]}"' if "dashArray" in style else ""
-    return (f'<svg width="{size}" height="{size}"><circle cx="{size / 2}" cy="{size / 2}" r="{r}" fill="{fill}" '
+    rings = ""
+    if ring:
+        rings = (f'<circle cx="{c}" cy="{c}" r="{r + extra}" fill="none" stroke="{ASSUMED_RING["under"]}" '
+                 f'stroke-width="3.5"/><circle cx="{c}" cy="{c}" r="{r + extra}" fill="none" '
+                 f'stroke="{ASSUMED_RING["over"]}" stroke-width="1.5" stroke-dasharray="{ASSUMED_RING["dash"]}"/>')
+    return (f'<svg width="{size}" height="{size}">{rings}<circle cx="{c}" cy="{c}" r="{r}" fill="{fill}" '
             f'fill-opacity="{fill_opacity}" stroke="{style.get("color", "#000")}" '
             f'stroke-width="{style.get("weight", 1)}"{dash}/></svg>')
 
 
-def legend_html(*, kinds: Sequence[str], illustrative: Sequence[str], has: dict[str, bool]) -> str:
+def _swatch(colour: str, opacity: float, text: str, *, stroke: str = "", dash: str = "") -> str:
+    outline = f' stroke="{stroke}" stroke-width="2"' if stroke else ""
+    dashed = f' stroke-dasharray="{dash}"' if dash else ""
+    return (f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" fill="{colour}" '
+            f'fill-opacity="{opacity}"{outline}{dashed}/></svg>{html.escape(text)}</div>')
+
+
+#: The names of illustrative inputs, as the legend and the headline say them.
+ILLUSTRATIVE_NAMES = {"sites": N_("sites"), "fibre": N_("fibre"), "population": N_("population"),
+                      "facilities": N_("facilities")}
+
+
+def illustrative_note(ill: Sequence[str], tr: Translator) -> str:
+    names = ", ".join(tr(ILLUSTRATIVE_NAMES[n]) for n in ILLUSTRATIVE_LAYERS if n in set(ill))
+    return tr("Illustrative, not surveyed data: {names}", names=names)
+
+
+def _section(text: str) -> str:
+    return f'<div class="section">{html.escape(text)}</div>'
+
+
+def _symbol_row(symbol: str, text: str) -> str:
+    return f'<div class="row">{symbol}{html.escape(text)}</div>'
+
+
+def legend_html(*, kinds: Sequence[str], illustrative: Sequence[str], has: dict[str, bool],
+                tr: Translator = EN) -> str:
     ill = set(illustrative)
     grey_style = {"radius": 6, "color": "#000000", "weight": 1.5}
-    rows = ['<h4>Legend</h4>', '<div class="section">Facilities'
-            f'{html.escape(suffix("facilities" in ill))}</div>',
-            f'<div class="row">{svg_circle(SERVED_COLOUR, grey_style)}Served</div>',
-            f'<div class="row">{svg_circle(UNSERVED_COLOUR, grey_style)}Not served</div>',
-            f'<div class="row">{svg_circle(UNSERVED_COLOUR, grey_style, fill_opacity=0.35)}'
-            'Pale fill: status assumed</div>']
+    rows = [_section(tr("Facilities") + suffix("facilities" in ill, tr)),
+            _symbol_row(svg_circle(SERVED_COLOUR, grey_style), tr("Served")),
+            _symbol_row(svg_circle(UNSERVED_COLOUR, grey_style), tr("Not served"))]
+    if has.get("assumed"):
+        rows.append(_symbol_row(svg_circle(UNSERVED_COLOUR, grey_style, ring=True),
+                                tr("Dashed ring: assumed facility (not mapped)")))
     for kind in kinds:
-        label, style = FACILITY_KINDS.get(kind, (kind.replace("_", " ").capitalize(), OTHER_KIND_STYLE))
-        rows.append(f'<div class="row">{svg_circle("#bbbbbb", style)}{html.escape(label)}</div>')
-    rows.append('<div class="section">Areas</div>')
-    zone_rows = [(DEADZONE_COLOUR, "Dead zone: terrain shadow"), (OUT_OF_RANGE_COLOUR, "Dead zone: out of range")] \
-        if has.get("classes") else [(DEADZONE_COLOUR, "Dead zone (populated, no service)")]
-    for colour, text in zone_rows:
-        rows.append(f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '
-                    f'fill="{colour}" fill-opacity="0.35" stroke="{colour}" stroke-width="2"/></svg>'
-                    f'{text}{html.escape(suffix("population" in ill))}</div>')
+        known = FACILITY_KINDS.get(kind)
+        label = tr(known[0]) if known else kind.replace("_", " ").capitalize()
+        rows.append(_symbol_row(svg_circle("#bbbbbb", known[1] if known else OTHER_KIND_STYLE), label))
+    rows.append(_section(tr("Areas")))
+    pop = suffix("population" in ill, tr)
+    if has.get("classes"):
+        rows.append(_swatch(DEADZONE_COLOUR, 0.35, tr("Dead zone: terrain shadow") + pop, stroke=DEADZONE_COLOUR))
+        rows.append(_swatch(OUT_OF_RANGE_COLOUR, 0.35, tr("Dead zone: out of range") + pop,
+                            stroke=OUT_OF_RANGE_COLOUR))
+    else:
+        rows.append(_swatch(DEADZONE_COLOUR, 0.35, tr("Dead zone (populated, no service)") + pop,
+                            stroke=DEADZONE_COLOUR))
     if has.get("edge"):
-        rows.append(f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '
-                    f'fill="none" stroke="{DEADZONE_COLOUR}" stroke-width="2.5" stroke-dasharray="5 4"/></svg>'
-                    'Dashed: cut by the study-area edge (people beyond it not counted)</div>')
-    labels = ["Covered by 1 site", "Covered by 2 sites", f"Covered by {len(COVERAGE_COLOURS)}+ sites"]
+        rows.append(_swatch("none", 1.0, tr("Dashed: cut by the study-area edge (people beyond it not counted)"),
+                            stroke=DEADZONE_COLOUR, dash="5 4"))
+    labels = [tr("Covered by 1 site"), tr("Covered by 2 sites"),
+              tr("Covered by {n}+ sites", n=tr.number(len(COVERAGE_COLOURS)))]
     for colour, label in zip(COVERAGE_COLOURS, labels, strict=True):
-        rows.append(f'<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '
-                    f'fill="{colour}" fill-opacity="{COVERAGE_OPACITY + 0.2}"/></svg>{label}</div>')
-    rows.append('<div class="row"><svg width="18" height="14"><rect x="1" y="1" width="16" height="12" '
-                'fill="#bdbdbd" stroke="#999" stroke-width="1"/></svg>Not covered (no tint)</div>')
-    rows.append('<div class="section">Network</div>')
+        rows.append(_swatch(colour, COVERAGE_OPACITY + 0.2, label))
+    rows.append(_swatch("#bdbdbd", 1.0, tr("Not covered (no tint)")))
+    if has.get("admin"):
+        rows.append(_swatch("none", 1.0, tr("Commune border"), stroke=ADMIN_COLOUR, dash="4 2"))
+    rows.append(_section(tr("Network")))
     site_style = {"radius": 4, "color": "#000000", "weight": 1.5}
-    rows.append(f'<div class="row">{svg_circle(SITE_FILL, site_style, fill_opacity=1.0)}'
-                f'Cellular site{html.escape(suffix("sites" in ill))}</div>')
+    rows.append(_symbol_row(svg_circle(SITE_FILL, site_style, fill_opacity=1.0),
+                            tr("Cellular site") + suffix("sites" in ill, tr)))
     if has.get("terminals"):
         marker = svg_circle(TERMINAL_COLOUR, {"radius": 6, "color": "#ffffff", "weight": 2}, fill_opacity=1.0)
-        rows.append(f'<div class="row">{marker}Planned satellite terminal</div>')
+        rows.append(_symbol_row(marker, tr("Planned satellite terminal (rank · cost)")))
     if has.get("fibre"):
-        rows.append(f'<div class="row"><svg width="18" height="14"><line x1="1" y1="7" x2="17" y2="7" '
-                    f'stroke="{FIBRE_COLOUR}" stroke-width="3"/></svg>Fibre{html.escape(suffix("fibre" in ill))}'
-                    '</div>')
+        line = (f'<svg width="18" height="14"><line x1="1" y1="7" x2="17" y2="7" stroke="{FIBRE_COLOUR}" '
+                'stroke-width="3"/></svg>')
+        rows.append(_symbol_row(line, tr("Fibre") + suffix("fibre" in ill, tr)))
     if ill:
-        names = ", ".join(n for n in ILLUSTRATIVE_LAYERS if n in ill)
-        rows.append(f'<div class="note">Illustrative, not surveyed data: {html.escape(names)}</div>')
-    return "".join(rows)
+        rows.append(f'<div class="note">{html.escape(illustrative_note(sorted(ill), tr))}</div>')
+    return fold(tr("Legend"), "".join(rows))
 
 
 def _vendored(name: str) -> str:
@@ -200,13 +351,28 @@ def inline_leaflet(m: folium.Map) -> None:
     header = figure(m).header
     header.add_child(Element(f"<style>\n{css}\n</style>"), name="leaflet_css")
     header.add_child(Element(f"<script>\n{js}\n</script>"), name="leaflet_js")
-    header.add_child(Element(f"<style>{CSS}</style>"), name="coverplan_css")
+    header.add_child(Element(f"<style>{CSS}{ZOOM_CSS}</style>"), name="coverplan_css")
 
 
+def add_label_pane(m: folium.Map) -> None:
+    import folium
+
+    from coverplan.output.style import LABELS_Z_INDEX
+
+    folium.map.CustomPane(LABEL_PANE, z_index=LABELS_Z_INDEX, pointer_events=False).add_to(m)
 
 
-def add_furniture(m: folium.Map, *, title: str, attribution: str, legend: str) -> None:
-    """Attribution, title and legend on the map (core Leaflet controls, no folium plugins)."""
+def add_furniture(m: folium.Map, *, title: str, attribution: str, legend: str, headline: str | None) -> None:
+    """Attribution, title, headline panel (top left, under the zoom buttons) and legend on the map (core Leaflet
+    controls, no folium plugins)."""
     _page_element(_ATTRIBUTION_TEMPLATE, text=html.escape(attribution)).add_to(m)
     _page_element(_TITLE_TEMPLATE, title=title).add_to(m)
+    if headline:
+        _page_element(_CONTROL_TEMPLATE, position="topleft", css_class="coverplan-headline",
+                      content=headline).add_to(m)
     _page_element(_CONTROL_TEMPLATE, position="bottomright", css_class="coverplan-legend", content=legend).add_to(m)
+
+
+def add_view(m: folium.Map, *, bounds: list[list[float]], small_px: int = 700) -> None:
+    """The opening view: the study area fitted into what the panels leave free (see the module's notes)."""
+    _page_element(_VIEW_TEMPLATE, bounds=bounds, zooms=list(LABEL_ZOOMS), small_px=int(small_px)).add_to(m)

@@ -289,7 +289,8 @@ def test_page_has_layers_legend_title_and_attribution(page: str) -> None:
     assert f".addAttribution({json.dumps(attribution, ensure_ascii=False)})" in page
     # popups: rounded population, area, facility names escaped (the popups insert HTML)
     for text in ['"population": "1,235"', '"area": "3.46"', '"n_facilities": "2"', '"status": "not served"',
-                 '"assumed": "yes"', "Trường &lt;Mầm non&gt; A", '"technologies": "2G/4G"', '"height": "30 m"']:
+                 '"assumed": "yes: assumed, not mapped"', "Trường &lt;Mầm non&gt; A", '"technologies": "2G/4G"',
+                 '"height": "30 m"']:
         assert text in page, text
     assert "Trường <Mầm non>" not in page
 
@@ -433,9 +434,9 @@ def test_overlays_cover_the_terrain_bounds_in_lonlat() -> None:
         (s, w), (n, e) = overlay.bounds
         assert (s, w, n, e) == pytest.approx((south, west, north, east), abs=1e-7)
     assert 102.9 < west < 103.2 and 21.6 < south < 21.8
-    # the view opens on the terrain
+    # the view opens on the terrain (fitted, with the panels' padding, after the panels are on the map)
     page = m.get_root().render()
-    fit = re.search(r"map_\w+\.fitBounds\(\s*(\[\[.*?\]\])", page, re.S)
+    fit = re.search(r"\bmap\.fitBounds\(\s*(\[\[.*?\]\]),\s*pad\)", page, re.S)
     assert fit is not None
     np.testing.assert_allclose(np.array(json.loads(fit.group(1))), [[south, west], [north, east]], atol=1e-7)
 
