@@ -11,8 +11,9 @@ bytes whatever matplotlib's version.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 
     from coverplan.siting.plan import TerminalPlan
 
-__all__ = ["BUDGET_CURVE_DPI", "BUDGET_CURVE_SIZE_IN", "FONT", "budget_curve_figure", "save_budget_curve",
-           "save_png"]
+__all__ = ["BUDGET_CURVE_DPI", "BUDGET_CURVE_SIZE_IN", "FONT", "budget_curve_figure", "figure", "print_style",
+           "save_budget_curve", "save_png"]
 
 #: The font of every printed figure: shipped with matplotlib, it covers Vietnamese (Latin Extended Additional).
 FONT = "DejaVu Sans"
@@ -48,10 +49,12 @@ def figure(size_in: tuple[float, float], dpi: int) -> Figure:
     return fig
 
 
-def rc() -> dict[str, Any]:
-    """matplotlib settings of the printed figures (used with ``matplotlib.rc_context``)."""
-    return {"font.family": "sans-serif", "font.sans-serif": [FONT], "axes.unicode_minus": True,
-            "svg.hashsalt": "coverplan", "path.simplify": True}
+def print_style() -> AbstractContextManager[None]:
+    """matplotlib's settings for the printed figures, as a context (``with print_style(): ...``)."""
+    import matplotlib
+
+    return matplotlib.rc_context({"font.family": "sans-serif", "font.sans-serif": [FONT],
+                                  "axes.unicode_minus": True, "path.simplify": True})
 
 
 def budget_curve_figure(curve: pd.DataFrame, *, lang: str, currency: str, budget: float | None = None,
@@ -62,11 +65,10 @@ def budget_curve_figure(curve: pd.DataFrame, *, lang: str, currency: str, budget
     numbers from 0 even when no facility is connected at any budget);
     ``budget`` (the plan's) is marked by a dashed line.
     """
-    import matplotlib
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     tr = translator(lang)
-    with matplotlib.rc_context(rc()):
+    with print_style():
         fig = figure(size_in, dpi)
         ax = fig.add_subplot()
         x = np.asarray(curve["budget"], dtype=float)
@@ -106,10 +108,9 @@ def save_png(fig: Figure, path: str | Path, *, overwrite: bool = False) -> Path:
 
     Raises :class:`~coverplan.errors.OutputExistsError` when ``path`` exists and ``overwrite`` is false.
     """
-    import matplotlib
     from PIL import Image
 
-    with matplotlib.rc_context(rc()):
+    with print_style():
         fig.canvas.draw()
     rgba = np.asarray(fig.canvas.buffer_rgba())  # type: ignore[attr-defined]
     dpi = round(fig.dpi)
