@@ -58,6 +58,7 @@ OUTPUT_FILES = (
     "extensions.gpkg",
     "summary.json",
     "map.html",
+    "map_print.png",
 )
 
 
@@ -101,6 +102,9 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         else:
             log.info("no budget curve: the scenario sets no [siting] budget, so there is no terminal plan")
         _write_summary(results, tmp / "summary.json")
+        from coverplan.output.printmap import save_print_map
+
+        save_print_map(results, tmp / "map_print.png", lang=_language(results))  # A4, 300 dpi
         if with_map:
             from coverplan.output.map import coverage_map, save_map
 

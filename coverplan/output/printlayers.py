@@ -50,8 +50,8 @@ __all__ = ["ASSUMED_RING", "FACILITY_MARKERS", "KIND_LABELS", "MAP_BOX", "PANEL_
            "place_labels", "polygon_patch"]
 
 #: Where the map and the side panel (legend, locator) sit on the page, figure fractions (left, bottom, w, h).
-MAP_BOX = (0.055, 0.085, 0.60, 0.735)
-PANEL_BOX = (0.685, 0.085, 0.295, 0.735)
+MAP_BOX = (0.055, 0.105, 0.60, 0.715)
+PANEL_BOX = (0.685, 0.105, 0.295, 0.715)
 #: Facility kinds in legend order: matplotlib marker and size (points); the fill is the status.
 FACILITY_MARKERS: dict[str, tuple[str, float]] = {
     "health_station": ("o", 6.5),
@@ -137,36 +137,62 @@ def _extent(transform: Any, window: tuple[int, int, int, int]) -> tuple[float, f
     return (min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1))
 
 
-def _step(cells: tuple[int, int], view: View, window: tuple[int, int, int, int], transform: Any) -> int:
+def _step(view: View, transform: Any) -> int:
     """How many cells to a page pixel, at least 1 (the whole of a big area is shown at the page's resolution)."""
-    cell = abs(transform.a)
-    return max(1, math.floor(view.px_m / cell)) if cells[0] > 1 and cells[1] > 1 else 1
+    return max(1, math.floor(view.px_m / abs(transform.a)))
 
 
-def _block_mean(a: NDArray[np.float64], k: int) -> NDArray[np.float64]:
-    if k <= 1:
-        return a
-    h, w = (a.shape[0] // k) * k, (a.shape[1] // k) * k
-    with np.errstate(invalid="ignore"):
-        return np.asarray(np.nanmean(a[:h, :w].reshape(h // k, k, w // k, k), axis=(1, 3)))
+def draw_rasters(ax: Axes, results: Results, view: View) -> None:
+    """Horn's hillshade (lit from the north-west) of the terrain in the view, grey 0.45 (dark) to 1, with the
+    coverage tint blended on it: one RGB image, so the page resamples one raster, not two."""
+    from matplotlib.colors import to_rgb
 
-
-def draw_hillshade(ax: Axes, results: Results, view: View) -> None:
-    """Horn's hillshade (lit from the north-west) of the terrain in the view, grey 0.45 (dark) to 1."""
     terrain = results.inputs.terrain
     win = _window(terrain.transform, terrain.shape, view, margin=2)
     if win is None:
         return
     r0, r1, c0, c1 = win
+    step = _step(view, terrain.transform)
+    r1, c1 = r0 + max(1, (r1 - r0) // step) * step, c0 + max(1, (c1 - c0) // step) * step
     elev = np.asarray(terrain.elevation[r0:r1, c0:c1], dtype=np.float64)
     flip = terrain.transform.e > 0  # a south-up grid: shade it north-up
     shade = hillshade(np.flipud(elev) if flip else elev, xres_m=terrain.res[0], yres_m=terrain.res[1])
-    step = _step(elev.shape, view, win, terrain.transform)
-    shade = _block_mean(shade, step)
-    l, r, b, t = _extent(terrain.transform, (r0, r0 + shade.shape[0] * step, c0, c0 + shade.shape[1] * step))
-    grey = np.where(np.isfinite(shade), 0.45 + 0.55 * np.clip(np.nan_to_num(shade), 0.0, 1.0), 0.9)
-    rgb = np.repeat(np.round(255.0 * grey).astype(np.uint8)[:, :, None], 3, axis=2)  # no colormap to apply
-    ax.imshow(rgb, extent=(l, r, b, t), origin="upper", interpolation="bilinear", zorder=0)
+    shade = np.flipud(shade) if flip else shade
+    grey = np.where(np.isfinite(shade), 115.0 + 140.0 * np.clip(np.nan_to_num(shade), 0.0, 1.0), 230.0)
+    grey_u8 = np.round(grey).astype(np.uint8)  # 115 (dark) .. 255 (lit); 230 where the terrain has no value
+    cls = _coverage_classes(results, (r0, r1, c0, c1))
+    # every (coverage class, grey) pair's colour, looked up at once: the tint blended on the grey
+    levels = np.arange(256, dtype=np.float64)[:, None] * np.ones(3)
+    lut = [levels] + [levels * (1.0 - COVERAGE_OPACITY) + 255.0 * np.array(to_rgb(c)) * COVERAGE_OPACITY
+                      for c in COVERAGE_COLOURS]
+    table = np.round(np.stack(lut)).astype(np.uint8)
+    if cls is None:
+        draw_coverage(ax, results, view)  # not on the terrain's grid: its own image
+        cls = np.zeros(grey_u8.shape, dtype=np.intp)
+    rgb = table[cls, grey_u8]
+    if step > 1:
+        h, w = rgb.shape[0] // step, rgb.shape[1] // step
+        rgb = np.round(rgb[:h * step, :w * step].reshape(h, step, w, step, 3).mean(axis=(1, 3))).astype(np.uint8)
+    l, r, b, t = _extent(terrain.transform, (r0, r1, c0, c1))
+    ax.imshow(rgb[::-1] if flip else rgb, extent=(l, r, b, t), origin="upper", interpolation="bilinear", zorder=0)
+
+
+def _coverage_classes(results: Results, win: tuple[int, int, int, int]) -> NDArray[np.intp] | None:
+    """Coverage class (0 none or outside, 1, 2, 3+ sites) of the terrain window's cells; None when the coverage
+    grid is not a window of the terrain's."""
+    cov, dem = results.covered_count, results.inputs.terrain.dem
+    if not np.allclose(cov.res, dem.res) or cov.crs != dem.crs:
+        return None
+    ro, co = cov.origin_in(dem)
+    r0, r1, c0, c1 = win
+    out = np.zeros((r1 - r0, c1 - c0), dtype=np.intp)
+    a0, a1 = max(r0, ro), min(r1, ro + cov.shape[0])
+    b0, b1 = max(c0, co), min(c1, co + cov.shape[1])
+    if a0 < a1 and b0 < b1:
+        part = np.asarray(cov.array[a0 - ro:a1 - ro, b0 - co:b1 - co]).astype(np.int64)
+        nodata = 255 if cov.nodata is None else int(cov.nodata)
+        out[a0 - r0:a1 - r0, b0 - c0:b1 - c0] = np.where(part == nodata, 0, np.clip(part, 0, len(COVERAGE_COLOURS)))
+    return out
 
 
 def draw_coverage(ax: Axes, results: Results, view: View) -> None:
@@ -176,7 +202,7 @@ def draw_coverage(ax: Axes, results: Results, view: View) -> None:
     if win is None:
         return
     r0, r1, c0, c1 = win
-    step = _step((r1 - r0, c1 - c0), view, win, cov.transform)
+    step = _step(view, cov.transform)
     counts = np.asarray(cov.array[r0:r1:step, c0:c1:step])
     nodata = 255 if cov.nodata is None else int(cov.nodata)
     from matplotlib.colors import to_rgb
@@ -233,8 +259,7 @@ def draw_layers(ax: Axes, results: Results, view: View) -> None:
     """Everything under the labels, bottom to top."""
     from matplotlib.collections import LineCollection, PatchCollection
 
-    draw_hillshade(ax, results, view)
-    draw_coverage(ax, results, view)
+    draw_rasters(ax, results, view)
     area = results.inputs.area
     outside = view.box().difference(area)
     if not outside.is_empty:  # the study area stands out: what lies outside it is washed out
@@ -315,23 +340,21 @@ class Labeller:
         self.ax = ax
         self.renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
         self.frame = ax.get_window_extent(self.renderer)
-        self.labels: list[Bbox] = []
-        self.markers: list[Bbox] = []
+        self.labels = np.zeros((0, 4))  # x0, y0, x1, y1 in pixels
+        self.markers = np.zeros((0, 4))
         self.placed: list[Text] = []
 
     def reserve(self, artist: Any) -> None:
         """Keep labels off an artist already drawn (the scale bar, the north arrow)."""
-        self.labels.append(artist.get_window_extent(self.renderer).padded(3.0))
+        self.labels = np.vstack([self.labels, artist.get_window_extent(self.renderer).padded(3.0).extents])
 
     def block(self, x: NDArray[np.float64], y: NDArray[np.float64], size_pt: float) -> None:
         """Markers of ``size_pt`` points at data coordinates ``x, y``: labels keep off them if they can."""
-        from matplotlib.transforms import Bbox
-
         if not len(x):
             return
         r = size_pt * self.renderer.dpi / 72.0 / 2.0
-        for px, py in self.ax.transData.transform(np.column_stack([x, y])):
-            self.markers.append(Bbox([[px - r, py - r], [px + r, py + r]]))
+        p = self.ax.transData.transform(np.column_stack([x, y]))
+        self.markers = np.vstack([self.markers, np.column_stack([p - r, p + r])])
 
     def add(self, x: float, y: float, text: str, *, around: tuple[tuple[Any, ...], ...] = AROUND, force: bool = False,
             **style: Any) -> Text | None:
@@ -346,8 +369,7 @@ class Labeller:
                                  path_effects=effects, zorder=9, annotation_clip=True, **style)
             bb = t.get_window_extent(self.renderer)
             inside = self.frame.contains(bb.x0, bb.y0) and self.frame.contains(bb.x1, bb.y1)
-            hits_label = sum(bb.overlaps(o) for o in self.labels)
-            hits_marker = sum(bb.overlaps(o) for o in self.markers)
+            hits_label, hits_marker = _hits(bb, self.labels), _hits(bb, self.markers)
             if inside and not hits_label and not hits_marker:
                 if best is not None:
                     best[1].remove()
@@ -367,9 +389,15 @@ class Labeller:
         return None
 
     def _keep(self, t: Text, bb: Bbox) -> Text:
-        self.labels.append(bb.padded(1.5))
+        self.labels = np.vstack([self.labels, bb.padded(1.5).extents])
         self.placed.append(t)
         return t
+
+
+def _hits(bb: Bbox, boxes: NDArray[np.float64]) -> int:
+    """How many of ``boxes`` (x0, y0, x1, y1 rows) overlap ``bb``."""
+    x0, y0, x1, y1 = bb.extents
+    return int(np.sum((boxes[:, 0] < x1) & (boxes[:, 2] > x0) & (boxes[:, 1] < y1) & (boxes[:, 3] > y0)))
 
 
 def place_labels(lab: Labeller, results: Results, view: View, tr: Translator) -> None:
@@ -393,10 +421,14 @@ def place_labels(lab: Labeller, results: Results, view: View, tr: Translator) ->
         order = np.lexsort((places["name"].astype(str).to_numpy(), rank.to_numpy()))
         x, y = _xy(places)
         lab.ax.scatter(x, y, s=2.2 ** 2, c="#111111", zorder=8, linewidths=0)
+        named: dict[str, list[tuple[float, float]]] = {}
         for i in order:
+            name = str(places["name"].iloc[i])
+            if any(math.hypot(x[i] - px, y[i] - py) < 40.0 * view.px_m * 3 for px, py in named.get(name, [])):
+                continue  # the same name close by (OSM maps some places twice): one label
             size, weight, style = PLACE_STYLES.get(str(places["place"].iloc[i]), OTHER_PLACE)
-            lab.add(x[i], y[i], str(places["name"].iloc[i]), fontsize=size, fontweight=weight, fontstyle=style,
-                    color="#111111")
+            if lab.add(x[i], y[i], name, fontsize=size, fontweight=weight, fontstyle=style, color="#111111"):
+                named.setdefault(name, []).append((x[i], y[i]))
     admin = _in_view(results.inputs.admin, view)
     field = results.scenario.admin.name_field
     if admin is not None and len(admin) and field in admin.columns:
@@ -415,7 +447,7 @@ def draw_graticule(ax: Axes, view: View, crs: CRS, tr: Translator) -> None:
     to_map = Transformer.from_crs(WGS84, crs, always_xy=True)
     w, s, e, n = to_geo.transform_bounds(view.l, view.b, view.r, view.t, densify_pts=21)
     step = next(v for v in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
-                if max(e - w, n - s) / v <= 7)
+                if max(e - w, n - s) / v <= 9)
     decimals = next(d for d in range(4) if abs(step * 10 ** d - round(step * 10 ** d)) < 1e-9)
     xticks, xlabels, yticks, ylabels = [], [], [], []
     for lon in np.arange(math.ceil(w / step) * step, e, step):

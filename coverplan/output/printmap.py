@@ -183,8 +183,8 @@ def _footer(fig: Figure, summary: dict[str, Any], tr: Translator, ill: set[str])
         notes.append(tr.plural("{n} facility is assumed (presumed to exist, not mapped): ringed on the map.",
                                "{n} facilities are assumed (presumed to exist, not mapped): ringed on the map.",
                                assumed))
-    if notes:
-        fig.text(0.03, 0.034, "  ".join(notes), fontsize=7, color=NOTE_COLOUR, style="italic", va="bottom",
+    for i, note in enumerate(reversed(notes)):  # one line each, above the attribution
+        fig.text(0.03, 0.032 + 0.019 * i, note, fontsize=7, color=NOTE_COLOUR, style="italic", va="bottom",
                  ha="left")
 
 
