@@ -182,3 +182,18 @@ def test_the_budget_curve_of_the_run(results: Results, tmp_path: Path) -> None:
     with Image.open(p) as im:
         assert im.size == (1400, 800)
         assert np.asarray(im).std() > 10  # something is drawn
+
+
+def test_a_run_writes_the_print_map_and_says_why_there_is_no_budget_curve(results: Results, tmp_path: Path,
+                                                                           caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from coverplan.output import OUTPUT_FILES, write_results
+
+    no_plan = dataclasses.replace(results, plan=None)
+    with caplog.at_level(logging.INFO, logger="coverplan.output.files"):
+        out = write_results(no_plan, tmp_path / "out", with_map=False)
+    assert "map_print.png" in OUTPUT_FILES and (out / "map_print.png").stat().st_size > 100_000
+    assert not (out / "budget_curve.png").exists()
+    said = [r.getMessage() for r in caplog.records if "budget curve" in r.getMessage()]
+    assert len(said) == 1 and "no [siting] budget" in said[0]
