@@ -58,6 +58,7 @@ OUTPUT_FILES = (
     "extensions.gpkg",
     "summary.json",
     "map.html",
+    "map_print.png",
     "report.html",
     "report.pdf",
 )
@@ -99,8 +100,13 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         _write_admin(results, tmp, ill_inputs)
         _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
         if results.plan is not None:
-            _write_plan(results.plan, tmp, ill_inputs)
+            _write_plan(results.plan, tmp, ill_inputs, _language(results))
+        else:
+            log.info("no budget curve: the scenario sets no [siting] budget, so there is no terminal plan")
         _write_summary(results, tmp / "summary.json")
+        from coverplan.output.printmap import save_print_map
+
+        save_print_map(results, tmp / "map_print.png", lang=_language(results))  # A4, 300 dpi
         if with_map:
             from coverplan.output.map import coverage_map, save_map
 
@@ -178,7 +184,7 @@ def write_tables(results: Results, outdir: str | Path, *, overwrite: bool = Fals
     return Path(outdir)
 
 
-def _write_plan(tp: TerminalPlan, folder: Path, illustrative: tuple[str, ...]) -> None:
+def _write_plan(tp: TerminalPlan, folder: Path, illustrative: tuple[str, ...], lang: str) -> None:
     """The terminal table (chosen terminals in build order), every candidate, and the budget curve (CSV and PNG)."""
     import pandas as pd
 
@@ -192,7 +198,9 @@ def _write_plan(tp: TerminalPlan, folder: Path, illustrative: tuple[str, ...]) -
     _write_csv(every[[c for c in (*CANDIDATE_COLUMNS, "lon", "lat") if c in every.columns]], folder / "candidates.csv",
                illustrative)
     _write_csv(tp.budget_curve, folder / "budget_curve.csv", illustrative)
-    _budget_png(tp, folder / "budget_curve.png")
+    from coverplan.output.charts import save_budget_curve
+
+    save_budget_curve(tp, folder / "budget_curve.png", lang=lang)
 
 
 def _write_summary(results: Results, path: Path) -> None:
@@ -279,7 +287,7 @@ def write_plan(results: Results, plan: TerminalPlan, outdir: str | Path, *, over
     """Write a terminal plan (:data:`PLAN_COMMAND_FILES`) atomically: the same files ``coverplan run`` writes for it."""
     ill = tuple(results.scenario.inputs.illustrative)
     with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(results.scenario)) as tmp:
-        _write_plan(plan, tmp, ill)
+        _write_plan(plan, tmp, ill, _language(results))
         summary = {"scenario": results.scenario.name, "plan": plan.figures, "illustrative_inputs": list(ill)}
         write_text(tmp / "summary.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return Path(outdir)
@@ -293,27 +301,6 @@ def input_files(scenario: Scenario) -> list[Path]:
     return [Path(p) for p in (scenario.path, *files) if p is not None]
 
 
-def _budget_png(plan: TerminalPlan, path: Path) -> None:
-    """People and facilities newly connected against budget, as a PNG chart."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    curve = plan.budget_curve
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
-    ax.plot(curve["budget"], curve["people_newly_connected"], marker="o", color="#2c7fb8")
-    ax.set_xlabel(f"budget ({plan.figures.get('currency', '')}, present value)")
-    ax.set_ylabel("people newly connected", color="#2c7fb8")
-    ax.axvline(plan.budget, color="#999999", linestyle="--", linewidth=1)
-    ax2 = ax.twinx()
-    ax2.step(curve["budget"], curve["facilities_newly_connected"], where="post", color="#d7191c")
-    ax2.set_ylabel("facilities newly connected", color="#d7191c")
-    ax.set_title("Terminal plan: what each budget buys")
-    fig.tight_layout()
-    try:
-        with atomic_path(path) as tmp:
-            # no Software key: the bytes do not depend on matplotlib's version
-            fig.savefig(tmp, format="png", metadata={"Software": None})
-    finally:
-        plt.close(fig)
+def _language(results: Results) -> str:
+    """The run's output language (summary.json's ``language``: the scenario's, resolved)."""
+    return str(results.summary.get("language", "en"))
