@@ -81,9 +81,10 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         "ILLUSTRATIVE_INPUTS": ",".join(sc.inputs.illustrative) or "none",
     }
     with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(sc)) as tmp:
-        write_raster(results.covered_count, tmp / "coverage.tif",
+        # Cloud-Optimised GeoTIFFs; classes, so their overviews take each block's most common class
+        write_raster(results.covered_count, tmp / "coverage.tif", overview_resampling="mode",
                      tags={**tags, "MEANING": "number of sites covering the cell; 255 = outside the study area"})
-        write_raster(results.served, tmp / "served.tif",
+        write_raster(results.served, tmp / "served.tif", overview_resampling="mode",
                      tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
         write_signal_rasters(results, tmp)  # signal_<tech>.tif: best-server signal in each threshold unit
         zones = results.deadzones.zones
