@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from coverplan.scenario import Scenario
     from coverplan.siting.plan import TerminalPlan
 
-__all__ = ["OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "SIGNAL_FILES", "TABLE_FILES", "TERMINAL_COLUMNS",
-           "write_plan", "write_results", "write_tables"]
+__all__ = ["MAP_FILES", "OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "SIGNAL_FILES", "TABLE_FILES",
+           "TERMINAL_COLUMNS", "write_plan", "write_results", "write_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,11 @@ OUTPUT_FILES = (
     "extensions.gpkg",
     "summary.json",
     "map.html",
+    "map.kmz",
 )
+#: The files of :data:`OUTPUT_FILES` that ``--no-map`` (``with_map=False``) leaves out: the web map and the
+#: Google Earth layers (:func:`coverplan.output.kmz.write_kmz`).
+MAP_FILES = ("map.html", "map.kmz")
 
 
 
@@ -118,6 +122,9 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
                 blocked=results.plan.blocked if results.plan is not None else None,
             )
             save_map(m, tmp / "map.html")
+            from coverplan.output.kmz import write_kmz
+
+            write_kmz(results, tmp / "map.kmz")  # in the run's language (summary["language"])
     log.info("wrote %s", outdir)
     return Path(outdir)
 
