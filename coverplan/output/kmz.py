@@ -72,6 +72,8 @@ OVERLAY_MAX_PX = 4096
 ICON_PX = 64
 #: Fill opacity of the dead zones (the web map's ``fillOpacity``).
 ZONE_FILL_OPACITY = 0.35
+#: Decimals of the tables' numbers (``coverplan.output.files`` rounds them so): a balloon shows the table's value.
+TABLE_DECIMALS = 3
 
 
 def write_kmz(results: Results, path: str | Path, *, lang: str | None = None, overwrite: bool = False) -> Path:
@@ -161,8 +163,9 @@ class _Document:
         pm.append(_geometry(geom))
 
     def _lonlat(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The rows with a geometry, in lon/lat, their numbers rounded as the tables have them."""
         keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
-        return gdf[keep].to_crs(WGS84)
+        return _as_tables(gdf[keep].to_crs(WGS84))
 
     def _ill(self, layer: str) -> bool:
         return layer in self.illustrative
@@ -265,7 +268,7 @@ class _Document:
         tr, r = self.tr, self.results
         zones = r.deadzones.zones
         keep = ~(zones.geometry.isna() | zones.geometry.is_empty)
-        zones = zones[keep]
+        zones = _as_tables(zones[keep])
         # outlines simplified to about a cell in the analysis CRS (the web map's rule), then to lon/lat
         tolerance = float(r.inputs.terrain.res[0])
         simple = zones.set_geometry(zones.geometry.simplify(tolerance, preserve_topology=True)).to_crs(WGS84)
@@ -354,6 +357,12 @@ class _Document:
             for row in self._lonlat(ext).itertuples(index=False):
                 self._placemark(folder, text.extension_name(row, tr), "extension", text.extension_balloon(row, tr),
                                 row.geometry)
+
+
+def _as_tables(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Float columns rounded to :data:`TABLE_DECIMALS`, as ``deadzones.csv``, ``facilities.csv``... have them."""
+    floats = [c for c in gdf.columns if c != gdf.geometry.name and gdf[c].dtype.kind == "f"]
+    return gdf.assign(**{c: gdf[c].round(TABLE_DECIMALS) for c in floats}) if floats else gdf
 
 
 def _facility_style_id(kind: str, served: bool, assumed: bool) -> str:
