@@ -273,6 +273,10 @@ class _Document:
         tolerance = float(r.inputs.terrain.res[0])
         simple = zones.set_geometry(zones.geometry.simplify(tolerance, preserve_topology=True)).to_crs(WGS84)
         fac = r.facilities
+        inside: dict[str, list[str]] = {}  # the names of the facilities in each zone, in table order
+        for zone_id, name in zip(fac["zone_id"].astype(str), fac["name"].astype(str), strict=True):
+            if zone_id:
+                inside.setdefault(zone_id, []).append(name)
         pop_ill = self._ill("population")
         for cls, fid in (("shadow", "deadzones_shadow"), ("out_of_range", "deadzones_out_of_range")):
             sel = (zones["class"].astype(str) == cls).to_numpy() if "class" in zones.columns else \
@@ -280,10 +284,9 @@ class _Document:
             folder = self._folder(text.zone_folder_name(cls, pop_ill, tr), fid=fid,
                                   note=text.illustrative_note("population", tr) if pop_ill else "")
             for row, geom in zip(zones[sel].itertuples(index=False), simple.geometry[sel], strict=True):
-                inside = fac.loc[fac["zone_id"] == row.zone_id, "name"].astype(str).tolist() if len(fac) else []
                 edge = bool(getattr(row, "on_edge", False))
                 self._placemark(folder, str(row.zone_id), f"zone-{cls}{'-edge' if edge else ''}",
-                                text.zone_balloon(row, cls, inside, pop_ill, tr), geom,
+                                text.zone_balloon(row, cls, inside.get(str(row.zone_id), []), pop_ill, tr), geom,
                                 data=[("zone_id", row.zone_id), ("class", cls), ("population", row.population),
                                       ("area_km2", row.area_km2), ("n_facilities", row.n_facilities)])
 
