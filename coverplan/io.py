@@ -1,7 +1,8 @@
 """Reading rasters and vectors, and writing outputs atomically.
 
 Readers check what they read and raise :class:`~coverplan.errors.InputError`
-naming the file and the fix. Writers write through
+naming the file and the fix. Rasters are written as Cloud-Optimised GeoTIFFs
+(:func:`coverplan.cog.write_raster`, re-exported here). Writers write through
 :func:`coverplan.writing.atomic_path` (a temporary file beside the target,
 checked, flushed and renamed into place), so a failure never leaves half a
 file and never replaces a good one: a failed write raises
@@ -26,9 +27,10 @@ from pyproj import CRS
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window, from_bounds
 
+from coverplan.cog import write_raster
 from coverplan.errors import CRSError, InputError
 from coverplan.raster import Raster
-from coverplan.writing import atomic_path, captured_c_stderr, write_error
+from coverplan.writing import atomic_path, write_error
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -185,75 +187,6 @@ def _check_features(path: Path, layer: str | None, n: int) -> None:
     info = pyogrio.read_info(path, layer=layer)
     if int(info["features"]) != n:
         raise write_error(path, text=f"{info['features']} of {n} features were written")
-
-
-def write_raster(
-    raster: Raster,
-    path: PathLike,
-    *,
-    overwrite: bool = False,
-    compress: str = "deflate",
-    tiled: bool = True,
-    blocksize: int = 256,
-    tags: dict[str, str] | None = None,
-) -> Path:
-    """Write a raster to a compressed, tiled GeoTIFF, atomically.
-
-    GDAL reports some write errors late or not at all (a full disk can leave
-    a 4 kB file and no error), so the file is read back and compared, block
-    by block, with the array before it replaces anything; a failure raises
-    :class:`~coverplan.errors.OutputWriteError` naming ``path``, the cause
-    and the fix. No timestamp is written (the same bytes on every run).
-    Returns the path written.
-    """
-    from rasterio.errors import RasterioError
-
-    arr = raster.array
-    profile: dict[str, Any] = {
-        "driver": "GTiff",
-        "width": raster.shape[1],
-        "height": raster.shape[0],
-        "count": 1,
-        "dtype": arr.dtype.name,
-        "crs": raster.crs.to_wkt(),
-        "transform": raster.transform,
-        "nodata": raster.nodata,
-        "compress": compress,
-    }
-    if np.issubdtype(arr.dtype, np.floating) and compress in {"deflate", "lzw", "zstd"}:
-        profile["predictor"] = 3
-    if tiled and min(raster.shape) >= blocksize:
-        profile.update(tiled=True, blockxsize=blocksize, blockysize=blocksize)
-    target = Path(path)
-    with atomic_path(target, overwrite=overwrite) as tmp:
-        failure: BaseException | None = None
-        complete = False
-        with captured_c_stderr() as said:  # libtiff prints its write errors itself; they join the one error
-            try:
-                with rasterio.open(tmp, "w", **profile) as dst:
-                    dst.write(arr, 1)
-                    if tags:
-                        dst.update_tags(**tags)
-                complete = _reads_back(tmp, arr)
-            except (OSError, RasterioError) as exc:
-                failure = exc
-        if failure is not None or not complete:
-            raise write_error(target, failure, text=" ".join(said) or "the file read back differs from the raster")
-    log.info("wrote %s", target)
-    return target
-
-
-def _reads_back(path: Path, arr: np.ndarray) -> bool:
-    """Whether the GeoTIFF at ``path`` holds ``arr``, compared block by block (little memory)."""
-    with rasterio.open(path) as ds:
-        if (ds.height, ds.width) != arr.shape:
-            return False
-        for _, window in ds.block_windows(1):
-            back = ds.read(1, window=window)
-            want = arr[window.row_off:window.row_off + window.height, window.col_off:window.col_off + window.width]
-            if not np.array_equal(back, want, equal_nan=bool(np.issubdtype(arr.dtype, np.floating))):
-                return False
-    return True
 
 
 def read_vector(path: PathLike, *, layer: str | None = None) -> gpd.GeoDataFrame:

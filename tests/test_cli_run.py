@@ -44,7 +44,7 @@ def test_existing_outdir_needs_overwrite(synthetic: Path, tmp_path: Path) -> Non
     assert (out / "map.html").exists()
     res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out), "--overwrite", "--no-map"])
     assert res.exit_code == 0, res.output
-    assert not (out / "map.html").exists()
+    assert not (out / "map.html").exists() and not (out / "map.kmz").exists()
     # a folder coverplan did not write is never replaced (tests/test_outfolder.py has the rest)
     (out / "keep.txt").write_text("mine")
     res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out), "--overwrite"])

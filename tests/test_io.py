@@ -72,7 +72,7 @@ def test_read_raster_dtype_cast(tmp_path: Path) -> None:
     assert back.array[0, 1] == 1.0
 
 
-def test_big_output_is_tiled_and_compressed(tmp_path: Path) -> None:
+def test_big_output_is_a_tiled_compressed_cog_with_overviews(tmp_path: Path) -> None:
     r = _raster(rows=300, cols=520)
     write_raster(r, tmp_path / "big.tif")
     with rasterio.open(tmp_path / "big.tif") as ds:
@@ -80,16 +80,33 @@ def test_big_output_is_tiled_and_compressed(tmp_path: Path) -> None:
         assert prof["tiled"] is True
         assert (prof["blockxsize"], prof["blockysize"]) == (256, 256)
         assert prof["compress"].lower() == "deflate"
-        assert ds.tags(ns="IMAGE_STRUCTURE").get("PREDICTOR") == "3"  # floating point predictor
+        structure = ds.tags(ns="IMAGE_STRUCTURE")
+        assert structure.get("PREDICTOR") == "3"  # floating point predictor
+        assert structure.get("LAYOUT") == "COG"
+        assert ds.overviews(1) == [2, 4]  # halved until it fits one block: 520 -> 260 -> 130 columns
     np.testing.assert_array_equal(read_raster(tmp_path / "big.tif").array, r.array)
 
 
-def test_small_output_is_compressed_not_tiled(tmp_path: Path) -> None:
+def test_small_output_is_one_compressed_tile(tmp_path: Path) -> None:
     write_raster(_raster(rows=60, cols=80, dtype="uint8", nodata=255), tmp_path / "small.tif")
     with rasterio.open(tmp_path / "small.tif") as ds:
-        assert ds.profile["tiled"] is False
+        assert ds.profile["tiled"] is True and ds.block_shapes == [(256, 256)]  # a COG is always tiled
         assert ds.profile["compress"].lower() == "deflate"
+        assert ds.overviews(1) == []  # smaller than a block: nothing to overview
         assert "PREDICTOR" not in ds.tags(ns="IMAGE_STRUCTURE")  # no float predictor on integers
+
+
+def test_band_description_units_and_overview_resampling(tmp_path: Path) -> None:
+    arr = np.zeros((512, 512), np.uint8)
+    arr[::2, ::2] = 1  # one cell in each 2 x 2, the one GDAL's nearest takes: the mode of the four is 0
+    for resampling, want in (("mode", 0), ("nearest", 1)):
+        write_raster(Raster(arr, TRANSFORM, "EPSG:32648", 255), tmp_path / f"{resampling}.tif", description="covered",
+                     units="share", overview_resampling=resampling)
+        with rasterio.open(tmp_path / f"{resampling}.tif") as ds:
+            assert ds.descriptions == ("covered",) and ds.units == ("share",)
+            assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+            assert ds.overviews(1) == [2]
+            assert (ds.read(1, out_shape=(256, 256)) == want).all()
 
 
 def test_write_tags(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from coverplan.cli import main
 from coverplan.errors import OutputBusyError, OutputExistsError, OutputFolderError
 from coverplan.outfolder import MARKER, checked_target, claim_output, output_folder, read_marker
 from coverplan.output import OUTPUT_FILES
+from coverplan.output.files import MAP_FILES
 from coverplan.testing import write_synthetic_scenario
 from coverplan.writing import atomic_path, owner_tag
 
@@ -75,7 +76,7 @@ def test_overwrite_replaces_a_coverplan_folder(synthetic: Path, tmp_path: Path) 
     assert (code, err) == (2, f"Error: {out}: exists; pass --overwrite to replace it\n")
     code, err = _run("run", str(synthetic), "-o", str(out), "--overwrite", "--no-map")
     assert code == 0, err
-    assert _listing(out) == sorted({MARKER, *OUTPUT_FILES} - {"map.html"})
+    assert _listing(out) == sorted({MARKER, *OUTPUT_FILES} - set(MAP_FILES))
     assert _listing(tmp_path) == ["out"]  # the old folder, set aside, is gone
 
 

@@ -96,7 +96,7 @@ def viewshed_cmd(dem: str, output: str, observer: tuple[float, float], crs: Any,
     x, y = _to_terrain_xy(terrain, observer, crs)
     vis = viewshed(terrain, x, y, observer_height_m=observer_height, target_height_m=target_height,
                    max_distance_m=max_distance, k_factor=k_factor)
-    write_raster(vis, output, overwrite=overwrite, tags={
+    write_raster(vis, output, overwrite=overwrite, overview_resampling="mode", tags={
         "coverplan": "viewshed", "observer_x": f"{x:.3f}", "observer_y": f"{y:.3f}",
         "observer_height_m": str(observer_height), "target_height_m": str(target_height),
         "k_factor": str(k_factor), "max_distance_m": str(max_distance or ""),

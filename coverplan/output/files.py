@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from coverplan.scenario import Scenario
     from coverplan.siting.plan import TerminalPlan
 
-__all__ = ["OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "SIGNAL_FILES", "TABLE_FILES", "TERMINAL_COLUMNS",
-           "write_plan", "write_results", "write_tables"]
+__all__ = ["MAP_FILES", "OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "SIGNAL_FILES", "TABLE_FILES",
+           "TERMINAL_COLUMNS", "write_plan", "write_results", "write_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +58,14 @@ OUTPUT_FILES = (
     "extensions.gpkg",
     "summary.json",
     "map.html",
+    "map.kmz",
     "map_print.png",
     "report.html",
     "report.pdf",
 )
+#: The files of :data:`OUTPUT_FILES` that ``--no-map`` (``with_map=False``) leaves out: the web map and the
+#: Google Earth layers (:func:`coverplan.output.kmz.write_kmz`).
+MAP_FILES = ("map.html", "map.kmz")
 
 
 
@@ -84,9 +88,10 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         "ILLUSTRATIVE_INPUTS": ",".join(sc.inputs.illustrative) or "none",
     }
     with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(sc)) as tmp:
-        write_raster(results.covered_count, tmp / "coverage.tif",
+        # Cloud-Optimised GeoTIFFs; classes, so their overviews take each block's most common class
+        write_raster(results.covered_count, tmp / "coverage.tif", overview_resampling="mode",
                      tags={**tags, "MEANING": "number of sites covering the cell; 255 = outside the study area"})
-        write_raster(results.served, tmp / "served.tif",
+        write_raster(results.served, tmp / "served.tif", overview_resampling="mode",
                      tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
         write_signal_rasters(results, tmp)  # signal_<tech>.tif: best-server signal in each threshold unit
         zones = results.deadzones.zones
@@ -131,6 +136,9 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
                 admin_name_field=sc.admin.name_field,
             )
             save_map(m, tmp / "map.html")
+            from coverplan.output.kmz import write_kmz
+
+            write_kmz(results, tmp / "map.kmz")  # in the run's language (summary["language"])
         if with_report:
             from coverplan.output.report import write_report
 

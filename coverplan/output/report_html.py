@@ -70,8 +70,11 @@ def web_image(png: bytes, *, max_px: int = WEB_IMAGE_PX) -> tuple[str, bytes]:
         if max(w, h) <= max_px and len(png) < 400_000:
             return "image/png", png
         scale = max_px / max(w, h)
+        # reducing_gap: a box reduction by whole factors first, then Lanczos for the rest (a few times faster on
+        # a 300-dpi page, the same to the eye)
         small = im.convert("RGB").resize((max(1, round(w * scale)), max(1, round(h * scale))),
-                                         PILImage.Resampling.LANCZOS) if scale < 1 else im.convert("RGB")
+                                         PILImage.Resampling.LANCZOS, reducing_gap=2.0) if scale < 1 \
+            else im.convert("RGB")
         out = io.BytesIO()
         small.save(out, format="JPEG", quality=85, optimize=True)
         return "image/jpeg", out.getvalue()

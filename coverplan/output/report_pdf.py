@@ -28,6 +28,8 @@ TEXT_W = PAGE_W - 2 * MARGIN_X
 EM_PER_CHAR = 0.56
 INK = "#1b1b1b"
 ACCENT = "#2c7fb8"
+#: Resolution of the images in the PDF where they are printed.
+IMAGE_DPI = 200
 
 
 def _chars(width_in: float, size_pt: float) -> int:
@@ -185,10 +187,17 @@ class _Pages:
         self.y += h
 
     def image(self, b: Image) -> None:
-        from matplotlib import image as mpimg
+        import numpy as np
+        from PIL import Image as PILImage
 
-        arr = mpimg.imread(io.BytesIO(b.png), format="png")
-        ih, iw = arr.shape[0], arr.shape[1]
+        with PILImage.open(io.BytesIO(b.png)) as src:
+            rgb = src.convert("RGB")
+        iw, ih = rgb.size
+        # embedded at about IMAGE_DPI where it is printed: a 300-dpi page would make the PDF large and slow
+        want = round(TEXT_W * b.width_share * IMAGE_DPI)
+        if iw > want:
+            rgb = rgb.resize((want, max(1, round(ih * want / iw))), PILImage.Resampling.LANCZOS, reducing_gap=2.0)
+        arr = np.asarray(rgb)
         w = TEXT_W * b.width_share
         h = w * ih / iw
         cap = _wrap(b.caption, w, 8)
@@ -200,7 +209,7 @@ class _Pages:
         self.room(h + cap_h + 0.1)
         x = MARGIN_X + (TEXT_W - w) / 2
         ax = self.fig.add_axes((x / PAGE_W, 1 - (self.y + h) / PAGE_H, w / PAGE_W, h / PAGE_H))
-        ax.imshow(arr, interpolation="lanczos")
+        ax.imshow(arr, interpolation="none")  # embedded as it is, not resampled again
         ax.set_axis_off()
         self.y += h + 0.06
         self.text(x, self.y, "\n".join(cap), 8, color="#333333")

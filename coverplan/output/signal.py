@@ -13,7 +13,7 @@ beside it when asked.
 (for :func:`coverplan.output.write_results`); ``coverplan coverage`` calls
 :func:`write_technology_rasters` on the terrain grid (the region plus the
 radius) and :func:`write_loss_rasters`. Files go through
-:func:`coverplan.io.write_raster` (written under a temporary name and renamed);
+:func:`coverplan.io.write_raster` (Cloud-Optimised GeoTIFFs, written under a temporary name and renamed);
 write them into a folder built with :func:`coverplan.outfolder.output_folder`, as both
 callers do, and a failure leaves nothing behind.
 """
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import rasterio
 from numpy.typing import NDArray
 
 from coverplan import __version__
@@ -163,10 +162,11 @@ def write_loss_rasters(losses: Mapping[str, Raster], settings: CoverageSettings,
 
 def _write_band(raster: Raster, path: Path, *, description: str, units: str, overwrite: bool,
                 tags: Mapping[str, str]) -> Path:
-    """:func:`coverplan.io.write_raster`, then the band's description and unit (GeoTIFF metadata, in place)."""
-    write_raster(raster, path, overwrite=overwrite, tags=dict(tags))
-    with rasterio.open(path, "r+") as ds:
-        ds.set_band_description(1, description)
-        ds.set_band_unit(1, units)
+    """:func:`coverplan.io.write_raster` with the band's description and unit (set before the COG is copied out:
+    editing a COG in place would move its headers behind the data). A ``covered`` mask's overviews take the most
+    common class."""
+    categorical = np.issubdtype(raster.array.dtype, np.integer)
+    write_raster(raster, path, overwrite=overwrite, tags=dict(tags), description=description, units=units,
+                 overview_resampling="mode" if categorical else None)
     log.info("wrote %s (%s)", path, description)
     return path
