@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from coverplan.cli import main
 from coverplan.outfolder import MARKER
 from coverplan.output import OUTPUT_FILES
+from coverplan.output.files import zone_map_files
 from coverplan.testing import write_synthetic_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +31,8 @@ def test_run_writes_every_output(synthetic: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     res = CliRunner().invoke(main, ["run", str(synthetic), "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *OUTPUT_FILES])
+    # the synthetic region has one dead zone: one zoomed map for the report
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *OUTPUT_FILES, *zone_map_files(1)])
     assert "1 dead zones with 300 people" in res.output
 
 
@@ -93,6 +95,7 @@ def test_sample_run_has_every_output(sample_out: Path) -> None:
 
     # the sample sets a budget, so the terminal plan is there too
     assert sorted(p.name for p in sample_out.iterdir()) == sorted([MARKER, *OUTPUT_FILES, *PLAN_FILES,
+                                                                   *zone_map_files(3),
                                                                    "signal_2G.tif", "signal_4G.tif"])
     chosen = gpd.read_file(sample_out / "terminals.gpkg")
     s = json.loads((sample_out / "summary.json").read_text(encoding="utf-8"))

@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from coverplan.cli import main
 from coverplan.outfolder import MARKER, read_marker
 from coverplan.output import OUTPUT_FILES
+from coverplan.output.files import zone_map_files
 from coverplan.testing import write_synthetic_scenario
 from coverplan.writing import TEST_PAUSE_ENV
 
@@ -63,9 +64,10 @@ def _snapshot(folder: Path) -> dict[str, bytes]:
 
 def _complete(out: Path) -> None:
     marker = read_marker(out)
-    assert marker is not None and marker["files"] == sorted(OUTPUT_FILES)
-    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *OUTPUT_FILES])
-    assert all((out / name).stat().st_size > 0 for name in OUTPUT_FILES)
+    files = [*OUTPUT_FILES, *zone_map_files(1)]  # the synthetic region's one dead zone has a zoomed map
+    assert marker is not None and marker["files"] == sorted(files)
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *files])
+    assert all((out / name).stat().st_size > 0 for name in files)
 
 
 def _only(folder: Path) -> list[str]:

@@ -16,7 +16,7 @@ from coverplan.cli import main
 from coverplan.errors import OutputBusyError, OutputExistsError, OutputFolderError
 from coverplan.outfolder import MARKER, checked_target, claim_output, output_folder, read_marker
 from coverplan.output import OUTPUT_FILES
-from coverplan.output.files import MAP_FILES
+from coverplan.output.files import MAP_FILES, zone_map_files
 from coverplan.testing import write_synthetic_scenario
 from coverplan.writing import atomic_path, owner_tag
 
@@ -49,11 +49,12 @@ def test_every_output_folder_has_the_marker(synthetic: Path, tmp_path: Path) -> 
     out = tmp_path / "out"
     code, err = _run("run", str(synthetic), "-o", str(out))
     assert code == 0, err
-    assert _listing(out) == sorted([MARKER, *OUTPUT_FILES])
+    files = [*OUTPUT_FILES, *zone_map_files(1)]  # the synthetic region's one dead zone has a zoomed map
+    assert _listing(out) == sorted([MARKER, *files])
     marker = read_marker(out)
     assert marker is not None
     assert marker["command"] == "coverplan run" and marker["written_by"].startswith("coverplan ")
-    assert marker["files"] == sorted(OUTPUT_FILES)
+    assert marker["files"] == sorted(files)
 
 
 def test_overwrite_refuses_a_folder_coverplan_did_not_write(synthetic: Path, tmp_path: Path) -> None:
@@ -76,7 +77,7 @@ def test_overwrite_replaces_a_coverplan_folder(synthetic: Path, tmp_path: Path) 
     assert (code, err) == (2, f"Error: {out}: exists; pass --overwrite to replace it\n")
     code, err = _run("run", str(synthetic), "-o", str(out), "--overwrite", "--no-map")
     assert code == 0, err
-    assert _listing(out) == sorted({MARKER, *OUTPUT_FILES} - set(MAP_FILES))
+    assert _listing(out) == sorted({MARKER, *OUTPUT_FILES, *zone_map_files(1)} - set(MAP_FILES))
     assert _listing(tmp_path) == ["out"]  # the old folder, set aside, is gone
 
 

@@ -112,6 +112,8 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         from coverplan.output.printmap import save_print_map
 
         save_print_map(results, tmp / "map_print.png", lang=_language(results))  # A4, 300 dpi
+        if with_report:
+            _zone_maps(results, tmp)
         if with_map:
             from coverplan.output.map import coverage_map, save_map
 
@@ -145,6 +147,41 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
             write_report(tmp)  # from the files just written: every number as the tables have it
     log.info("wrote %s", outdir)
     return Path(outdir)
+
+
+#: How many of the most populated dead zones get a zoomed map (``map_zone_<rank>.png``) for the report.
+ZONE_MAPS = 3
+#: The zoomed maps' page (inches) and resolution: a figure in the report, not a print of its own.
+ZONE_MAP_SIZE_IN, ZONE_MAP_DPI = (8.27, 5.85), 110
+#: Around a zone, its map shows at least this much ground (m) and this share of its size on each side.
+ZONE_MAP_MIN_M, ZONE_MAP_MARGIN = 5000.0, 0.35
+
+
+def zone_map_files(n_zones: int) -> tuple[str, ...]:
+    """The zoomed maps a run with ``n_zones`` dead zones writes (``map_zone_1.png`` = the most people)."""
+    return tuple(f"map_zone_{i}.png" for i in range(1, min(ZONE_MAPS, n_zones) + 1))
+
+
+def _zone_maps(results: Results, folder: Path) -> None:
+    """A zoomed print map of each of the :data:`ZONE_MAPS` most populated dead zones, for the report."""
+    from coverplan.output.charts import save_png
+    from coverplan.output.i18n import translator
+    from coverplan.output.printmap import print_map
+
+    zones = results.deadzones.zones
+    if not len(zones):
+        return
+    lang = _language(results)
+    tr = translator(lang)
+    top = zones.sort_values(["population", "zone_id"], ascending=[False, True], kind="stable")
+    for name, z in zip(zone_map_files(len(zones)), top.itertuples(index=False), strict=False):
+        l, b, r, t = z.geometry.bounds
+        cx, cy = (l + r) / 2.0, (b + t) / 2.0
+        half = max(ZONE_MAP_MIN_M, (1.0 + 2 * ZONE_MAP_MARGIN) * max(r - l, t - b)) / 2.0
+        fig = print_map(results, lang=lang, bounds=(cx - half, cy - half, cx + half, cy + half),
+                        title=tr("Dead zone {zone}", zone=str(z.zone_id)), size_in=ZONE_MAP_SIZE_IN,
+                        dpi=ZONE_MAP_DPI)
+        save_png(fig, folder / name)
 
 
 #: The terminal plan (written by ``coverplan run`` too when the scenario sets ``[siting] budget``): the chosen

@@ -107,23 +107,19 @@ class Translator:
     # ------------------------------------------------------------------ numbers
     def number(self, value: Any, decimals: int = 0) -> str:
         """A number with the locale's grouping and decimal signs; :data:`MISSING` for a missing value."""
-        from babel.numbers import format_decimal
-
         v = _finite(value)
         if v is None:
             return MISSING
         pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
-        return format_decimal(round(v, decimals) if decimals else round(v), format=pattern, locale=self.lang)
+        return str(_pattern(pattern).apply(round(v, decimals) if decimals else round(v), _locale(self.lang)))
 
     def percent(self, share: Any, decimals: int = 1) -> str:
         """A share (0.875) as a percentage (``87,5 %`` / ``87.5%``)."""
-        from babel.numbers import format_percent
-
         v = _finite(share)
         if v is None:
             return MISSING
         pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
-        return str(format_percent(v, format=pattern, locale=self.lang))
+        return str(_pattern(pattern).apply(v, _locale(self.lang)))
 
     def money(self, value: Any, currency: str) -> str:
         """An amount and its currency code, grouped by the locale (``149.910 USD``)."""
@@ -134,6 +130,21 @@ class Translator:
         from babel.dates import format_date
 
         return str(format_date(day, format="long", locale=self.lang))
+
+
+@cache
+def _pattern(pattern: str) -> Any:
+    """A parsed CLDR number pattern (parsing it for every number cost a third of a millisecond)."""
+    from babel.numbers import parse_pattern
+
+    return parse_pattern(pattern)
+
+
+@cache
+def _locale(lang: str) -> Any:
+    from babel import Locale
+
+    return Locale.parse(lang)
 
 
 def _finite(value: Any) -> float | None:

@@ -260,8 +260,8 @@ def _zones(doc: Document, tr: Translator, s: Mapping[str, Any], run: Mapping[str
     note = tr("* cut by the edge of the study area: people beyond it are not counted.") \
         if any(r[0].text.endswith("*") for r in rows) else ""
     doc.add(Table(tuple(headers), tuple(rows), widths=tuple(widths), note=note))
-    for z in top.head(3).to_dict("records"):
-        name = f"map_zone_{z['zone_id']}.png"
+    for rank, z in enumerate(top.head(3).to_dict("records"), start=1):
+        name = f"map_zone_{rank}.png"  # drawn by the run for its most populated zones, in this order
         if name in pngs:
             doc.add(Image(pngs[name], tr("Dead zone {zone}: {people}; {cause}.", zone=str(z["zone_id"]),
                                          people=_people(tr, z["population"]), cause=_cause(tr, z)),

@@ -16,9 +16,10 @@ import html
 import io
 from typing import Any
 
+from coverplan.output.fonts import font_subset
 from coverplan.output.report_doc import Document, Figures, Heading, Image, Para, Table
 
-__all__ = ["font_subset", "render_html", "web_image"]
+__all__ = ["render_html", "web_image"]
 
 #: Longest side, in pixels, of an image in the page (about 150 dpi across A4's text width).
 WEB_IMAGE_PX = 1600
@@ -80,30 +81,10 @@ def web_image(png: bytes, *, max_px: int = WEB_IMAGE_PX) -> tuple[str, bytes]:
         return "image/jpeg", out.getvalue()
 
 
-def font_subset(name: str, text: str) -> bytes:
-    """The matplotlib font ``name`` (``DejaVuSans.ttf``) cut to the characters of ``text``, as TrueType bytes."""
-    from fontTools import subset  # type: ignore[import-untyped]
-    from matplotlib import get_data_path
-
-    path = f"{get_data_path()}/fonts/ttf/{name}"
-    options = subset.Options()
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.recalc_timestamp = False  # the same bytes on every run
-    options.drop_tables += ["FFTM"]  # FontForge's timestamps: not needed to draw, and fontTools cannot subset it
-    font = subset.load_font(path, options)
-    sub = subset.Subsetter(options)
-    sub.populate(text=text + " 0123456789.,%-°²\u2013")
-    sub.subset(font)
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
-
-
 def _font_faces(text: str) -> str:
     faces = []
-    for name, weight in (("DejaVuSans.ttf", "normal"), ("DejaVuSans-Bold.ttf", "bold")):
-        data = base64.b64encode(font_subset(name, text)).decode("ascii")
+    for weight in ("normal", "bold"):
+        data = base64.b64encode(font_subset(weight, text)).decode("ascii")
         faces.append(f'@font-face {{ font-family: "CoverplanSans"; font-weight: {weight}; '
                      f'src: url(data:font/ttf;base64,{data}) format("truetype"); }}')
     return "\n".join(faces)

@@ -231,7 +231,10 @@ def render_pdf(doc: Document) -> bytes:
 
     out = io.BytesIO()
     meta = {"Title": f"{doc.title} - {doc.subtitle}", "Creator": "coverplan", "Producer": None, "CreationDate": None}
-    with (matplotlib.rc_context({"pdf.fonttype": 42, "font.family": "DejaVu Sans", "pdf.compression": 6}),
+    from coverplan.output.fonts import pdf_font_family
+
+    family = pdf_font_family()  # DejaVu Sans without its layout tables: quick to subset and embed
+    with (matplotlib.rc_context({"pdf.fonttype": 42, "font.family": family, "pdf.compression": 6}),
           PdfPages(out, metadata=meta) as pdf):
             pages = _Pages(pdf, doc)
             pages.text(MARGIN_X, pages.y, "\n".join(_wrap(doc.title, TEXT_W, 18)), 18, weight="bold")
