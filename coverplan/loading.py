@@ -212,9 +212,17 @@ def _available_memory() -> int | None:
 
 
 def _inside_extent(xs: NDArray[Any], ys: NDArray[Any], crs: CRS, other: CRS,
-                   bounds: tuple[float, ...]) -> NDArray[np.bool_]:
+                   bounds: tuple[float, ...], memo: dict[Any, Any] | None = None) -> NDArray[np.bool_]:
+    """Which points (in ``crs``) lie inside ``bounds`` of ``other``; ``memo`` keeps each point set's transformed
+    coordinates by CRS (the DEM and the population raster are often both lon/lat: one transform, not two)."""
     if other != crs:
-        xs, ys = Transformer.from_crs(crs, other, always_xy=True).transform(xs, ys)
+        key = (id(xs), id(ys), other.to_wkt())
+        if memo is not None and key in memo:
+            xs, ys = memo[key]
+        else:
+            xs, ys = Transformer.from_crs(crs, other, always_xy=True).transform(xs, ys)
+            if memo is not None:
+                memo[key] = (xs, ys)
     left, bottom, right, top = bounds
     return np.isfinite(xs) & (xs >= left) & (xs <= right) & (ys >= bottom) & (ys <= top)
 
@@ -233,13 +241,17 @@ def _studied_area(sc: Scenario, terrain: Terrain, study: tuple[int, int, int, in
     cell_km2 = grid.res[0] * grid.res[1] / 1e6
     rx, ry = _cells_in(area, terrain)  # the grid's lattice over the whole area, beyond the DEM too
     requested = max(len(rx), 1)
-    on_dem = _inside_extent(xs, ys, grid.crs, dem_crs, dem_bounds)
+    if len(rx) == len(xs) and np.array_equal(rx, xs) and np.array_equal(ry, ys):
+        rx, ry = xs, ys  # type: ignore[assignment]  # the DEM holds the whole area: the same points, once
+    memo: dict[Any, Any] = {}
+    on_dem = _inside_extent(xs, ys, grid.crs, dem_crs, dem_bounds, memo)
     with open_raster(sc.inputs.population) as ds:
         pop_crs, pop_bounds = CRS.from_user_input(ds.crs.to_wkt()), tuple(ds.bounds)
-    on_pop = _inside_extent(xs, ys, grid.crs, pop_crs, pop_bounds)
+    on_pop = _inside_extent(xs, ys, grid.crs, pop_crs, pop_bounds, memo)
     # each input's own share of the whole requested area (the population raster is not blamed for the DEM's gap)
-    each = {"DEM": _inside_extent(rx, ry, grid.crs, dem_crs, dem_bounds),
-            "population raster": _inside_extent(rx, ry, grid.crs, pop_crs, pop_bounds)}
+    each = {"DEM": _inside_extent(rx, ry, grid.crs, dem_crs, dem_bounds, memo),
+            "population raster": _inside_extent(rx, ry, grid.crs, pop_crs, pop_bounds, memo)}
+    memo.clear()
     for path, what in ((sc.inputs.dem, "DEM"), (sc.inputs.population, "population raster")):
         inside = each[what]
         share = float(inside.sum()) / requested

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -87,13 +88,12 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         "MODEL": sc.coverage.model,
         "ILLUSTRATIVE_INPUTS": ",".join(sc.inputs.illustrative) or "none",
     }
-    with output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(sc)) as tmp:
-        # Cloud-Optimised GeoTIFFs; classes, so their overviews take each block's most common class
-        write_raster(results.covered_count, tmp / "coverage.tif", overview_resampling="mode",
-                     tags={**tags, "MEANING": "number of sites covering the cell; 255 = outside the study area"})
-        write_raster(results.served, tmp / "served.tif", overview_resampling="mode",
-                     tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
-        write_signal_rasters(results, tmp)  # signal_<tech>.tif: best-server signal in each threshold unit
+    with (output_folder(outdir, overwrite=overwrite, command=command, protect=input_files(sc)) as tmp,
+          ThreadPoolExecutor(max_workers=1, thread_name_prefix="coverplan-rasters") as pool):
+        # the GeoTIFFs are GDAL's work, which runs without Python's lock: on a thread of their own they are written
+        # while this one draws the maps and the report (the run's other core is idle by now); their error, if
+        # any, is raised below, before the folder is renamed into place
+        rasters = pool.submit(_write_rasters, results, tmp, tags)
         zones = results.deadzones.zones
         ill_inputs = tuple(sc.inputs.illustrative)
         _write_table(_with_lonlat(zones), tmp / "deadzones", illustrative=ill_inputs)
@@ -141,12 +141,23 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
             from coverplan.output.kmz import write_kmz
 
             write_kmz(results, tmp / "map.kmz")  # in the run's language (summary["language"])
+        rasters.result()
         if with_report:
             from coverplan.output.report import write_report
 
             write_report(tmp)  # from the files just written: every number as the tables have it
     log.info("wrote %s", outdir)
     return Path(outdir)
+
+
+def _write_rasters(results: Results, tmp: Path, tags: dict[str, str]) -> None:
+    """coverage.tif, served.tif and signal_<tech>.tif, as Cloud-Optimised GeoTIFFs."""
+    # classes, so their overviews take each block's most common class
+    write_raster(results.covered_count, tmp / "coverage.tif", overview_resampling="mode",
+                 tags={**tags, "MEANING": "number of sites covering the cell; 255 = outside the study area"})
+    write_raster(results.served, tmp / "served.tif", overview_resampling="mode",
+                 tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
+    write_signal_rasters(results, tmp)  # signal_<tech>.tif: best-server signal in each threshold unit
 
 
 #: How many of the most populated dead zones get a zoomed map (``map_zone_<rank>.png``) for the report.
@@ -180,7 +191,7 @@ def _zone_maps(results: Results, folder: Path) -> None:
         half = max(ZONE_MAP_MIN_M, (1.0 + 2 * ZONE_MAP_MARGIN) * max(r - l, t - b)) / 2.0
         fig = print_map(results, lang=lang, bounds=(cx - half, cy - half, cx + half, cy + half),
                         title=tr("Dead zone {zone}", zone=str(z.zone_id)), size_in=ZONE_MAP_SIZE_IN,
-                        dpi=ZONE_MAP_DPI)
+                        dpi=ZONE_MAP_DPI, furniture=False)  # the report around it has the legend and figures
         save_png(fig, folder / name)
 
 

@@ -52,6 +52,8 @@ __all__ = ["ASSUMED_RING", "FACILITY_MARKERS", "KIND_LABELS", "MAP_BOX", "PANEL_
 #: Where the map and the side panel (legend, locator) sit on the page, figure fractions (left, bottom, w, h).
 MAP_BOX = (0.055, 0.105, 0.60, 0.715)
 PANEL_BOX = (0.685, 0.105, 0.295, 0.715)
+#: The map's axes with no panel, headline or footer (a figure in a document).
+BARE_MAP_BOX = (0.07, 0.07, 0.90, 0.82)
 #: Facility kinds in legend order: matplotlib marker and size (points); the fill is the status.
 FACILITY_MARKERS: dict[str, tuple[str, float]] = {
     "health_station": ("o", 6.5),

@@ -27,6 +27,7 @@ from coverplan.errors import InputError
 from coverplan.output.charts import figure, print_style, save_png
 from coverplan.output.i18n import N_, Translator, translator
 from coverplan.output.printlayers import (
+    BARE_MAP_BOX,
     FACILITY_MARKERS,
     KIND_LABELS,
     MAP_BOX,
@@ -60,7 +61,7 @@ NOTE_COLOUR = "#7a4b00"
 
 def print_map(results: Results, *, lang: str, bounds: tuple[float, float, float, float] | None = None,
               title: str | None = None, size_in: tuple[float, float] = A4_LANDSCAPE_IN,
-              dpi: int = PRINT_DPI) -> Figure:
+              dpi: int = PRINT_DPI, furniture: bool = True) -> Figure:
     """The printable map of a run (or of ``bounds``, in the analysis CRS) as a matplotlib Figure.
 
     Parameters
@@ -76,6 +77,9 @@ def print_map(results: Results, *, lang: str, bounds: tuple[float, float, float,
         The title (default: the scenario's name).
     size_in, dpi
         Page size in inches (rounded to whole pixels) and resolution; A4 landscape at 300 dpi by default.
+    furniture
+        False for a figure inside a document that carries them (the report's zoomed maps): no legend panel,
+        headline or footer, the map over the whole page (the scale bar, north arrow, graticule and labels stay).
     """
     tr = translator(lang)
     summary = results.summary
@@ -84,7 +88,7 @@ def print_map(results: Results, *, lang: str, bounds: tuple[float, float, float,
     box = _check_bounds(bounds, results) if bounds is not None else (al, ab, ar, at)
     with print_style():
         fig = figure(size_in, dpi)
-        ax = fig.add_axes(MAP_BOX)
+        ax = fig.add_axes(MAP_BOX if furniture else BARE_MAP_BOX)
         view = View.fit(box, ax, zoom=bounds is not None)
         draw_layers(ax, results, view)
         draw_graticule(ax, view, results.inputs.crs, tr)
@@ -93,10 +97,11 @@ def print_map(results: Results, *, lang: str, bounds: tuple[float, float, float,
         labeller.reserve(draw_north_arrow(ax, view, results.inputs.crs, tr))
         place_labels(labeller, results, view, tr)
         ill = set(summary.get("illustrative_inputs", []))
-        _panel(fig, results, tr, ill, zoom=box if bounds is not None else None)
         _title(fig, _nfc(title if title is not None else str(summary.get("scenario", results.scenario.name))))
-        _headline(fig, summary, tr)
-        _footer(fig, summary, tr, ill)
+        if furniture:
+            _panel(fig, results, tr, ill, zoom=box if bounds is not None else None)
+            _headline(fig, summary, tr)
+            _footer(fig, summary, tr, ill)
     return fig
 
 

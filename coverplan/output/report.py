@@ -126,6 +126,7 @@ def build_report(folder: str | Path, *, lang: str | None = None,
     pngs = dict(images or {})
     for p in sorted(run["folder"].glob("*.png")):
         pngs.setdefault(p.name, p.read_bytes())
+    pngs = {name: _scaled(png) for name, png in pngs.items()}
     ill = [str(v) for v in s.get("illustrative_inputs") or []]
     doc = Document(title=tr("Mobile coverage and dead zones"), subtitle=str(s.get("scenario", "")), lang=lang)
     if ill:
@@ -144,6 +145,28 @@ def build_report(folder: str | Path, *, lang: str | None = None,
     _plan(doc, tr, s, run, pngs)
     _method(doc, tr, s)
     return doc
+
+
+#: Widest image the report keeps (px): about 220 dpi across the PDF's text width, more than the page shows.
+IMAGE_MAX_PX = 1600
+
+
+def _scaled(png: bytes) -> bytes:
+    """A PNG no wider than :data:`IMAGE_MAX_PX` (the 300-dpi print map, decoded and scaled once for both
+    documents)."""
+    import io
+
+    from PIL import Image as PILImage
+
+    with PILImage.open(io.BytesIO(png)) as im:
+        if im.width <= IMAGE_MAX_PX:
+            return png
+        rgb = im.convert("RGB")
+    small = rgb.resize((IMAGE_MAX_PX, max(1, round(rgb.height * IMAGE_MAX_PX / rgb.width))),
+                       PILImage.Resampling.LANCZOS, reducing_gap=2.0)
+    out = io.BytesIO()
+    small.save(out, format="PNG", compress_level=1)
+    return out.getvalue()
 
 
 def _people(tr: Translator, v: Any) -> str:

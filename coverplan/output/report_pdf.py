@@ -54,10 +54,10 @@ class _Pages:
         self.new_page()
 
     def new_page(self) -> None:
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure
 
         self.finish()
-        self.fig = plt.figure(figsize=(PAGE_W, PAGE_H))
+        self.fig = Figure(figsize=(PAGE_W, PAGE_H))  # no pyplot: nothing global to create or close
         self.number += 1
         self.y = MARGIN_TOP
         if self.doc.banner:
@@ -70,12 +70,9 @@ class _Pages:
     def finish(self) -> None:
         if self.fig is None:
             return
-        import matplotlib.pyplot as plt
-
         footer = f"{self.doc.subtitle} · {self.number}"
         self.text(MARGIN_X, PAGE_H - MARGIN_BOTTOM + 0.3, footer, 7, color="#666666")
         self.pdf.savefig(self.fig)
-        plt.close(self.fig)
         self.fig = None
 
     def room(self, h: float) -> None:
