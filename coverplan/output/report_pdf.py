@@ -29,7 +29,7 @@ EM_PER_CHAR = 0.56
 INK = "#1b1b1b"
 ACCENT = "#2c7fb8"
 #: Resolution of the images in the PDF where they are printed.
-IMAGE_DPI = 200
+IMAGE_DPI = 150
 
 
 def _chars(width_in: float, size_pt: float) -> int:
