@@ -241,16 +241,20 @@ def deferred_signals() -> Iterator[None]:
 
 
 #: Test-only hook: ``COVERPLAN_TEST_PAUSE_WRITE=<seconds>`` makes a process sleep that long once, after the first
-#: file of an output folder is written into its temporary folder, so that tests can kill it there or run a second
-#: writer against it. Never set it outside tests.
+#: file of an output folder the main thread writes into its temporary folder, so that tests can kill it there or
+#: run a second writer against it. Never set it outside tests.
 TEST_PAUSE_ENV = "COVERPLAN_TEST_PAUSE_WRITE"
 _paused: list[bool] = []
 
 
 def _test_pause(target: Path) -> None:
+    import threading
+
     seconds = os.environ.get(TEST_PAUSE_ENV)
     if not seconds or _paused or not target.parent.name.endswith(".part"):
         return
+    if threading.current_thread() is not threading.main_thread():
+        return  # the GeoTIFFs' writer thread: the signals a test sends reach the main thread, so it pauses there
     import time
 
     _paused.append(True)

@@ -51,7 +51,7 @@ L, T = ORIGIN
 #: The clean scenario's site row, as sites.csv has it (three sectors of S1 on lines 2-4).
 HEADER = "site_id,sector,lon,lat,height_m,frequency_mhz,eirp_dbm,technology,azimuth_deg,beamwidth_deg,tilt_deg"
 LON, LAT = "105.01464425", "21.67617639"
-RUN = ("run", "{scn}", "-o", "{out}", "--no-map")
+RUN = ("run", "{scn}", "-o", "{out}", "--no-map", "--no-report")
 PROFILE = ("profile", "{dir}/dem.tif", "--from", "501000", "2398000", "--to", "505000", "2396000", "-o", "{out}")
 
 
@@ -658,7 +658,7 @@ ON_DISK = ("-o", "{disk}/out")
 FAULTS: list[Case] = [
     Case(F, "run-onto-a-full-disk", _full_disk, r"disk/out/.*: cannot write it: no space left on device; free some "
                                                 r"space on that disk or choose another output location",
-         args=("-q", "run", "{scn}", *ON_DISK, "--no-map"), output=None),
+         args=("-q", "run", "{scn}", *ON_DISK, "--no-map", "--no-report"), output=None),
     Case(F, "deadzones-onto-a-full-disk", _full_disk, r"no space left on device",
          args=("-q", "deadzones", "{scn}", *ON_DISK), output=None),
     Case(F, "plan-onto-a-full-disk", _full_disk, r"no space left on device",
@@ -666,15 +666,15 @@ FAULTS: list[Case] = [
     Case(F, "coverage-onto-a-full-disk", _full_disk, r"no space left on device",
          args=("-q", "coverage", "{scn}", "--model", "fspl", *ON_DISK), output=None),
     Case(F, "run-onto-a-read-only-disk", _read_only_disk, r"disk/out.*read-only file system",
-         args=("-q", "run", "{scn}", *ON_DISK, "--no-map"), output=None),
+         args=("-q", "run", "{scn}", *ON_DISK, "--no-map", "--no-report"), output=None),
     Case(F, "coverage-onto-a-read-only-disk", _read_only_disk, r"read-only file system",
          args=("-q", "coverage", "{scn}", "--model", "fspl", *ON_DISK), output=None),
     Case(F, "a-file-where-the-folder-goes", _a_file_where_the_folder_goes, r"out' is a file", output=None),
     Case(F, "the-scenario-folder-as-output", nothing, r"holds .*scenario\.toml, an input of this run; give a new "
                                                       r"folder for the outputs",
-         args=("-q", "run", "{scn}", "-o", "{dir}", "--no-map"), output=None),
+         args=("-q", "run", "{scn}", "-o", "{dir}", "--no-map", "--no-report"), output=None),
     Case(F, "process-run-onto-a-full-disk", _full_disk, r"no space left on device",
-         args=("-q", "run", "{scn}", *ON_DISK, "--no-map"), output=None, subprocess=True),
+         args=("-q", "run", "{scn}", *ON_DISK, "--no-map", "--no-report"), output=None, subprocess=True),
 ]
 
 CATALOGUE = [*SCENARIO, *SITES, *LAYERS, *DEMS, *CLI, *FAULTS]

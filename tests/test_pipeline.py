@@ -106,10 +106,11 @@ def test_write_results_is_complete_and_atomic(results: Results, tmp_path: Path) 
     from coverplan.errors import OutputExistsError
     from coverplan.outfolder import MARKER
     from coverplan.output import OUTPUT_FILES, write_results
+    from coverplan.output.files import zone_map_files
 
     out = tmp_path / "out"
     write_results(results, out)
-    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *OUTPUT_FILES])
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *OUTPUT_FILES, *zone_map_files(1)])
     with rasterio.open(out / "served.tif") as ds:
         assert ds.nodata == 255 and ds.crs.to_epsg() == 32648
         np.testing.assert_array_equal(ds.read(1), results.served.array)

@@ -66,7 +66,7 @@ OUTPUT_FILES = (
 )
 #: The files of :data:`OUTPUT_FILES` that ``--no-map`` (``with_map=False``) leaves out: the web map and the
 #: Google Earth layers (:func:`coverplan.output.kmz.write_kmz`).
-MAP_FILES = ("map.html", "map.kmz")
+MAP_FILES = ("map.html", "map.kmz", "map_print.png")
 
 
 
@@ -109,12 +109,12 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         else:
             log.info("no budget curve: the scenario sets no [siting] budget, so there is no terminal plan")
         _write_summary(results, tmp / "summary.json")
-        from coverplan.output.printmap import save_print_map
-
-        save_print_map(results, tmp / "map_print.png", lang=_language(results))  # A4, 300 dpi
-        if with_report:
-            _zone_maps(results, tmp)
         if with_map:
+            from coverplan.output.printmap import save_print_map
+
+            save_print_map(results, tmp / "map_print.png", lang=_language(results))  # A4, 300 dpi
+            if with_report:
+                _zone_maps(results, tmp)
             from coverplan.output.map import coverage_map, save_map
 
             m = coverage_map(

@@ -34,7 +34,8 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     outs = []
     for name, techs in (("both", '["2G", "4G"]'), ("lte", '["4G"]')):
         out = tmp / f"out-{name}"
-        res = CliRunner().invoke(main, ["-q", "run", str(scenario(tmp, name, techs)), "-o", str(out), "--no-map"])
+        res = CliRunner().invoke(main, ["-q", "run", str(scenario(tmp, name, techs)), "-o", str(out), "--no-map",
+                                        "--no-report"])
         assert res.exit_code == 0, res.output
         outs.append(out)
     return outs[0], outs[1]
