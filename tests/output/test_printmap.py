@@ -192,7 +192,7 @@ def test_a_run_writes_the_print_map_and_says_why_there_is_no_budget_curve(result
 
     no_plan = dataclasses.replace(results, plan=None)
     with caplog.at_level(logging.INFO, logger="coverplan.output.files"):
-        out = write_results(no_plan, tmp_path / "out", with_map=False)
+        out = write_results(no_plan, tmp_path / "out", with_report=False)
     assert "map_print.png" in OUTPUT_FILES and (out / "map_print.png").stat().st_size > 100_000
     assert not (out / "budget_curve.png").exists()
     said = [r.getMessage() for r in caplog.records if "budget curve" in r.getMessage()]
