@@ -361,9 +361,9 @@ def _read_places(path: Path, crs: CRS, area: BaseGeometry) -> gpd.GeoDataFrame:
     named = places["name"].notna() & (places["name"].astype(str).str.strip() != "")
     if (~named).any():
         log.info("%s: %d place(s) without a name left off the maps", path, int((~named).sum()))
-    out = places.assign(place=rank)[named & rank.isin(PLACE_RANKS)][["name", "place", places.geometry.name]]
-    out = _in_crs(out.reset_index(drop=True), crs, path, area)
-    return out[out.geometry.within(area)].reset_index(drop=True)
+    every = _in_crs(places.assign(place=rank), crs, path, area)  # the CRS checked on the whole layer
+    out = every[(named & rank.isin(PLACE_RANKS)).to_numpy()][["name", "place", every.geometry.name]]
+    return out[out.geometry.within(area)].reset_index(drop=True)  # may be empty: the maps go without labels
 
 
 def _sectors_in_reach(sc: Scenario, sectors: gpd.GeoDataFrame, crs: CRS, area: BaseGeometry, grid: Raster,

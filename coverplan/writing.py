@@ -267,8 +267,12 @@ def captured_c_stderr() -> Iterator[list[str]]:
     """Catch what C libraries print on file descriptor 2 while the block runs (libtiff prints
     ``_tiffWriteProc: No space left on device.`` there itself); the lines are logged at debug level and handed to
     the caller, so a failed write is reported once, as one error, not as stray lines around it."""
+    import threading
+
     lines: list[str] = []
-    if os.name != "posix":  # pragma: no cover
+    if os.name != "posix" or threading.current_thread() is not threading.main_thread():
+        # fd 2 is the whole process's: redirected from another thread (the GeoTIFFs' writer), it would swallow
+        # what the main thread says meanwhile, and mix it into this error
         yield lines
         return
     try:

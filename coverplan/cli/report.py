@@ -29,6 +29,8 @@ def report_cmd(run_dir: Path, lang: str | None, output: Path | None, overwrite: 
         stem = "report" if lang == run_lang else f"report_{lang}"
         html_path, pdf_path, replace = run_dir / f"{stem}.html", run_dir / f"{stem}.pdf", True
     else:
+        if output.suffix.lower() not in (".html", ".htm"):
+            raise click.UsageError(f"-o {output}: give the report's .html file (the PDF is written beside it)")
         html_path, pdf_path, replace = output, output.with_suffix(".pdf"), overwrite
     written = write_report(run_dir, lang=lang, html_path=html_path, pdf_path=pdf_path, overwrite=replace)
     if not is_quiet():

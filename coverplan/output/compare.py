@@ -275,6 +275,8 @@ def write_comparison(cmp: Comparison, outdir: str | Path, *, overwrite: bool = F
     from coverplan.writing import atomic_path, write_text
 
     out = Path(outdir)
+    section = compare_document(cmp, lang=lang)  # drawn before any file is written: a failure leaves none
+    page, pdf = render_html(section), render_pdf(section)
     out.mkdir(parents=True, exist_ok=True)
     doc = {"a": str(cmp.a), "b": str(cmp.b),
            "figures": [{"what": w, "a": x, "b": y, "b_minus_a": d} for w, x, y, d in cmp.figures],
@@ -295,8 +297,7 @@ def write_comparison(cmp: Comparison, outdir: str | Path, *, overwrite: bool = F
         pd.DataFrame(cmp.terminals, columns=["in", "rank", "ref", "kind", "terminal", "lon", "lat",
                                              "cost_with_hotspot"]).to_csv(tmp, index=False, lineterminator="\n",
                                                                           encoding="utf-8-sig")
-    section = compare_document(cmp, lang=lang)
-    write_text(out / "compare.html", render_html(section), overwrite=overwrite)
     with atomic_path(out / "compare.pdf", overwrite=overwrite) as tmp:
-        tmp.write_bytes(render_pdf(section))
+        tmp.write_bytes(pdf)
+    write_text(out / "compare.html", page, overwrite=overwrite)
     return out

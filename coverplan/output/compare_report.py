@@ -118,7 +118,8 @@ def compare_document(cmp: Comparison, *, lang: str | None = None) -> Document:
              Cell(str(t["terminal"]).upper()), Cell(f"{t['lon']}, {t['lat']}"))
             for t in cmp.terminals[:40]), widths=(0.6, 0.8, 1.6, 1, 2)))
     for note in cmp.notes:
-        doc.add(Para(note, kind="note"))
+        doc.add(Para(tr("The runs are on different grids; zones are matched by overlap all the same.")
+                     if note.startswith("the runs are on different grids") else note, kind="note"))
     return doc
 
 
@@ -127,14 +128,14 @@ def zones_change_png(cmp: Comparison, tr: Translator) -> bytes | None:
     z = cmp.zones
     if z is None or not len(z):
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     zz = z.to_crs(z.estimate_utm_crs()) if z.crs is not None and z.crs.is_geographic else z
-    fig, ax = plt.subplots(figsize=(7.5, 6.5), dpi=150)
+    fig = Figure(figsize=(7.5, 6.5), dpi=150)  # no pyplot: the caller's (a notebook's) backend is left alone
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
     try:
         for status, (_, colour) in STATUS.items():
             part = zz[zz["status"] == status]
@@ -151,4 +152,4 @@ def zones_change_png(cmp: Comparison, tr: Translator) -> bytes | None:
         fig.savefig(out, format="png", metadata={"Software": None})
         return out.getvalue()
     finally:
-        plt.close(fig)
+        fig.clear()

@@ -94,60 +94,70 @@ def write_results(results: Results, outdir: str | Path, *, overwrite: bool = Fal
         # while this one draws the maps and the report (the run's other core is idle by now); their error, if
         # any, is raised below, before the folder is renamed into place
         rasters = pool.submit(_write_rasters, results, tmp, tags)
-        zones = results.deadzones.zones
-        ill_inputs = tuple(sc.inputs.illustrative)
-        _write_table(_with_lonlat(zones), tmp / "deadzones", illustrative=ill_inputs)
-        fac = results.facilities.copy()
-        _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
-        sites = results.coverage.sites.copy()
-        sites["illustrative"] = "sites" in ill
-        _write_table(_with_lonlat(sites), tmp / "sites", csv=False, illustrative=ill_inputs)
-        _write_admin(results, tmp, ill_inputs)
-        _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
-        if results.plan is not None:
-            _write_plan(results.plan, tmp, ill_inputs, _language(results))
-        else:
-            log.info("no budget curve: the scenario sets no [siting] budget, so there is no terminal plan")
-        _write_summary(results, tmp / "summary.json")
-        if with_map:
-            from coverplan.output.printmap import save_print_map
-
-            save_print_map(results, tmp / "map_print.png", lang=_language(results))  # A4, 300 dpi
-            if with_report:
-                _zone_maps(results, tmp)
-            from coverplan.output.map import coverage_map, save_map
-
-            m = coverage_map(
-                terrain=_study_terrain(results),
-                coverage=results.covered_count,
-                deadzones=zones,
-                facilities=results.facilities,
-                sites=results.coverage.sites,
-                fibre=results.inputs.fibre,
-                title=sc.name,
-                illustrative=tuple(sc.inputs.illustrative),
-                extensions=results.extensions,
-                terminals=results.plan.candidates if results.plan is not None else None,
-                footprints=results.plan.footprints if results.plan is not None else None,
-                blocked=results.plan.blocked if results.plan is not None else None,
-                lang=results.summary.get("language", "en"),
-                summary=results.summary,
-                place_names=results.inputs.places,
-                admin=results.inputs.admin,
-                admin_figures=results.admin,
-                admin_name_field=sc.admin.name_field,
-            )
-            save_map(m, tmp / "map.html")
-            from coverplan.output.kmz import write_kmz
-
-            write_kmz(results, tmp / "map.kmz")  # in the run's language (summary["language"])
-        rasters.result()
-        if with_report:
-            from coverplan.output.report import write_report
-
-            write_report(tmp)  # from the files just written: every number as the tables have it
+        try:
+            _write_rest(results, tmp, sc, ill, with_map=with_map, with_report=with_report, rasters=rasters)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)  # the writer is done before the folder is removed
+            raise
     log.info("wrote %s", outdir)
     return Path(outdir)
+
+
+def _write_rest(results: Results, tmp: Path, sc: Scenario, ill: set[str], *, with_map: bool, with_report: bool,
+                rasters: Any) -> None:
+    """Every output but the GeoTIFFs (which ``rasters``, a future, writes meanwhile)."""
+    zones = results.deadzones.zones
+    ill_inputs = tuple(sc.inputs.illustrative)
+    _write_table(_with_lonlat(zones), tmp / "deadzones", illustrative=ill_inputs)
+    fac = results.facilities.copy()
+    _write_table(_with_lonlat(fac), tmp / "facilities", illustrative=ill_inputs)
+    sites = results.coverage.sites.copy()
+    sites["illustrative"] = "sites" in ill
+    _write_table(_with_lonlat(sites), tmp / "sites", csv=False, illustrative=ill_inputs)
+    _write_admin(results, tmp, ill_inputs)
+    _write_extensions(results, tmp / "extensions.gpkg", ill_inputs)
+    if results.plan is not None:
+        _write_plan(results.plan, tmp, ill_inputs, _language(results))
+    else:
+        log.info("no budget curve: the scenario sets no [siting] budget, so there is no terminal plan")
+    _write_summary(results, tmp / "summary.json")
+    if with_map:
+        from coverplan.output.printmap import save_print_map
+
+        save_print_map(results, tmp / "map_print.png", lang=_language(results))  # A4, 300 dpi
+        if with_report:
+            _zone_maps(results, tmp)
+        from coverplan.output.map import coverage_map, save_map
+
+        m = coverage_map(
+            terrain=_study_terrain(results),
+            coverage=results.covered_count,
+            deadzones=zones,
+            facilities=results.facilities,
+            sites=results.coverage.sites,
+            fibre=results.inputs.fibre,
+            title=sc.name,
+            illustrative=tuple(sc.inputs.illustrative),
+            extensions=results.extensions,
+            terminals=results.plan.candidates if results.plan is not None else None,
+            footprints=results.plan.footprints if results.plan is not None else None,
+            blocked=results.plan.blocked if results.plan is not None else None,
+            lang=results.summary.get("language", "en"),
+            summary=results.summary,
+            place_names=results.inputs.places,
+            admin=results.inputs.admin,
+            admin_figures=results.admin,
+            admin_name_field=sc.admin.name_field,
+        )
+        save_map(m, tmp / "map.html")
+        from coverplan.output.kmz import write_kmz
+
+        write_kmz(results, tmp / "map.kmz")  # in the run's language (summary["language"])
+    rasters.result()
+    if with_report:
+        from coverplan.output.report import write_report
+
+        write_report(tmp)  # from the files just written: every number as the tables have it
 
 
 def _write_rasters(results: Results, tmp: Path, tags: dict[str, str]) -> None:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from coverplan.errors import InputError
+from coverplan.errors import InputError, OutputExistsError
 from coverplan.output.i18n import MISSING, N_, Translator, translator
 from coverplan.output.report_doc import Cell, Document, Figure, Figures, Heading, Image, Para, Table
 
@@ -64,7 +65,13 @@ def load_run(folder: str | Path) -> dict[str, Any]:
 
     def table(name: str) -> Any:
         p = folder / name
-        return pd.read_csv(p, encoding="utf-8-sig", keep_default_na=True) if p.is_file() else None
+        if not p.is_file():
+            return None
+        df = pd.read_csv(p, encoding="utf-8-sig", keep_default_na=True)
+        for col in df.columns:  # an empty text cell (an unnamed facility) is "", not the float NaN
+            if df[col].dtype == object:
+                df[col] = df[col].fillna("").map(lambda v: unicodedata.normalize("NFC", str(v)))
+        return df
 
     return {"folder": folder, "summary": summary, "zones": table("deadzones.csv"),
             "facilities": table("facilities.csv"), "terminals": table("terminals.csv"),
@@ -100,6 +107,12 @@ def write_report(folder: str | Path, *, lang: str | None = None, html_path: str 
     doc = build_report(folder, lang=lang, images=images)
     html_target = Path(html_path) if html_path is not None else folder / REPORT_FILES[0]
     pdf_target = Path(pdf_path) if pdf_path is not None else folder / REPORT_FILES[1]
+    if html_target.resolve() == pdf_target.resolve():
+        raise InputError(f"{html_target}: the HTML and the PDF would be the same file; give an .html path")
+    if not overwrite:
+        for target in (html_target, pdf_target):
+            if target.exists():
+                raise OutputExistsError(f"{target}: exists; pass --overwrite to replace it")
     page = render_html(doc)
     pdf = render_pdf(doc)
     write_text(html_target, page, overwrite=overwrite)
@@ -127,6 +140,9 @@ def build_report(folder: str | Path, *, lang: str | None = None,
     for p in sorted(run["folder"].glob("*.png")):
         pngs.setdefault(p.name, p.read_bytes())
     pngs = {name: _scaled(png) for name, png in pngs.items()}
+    maps_lang = str(s.get("language") or "en")
+    if lang != maps_lang and images is None:
+        pngs = {}  # the run drew its maps and charts in its own language: no Vietnamese legend in an English page
     ill = [str(v) for v in s.get("illustrative_inputs") or []]
     doc = Document(title=tr("Mobile coverage and dead zones"), subtitle=str(s.get("scenario", "")), lang=lang)
     if ill:
@@ -134,6 +150,10 @@ def build_report(folder: str | Path, *, lang: str | None = None,
                         "illustrative.", layers=", ".join(tr(LAYER_NAMES.get(k, k)) for k in ill))
     doc.footer = tr("Written by coverplan {version} from the files of the run folder.",
                     version=str(s.get("coverplan_version", "")))
+    if lang != maps_lang and images is None:
+        doc.add(Para(tr("The maps and charts are drawn by the run in its own language and are left out here; set "
+                        "language = \"{lang}\" in the scenario and run it again to have them in this one.",
+                        lang=lang), kind="note"))
     _headline(doc, tr, s, run)
     if "map_print.png" in pngs:
         doc.add(Image(pngs["map_print.png"], tr("Overview: coverage, dead zones by cause, facilities by status, "
@@ -242,6 +262,15 @@ def _cause(tr: Translator, z: Any) -> str:
         return tr("terrain shadow {km} km from site {site}: the signal is too weak over the rough ground",
                   km=km, site=site)
     return tr("{km} km from the nearest site ({site}), beyond its reach", km=km, site=site)
+
+
+def _sky(tr: Translator, t: Any) -> str:
+    """A terminal's sky check: the GEO satellite's margin over the horizon, or a LEO dish's clear share of sky."""
+    if str(t.get("terminal")).lower() == "leo":
+        share = t.get("leo_clear_share")
+        return tr("LEO: {share} of the sky clear", share=tr.percent(share, 0)) if _finite(share) else MISSING
+    margin = t.get("geo_margin_deg")
+    return tr.number(margin, 1) + "°" if _finite(margin) else MISSING
 
 
 def _signal(tr: Translator, z: Any) -> str:
@@ -366,13 +395,14 @@ def _plan(doc: Document, tr: Translator, s: Mapping[str, Any], run: Mapping[str,
                     n=tr.number(plan.get("terminals")), cost=tr.money(plan.get("cost"), cur),
                     budget=tr.money(plan.get("budget"), cur))))
     terms, fac = run["terminals"], run["facilities"]
-    names = dict(zip(fac["facility_id"].astype(str), fac["name"].astype(str), strict=True)) if fac is not None else {}
+    names = (dict(zip(fac["facility_id"].astype(str), fac["name"].fillna("").astype(str), strict=True))
+             if fac is not None else {})
     if terms is not None and len(terms):
         rows = []
         rain = "geo_availability_pct" in terms.columns
         for t in terms.to_dict("records"):
             rank = str(int(t["rank"]))
-            where = names.get(str(t["ref"]), str(t["ref"])) if t.get("source") == "facility" \
+            where = (names.get(str(t["ref"])) or str(t["ref"])) if t.get("source") == "facility" \
                 else tr("hotspot at {ref}", ref=str(t["ref"]))
             kind = (tr(KIND_NAMES.get(str(t.get("kind")), KIND_NAMES["other"])[1])
                     if t.get("source") == "facility" and isinstance(t.get("kind"), str) else tr("Wi-Fi hotspot"))
@@ -384,13 +414,13 @@ def _plan(doc: Document, tr: Translator, s: Mapping[str, Any], run: Mapping[str,
                         True),
                    Cell(tr.number(t["facilities_reached"]), t["facilities_reached"],
                         f"terminals.csv:{rank}:facilities_reached", True),
-                   Cell(tr.number(t.get("geo_margin_deg"), 1) + "°" if _finite(t.get("geo_margin_deg")) else MISSING)]
+                   Cell(_sky(tr, t))]
             if rain:
                 row.append(Cell(tr.number(t.get("geo_availability_pct"), 3) + " %"
                                 if _finite(t.get("geo_availability_pct")) else MISSING))
             rows.append(tuple(row))
         headers = [tr("Order"), tr("Place"), tr("Kind"), tr("Technology"), tr("Cost ({currency})", currency=cur),
-                   tr("People served"), tr("Facilities"), tr("Sky margin")]
+                   tr("People served"), tr("Facilities"), tr("Sky check")]
         if rain:
             headers.append(tr("Available in rain"))
         doc.add(Table(tuple(headers), tuple(rows), caption=tr("Build order"),
@@ -414,7 +444,10 @@ def _plan(doc: Document, tr: Translator, s: Mapping[str, Any], run: Mapping[str,
 def _method(doc: Document, tr: Translator, s: Mapping[str, Any]) -> None:
     doc.add(Heading(tr("Method, parameters and sources"), anchor="method"))
     levels = s.get("service_levels") or {}
-    thr = "; ".join(f"{t} {tr.number(v)} dBm" for t, v in (_get(levels, "voice.threshold_dbm") or {}).items())
+    level = str(levels.get("dead_zones_use") or "voice")
+    thr = "; ".join(f"{t} {tr.number(v)} dBm" for t, v in (_get(levels, f"{level}.threshold_dbm") or {}).items())
+    cell = tr.number(_get(s, "deadzones.thresholds.min_cell_population"), 1)
+    zone = tr.number(_get(s, "deadzones.thresholds.min_zone_population"))
     rows = [
         (tr("Propagation model"), str(s.get("model", ""))),
         (tr("Analysis grid"), tr("{res} m cells in {crs}", res=tr.number(s.get("resolution_m")), crs=s.get("crs"))),
@@ -423,10 +456,10 @@ def _method(doc: Document, tr: Translator, s: Mapping[str, Any]) -> None:
         (tr("Cell sites"), tr("{n} sites; technologies {techs}", n=tr.number(s.get("sites")),
                               techs=", ".join(s.get("technologies") or []))),
         (tr("Service threshold"), thr or MISSING),
-        (tr("Dead zones"), tr("populated cells (at least {cell} people) with no voice service, joined into zones of "
-                              "at least {zone} people",
-                              cell=tr.number(_get(s, "deadzones.thresholds.min_cell_population"), 1),
-                              zone=tr.number(_get(s, "deadzones.thresholds.min_zone_population")))),
+        (tr("Dead zones"), (tr("populated cells (at least {cell} people) with no voice service, joined into zones "
+                               "of at least {zone} people", cell=cell, zone=zone) if level == "voice" else
+                            tr("populated cells (at least {cell} people) with no mobile broadband, joined into "
+                               "zones of at least {zone} people", cell=cell, zone=zone))),
         (tr("Fibre"), tr("served within {d} m of a route", d=tr.number(_get(s, "fibre.drop_distance_m")))),
         (tr("Satellite terminals"), tr("dish {h} m above ground; the satellite must clear the local horizon by "
                                        "{c}°", h=tr.number(_get(s, "terminals.dish_height_m"), 1),

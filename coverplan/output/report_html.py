@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import unicodedata
 from typing import Any
 
 from coverplan.output.fonts import font_subset
@@ -136,7 +137,7 @@ def render_html(doc: Document) -> str:
                         f"<figcaption>{esc(block.caption)}</figcaption></figure>")
     if doc.footer:
         body.append(f"<footer>{esc(doc.footer)}</footer>")
-    content = "\n".join(body)
+    content = unicodedata.normalize("NFC", "\n".join(body))  # precomposed: the font has no mark positioning
     visible = " ".join([doc.title, doc.subtitle, doc.banner, doc.footer, html.unescape(content)])
     return (f'<!DOCTYPE html>\n<html lang="{doc.lang}">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'

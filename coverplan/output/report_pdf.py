@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import unicodedata
 from typing import Any
 
 from coverplan.output.report_doc import Document, Figures, Heading, Image, Para, Table
@@ -81,6 +82,7 @@ class _Pages:
 
     def text(self, x: float, y: float, s: str, size: float, *, weight: str = "normal", color: str = INK,
              ha: str = "left") -> None:
+        s = unicodedata.normalize("NFC", s)  # precomposed letters: the font has no mark positioning
         self.fig.text(x / PAGE_W, 1 - y / PAGE_H, s, fontsize=size, fontweight=weight, color=color, ha=ha,
                       va="top", linespacing=1.3)
 
@@ -222,8 +224,6 @@ def _auto_widths(b: Table) -> list[float]:
 def render_pdf(doc: Document) -> bytes:
     """The PDF of ``doc`` (deterministic bytes: no creation date, the same fonts and order every time)."""
     import matplotlib
-
-    matplotlib.use("Agg")
     from matplotlib.backends.backend_pdf import PdfPages
 
     out = io.BytesIO()

@@ -242,3 +242,44 @@ def test_a_document_renders_without_a_run_folders_images() -> None:
     page = render_html(doc)
     assert "T &amp; &lt;t&gt;" in page and "p &lt;x&gt;" in page
     _ = build_report  # the builder is exercised by the run fixture
+
+
+def test_an_unnamed_facility_and_nfd_text_do_not_break_the_report(run_dir: Path, tmp_path: Path) -> None:
+    import unicodedata
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy)
+    fac = pd.read_csv(copy / "facilities.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    terms = pd.read_csv(copy / "terminals.csv", encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    at = terms.loc[terms["source"] == "facility", "ref"]
+    fac.loc[fac["facility_id"].isin(at), "name"] = ""  # OSM keeps unnamed facilities
+    fac.loc[~fac["facility_id"].isin(at), "name"] = unicodedata.normalize("NFD", "Trạm y tế xã Đạo Trù")
+    fac.to_csv(copy / "facilities.csv", index=False, encoding="utf-8-sig")
+    page = render_html(build_report(copy))
+    assert "nan" not in " ".join(_page_text(page).split()).split()
+    assert unicodedata.normalize("NFD", "Đạo Trù") not in page  # written precomposed (the font has no GPOS)
+
+
+def _page_text(page: str) -> str:
+    p = _Page()
+    p.feed(page)
+    return " ".join(p.text)
+
+
+def test_a_report_in_another_language_leaves_out_the_runs_maps(run_dir: Path) -> None:
+    page = render_html(build_report(run_dir, lang="en"))
+    assert "data:image/" not in page and 'language = "en"' in _page_text(page)
+    assert "data:image/" in (run_dir / "report.html").read_text(encoding="utf-8")  # the run's own has them
+
+
+def test_o_must_name_the_html_file(run_dir: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["report", str(run_dir), "-o", str(tmp_path / "r.pdf")])
+    assert res.exit_code == 2 and "give the report's .html file" in res.output
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_a_leo_terminal_shows_its_clear_sky_not_a_geo_margin(run_dir: Path) -> None:
+    terms = pd.read_csv(run_dir / "terminals.csv", encoding="utf-8-sig")
+    text = _page_text((run_dir / "report.html").read_text(encoding="utf-8"))
+    if (terms["terminal"] == "leo").any():
+        assert "LEO: " in text and "bầu trời không bị che" in text
