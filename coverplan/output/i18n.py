@@ -28,7 +28,7 @@ from typing import Any
 from coverplan.errors import InputError
 
 __all__ = ["EXTRACT_KEYWORDS", "LANGUAGES", "MISSING", "N_", "VIET_NAM_BOX", "Translator", "catalogue",
-           "resolve_language", "translator"]
+           "finite", "resolve_language", "translator"]
 
 #: The languages of the outputs: the first is the catalogues' own (the msgids).
 LANGUAGES = ("en", "vi")
@@ -107,7 +107,7 @@ class Translator:
     # ------------------------------------------------------------------ numbers
     def number(self, value: Any, decimals: int = 0) -> str:
         """A number with the locale's grouping and decimal signs; :data:`MISSING` for a missing value."""
-        v = _finite(value)
+        v = finite(value)
         if v is None:
             return MISSING
         pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "")
@@ -115,7 +115,7 @@ class Translator:
 
     def percent(self, share: Any, decimals: int = 1) -> str:
         """A share (0.875) as a percentage (``87,5 %`` / ``87.5%``)."""
-        v = _finite(share)
+        v = finite(share)
         if v is None:
             return MISSING
         pattern = "#,##0" + ("." + "0" * decimals if decimals > 0 else "") + "%"
@@ -147,7 +147,8 @@ def _locale(lang: str) -> Any:
     return Locale.parse(lang)
 
 
-def _finite(value: Any) -> float | None:
+def finite(value: Any) -> float | None:
+    """``value`` as a finite float, or None (missing, NaN, infinite, not a number)."""
     try:
         v = float(value)
     except (TypeError, ValueError):

@@ -13,11 +13,10 @@ are ``summary.json``'s, never recomputed.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from coverplan.output.i18n import MISSING, N_, Translator
+from coverplan.output.i18n import MISSING, N_, Translator, finite
 
 __all__ = ["KIND_FOLDERS", "KIND_NAMES", "coverage_legend", "extension_balloon", "extension_name", "facility_balloon",
            "facility_legend", "fibre_balloon", "headline", "illustrative_note", "kind_folder_name", "plan_note",
@@ -55,14 +54,6 @@ def _e(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
-def _finite(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
 def _balloon(title: str, rows: Sequence[tuple[str, str]], notes: Sequence[str] = ()) -> str:
     """A balloon: a bold title, a table of label and value, notes in italics (all escaped here). Plain HTML, no
     styles: Google Earth, QGIS and GDAL show it as it is, and a province's thousand zones stay small."""
@@ -72,7 +63,7 @@ def _balloon(title: str, rows: Sequence[tuple[str, str]], notes: Sequence[str] =
 
 
 def _signal(value: Any, tech: Any, tr: Translator) -> str:
-    v = _finite(value)
+    v = finite(value)
     if v is None:
         return tr("none (beyond every site's radius)")
     return f"{tr.number(v)} dBm" + (f" ({tech})" if isinstance(tech, str) and tech else "")
@@ -172,7 +163,7 @@ def _cause(row: Any, cls: str, tr: Translator) -> str:
     km = tr.number(getattr(row, "nearest_site_km", None), 1)
     if cls != "shadow":
         return tr("out of range: {km} km from the nearest site ({site})", km=km, site=site)
-    ridge_km = _finite(getattr(row, "ridge_km", None))
+    ridge_km = finite(getattr(row, "ridge_km", None))
     if ridge_km is None:
         return tr("terrain shadow: the signal is lost over rough ground (no single ridge)")
     return tr("terrain shadow: behind a ridge ({elevation} m high) {km} km from site {site}",
@@ -202,12 +193,12 @@ def _service_level(level: Any, tr: Translator) -> str:
 def _sky(row: Any, tr: Translator) -> str:
     """The GEO sky check of an unconnected facility (and rain fade and availability when computed)."""
     sat = getattr(row, "geo_satellite", "")
-    margin = _finite(getattr(row, "geo_margin_deg", None))
+    margin = finite(getattr(row, "geo_margin_deg", None))
     if not isinstance(sat, str) or not sat or margin is None:
         return ""
     out = tr("{satellite}, sky margin {margin}°", satellite=sat, margin=tr.number(margin, 1))
-    fade = _finite(getattr(row, "geo_rain_fade_db", None))
-    avail = _finite(getattr(row, "geo_availability_pct", None))
+    fade = finite(getattr(row, "geo_rain_fade_db", None))
+    avail = finite(getattr(row, "geo_availability_pct", None))
     if fade is not None:
         out += "; " + tr("rain fade {db} dB", db=tr.number(fade, 1))
     if avail is not None:
@@ -262,16 +253,16 @@ def terminal_balloon(row: Any, names: Mapping[str, str], currency: str, tr: Tran
         (tr("Cost with its hotspot (present value)"), tr.money(row.cost_with_hotspot, currency)),
         (tr("People within its hotspot's reach"), tr.number(row.people_reached)),
     ]
-    if _finite(getattr(row, "people_served", None)) is not None:
+    if finite(getattr(row, "people_served", None)) is not None:
         rows.append((tr("People it serves (within its capacity)"), tr.number(row.people_served)))
     rows.append((tr("Facilities it connects"), tr.number(row.facilities_reached)))
-    margin = _finite(getattr(row, "geo_margin_deg", None))
+    margin = finite(getattr(row, "geo_margin_deg", None))
     if terminal == "geo" and margin is not None:
         rows.append((tr("Sky margin to the GEO satellite"), f"{tr.number(margin, 1)}°"))
-    share = _finite(getattr(row, "leo_clear_share", None))
+    share = finite(getattr(row, "leo_clear_share", None))
     if terminal == "leo" and share is not None:
         rows.append((tr("Share of the LEO sky clear"), tr.percent(share)))
-    offset = _finite(getattr(row, "micro_offset_m", None))
+    offset = finite(getattr(row, "micro_offset_m", None))
     if offset is not None:
         rows.append((tr("Dish placement"), tr("{m} m from the facility, where it sees the satellite",
                                               m=tr.number(offset))))
@@ -298,7 +289,7 @@ def fibre_balloon(row: Any, route: str, illustrative: bool, tr: Translator) -> s
     a, b = getattr(row, "from_place", ""), getattr(row, "to_place", "")
     if isinstance(a, str) and isinstance(b, str) and a and b:
         rows.append((tr("From, to"), f"{a} \u2013 {b}"))
-    length = _finite(getattr(row, "length_km", None))
+    length = finite(getattr(row, "length_km", None))
     if length is not None:
         rows.append((tr("Route length"), f"{tr.number(length, 1)} km"))
     return _balloon(tr("Fibre route {route}", route=route), rows,

@@ -13,14 +13,13 @@ documents atomically.
 from __future__ import annotations
 
 import json
-import math
 import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from coverplan.errors import InputError, OutputExistsError
-from coverplan.output.i18n import MISSING, N_, Translator, translator
+from coverplan.output.i18n import MISSING, N_, Translator, finite, translator
 from coverplan.output.report_doc import Cell, Document, Figure, Figures, Heading, Image, Para, Table
 
 __all__ = ["REPORT_FILES", "ZONES_SHOWN", "build_report", "load_run", "write_report"]
@@ -78,6 +77,10 @@ def load_run(folder: str | Path) -> dict[str, Any]:
             "admin": table("admin_figures.csv"), "curve": table("budget_curve.csv")}
 
 
+def _is_number(v: Any) -> bool:
+    return finite(v) is not None
+
+
 def _get(summary: Mapping[str, Any], key: str) -> Any:
     value: Any = summary
     for part in key.split("."):
@@ -85,13 +88,6 @@ def _get(summary: Mapping[str, Any], key: str) -> Any:
             return None
         value = value[part]
     return value
-
-
-def _finite(v: Any) -> bool:
-    try:
-        return math.isfinite(float(v))
-    except (TypeError, ValueError):
-        return False
 
 
 def write_report(folder: str | Path, *, lang: str | None = None, html_path: str | Path | None = None,
@@ -255,7 +251,7 @@ def _cause(tr: Translator, z: Any) -> str:
     site = str(z.get("nearest_site") or "")
     km = tr.number(z.get("nearest_site_km"), 1)
     if str(z.get("class")) == "shadow":
-        if _finite(z.get("ridge_km")):
+        if _is_number(z.get("ridge_km")):
             return tr("behind a ridge ({height} m above sea level) {ridge} km from site {site}, which is {km} km "
                       "away", height=tr.number(z.get("ridge_elevation_m")), ridge=tr.number(z.get("ridge_km"), 1),
                       site=site, km=km)
@@ -268,13 +264,13 @@ def _sky(tr: Translator, t: Any) -> str:
     """A terminal's sky check: the GEO satellite's margin over the horizon, or a LEO dish's clear share of sky."""
     if str(t.get("terminal")).lower() == "leo":
         share = t.get("leo_clear_share")
-        return tr("LEO: {share} of the sky clear", share=tr.percent(share, 0)) if _finite(share) else MISSING
+        return tr("LEO: {share} of the sky clear", share=tr.percent(share, 0)) if _is_number(share) else MISSING
     margin = t.get("geo_margin_deg")
-    return tr.number(margin, 1) + "°" if _finite(margin) else MISSING
+    return tr.number(margin, 1) + "°" if _is_number(margin) else MISSING
 
 
 def _signal(tr: Translator, z: Any) -> str:
-    if not _finite(z.get("best_signal_dbm")):
+    if not _is_number(z.get("best_signal_dbm")):
         return tr("none")
     return f"{tr.number(z.get('best_signal_dbm'))} dBm ({z.get('best_signal_technology')})"
 
@@ -371,7 +367,7 @@ def _unconnected(doc: Document, tr: Translator, run: Mapping[str, Any]) -> None:
             kind += " (" + tr("assumed") + ")"
         margin = f.get("geo_margin_deg")
         sky = (tr("{sat}: sky margin {m}°", sat=str(f.get("geo_satellite")), m=tr.number(margin, 1))
-               if _finite(margin) else MISSING)
+               if _is_number(margin) else MISSING)
         rows.append((Cell(str(f["name"])), Cell(kind), Cell(str(f.get("unit") or "") if "unit" in fac else ""),
                      Cell(str(f.get("zone_id")) if isinstance(f.get("zone_id"), str) else MISSING), Cell(sky)))
     doc.add(Table((tr("Name"), tr("Kind"), tr("Commune"), tr("Dead zone"), tr("Satellite terminal (GEO)")),
@@ -417,7 +413,7 @@ def _plan(doc: Document, tr: Translator, s: Mapping[str, Any], run: Mapping[str,
                    Cell(_sky(tr, t))]
             if rain:
                 row.append(Cell(tr.number(t.get("geo_availability_pct"), 3) + " %"
-                                if _finite(t.get("geo_availability_pct")) else MISSING))
+                                if _is_number(t.get("geo_availability_pct")) else MISSING))
             rows.append(tuple(row))
         headers = [tr("Order"), tr("Place"), tr("Kind"), tr("Technology"), tr("Cost ({currency})", currency=cur),
                    tr("People served"), tr("Facilities"), tr("Sky check")]
