@@ -71,8 +71,9 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     from coverplan.fibre import fibre_reach
     from coverplan.parallel import check_scheduler
     from coverplan.population import cells_on_grid
-    from coverplan.radio.cellular import cellular_coverage, reference_offsets
+    from coverplan.radio.cellular import cellular_coverage, reference_offsets, served_thresholds
     from coverplan.radio.coverage import signal_coverage
+    from coverplan.radio.probability import level_probability
     from coverplan.siting.options import with_cheapest_option, with_terminal_checks
 
     sc = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
@@ -88,7 +89,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     # (line of sight: inside the radius); dead zones there are terrain shadows
     free = signal_coverage(
         inputs.terrain, inputs.sectors, technologies=cov.technologies, radius_km=cov.nominal_radius_km,
-        threshold_dbm=cov.threshold_dbm if cov.model != "los" else dict.fromkeys(cov.technologies, -1e9),
+        threshold_dbm=served_thresholds(cov) if cov.model != "los" else dict.fromkeys(cov.technologies, -1e9),
         model="fspl", receiver_height_m=cov.receiver_height_m,
         reference_offset_db=reference_offsets(cov),
         scheduler=scheduler,
@@ -102,6 +103,9 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
              else None)
     covered = {t: m[r0:r1, c0:c1] & inputs.in_area for t, m in coverage.by_technology.items()}
     levels = service_levels(sc.coverage, covered, power, fibre_mask)
+    # the probability of each level at each cell (none with line of sight: it has no signal level)
+    probability = ({lv: np.where(inputs.in_area, p, np.float32(np.nan)) for lv, p in
+                    level_probability(cov, power, fibre_mask).items()} if power is not None else None)
     served = levels[sc.coverage.service.dead_zones_use]
     served_u8 = np.where(inputs.in_area, served.astype(np.uint8), np.uint8(SERVED_NODATA))
     count = np.where(inputs.in_area, coverage.count.array[r0:r1, c0:c1], np.uint8(255))
@@ -119,6 +123,11 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
         best_site=coverage.best_site[r0:r1, c0:c1], site_ids=coverage.sites["site_id"].to_numpy(),
     )
     facilities["service_level"] = _level_at(facilities, grid, levels)
+    if probability is not None:
+        for level, prob in probability.items():  # % of locations served at the facility's cell
+            at = _value_at(facilities, grid, prob) if len(facilities) else np.zeros(0)
+            facilities[f"{level}_probability_pct"] = np.round(
+                np.where(facilities["fibre_served"].to_numpy(bool), 100.0, 100.0 * np.nan_to_num(at)), 1)
     facilities, extensions = with_extensions(facilities, inputs.terrain, inputs.fibre, cost_per_km=sc.fibre.cost_per_km,
                                              currency=sc.fibre.currency)
     facilities = with_terminal_checks(facilities, inputs.terrain, sky=sc.siting.sky, rain=sc.siting.rain,
@@ -145,12 +154,20 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     t3 = time.perf_counter()
     summary = _summary(inputs, coverage, served, dz, facilities, admin)
     summary["service_levels"] = _level_summary(sc, levels, cells, inputs.in_area, facilities, grid)
+    if probability is not None:
+        from coverplan.radio.probability import probability_summary
+
+        summary["coverage_probability"] = probability_summary(
+            cov, probability, cells, inputs.in_area,
+            {lv: facilities[f"{lv}_probability_pct"].to_numpy(float) for lv in probability})
     if plan is not None:
         summary["plan"] = plan.figures
     log.info("run took %.1f s (inputs %.1f s, coverage %.1f s, dead zones %.1f s)",
              t3 - t0, t1 - t0, t2 - t1, t3 - t2)
     return Results(inputs, coverage, grid.with_array(served_u8, nodata=SERVED_NODATA),
-                   grid.with_array(count, nodata=255), dz, facilities, summary, admin, extensions, plan)
+                   grid.with_array(count, nodata=255), dz, facilities, summary, admin, extensions, plan,
+                   probability={lv: grid.with_array(p, nodata=float("nan")) for lv, p in probability.items()}
+                   if probability is not None else None)
 
 
 def _warn_edge_zones(zones: gpd.GeoDataFrame, checks: dict[str, Any]) -> None:
@@ -175,6 +192,7 @@ def service_levels(cov: CoverageSettings, covered: Mapping[str, NDArray[np.bool_
     ``broadband_threshold_dbm`` where one is set), or within the fibre's
     drop distance.
     """
+    from coverplan.radio.cellular import served_thresholds
     from coverplan.radio.settings import SERVICE_LEVELS
 
     out: dict[str, NDArray[np.bool_]] = {}
@@ -185,8 +203,9 @@ def service_levels(cov: CoverageSettings, covered: Mapping[str, NDArray[np.bool_
             if t not in covered:
                 continue
             if t in strict and power_dbm is not None:
+                need = served_thresholds(cov, {t: strict[t]})[t]  # with the location margin, as covered[t]
                 with np.errstate(invalid="ignore"):
-                    mask |= (power_dbm[t] >= strict[t]) & covered[t]
+                    mask |= (power_dbm[t] >= need) & covered[t]
             else:
                 mask |= covered[t]
         out[level] = mask
@@ -195,8 +214,13 @@ def service_levels(cov: CoverageSettings, covered: Mapping[str, NDArray[np.bool_
 
 def _served_at(facilities: gpd.GeoDataFrame, grid: Raster, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """The mask at each facility's cell."""
+    return np.asarray(_value_at(facilities, grid, mask), bool)
+
+
+def _value_at(facilities: gpd.GeoDataFrame, grid: Raster, values: NDArray[Any]) -> NDArray[Any]:
+    """An analysis-grid array's value at each facility's cell."""
     gr, gc, _ = grid.cells(facilities.geometry.x.to_numpy(), facilities.geometry.y.to_numpy(), clip=True)
-    return np.asarray(mask[gr, gc])
+    return np.asarray(values[gr, gc])
 
 
 def _level_at(facilities: gpd.GeoDataFrame, grid: Raster, levels: Mapping[str, NDArray[np.bool_]]) -> list[str]:

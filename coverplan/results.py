@@ -85,6 +85,10 @@ class Results:
     admin: pd.DataFrame | None = None
     extensions: gpd.GeoDataFrame | None = None
     plan: TerminalPlan | None = None
+    #: With a signal model: the probability (0-1) that a location of each cell has each service level
+    #: (``voice``, ``broadband``; :func:`coverplan.radio.probability.level_probability`), NaN outside the
+    #: study area; None with line of sight.
+    probability: dict[str, Raster] | None = None
 
     @property
     def scenario(self) -> Scenario:

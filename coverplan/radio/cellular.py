@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from coverplan.terrain.dem import Terrain
 
 __all__ = ["SIGNAL_QUANTITY", "SIGNAL_REFERENCE", "cellular_coverage", "check_sectors", "loss_by_technology",
-           "reference_offsets", "sector_labels"]
+           "reference_offsets", "sector_labels", "served_thresholds"]
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +81,15 @@ def check_sectors(sectors: gpd.GeoDataFrame, settings: CoverageSettings, *,
     return warnings
 
 
+def served_thresholds(settings: CoverageSettings, thresholds: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The median signal a cell needs per technology: the threshold plus the location margin of
+    ``[coverage.probability]`` (:meth:`~coverplan.radio.probability.ProbabilitySettings.margin_db`; 0 dB at
+    the default 50 %). ``thresholds``: others than ``settings.threshold_dbm`` (e.g. broadband's)."""
+    p = settings.probability
+    base = settings.threshold_dbm if thresholds is None else thresholds
+    return {t: float(v) + (0.0 if p.is_median else p.margin_db(t)) for t, v in base.items()}
+
+
 def cellular_coverage(
     terrain: Terrain,
     sectors: gpd.GeoDataFrame,
@@ -106,7 +115,7 @@ def cellular_coverage(
                             show_progress=show_progress)
     check_sectors(sectors, s, source=source)
     return signal_coverage(terrain, sectors, technologies=s.technologies, radius_km=s.nominal_radius_km,
-                           threshold_dbm=s.threshold_dbm, model=s.model, receiver_height_m=s.receiver_height_m,
+                           threshold_dbm=served_thresholds(s), model=s.model, receiver_height_m=s.receiver_height_m,
                            settings=s.propagation, reference_offset_db=reference_offsets(s), scheduler=scheduler,
                            show_progress=show_progress)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from coverplan.radio.probability import ProbabilitySettings
 from coverplan.settings import SettingError, setting, validate
 
 __all__ = ["COVERAGE_MODELS", "SERVICE_LEVELS", "TECHNOLOGIES", "CoverageSettings", "PropagationSettings",
@@ -130,6 +131,8 @@ class CoverageSettings:
                                                "and variability")
     service: ServiceSettings = setting(ServiceSettings(), doc="service levels (voice, broadband) and which one "
                                        "dead zones use")
+    probability: ProbabilitySettings = setting(ProbabilitySettings(), doc="the share of locations a cell must "
+                                               "serve, and the signal's location variability")
     sites_beyond_dem: str = setting("error", doc="a sector row farther outside the DEM than its radius (usually a "
                                     "mistyped lon/lat): error, or leave_out (named in a warning and summary.json)",
                                     choices=("error", "leave_out"), what="a choice")
@@ -145,6 +148,14 @@ class CoverageSettings:
             raise SettingError("service.dead_zones_use", f"= {level!r}, but none of the technologies that give it "
                                f"({', '.join(getattr(self.service, level))}) is among coverage.technologies "
                                f"({', '.join(self.technologies)}); add one, or use the other service level")
+        if not self.probability.is_median:
+            if self.model == "los":
+                raise SettingError("probability.required_pct", "needs a signal model (coverage.model other than "
+                                   "los): line of sight has no signal level whose variability to count")
+            if self.model == "itm" and self.propagation.location_pct != 50.0:
+                raise SettingError("probability.required_pct", f"= {self.probability.required_pct:g} and "
+                                   f"propagation.location_pct = {self.propagation.location_pct:g} would count the "
+                                   "location variability twice; set location_pct = 50 (ITM's median over locations)")
         if self.service.broadband_threshold_dbm and self.model == "los":
             raise SettingError("service.broadband_threshold_dbm", "needs a signal model (coverage.model other than "
                                "los): line of sight has no signal level to compare")

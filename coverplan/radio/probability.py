@@ -1,0 +1,172 @@
+"""Coverage probability: the share of locations in a cell where the signal reaches the threshold.
+
+A propagation model predicts the *median* signal of a cell: half the
+places in it (behind a house, a tree, a fold of the ground too small for
+the DEM) receive more, half less. Around the median the signal varies
+log-normally over locations (ITU-R P.1546-6 Annex 5 §12, ITU-R P.1812-6
+§4.8, the Longley-Rice location variability), with a standard deviation
+``sigma_L`` in dB. So the probability that a location in the cell is served
+is
+
+    P = Phi((S_median - S_threshold) / sigma_L)
+
+with Phi the standard normal distribution function, and requiring a
+share ``q`` of locations served is requiring ``S_median >= S_threshold +
+sigma_L * Phi^-1(q)`` (the *location margin*; 0 dB at 50 %, 1.28 sigma_L
+at 90 %, 1.64 sigma_L at 95 %).
+
+The probability of a cell is taken from its best server of the best
+technology of a service level: the chance that *some* server reaches the
+threshold is at least that, but the servers' shadowing is correlated (the
+same houses and trees shadow them all), and taking the best one keeps the
+rule that a cell is served at ``q`` exactly when its probability is at
+least ``q`` — at 50 % the probability map and the median yes/no map are
+the same cells.
+
+``sigma_L`` by technology (``[coverage.probability] sigma_l_db``), from
+ITU-R P.1546-6 Annex 5 §12: 5.5 dB for digital systems of 1 MHz bandwidth
+or more (3G, 4G, 5G), and for narrower ones (GSM's 200 kHz)
+``K + 1.3 log10(f / 1 MHz)`` with K = 1.2 for mobile receivers below the
+clutter: 5.0 dB at 900 MHz. Forested and built-up cells shadow more; a
+scenario may set its own values (from a drive test, :mod:`coverplan
+calibrate`'s residual standard deviation is the figure to use).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from coverplan.settings import setting, validate
+
+if TYPE_CHECKING:
+    from coverplan.radio.settings import CoverageSettings
+
+__all__ = ["BANDS_PCT", "ProbabilitySettings", "level_probability", "location_margin_db",
+           "probability_summary", "service_probability"]
+
+#: ITU-R P.1546-6 Annex 5 §12: sigma_L for digital systems of 1 MHz bandwidth or more; for GSM (200 kHz) at
+#: 900 MHz, K + 1.3 log10(f) with K = 1.2 (mobile receivers below the clutter).
+_SIGMA_L_DB = {"2G": round(1.2 + 1.3 * math.log10(900.0), 1), "3G": 5.5, "4G": 5.5, "5G": 5.5}
+
+#: The probability bands of the maps and the report (% of locations served).
+BANDS_PCT = (50, 75, 90, 95)
+
+
+@dataclass(frozen=True)
+class ProbabilitySettings:
+    """The probability of service (``[coverage.probability]``): the share of locations a cell must serve
+    and the location variability of the signal."""
+
+    required_pct: float = setting(
+        50.0, doc="share of locations in a cell that must reach the threshold for the cell to count as served "
+        "(50: the median prediction; 90 or 95 for a planning margin, ITU-R P.1546-6 Annex 5 §12); the model's "
+        "own location percentage stays at 50", unit="%", low=1.0, high=99.9)
+    sigma_l_db: Mapping[str, float] = setting(
+        _SIGMA_L_DB, doc="location variability (standard deviation of the signal over the locations of a cell) "
+        "by technology: ITU-R P.1546-6 Annex 5 §12, 5.5 dB for digital systems of 1 MHz or more, "
+        "K + 1.3 log10(f) with K = 1.2 for GSM at 900 MHz", unit="dB", low=0.0, high=20.0,
+        keys=("2G", "3G", "4G", "5G"), what="a technology", merge=True)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+    @property
+    def is_median(self) -> bool:
+        """True when the median prediction decides (``required_pct`` 50)."""
+        return self.required_pct == 50.0
+
+    def margin_db(self, technology: str) -> float:
+        """The location margin of a technology: :func:`location_margin_db` with its sigma."""
+        return location_margin_db(self.required_pct, self.sigma_l_db[technology])
+
+
+def location_margin_db(required_pct: float, sigma_db: float) -> float:
+    """How far above the threshold the median must be for ``required_pct`` % of locations to reach it:
+    ``sigma * Phi^-1(required_pct / 100)`` dB (negative below 50 %)."""
+    if not 0.0 < required_pct < 100.0:
+        raise ValueError(f"required_pct must lie between 0 and 100, got {required_pct}")
+    from scipy.special import ndtri  # not at import: loading a scenario imports this module
+
+    return float(sigma_db * ndtri(required_pct / 100.0)) if required_pct != 50.0 else 0.0
+
+
+def service_probability(power_dbm: NDArray[np.floating], threshold_dbm: float,
+                        sigma_db: float) -> NDArray[np.float32]:
+    """The probability (0-1) that a location reaches ``threshold_dbm`` given the cell's median
+    ``power_dbm``; 0 where the power is NaN (no server within reach). With ``sigma_db`` 0 it is the
+    median yes/no (1 where the median reaches the threshold)."""
+    from scipy.special import ndtr
+
+    p = np.asarray(power_dbm, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        out = (p >= threshold_dbm).astype(np.float64) if sigma_db <= 0.0 else ndtr((p - threshold_dbm) / sigma_db)
+    out[~np.isfinite(p)] = 0.0
+    return out.astype(np.float32)
+
+
+def level_probability(cov: CoverageSettings, power_dbm: Mapping[str, NDArray[np.float32]],
+                      fibre: NDArray[np.bool_]) -> dict[str, NDArray[np.float32]]:
+    """The probability of each service level (voice, broadband) at each cell, on the grid of ``power_dbm``.
+
+    The largest :func:`service_probability` of the technologies that give the level (each against its
+    threshold, for broadband the stricter ``broadband_threshold_dbm`` where one is set), 1 within the
+    fibre's drop distance: so a cell is served at ``required_pct`` exactly where its probability is at
+    least ``required_pct`` % (:func:`coverplan.pipeline.service_levels` with the location margin).
+    """
+    from coverplan.radio.settings import SERVICE_LEVELS
+
+    out: dict[str, NDArray[np.float32]] = {}
+    sigma = cov.probability.sigma_l_db
+    for level in SERVICE_LEVELS:
+        prob = fibre.astype(np.float32)
+        strict = cov.service.broadband_threshold_dbm if level == "broadband" else {}
+        for t in getattr(cov.service, level):
+            if t not in power_dbm:
+                continue
+            thr = max(cov.threshold_dbm[t], strict.get(t, -math.inf))
+            np.maximum(prob, service_probability(power_dbm[t], thr, sigma[t]), out=prob)
+        out[level] = prob
+    return out
+
+
+def probability_summary(cov: CoverageSettings, probability: Mapping[str, NDArray[np.float32]], cells: Any,
+                        in_area: NDArray[np.bool_], facility_pct: Mapping[str, NDArray[np.float64]]
+                        ) -> dict[str, Any]:
+    """``summary.json``'s ``coverage_probability``: the rule, the margins, and per service level the people
+    and facilities whose cell reaches each band of :data:`BANDS_PCT` (and the required share).
+
+    ``cells``: :class:`coverplan.population.PopulationCells` on the grid of ``probability``;
+    ``facility_pct``: each level's probability (%) at each facility. The bands' keys are their lower
+    bounds in % (``"90"``; ``"92_5"`` for 92.5, so that a dotted path reaches them).
+    """
+    p = cov.probability
+    inside = cells.sample(in_area, fill=False)
+    total = float(cells.people[inside].sum())
+    bands = sorted({*BANDS_PCT, round(p.required_pct, 1)})
+    out: dict[str, Any] = {
+        "required_pct": p.required_pct,
+        "sigma_l_db": {t: p.sigma_l_db[t] for t in cov.technologies},
+        "margin_db": {t: round(p.margin_db(t), 2) for t in cov.technologies},
+        "rule": "a cell is served when its best server's median signal reaches the threshold plus "
+                "sigma_L * Phi^-1(required_pct); probability = Phi((median - threshold) / sigma_L)",
+    }
+    for level, prob in probability.items():
+        at = cells.sample(np.nan_to_num(prob, nan=0.0), fill=np.float32(0.0))
+        fac = np.asarray(facility_pct.get(level, np.zeros(0)), float)
+        out[level] = {
+            "population_by_band": {_band_key(b): round(float(cells.people[inside & (at >= b / 100.0)].sum()), 1)
+                                   for b in bands},
+            "population_total": round(total, 1),
+            "facilities_by_band": {_band_key(b): int(np.sum(fac >= b)) for b in bands},
+        }
+    return out
+
+
+def _band_key(pct: float) -> str:
+    return f"{pct:g}".replace(".", "_")
