@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from coverplan import __version__
 from coverplan.facilities import RAIN_COLUMNS, SKY_COLUMNS, SKY_FLAG_COLUMNS
 from coverplan.io import write_raster, write_vector
@@ -36,8 +38,8 @@ if TYPE_CHECKING:
     from coverplan.scenario import Scenario
     from coverplan.siting.plan import TerminalPlan
 
-__all__ = ["MAP_FILES", "OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "SIGNAL_FILES", "TABLE_FILES",
-           "TERMINAL_COLUMNS", "write_plan", "write_results", "write_tables"]
+__all__ = ["MAP_FILES", "OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "PROBABILITY_FILES", "SIGNAL_FILES",
+           "TABLE_FILES", "TERMINAL_COLUMNS", "write_plan", "write_results", "write_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,9 @@ log = logging.getLogger(__name__)
 #: unit: 2G RxLev, 3G RSCP, 4G/5G RSRP; NaN outside the study area and beyond the radius), beside
 #: :data:`OUTPUT_FILES`; none with ``los``.
 SIGNAL_FILES = tuple(f"signal_{t}.tif" for t in TECHNOLOGIES)
+#: With a signal model, ``probability_<level>.tif``: the % of locations of each cell with the service level
+#: (uint8 0-100, 255 outside the study area; :mod:`coverplan.radio.probability`); none with ``los``.
+PROBABILITY_FILES = ("probability_voice.tif", "probability_broadband.tif")
 #: What :func:`write_results` puts in the output folder.
 OUTPUT_FILES = (
     "coverage.tif",
@@ -148,6 +153,7 @@ def _write_rest(results: Results, tmp: Path, sc: Scenario, ill: set[str], *, wit
             admin=results.inputs.admin,
             admin_figures=results.admin,
             admin_name_field=sc.admin.name_field,
+            probability=(results.probability or {}).get(sc.coverage.service.dead_zones_use),
         )
         save_map(m, tmp / "map.html")
         from coverplan.output.kmz import write_kmz
@@ -168,6 +174,13 @@ def _write_rasters(results: Results, tmp: Path, tags: dict[str, str]) -> None:
     write_raster(results.served, tmp / "served.tif", overview_resampling="mode",
                  tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
     write_signal_rasters(results, tmp)  # signal_<tech>.tif: best-server signal in each threshold unit
+    for level, prob in (results.probability or {}).items():
+        pct = np.where(np.isnan(prob.array), 255, np.round(100.0 * np.nan_to_num(prob.array))).astype(np.uint8)
+        req = results.scenario.coverage.probability.required_pct
+        write_raster(prob.with_array(pct, nodata=255), tmp / f"probability_{level}.tif", overview_resampling="average",
+                     tags={**tags, "MEANING": f"% of the cell's locations with {level} service (the best server's "
+                           f"median signal and its location variability); served where >= {req:g}; "
+                           "255 = outside the study area"})
 
 
 #: How many of the most populated dead zones get a zoomed map (``map_zone_<rank>.png``) for the report.

@@ -141,3 +141,18 @@ def coverage_png(coverage: Raster, grid: tuple[Affine, int, int]) -> bytes:
     classes = np.where(valid, np.clip(warped.astype(np.int64), 0, len(COVERAGE_COLOURS)), 0).astype(np.uint8)
     palette = [(0, 0, 0, 0)] + [(*hex_rgb(c), 255) for c in COVERAGE_COLOURS]
     return png_bytes(classes, palette=palette)
+
+
+def probability_png(probability: Raster, grid: tuple[Affine, int, int]) -> bytes:
+    """The probability of service (0-1, NaN outside) in the bands of :data:`~coverplan.output.style.PROBABILITY_BANDS`
+    (transparent below the first band and outside the study area)."""
+    from coverplan.output.style import PROBABILITY_BANDS
+
+    transform, width, height = grid
+    warped = _warp(probability, transform, (height, width), np.nan, categorical=False)
+    pct = 100.0 * np.nan_to_num(warped, nan=-1.0)
+    classes = np.zeros(pct.shape, np.uint8)
+    for k, (low, _colour) in enumerate(PROBABILITY_BANDS):
+        classes[pct >= low] = k + 1
+    palette = [(0, 0, 0, 0)] + [(*hex_rgb(c), 255) for _, c in PROBABILITY_BANDS]
+    return png_bytes(classes, palette=palette)

@@ -75,6 +75,7 @@ def coverage_map(
     admin: gpd.GeoDataFrame | None = None,
     admin_figures: pd.DataFrame | None = None,
     admin_name_field: str = "name",
+    probability: Raster | None = None,
 ) -> folium.Map:
     """The decision-maker's map of coverage, dead zones and facilities, fully offline.
 
@@ -118,6 +119,10 @@ def coverage_map(
         Commune (or other unit) polygons, named by ``admin_name_field``,
         drawn as thin grey borders; ``admin_figures`` (the run's admin
         table, ``unit`` per row) gives their popups' figures.
+    probability : Raster, optional
+        The probability (0-1) of service at each cell on the coverage's grid
+        (the run's dead-zone service level): an extra layer, off at first,
+        in bands of the share of locations served.
 
     Returns
     -------
@@ -138,6 +143,8 @@ def coverage_map(
         raise InputError(f"lang: the map is written in {' or '.join(LANGUAGES)}, not {lang!r}")
     _check_inputs(terrain, coverage, illustrative, max_image_px,
                   {"deadzones": deadzones, "facilities": facilities, "sites": sites, "fibre": fibre})
+    if probability is not None and not probability.same_grid(coverage):
+        raise InputError("probability: its grid is not the coverage's; compute it on the same grid")
     extra = {"place_names": place_names, "admin": admin}
     for what, gdf in extra.items():
         if gdf is not None:
@@ -146,7 +153,7 @@ def coverage_map(
         return _build(terrain, coverage, deadzones, facilities, sites, fibre, title=title, illustrative=illustrative,
                       max_image_px=max_image_px, extensions=extensions, terminals=terminals, footprints=footprints,
                       blocked=blocked, tr=translator(lang), summary=summary, place_names=place_names,
-                      admin=(admin, admin_figures, admin_name_field))
+                      admin=(admin, admin_figures, admin_name_field), probability=probability)
 
 
 def _build(terrain: Terrain, coverage: Raster, deadzones: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
@@ -154,7 +161,8 @@ def _build(terrain: Terrain, coverage: Raster, deadzones: gpd.GeoDataFrame, faci
            max_image_px: int, extensions: gpd.GeoDataFrame | None, terminals: gpd.GeoDataFrame | None,
            footprints: gpd.GeoDataFrame | None, blocked: gpd.GeoDataFrame | None, tr: Translator,
            summary: Mapping[str, Any] | None, place_names: gpd.GeoDataFrame | None,
-           admin: tuple[gpd.GeoDataFrame | None, pd.DataFrame | None, str]) -> folium.Map:
+           admin: tuple[gpd.GeoDataFrame | None, pd.DataFrame | None, str],
+           probability: Raster | None = None) -> folium.Map:
     import folium
 
     ill = {illustrative} if isinstance(illustrative, str) else set(illustrative)
@@ -166,7 +174,7 @@ def _build(terrain: Terrain, coverage: Raster, deadzones: gpd.GeoDataFrame, faci
                    zoom_snap=0.25, zoom_delta=0.5)
     page.inline_leaflet(m)
     page.figure(m).title = html.escape(title)
-    bounds = _add_rasters(m, terrain, coverage, max_image_px, tr)
+    bounds = _add_rasters(m, terrain, coverage, max_image_px, tr, probability)
     page.add_label_pane(m)
     tolerance = max(max(terrain.res), max(r - l, t - b) / (2.0 * max_image_px))
     units, figures, name_field = admin
@@ -189,7 +197,8 @@ def _build(terrain: Terrain, coverage: Raster, deadzones: gpd.GeoDataFrame, faci
     has = {"fibre": fibre is not None and len(fibre) > 0, "classes": "class" in deadzones.columns,
            "edge": "on_edge" in deadzones.columns and bool(deadzones["on_edge"].any()),
            "terminals": terminals is not None and bool(terminals["chosen"].any()),
-           "assumed": bool(facilities["assumed"].fillna(False).astype(bool).any()), "admin": n_units > 0}
+           "assumed": bool(facilities["assumed"].fillna(False).astype(bool).any()), "admin": n_units > 0,
+           "probability": probability is not None}
     legend = page.legend_html(kinds=kinds, illustrative=[n for n in ILLUSTRATIVE_LAYERS if n in ill], has=has,
                               tr=tr)
     page.add_furniture(m, title=title, attribution=attribution, legend=legend,
@@ -227,8 +236,9 @@ def _check_inputs(terrain: Terrain, coverage: Raster, illustrative: Sequence[str
 
 
 def _add_rasters(m: folium.Map, terrain: Terrain, coverage: Raster, max_image_px: int,
-                 tr: Translator) -> list[list[float]]:
-    """Hillshade (the base layer) and coverage, warped to Web Mercator; returns the Leaflet bounds."""
+                 tr: Translator, probability: Raster | None = None) -> list[list[float]]:
+    """Hillshade (the base layer), coverage and the probability of service (off at first), warped to Web
+    Mercator; returns the Leaflet bounds."""
     import folium
 
     folium.map.CustomPane("coverplan-hillshade", z_index=HILLSHADE_Z_INDEX, pointer_events=False).add_to(m)
@@ -246,6 +256,12 @@ def _add_rasters(m: folium.Map, terrain: Terrain, coverage: Raster, max_image_px
         opacity=COVERAGE_OPACITY, pixelated=False, pane="coverplan-coverage", interactive=False,
         className="coverplan-crisp",
     ).add_to(m)
+    if probability is not None:
+        folium.raster_layers.ImageOverlay(
+            images.data_uri(images.probability_png(probability, grid)), bounds,
+            name=tr("Probability of service (% of locations)"), opacity=COVERAGE_OPACITY + 0.15, pixelated=False,
+            pane="coverplan-coverage", interactive=False, className="coverplan-crisp", show=False,
+        ).add_to(m)
     return bounds
 
 

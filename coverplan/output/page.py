@@ -44,6 +44,7 @@ from coverplan.output.style import (
     LABEL_ZOOMS,
     OTHER_KIND_STYLE,
     OUT_OF_RANGE_COLOUR,
+    PROBABILITY_BANDS,
     SERVED_COLOUR,
     SITE_FILL,
     TERMINAL_COLOUR,
@@ -306,6 +307,12 @@ def legend_html(*, kinds: Sequence[str], illustrative: Sequence[str], has: dict[
     for colour, label in zip(COVERAGE_COLOURS, labels, strict=True):
         rows.append(_swatch(colour, COVERAGE_OPACITY + 0.2, label))
     rows.append(_swatch("#bdbdbd", 1.0, tr("Not covered (no tint)")))
+    if has.get("probability"):
+        rows.append(_section(tr("Probability of service (layer)")))
+        bands = [low for low, _ in PROBABILITY_BANDS] + [100]
+        for (low, colour), high in zip(PROBABILITY_BANDS, bands[1:], strict=True):
+            rows.append(_swatch(colour, COVERAGE_OPACITY + 0.35, tr("{low}-{high} % of locations served",
+                                                                    low=tr.number(low), high=tr.number(high))))
     if has.get("admin"):
         rows.append(_swatch("none", 1.0, tr("Commune border"), stroke=ADMIN_COLOUR, dash="4 2"))
     rows.append(_section(tr("Network")))

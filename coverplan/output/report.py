@@ -21,6 +21,7 @@ from typing import Any
 from coverplan.errors import InputError, OutputExistsError
 from coverplan.output.i18n import MISSING, N_, Translator, finite, translator
 from coverplan.output.report_doc import Cell, Document, Figure, Figures, Heading, Image, Para, Table
+from coverplan.output.report_probability import probability_section
 
 __all__ = ["REPORT_FILES", "ZONES_SHOWN", "build_report", "load_run", "write_report"]
 
@@ -157,6 +158,7 @@ def build_report(folder: str | Path, *, lang: str | None = None,
                       alt=tr("Overview map")))
     _zones(doc, tr, s, run, pngs)
     _units(doc, tr, s, run)
+    probability_section(doc, tr, s)
     _unconnected(doc, tr, run)
     _plan(doc, tr, s, run, pngs)
     _method(doc, tr, s)

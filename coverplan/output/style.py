@@ -29,6 +29,9 @@ SITE_FILL = "#ffd92f"
 #: Colours of cells covered by 1, 2 and 3 or more sites.
 COVERAGE_COLOURS = ("#9ecae1", "#4292c6", "#08519c")
 COVERAGE_OPACITY = 0.45
+#: The probability-of-service layer: lower bound (% of locations served) and colour of each band, from the
+#: edge of reach (orange) to near-certain service (dark green); below the first band no tint.
+PROBABILITY_BANDS = ((10, "#fd8d3c"), (50, "#fed976"), (75, "#c2e699"), (90, "#78c679"), (95, "#238443"))
 HILLSHADE_Z_INDEX = 150  # below Leaflet's overlayPane (400), where the vectors are drawn
 COVERAGE_Z_INDEX = 350
 
