@@ -29,7 +29,8 @@ def _validator() -> list[str]:
 def test_every_geotiff_of_a_run_passes_gdals_cog_validation(small_run: tuple[Any, Path]) -> None:
     results, out = small_run
     tifs = sorted(out.glob("*.tif"))
-    assert [p.name for p in tifs] == ["coverage.tif", "served.tif", "signal_2G.tif", "signal_4G.tif"]
+    assert [p.name for p in tifs] == ["coverage.tif", "probability_broadband.tif", "probability_voice.tif",
+                                      "served.tif", "signal_2G.tif", "signal_4G.tif"]
     for tif in tifs:
         res = subprocess.run([*_validator(), str(tif)], capture_output=True, text=True, timeout=120)
         assert res.returncode == 0, res.stdout + res.stderr

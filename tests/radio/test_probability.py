@@ -119,3 +119,20 @@ def test_line_of_sight_has_no_probability_and_cannot_require_one(tmp_path: Path)
     with pytest.raises(ScenarioError, match="count the location variability twice"):
         Scenario.load(toml).replace({"coverage.model": "itm", "coverage.propagation.location_pct": 80.0,
                                      "coverage.probability.required_pct": 90.0})
+
+
+def test_the_probability_rasters_hold_the_percentages_of_the_run(runs: dict[float, object], tmp_path: Path) -> None:
+    import rasterio
+
+    from coverplan.output import write_results
+
+    r = runs[90.0]
+    out = write_results(r, tmp_path / "out", with_map=False, with_report=False)  # type: ignore[arg-type]
+    with rasterio.open(out / "probability_voice.tif") as ds:
+        pct = ds.read(1)
+        assert ds.nodata == 255 and ds.dtypes[0] == "uint8"
+        assert "served where >= 90" in ds.tags()["MEANING"]
+    prob = r.probability["voice"].array  # type: ignore[attr-defined]
+    inside = np.isfinite(prob)
+    assert (pct[~inside] == 255).all()
+    assert np.array_equal(pct[inside], np.round(100 * prob[inside]).astype(np.uint8))
