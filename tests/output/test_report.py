@@ -21,16 +21,12 @@ from coverplan.cli import main
 from coverplan.output.i18n import catalogue, translator
 from coverplan.output.report import build_report, write_report
 from coverplan.output.report_html import render_html
-from tests.output.test_compare import scenario
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    tmp = tmp_path_factory.mktemp("report")
-    out = tmp / "out"
-    res = CliRunner().invoke(main, ["-q", "run", str(scenario(tmp, "both", '["2G", "4G"]')), "-o", str(out)])
-    assert res.exit_code == 0, res.output
-    return out
+def run_dir(small_run: tuple[Any, Path]) -> Path:
+    """The session's small sample run, written whole (report included) by write_results as `run` does."""
+    return small_run[1]
 
 
 class _Page(HTMLParser):
