@@ -95,7 +95,7 @@ def predict_at_points(
     n = len(m)
     x, y = Transformer.from_crs("EPSG:4326", terrain.crs, always_xy=True).transform(
         m["lon"].to_numpy(float), m["lat"].to_numpy(float))
-    col_f, row_f = ~terrain.dem.transform * (np.asarray(x), np.asarray(y))
+    col_f, row_f = ~terrain.dem.transform @ (np.asarray(x), np.asarray(y))
     with np.errstate(invalid="ignore"):
         row, col = np.floor(row_f), np.floor(col_f)
     rows, cols = terrain.shape
@@ -149,7 +149,7 @@ def _mast_xy(sec: gpd.GeoDataFrame) -> tuple[NDArray[np.float64], NDArray[np.flo
 
 def _sector_cells(terrain: Terrain, sec: gpd.GeoDataFrame) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """The grid cell of each sector's mast (-1 outside the grid)."""
-    col_f, row_f = ~terrain.dem.transform * _mast_xy(sec)
+    col_f, row_f = ~terrain.dem.transform @ _mast_xy(sec)
     rows, cols = terrain.shape
     r, c = np.floor(row_f).astype(np.int64), np.floor(col_f).astype(np.int64)
     inside = (r >= 0) & (r < rows) & (c >= 0) & (c < cols)

@@ -153,10 +153,10 @@ def read_measurements(path: str | Path) -> Measurements:
     _coordinates(pts, bad)
     out = gdf[["lon", "lat"]].copy()
     out["value_dbm"] = _value(pts, gdf, bad)
-    out["technology"] = _technology(gdf, bad, pts.path)
+    out["technology"], given = _technology(gdf, bad, pts.path)
     for col in ("site_id", "sector", "time"):
         out[col] = _text(gdf[col]) if col in gdf.columns else np.full(len(gdf), "", object)
-    bad.add((out["technology"].to_numpy() == "") & (out["site_id"].to_numpy() == ""),
+    bad.add(~given & (out["site_id"].to_numpy() == ""),
             lambda i: "names neither a technology nor a site_id", "give the technology (2G, 3G, 4G, 5G) or site_id")
     out["receiver_height_m"] = _height(pts, gdf, bad)
     _duplicates(out, bad, pts.where, np.asarray(pts.rows))
@@ -206,11 +206,12 @@ def _value(pts: Any, gdf: Any, bad: BadRows) -> NDArray[np.float64]:
     return v
 
 
-def _technology(gdf: Any, bad: BadRows, path: Path) -> NDArray[np.object_]:
+def _technology(gdf: Any, bad: BadRows, path: Path) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+    """Each row's technology (``""`` where empty or unknown) and where the cell is not empty."""
     from coverplan.radio.sites import TECHNOLOGY_ALIASES
 
     if "technology" not in gdf.columns:
-        return np.full(len(gdf), "", object)
+        return np.full(len(gdf), "", object), np.zeros(len(gdf), bool)
     raw = _text(gdf["technology"])
     upper = np.array([t.upper() for t in raw], dtype=object)
     named = np.array([TECHNOLOGY_ALIASES.get(t, t) for t in upper], dtype=object)
@@ -220,7 +221,7 @@ def _technology(gdf: Any, bad: BadRows, path: Path) -> NDArray[np.object_]:
     unknown = (named != "") & ~np.isin(named, TECHNOLOGIES)
     bad.add(unknown, lambda i: f"technology {raw[i]!r} is not one of {', '.join(TECHNOLOGIES)}",
             "write 2G, 3G, 4G or 5G (GSM, UMTS, LTE and NR are read too)")
-    return np.where(unknown, "", named)
+    return np.where(unknown, "", named), raw != ""
 
 
 def _height(pts: Any, gdf: Any, bad: BadRows) -> NDArray[np.float64]:

@@ -127,7 +127,8 @@ class CalibrationSettings:
                          choices=COVERAGE_MODELS[1:], what="a propagation model", example='"p526"',
                          missing="give the coverage model the correction was fitted on")
     offset_db: Mapping[str, float] = setting(
-        {}, doc="added to the predicted power by technology (least-squares fit of measured - predicted)", unit="dB",
+        {}, doc="added to the predicted power by technology (least-squares fit of measured - predicted, the "
+        "drive-test tuning of a model's intercept)", unit="dB",
         low=-60.0, high=60.0, keys=TECHNOLOGIES, what="a technology", example="{ 2G = 4.2, 4G = 6.1 }")
     slope_db_per_decade: Mapping[str, float] = setting(
         {}, doc="added per decade of distance from the site, relative to reference_km, by technology (distances "
@@ -137,11 +138,13 @@ class CalibrationSettings:
                                   high=100.0)
     clutter_offset_db: Mapping[str, float] = setting(
         {}, doc="added by land-cover class of the cell (the class code as text, e.g. ESA WorldCover 10 tree cover, "
-        "50 built-up); weighted mean 0 over the measurements", unit="dB", low=-60.0, high=60.0,
+        "50 built-up); their mean over the measured points is 0 when every point has a class", unit="dB",
+        low=-60.0, high=60.0,
         example='{ "10" = -3.5, "50" = 2.0 }')
     residual_std_db: float | None = setting(None, doc="standard deviation of measured - calibrated prediction "
                                             "(the fit's residual; informative)", unit="dB", low=0.0, high=60.0)
-    fitted_on: str = setting("", doc="what the fit used: measurement file, date, points, RMSE (informative)")
+    fitted_on: str = setting("", doc="what the fit used: the measurement file and its SHA-256, the points, "
+                             "their time span, the RMSEs (informative)")
 
     def __post_init__(self) -> None:
         validate(self)
