@@ -320,7 +320,8 @@ def test_bad_input_is_one_line_and_exit_2(case: dict[str, Any], tmp_path: Path) 
     path, expect = _bad_table(case, tmp_path / "bad.csv")
     res = CliRunner().invoke(main, ["calibrate", sc, str(path), "-o", str(tmp_path / "o2")])
     assert res.exit_code == 2 and res.output.count("\n") == 1, res.output
-    assert f"{len(expect)} rows have problems" in res.output
+    assert f"{len(expect)} rows have problems" in res.output and res.output.rstrip().endswith(
+        "or run with --bad-rows leave-out to leave them out (listed in bad_rows.csv)")
     assert all(f"line {k}:" in res.output for k in expect)
     assert not (tmp_path / "o2").exists()
     res = CliRunner().invoke(main, ["calibrate", sc, str(path), "-o", str(tmp_path / "o3"), "--bad-rows",
@@ -349,3 +350,14 @@ def test_a_failed_write_leaves_no_folder_and_the_earlier_one_intact(case: dict[s
         write_calibration(case["cal"], case["scenario"], out, overwrite=True)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["cal"]  # no temporary folder left beside it
+
+
+def test_two_writes_of_one_calibration_are_byte_identical(case: dict[str, Any], tmp_path: Path) -> None:
+    from coverplan.output.calibration import write_calibration
+
+    a = write_calibration(case["cal"], case["scenario"], tmp_path / "a")
+    b = write_calibration(case["cal"], case["scenario"], tmp_path / "b")
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name

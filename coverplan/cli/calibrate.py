@@ -42,6 +42,7 @@ def calibrate_cmd(scenario: Path, measurements: Path, outdir: Path | None, overw
     """
     import numpy as np
 
+    from coverplan.errors import InputError, TableError
     from coverplan.loading import load_inputs
     from coverplan.outfolder import claim_output
     from coverplan.output.calibration import write_calibration
@@ -62,14 +63,18 @@ def calibrate_cmd(scenario: Path, measurements: Path, outdir: Path | None, overw
     mask = np.zeros(inputs.terrain.shape, bool)
     mask[r0:r1, c0:c1] = inputs.in_area
     quiet = is_quiet()
-    cal = calibrate_measurements(inputs.terrain, inputs.sectors, meas, sc.coverage, study_mask=mask, slope=slope,
-                                 folds=folds, seed=seed, bad_rows=bad_rows, source=sc.inputs.sites,
-                                 scheduler=scheduler, show_progress=not quiet)
+    try:
+        cal = calibrate_measurements(inputs.terrain, inputs.sectors, meas, sc.coverage, study_mask=mask, slope=slope,
+                                     folds=folds, seed=seed, bad_rows=bad_rows, source=sc.inputs.sites,
+                                     scheduler=scheduler, show_progress=not quiet)
+    except TableError as exc:  # the measurements' bad rows, every one listed: say how to go on without them
+        raise InputError(f"{exc}; or run with --bad-rows leave-out to leave them out (listed in bad_rows.csv)") \
+            from None
     write_calibration(cal, sc, out, overwrite=overwrite)
     if not quiet:
         st = cal.statistics
         offsets = ", ".join(f"{t} {v:+.1f} dB" for t, v in cal.fit.offset_db.items())
-        click.echo(f"{sc.name}: {int(cal.used.sum())} measurements ({len(cal.left_out)} rows left out); RMSE "
+        click.echo(f"{sc.name}: {int(cal.used.sum())} measurements ({cal.rows_left_out} rows left out); RMSE "
                    f"{st['model']['all']['rmse_db']:.1f} dB model, {st['calibrated']['all']['rmse_db']:.1f} dB "
                    f"calibrated, {st['cross_validated']['all']['rmse_db']:.1f} dB cross-validated; offsets "
                    f"{offsets}; wrote {out}", err=True)

@@ -97,14 +97,18 @@ class Calibration:
         })
         return out
 
+    @property
+    def rows_left_out(self) -> int:
+        """How many rows of the table were left out (a row may have several problems)."""
+        return len({e[self.measurements.where] for e in self.left_out})
+
     def summary(self) -> dict[str, Any]:
         """calibration.json's content (JSON-ready)."""
         from coverplan.settings import to_table
 
         return {
             "measurements": str(self.measurements.path), "rows": len(self.measurements),
-            "points_used": int(self.used.sum()), "rows_left_out": len({(e["reason"], e[self.measurements.where])
-                                                                      for e in self.left_out}),
+            "points_used": int(self.used.sum()), "rows_left_out": self.rows_left_out,
             "column_aliases": self.measurements.aliases,
             "prediction": "the model at the grid cell holding each point (nearest cell, as the run's rasters); "
                           "distance from the serving site's cell centre",
