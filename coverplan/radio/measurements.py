@@ -178,14 +178,15 @@ def _text(values: Any) -> NDArray[np.object_]:
 
 
 def _coordinates(pts: Any, bad: BadRows) -> None:
-    """Rows whose lon/lat read_points found wrong, each with its own words where read_points gave them."""
+    """Rows whose lon/lat (or geometry) :func:`~coverplan.io.read_points` found wrong."""
     mask = pts.problems.bad
     if not mask.any():
         return
-    what = "lon/lat" if pts.where == "line" else "the geometry"
-    bad.add(mask, lambda i: f"{what} is empty, not a number or not in degrees (WGS 84)",
-            "give the point's longitude and latitude in degrees" if pts.where == "line"
-            else "give every row a point geometry")
+    if pts.where == "line":
+        bad.add(mask, lambda i: "lon/lat is empty, not a number or not in degrees (WGS 84)",
+                "give the point's longitude and latitude in degrees")
+    else:
+        bad.add(mask, lambda i: "has no point geometry (empty, or not a point)", "give every row a point geometry")
 
 
 def _value(pts: Any, gdf: Any, bad: BadRows) -> NDArray[np.float64]:

@@ -152,3 +152,21 @@ def test_a_table_no_row_can_fix_is_one_error(tmp_path: Path) -> None:
         read_measurements(path)
     with pytest.raises(InputError, match="no such measurement table"):
         read_measurements(tmp_path / "none.csv")
+
+
+def test_a_point_layer_is_read_too_and_its_bad_features_named(tmp_path: Path) -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    path = tmp_path / "drive.gpkg"
+    gpd.GeoDataFrame({"technology": ["4G", "4G", "2G"], "site_id": ["BV1", "", ""], "sector": [3, None, None],
+                      "rsrp": [-101.0, 5.0, -80.0]},
+                     geometry=[Point(536000, 2331000), Point(537000, 2332000), None], crs="EPSG:32648").to_file(
+        path, layer="drive", driver="GPKG")
+    m = read_measurements(path)
+    assert m.where == "feature" and m.aliases == {"rsrp": "value_dbm"}
+    assert m.table["sector"].tolist()[0] == "3" and m.table["lon"].iloc[0] == pytest.approx(105.34, abs=0.01)
+    assert m.bad.lines() == [
+        f"{path}: feature 2: value_dbm = 5 is above 0 dBm, not a received signal; an RxLev of 0-63 is 3GPP TS "
+        "45.008's index: give dBm (index - 110)",
+        f"{path}: feature 3: has no point geometry (empty, or not a point); give every row a point geometry"]
