@@ -111,6 +111,10 @@ def cellular_coverage(
                             receiver_height_m=s.receiver_height_m, k_factor=s.k_factor, scheduler=scheduler,
                             show_progress=show_progress)
     check_sectors(sectors, s, source=source)
+    if s.calibration is not None:
+        log.info("%s power corrected by [coverage.calibration]: offsets %s, slopes %s dB/decade (%s)", s.model,
+                 dict(s.calibration.offset_db), dict(s.calibration.slope_db_per_decade),
+                 s.calibration.fitted_on or "fitted_on not given")
     if s.calibration is not None and s.calibration.clutter_offset_db and clutter_class is None:
         log.warning("[coverage.calibration] has clutter offsets (classes %s) but the run has no land-cover classes; "
                     "they are not applied", ", ".join(s.calibration.clutter_offset_db))
