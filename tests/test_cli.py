@@ -460,7 +460,7 @@ def test_version() -> None:
 
 
 VISIBLE_COMMANDS = {"run", "coverage", "deadzones", "plan", "viewshed", "horizon", "profile", "init", "fetch",
-                    "compare", "report"}
+                    "compare", "report", "calibrate"}
 
 
 def test_help_lists_commands() -> None:

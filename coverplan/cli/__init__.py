@@ -77,6 +77,7 @@ def main(verbose: int, quiet: bool) -> None:
 
 
 def _register() -> None:
+    from coverplan.cli.calibrate import calibrate_cmd
     from coverplan.cli.compare import compare_cmd
     from coverplan.cli.coverage import coverage_cmd
     from coverplan.cli.deadzones import deadzones_cmd
@@ -95,6 +96,7 @@ def _register() -> None:
     main.add_command(deadzones_cmd)
     main.add_command(plan_cmd)
     main.add_command(site_cmd)
+    main.add_command(calibrate_cmd)
 
     main.add_command(viewshed_cmd)
     main.add_command(horizon_cmd)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from coverplan.radio.coverage import Coverage, los_coverage, lowest_loss, reference_signal_offset_db, signal_coverage
 from coverplan.radio.models import check_validity
@@ -96,6 +97,7 @@ def cellular_coverage(
     settings: CoverageSettings,
     *,
     source: str | Path | None = None,
+    clutter_class: NDArray[np.integer] | None = None,
     scheduler: Any = None,
     show_progress: bool = False,
 ) -> Coverage:
@@ -106,7 +108,11 @@ def cellular_coverage(
     :func:`~coverplan.radio.coverage.signal_coverage` with
     :func:`reference_offsets`, so ``power_dbm[t]`` is in technology ``t``'s
     threshold unit and ``by_technology[t]`` is where it reaches
-    ``threshold_dbm[t]`` within ``nominal_radius_km[t]``.
+    ``threshold_dbm[t]`` within ``nominal_radius_km[t]``. The settings'
+    ``calibration`` (``[coverage.calibration]``) corrects the power
+    (:mod:`coverplan.radio.calibration`); its clutter offsets need the
+    land-cover ``clutter_class`` codes on the terrain grid, and are left out
+    with a warning without them.
     """
     s = settings
     if s.model == "los":
@@ -114,9 +120,17 @@ def cellular_coverage(
                             receiver_height_m=s.receiver_height_m, k_factor=s.k_factor, scheduler=scheduler,
                             show_progress=show_progress)
     check_sectors(sectors, s, source=source)
+    if s.calibration is not None:
+        log.info("%s power corrected by [coverage.calibration]: offsets %s, slopes %s dB/decade (%s)", s.model,
+                 dict(s.calibration.offset_db), dict(s.calibration.slope_db_per_decade),
+                 s.calibration.fitted_on or "fitted_on not given")
+    if s.calibration is not None and s.calibration.clutter_offset_db and clutter_class is None:
+        log.warning("[coverage.calibration] has clutter offsets (classes %s) but the run has no land-cover classes; "
+                    "they are not applied", ", ".join(s.calibration.clutter_offset_db))
     return signal_coverage(terrain, sectors, technologies=s.technologies, radius_km=s.nominal_radius_km,
                            threshold_dbm=served_thresholds(s), model=s.model, receiver_height_m=s.receiver_height_m,
-                           settings=s.propagation, reference_offset_db=reference_offsets(s), scheduler=scheduler,
+                           settings=s.propagation, reference_offset_db=reference_offsets(s),
+                           calibration=s.calibration, clutter_class=clutter_class, scheduler=scheduler,
                            show_progress=show_progress)
 
 

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from coverplan.errors import InputError
 from coverplan.progress import progress as _progress
-from coverplan.radio.settings import CoverageSettings, PropagationSettings
+from coverplan.radio.settings import CalibrationSettings, CoverageSettings, PropagationSettings
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.viewshed import VISIBLE, viewshed
@@ -309,6 +309,8 @@ def signal_coverage(
     receiver_height_m: float = _COV.receiver_height_m,
     settings: PropagationSettings | None = None,
     reference_offset_db: Mapping[str, float] | None = None,
+    calibration: CalibrationSettings | None = None,
+    clutter_class: NDArray[np.integer] | None = None,
     scheduler: Any = None,
     show_progress: bool = False,
 ) -> Coverage:
@@ -327,10 +329,14 @@ def signal_coverage(
     ``tilt_deg`` as mechanical downtilt; each file is read once. The loss is
     computed once per site, frequency and height, in-process or, given a
     dask ``scheduler`` address or client, on its workers
-    (:func:`coverplan.parallel.ordered_map`); the result is the same.
+    (:func:`coverplan.parallel.ordered_map`); the result is the same. A
+    ``calibration`` adds its correction to the power
+    (:func:`coverplan.radio.calibration.calibrated_loss`; clutter offsets by
+    the ``clutter_class`` codes on the terrain grid).
     """
     from coverplan.parallel import ordered_map
     from coverplan.radio import _kernels as rk
+    from coverplan.radio.calibration import calibrated_loss
     from coverplan.radio.sites import sites_by_mast
 
     s = settings or PropagationSettings()
@@ -385,19 +391,20 @@ def signal_coverage(
             sw = _site_window(terrain, row, col, site_radius_m)
             site_covered = np.zeros((sw[1] - sw[0], sw[3] - sw[2]), bool)
         r0, c0 = loss.origin_in(terrain.dem)
-        techs = grp["technology"].to_numpy()
-        bw = grp["beamwidth_deg"].to_numpy(float)
-        rk.apply_sectors(
-            loss.array, r0, c0, row, col, terrain.res[0], terrain.res[1], terrain.elevation,
-            float(terrain.elevation[row, col]), height, receiver_height_m,
-            grp["eirp_dbm"].to_numpy(float) + np.array([offsets.get(t, 0.0) for t in techs]),
-            grp["azimuth_deg"].to_numpy(float), np.where(np.isnan(bw), 65.0, bw),
-            np.nan_to_num(grp["tilt_deg"].to_numpy(float), nan=0.0),
-            grp["_pattern_index"].to_numpy(np.int64), pattern_cuts, pattern_cap,
-            np.array([radius_km[t] * 1000.0 for t in techs]), np.array([float(threshold_dbm[t]) for t in techs]),
-            np.array([tech_index[t] for t in techs], np.int64),
-            power_all, best_any, best, site_covered, sw[0], sw[2], index,
-        )
+        for sub, loss_db in calibrated_loss(calibration, grp, loss, terrain, row, col, clutter_class):
+            techs = sub["technology"].to_numpy()
+            bw = sub["beamwidth_deg"].to_numpy(float)
+            rk.apply_sectors(
+                loss_db, r0, c0, row, col, terrain.res[0], terrain.res[1], terrain.elevation,
+                float(terrain.elevation[row, col]), height, receiver_height_m,
+                sub["eirp_dbm"].to_numpy(float) + np.array([offsets.get(t, 0.0) for t in techs]),
+                sub["azimuth_deg"].to_numpy(float), np.where(np.isnan(bw), 65.0, bw),
+                np.nan_to_num(sub["tilt_deg"].to_numpy(float), nan=0.0),
+                sub["_pattern_index"].to_numpy(np.int64), pattern_cuts, pattern_cap,
+                np.array([radius_km[t] * 1000.0 for t in techs]), np.array([float(threshold_dbm[t]) for t in techs]),
+                np.array([tech_index[t] for t in techs], np.int64),
+                power_all, best_any, best, site_covered, sw[0], sw[2], index,
+            )
     if current >= 0:
         count[sw[0]:sw[1], sw[2]:sw[3]] += site_covered
     power = {t: power_all[k] for t, k in tech_index.items()}

@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from coverplan.radio.probability import ProbabilitySettings
-from coverplan.settings import SettingError, setting, validate
+from coverplan.settings import REQUIRED, SettingError, setting, validate
 
-__all__ = ["COVERAGE_MODELS", "SERVICE_LEVELS", "TECHNOLOGIES", "CoverageSettings", "PropagationSettings",
-           "ServiceSettings"]
+__all__ = ["COVERAGE_MODELS", "SERVICE_LEVELS", "TECHNOLOGIES", "CalibrationSettings", "CoverageSettings",
+           "PropagationSettings", "ServiceSettings"]
 
 #: Cellular technologies a site table and a scenario may name.
 TECHNOLOGIES = ("2G", "3G", "4G", "5G")
@@ -107,6 +107,50 @@ class ServiceSettings:
         validate(self)
 
 
+# ---------------------------------------------------------------------------------------------- calibration
+#: Distances below this count as this in the calibration's distance term (km): a slope in dB per decade has no
+#: value at the mast itself (log10 0).
+CALIBRATION_MIN_DISTANCE_KM = 0.1
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """A correction of the model's received power fitted on measurements (``[coverage.calibration]``).
+
+    ``coverplan calibrate`` writes it (:mod:`coverplan.radio.calibration_fit`); the coverage engine adds
+    ``offset_db[t] + slope_db_per_decade[t] * log10(max(d, 0.1 km) / reference_km) + clutter_offset_db[c]``
+    to every sector's power of technology ``t`` at a cell ``d`` km from the site in land-cover class ``c``
+    (:func:`coverplan.radio.calibration.correction_db`). Technologies and classes absent from a table get 0.
+    The correction holds for the model it was fitted on: ``model`` must be ``[coverage] model``.
+    """
+
+    model: str = setting(REQUIRED, doc="the coverage model the correction was fitted on (must be coverage.model)",
+                         choices=COVERAGE_MODELS[1:], what="a propagation model", example='"p526"',
+                         missing="give the coverage model the correction was fitted on")
+    offset_db: Mapping[str, float] = setting(
+        {}, doc="added to the predicted power by technology (least-squares fit of measured - predicted, the "
+        "drive-test tuning of a model's intercept)", unit="dB",
+        low=-60.0, high=60.0, keys=TECHNOLOGIES, what="a technology", example="{ 2G = 4.2, 4G = 6.1 }")
+    slope_db_per_decade: Mapping[str, float] = setting(
+        {}, doc="added per decade of distance from the site, relative to reference_km, by technology (distances "
+        "below 0.1 km count as 0.1 km)", unit="dB/decade", low=-60.0, high=60.0, keys=TECHNOLOGIES,
+        what="a technology", example="{ 4G = -4.0 }")
+    reference_km: float = setting(1.0, doc="the distance at which the slope term is zero", unit="km", low=0.1,
+                                  high=100.0)
+    clutter_offset_db: Mapping[str, float] = setting(
+        {}, doc="added by land-cover class of the cell (the class code as text, e.g. ESA WorldCover 10 tree cover, "
+        "50 built-up); their mean over the measured points is 0 when every point has a class", unit="dB",
+        low=-60.0, high=60.0,
+        example='{ "10" = -3.5, "50" = 2.0 }')
+    residual_std_db: float | None = setting(None, doc="standard deviation of measured - calibrated prediction "
+                                            "(the fit's residual; informative)", unit="dB", low=0.0, high=60.0)
+    fitted_on: str = setting("", doc="what the fit used: the measurement file and its SHA-256, the points, "
+                             "their time span, the RMSEs (informative)")
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+
 @dataclass(frozen=True)
 class CoverageSettings:
     """Where a site serves (``[coverage]``): the model, the receiver, the technologies and their thresholds."""
@@ -133,6 +177,8 @@ class CoverageSettings:
                                        "dead zones use")
     probability: ProbabilitySettings = setting(ProbabilitySettings(), doc="the share of locations a cell must "
                                                "serve, and the signal's location variability")
+    calibration: CalibrationSettings | None = setting(None, doc="a correction fitted on measurements (coverplan "
+                                                      "calibrate writes it)")
     sites_beyond_dem: str = setting("error", doc="a sector row farther outside the DEM than its radius (usually a "
                                     "mistyped lon/lat): error, or leave_out (named in a warning and summary.json)",
                                     choices=("error", "leave_out"), what="a choice")
@@ -156,6 +202,10 @@ class CoverageSettings:
                 raise SettingError("probability.required_pct", f"= {self.probability.required_pct:g} and "
                                    f"propagation.location_pct = {self.propagation.location_pct:g} would count the "
                                    "location variability twice; set location_pct = 50 (ITM's median over locations)")
+        if self.calibration is not None and self.calibration.model != self.model:
+            raise SettingError("calibration.model", f"= {self.calibration.model!r}, but coverage.model is "
+                               f"{self.model!r}: the correction holds only for the model it was fitted on; run "
+                               "coverplan calibrate again with this model, or remove [coverage.calibration]")
         if self.service.broadband_threshold_dbm and self.model == "los":
             raise SettingError("service.broadband_threshold_dbm", "needs a signal model (coverage.model other than "
                                "los): line of sight has no signal level to compare")
