@@ -154,6 +154,12 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     t3 = time.perf_counter()
     summary = _summary(inputs, coverage, served, dz, facilities, admin)
     summary["service_levels"] = _level_summary(sc, levels, cells, inputs.in_area, facilities, grid)
+    cal = sc.coverage.calibration
+    if cal is not None:  # the correction every signal figure carries ([coverage.calibration], coverplan calibrate)
+        summary["calibration"] = {"model": cal.model, "offset_db": dict(cal.offset_db),
+                                  "slope_db_per_decade": dict(cal.slope_db_per_decade),
+                                  "reference_km": cal.reference_km, "clutter_offset_db": dict(cal.clutter_offset_db),
+                                  "residual_std_db": cal.residual_std_db, "fitted_on": cal.fitted_on}
     if probability is not None:
         from coverplan.radio.probability import probability_summary
 

@@ -170,3 +170,23 @@ def test_a_point_layer_is_read_too_and_its_bad_features_named(tmp_path: Path) ->
         f"{path}: feature 2: value_dbm = 5 is above 0 dBm, not a received signal; an RxLev of 0-63 is 3GPP TS "
         "45.008's index: give dBm (index - 110)",
         f"{path}: feature 3: has no point geometry (empty, or not a point); give every row a point geometry"]
+
+
+def test_a_run_with_a_calibration_says_so_in_its_summary_and_carries_the_offset(tmp_path: Path) -> None:
+    from coverplan.pipeline import run
+    from coverplan.scenario import Scenario
+    from coverplan.testing import write_two_technology_scenario
+
+    base = Scenario.load(write_two_technology_scenario(tmp_path)).replace({"coverage.model": "fspl", "fibre": {}})
+    cal = base.replace({"coverage.calibration": {"model": "fspl", "offset_db": {"2G": -7.5},
+                                                  "fitted_on": "drive.csv (test)"}})
+    a, b = run(base), run(cal)
+    assert "calibration" not in a.summary
+    assert b.summary["calibration"]["offset_db"] == {"2G": -7.5}
+    assert b.summary["calibration"]["fitted_on"] == "drive.csv (test)"
+    pa, pb = a.coverage.power_dbm["2G"], b.coverage.power_dbm["2G"]  # type: ignore[index]
+    both = np.isfinite(pa) & np.isfinite(pb)
+    assert both.sum() > 1000
+    np.testing.assert_allclose(pb[both] - pa[both], -7.5, atol=1e-4)
+    assert b.summary["service_levels"]["voice"]["population_served"] <= a.summary["service_levels"]["voice"][
+        "population_served"]
