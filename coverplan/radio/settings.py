@@ -8,19 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from coverplan.settings import SettingError, setting, validate
 
-__all__ = ["COVERAGE_MODELS", "SERVICE_LEVELS", "TECHNOLOGIES", "CoverageSettings", "PropagationSettings",
-           "ServiceSettings"]
+__all__ = ["COVERAGE_MODELS", "SERVICE_LEVELS", "TECHNOLOGIES", "CoverageSettings", "P1812Settings",
+           "PropagationSettings", "ServiceSettings"]
 
 #: Cellular technologies a site table and a scenario may name.
 TECHNOLOGIES = ("2G", "3G", "4G", "5G")
 #: Coverage models: ``los`` is line of sight within each site's nominal radius; the others are propagation
 #: models (:mod:`coverplan.radio.models`, :mod:`coverplan.radio.itm`) whose received power is compared with
 #: the technology's threshold: ``p526`` (free space + delta-Bullington, the terrain-aware default of the
-#: sample), ``itm`` (Longley-Rice), ``hata``, ``cost231`` and ``fspl``.
-COVERAGE_MODELS = ("los", "p526", "itm", "hata", "cost231", "fspl")
+#: sample), ``p1812`` (the whole ITU-R P.1812-6 method), ``itm`` (Longley-Rice), ``hata``, ``cost231`` and ``fspl``.
+COVERAGE_MODELS = ("los", "p526", "p1812", "itm", "hata", "cost231", "fspl")
 #: Standard refraction: the effective earth radius is 4/3 of the real one (ITU-R P.453; gdal_viewshed -cc 0.75).
 DEFAULT_K_FACTOR = 4 / 3
 #: Environments of the Hata-family models.
@@ -71,6 +72,36 @@ class PropagationSettings:
         validate(self)
 
 
+@dataclass(frozen=True)
+class P1812Settings:
+    """ITU-R P.1812-6's own inputs (``[coverage.p1812]``; see :mod:`coverplan.radio.p1812` and ``radiomet``)."""
+
+    time_pct: float = setting(50.0, doc="p: % of an average year the loss is not exceeded (P.1812-6 §1: 1-50 %)",
+                              unit="%", low=1.0, high=50.0)
+    location_pct: float = setting(50.0, doc="pL: % of locations the loss is not exceeded (§4.8: 1-99 %)", unit="%",
+                                  low=1.0, high=99.0)
+    sigma_l_db: float | None = setting(None, doc="sigma_L, the location variability (absent: §4.8's (0.024 f(GHz) + "
+                                       "0.52) w_a^0.28 u_h with w_a the analysis cell size; 5.5 dB is broadcast "
+                                       "planning's value)", unit="dB", low=0.0, high=30.0)
+    delta_n: float | None = setting(None, doc="Delta N, the refractivity lapse rate through the lowest 1 km (§3.5; "
+                                    "absent: itu_maps, else 45 with a warning)", unit="N-units/km", low=1.0, high=156.0)
+    n0: float | None = setting(None, doc="N0, the sea-level surface refractivity (§3.5; absent: itu_maps, else 325 "
+                               "with a warning)", unit="N-units", low=200.0, high=500.0)
+    itu_maps: Path | None = setting(None, doc="the folder or zip of P.1812 (or P.452) from itu.int holding DN50.TXT "
+                                    "and N050.TXT (ITU copyright: not bundled), read at each site; relative to the "
+                                    "scenario's folder", example='"R-REC-P.1812-6.zip"')
+    zone: str = setting("inland", doc="radio-climatic zone of the paths (§3.5): inland (A2) or coastal (A1, land "
+                        "within 50 km of the sea)", choices=("inland", "coastal"), what="a zone")
+    building_entry: str = setting("off", doc="indoor receivers: the building entry loss of ITU-R P.2109-2 added "
+                                  "(off, traditional or thermally_efficient buildings)",
+                                  choices=("off", "traditional", "thermally_efficient"), what="a building type")
+    building_entry_pct: float = setting(50.0, doc="the probability the building entry loss is not exceeded "
+                                        "(ITU-R P.2109-2 §3)", unit="%", low=1.0, high=99.0)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+
 #: Nominal cell radius by technology (km): rural macro cells on 30-45 m masts in hilly terrain. 2G at 900 MHz
 #: carries farther than 4G at 1800 MHz; rules of thumb that a scenario should set from the operator's figures.
 _RADIUS_KM = {"2G": 10.0, "3G": 8.0, "4G": 6.0, "5G": 3.0}
@@ -110,8 +141,8 @@ class ServiceSettings:
 class CoverageSettings:
     """Where a site serves (``[coverage]``): the model, the receiver, the technologies and their thresholds."""
 
-    model: str = setting("los", doc="coverage model: los (line of sight within the radius), p526, itm, hata, "
-                         "cost231, fspl", choices=COVERAGE_MODELS, what="a coverage model")
+    model: str = setting("los", doc="coverage model: los (line of sight within the radius), p526, p1812, itm, "
+                         "hata, cost231, fspl", choices=COVERAGE_MODELS, what="a coverage model")
     receiver_height_m: float = setting(1.5, doc="receiver height above ground", unit="m", low=0.0, high=100.0)
     k_factor: float = setting(DEFAULT_K_FACTOR, doc='effective earth radius factor (4/3 standard; "inf": flat '
                               "earth)", low=0.1, allow_inf=True)
@@ -128,6 +159,8 @@ class CoverageSettings:
         high=400.0, keys=TECHNOLOGIES, what="a technology", merge=True)
     propagation: PropagationSettings = setting(PropagationSettings(), doc="ground, polarisation, ITM climate "
                                                "and variability")
+    p1812: P1812Settings = setting(P1812Settings(), doc="ITU-R P.1812: time and location percentages, radio "
+                                   "meteorology, building entry loss")
     service: ServiceSettings = setting(ServiceSettings(), doc="service levels (voice, broadband) and which one "
                                        "dead zones use")
     sites_beyond_dem: str = setting("error", doc="a sector row farther outside the DEM than its radius (usually a "
