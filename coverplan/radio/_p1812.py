@@ -293,3 +293,248 @@ def p1812_point(d, h, g, n, htg, hrg, f_mhz, p, pl, sigma_l, phi, dtm, dlm, omeg
     out[I_LDSPH] = res[3]
     return combine(d[n - 1], f_mhz, p, pl, sigma_l, phi, dtm, dlm, omega, dct, dcr, h[0] + htg, h[n - 1] + hrg,
                    rx_at_sea, n0, ae, out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _push(hx, hy, hi, m, x, y, i):  # pragma: no cover - compiled
+    """:func:`coverplan.radio._kernels._hull_push` keeping each vertex's profile index in ``hi``."""
+    while m >= 2:
+        x1 = hx[m - 2]
+        y1 = hy[m - 2]
+        if (hx[m - 1] - x1) * (y - y1) - (hy[m - 1] - y1) * (x - x1) >= 0.0:
+            m -= 1
+        else:
+            break
+    hx[m] = x
+    hy[m] = y
+    hi[m] = i
+    return m + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _lookback(hx, hy, m, qx, qy):  # pragma: no cover - compiled
+    """The hull vertex of steepest slope (y - qy) / (qx - x) seen from (qx, qy) right of it (the last of ties)."""
+    lo = 0
+    hi = m - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (hy[mid + 1] - qy) * (qx - hx[mid]) >= (hy[mid] - qy) * (qx - hx[mid + 1]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _bull_luc(stim, str_, numax, hull_x, hull_y, mh, dj, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
+    """L_uc of the Bullington method (Eqs. (13)-(20)) from the running maxima: LoS by numax, else the hull."""
+    if stim < str_:
+        return _k.knife_edge_j(numax)
+    k = _lookback(hull_x, hull_y, mh, dj, hrs - 500.0 * ce * dj * dj)
+    srim = (hull_y[k] - (hrs - 500.0 * ce * dj * dj)) / (dj - hull_x[k]) - 500.0 * ce * dj
+    return _k._bullington_point_j(hts, hrs, stim, srim, dj, lam_m)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def auto_sigma(f_mhz, wa_m, hrg, r_m):  # pragma: no cover - compiled
+    """sigma_L of §4.8 for a prediction over w_a metres: (0.024 f + 0.52) w_a^0.28 u_h."""
+    uh = min(max(1.0 - (hrg - r_m) / 10.0, 0.0), 1.0)
+    return (0.024 * f_mhz / 1000.0 + 0.52) * wa_m ** 0.28 * uh
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+def _los_scan(hz, hg, j, step, hts, hrs, ce_e, ce_b, lam_m, clutter):  # pragma: no cover - compiled
+    """Largest diffraction parameters of a line-of-sight path to point j: bare at a_e (and its last index), g at a_e
+    and g at a_beta (Eq. (15))."""
+    dj = j * step
+    nb = -1e300
+    lt = 1
+    ne = -1e300
+    nbt = -1e300
+    for i in range(1, j):
+        di = i * step
+        sq = math.sqrt(0.002 * dj / (lam_m * di * (dj - di)))
+        lin = (hts * (dj - di) + hrs * di) / dj
+        v = (hz[i] + 500.0 * ce_e * di * (dj - di) - lin) * sq
+        if v >= nb:
+            nb = v
+            lt = i
+        ge = hg[i] if clutter else hz[i]
+        ne = max(ne, (ge + 500.0 * ce_e * di * (dj - di) - lin) * sq)
+        nbt = max(nbt, (ge + 500.0 * ce_b * di * (dj - di) - lin) * sq)
+    return lt, ne, nbt
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def radial_p1812(hz, hg, ht, last, step, htg, hrg, f_mhz, vertical, params, out, j_start=1,
+                 clutter=False):  # pragma: no cover - compiled
+    """P.1812-6 L_b (dB) from point 0 to each point ``j_start..last`` of a radial ``step`` km apart, into ``out[j]``.
+
+    ``hz``: the bare profile (terrain heights), ``hg``: terrain plus
+    clutter at the intermediate points, ``ht``: the terminals' ground
+    (``hz[0] = hg[0] = ht[0]``). The same as :func:`p1812_point` on each
+    prefix (with the endpoint's height from ``ht``), inland or coastal land
+    everywhere, without redoing the profile analysis at each point: the
+    least-squares sums, the transmitter's horizon and the steepest slopes
+    from it run along the radial; the receiver's horizon, the Bullington
+    points and the highest obstruction come from upper convex hulls searched
+    by bisection (as in :func:`coverplan.radio._kernels.radial_delta_bullington`).
+    Only a line-of-sight path's largest diffraction parameters and the
+    roughness h_m over the horizons' span are scans.
+
+    ``params``: (p %, pL %, sigma_L dB (< 0: §4.8's with w_a), Delta N, N0,
+    the site's latitude (deg), 1 inland / 0 coastal, w_a (m)).
+    """
+    p, pl, sig, dn, n0, phi, inland, wa = params[0], params[1], params[2], params[3], params[4], params[5], \
+        params[6], params[7]
+    ae = 6371.0 * 157.0 / (157.0 - dn)
+    ab = K_BETA * 6371.0
+    ce_e = 1.0 / ae
+    ce_b = 1.0 / ab
+    lam_m = _k.C_M_S / (f_mhz * 1e6)
+    hts = ht[0] + htg
+    n = last + 1
+    bx = np.empty(n)  # bare terrain - 500 d^2 / a_e, for the receiver's horizon
+    by = np.empty(n)
+    bi = np.empty(n, np.int64)
+    ex = np.empty(n)  # terrain + clutter at a_e and at a_beta, for the Bullington points
+    ey = np.empty(n)
+    ei = np.empty(n, np.int64)
+    gx = np.empty(n)
+    gy = np.empty(n)
+    gi = np.empty(n, np.int64)
+    tx = np.empty(n)  # bare terrain, for the highest obstruction
+    ty = np.empty(n)
+    mb = me = mg = mt = 0
+    xmax = -1e300
+    lt_h = 1
+    max_ae = -1e300
+    max_ab = -1e300
+    max_t = -1e300
+    v1 = 0.0
+    v2 = 0.0
+    w = np.zeros(N_OUT)
+    for j in range(1, n):
+        dj = j * step
+        dp = (j - 1) * step
+        v1 += step * (hz[j] + hz[j - 1])
+        v2 += step * (hz[j] * (2.0 * dj + dp) + hz[j - 1] * (dj + 2.0 * dp))
+        if j >= 2:
+            i = j - 1
+            di = i * step
+            mb = _push(bx, by, bi, mb, di, hz[i] - 500.0 * ce_e * di * di, i)
+            mt = _k._hull_push(tx, ty, mt, di, hz[i])
+            gv = hg[i] if clutter else hz[i]
+            if clutter:
+                me = _push(ex, ey, ei, me, di, gv - 500.0 * ce_e * di * di, i)
+            mg = _push(gx, gy, gi, mg, di, gv - 500.0 * ce_b * di * di, i)
+            x = (hz[i] - hts) / (1000.0 * di) - di / (2.0 * ae)
+            if x > xmax:
+                xmax = x
+                lt_h = i
+            max_ae = max(max_ae, (gv - 500.0 * ce_e * di * di - hts) / di)
+            max_ab = max(max_ab, (gv - 500.0 * ce_b * di * di - hts) / di)
+            max_t = max(max_t, (hz[i] - hts) / di)
+        if j < j_start:
+            continue
+        hrs = ht[j] + hrg
+        # least squares over the bare profile, its endpoint on the terminal's ground
+        c1 = v1 + step * (ht[j] - hz[j])
+        c2 = v2 + step * (ht[j] - hz[j]) * (2.0 * dj + dp)
+        hst = (2.0 * c1 * dj - c2) / (dj * dj)
+        hsr = (c2 - c1 * dj) / (dj * dj)
+        w[I_HST] = hst
+        w[I_HSR] = hsr
+        str_ = (hrs - hts) / dj
+        stim_e = max_ae + 500.0 * ce_e * dj
+        stim_b = max_ab + 500.0 * ce_b * dj
+        xtd = (hrs - hts) / (1000.0 * dj) - dj / (2.0 * ae)
+        trans = j >= 2 and xmax > xtd
+        lt = lt_h
+        ne = nbt = -1e300
+        if j >= 2 and (not trans or stim_e < str_ or stim_b < str_):
+            lt_los, ne, nbt = _los_scan(hz, hg, j, step, hts, hrs, ce_e, ce_b, lam_m, clutter)
+            if not trans:
+                lt = lt_los
+        if trans:
+            k = _lookback(bx, by, mb, dj, hrs - 500.0 * ce_e * dj * dj)
+            lr = bi[k]
+            srim = (by[k] - (hrs - 500.0 * ce_e * dj * dj)) / (dj - bx[k]) - 500.0 * ce_e * dj
+            w[I_THT] = 1000.0 * math.atan(xmax)
+            w[I_THR] = 1000.0 * math.atan((srim - 500.0 * ce_e * dj) / 1000.0)
+            w[I_DLT] = lt * step
+            w[I_DLR] = dj - lr * step
+        else:
+            if j < 2:
+                lt = 1
+            lr = lt
+            w[I_THT] = 1000.0 * math.atan(xtd)
+            w[I_THR] = 1000.0 * math.atan((hts - hrs) / (1000.0 * dj) - dj / (2.0 * ae))
+            w[I_DLT] = lt * step
+            w[I_DLR] = dj - lt * step
+        w[I_TRANS] = 1.0 if trans else 0.0
+        w[I_TH] = 1e3 * dj / ae + w[I_THT] + w[I_THR]
+        # ducting heights and the roughness between the horizons (Attachment 1 §5.6.3)
+        hs_t = min(hst, ht[0])
+        hs_r = min(hsr, ht[j])
+        slope = (hs_r - hs_t) / dj
+        hm = -1e300
+        for i in range(min(lt, lr), max(lt, lr) + 1):
+            hm = max(hm, (ht[j] if i == j else hz[i]) - (hs_t + slope * i * step))
+        w[I_HTE] = htg + ht[0] - hs_t
+        w[I_HRE] = hrg + ht[j] - hs_r
+        w[I_HM] = hm
+        # delta-Bullington at a_e and a_beta, Eq. (39): the smooth earth over the bare terrain
+        hstp = hst
+        hsrp = hsr
+        if j >= 2:
+            a = (hts - hrs) / dj
+            hobs = _k._hull_support(tx, ty, mt, a) - hts
+            if hobs > 0.0:
+                aobt = max_t + a
+                aobr = _k._hull_lookback(tx, ty, mt, dj, hrs) - a
+                hstp = hst - hobs * aobt / (aobt + aobr)
+                hsrp = hsr - hobs * aobr / (aobt + aobr)
+        hstp = min(hstp, ht[0])
+        hsrp = min(hsrp, ht[j])
+        hts_p = hts - hstp
+        hrs_p = hrs - hsrp
+        if j < 2:
+            luc_e = luc_b = 0.0
+        else:
+            if clutter:
+                luc_e = _bull_luc(stim_e, str_, ne, ex, ey, me, dj, hts, hrs, ce_e, lam_m)
+            else:
+                luc_e = _bull_luc(stim_e, str_, ne, bx, by, mb, dj, hts, hrs, ce_e, lam_m)
+            luc_b = _bull_luc(stim_b, str_, nbt, gx, gy, mg, dj, hts, hrs, ce_b, lam_m)
+        ld = np.empty(2)
+        for r in range(2):
+            radius = ae if r == 0 else ab
+            lbulla = _k._distance_corrected(luc_e if r == 0 else luc_b, dj)
+            lbuls = _k.smooth_bullington(j, step, hts_p, hrs_p, 1.0 / radius, lam_m)
+            ldsph = _k.spherical_earth(dj, hts_p, hrs_p, f_mhz, radius, EPS_LAND, SIGMA_LAND, vertical, 0.0)
+            ld[r] = lbulla + max(ldsph - lbuls, 0.0)
+        w[I_LD50] = ld[0]
+        w[I_LDB] = ld[1]
+        sigma = sig if sig >= 0.0 else auto_sigma(f_mhz, wa, hrg, hg[j] - hz[j])
+        out[j] = combine(dj, f_mhz, p, pl, sigma, phi, dj, dj if inland > 0.5 else 0.0, 0.0, 500.0, 500.0, hts,
+                         hrs, False, n0, ae, w)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def direct_p1812(d, hz, hg, ht, last, htg, hrg, f_mhz, vertical, params, out, j_start=1,
+                 clutter=False):  # pragma: no cover - compiled
+    """:func:`radial_p1812` point by point with :func:`p1812_point` (O(n^2) per radial; for tests)."""
+    p, pl, sig, dn, n0, phi, inland, wa = params[0], params[1], params[2], params[3], params[4], params[5], \
+        params[6], params[7]
+    w = np.zeros(N_OUT)
+    for j in range(max(j_start, 1), last + 1):
+        keep_z = hz[j]
+        keep_g = hg[j]
+        hz[j] = ht[j]
+        hg[j] = ht[j]
+        sigma = sig if sig >= 0.0 else auto_sigma(f_mhz, wa, hrg, keep_g - keep_z)
+        out[j] = p1812_point(d, hz, hg, j + 1, htg, hrg, f_mhz, p, pl, sigma, phi, d[j],
+                             d[j] if inland > 0.5 else 0.0, 0.0, 500.0, 500.0, vertical, False, dn, n0, clutter, w)
+        hz[j] = keep_z
+        hg[j] = keep_g

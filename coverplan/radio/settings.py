@@ -31,6 +31,36 @@ OUTSIDE_RANGE = ("error", "extrapolate")
 
 
 @dataclass(frozen=True)
+class P1812Settings:
+    """ITU-R P.1812-6's own inputs (``[coverage.p1812]``; see :mod:`coverplan.radio.p1812` and ``radiomet``)."""
+
+    time_pct: float = setting(50.0, doc="p: % of an average year the loss is not exceeded (P.1812-6 §1: 1-50 %)",
+                              unit="%", low=1.0, high=50.0)
+    location_pct: float = setting(50.0, doc="pL: % of locations the loss is not exceeded (§4.8: 1-99 %)", unit="%",
+                                  low=1.0, high=99.0)
+    sigma_l_db: float | None = setting(None, doc="sigma_L, the location variability (absent: §4.8's (0.024 f(GHz) + "
+                                       "0.52) w_a^0.28 u_h with w_a the analysis cell size; 5.5 dB is broadcast "
+                                       "planning's value)", unit="dB", low=0.0, high=30.0)
+    delta_n: float | None = setting(None, doc="Delta N, the refractivity lapse rate through the lowest 1 km (§3.5; "
+                                    "absent: itu_maps, else 45 with a warning)", unit="N-units/km", low=1.0, high=156.0)
+    n0: float | None = setting(None, doc="N0, the sea-level surface refractivity (§3.5; absent: itu_maps, else 325 "
+                               "with a warning)", unit="N-units", low=200.0, high=500.0)
+    itu_maps: Path | None = setting(None, doc="the folder or zip of P.1812 (or P.452) from itu.int holding DN50.TXT "
+                                    "and N050.TXT (ITU copyright: not bundled), read at each site; relative to the "
+                                    "scenario's folder", example='"R-REC-P.1812-6.zip"')
+    zone: str = setting("inland", doc="radio-climatic zone of the paths (§3.5): inland (A2) or coastal (A1, land "
+                        "within 50 km of the sea)", choices=("inland", "coastal"), what="a zone")
+    building_entry: str = setting("off", doc="indoor receivers: the building entry loss of ITU-R P.2109-2 added "
+                                  "(off, traditional or thermally_efficient buildings)",
+                                  choices=("off", "traditional", "thermally_efficient"), what="a building type")
+    building_entry_pct: float = setting(50.0, doc="the probability the building entry loss is not exceeded "
+                                        "(ITU-R P.2109-2 §3)", unit="%", low=1.0, high=99.0)
+
+    def __post_init__(self) -> None:
+        validate(self)
+
+
+@dataclass(frozen=True)
 class PropagationSettings:
     """Parameters of the propagation models (``[coverage.propagation]``).
 
@@ -39,7 +69,7 @@ class PropagationSettings:
     only: ``environment``. ``outside_range``: whether a sector outside its
     model's published range (:data:`coverplan.radio.models.VALIDITY`) is an
     error or extrapolated with a warning. ``k_factor`` is set from
-    ``[coverage] k_factor``.
+    ``[coverage] k_factor``, ``p1812`` from ``[coverage.p1812]``.
     """
 
     k_factor: float = setting(DEFAULT_K_FACTOR, doc="effective earth radius factor (from [coverage] k_factor)",
@@ -67,36 +97,7 @@ class PropagationSettings:
                                  "masts 30-200 m, receivers 1-10 m; ITM 20 MHz-20 GHz, antennas 0.5-3000 m): error, "
                                  "or extrapolate (apply the formula anyway, with a warning; not possible for ITM)",
                                  choices=OUTSIDE_RANGE, what="a choice")
-
-    def __post_init__(self) -> None:
-        validate(self)
-
-
-@dataclass(frozen=True)
-class P1812Settings:
-    """ITU-R P.1812-6's own inputs (``[coverage.p1812]``; see :mod:`coverplan.radio.p1812` and ``radiomet``)."""
-
-    time_pct: float = setting(50.0, doc="p: % of an average year the loss is not exceeded (P.1812-6 §1: 1-50 %)",
-                              unit="%", low=1.0, high=50.0)
-    location_pct: float = setting(50.0, doc="pL: % of locations the loss is not exceeded (§4.8: 1-99 %)", unit="%",
-                                  low=1.0, high=99.0)
-    sigma_l_db: float | None = setting(None, doc="sigma_L, the location variability (absent: §4.8's (0.024 f(GHz) + "
-                                       "0.52) w_a^0.28 u_h with w_a the analysis cell size; 5.5 dB is broadcast "
-                                       "planning's value)", unit="dB", low=0.0, high=30.0)
-    delta_n: float | None = setting(None, doc="Delta N, the refractivity lapse rate through the lowest 1 km (§3.5; "
-                                    "absent: itu_maps, else 45 with a warning)", unit="N-units/km", low=1.0, high=156.0)
-    n0: float | None = setting(None, doc="N0, the sea-level surface refractivity (§3.5; absent: itu_maps, else 325 "
-                               "with a warning)", unit="N-units", low=200.0, high=500.0)
-    itu_maps: Path | None = setting(None, doc="the folder or zip of P.1812 (or P.452) from itu.int holding DN50.TXT "
-                                    "and N050.TXT (ITU copyright: not bundled), read at each site; relative to the "
-                                    "scenario's folder", example='"R-REC-P.1812-6.zip"')
-    zone: str = setting("inland", doc="radio-climatic zone of the paths (§3.5): inland (A2) or coastal (A1, land "
-                        "within 50 km of the sea)", choices=("inland", "coastal"), what="a zone")
-    building_entry: str = setting("off", doc="indoor receivers: the building entry loss of ITU-R P.2109-2 added "
-                                  "(off, traditional or thermally_efficient buildings)",
-                                  choices=("off", "traditional", "thermally_efficient"), what="a building type")
-    building_entry_pct: float = setting(50.0, doc="the probability the building entry loss is not exceeded "
-                                        "(ITU-R P.2109-2 §3)", unit="%", low=1.0, high=99.0)
+    p1812: P1812Settings = setting(P1812Settings(), doc="P.1812's inputs (from [coverage.p1812])", scenario=False)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -169,10 +170,11 @@ class CoverageSettings:
 
     def __post_init__(self) -> None:
         validate(self)
-        if self.propagation.k_factor != self.k_factor:
+        if self.propagation.k_factor != self.k_factor or self.propagation.p1812 != self.p1812:
             from dataclasses import replace
 
-            object.__setattr__(self, "propagation", replace(self.propagation, k_factor=self.k_factor))
+            object.__setattr__(self, "propagation", replace(self.propagation, k_factor=self.k_factor,
+                                                            p1812=self.p1812))
         level = self.service.dead_zones_use
         if not set(getattr(self.service, level)) & set(self.technologies):
             raise SettingError("service.dead_zones_use", f"= {level!r}, but none of the technologies that give it "
