@@ -143,3 +143,16 @@ def test_p1812_settings_reach_the_engine() -> None:
                                                                                 sigma_l_db=6.0)), **kw).array  # type: ignore[arg-type]
     # -I(0.9) sigma_L everywhere (here the loss never falls to the LoS floor L_b0p): I(0.9) = -1.28173
     np.testing.assert_allclose((worse - base)[inside], 1.28173 * 6.0, atol=1e-3)
+
+
+def test_a_p1812_scenario_records_what_it_assumes() -> None:
+    """Without Delta N, N0 or the ITU's maps the defaults are said, and kept for summary.json."""
+    from coverplan.loading import load_inputs
+    from coverplan.pipeline import sample_scenario_path
+    from coverplan.scenario import Scenario
+
+    sc = Scenario.load(sample_scenario_path()).replace({"coverage.model": "p1812"})
+    notes = [w for w in load_inputs(sc).checks["warnings"] if w.startswith("P.1812:")]
+    assert len(notes) == 2 and "Delta N = 45 N-units/km assumed" in notes[0] and "N0 = 325 N-units" in notes[1]
+    given = sc.replace({"coverage.p1812.delta_n": 50.0, "coverage.p1812.n0": 370.0})
+    assert not [w for w in load_inputs(given).checks["warnings"] if w.startswith("P.1812:")]
