@@ -80,6 +80,11 @@ def load_inputs(scenario: Scenario) -> Inputs:
 
     sc = scenario
     checks: dict[str, Any] = {"warnings": []}
+    if sc.coverage.model == "p1812":  # what P.1812 assumes for lack of radio meteorology, in summary.json
+        from coverplan.radio.p1812_engine import assumptions
+
+        for note in assumptions(sc.coverage.p1812):
+            _warn(checks, note)
     sectors = read_sites(sc.inputs.sites)
     other = ~sectors["technology"].isin(sc.coverage.technologies)
     if other.any():

@@ -246,6 +246,7 @@ class Scenario:
         data = dict(data)
         if isinstance(data.get("inputs"), Mapping):
             data["inputs"] = _resolve_inputs(data["inputs"], base, where)
+        data = _resolve_itu_maps(data, base)
         try:
             sc = from_table(cls, data)
         except SettingCRSError as exc:
@@ -321,6 +322,19 @@ def _resolve_inputs(table: Mapping[str, Any], base: Path, where: str) -> dict[st
                                 "to the scenario's folder")
         out[layer] = p
     return out
+
+
+def _resolve_itu_maps(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """``[coverage.p1812] itu_maps`` against the scenario's folder, like the inputs (checked when read)."""
+    coverage = data.get("coverage")
+    if not isinstance(coverage, Mapping) or not isinstance(coverage.get("p1812"), Mapping):
+        return data
+    p1812 = coverage["p1812"]
+    value = p1812.get("itu_maps")
+    if not isinstance(value, str | Path) or not str(value) or Path(value).expanduser().is_absolute():
+        return data
+    resolved = os.path.abspath(base / Path(value).expanduser())
+    return {**data, "coverage": {**coverage, "p1812": {**p1812, "itu_maps": resolved}}}
 
 
 def _toml_message(exc: SettingError, data: Mapping[str, Any]) -> str:

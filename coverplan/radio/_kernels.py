@@ -13,6 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from coverplan.radio import _p1812
 from coverplan.radio._itm import check_inputs, radial_itm
 from coverplan.terrain._kernels import bilinear
 
@@ -333,7 +334,7 @@ def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compi
 # fastmath lets the line-of-sight scan vectorise (~20 %); results stay within 1e-9 dB of the direct method
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
 def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, out,
-                            j_start=1):  # pragma: no cover
+                            j_start=1, ht=None):  # pragma: no cover
     """Delta-Bullington loss (dB) to every point of a radial profile, in O(n log n) instead of O(n^2).
 
     ``h[0..last]`` are terrain heights ``step`` km apart from the
@@ -345,7 +346,12 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
     searched by bisection. Only a line-of-sight path's largest diffraction
     parameter over the real terrain is found by a scan. Points before
     ``j_start`` only feed the running structures (``out`` is left as is).
+    ``ht``: the terminals' ground heights, when they differ from the
+    profile's (clutter on the intermediate points, P.1812-6 §3.2): the path
+    to point j ends at ``ht[j]``, not ``h[j]`` (``ht[0] = h[0]``).
     """
+    if ht is None:
+        ht = h
     ce = 1.0 / ae_km
     lam_m = C_M_S / (f_mhz * 1e6)
     hts = h[0] + htg
@@ -380,7 +386,7 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
                 max_b = b_i
         if j < j_start:
             continue
-        hrs = h[j] + hrg
+        hrs = ht[j] + hrg
         # Bullington over the actual profile
         if j < 2:
             luc = 0.0
@@ -400,9 +406,11 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
                 srim = _hull_lookback(g_x, g_y, mg, dj, hrs - 500.0 * ce * dj * dj) - 500.0 * ce * dj
                 luc = _bullington_point_j(hts, hrs, stim, srim, dj, lam_m)
         lbulla = _distance_corrected(luc, dj)
-        # smooth-earth surface, and the highest obstruction above the antennas' line
-        hstip = (2.0 * v1 * dj - v2) / (dj * dj)
-        hsrip = (v2 - v1 * dj) / (dj * dj)
+        # smooth-earth surface (the endpoint on the terminal's ground), and the highest obstruction
+        c1 = v1 + step * (ht[j] - h[j])
+        c2 = v2 + step * (ht[j] - h[j]) * (2.0 * dj + dp)
+        hstip = (2.0 * c1 * dj - c2) / (dj * dj)
+        hsrip = (c2 - c1 * dj) / (dj * dj)
         hstp = hstip
         hsrp = hsrip
         if j >= 2:
@@ -415,8 +423,8 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
                 hsrp = hsrip - hobs * aobr / (aobt + aobr)
         if hstp > h[0]:
             hstp = h[0]
-        if hsrp > h[j]:
-            hsrp = h[j]
+        if hsrp > ht[j]:
+            hsrp = ht[j]
         hts_p = hts - hstp
         hrs_p = hrs - hsrp
         lbuls = smooth_bullington(j, step, hts_p, hrs_p, ce, lam_m)
@@ -456,11 +464,14 @@ MODEL_P526 = 1
 MODEL_ITM = 2
 #: The same as MODEL_P526, point by point with :func:`delta_bullington` (O(n^2) per radial; for tests).
 MODEL_P526_DIRECT = 3
+#: ITU-R P.1812-6 (:func:`coverplan.radio._p1812.radial_p1812`), and the same point by point (for tests).
+MODEL_P1812 = 4
+MODEL_P1812_DIRECT = 5
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, model, ae_km,
-               eps_r, sigma, vertical, out, itm_params):  # pragma: no cover - compiled
+               eps_r, sigma, vertical, out, itm_params, zt, clutter, p1812_params):  # pragma: no cover - compiled
     """Basic transmission loss (dB) along ``nrad`` radials of ``npts`` steps from a site.
 
     Radial ``k`` leaves the cell ``(orow, ocol)`` at azimuth ``360 k / nrad``
@@ -470,7 +481,15 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
     at the site and beyond the grid. ``itm_params`` (ITM only): float array
     ``(n0, climate, time_pct, location_pct, situation_pct, mdvar)``; ITM
     takes ``eps_r``, ``sigma`` and ``vertical`` too, and its own effective
-    earth radius from the surface refractivity.
+    earth radius from the surface refractivity. ``p1812_params`` (P.1812
+    only): see :func:`coverplan.radio._p1812.radial_p1812`; P.1812 takes
+    ``vertical`` and its own radii and ground constants.
+
+    Clutter (P.1812-6 §3.2, for every terrain model): ``clutter`` (empty, or
+    the shape of ``z``: representative clutter height, m) is added to the
+    intermediate points of each profile, and each path's terminals stand on
+    ``zt`` (the shape of ``z``; pass ``z`` itself for bare terrain). P.1812
+    takes ``z`` without clutter as its bare terrain (horizons, smooth earth).
 
     Level of detail: ``nrad`` is a multiple of ``2**FAN_LEVELS``; the radials
     that are multiples of ``2**m`` (1/2**m of the fan) suffice out to
@@ -481,6 +500,7 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
     NaN.
     """
     nrows, ncols = z.shape
+    has_clutter = clutter.shape[0] == nrows and clutter.shape[1] == ncols
     itm_err = 0
     if model == MODEL_ITM:
         itm_err, _ = check_inputs(tx_h, rx_h, f_mhz, 1 if vertical else 0, eps_r, sigma, itm_params[0],
@@ -490,7 +510,9 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
         sx = math.sin(az)
         sy = math.cos(az)
         d = np.empty(npts + 1)
-        h = np.empty(npts + 1)
+        h = np.empty(npts + 1)  # the profile: terrain (+ clutter) between the terminals
+        hz = np.empty(npts + 1)  # terrain alone
+        ht = np.empty(npts + 1)  # the terminals' ground
         res = np.empty(6)
         last = npts
         for j in range(npts + 1):
@@ -501,15 +523,29 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
                 last = j - 1
                 break
             d[j] = dist / 1000.0
-            h[j] = bilinear(z, row, col)
+            hz[j] = bilinear(z, row, col)
+            ht[j] = bilinear(zt, row, col)
+            h[j] = hz[j] + bilinear(clutter, row, col) if has_clutter and j > 0 else hz[j]
+        if last >= 0:
+            hz[0] = ht[0]
+            h[0] = ht[0]
         j_start = _first_point(k, npts)
         ld = np.zeros(npts + 1)
         if model == MODEL_P526 and last >= 1:
             radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld,
-                                    j_start)
+                                    j_start, ht)
         elif model == MODEL_P526_DIRECT:
             for j in range(j_start, last + 1):
+                keep = h[j]
+                h[j] = ht[j]
                 ld[j] = delta_bullington(d, h, j + 1, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, 0.0, res)
+                h[j] = keep
+        elif model == MODEL_P1812 and last >= 1:
+            _p1812.radial_p1812(hz, h, ht, last, step_m / 1000.0, tx_h, rx_h, f_mhz, vertical, p1812_params, ld,
+                                j_start, has_clutter)
+        elif model == MODEL_P1812_DIRECT:
+            _p1812.direct_p1812(d, hz, h, ht, last, tx_h, rx_h, f_mhz, vertical, p1812_params, ld, j_start,
+                                has_clutter)
         elif model == MODEL_ITM:
             if itm_err != 0:
                 ld[:] = np.nan
@@ -522,6 +558,8 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
         for j in range(1, npts + 1):
             if j > last or j < j_start:
                 out[k, j] = np.nan
+            elif model in (MODEL_P1812, MODEL_P1812_DIRECT):
+                out[k, j] = ld[j]  # P.1812's L_b is the whole basic transmission loss
             else:
                 out[k, j] = free_space_db(d[j], f_mhz) + ld[j]
 

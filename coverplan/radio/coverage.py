@@ -192,7 +192,7 @@ def los_coverage(
 
 
 #: Propagation models of :func:`signal_coverage` (and ``coverplan coverage --model``).
-MODELS = ("p526", "itm", "hata", "cost231", "fspl")
+MODELS = ("p526", "p1812", "itm", "hata", "cost231", "fspl")
 
 
 #: LTE transmission bandwidth configuration N_RB by channel bandwidth (MHz), 3GPP TS 36.101 Table 5.6-1.
@@ -239,6 +239,8 @@ def site_loss(
     model: str = "p526",
     settings: PropagationSettings | None = None,
     elevation64: NDArray[np.float64] | None = None,
+    clutter_m: NDArray[np.float64] | None = None,
+    terminal_ground_m: NDArray[np.float64] | None = None,
 ) -> Raster:
     """Basic transmission loss (dB) from one antenna to every cell within ``radius_m``.
 
@@ -254,6 +256,9 @@ def site_loss(
     settings' ``outside_range`` may allow it). ``elevation64``: the
     terrain's elevations as a C-contiguous float64 array, when the caller
     computes many sites on one terrain (made once, not per site).
+    ``clutter_m``, ``terminal_ground_m``: the terrain-shaped grids of
+    :mod:`coverplan.radio.profile_grids` (clutter on the profiles, the
+    terminals' ground). ``p1812``: :mod:`coverplan.radio.p1812_engine`.
     """
     from coverplan.radio import _kernels as rk
     from coverplan.radio.models import EARTH_RADIUS_KM, check_validity, hata_area_loss
@@ -271,7 +276,10 @@ def site_loss(
     r0, c0 = max(row - nr, 0), max(col - nc, 0)
     win = terrain.window(r0, row + nr + 1, c0, col + nc + 1)
     h, w = win.shape
-    if model in ("p526", "fspl", "itm"):
+    if model in ("p526", "fspl", "itm", "p1812"):
+        from coverplan.radio.p1812_engine import site_parameters
+        from coverplan.radio.profile_grids import profile_grids
+
         step = min(xres, yres)
         npts = math.ceil(radius_m / step) + 1
         # a multiple of 8 * 2**FAN_LEVELS: every level of the fan has the grid's axes and diagonals as radials
@@ -279,13 +287,17 @@ def site_loss(
         nrad = unit * math.ceil(2 * math.pi * radius_m / step / unit)
         polar = np.empty((nrad, npts + 1))
         z = elevation64 if elevation64 is not None else _float64(terrain)
-        code = {"p526": rk.MODEL_P526, "fspl": rk.MODEL_FSPL, "itm": rk.MODEL_ITM}[model]
+        code = {"p526": rk.MODEL_P526, "fspl": rk.MODEL_FSPL, "itm": rk.MODEL_ITM, "p1812": rk.MODEL_P1812}[model]
+        zt, clutter = profile_grids(z, model, clutter_m, terminal_ground_m)
+        p1812, bel = (site_parameters(s.p1812, terrain.crs, x, y, frequency_mhz=frequency_mhz, cell_m=step)
+                      if model == "p1812" else (np.zeros(8), 0.0))
         itm = np.array([s.n0, s.climate, s.time_pct, s.location_pct, s.situation_pct, s.mdvar], float)
         rk.polar_loss(z, row, col, xres, yres, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
                       nrad, npts, step, code, s.k_factor * EARTH_RADIUS_KM, float(s.epsilon), float(s.sigma),
-                      s.polarization == "v", polar, itm)
+                      s.polarization == "v", polar, itm, zt, clutter, p1812)
         out = np.empty((h, w))
         rk.polar_to_grid(polar, nrad, step, row, col, xres, yres, r0, c0, h, w, float(radius_m), out)
+        out += bel
     else:
         rr = (np.arange(r0, r0 + h) - row) * yres
         cc = (np.arange(c0, c0 + w) - col) * xres

@@ -109,7 +109,8 @@ class ValidityRange:
 
 #: Each model's published range. Okumura-Hata: Hata (1980), restated in ITU-R P.529-3; COST-231 Hata: the COST 231
 #: final report (EUR 18957, 1999), §4.4; the delta-Bullington method: ITU-R P.526-15 §4.5 (the range coverplan's
-#: implementation is validated over, with the ITU's examples and the P.1812 cases); ITM: the input limits of NTIA's
+#: implementation is validated over, with the ITU's examples and the P.1812 cases); P.1812: its §1 and Annex 1 §3
+#: (30 MHz-6 GHz, 0.25-3000 km, antennas 1-3000 m above ground); ITM: the input limits of NTIA's
 #: ITM v1.4 (antennas 0.5-3000 m, 20 MHz-20 GHz, 1-2000 km; below 1 km it flags the result and computes it).
 VALIDITY: dict[str, ValidityRange] = {
     "hata": ValidityRange("Okumura-Hata", (150.0, 1500.0), (30.0, 200.0), (1.0, 10.0), (1.0, 20.0),
@@ -118,6 +119,8 @@ VALIDITY: dict[str, ValidityRange] = {
                              "COST 231 final report, §4.4"),
     "p526": ValidityRange("P.526 delta-Bullington", (30.0, 50_000.0), (0.0, math.inf), (0.0, math.inf),
                           (0.0, math.inf), "ITU-R P.526-15 §4.5"),
+    "p1812": ValidityRange("ITU-R P.1812-6", (30.0, 6000.0), (1.0, 3000.0), (1.0, 3000.0), (0.25, 3000.0),
+                           "ITU-R P.1812-6 §1"),
     "itm": ValidityRange("Longley-Rice ITM", (20.0, 20_000.0), (0.5, 3000.0), (0.5, 3000.0), (1.0, 2000.0),
                          "NTIA ITM v1.4", extrapolable=False),
     "fspl": ValidityRange("free-space", (0.0, math.inf), (0.0, math.inf), (0.0, math.inf), (0.0, math.inf),

@@ -8,26 +8,57 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from coverplan.radio.probability import ProbabilitySettings
 from coverplan.settings import REQUIRED, SettingError, setting, validate
 
 __all__ = ["COVERAGE_MODELS", "SERVICE_LEVELS", "TECHNOLOGIES", "CalibrationSettings", "CoverageSettings",
-           "PropagationSettings", "ServiceSettings"]
+           "P1812Settings", "PropagationSettings", "ServiceSettings"]
 
 #: Cellular technologies a site table and a scenario may name.
 TECHNOLOGIES = ("2G", "3G", "4G", "5G")
 #: Coverage models: ``los`` is line of sight within each site's nominal radius; the others are propagation
 #: models (:mod:`coverplan.radio.models`, :mod:`coverplan.radio.itm`) whose received power is compared with
 #: the technology's threshold: ``p526`` (free space + delta-Bullington, the terrain-aware default of the
-#: sample), ``itm`` (Longley-Rice), ``hata``, ``cost231`` and ``fspl``.
-COVERAGE_MODELS = ("los", "p526", "itm", "hata", "cost231", "fspl")
+#: sample), ``p1812`` (the whole ITU-R P.1812-6 method), ``itm`` (Longley-Rice), ``hata``, ``cost231`` and ``fspl``.
+COVERAGE_MODELS = ("los", "p526", "p1812", "itm", "hata", "cost231", "fspl")
 #: Standard refraction: the effective earth radius is 4/3 of the real one (ITU-R P.453; gdal_viewshed -cc 0.75).
 DEFAULT_K_FACTOR = 4 / 3
 #: Environments of the Hata-family models.
 ENVIRONMENTS = ("dense_urban", "urban", "suburban", "open")
 #: What a sector outside its model's validity range does (``[coverage.propagation] outside_range``).
 OUTSIDE_RANGE = ("error", "extrapolate")
+
+
+@dataclass(frozen=True)
+class P1812Settings:
+    """ITU-R P.1812-6's own inputs (``[coverage.p1812]``; see :mod:`coverplan.radio.p1812` and ``radiomet``)."""
+
+    time_pct: float = setting(50.0, doc="p: % of an average year the loss is not exceeded (P.1812-6 §1: 1-50 %)",
+                              unit="%", low=1.0, high=50.0)
+    location_pct: float = setting(50.0, doc="pL: % of locations the loss is not exceeded (§4.8: 1-99 %)", unit="%",
+                                  low=1.0, high=99.0)
+    sigma_l_db: float | None = setting(None, doc="sigma_L, the location variability (absent: §4.8's (0.024 f(GHz) + "
+                                       "0.52) w_a^0.28 u_h with w_a the analysis cell size; 5.5 dB is broadcast "
+                                       "planning's value)", unit="dB", low=0.0, high=30.0)
+    delta_n: float | None = setting(None, doc="Delta N, the refractivity lapse rate through the lowest 1 km (§3.5; "
+                                    "absent: itu_maps, else 45 with a warning)", unit="N-units/km", low=1.0, high=156.0)
+    n0: float | None = setting(None, doc="N0, the sea-level surface refractivity (§3.5; absent: itu_maps, else 325 "
+                               "with a warning)", unit="N-units", low=200.0, high=500.0)
+    itu_maps: Path | None = setting(None, doc="the folder or zip of P.1812 (or P.452) from itu.int holding DN50.TXT "
+                                    "and N050.TXT (ITU copyright: not bundled), read at each site; relative to the "
+                                    "scenario's folder", example='"R-REC-P.1812-6.zip"')
+    zone: str = setting("inland", doc="radio-climatic zone of the paths (§3.5): inland (A2) or coastal (A1, land "
+                        "within 50 km of the sea)", choices=("inland", "coastal"), what="a zone")
+    building_entry: str = setting("off", doc="indoor receivers: the building entry loss of ITU-R P.2109-2 added "
+                                  "(off, traditional or thermally_efficient buildings)",
+                                  choices=("off", "traditional", "thermally_efficient"), what="a building type")
+    building_entry_pct: float = setting(50.0, doc="the probability the building entry loss is not exceeded "
+                                        "(ITU-R P.2109-2 §3)", unit="%", low=1.0, high=99.0)
+
+    def __post_init__(self) -> None:
+        validate(self)
 
 
 @dataclass(frozen=True)
@@ -39,7 +70,7 @@ class PropagationSettings:
     only: ``environment``. ``outside_range``: whether a sector outside its
     model's published range (:data:`coverplan.radio.models.VALIDITY`) is an
     error or extrapolated with a warning. ``k_factor`` is set from
-    ``[coverage] k_factor``.
+    ``[coverage] k_factor``, ``p1812`` from ``[coverage.p1812]``.
     """
 
     k_factor: float = setting(DEFAULT_K_FACTOR, doc="effective earth radius factor (from [coverage] k_factor)",
@@ -67,6 +98,7 @@ class PropagationSettings:
                                  "masts 30-200 m, receivers 1-10 m; ITM 20 MHz-20 GHz, antennas 0.5-3000 m): error, "
                                  "or extrapolate (apply the formula anyway, with a warning; not possible for ITM)",
                                  choices=OUTSIDE_RANGE, what="a choice")
+    p1812: P1812Settings = setting(P1812Settings(), doc="P.1812's inputs (from [coverage.p1812])", scenario=False)
 
     def __post_init__(self) -> None:
         validate(self)
@@ -155,8 +187,8 @@ class CalibrationSettings:
 class CoverageSettings:
     """Where a site serves (``[coverage]``): the model, the receiver, the technologies and their thresholds."""
 
-    model: str = setting("los", doc="coverage model: los (line of sight within the radius), p526, itm, hata, "
-                         "cost231, fspl", choices=COVERAGE_MODELS, what="a coverage model")
+    model: str = setting("los", doc="coverage model: los (line of sight within the radius), p526, p1812, itm, "
+                         "hata, cost231, fspl", choices=COVERAGE_MODELS, what="a coverage model")
     receiver_height_m: float = setting(1.5, doc="receiver height above ground", unit="m", low=0.0, high=100.0)
     k_factor: float = setting(DEFAULT_K_FACTOR, doc='effective earth radius factor (4/3 standard; "inf": flat '
                               "earth)", low=0.1, allow_inf=True)
@@ -173,6 +205,8 @@ class CoverageSettings:
         high=400.0, keys=TECHNOLOGIES, what="a technology", merge=True)
     propagation: PropagationSettings = setting(PropagationSettings(), doc="ground, polarisation, ITM climate "
                                                "and variability")
+    p1812: P1812Settings = setting(P1812Settings(), doc="ITU-R P.1812: time and location percentages, radio "
+                                   "meteorology, building entry loss")
     service: ServiceSettings = setting(ServiceSettings(), doc="service levels (voice, broadband) and which one "
                                        "dead zones use")
     probability: ProbabilitySettings = setting(ProbabilitySettings(), doc="the share of locations a cell must "
@@ -185,10 +219,11 @@ class CoverageSettings:
 
     def __post_init__(self) -> None:
         validate(self)
-        if self.propagation.k_factor != self.k_factor:
+        if self.propagation.k_factor != self.k_factor or self.propagation.p1812 != self.p1812:
             from dataclasses import replace
 
-            object.__setattr__(self, "propagation", replace(self.propagation, k_factor=self.k_factor))
+            object.__setattr__(self, "propagation", replace(self.propagation, k_factor=self.k_factor,
+                                                            p1812=self.p1812))
         level = self.service.dead_zones_use
         if not set(getattr(self.service, level)) & set(self.technologies):
             raise SettingError("service.dead_zones_use", f"= {level!r}, but none of the technologies that give it "
@@ -198,6 +233,10 @@ class CoverageSettings:
             if self.model == "los":
                 raise SettingError("probability.required_pct", "needs a signal model (coverage.model other than "
                                    "los): line of sight has no signal level whose variability to count")
+            if self.model == "p1812" and self.p1812.location_pct != 50.0:
+                raise SettingError("probability.required_pct", f"= {self.probability.required_pct:g} and "
+                                   f"p1812.location_pct = {self.p1812.location_pct:g} would count the location "
+                                   "variability twice; set location_pct = 50 (P.1812's median over locations)")
             if self.model == "itm" and self.propagation.location_pct != 50.0:
                 raise SettingError("probability.required_pct", f"= {self.probability.required_pct:g} and "
                                    f"propagation.location_pct = {self.propagation.location_pct:g} would count the "

@@ -30,8 +30,10 @@ def _at(terrain: Terrain, window: Raster, row: int, col: int) -> float:
 def _polar(z: np.ndarray, model: int, nrad: int = 96, npts: int = 150, f: float = 900.0) -> np.ndarray:
     out = np.empty((nrad, npts + 1))
     r, c = z.shape[0] // 2, z.shape[1] // 2
-    rk.polar_loss(np.ascontiguousarray(z, dtype=np.float64), r, c, 30.0, 30.0, 35.0, 1.5, f, nrad, npts, 30.0,
-                  model, 4 / 3 * EARTH_RADIUS_KM, 22.0, 0.003, False, out, ITM_DEFAULTS)
+    z64 = np.ascontiguousarray(z, dtype=np.float64)
+    rk.polar_loss(z64, r, c, 30.0, 30.0, 35.0, 1.5, f, nrad, npts, 30.0,
+                  model, 4 / 3 * EARTH_RADIUS_KM, 22.0, 0.003, False, out, ITM_DEFAULTS, z64, np.zeros((0, 0)),
+                  np.zeros(8))
     return out
 
 
