@@ -73,7 +73,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     from coverplan.population import cells_on_grid
     from coverplan.radio.cellular import cellular_coverage, reference_offsets, served_thresholds
     from coverplan.radio.coverage import signal_coverage
-    from coverplan.radio.probability import level_probability
+    from coverplan.radio.probability import level_probability, with_model_sigmas
     from coverplan.siting.options import with_cheapest_option, with_terminal_checks
 
     sc = scenario if isinstance(scenario, Scenario) else Scenario.load(scenario)
@@ -81,7 +81,8 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     t0 = time.perf_counter()
     inputs = load_inputs(sc)
     t1 = time.perf_counter()
-    cov = sc.coverage
+    # the location variability of the model (P.1812's own sigma_L with model = "p1812") for the probability
+    cov = with_model_sigmas(sc.coverage, inputs.sectors, inputs.terrain.res[0])
     # the same call as coverplan coverage: power in each technology's threshold unit, its own radius
     coverage = cellular_coverage(inputs.terrain, inputs.sectors, cov, source=sc.inputs.sites, scheduler=scheduler,
                                  show_progress=show_progress)
@@ -102,7 +103,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     power = ({t: p[r0:r1, c0:c1] for t, p in coverage.power_dbm.items()} if coverage.power_dbm is not None
              else None)
     covered = {t: m[r0:r1, c0:c1] & inputs.in_area for t, m in coverage.by_technology.items()}
-    levels = service_levels(sc.coverage, covered, power, fibre_mask)
+    levels = service_levels(cov, covered, power, fibre_mask)
     # the probability of each level at each cell (none with line of sight: it has no signal level)
     probability = ({lv: np.where(inputs.in_area, p, np.float32(np.nan)) for lv, p in
                     level_probability(cov, power, fibre_mask).items()} if power is not None else None)

@@ -120,6 +120,9 @@ def cellular_coverage(
                             receiver_height_m=s.receiver_height_m, k_factor=s.k_factor, scheduler=scheduler,
                             show_progress=show_progress)
     check_sectors(sectors, s, source=source)
+    from coverplan.radio.probability import with_model_sigmas
+
+    s = with_model_sigmas(s, sectors, terrain.res[0])  # the margin of a p1812 run uses P.1812's own sigma_L
     if s.calibration is not None:
         log.info("%s power corrected by [coverage.calibration]: offsets %s, slopes %s dB/decade (%s)", s.model,
                  dict(s.calibration.offset_db), dict(s.calibration.slope_db_per_decade),

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     from coverplan.radio.settings import CoverageSettings
 
 __all__ = ["BANDS_PCT", "ProbabilitySettings", "level_probability", "location_margin_db",
-           "probability_summary", "service_probability"]
+           "probability_summary", "service_probability", "with_model_sigmas"]
 
 #: ITU-R P.1546-6 Annex 5 §12: sigma_L for digital systems of 1 MHz bandwidth or more; for GSM (200 kHz) at
 #: 900 MHz, K + 1.3 log10(f) with K = 1.2 (mobile receivers below the clutter).
@@ -108,6 +108,32 @@ def service_probability(power_dbm: NDArray[np.floating], threshold_dbm: float,
         out = (p >= threshold_dbm).astype(np.float64) if sigma_db <= 0.0 else ndtr((p - threshold_dbm) / sigma_db)
     out[~np.isfinite(p)] = 0.0
     return out.astype(np.float32)
+
+
+def with_model_sigmas(cov: CoverageSettings, sectors: Any, resolution_m: float) -> CoverageSettings:
+    """``cov`` with the location variability of its model in ``probability.sigma_l_db``.
+
+    With ``model = "p1812"``, P.1812-6 §4.8's own sigma_L: ``[coverage.p1812] sigma_l_db`` when given, else
+    (0.024 f(GHz) + 0.52) w_a^0.28 u_h at the median frequency of each technology's sectors, w_a the analysis
+    cell size (:func:`coverplan.radio.p1812.location_sigma_db`); the other models keep the table of
+    ``[coverage.probability]``. ``sectors``: the site table (``technology``, ``frequency_mhz``).
+    """
+    from dataclasses import replace
+
+    if cov.model != "p1812":
+        return cov
+    from coverplan.radio.p1812 import location_sigma_db
+
+    sig = dict(cov.probability.sigma_l_db)
+    for t in cov.technologies:
+        if cov.p1812.sigma_l_db is not None:
+            sig[t] = float(cov.p1812.sigma_l_db)
+            continue
+        f = sectors.loc[sectors["technology"] == t, "frequency_mhz"]
+        if len(f):
+            sig[t] = round(location_sigma_db(float(f.median()), resolution_m=resolution_m,
+                                             rx_height_m=cov.receiver_height_m), 2)
+    return replace(cov, probability=replace(cov.probability, sigma_l_db=sig))
 
 
 def level_probability(cov: CoverageSettings, power_dbm: Mapping[str, NDArray[np.float32]],

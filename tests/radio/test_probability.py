@@ -136,3 +136,25 @@ def test_the_probability_rasters_hold_the_percentages_of_the_run(runs: dict[floa
     inside = np.isfinite(prob)
     assert (pct[~inside] == 255).all()
     assert np.array_equal(pct[inside], np.round(100 * prob[inside]).astype(np.uint8))
+
+
+def test_a_p1812_run_takes_p1812s_own_location_variability(tmp_path: Path) -> None:
+    from coverplan.pipeline import run
+    from coverplan.radio.p1812 import location_sigma_db
+
+    toml = write_two_technology_scenario(tmp_path)
+    sc = Scenario.load(toml).replace({"coverage.model": "p1812", "coverage.probability.required_pct": 90.0,
+                                      "coverage.p1812": {"delta_n": 45.0, "n0": 325.0}, "fibre": {}})
+    r = run(sc)
+    summ = r.summary["coverage_probability"]
+    # §4.8: (0.024 f(GHz) + 0.52) w_a^0.28 u_h, w_a = 30 m cells, u_h = 1 - 1.5 m / 10 m above bare ground
+    want = {"2G": (0.024 * 0.9 + 0.52) * 30 ** 0.28 * 0.85, "4G": (0.024 * 1.8 + 0.52) * 30 ** 0.28 * 0.85}
+    for t, v in want.items():
+        assert summ["sigma_l_db"][t] == pytest.approx(v, abs=0.01)
+        assert location_sigma_db(900.0 if t == "2G" else 1800.0, resolution_m=30.0, rx_height_m=1.5) == \
+            pytest.approx(v, abs=1e-9)
+        assert summ["margin_db"][t] == pytest.approx(v * 1.2815516, abs=0.02)
+    given = run(sc.replace({"coverage.p1812.sigma_l_db": 7.0}))
+    assert given.summary["coverage_probability"]["sigma_l_db"] == {"2G": 7.0, "4G": 7.0}
+    with pytest.raises(ScenarioError, match="count the location variability twice"):
+        sc.replace({"coverage.p1812.location_pct": 70.0})
