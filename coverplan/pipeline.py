@@ -125,10 +125,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     )
     facilities["service_level"] = _level_at(facilities, grid, levels)
     if probability is not None:
-        for level, prob in probability.items():  # % of locations served at the facility's cell
-            at = _value_at(facilities, grid, prob) if len(facilities) else np.zeros(0)
-            facilities[f"{level}_probability_pct"] = np.round(
-                np.where(facilities["fibre_served"].to_numpy(bool), 100.0, 100.0 * np.nan_to_num(at)), 1)
+        facilities = _facility_probability(facilities, grid, probability)
     facilities, extensions = with_extensions(facilities, inputs.terrain, inputs.fibre, cost_per_km=sc.fibre.cost_per_km,
                                              currency=sc.fibre.currency)
     facilities = with_terminal_checks(facilities, inputs.terrain, sky=sc.siting.sky, rain=sc.siting.rain,
@@ -155,18 +152,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     t3 = time.perf_counter()
     summary = _summary(inputs, coverage, served, dz, facilities, admin)
     summary["service_levels"] = _level_summary(sc, levels, cells, inputs.in_area, facilities, grid)
-    cal = sc.coverage.calibration
-    if cal is not None:  # the correction every signal figure carries ([coverage.calibration], coverplan calibrate)
-        summary["calibration"] = {"model": cal.model, "offset_db": dict(cal.offset_db),
-                                  "slope_db_per_decade": dict(cal.slope_db_per_decade),
-                                  "reference_km": cal.reference_km, "clutter_offset_db": dict(cal.clutter_offset_db),
-                                  "residual_std_db": cal.residual_std_db, "fitted_on": cal.fitted_on}
-    if probability is not None:
-        from coverplan.radio.probability import probability_summary
-
-        summary["coverage_probability"] = probability_summary(
-            cov, probability, cells, inputs.in_area,
-            {lv: facilities[f"{lv}_probability_pct"].to_numpy(float) for lv in probability})
+    summary.update(_probability_and_calibration(cov, probability, cells, inputs.in_area, facilities))
     if plan is not None:
         summary["plan"] = plan.figures
     log.info("run took %.1f s (inputs %.1f s, coverage %.1f s, dead zones %.1f s)",
@@ -175,6 +161,38 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
                    grid.with_array(count, nodata=255), dz, facilities, summary, admin, extensions, plan,
                    probability={lv: grid.with_array(p, nodata=float("nan")) for lv, p in probability.items()}
                    if probability is not None else None)
+
+
+def _facility_probability(facilities: gpd.GeoDataFrame, grid: Raster,
+                          probability: Mapping[str, NDArray[np.float32]]) -> gpd.GeoDataFrame:
+    """``<level>_probability_pct``: the % of locations served at each facility's cell (100 by the fibre)."""
+    out = facilities.copy()
+    for level, prob in probability.items():
+        at = _value_at(out, grid, prob) if len(out) else np.zeros(0)
+        out[f"{level}_probability_pct"] = np.round(
+            np.where(out["fibre_served"].to_numpy(bool), 100.0, 100.0 * np.nan_to_num(at)), 1)
+    return out
+
+
+def _probability_and_calibration(cov: CoverageSettings, probability: Mapping[str, NDArray[np.float32]] | None,
+                                 cells: Any, in_area: NDArray[np.bool_], facilities: gpd.GeoDataFrame
+                                 ) -> dict[str, Any]:
+    """``summary.json``'s ``calibration`` (the correction every signal figure carries) and
+    ``coverage_probability`` (:func:`coverplan.radio.probability.probability_summary`), when there are."""
+    out: dict[str, Any] = {}
+    cal = cov.calibration
+    if cal is not None:
+        out["calibration"] = {"model": cal.model, "offset_db": dict(cal.offset_db),
+                              "slope_db_per_decade": dict(cal.slope_db_per_decade),
+                              "reference_km": cal.reference_km, "clutter_offset_db": dict(cal.clutter_offset_db),
+                              "residual_std_db": cal.residual_std_db, "fitted_on": cal.fitted_on}
+    if probability is not None:
+        from coverplan.radio.probability import probability_summary
+
+        out["coverage_probability"] = probability_summary(
+            cov, probability, cells, in_area,
+            {lv: facilities[f"{lv}_probability_pct"].to_numpy(float) for lv in probability})
+    return out
 
 
 def _warn_edge_zones(zones: gpd.GeoDataFrame, checks: dict[str, Any]) -> None:
