@@ -35,6 +35,8 @@ from coverplan.terrain.viewshed import VISIBLE, viewshed
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from coverplan.radio.clutter import TerminalLoss
+
 __all__ = ["NOT_COVERED", "Coverage", "PropagationSettings", "los_coverage", "lowest_loss",
            "reference_signal_offset_db", "signal_coverage", "site_loss"]
 
@@ -313,6 +315,7 @@ def signal_coverage(
     clutter_class: NDArray[np.integer] | None = None,
     scheduler: Any = None,
     show_progress: bool = False,
+    terminal_loss: TerminalLoss | None = None,
 ) -> Coverage:
     """Best-server received power per technology, and coverage where it reaches the threshold.
 
@@ -333,6 +336,8 @@ def signal_coverage(
     ``calibration`` adds its correction to the power
     (:func:`coverplan.radio.calibration.calibrated_loss`; clutter offsets by
     the ``clutter_class`` codes on the terrain grid).
+    ``terminal_loss``: each cell's receiver-end clutter loss added to ``L_b``
+    (:class:`coverplan.radio.clutter.TerminalLoss`, ITU-R P.2108).
     """
     from coverplan.parallel import ordered_map
     from coverplan.radio import _kernels as rk
@@ -383,6 +388,8 @@ def signal_coverage(
     for (index, grp, site_radius_m), task, loss in _progress(zip(meta, tasks, results, strict=True), total=len(tasks),
                                               desc=f"coverage ({model})", enabled=show_progress):
         x, y, height, _freq, _radius = task
+        if terminal_loss is not None:  # [coverage.clutter] terminal_loss (radio.clutter)
+            loss = terminal_loss.added(loss, x, y, _freq)
         row, col = terrain.index(x, y)
         if index != current:
             if current >= 0:
