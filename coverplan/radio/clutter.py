@@ -306,7 +306,9 @@ class TerminalLoss:
     loss under clutter R at ``receiver_height_m``) or §3.2 (the loss not
     exceeded at ``location_pct`` % of locations, for the distance from the
     site; within 0.25 km of it, §3.2's shortest path, the loss at 0.25 km) by
-    :func:`terminal_loss_method`.
+    :func:`terminal_loss_method`. The §3.1 loss depends on the cell only
+    through R: it is computed once per frequency for each distinct R and
+    looked up (``r_index``: 1 + the index into ``r_values``, 0 for no §3.1).
     """
 
     grid: Raster
@@ -314,41 +316,46 @@ class TerminalLoss:
     height_m: NDArray[np.float64]
     settings: ClutterSettings
     receiver_height_m: float
+    r_index: NDArray[np.int32]
+    r_values: NDArray[np.float64]
+    statistical: NDArray[np.bool_]
 
     @classmethod
     def from_landcover(cls, codes: Raster, settings: ClutterSettings, receiver_height_m: float) -> TerminalLoss:
         category, height = clutter_grids(codes.array, settings, nodata=codes.nodata)
-        return cls(codes, category, height, settings, float(receiver_height_m))
-
-    def _methods(self) -> dict[str, list[int]]:
-        out: dict[str, list[int]] = {"3.1": [], "3.2": []}
+        by = {"3.1": [], "3.2": []}  # type: dict[str, list[int]]
         for k, cat in enumerate(CATEGORIES):
-            method = terminal_loss_method(cat, self.settings)
+            method = terminal_loss_method(cat, settings)
             if method is not None:
-                out[method].append(k)
-        return out
+                by[method].append(k)
+        m31 = np.isin(category, by["3.1"]) & (height > 0)
+        r_values, inverse = np.unique(height[m31], return_inverse=True)
+        r_index = np.zeros(category.shape, np.int32)
+        r_index[m31] = inverse.astype(np.int32) + 1
+        return cls(codes, category, height, settings, float(receiver_height_m), r_index, r_values,
+                   np.isin(category, by["3.2"]))
 
     def check(self, frequencies_mhz: Any) -> None:
         """An :class:`~coverplan.errors.InputError` for a frequency or height a present category's model lacks."""
         from coverplan.radio import p2108
 
-        present = set(np.unique(self.category).tolist())
-        for method, cats in self._methods().items():
-            if not present & set(cats):
+        for method, present in (("3.1", self.r_index.any()), ("3.2", self.statistical.any())):
+            if not present:
                 continue
+            mask = self.r_index > 0 if method == "3.1" else self.statistical
+            names = ", ".join(CATEGORIES[k] for k in np.unique(self.category[mask]))
             lo, hi = p2108.HEIGHT_GAIN_FREQUENCY_GHZ if method == "3.1" else p2108.TERRESTRIAL_FREQUENCY_GHZ
             for f in sorted({float(v) for v in np.atleast_1d(frequencies_mhz)}):
                 if not lo * 1000 <= f <= hi * 1000:
-                    names = ", ".join(CATEGORIES[k] for k in sorted(present & set(cats)))
                     key = "trees_model" if "trees" in names else "built_up_model"
                     other = ("statistical (§3.2, 500 MHz-67 GHz)" if method == "3.1"
                              else "height_gain (§3.1, 30 MHz-3 GHz)")
                     raise InputError(f'[coverage.clutter] terminal_loss = "p2108": a sector at {f:g} MHz is '
                                      f"outside P.2108-1 §{method} ({lo * 1000:g} MHz-{hi:g} GHz), the model of "
                                      f"the {names} cells; set {key} = {other}, or terminal_loss = \"none\"")
-        if self.receiver_height_m <= 0 and self._methods()["3.1"] and present & set(self._methods()["3.1"]):
-            raise InputError('[coverage.clutter] terminal_loss = "p2108": P.2108-1 §3.1 needs a receiver above '
-                             "the ground; set coverage.receiver_height_m above 0")
+            if method == "3.1" and self.receiver_height_m <= 0:
+                raise InputError('[coverage.clutter] terminal_loss = "p2108": P.2108-1 §3.1 needs a receiver '
+                                 "above the ground; set coverage.receiver_height_m above 0")
 
     def loss_db(self, window: Raster, x: float, y: float, frequency_mhz: float) -> NDArray[np.float64]:
         """The terminal loss (dB) on ``window`` (a window of the grid) for a site at (x, y)."""
@@ -356,22 +363,18 @@ class TerminalLoss:
 
         r0, c0 = window.origin_in(self.grid)
         h, w = window.shape
-        cat = self.category[r0:r0 + h, c0:c0 + w]
-        out = np.zeros((h, w))
         f_ghz = frequency_mhz / 1000.0
-        methods = self._methods()
-        m31 = np.isin(cat, methods["3.1"])
-        if m31.any():
-            r = self.height_m[r0:r0 + h, c0:c0 + w][m31]
-            out[m31] = p2108.height_gain_loss(f_ghz, self.receiver_height_m, r, diffraction=True,
-                                              street_width_m=self.settings.street_width_m)
-        m32 = np.isin(cat, methods["3.2"])
-        if m32.any():
+        lut = np.zeros(len(self.r_values) + 1)
+        if len(self.r_values):
+            lut[1:] = p2108.height_gain_loss(f_ghz, self.receiver_height_m, self.r_values, diffraction=True,
+                                             street_width_m=self.settings.street_width_m)
+        out: NDArray[np.float64] = lut[self.r_index[r0:r0 + h, c0:c0 + w]]
+        rows, cols = np.nonzero(self.statistical[r0:r0 + h, c0:c0 + w])
+        if len(rows):
             t = window.transform
-            rows, cols = np.nonzero(m32)
             d_km = np.hypot(t.c + (cols + 0.5) * t.a - x, t.f + (rows + 0.5) * t.e - y) / 1000.0
-            out[m32] = p2108.terrestrial_loss(f_ghz, np.maximum(d_km, p2108.MIN_DISTANCE_KM),
-                                              self.settings.location_pct)
+            out[rows, cols] = p2108.terrestrial_loss(f_ghz, np.maximum(d_km, p2108.MIN_DISTANCE_KM),
+                                                     self.settings.location_pct)
         return out
 
     def added(self, loss: Raster, x: float, y: float, frequency_mhz: float) -> Raster:
