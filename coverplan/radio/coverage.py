@@ -335,9 +335,8 @@ def signal_coverage(
     (:func:`coverplan.parallel.ordered_map`); the result is the same. A
     ``calibration`` adds its correction to the power
     (:func:`coverplan.radio.calibration.calibrated_loss`; clutter offsets by
-    the ``clutter_class`` codes on the terrain grid).
-    ``terminal_loss``: each cell's receiver-end clutter loss added to ``L_b``
-    (:class:`coverplan.radio.clutter.TerminalLoss`, ITU-R P.2108).
+    the ``clutter_class`` codes on the terrain grid). ``terminal_loss``
+    adds each cell's P.2108 clutter loss (:class:`~.clutter.TerminalLoss`).
     """
     from coverplan.parallel import ordered_map
     from coverplan.radio import _kernels as rk
@@ -388,8 +387,7 @@ def signal_coverage(
     for (index, grp, site_radius_m), task, loss in _progress(zip(meta, tasks, results, strict=True), total=len(tasks),
                                               desc=f"coverage ({model})", enabled=show_progress):
         x, y, height, _freq, _radius = task
-        if terminal_loss is not None:  # [coverage.clutter] terminal_loss (radio.clutter)
-            loss = terminal_loss.added(loss, x, y, _freq)
+        loss = terminal_loss.added(loss, x, y, _freq) if terminal_loss is not None else loss  # [coverage.clutter]
         row, col = terrain.index(x, y)
         if index != current:
             if current >= 0:
