@@ -96,11 +96,22 @@ def read_landcover(path: str | Path, terrain: Terrain, settings: ClutterSettings
                              "WorldCover")
     lo, hi = (int(raw[valid].min()), int(raw[valid].max())) if valid.any() else (0, 0)
     dtype, sentinel = (np.int16, -32768) if lo >= -32767 and hi <= 32767 else (np.int32, -2147483648)
-    src = np.where(valid, raw, 0).astype(dtype)
-    src[~valid] = sentinel
-    dst = np.full(terrain.shape, sentinel, dtype)
-    reproject(src, dst, src_transform=src_transform, src_crs=src_crs, src_nodata=sentinel,
-              dst_transform=terrain.transform, dst_crs=dst_crs, dst_nodata=sentinel, resampling=Resampling.mode)
+    classes = np.unique(raw[valid]).astype(np.int64)
+    warp = {"src_transform": src_transform, "src_crs": src_crs, "dst_transform": terrain.transform,
+            "dst_crs": dst_crs, "resampling": Resampling.mode}
+    if len(classes) < 255:
+        # GDAL's mode is a histogram on 8-bit data (0.5 s for 9 million cells) and a sort on wider types (20 s):
+        # warp the index of each class, then put the codes back
+        idx = np.full(raw.shape, 255, np.uint8)
+        idx[valid] = np.searchsorted(classes, raw[valid].astype(np.int64))
+        out = np.full(terrain.shape, 255, np.uint8)
+        reproject(idx, out, src_nodata=255, dst_nodata=255, **warp)
+        dst = np.where(out == 255, sentinel, classes[np.minimum(out, len(classes) - 1)]).astype(dtype)
+    else:
+        src = np.where(valid, raw, 0).astype(dtype)
+        src[~valid] = sentinel
+        dst = np.full(terrain.shape, sentinel, dtype)
+        reproject(src, dst, src_nodata=sentinel, dst_nodata=sentinel, **warp)
     unknown = unknown_codes(dst, settings, sentinel)
     if unknown:
         listed = ", ".join(f"{c} ({n:,} cells)" for c, n in sorted(unknown.items()))

@@ -131,3 +131,25 @@ def test_no_crs_wrong_place_and_fractional_codes_are_errors(tmp_path: Path) -> N
     with pytest.raises(InputError, match="values that are not class codes"):
         read_landcover(_write(tmp_path / "c.tif", codes + 0.5, west, north, dtype="float32"), t, ClutterSettings(),
                        study=_all(t)[0], in_area=_all(t)[1])
+
+
+def test_the_8_bit_class_index_warps_as_the_codes_themselves(tmp_path: Path) -> None:
+    """Fewer than 255 classes go through GDAL's 8-bit mode (a histogram) as class indices: the same cells as
+    the codes' own 16-bit mode; 300 classes take the 16-bit path."""
+    from rasterio.warp import Resampling, reproject
+
+    t, box = _terrain_and_lonlat()
+    rng = np.random.default_rng(5)
+    for n, table in ((3, ClutterSettings()), (300, None)):
+        values = np.array([10, 40, 50]) if n == 3 else np.arange(1000, 1000 + n)
+        codes, west, north = _cover(t, box, lambda lon, lat, v=values: v[rng.integers(0, len(v), lon.shape)])
+        path = _write(tmp_path / f"lc{n}.tif", codes, west, north, nodata=0, dtype="int16")
+        settings = table or ClutterSettings(table="none", clutter_category={str(v): "open" for v in values})
+        got = read_landcover(path, t, settings, study=_all(t)[0], in_area=_all(t)[1]).codes.array
+        want = np.full(t.shape, -32768, np.int16)
+        with rasterio.open(path) as ds:
+            reproject(ds.read(1), want, src_transform=ds.transform, src_crs=ds.crs, src_nodata=0,
+                      dst_transform=t.transform, dst_crs=t.crs.to_wkt(), dst_nodata=-32768,
+                      resampling=Resampling.mode)
+        np.testing.assert_array_equal(got, want)
+        assert set(np.unique(got)) <= set(values.tolist())
