@@ -41,7 +41,6 @@ def test_p2108_without_land_cover_is_refused_by_the_scenario() -> None:
         _window(**{"inputs.landcover": None})
 
 
-@pytest.mark.slow
 def test_the_terminal_loss_serves_fewer_people_and_summary_says_what_was_assumed() -> None:
     with_loss = run(_window())
     without = run(_window(**{"coverage.clutter.terminal_loss": "none"}))

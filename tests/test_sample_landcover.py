@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 import rasterio
 
 from coverplan.radio.clutter import WORLDCOVER
@@ -20,7 +19,6 @@ SAMPLE = ROOT / "data" / "sample"
 SCRIPT = ROOT / "scripts" / "make_sample_landcover.py"
 
 
-@pytest.mark.slow
 def test_the_script_reproduces_the_committed_file(tmp_path: Path) -> None:
     subprocess.run([sys.executable, str(SCRIPT), "--out", str(tmp_path / "lc.tif"), "--osm-dir",
                     str(ROOT / "data" / "osm")], check=True, capture_output=True, cwd=ROOT)
