@@ -137,8 +137,25 @@ def load_inputs(scenario: Scenario) -> Inputs:
     layers = _read_layers(sc, crs, area)
     sectors = _sectors_in_reach(sc, sectors, crs, area, grid, terrain, dem_crs, dem_bounds, checks)
     layers["facilities"] = _facilities_in_area(sc, layers["facilities"], grid, in_area, checks)
+    landcover = _landcover(sc, terrain, study, in_area, checks)
     return Inputs(sc, terrain, study, in_area, area, sectors, layers["facilities"], population, layers["fibre"],
-                  layers["admin"], checks, places=layers["places"])
+                  layers["admin"], checks, places=layers["places"], landcover=landcover)
+
+
+# --- land cover (coverplan.radio.landcover): codes on the terrain grid, what was assumed in checks["landcover"]
+def _landcover(sc: Scenario, terrain: Terrain, study: tuple[int, int, int, int], in_area: NDArray[np.bool_],
+               checks: dict[str, Any]) -> Raster | None:
+    if sc.inputs.landcover is None:
+        return None
+    from coverplan.radio.landcover import read_landcover
+
+    lc = read_landcover(sc.inputs.landcover, terrain, sc.coverage.clutter, study=study, in_area=in_area,
+                        dem_kind=sc.inputs.dem_kind)
+    for message in lc.warnings:
+        _warn(checks, message)
+    checks["landcover"] = lc.record
+    return lc.codes
+# ---
 
 
 def shapely_box(bounds: tuple[float, ...]) -> BaseGeometry:

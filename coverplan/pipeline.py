@@ -85,7 +85,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     cov = with_model_sigmas(sc.coverage, inputs.sectors, inputs.terrain.res[0])
     # the same call as coverplan coverage: power in each technology's threshold unit, its own radius
     coverage = cellular_coverage(inputs.terrain, inputs.sectors, cov, source=sc.inputs.sites, scheduler=scheduler,
-                                 show_progress=show_progress)
+                                 show_progress=show_progress, landcover=inputs.landcover)
     # where a site would serve in free space: inside the radius with free-space signal above the threshold
     # (line of sight: inside the radius); dead zones there are terrain shadows
     free = signal_coverage(
@@ -353,6 +353,7 @@ def _summary(inputs: Inputs, coverage: Coverage, served: NDArray[np.bool_], dz: 
             "studied_share": checks.get("studied_share"),
             "dem_void_share": checks.get("dem_void_share"),
             "crs_scale_error": checks.get("crs_scale_error"),
+            **({"landcover": checks["landcover"]} if "landcover" in checks else {}),  # radio.landcover
         },
         "warnings": list(checks.get("warnings", [])),
         "left_out": {k: checks[k] for k in ("sites_left_out", "sites_left_out_count", "facilities_left_out",

@@ -54,6 +54,9 @@ class Inputs:
     checks: dict[str, Any] = field(default_factory=dict)
     #: Named places (``name``, ``place``: city, town, village...) inside the study area, the maps' labels.
     places: gpd.GeoDataFrame | None = None
+    #: Land-cover class codes on the terrain grid (``inputs.landcover`` warped by mode; nodata where it has
+    #: none), for :mod:`coverplan.radio.clutter`; None without a land-cover layer.
+    landcover: Raster | None = None
 
     @property
     def crs(self) -> CRS:

@@ -78,7 +78,7 @@ __all__ = ["COVERAGE_MODELS", "LAYERS", "REPORT_LANGUAGES", "TABLES", "TECHNOLOG
 
 #: Input layers a scenario names, and whether each is required.
 LAYERS = {"dem": True, "sites": True, "facilities": True, "population": True, "fibre": False, "admin": False,
-          "places": False}
+          "places": False, "landcover": False}
 #: The languages of the report, the maps and the KMZ (``language``; ``auto``: Vietnamese for a region in Viet Nam).
 REPORT_LANGUAGES = ("auto", "vi", "en")
 
@@ -108,6 +108,16 @@ class InputFiles:
                                  example='"communes.gpkg"')
     places: Path | None = setting(None, doc="optional: named places (points with name and place or fclass: city, "
                                   "town, village, hamlet), labels of the maps", example='"places.gpkg"')
+    # --- land cover and the DSM/DTM rule (coverplan.radio.clutter, coverplan.radio.landcover)
+    landcover: Path | None = setting(None, doc="optional: land-cover classes (any GDAL raster, grid and CRS; ESA "
+                                     "WorldCover codes unless [coverage.clutter] says otherwise), warped to the "
+                                     "terrain grid by the most common class (mode)", example='"landcover.tif"')
+    dem_kind: str = setting("dsm", doc="what the DEM describes: dsm (a surface model with canopy and roofs in it: "
+                            "Copernicus GLO-30 is one by its specification, SRTM's C-band radar sees the canopy "
+                            "top or part of it) or dtm (bare ground); with land cover, clutter is added to a dtm "
+                            "and taken out under the terminals of a dsm, counted once (ITU-R P.1812-6 §3.2)",
+                            choices=("dsm", "dtm"), what="a DEM kind")
+    # ---
     illustrative: tuple[str, ...] = setting([], doc="layers that are not real data; every output labels them",
                                             choices=tuple(k for k in LAYERS if k not in ("dem", "places")),
                                             what="a layer",
@@ -200,6 +210,9 @@ class Scenario:
 
     def __post_init__(self) -> None:
         validate(self)
+        if self.coverage.clutter.terminal_loss != "none" and self.inputs.landcover is None:  # radio.clutter
+            raise SettingError("coverage.clutter.terminal_loss", f'= "{self.coverage.clutter.terminal_loss}" needs '
+                               "a land-cover raster; set [inputs] landcover, or terminal_loss = \"none\"")
         # the hotspot serves people at the scenario's receiver height (one value, as k_factor is for propagation)
         hs = self.siting.hotspot
         if hs.rx_height_m != self.coverage.receiver_height_m:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from coverplan.radio.settings import CoverageSettings
+    from coverplan.raster import Raster
     from coverplan.terrain.dem import Terrain
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,8 @@ class _Job:
     legacy: Path | None = None
     #: the input files, which no output may replace
     inputs: tuple[Path, ...] = ()
+    #: land-cover codes on the terrain grid (a scenario's inputs.landcover), for the P.2108 terminal loss
+    landcover: Raster | None = None
 
 
 def _legacy_output(args: tuple[Path, ...], dem: Path | None, sites: Path | None) -> Path | None:
@@ -259,7 +262,7 @@ def _scenario_job(scenario: Path | None, outdir: Path | None, overwrite: bool,
     in_area = np.zeros(inputs.terrain.shape, bool)
     in_area[r0:r1, c0:c1] = inputs.in_area
     return _Job(inputs.terrain, inputs.sectors, sc.coverage, sc.inputs.sites, sc.name, out, in_area, None,
-                tuple(input_files(sc)))
+                tuple(input_files(sc)), inputs.landcover)
 
 
 def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None, overwrite: bool,
@@ -356,7 +359,8 @@ def _power(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> lis
     from coverplan.radio.cellular import SIGNAL_QUANTITY, cellular_coverage
 
     s = job.settings
-    cov = cellular_coverage(job.terrain, job.sectors, s, source=job.source, scheduler=scheduler, show_progress=show)
+    cov = cellular_coverage(job.terrain, job.sectors, s, source=job.source, scheduler=scheduler, show_progress=show,
+                            landcover=job.landcover)
     tags = {"SCENARIO": job.name}
 
     def write(folder: Path) -> list[Path]:

@@ -260,7 +260,7 @@ def _swatch(colour: str, opacity: float, text: str, *, stroke: str = "", dash: s
 
 #: The names of illustrative inputs, as the legend and the headline say them.
 ILLUSTRATIVE_NAMES = {"sites": N_("sites"), "fibre": N_("fibre"), "population": N_("population"),
-                      "facilities": N_("facilities")}
+                      "facilities": N_("facilities"), "landcover": N_("land cover")}
 
 
 def illustrative_note(ill: Sequence[str], tr: Translator) -> str:

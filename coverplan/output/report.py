@@ -41,7 +41,7 @@ KIND_NAMES = {
     "other": (N_("Other facilities"), N_("other facility")),
 }
 LAYER_NAMES = {"sites": N_("cell sites"), "fibre": N_("fibre routes"), "population": N_("population"),
-               "facilities": N_("facilities"), "admin": N_("administrative units")}
+               "facilities": N_("facilities"), "admin": N_("administrative units"), "landcover": N_("land cover")}
 
 
 # --------------------------------------------------------------------------- reading the run

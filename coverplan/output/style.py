@@ -12,7 +12,7 @@ from coverplan.output.i18n import N_
 LEAFLET_VERSION = "1.9.4"
 
 #: Names that ``coverage_map(illustrative=...)`` accepts.
-ILLUSTRATIVE_LAYERS = ("sites", "fibre", "population", "facilities")
+ILLUSTRATIVE_LAYERS = ("sites", "fibre", "population", "facilities", "landcover")
 
 WEB_MERCATOR = CRS.from_epsg(3857)
 WGS84 = CRS.from_epsg(4326)

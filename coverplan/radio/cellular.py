@@ -28,6 +28,7 @@ from coverplan.radio.settings import CoverageSettings
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from coverplan.radio.clutter import TerminalLoss
     from coverplan.raster import Raster
     from coverplan.terrain.dem import Terrain
 
@@ -100,6 +101,7 @@ def cellular_coverage(
     clutter_class: NDArray[np.integer] | None = None,
     scheduler: Any = None,
     show_progress: bool = False,
+    landcover: Raster | None = None,
 ) -> Coverage:
     """Coverage of the sectors by the settings' model, technologies, radii, thresholds and bandwidths.
 
@@ -113,6 +115,10 @@ def cellular_coverage(
     (:mod:`coverplan.radio.calibration`); its clutter offsets need the
     land-cover ``clutter_class`` codes on the terrain grid, and are left out
     with a warning without them.
+    ``landcover``: class codes on the terrain grid (``Inputs.landcover``),
+    which ``[coverage.clutter] terminal_loss = "p2108"`` needs
+    (:class:`~coverplan.radio.clutter.TerminalLoss`) and which stand for
+    ``clutter_class`` when that is not given.
     """
     s = settings
     if s.model == "los":
@@ -123,6 +129,8 @@ def cellular_coverage(
     from coverplan.radio.probability import with_model_sigmas
 
     s = with_model_sigmas(s, sectors, terrain.res[0])  # the margin of a p1812 run uses P.1812's own sigma_L
+    if clutter_class is None and landcover is not None:  # the land-cover codes (nodata negative: no class)
+        clutter_class = np.asarray(landcover.array)
     if s.calibration is not None:
         log.info("%s power corrected by [coverage.calibration]: offsets %s, slopes %s dB/decade (%s)", s.model,
                  dict(s.calibration.offset_db), dict(s.calibration.slope_db_per_decade),
@@ -134,7 +142,23 @@ def cellular_coverage(
                            threshold_dbm=served_thresholds(s), model=s.model, receiver_height_m=s.receiver_height_m,
                            settings=s.propagation, reference_offset_db=reference_offsets(s),
                            calibration=s.calibration, clutter_class=clutter_class, scheduler=scheduler,
-                           show_progress=show_progress)
+                           show_progress=show_progress, terminal_loss=_terminal_loss(sectors, s, landcover))
+
+
+def _terminal_loss(sectors: gpd.GeoDataFrame, settings: CoverageSettings,
+                   landcover: Raster | None) -> TerminalLoss | None:
+    """The P.2108 receiver-end clutter loss the settings ask for, checked against the sectors' frequencies."""
+    from coverplan.errors import InputError
+    from coverplan.radio.clutter import TerminalLoss
+
+    if settings.clutter.terminal_loss == "none":
+        return None
+    if landcover is None:
+        raise InputError('[coverage.clutter] terminal_loss = "p2108" needs the land cover on the terrain grid; '
+                         "set [inputs] landcover")
+    loss = TerminalLoss.from_landcover(landcover, settings.clutter, settings.receiver_height_m)
+    loss.check(sectors.loc[sectors["technology"].isin(settings.technologies), "frequency_mhz"].to_numpy(float))
+    return loss
 
 
 def loss_by_technology(

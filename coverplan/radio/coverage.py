@@ -35,6 +35,8 @@ from coverplan.terrain.viewshed import VISIBLE, viewshed
 if TYPE_CHECKING:
     import geopandas as gpd
 
+    from coverplan.radio.clutter import TerminalLoss
+
 __all__ = ["NOT_COVERED", "Coverage", "PropagationSettings", "los_coverage", "lowest_loss",
            "reference_signal_offset_db", "signal_coverage", "site_loss"]
 
@@ -325,6 +327,7 @@ def signal_coverage(
     clutter_class: NDArray[np.integer] | None = None,
     scheduler: Any = None,
     show_progress: bool = False,
+    terminal_loss: TerminalLoss | None = None,
 ) -> Coverage:
     """Best-server received power per technology, and coverage where it reaches the threshold.
 
@@ -344,7 +347,8 @@ def signal_coverage(
     (:func:`coverplan.parallel.ordered_map`); the result is the same. A
     ``calibration`` adds its correction to the power
     (:func:`coverplan.radio.calibration.calibrated_loss`; clutter offsets by
-    the ``clutter_class`` codes on the terrain grid).
+    the ``clutter_class`` codes on the terrain grid). ``terminal_loss``
+    adds each cell's P.2108 clutter loss (:class:`~.clutter.TerminalLoss`).
     """
     from coverplan.parallel import ordered_map
     from coverplan.radio import _kernels as rk
@@ -395,6 +399,7 @@ def signal_coverage(
     for (index, grp, site_radius_m), task, loss in _progress(zip(meta, tasks, results, strict=True), total=len(tasks),
                                               desc=f"coverage ({model})", enabled=show_progress):
         x, y, height, _freq, _radius = task
+        loss = terminal_loss.added(loss, x, y, _freq) if terminal_loss is not None else loss  # [coverage.clutter]
         row, col = terrain.index(x, y)
         if index != current:
             if current >= 0:

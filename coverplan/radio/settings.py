@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from coverplan.radio.clutter import ClutterSettings, check_model
 from coverplan.radio.probability import ProbabilitySettings
 from coverplan.settings import REQUIRED, SettingError, setting, validate
 
@@ -216,9 +217,12 @@ class CoverageSettings:
     sites_beyond_dem: str = setting("error", doc="a sector row farther outside the DEM than its radius (usually a "
                                     "mistyped lon/lat): error, or leave_out (named in a warning and summary.json)",
                                     choices=("error", "leave_out"), what="a choice")
+    clutter: ClutterSettings = setting(ClutterSettings(), doc="land cover as clutter (inputs.landcover): class "
+                                       "table, representative heights, the P.2108 terminal clutter loss")
 
     def __post_init__(self) -> None:
         validate(self)
+        check_model(self.model, self.propagation.environment, self.clutter)  # clutter counted once (radio.clutter)
         if self.propagation.k_factor != self.k_factor or self.propagation.p1812 != self.p1812:
             from dataclasses import replace
 
