@@ -85,7 +85,8 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     cov = with_model_sigmas(sc.coverage, inputs.sectors, inputs.terrain.res[0])
     # the same call as coverplan coverage: power in each technology's threshold unit, its own radius
     coverage = cellular_coverage(inputs.terrain, inputs.sectors, cov, source=sc.inputs.sites, scheduler=scheduler,
-                                 show_progress=show_progress, landcover=inputs.landcover)
+                                 show_progress=show_progress, landcover=inputs.landcover,
+                                 dem_kind=sc.inputs.dem_kind)
     # where a site would serve in free space: inside the radius with free-space signal above the threshold
     # (line of sight: inside the radius); dead zones there are terrain shadows
     free = signal_coverage(

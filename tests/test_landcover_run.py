@@ -43,7 +43,8 @@ def test_p2108_without_land_cover_is_refused_by_the_scenario() -> None:
 
 def test_the_terminal_loss_serves_fewer_people_and_summary_says_what_was_assumed() -> None:
     with_loss = run(_window())
-    without = run(_window(**{"coverage.clutter.terminal_loss": "none"}))
+    # the bare DEM: without land cover (with it, a DSM would put the receivers under their canopy instead)
+    without = run(_window(**{"coverage.clutter.terminal_loss": "none", "inputs.landcover": None}))
     a, b = with_loss.summary, without.summary
     assert a["study_area"]["landcover"]["terminal_loss"] == "p2108"
     assert a["population"]["total"] == b["population"]["total"]
@@ -51,3 +52,29 @@ def test_the_terminal_loss_serves_fewer_people_and_summary_says_what_was_assumed
     pa, pb = with_loss.coverage.power_dbm["2G"], without.coverage.power_dbm["2G"]  # type: ignore[index]
     drop = (pb - pa)[np.isfinite(pa) & np.isfinite(pb)]
     assert drop.min() >= -1e-3 and drop.max() > 20.0  # a loss, never a gain; 22.6 dB under the trees at 900 MHz
+
+
+def test_the_clutter_goes_on_the_profiles_by_the_dem_kind_rule() -> None:
+    """p526 over the land cover: a DTM puts R on the profile points (more loss behind the woods), a DSM lowers the
+    terminals under their canopy (less signal in the woods); cells under no clutter on a DSM keep their signal."""
+    from coverplan.radio.clutter import clutter_grids
+
+    base = {"coverage.clutter.terminal_loss": "none", "coverage.nominal_radius_km": {"2G": 3.0},
+            "region.bounds": [105.62, 21.62, 105.66, 21.66]}
+    bare = run(_window(**base, **{"inputs.landcover": None}))
+    dsm = run(_window(**base))
+    dtm = run(_window(**base, **{"inputs.dem_kind": "dtm"}))
+    p0, ps, pt = (r.coverage.power_dbm["2G"] for r in (bare, dsm, dtm))  # type: ignore[index]
+    lc = dsm.inputs.landcover
+    assert lc is not None
+    r_m = clutter_grids(lc.array, dsm.scenario.coverage.clutter, nodata=lc.nodata)[1]
+    ok = np.isfinite(p0) & np.isfinite(ps) & np.isfinite(pt)
+    trees = ok & (r_m >= 15.0)
+    assert trees.sum() > 100
+    # a DSM: the receivers in the woods stand under the canopy, so they lose signal; nowhere does anyone gain
+    assert np.median((p0 - ps)[trees]) > 1.0 and (p0 - ps)[ok].min() > -0.5
+    # a DTM: the woods stand on the profile, so the signal falls behind them too, also on open cells
+    open_cells = ok & (r_m == 0.0)
+    behind = (p0 - pt)[open_cells]
+    assert behind.mean() > 0.5 and np.mean(behind > 1.0) > 0.1 and (p0 - pt)[ok].min() > -0.5
+    assert dsm.summary["population"]["served"] <= bare.summary["population"]["served"]

@@ -167,6 +167,8 @@ class _Job:
     inputs: tuple[Path, ...] = ()
     #: land-cover codes on the terrain grid (a scenario's inputs.landcover), for the P.2108 terminal loss
     landcover: Raster | None = None
+    #: what the DEM describes (a scenario's inputs.dem_kind), for the clutter on the profiles
+    dem_kind: str = "dsm"
 
 
 def _legacy_output(args: tuple[Path, ...], dem: Path | None, sites: Path | None) -> Path | None:
@@ -262,7 +264,7 @@ def _scenario_job(scenario: Path | None, outdir: Path | None, overwrite: bool,
     in_area = np.zeros(inputs.terrain.shape, bool)
     in_area[r0:r1, c0:c1] = inputs.in_area
     return _Job(inputs.terrain, inputs.sectors, sc.coverage, sc.inputs.sites, sc.name, out, in_area, None,
-                tuple(input_files(sc)), inputs.landcover)
+                tuple(input_files(sc)), inputs.landcover, sc.inputs.dem_kind)
 
 
 def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None, overwrite: bool,
@@ -360,7 +362,7 @@ def _power(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> lis
 
     s = job.settings
     cov = cellular_coverage(job.terrain, job.sectors, s, source=job.source, scheduler=scheduler, show_progress=show,
-                            landcover=job.landcover)
+                            landcover=job.landcover, dem_kind=job.dem_kind)
     tags = {"SCENARIO": job.name}
 
     def write(folder: Path) -> list[Path]:

@@ -102,6 +102,7 @@ def cellular_coverage(
     scheduler: Any = None,
     show_progress: bool = False,
     landcover: Raster | None = None,
+    dem_kind: str = "dsm",
 ) -> Coverage:
     """Coverage of the sectors by the settings' model, technologies, radii, thresholds and bandwidths.
 
@@ -118,7 +119,9 @@ def cellular_coverage(
     ``landcover``: class codes on the terrain grid (``Inputs.landcover``),
     which ``[coverage.clutter] terminal_loss = "p2108"`` needs
     (:class:`~coverplan.radio.clutter.TerminalLoss`) and which stand for
-    ``clutter_class`` when that is not given.
+    ``clutter_class`` when that is not given; with ``p526`` and ``p1812`` its
+    clutter also goes on the profiles by the DSM/DTM rule of ``dem_kind``
+    (:func:`clutter_profile`).
     """
     s = settings
     if s.model == "los":
@@ -142,7 +145,33 @@ def cellular_coverage(
                            threshold_dbm=served_thresholds(s), model=s.model, receiver_height_m=s.receiver_height_m,
                            settings=s.propagation, reference_offset_db=reference_offsets(s),
                            calibration=s.calibration, clutter_class=clutter_class, scheduler=scheduler,
-                           show_progress=show_progress, terminal_loss=_terminal_loss(sectors, s, landcover))
+                           show_progress=show_progress, terminal_loss=_terminal_loss(sectors, s, landcover),
+                           profile=clutter_profile(terrain, s, landcover, dem_kind))
+
+
+#: The models whose radial profile takes the land cover's clutter (P.1812-6 §3.2; the same rule for P.526).
+PROFILE_MODELS = ("p526", "p1812")
+
+
+def clutter_profile(terrain: Terrain, settings: CoverageSettings, landcover: Raster | None, dem_kind: str
+                    ) -> tuple[Any, Any, Any] | None:
+    """The radial engine's (profile heights, clutter, terminals' ground) from the land cover by the DSM/DTM rule
+    (:func:`coverplan.radio.clutter.profile_grids`); None without land cover, for the models without a terrain
+    profile, and where the rule changes nothing (a DSM with P.2108, no clutter anywhere): the DEM as it is."""
+    if landcover is None or settings.model not in (*PROFILE_MODELS, "itm"):
+        return None
+    from coverplan.radio.clutter import profile_grids
+
+    z, clutter, ground = profile_grids(terrain.elevation, landcover.array, settings.clutter, dem_kind,
+                                       nodata=landcover.nodata)
+    if not clutter.any() and np.array_equal(ground, z):
+        return None
+    if settings.model == "itm":
+        log.warning("ITM takes the DEM as it is: the land cover's clutter (%s, %s) is not put on its profiles; "
+                    "use p1812 or p526 to count it there", "DTM + R" if dem_kind == "dtm" else "DSM - R under the "
+                    "terminals", f"dem_kind = {dem_kind}")
+        return None
+    return np.ascontiguousarray(z), np.ascontiguousarray(clutter), np.ascontiguousarray(ground)
 
 
 def _terminal_loss(sectors: gpd.GeoDataFrame, settings: CoverageSettings,

@@ -328,6 +328,7 @@ def signal_coverage(
     scheduler: Any = None,
     show_progress: bool = False,
     terminal_loss: TerminalLoss | None = None,
+    profile: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> Coverage:
     """Best-server received power per technology, and coverage where it reaches the threshold.
 
@@ -364,8 +365,7 @@ def signal_coverage(
         raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
     sec = sectors[sectors["technology"].isin(technologies)].to_crs(terrain.crs)
     pattern_index, pattern_cuts, pattern_cap = _sector_patterns(sec)
-    sec = sec.assign(_pattern_index=pattern_index)
-    masts = sites_by_mast(sec)
+    masts = sites_by_mast(sec := sec.assign(_pattern_index=pattern_index))
     shape = terrain.shape
     power_all = np.full((len(technologies), *shape), -np.inf, np.float32)
     tech_index = {t: k for k, t in enumerate(technologies)}
@@ -391,7 +391,7 @@ def signal_coverage(
             tasks.append((x, y, float(height), float(freq), radius_m))
             meta.append((len(kept) - 1, grp, site_radius_m))
     shared = {"terrain": terrain, "z64": _float64(terrain), "model": model, "settings": s,
-              "rx_height_m": receiver_height_m}
+              "rx_height_m": receiver_height_m, "profile": profile}  # profile: clutter_profile()'s grids
     results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler)
     current = -1
     site_covered = np.zeros((0, 0), bool)
@@ -527,10 +527,17 @@ def _viewshed_task(x: float, y: float, height_m: float, radius_m: float, *, terr
 
 
 def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, *, terrain: Terrain,
-               z64: NDArray[np.float64], model: str, settings: PropagationSettings, rx_height_m: float) -> Raster:
-    """One site-frequency-height loss window (module level, so dask can ship it)."""
+               z64: NDArray[np.float64], model: str, settings: PropagationSettings, rx_height_m: float,
+               profile: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None) -> Raster:
+    """One site-frequency-height loss window (module level, so dask can ship it). ``profile``: (profile
+    heights, clutter on the intermediate points, the terminals' ground), from the land cover
+    (:func:`coverplan.radio.clutter.profile_grids`); None: the DEM as it is."""
+    if profile is None:
+        return site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
+                         radius_m=radius_m, model=model, settings=settings, elevation64=z64)
     return site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                     radius_m=radius_m, model=model, settings=settings, elevation64=z64)
+                     radius_m=radius_m, model=model, settings=settings, elevation64=profile[0],
+                     clutter_m=profile[1], terminal_ground_m=profile[2])
 
 
 def _float64(terrain: Terrain) -> NDArray[np.float64]:
