@@ -78,3 +78,31 @@ def test_the_clutter_goes_on_the_profiles_by_the_dem_kind_rule() -> None:
     behind = (p0 - pt)[open_cells]
     assert behind.mean() > 0.5 and np.mean(behind > 1.0) > 0.1 and (p0 - pt)[ok].min() > -0.5
     assert dsm.summary["population"]["served"] <= bare.summary["population"]["served"]
+
+
+@pytest.mark.parametrize("changes", [{}, {"coverage.clutter.terminal_loss": "none", "inputs.dem_kind": "dtm"}],
+                         ids=["p2108", "dtm-profile"])
+def test_calibrate_predicts_with_the_land_cover_as_the_run_does(changes: dict[str, object], tmp_path: Path) -> None:
+    """The calibration's prediction at a point is the run's signal in its cell, land cover and all, so a fitted
+    offset corrects the model the run uses; each point carries its land-cover class."""
+    from coverplan.cli.calibrate import _classes_at
+    from coverplan.radio.calibration_points import predict_at_points
+    from coverplan.radio.measurements import read_measurements
+    from tests.calibration_case import random_points, study_mask, write_points
+
+    sc = _window(**{"region.bounds": [105.62, 21.62, 105.66, 21.66], "coverage.nominal_radius_km": {"2G": 3.0},
+                    **changes})
+    res = run(sc)
+    inputs = res.inputs
+    lon, lat, r, c = random_points(inputs, 150, seed=5)
+    path = write_points(tmp_path / "m.csv", {"lon": lon, "lat": lat, "technology": "2G", "value_dbm": -90.0})
+    meas = read_measurements(path)
+    pred = predict_at_points(inputs.terrain, inputs.sectors, meas, sc.coverage, study_mask=study_mask(inputs),
+                             landcover=inputs.landcover, dem_kind=sc.inputs.dem_kind)
+    want = res.coverage.power_dbm["2G"][r, c]  # type: ignore[index]
+    ok = np.isfinite(want)
+    assert ok.sum() > 30 and np.array_equal(np.isfinite(pred.predicted_dbm), ok)
+    np.testing.assert_allclose(pred.predicted_dbm[ok], want[ok], atol=1e-3)
+    classes = _classes_at(inputs.landcover, meas, inputs.terrain)
+    assert inputs.landcover is not None
+    assert list(classes) == [str(v) for v in inputs.landcover.array[r, c]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,7 +67,9 @@ def calibrate_cmd(scenario: Path, measurements: Path, outdir: Path | None, overw
     try:
         cal = calibrate_measurements(inputs.terrain, inputs.sectors, meas, sc.coverage, study_mask=mask, slope=slope,
                                      folds=folds, seed=seed, bad_rows=bad_rows, source=sc.inputs.sites,
-                                     scheduler=scheduler, show_progress=not quiet)
+                                     scheduler=scheduler, show_progress=not quiet, landcover=inputs.landcover,
+                                     dem_kind=sc.inputs.dem_kind,
+                                     classes=_classes_at(inputs.landcover, meas, inputs.terrain))
     except TableError as exc:  # the measurements' bad rows, every one listed: say how to go on without them
         raise InputError(f"{exc}; or run with --bad-rows leave-out to leave them out (listed in bad_rows.csv)") \
             from None
@@ -78,3 +81,23 @@ def calibrate_cmd(scenario: Path, measurements: Path, outdir: Path | None, overw
                    f"{st['model']['all']['rmse_db']:.1f} dB model, {st['calibrated']['all']['rmse_db']:.1f} dB "
                    f"calibrated, {st['cross_validated']['all']['rmse_db']:.1f} dB cross-validated; offsets "
                    f"{offsets}; wrote {out}", err=True)
+
+
+def _classes_at(landcover: Any, meas: Any, terrain: Any) -> Any:
+    """Each measurement's land-cover class (the code as text; "" where there is none), or None without land
+    cover: the statistics and the clutter offsets per class."""
+    if landcover is None:
+        return None
+    import numpy as np
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs("EPSG:4326", terrain.crs, always_xy=True).transform(
+        meas.table["lon"].to_numpy(float), meas.table["lat"].to_numpy(float))
+    col, row = ~terrain.dem.transform @ (np.asarray(x), np.asarray(y))
+    h, w = landcover.shape
+    with np.errstate(invalid="ignore"):
+        r, c = np.floor(row), np.floor(col)
+    ok = np.isfinite(r) & np.isfinite(c) & (r >= 0) & (r < h) & (c >= 0) & (c < w)
+    codes = np.full(len(x), -1, np.int64)
+    codes[ok] = landcover.array[r[ok].astype(np.int64), c[ok].astype(np.int64)]
+    return np.array([str(v) if v >= 0 else "" for v in codes], object)

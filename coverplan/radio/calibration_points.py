@@ -73,13 +73,19 @@ def predict_at_points(
     source: Any = None,
     scheduler: Any = None,
     show_progress: bool = False,
+    landcover: Raster | None = None,
+    dem_kind: str = "dsm",
 ) -> PointPredictions:
     """The model's prediction for every sound row of ``measurements`` (module docstring); bad rows recorded.
 
     ``study_mask``: the study area's cells on the terrain grid (points
     elsewhere are bad rows); ``source``: the site table's path, for messages.
-    Raises :class:`~coverplan.errors.InputError` when the settings' model is
-    ``los`` (no signal to compare).
+    ``landcover``, ``dem_kind``: as a run has them (``Inputs.landcover``,
+    ``[inputs] dem_kind``): the land cover's clutter goes on the profiles and
+    the P.2108 terminal loss is added exactly as
+    :func:`~coverplan.radio.cellular.cellular_coverage` does. Raises
+    :class:`~coverplan.errors.InputError` when the settings' model is ``los``
+    (no signal to compare).
     """
     from pyproj import Transformer
 
@@ -117,8 +123,13 @@ def predict_at_points(
     bad.add(other, lambda i: f"technology {tech[i]} is not among coverage.technologies ({', '.join(s.technologies)})",
             "add it to [coverage] technologies, or remove the rows")
     tech = _named_cells(sec, tech, site, sector, ~bad.mask, bad)
+    from coverplan.radio.cellular import _terminal_loss, clutter_profile
+
+    clutter = {"terminal_loss": _terminal_loss(sec, s, landcover),
+               "profile": clutter_profile(terrain, s, landcover, dem_kind)}
     power, serving = _best_power(terrain, sec, s, tech, site, sector, row, col, ~bad.mask,
-                                 measurements.table["receiver_height_m"].to_numpy(float), scheduler, show_progress)
+                                 measurements.table["receiver_height_m"].to_numpy(float), scheduler, show_progress,
+                                 clutter)
     ok = ~bad.mask
     reach = ok & ~np.isfinite(power)
     _no_reach(terrain, sec, s, reach, tech, site, row, col, bad)
@@ -197,7 +208,8 @@ def _named_cells(sec: gpd.GeoDataFrame, tech: NDArray[np.object_], site: NDArray
 def _best_power(terrain: Terrain, sec: gpd.GeoDataFrame, s: CoverageSettings, tech: NDArray[np.object_],
                 site: NDArray[np.object_], sector: NDArray[np.object_], row: NDArray[np.int64],
                 col: NDArray[np.int64], ok: NDArray[np.bool_], rx_height: NDArray[np.float64], scheduler: Any,
-                show_progress: bool) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+                show_progress: bool, clutter: dict[str, Any] | None = None
+                ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Each sound row's strongest candidate sector (its power, dBm, and index into ``sec``; -inf / -1: none)."""
     from coverplan.parallel import ordered_map
     from coverplan.progress import progress
@@ -239,7 +251,7 @@ def _best_power(terrain: Terrain, sec: gpd.GeoDataFrame, s: CoverageSettings, te
                           float(radius_m[k].max()), float(h), cells, sectors))
             members.append((pts, k))
     shared = {"terrain": terrain, "z64": _float64(terrain), "model": s.model, "settings": s.propagation,
-              "pattern_cuts": cuts, "pattern_cap": cap}
+              "pattern_cuts": cuts, "pattern_cap": cap, **(clutter or {})}
     results = ordered_map(_sector_power_task, tasks, shared=shared, scheduler=scheduler)
     for (pts, k), power in progress(zip(members, results, strict=True), total=len(tasks),
                                     desc=f"measurements ({s.model})", enabled=show_progress):
@@ -257,14 +269,19 @@ def _best_power(terrain: Terrain, sec: gpd.GeoDataFrame, s: CoverageSettings, te
 def _sector_power_task(x: float, y: float, height: float, freq: float, radius_m: float, rx_height_m: float,
                        cells: NDArray[np.int64], sectors: dict[str, NDArray[Any]], *, terrain: Terrain,
                        z64: NDArray[np.float64], model: str, settings: Any, pattern_cuts: NDArray[np.float64],
-                       pattern_cap: NDArray[np.float64]) -> NDArray[np.float64]:
+                       pattern_cap: NDArray[np.float64], terminal_loss: Any = None, profile: Any = None
+                       ) -> NDArray[np.float64]:
     """One site's sectors (one frequency and height) at the given cells: ``(cells, sectors)`` power in dBm
     (-inf beyond a sector's radius), by :func:`site_loss` and the kernel ``apply_sectors``, as a run computes it."""
     from coverplan.radio import _kernels as rk
     from coverplan.radio.coverage import site_loss
 
+    grids = {} if profile is None else {"elevation64": profile[0], "clutter_m": profile[1],
+                                        "terminal_ground_m": profile[2]}
     loss: Raster = site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                             radius_m=radius_m, model=model, settings=settings, elevation64=z64)
+                             radius_m=radius_m, model=model, settings=settings, **({"elevation64": z64} | grids))
+    if terminal_loss is not None:  # [coverage.clutter] terminal_loss = "p2108", as signal_coverage adds it
+        loss = terminal_loss.added(loss, x, y, freq)
     r0, c0 = loss.origin_in(terrain.dem)
     h, w = loss.shape
     lr, lc = cells[:, 0] - r0, cells[:, 1] - c0

@@ -139,6 +139,8 @@ def calibrate_measurements(
     source: Any = None,
     scheduler: Any = None,
     show_progress: bool = False,
+    landcover: Any = None,
+    dem_kind: str = "dsm",
 ) -> Calibration:
     """Predict at every measurement, fit the correction, cross-validate it (module docstring).
 
@@ -159,6 +161,9 @@ def calibrate_measurements(
         k of the k-fold cross-validation and the seed of its folds.
     bad_rows
         ``"error"`` or ``"leave-out"`` (:data:`BAD_ROWS`).
+    landcover, dem_kind
+        The run's land cover on the terrain grid and ``[inputs] dem_kind``: the prediction counts its clutter
+        as a run does (:func:`~coverplan.radio.calibration_points.predict_at_points`).
     """
     from coverplan.radio.calibration_points import predict_at_points
 
@@ -174,7 +179,8 @@ def calibrate_measurements(
         if cls.shape != (n,):
             raise InputError(f"clutter classes: {len(cls)} given for {n} measurement rows; give one per row")
     pred = predict_at_points(terrain, sectors, measurements, settings, study_mask=study_mask, source=source,
-                             scheduler=scheduler, show_progress=show_progress)
+                             scheduler=scheduler, show_progress=show_progress, landcover=landcover,
+                             dem_kind=dem_kind)
     bad = measurements.bad
     left_out = bad.listing()
     if left_out and bad_rows == "error":
