@@ -82,7 +82,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     inputs = load_inputs(sc)
     t1 = time.perf_counter()
     # the location variability of the model (P.1812's own sigma_L with model = "p1812") for the probability
-    cov = with_model_sigmas(sc.coverage, inputs.sectors, inputs.terrain.res[0])
+    cov = with_model_sigmas(sc.coverage, inputs.sectors, inputs.terrain)
     # the same call as coverplan coverage: power in each technology's threshold unit, its own radius
     coverage = cellular_coverage(inputs.terrain, inputs.sectors, cov, source=sc.inputs.sites, scheduler=scheduler,
                                  show_progress=show_progress, landcover=inputs.landcover,

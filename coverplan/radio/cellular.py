@@ -131,7 +131,7 @@ def cellular_coverage(
     check_sectors(sectors, s, source=source)
     from coverplan.radio.probability import with_model_sigmas
 
-    s = with_model_sigmas(s, sectors, terrain.res[0])  # the margin of a p1812 run uses P.1812's own sigma_L
+    s = with_model_sigmas(s, sectors, terrain)  # the margin of a p1812 run uses P.1812's own sigma_L
     if clutter_class is None and landcover is not None:  # the land-cover codes (nodata negative: no class)
         clutter_class = np.asarray(landcover.array)
     if s.calibration is not None:

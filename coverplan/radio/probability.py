@@ -46,8 +46,9 @@ from coverplan.settings import setting, validate
 
 if TYPE_CHECKING:
     from coverplan.radio.settings import CoverageSettings
+    from coverplan.terrain.dem import Terrain
 
-__all__ = ["BANDS_PCT", "ProbabilitySettings", "level_probability", "location_margin_db",
+__all__ = ["BANDS_PCT", "ProbabilitySettings", "itm_location_sigma", "level_probability", "location_margin_db",
            "probability_summary", "service_probability", "with_model_sigmas"]
 
 #: ITU-R P.1546-6 Annex 5 §12: sigma_L for digital systems of 1 MHz bandwidth or more; for GSM (200 kHz) at
@@ -110,30 +111,70 @@ def service_probability(power_dbm: NDArray[np.floating], threshold_dbm: float,
     return out.astype(np.float32)
 
 
-def with_model_sigmas(cov: CoverageSettings, sectors: Any, resolution_m: float) -> CoverageSettings:
+def with_model_sigmas(cov: CoverageSettings, sectors: Any, terrain: Terrain) -> CoverageSettings:
     """``cov`` with the location variability of its model in ``probability.sigma_l_db``.
 
-    With ``model = "p1812"``, P.1812-6 §4.8's own sigma_L: ``[coverage.p1812] sigma_l_db`` when given, else
-    (0.024 f(GHz) + 0.52) w_a^0.28 u_h at the median frequency of each technology's sectors, w_a the analysis
-    cell size (:func:`coverplan.radio.p1812.location_sigma_db`); the other models keep the table of
-    ``[coverage.probability]``. ``sectors``: the site table (``technology``, ``frequency_mhz``).
+    - ``p1812``: P.1812-6 §4.8's own sigma_L: ``[coverage.p1812] sigma_l_db`` when given, else
+      (0.024 f(GHz) + 0.52) w_a^0.28 u_h at the median frequency of each technology's sectors, w_a the
+      analysis cell size (:func:`coverplan.radio.p1812.location_sigma_db`);
+    - ``itm``: Longley-Rice's own, sigma_L = 10 k dh(d) / (k dh(d) + 13) (Hufford's Eq. 5.9), the median
+      over the paths of :func:`itm_location_sigma`;
+    - the other models keep the table of ``[coverage.probability]``.
+
+    ``sectors``: the site table (``technology``, ``frequency_mhz``, ``height_m``, points).
     """
     from dataclasses import replace
 
-    if cov.model != "p1812":
+    if cov.model not in ("p1812", "itm"):
         return cov
-    from coverplan.radio.p1812 import location_sigma_db
-
     sig = dict(cov.probability.sigma_l_db)
     for t in cov.technologies:
-        if cov.p1812.sigma_l_db is not None:
+        rows = sectors[sectors["technology"] == t]
+        if cov.model == "p1812" and cov.p1812.sigma_l_db is not None:
             sig[t] = float(cov.p1812.sigma_l_db)
-            continue
-        f = sectors.loc[sectors["technology"] == t, "frequency_mhz"]
-        if len(f):
-            sig[t] = round(location_sigma_db(float(f.median()), resolution_m=resolution_m,
+        elif cov.model == "p1812" and len(rows):
+            from coverplan.radio.p1812 import location_sigma_db
+
+            sig[t] = round(location_sigma_db(float(rows["frequency_mhz"].median()), resolution_m=terrain.res[0],
                                              rx_height_m=cov.receiver_height_m), 2)
+        elif cov.model == "itm" and len(rows):
+            value = itm_location_sigma(cov, rows, terrain, cov.nominal_radius_km[t])
+            if value is not None:
+                sig[t] = round(value, 2)
     return replace(cov, probability=replace(cov.probability, sigma_l_db=sig))
+
+
+#: How many sites, and radials from each, sample ITM's location variability of a technology.
+ITM_SIGMA_SITES, ITM_SIGMA_RADIALS = 12, 8
+
+
+def itm_location_sigma(cov: CoverageSettings, rows: Any, terrain: Terrain, radius_km: float) -> float | None:
+    """ITM's location variability of a technology's sectors: the median sigma_L (dB) of ITM point to point
+    (location variability on: mdvar without its +10) over the profiles from up to :data:`ITM_SIGMA_SITES` of
+    its sites (by site id), :data:`ITM_SIGMA_RADIALS` azimuths each, to half the nominal radius (at least
+    1 km, ITM's shortest path); None when no such profile lies on the terrain grid."""
+    from coverplan.radio.itm import point_to_point
+    from coverplan.terrain.profile import profile
+
+    p = cov.propagation
+    left, bottom, right, top = terrain.bounds
+    d_m = max(radius_km / 2.0, 1.0) * 1000.0
+    pts = rows.to_crs(terrain.crs).drop_duplicates("site_id").sort_values("site_id").head(ITM_SIGMA_SITES)
+    values: list[float] = []
+    for site in pts.itertuples(index=False):
+        x0, y0 = site.geometry.x, site.geometry.y
+        for k in range(ITM_SIGMA_RADIALS):
+            az = 2.0 * math.pi * k / ITM_SIGMA_RADIALS
+            x1, y1 = x0 + d_m * math.sin(az), y0 + d_m * math.cos(az)
+            if not (left < min(x0, x1) and max(x0, x1) < right and bottom < min(y0, y1) and max(y0, y1) < top):
+                continue
+            prof = profile(terrain, (x0, y0), (x1, y1), step_m=min(terrain.res))
+            res = point_to_point(prof.elevation_m, float(prof.distance_m[1]), tx_height_m=float(site.height_m),
+                                 rx_height_m=cov.receiver_height_m, frequency_mhz=float(site.frequency_mhz),
+                                 polarization=p.polarization, epsilon=p.epsilon, sigma=p.sigma, n0=p.n0,
+                                 climate=p.climate, mdvar=p.mdvar % 10)
+            values.append(res.sigma_l_db)
+    return float(np.median(values)) if values else None
 
 
 def level_probability(cov: CoverageSettings, power_dbm: Mapping[str, NDArray[np.float32]],

@@ -158,3 +158,34 @@ def test_a_p1812_run_takes_p1812s_own_location_variability(tmp_path: Path) -> No
     assert given.summary["coverage_probability"]["sigma_l_db"] == {"2G": 7.0, "4G": 7.0}
     with pytest.raises(ScenarioError, match="count the location variability twice"):
         sc.replace({"coverage.p1812.location_pct": 70.0})
+
+
+def test_an_itm_run_takes_itms_own_location_variability(tmp_path: Path) -> None:
+    """Hufford's sigma_L = 10 k dh(d) / (k dh(d) + 13), k = f / 47.7 MHz: over the plain with its ridge, from
+    ITM point to point with the location variability on, checked against the formula with ITM's own dh."""
+    from coverplan.loading import load_inputs
+    from coverplan.radio.itm import point_to_point
+    from coverplan.radio.probability import with_model_sigmas
+    from coverplan.terrain.profile import profile
+
+    toml = write_two_technology_scenario(tmp_path)
+    sc = Scenario.load(toml).replace({"coverage.model": "itm", "fibre": {}})
+    inputs = load_inputs(sc)
+    cov = with_model_sigmas(sc.coverage, inputs.sectors, inputs.terrain)
+    sig = cov.probability.sigma_l_db
+    # by hand, the east radial of the 2G mast (2.5 km, half its radius) crosses the 300 m ridge
+    site = inputs.sectors[inputs.sectors["technology"] == "2G"].iloc[0]
+    x0, y0 = site.geometry.x, site.geometry.y
+    prof = profile(inputs.terrain, (x0, y0), (x0 + 2500.0, y0), step_m=30.0)
+    r = point_to_point(prof.elevation_m, float(prof.distance_m[1]), tx_height_m=30.0, rx_height_m=1.5,
+                       frequency_mhz=900.0, mdvar=2)
+    k = 900.0 / 47.7
+    dh_d = r.delta_h_m * (1.0 - 0.8 * math.exp(-2.5 / 50.0))  # dh(d), Hufford's Eq. (3.9)
+    assert r.sigma_l_db == pytest.approx(10.0 * k * dh_d / (k * dh_d + 13.0), rel=0.02)
+    # the median of the radials on the grid: for 2G at 2.5 km most cross the ridge, for 4G at 1.5 km most do not
+    assert 8.0 < sig["2G"] < 10.0 and 0.0 <= sig["4G"] < sig["2G"]  # bounded by 10 dB as the formula is
+    assert sig["2G"] != ProbabilitySettings().sigma_l_db["2G"]  # ITM's own, not the P.1546 table
+    # the level plain (west of the mast) has dh = 0: no location variability there
+    flat = profile(inputs.terrain, (x0, y0), (x0 - 1400.0, y0), step_m=30.0)
+    assert point_to_point(flat.elevation_m, float(flat.distance_m[1]), tx_height_m=30.0, rx_height_m=1.5,
+                          frequency_mhz=900.0, mdvar=2).sigma_l_db == pytest.approx(0.0, abs=0.05)
