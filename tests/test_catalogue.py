@@ -85,6 +85,38 @@ class Case:
 # --- ways to make an input ------------------------------------------------------------------------------
 
 
+def landcover(codes: dict[int, tuple[slice, slice]], *, crs: object = "dem") -> Callable[[Path], None]:
+    """A WorldCover-coded landcover.tif on the DEM's grid (cropland, trees east of the ridge, ``codes`` where
+    given), named in [inputs]; ``crs=None`` writes it without a CRS."""
+    def make(d: Path) -> None:
+        with rasterio.open(d / "dem.tif") as src:
+            prof = dict(src.profile)
+        arr = np.full((prof["height"], prof["width"]), 40, np.uint8)
+        arr[:, 120:] = 10
+        for code, (rs, cs) in codes.items():
+            arr[rs, cs] = code
+        prof.update(dtype="uint8", nodata=0)
+        if crs is None:
+            prof.pop("crs", None)
+        with rasterio.open(d / "landcover.tif", "w", **prof) as dst:
+            dst.write(arr, 1)
+        toml(('fibre = "fibre.gpkg"\n', 'fibre = "fibre.gpkg"\nlandcover = "landcover.tif"\n'))(d)
+    return make
+
+
+def measurements(*rows: str) -> Callable[[Path], None]:
+    """A p526 scenario and a measurement table m.csv (lon, lat, technology, value_dbm) of ``rows``."""
+    def make(d: Path) -> None:
+        toml(('model = "los"', 'model = "p526"'))(d)
+        (d / "m.csv").write_text("lon,lat,technology,value_dbm\n" + "".join(f"{r}\n" for r in rows),
+                                 encoding="utf-8")
+    return make
+
+
+#: -q: a bad row is found after the prediction, whose progress bar would share stderr (as the FAULTS cases)
+CALIBRATE = ("-q", "calibrate", "{scn}", "{dir}/m.csv", "-o", "{out}")
+
+
 def nothing(d: Path) -> None:
     """The clean scenario as it is."""
 
@@ -513,6 +545,12 @@ LAYERS = [
     Case(LA, "admin-lines", admin(polygons=False), r"admin\.gpkg: administrative units must be polygons"),
     Case(LA, "admin-wrong-crs", admin(crs="EPSG:32647"), r"admin\.gpkg: no feature lies in the study area"),
     Case(LA, "admin-communes", admin(), None, same=True),
+    # land cover
+    Case(LA, "landcover-unknown-code", landcover({33: (slice(5, 9), slice(5, 9))}),
+         r"landcover\.tif: land-cover codes the worldcover class table does not know: 33 \(16 cells\); give each a "
+         r"category in \[coverage\.clutter\] clutter_category"),
+    Case(LA, "landcover-no-crs", landcover({}, crs=None), r"landcover\.tif: .*CRS"),
+    Case(LA, "landcover-worldcover", landcover({}), None),
 ]
 
 D = "dem"
@@ -610,6 +648,11 @@ CLI = [
          r"population\.tif: the population raster holds no people", subprocess=True),
     Case(C, "process-scheduler-garbage", nothing, r"answered, but not as a dask scheduler",
          args=(*RUN, "--scheduler", "{garbage}"), subprocess=True),
+    Case(C, "calibrate-bad-rows", measurements(f"{LON},{LAT},2G,-80", f"{LON},{LAT},2G,20", "100.0,10.0,2G,-70"),
+         r"m\.csv: 2 rows have problems: line 3: value_dbm = 20 is above 0 dBm, not a received signal; .*line 4: the "
+         r"point lies outside the study area; .*or run with --bad-rows leave-out", args=CALIBRATE),
+    Case(C, "calibrate-line-of-sight", file("m.csv", f"lon,lat,technology,value_dbm\n{LON},{LAT},2G,-80\n"),
+         r"los.*no signal", args=CALIBRATE),
     Case(C, "process-profile-equal-ends", nothing, r"--from and --to are the same point",
          args=("profile", "{dir}/dem.tif", "--from", "501000", "2398000", "--to", "501000", "2398000"),
          output=None, subprocess=True),
