@@ -112,6 +112,9 @@ def test_init_then_run(server, tmp_path: Path) -> None:
     assert hs["total"] >= 2 and hs["assumed"] >= 1 and "/" in hs["text"]
     assert summary["facilities"]["total"] == len(fac)
     assert "sites" in summary["illustrative_inputs"]
+    # the fetched WorldCover is the run's land cover: its clutter on the profiles, by the DSM rule
+    assert 'landcover = "landcover.tif"' in sc
+    assert summary["study_area"]["landcover"]["dem_kind"] == "dsm"
     import pandas as pd
 
     table = pd.read_csv(out / "facilities.csv", encoding="utf-8-sig")

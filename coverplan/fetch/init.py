@@ -306,6 +306,10 @@ def scenario_text(name: str, bbox: Bbox, folder: Path, result: InitResult) -> st
         lines.append('admin = "admin.gpkg"')
     if "places.gpkg" in have:
         lines.append('places = "places.gpkg"')
+    if "landcover.tif" in have:  # ESA WorldCover: clutter on the profiles by the DSM rule (Copernicus is a DSM)
+        lines += ['landcover = "landcover.tif"',
+                  '# dem_kind = "dsm"   # the DEM holds canopy and roofs (Copernicus GLO-30, SRTM): receivers in '
+                  "woods and villages stand under them"]
     if "fibre.gpkg" in have:
         lines.append('fibre = "fibre.gpkg"')
     else:
