@@ -71,7 +71,8 @@ class ProbabilitySettings:
     sigma_l_db: Mapping[str, float] = setting(
         _SIGMA_L_DB, doc="location variability (standard deviation of the signal over the locations of a cell) "
         "by technology: ITU-R P.1546-6 Annex 5 §12, 5.5 dB for digital systems of 1 MHz or more, "
-        "K + 1.3 log10(f) with K = 1.2 for GSM at 900 MHz", unit="dB", low=0.0, high=20.0,
+        "K + 1.3 log10(f) with K = 1.2 for GSM at 900 MHz; p1812 and itm use their own instead (P.1812-6 §4.8, "
+        "Longley-Rice's Eq. 5.9), as summary.json records", unit="dB", low=0.0, high=20.0,
         keys=("2G", "3G", "4G", "5G"), what="a technology", merge=True)
 
     def __post_init__(self) -> None:
