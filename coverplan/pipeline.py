@@ -87,6 +87,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     coverage = cellular_coverage(inputs.terrain, inputs.sectors, cov, source=sc.inputs.sites, scheduler=scheduler,
                                  show_progress=show_progress, landcover=inputs.landcover,
                                  dem_kind=sc.inputs.dem_kind)
+    _say_unused_landcover(cov, inputs)
     # where a site would serve in free space: inside the radius with free-space signal above the threshold
     # (line of sight: inside the radius); dead zones there are terrain shadows
     free = signal_coverage(
@@ -153,7 +154,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
     t3 = time.perf_counter()
     summary = _summary(inputs, coverage, served, dz, facilities, admin)
     summary["service_levels"] = _level_summary(sc, levels, cells, inputs.in_area, facilities, grid)
-    summary.update(_probability_and_calibration(cov, probability, cells, inputs.in_area, facilities))
+    summary.update(_probability_and_calibration(cov, probability, cells, inputs.in_area, facilities, sc.coverage))
     if plan is not None:
         summary["plan"] = plan.figures
     log.info("run took %.1f s (inputs %.1f s, coverage %.1f s, dead zones %.1f s)",
@@ -164,20 +165,34 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
                    if probability is not None else None)
 
 
+def _say_unused_landcover(cov: CoverageSettings, inputs: Inputs) -> None:
+    """A warning (log and summary.json) when the land cover the scenario names changes nothing, or less than
+    it could, under the model."""
+    from coverplan.radio.cellular import landcover_unused
+
+    if inputs.landcover is None or cov.model == "los":
+        return
+    msg = landcover_unused(cov, inputs.scenario.inputs.landcover)
+    if msg:
+        log.warning("%s", msg)
+        inputs.checks.setdefault("warnings", []).append(msg)
+
+
 def _facility_probability(facilities: gpd.GeoDataFrame, grid: Raster,
                           probability: Mapping[str, NDArray[np.float32]]) -> gpd.GeoDataFrame:
     """``<level>_probability_pct``: the % of locations served at each facility's cell (100 by the fibre)."""
     out = facilities.copy()
     for level, prob in probability.items():
         at = _value_at(out, grid, prob) if len(out) else np.zeros(0)
-        out[f"{level}_probability_pct"] = np.round(
-            np.where(out["fibre_served"].to_numpy(bool), 100.0, 100.0 * np.nan_to_num(at)), 1)
+        # floored to 0.1 %, so that a facility shown at 90.0 % does reach 90 %
+        out[f"{level}_probability_pct"] = np.where(out["fibre_served"].to_numpy(bool), 100.0,
+                                                   np.floor(1000.0 * np.nan_to_num(at).astype(np.float64)) / 10.0)
     return out
 
 
 def _probability_and_calibration(cov: CoverageSettings, probability: Mapping[str, NDArray[np.float32]] | None,
-                                 cells: Any, in_area: NDArray[np.bool_], facilities: gpd.GeoDataFrame
-                                 ) -> dict[str, Any]:
+                                 cells: Any, in_area: NDArray[np.bool_], facilities: gpd.GeoDataFrame,
+                                 base: CoverageSettings | None = None) -> dict[str, Any]:
     """``summary.json``'s ``calibration`` (the correction every signal figure carries) and
     ``coverage_probability`` (:func:`coverplan.radio.probability.probability_summary`), when there are."""
     out: dict[str, Any] = {}
@@ -192,7 +207,7 @@ def _probability_and_calibration(cov: CoverageSettings, probability: Mapping[str
 
         out["coverage_probability"] = probability_summary(
             cov, probability, cells, in_area,
-            {lv: facilities[f"{lv}_probability_pct"].to_numpy(float) for lv in probability})
+            {lv: facilities[f"{lv}_probability_pct"].to_numpy(float) for lv in probability}, base=base)
     return out
 
 

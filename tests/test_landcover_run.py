@@ -51,7 +51,9 @@ def test_the_terminal_loss_serves_fewer_people_and_summary_says_what_was_assumed
     assert a["population"]["served"] < b["population"]["served"]
     pa, pb = with_loss.coverage.power_dbm["2G"], without.coverage.power_dbm["2G"]  # type: ignore[index]
     drop = (pb - pa)[np.isfinite(pa) & np.isfinite(pb)]
-    assert drop.min() >= -1e-3 and drop.max() > 20.0  # a loss, never a gain; 22.6 dB under the trees at 900 MHz
+    # a loss, not a gain (22.6 dB under the trees at 900 MHz); with P.2108 a mast in clutter stands on the ground
+    # under it while the receivers stand on its top, which moves the diffraction geometry by a fraction of a dB
+    assert drop.min() >= -0.5 and np.mean(drop < -1e-3) < 0.01 and drop.max() > 20.0
 
 
 def test_the_clutter_goes_on_the_profiles_by_the_dem_kind_rule() -> None:
@@ -106,3 +108,10 @@ def test_calibrate_predicts_with_the_land_cover_as_the_run_does(changes: dict[st
     classes = _classes_at(inputs.landcover, meas, inputs.terrain)
     assert inputs.landcover is not None
     assert list(classes) == [str(v) for v in inputs.landcover.array[r, c]]
+
+
+def test_a_land_cover_that_changes_nothing_is_said() -> None:
+    """Hata without the P.2108 loss has no use for the land cover: the run says so in summary.json's warnings."""
+    r = run(_window(**{"region.bounds": [105.62, 21.62, 105.66, 21.66], "coverage.model": "hata",
+                       "coverage.clutter.terminal_loss": "none", "coverage.nominal_radius_km": {"2G": 3.0}}))
+    assert any("changes no figure" in w for w in r.summary["warnings"])

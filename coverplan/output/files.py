@@ -175,7 +175,8 @@ def _write_rasters(results: Results, tmp: Path, tags: dict[str, str]) -> None:
                  tags={**tags, "MEANING": "1 served, 0 not served, 255 outside the study area"})
     write_signal_rasters(results, tmp)  # signal_<tech>.tif: best-server signal in each threshold unit
     for level, prob in (results.probability or {}).items():
-        pct = np.where(np.isnan(prob.array), 255, np.round(100.0 * np.nan_to_num(prob.array))).astype(np.uint8)
+        # whole % floored: a cell stored as 90 does reach 90 %
+        pct = np.where(np.isnan(prob.array), 255, np.floor(100.0 * np.nan_to_num(prob.array))).astype(np.uint8)
         req = results.scenario.coverage.probability.required_pct
         write_raster(prob.with_array(pct, nodata=255), tmp / f"probability_{level}.tif", overview_resampling="average",
                      tags={**tags, "MEANING": f"% of the cell's locations with {level} service (the best server's "

@@ -27,7 +27,9 @@ def probability_section(doc: Document, tr: Translator, s: Mapping[str, Any]) -> 
         return
     doc.add(Heading(tr("Probability of service"), anchor="probability"))
     req = float(prob.get("required_pct") or 50.0)
-    sigmas = ", ".join(f"{t} {tr.number(v, 1)} dB" for t, v in (prob.get("sigma_l_db") or {}).items())
+    src = prob.get("sigma_l_source") or {}
+    sigmas = ", ".join(f"{t} {tr.number(v, 1)} dB ({src.get(t, 'ITU-R P.1546-6')})"
+                       for t, v in (prob.get("sigma_l_db") or {}).items())
     if req == 50.0:
         rule = tr("A cell counts as served when its median signal reaches the threshold: half of the places in it "
                   "receive more, half less.")
@@ -37,7 +39,7 @@ def probability_section(doc: Document, tr: Translator, s: Mapping[str, Any]) -> 
                   "median signal must exceed the threshold by a margin ({margins}).", pct=_pct(tr, req),
                   margins=margins)
     doc.add(Para(rule + " " + tr("The signal varies over the places of a cell (houses, trees, small folds of the "
-                                 "ground) with a standard deviation of {sigmas} (ITU-R P.1546-6).", sigmas=sigmas)))
+                                 "ground) with a standard deviation of {sigmas}.", sigmas=sigmas)))
     total = entry.get("population_total")
     rows = []
     key = f"coverage_probability.{level}"

@@ -93,6 +93,12 @@ def predict_at_points(
     from coverplan.radio.cellular import check_sectors
 
     s = settings
+    if s.p1812.building_entry != "off":  # measurements are taken outdoors: predict them outdoors
+        from dataclasses import replace
+
+        log.warning("[coverage.p1812] building_entry = %r is left out of the prediction: the measurements are "
+                    "taken outdoors, so the fitted offsets hold for the outdoor signal", s.p1812.building_entry)
+        s = replace(s, p1812=replace(s.p1812, building_entry="off"))
     if s.model == "los":
         raise InputError("coverage.model = 'los' has no signal level to compare with measurements; choose a "
                          "propagation model (p526, itm, hata, cost231, fspl)")
@@ -123,10 +129,10 @@ def predict_at_points(
     bad.add(other, lambda i: f"technology {tech[i]} is not among coverage.technologies ({', '.join(s.technologies)})",
             "add it to [coverage] technologies, or remove the rows")
     tech = _named_cells(sec, tech, site, sector, ~bad.mask, bad)
-    from coverplan.radio.cellular import _terminal_loss, clutter_profile
+    from coverplan.radio.cellular import _lifted, _terminal_loss, clutter_profile
 
-    clutter = {"terminal_loss": _terminal_loss(sec, s, landcover),
-               "profile": clutter_profile(terrain, s, landcover, dem_kind)}
+    clutter = {"terminal_loss": _terminal_loss(sec, s, landcover, lifted=_lifted(s.model, dem_kind)),
+               "profile": clutter_profile(terrain, s, landcover, dem_kind, sites=sec)}
     power, serving = _best_power(terrain, sec, s, tech, site, sector, row, col, ~bad.mask,
                                  measurements.table["receiver_height_m"].to_numpy(float), scheduler, show_progress,
                                  clutter)

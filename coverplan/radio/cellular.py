@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from coverplan.raster import Raster
     from coverplan.terrain.dem import Terrain
 
-__all__ = ["SIGNAL_QUANTITY", "SIGNAL_REFERENCE", "cellular_coverage", "check_sectors", "loss_by_technology",
-           "reference_offsets", "sector_labels", "served_thresholds"]
+__all__ = ["SIGNAL_QUANTITY", "SIGNAL_REFERENCE", "cellular_coverage", "check_sectors", "landcover_unused",
+           "loss_by_technology", "reference_offsets", "sector_labels", "served_thresholds"]
 
 log = logging.getLogger(__name__)
 
@@ -145,16 +145,40 @@ def cellular_coverage(
                            threshold_dbm=served_thresholds(s), model=s.model, receiver_height_m=s.receiver_height_m,
                            settings=s.propagation, reference_offset_db=reference_offsets(s),
                            calibration=s.calibration, clutter_class=clutter_class, scheduler=scheduler,
-                           show_progress=show_progress, terminal_loss=_terminal_loss(sectors, s, landcover),
-                           profile=clutter_profile(terrain, s, landcover, dem_kind))
+                           show_progress=show_progress,
+                           terminal_loss=_terminal_loss(sectors, s, landcover, lifted=_lifted(s.model, dem_kind)),
+                           profile=clutter_profile(terrain, s, landcover, dem_kind, sites=sectors))
 
 
 #: The models whose radial profile takes the land cover's clutter (P.1812-6 §3.2; the same rule for P.526).
 PROFILE_MODELS = ("p526", "p1812")
 
 
-def clutter_profile(terrain: Terrain, settings: CoverageSettings, landcover: Raster | None, dem_kind: str
-                    ) -> tuple[Any, Any, Any] | None:
+def landcover_unused(settings: CoverageSettings, source: Any = "the land cover") -> str | None:
+    """What a run does not do with its land cover, in a sentence (None when the model uses it): the models
+    without a terrain profile take no clutter on it, ITM takes the DEM as it is."""
+    if settings.model in PROFILE_MODELS:
+        return None
+    p2108 = settings.clutter.terminal_loss == "p2108"
+    if settings.model == "itm":
+        return (f"{source}: ITM takes the DEM as it is, so the land cover's clutter is not on its profiles"
+                + (" (only the P.2108 terminal loss uses it)" if p2108 else "") + "; use p526 or p1812 to count it")
+    if not p2108:
+        return (f"{source}: model {settings.model} has no terrain profile and [coverage.clutter] terminal_loss is "
+                '"none", so the land cover changes no figure; set terminal_loss = "p2108" or use p526/p1812')
+    return None
+
+
+def _lifted(model: str, dem_kind: str) -> bool:
+    """Whether the model's loss reaches the top of each cell's clutter (what P.2108-1 §3.1 adds to): p526 and
+    p1812 on the land cover's profile, ITM on a DSM (its surface is the clutter's top), free space (no height
+    in it); not Hata/COST-231 (their loss is to the receiver's own height, its height gain over open ground
+    in it) nor ITM on a DTM."""
+    return model in (*PROFILE_MODELS, "fspl") or (model == "itm" and dem_kind == "dsm")
+
+
+def clutter_profile(terrain: Terrain, settings: CoverageSettings, landcover: Raster | None, dem_kind: str,
+                    *, sites: gpd.GeoDataFrame | None = None) -> tuple[Any, Any, Any] | None:
     """The radial engine's (profile heights, clutter, terminals' ground) from the land cover by the DSM/DTM rule
     (:func:`coverplan.radio.clutter.profile_grids`); None without land cover, for the models without a terrain
     profile, and where the rule changes nothing (a DSM with P.2108, no clutter anywhere): the DEM as it is."""
@@ -164,18 +188,27 @@ def clutter_profile(terrain: Terrain, settings: CoverageSettings, landcover: Ras
 
     z, clutter, ground = profile_grids(terrain.elevation, landcover.array, settings.clutter, dem_kind,
                                        nodata=landcover.nodata)
+    if sites is not None and settings.clutter.terminal_loss == "p2108" and len(sites):
+        # the receivers stand on their clutter's top for P.2108; a mast stands on the ground under it
+        from dataclasses import replace
+
+        bare = profile_grids(terrain.elevation, landcover.array, replace(settings.clutter, terminal_loss="none"),
+                             dem_kind, nodata=landcover.nodata)[2]
+        pts = sites.to_crs(terrain.crs)
+        for x, y in {(float(g.x), float(g.y)) for g in pts.geometry}:
+            left, bottom, right, top = terrain.bounds
+            if left <= x < right and bottom < y <= top:
+                r, c = terrain.index(x, y)
+                ground[r, c] = bare[r, c]
     if not clutter.any() and np.array_equal(ground, z):
         return None
-    if settings.model == "itm":
-        log.warning("ITM takes the DEM as it is: the land cover's clutter (%s, %s) is not put on its profiles; "
-                    "use p1812 or p526 to count it there", "DTM + R" if dem_kind == "dtm" else "DSM - R under the "
-                    "terminals", f"dem_kind = {dem_kind}")
+    if settings.model == "itm":  # landcover_unused says so
         return None
     return np.ascontiguousarray(z), np.ascontiguousarray(clutter), np.ascontiguousarray(ground)
 
 
 def _terminal_loss(sectors: gpd.GeoDataFrame, settings: CoverageSettings,
-                   landcover: Raster | None) -> TerminalLoss | None:
+                   landcover: Raster | None, *, lifted: bool = True) -> TerminalLoss | None:
     """The P.2108 receiver-end clutter loss the settings ask for, checked against the sectors' frequencies."""
     from coverplan.errors import InputError
     from coverplan.radio.clutter import TerminalLoss
@@ -185,7 +218,7 @@ def _terminal_loss(sectors: gpd.GeoDataFrame, settings: CoverageSettings,
     if landcover is None:
         raise InputError('[coverage.clutter] terminal_loss = "p2108" needs the land cover on the terrain grid; '
                          "set [inputs] landcover")
-    loss = TerminalLoss.from_landcover(landcover, settings.clutter, settings.receiver_height_m)
+    loss = TerminalLoss.from_landcover(landcover, settings.clutter, settings.receiver_height_m, lifted=lifted)
     loss.check(sectors.loc[sectors["technology"].isin(settings.technologies), "frequency_mhz"].to_numpy(float))
     return loss
 

@@ -319,9 +319,14 @@ class TerminalLoss:
     r_index: NDArray[np.int32]
     r_values: NDArray[np.float64]
     statistical: NDArray[np.bool_]
+    #: Whether the model computes the loss to the top of the clutter (p526 on the land cover's profile; a DSM
+    #: under ITM). False (hata, cost231, fspl; ITM on a DTM): the model's loss is to the receiver's own
+    #: height over open ground, so §3.1 adds eq. (2a) less the open ground's height gain eq. (2b) from R down.
+    lifted: bool = True
 
     @classmethod
-    def from_landcover(cls, codes: Raster, settings: ClutterSettings, receiver_height_m: float) -> TerminalLoss:
+    def from_landcover(cls, codes: Raster, settings: ClutterSettings, receiver_height_m: float, *,
+                       lifted: bool = True) -> TerminalLoss:
         category, height = clutter_grids(codes.array, settings, nodata=codes.nodata)
         by = {"3.1": [], "3.2": []}  # type: dict[str, list[int]]
         for k, cat in enumerate(CATEGORIES):
@@ -333,7 +338,7 @@ class TerminalLoss:
         r_index = np.zeros(category.shape, np.int32)
         r_index[m31] = inverse.astype(np.int32) + 1
         return cls(codes, category, height, settings, float(receiver_height_m), r_index, r_values,
-                   np.isin(category, by["3.2"]))
+                   np.isin(category, by["3.2"]), lifted)
 
     def check(self, frequencies_mhz: Any) -> None:
         """An :class:`~coverplan.errors.InputError` for a frequency or height a present category's model lacks."""
@@ -368,6 +373,8 @@ class TerminalLoss:
         if len(self.r_values):
             lut[1:] = p2108.height_gain_loss(f_ghz, self.receiver_height_m, self.r_values, diffraction=True,
                                              street_width_m=self.settings.street_width_m)
+            if not self.lifted:  # the model's loss is at h over open ground: only the clutter's excess over it
+                lut[1:] -= p2108.height_gain_loss(f_ghz, self.receiver_height_m, self.r_values, diffraction=False)
         out: NDArray[np.float64] = lut[self.r_index[r0:r0 + h, c0:c0 + w]]
         rows, cols = np.nonzero(self.statistical[r0:r0 + h, c0:c0 + w])
         if len(rows):

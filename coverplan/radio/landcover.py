@@ -99,7 +99,9 @@ def read_landcover(path: str | Path, terrain: Terrain, settings: ClutterSettings
     classes = np.unique(raw[valid]).astype(np.int64)
     warp = {"src_transform": src_transform, "src_crs": src_crs, "dst_transform": terrain.transform,
             "dst_crs": dst_crs, "resampling": Resampling.mode}
-    if len(classes) < 255:
+    if len(classes) == 0:  # no class in the window at all: the coverage check below says so
+        dst = np.full(terrain.shape, sentinel, dtype)
+    elif len(classes) < 255:
         # GDAL's mode is a histogram on 8-bit data (0.5 s for 9 million cells) and a sort on wider types (20 s):
         # warp the index of each class, then put the codes back
         idx = np.full(raw.shape, 255, np.uint8)

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from coverplan.terrain.dem import Terrain
 
 __all__ = ["BANDS_PCT", "ProbabilitySettings", "itm_location_sigma", "level_probability", "location_margin_db",
-           "probability_summary", "service_probability", "with_model_sigmas"]
+           "probability_summary", "service_probability", "sigma_sources", "with_model_sigmas"]
 
 #: ITU-R P.1546-6 Annex 5 §12: sigma_L for digital systems of 1 MHz bandwidth or more; for GSM (200 kHz) at
 #: 900 MHz, K + 1.3 log10(f) with K = 1.2 (mobile receivers below the clutter).
@@ -119,10 +119,14 @@ def with_model_sigmas(cov: CoverageSettings, sectors: Any, terrain: Terrain) -> 
       (0.024 f(GHz) + 0.52) w_a^0.28 u_h at the median frequency of each technology's sectors, w_a the
       analysis cell size (:func:`coverplan.radio.p1812.location_sigma_db`);
     - ``itm``: Longley-Rice's own, sigma_L = 10 k dh(d) / (k dh(d) + 13) (Hufford's Eq. 5.9), the median
-      over the paths of :func:`itm_location_sigma`;
+      over the paths of :func:`itm_location_sigma`, never below the table's value (Eq. 5.9 is the spread
+      between paths of a terrain's roughness: over a plain it falls to 0, while houses and trees still
+      shadow);
     - the other models keep the table of ``[coverage.probability]``.
 
-    ``sectors``: the site table (``technology``, ``frequency_mhz``, ``height_m``, points).
+    A technology whose ``[coverage.probability] sigma_l_db`` the scenario sets to another value than the
+    table's default (e.g. calibrate's residual) keeps it whatever the model. :func:`sigma_sources` says
+    where each value came from. ``sectors``: the site table (``technology``, ``frequency_mhz``, points).
     """
     from dataclasses import replace
 
@@ -131,6 +135,8 @@ def with_model_sigmas(cov: CoverageSettings, sectors: Any, terrain: Terrain) -> 
     sig = dict(cov.probability.sigma_l_db)
     for t in cov.technologies:
         rows = sectors[sectors["technology"] == t]
+        if sig.get(t) != _SIGMA_L_DB.get(t):
+            continue  # the scenario's own value
         if cov.model == "p1812" and cov.p1812.sigma_l_db is not None:
             sig[t] = float(cov.p1812.sigma_l_db)
         elif cov.model == "p1812" and len(rows):
@@ -141,8 +147,26 @@ def with_model_sigmas(cov: CoverageSettings, sectors: Any, terrain: Terrain) -> 
         elif cov.model == "itm" and len(rows):
             value = itm_location_sigma(cov, rows, terrain, cov.nominal_radius_km[t])
             if value is not None:
-                sig[t] = round(value, 2)
+                sig[t] = round(max(value, _SIGMA_L_DB[t]), 2)
     return replace(cov, probability=replace(cov.probability, sigma_l_db=sig))
+
+
+def sigma_sources(base: CoverageSettings, effective: CoverageSettings) -> dict[str, str]:
+    """Where each technology's sigma_L comes from: ``base`` the scenario's settings, ``effective`` them after
+    :func:`with_model_sigmas`; for summary.json and the report."""
+    out = {}
+    for t in effective.technologies:
+        given, used = base.probability.sigma_l_db.get(t), effective.probability.sigma_l_db.get(t)
+        if given != _SIGMA_L_DB.get(t):
+            out[t] = "[coverage.probability] sigma_l_db"
+        elif used == given:
+            out[t] = "ITU-R P.1546-6 Annex 5 §12"
+        elif effective.model == "p1812":
+            out[t] = ("[coverage.p1812] sigma_l_db" if effective.p1812.sigma_l_db is not None
+                      else "ITU-R P.1812-6 §4.8")
+        else:
+            out[t] = "Longley-Rice (Hufford Eq. 5.9)"
+    return out
 
 
 #: How many sites, and radials from each, sample ITM's location variability of a technology.
@@ -204,8 +228,8 @@ def level_probability(cov: CoverageSettings, power_dbm: Mapping[str, NDArray[np.
 
 
 def probability_summary(cov: CoverageSettings, probability: Mapping[str, NDArray[np.float32]], cells: Any,
-                        in_area: NDArray[np.bool_], facility_pct: Mapping[str, NDArray[np.float64]]
-                        ) -> dict[str, Any]:
+                        in_area: NDArray[np.bool_], facility_pct: Mapping[str, NDArray[np.float64]],
+                        base: CoverageSettings | None = None) -> dict[str, Any]:
     """``summary.json``'s ``coverage_probability``: the rule, the margins, and per service level the people
     and facilities whose cell reaches each band of :data:`BANDS_PCT` (and the required share).
 
@@ -220,6 +244,7 @@ def probability_summary(cov: CoverageSettings, probability: Mapping[str, NDArray
     out: dict[str, Any] = {
         "required_pct": p.required_pct,
         "sigma_l_db": {t: p.sigma_l_db[t] for t in cov.technologies},
+        "sigma_l_source": sigma_sources(base or cov, cov),
         "margin_db": {t: round(p.margin_db(t), 2) for t in cov.technologies},
         "rule": "a cell is served when its best server's median signal reaches the threshold plus "
                 "sigma_L * Phi^-1(required_pct); probability = Phi((median - threshold) / sigma_L)",

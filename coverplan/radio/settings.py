@@ -241,10 +241,10 @@ class CoverageSettings:
                 raise SettingError("probability.required_pct", f"= {self.probability.required_pct:g} and "
                                    f"p1812.location_pct = {self.p1812.location_pct:g} would count the location "
                                    "variability twice; set location_pct = 50 (P.1812's median over locations)")
-            if self.model == "itm" and self.propagation.location_pct != 50.0:
-                raise SettingError("probability.required_pct", f"= {self.probability.required_pct:g} and "
-                                   f"propagation.location_pct = {self.propagation.location_pct:g} would count the "
-                                   "location variability twice; set location_pct = 50 (ITM's median over locations)")
+            if self.model == "itm" and self.propagation.mdvar % 20 < 10:
+                raise SettingError("probability.required_pct", f"= {self.probability.required_pct:g} with ITM's own "
+                                   f"location variability on (propagation.mdvar = {self.propagation.mdvar}) would "
+                                   "count it twice; add 10 to mdvar (e.g. 12: mobile, no location variability)")
         if self.calibration is not None and self.calibration.model != self.model:
             raise SettingError("calibration.model", f"= {self.calibration.model!r}, but coverage.model is "
                                f"{self.model!r}: the correction holds only for the model it was fitted on; run "

@@ -190,3 +190,28 @@ def test_a_run_with_a_calibration_says_so_in_its_summary_and_carries_the_offset(
     np.testing.assert_allclose(pb[both] - pa[both], -7.5, atol=1e-4)
     assert b.summary["service_levels"]["voice"]["population_served"] <= a.summary["service_levels"]["voice"][
         "population_served"]
+
+
+def test_calibrate_predicts_outdoors_whatever_the_building_entry(tmp_path: Path) -> None:
+    """Drive-test measurements are outdoor: a p1812 scenario's P.2109 building entry loss stays out of the
+    prediction, or the fit would cancel it with a +14 dB offset."""
+    import numpy as np
+
+    from coverplan.loading import load_inputs
+    from coverplan.radio.calibration_points import predict_at_points
+    from coverplan.scenario import Scenario
+    from coverplan.testing import write_two_technology_scenario
+    from tests.calibration_case import random_points, study_mask, write_points
+
+    base = Scenario.load(write_two_technology_scenario(tmp_path)).replace(
+        {"coverage.model": "p1812", "coverage.p1812": {"delta_n": 45.0, "n0": 325.0}, "fibre": {}})
+    indoor = base.replace({"coverage.p1812.building_entry": "traditional"})
+    inputs = load_inputs(base)
+    lon, lat, _r, _c = random_points(inputs, 40, seed=2)
+    meas = read_measurements(write_points(tmp_path / "m.csv", {"lon": lon, "lat": lat, "technology": "2G",
+                                                                 "value_dbm": -90.0}))
+    a = predict_at_points(inputs.terrain, inputs.sectors, meas, base.coverage, study_mask=study_mask(inputs))
+    b = predict_at_points(inputs.terrain, inputs.sectors, meas, indoor.coverage, study_mask=study_mask(inputs))
+    ok = np.isfinite(a.predicted_dbm)
+    assert ok.sum() > 10
+    np.testing.assert_array_equal(a.predicted_dbm, b.predicted_dbm)

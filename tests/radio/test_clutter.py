@@ -222,3 +222,41 @@ def test_signal_coverage_loses_exactly_the_terminal_loss(tmp_path: Path) -> None
     assert np.all(drop[inside & (codes == 40)] == 0.0)
     with pytest.raises(InputError, match="needs the land cover"):
         cellular_coverage(t, sectors, replace(s, clutter=P2108))
+
+
+def test_a_model_at_the_receivers_own_height_takes_only_the_cluttters_excess(tmp_path: Path) -> None:
+    """Okumura-Hata's loss is to the receiver's 1.5 m over open ground, not to the clutter's top as P.2108-1 §3.1
+    asks: under 15 m of trees at 900 MHz it takes eq. (2a) less the open ground's own height gain eq. (2b),
+    22.576 - 21.516 = 1.060 dB (K_h2 = 21.8 + 6.2 log10 0.9 = 21.516; -K_h2 log10(1.5 / 15) = 21.516)."""
+    t = flat((161, 161), elevation_m=200.0)
+    codes = np.full(t.shape, 40)
+    codes[:, 100:] = 10
+    sectors = read_sites(write_site_table(tmp_path / "sites.csv", t, 80, 80))
+    s = CoverageSettings(model="hata", technologies=("2G",), nominal_radius_km={"2G": 2.0})
+    bare = cellular_coverage(t, sectors, s)
+    with_clutter = cellular_coverage(t, sectors, replace(s, clutter=P2108), landcover=_codes_raster(t, codes))
+    drop = bare.power_dbm["2G"] - with_clutter.power_dbm["2G"]  # type: ignore[index]
+    trees = np.isfinite(drop) & (codes == 10)
+    assert trees.sum() > 1000
+    np.testing.assert_allclose(drop[trees], 22.576 - 21.516, atol=2e-3)
+
+
+@pytest.mark.parametrize("dem_kind", ["dtm", "dsm"])
+def test_with_p2108_the_receivers_stand_on_the_clutter_and_the_masts_on_the_ground(dem_kind: str,
+                                                                                    tmp_path: Path) -> None:
+    """P.2108-1 §3.1 computes the loss to the clutter's top, so the receivers stand there; a mast in the woods
+    stands on the ground under them, whatever the terminal loss (its height is above ground)."""
+    from coverplan.radio.cellular import clutter_profile
+
+    t = flat((41, 41), elevation_m=200.0)
+    codes = np.full(t.shape, 10)  # trees everywhere, R = 15 m
+    sectors = read_sites(write_site_table(tmp_path / "sites.csv", t, 20, 20))
+    lc = _codes_raster(t, codes)
+    on = clutter_profile(t, CoverageSettings(model="p526", clutter=P2108), lc, dem_kind, sites=sectors)
+    off = clutter_profile(t, CoverageSettings(model="p526"), lc, dem_kind, sites=sectors)
+    assert on is not None and off is not None
+    ground_on, ground_off = on[2], off[2]
+    top = 215.0 if dem_kind == "dtm" else 200.0  # a DTM's ground + R; a DSM is the canopy's top itself
+    under = 200.0 if dem_kind == "dtm" else 185.0
+    assert ground_on[5, 5] == top and ground_off[5, 5] == under  # receivers: on the clutter with P.2108
+    assert ground_on[20, 20] == ground_off[20, 20] == under  # the mast: on the ground either way
