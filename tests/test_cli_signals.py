@@ -45,10 +45,15 @@ def _partial(out: Path) -> list[Path]:
 
 
 def _wait_for_partial(proc: subprocess.Popen[str], out: Path, timeout_s: float = 120.0) -> Path:
-    """The writer's temporary folder, once it holds a file (the writer is then paused)."""
+    """The writer's temporary folder, once it holds a file of the main thread's (the writer is then paused).
+
+    The GeoTIFFs are written on a thread of their own, which may put coverage.tif there before the main thread
+    reaches its first write and the pause: a signal sent then lands on a busy main thread, so wait for a file
+    the main thread writes (every one but the .tif).
+    """
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout_s:
-        found = [p for p in _partial(out) if any(p.iterdir())]
+        found = [p for p in _partial(out) if any(f.suffix != ".tif" for f in p.iterdir())]
         if found:
             return found[0]
         if proc.poll() is not None:
@@ -91,7 +96,7 @@ def test_sigterm_or_ctrl_c_while_writing_cleans_up_and_exits_128_plus_the_signal
     part = _wait_for_partial(proc, out)
     assert any(part.iterdir())
     proc.send_signal(sig)
-    _, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=180)
     assert proc.returncode == code
     assert err == (f"Error: interrupted by {sig.name}; partial outputs were removed and earlier outputs are "
                    "unchanged\n")
@@ -107,7 +112,7 @@ def test_sigkill_while_writing_is_swept_by_the_next_run(synthetic: Path, good: t
     proc = _start(synthetic, out, "--overwrite", pause_s=120)
     part = _wait_for_partial(proc, out)
     proc.kill()
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=180)
     assert proc.returncode == -signal.SIGKILL
     # kill -9 cannot be cleaned up after: the earlier output is intact, the debris waits for the next run
     assert _snapshot(out) == before
@@ -124,7 +129,7 @@ def test_sigkill_of_a_first_write_leaves_no_folder_and_the_next_run_completes(sy
     proc = _start(synthetic, out, pause_s=120)
     _wait_for_partial(proc, out)
     proc.kill()
-    proc.communicate(timeout=60)
+    proc.communicate(timeout=180)
     assert not out.exists()
     res = CliRunner().invoke(main, ["-q", "run", str(synthetic), "-o", str(out)])
     assert res.exit_code == 0, res.output
