@@ -36,8 +36,15 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _start(scenario: Path, out: Path, *extra: str, pause_s: float) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), TEST_PAUSE_ENV: str(pause_s)}
+    # as from a terminal: pytest-xdist's workers ignore SIGINT, and a child inherits that (as a background job of
+    # a script does, rightly), so the run starts with the default disposition, which Python turns into Ctrl-C
     return subprocess.Popen([sys.executable, "-m", "coverplan", "-q", "run", str(scenario), "-o", str(out), *extra],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_default_sigint)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _partial(out: Path) -> list[Path]:
