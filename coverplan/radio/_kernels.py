@@ -223,8 +223,9 @@ def delta_bullington(d, h, n, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, se
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _hull_push(hx, hy, m, x, y):  # pragma: no cover - compiled
-    """Add (x, y), x beyond every point so far, to the upper convex hull ``hx[:m], hy[:m]``; new size."""
+def _hull_trim(hx, hy, m, x, y):  # pragma: no cover - compiled
+    """The size of the upper convex hull ``hx[:m], hy[:m]`` once the vertices that (x, y), x beyond every point
+    so far, hides are dropped: where (x, y) goes."""
     while m >= 2:
         x1 = hx[m - 2]
         y1 = hy[m - 2]
@@ -232,6 +233,13 @@ def _hull_push(hx, hy, m, x, y):  # pragma: no cover - compiled
             m -= 1  # the last vertex is on or below the chord to the new point
         else:
             break
+    return m
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _hull_push(hx, hy, m, x, y):  # pragma: no cover - compiled
+    """Add (x, y), x beyond every point so far, to the upper convex hull ``hx[:m], hy[:m]``; new size."""
+    m = _hull_trim(hx, hy, m, x, y)
     hx[m] = x
     hy[m] = y
     return m + 1
@@ -252,8 +260,8 @@ def _hull_support(hx, hy, m, a):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _hull_lookback(hx, hy, m, qx, qy):  # pragma: no cover - compiled
-    """max over the hull's points of (y - qy) / (qx - x) for qx beyond every point: the tangent from (qx, qy)."""
+def _hull_lookback_index(hx, hy, m, qx, qy):  # pragma: no cover - compiled
+    """The hull vertex of steepest slope (y - qy) / (qx - x) seen from (qx, qy) right of it (the last of ties)."""
     lo = 0
     hi = m - 1
     while lo < hi:
@@ -262,6 +270,13 @@ def _hull_lookback(hx, hy, m, qx, qy):  # pragma: no cover - compiled
             lo = mid + 1
         else:
             hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _hull_lookback(hx, hy, m, qx, qy):  # pragma: no cover - compiled
+    """max over the hull's points of (y - qy) / (qx - x) for qx beyond every point: the tangent from (qx, qy)."""
+    lo = _hull_lookback_index(hx, hy, m, qx, qy)
     return (hy[lo] - qy) / (qx - hx[lo])
 
 

@@ -298,13 +298,7 @@ def p1812_point(d, h, g, n, htg, hrg, f_mhz, p, pl, sigma_l, phi, dtm, dlm, omeg
 @njit(cache=True, nogil=True, error_model="numpy")
 def _push(hx, hy, hi, m, x, y, i):  # pragma: no cover - compiled
     """:func:`coverplan.radio._kernels._hull_push` keeping each vertex's profile index in ``hi``."""
-    while m >= 2:
-        x1 = hx[m - 2]
-        y1 = hy[m - 2]
-        if (hx[m - 1] - x1) * (y - y1) - (hy[m - 1] - y1) * (x - x1) >= 0.0:
-            m -= 1
-        else:
-            break
+    m = _k._hull_trim(hx, hy, m, x, y)
     hx[m] = x
     hy[m] = y
     hi[m] = i
@@ -312,25 +306,11 @@ def _push(hx, hy, hi, m, x, y, i):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _lookback(hx, hy, m, qx, qy):  # pragma: no cover - compiled
-    """The hull vertex of steepest slope (y - qy) / (qx - x) seen from (qx, qy) right of it (the last of ties)."""
-    lo = 0
-    hi = m - 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if (hy[mid + 1] - qy) * (qx - hx[mid]) >= (hy[mid] - qy) * (qx - hx[mid + 1]):
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def _bull_luc(stim, str_, numax, hull_x, hull_y, mh, dj, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
     """L_uc of the Bullington method (Eqs. (13)-(20)) from the running maxima: LoS by numax, else the hull."""
     if stim < str_:
         return _k.knife_edge_j(numax)
-    k = _lookback(hull_x, hull_y, mh, dj, hrs - 500.0 * ce * dj * dj)
+    k = _k._hull_lookback_index(hull_x, hull_y, mh, dj, hrs - 500.0 * ce * dj * dj)
     srim = (hull_y[k] - (hrs - 500.0 * ce * dj * dj)) / (dj - hull_x[k]) - 500.0 * ce * dj
     return _k._bullington_point_j(hts, hrs, stim, srim, dj, lam_m)
 
@@ -457,7 +437,7 @@ def radial_p1812(hz, hg, ht, last, step, htg, hrg, f_mhz, vertical, params, out,
             if not trans:
                 lt = lt_los
         if trans:
-            k = _lookback(bx, by, mb, dj, hrs - 500.0 * ce_e * dj * dj)
+            k = _k._hull_lookback_index(bx, by, mb, dj, hrs - 500.0 * ce_e * dj * dj)
             lr = bi[k]
             srim = (by[k] - (hrs - 500.0 * ce_e * dj * dj)) / (dj - bx[k]) - 500.0 * ce_e * dj
             w[I_THT] = 1000.0 * math.atan(xmax)
