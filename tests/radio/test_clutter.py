@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -204,17 +205,23 @@ def test_terminal_loss_outside_p2108_ranges_is_named() -> None:
     TerminalLoss.from_landcover(_codes_raster(t, np.full(t.shape, 30)), P2108, 1.5).check([3500.0])  # open: none
 
 
-def test_signal_coverage_loses_exactly_the_terminal_loss(tmp_path: Path) -> None:
-    """Free space over flat ground, a forest to the east: the received power drops by A_h there, nowhere else."""
+def _forest_drop(model: str, tmp_path: Path) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+    """Flat ground, cropland west and a forest east of column 100, one site in the middle: the received power
+    lost to the P.2108 terminal loss per cell, the land-cover codes, the sectors and the settings."""
     t = flat((161, 161), elevation_m=200.0)
     codes = np.full(t.shape, 40)
     codes[:, 100:] = 10
     sectors = read_sites(write_site_table(tmp_path / "sites.csv", t, 80, 80))
-    s = CoverageSettings(model="fspl", technologies=("2G",), nominal_radius_km={"2G": 2.0})
+    s = CoverageSettings(model=model, technologies=("2G",), nominal_radius_km={"2G": 2.0})
     bare = cellular_coverage(t, sectors, s)
-    lc = _codes_raster(t, codes)
-    with_clutter = cellular_coverage(t, sectors, replace(s, clutter=P2108), landcover=lc)
+    with_clutter = cellular_coverage(t, sectors, replace(s, clutter=P2108), landcover=_codes_raster(t, codes))
     drop = bare.power_dbm["2G"] - with_clutter.power_dbm["2G"]  # type: ignore[index]
+    return drop, codes, (t, sectors), s
+
+
+def test_signal_coverage_loses_exactly_the_terminal_loss(tmp_path: Path) -> None:
+    """Free space over flat ground, a forest to the east: the received power drops by A_h there, nowhere else."""
+    drop, codes, (t, sectors), s = _forest_drop("fspl", tmp_path)
     inside = np.isfinite(drop)
     trees = inside & (codes == 10)
     assert trees.sum() > 1000
@@ -228,14 +235,7 @@ def test_a_model_at_the_receivers_own_height_takes_only_the_cluttters_excess(tmp
     """Okumura-Hata's loss is to the receiver's 1.5 m over open ground, not to the clutter's top as P.2108-1 §3.1
     asks: under 15 m of trees at 900 MHz it takes eq. (2a) less the open ground's own height gain eq. (2b),
     22.576 - 21.516 = 1.060 dB (K_h2 = 21.8 + 6.2 log10 0.9 = 21.516; -K_h2 log10(1.5 / 15) = 21.516)."""
-    t = flat((161, 161), elevation_m=200.0)
-    codes = np.full(t.shape, 40)
-    codes[:, 100:] = 10
-    sectors = read_sites(write_site_table(tmp_path / "sites.csv", t, 80, 80))
-    s = CoverageSettings(model="hata", technologies=("2G",), nominal_radius_km={"2G": 2.0})
-    bare = cellular_coverage(t, sectors, s)
-    with_clutter = cellular_coverage(t, sectors, replace(s, clutter=P2108), landcover=_codes_raster(t, codes))
-    drop = bare.power_dbm["2G"] - with_clutter.power_dbm["2G"]  # type: ignore[index]
+    drop, codes, _, _ = _forest_drop("hata", tmp_path)
     trees = np.isfinite(drop) & (codes == 10)
     assert trees.sum() > 1000
     np.testing.assert_allclose(drop[trees], 22.576 - 21.516, atol=2e-3)
