@@ -267,6 +267,7 @@ def site_loss(
     terminals' ground). ``p1812``: :mod:`coverplan.radio.p1812_engine`.
     """
     from coverplan.radio import _kernels as rk
+    from coverplan.radio.grid_models import CLOSED_FORM, closed_form_law, loss_window
     from coverplan.radio.models import EARTH_RADIUS_KM, check_validity
 
     s = settings or PropagationSettings()
@@ -282,7 +283,7 @@ def site_loss(
     r0, c0 = max(row - nr, 0), max(col - nc, 0)
     win = terrain.window(r0, row + nr + 1, c0, col + nc + 1)
     h, w = win.shape
-    if model in ("p526", "fspl", "itm", "p1812"):
+    if model not in CLOSED_FORM:
         from coverplan.radio.p1812_engine import site_parameters
         from coverplan.radio.profile_grids import profile_grids
 
@@ -293,7 +294,7 @@ def site_loss(
         nrad = unit * math.ceil(2 * math.pi * radius_m / step / unit)
         polar = np.empty((nrad, npts + 1))
         z = elevation64 if elevation64 is not None else _float64(terrain)
-        code = {"p526": rk.MODEL_P526, "fspl": rk.MODEL_FSPL, "itm": rk.MODEL_ITM, "p1812": rk.MODEL_P1812}[model]
+        code = {"p526": rk.MODEL_P526, "itm": rk.MODEL_ITM, "p1812": rk.MODEL_P1812}[model]
         zt, clutter = profile_grids(z, model, clutter_m, terminal_ground_m)
         p1812, bel = (site_parameters(s.p1812, terrain.crs, x, y, frequency_mhz=frequency_mhz, cell_m=step)
                       if model == "p1812" else (np.zeros(8), 0.0))
@@ -305,8 +306,6 @@ def site_loss(
         rk.polar_to_grid(polar, nrad, step, row, col, xres, yres, r0, c0, h, w, float(radius_m), out)
         out += bel
     else:  # closed form: the model's formula at each cell's distance, in one pass
-        from coverplan.radio.grid_models import closed_form_law, loss_window
-
         law = closed_form_law(model, frequency_mhz, tx_height_m=tx_height_m, rx_height_m=rx_height_m, settings=s,
                               cell_m=min(xres, yres))
         return win.dem.with_array(loss_window(law, row, col, (xres, yres), (r0, c0, h, w), radius_m),
