@@ -36,21 +36,6 @@ from coverplan.radio._kernels import pattern_db
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _row_columns(dy, radius_m, xres, ocol, c0, nc):  # pragma: no cover - compiled
-    """The window's columns ``[j0, j1)`` of a row ``dy`` metres from the site that can lie within ``radius_m``.
-
-    A cell or so wider than the circle's chord on each side: the cells are
-    still tested one by one.
-    """
-    if abs(dy) > radius_m:
-        return 0, 0
-    half = math.sqrt(radius_m * radius_m - dy * dy) / xres + 1.0
-    j0 = max(math.floor(ocol - half) - c0, 0)
-    j1 = min(math.ceil(ocol + half) - c0 + 1, nc)
-    return j0, max(j1, j0)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
 def _wrap_degrees(angle):  # pragma: no cover - compiled
     """``angle`` in [-180, 180) degrees: ``(angle + 180) % 360 - 180`` with a floor for the modulo (a third of the
     time of the float ``%``; equal to it within rounding, and where rounding moves ``angle`` across +-180, to the
@@ -93,6 +78,44 @@ def log_distance_grid(orow, ocol, xres, yres, r0, c0, radius_m, a_db, b_db, dmin
                 out[i, j] = a_db + b_db * math.log10(max(dist / 1000.0, dmin_km))
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _cell(gr, gc, i, j, dist, lv, az, theta_of, has_extra, extra, z, directional, sec_power, sec_az, sec_bw,
+          sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power, best_power, best,
+          covered, cr0, cc0, index):  # pragma: no cover - compiled
+    """One cell of :func:`closed_form_sectors`: grid cell ``(gr, gc)``, window cell ``(i, j)``, ``dist`` m from
+    the site, loss ``lv`` before ``extra``, azimuth ``az`` (degrees); ``theta_of``: the elevation angle's
+    terms ``(lift, floor distance)``, ``theta = atan2(lift - z, max(dist, floor))``."""
+    if has_extra:
+        lv += extra[i, j]
+        if math.isnan(lv):
+            return
+    theta = 0.0
+    if directional:
+        theta = math.degrees(math.atan2(theta_of[0] - z[gr, gc], max(dist, theta_of[1])))
+    # the sectors' best power, per run of sectors of one technology, and the best that reaches its threshold:
+    # one update of each grid per cell (the same result as one update per sector)
+    best_tech = -math.inf
+    best_covering = -math.inf
+    nsec = sec_power.shape[0]
+    for s in range(nsec):
+        if dist <= sec_radius[s]:
+            p = sec_power[s] - lv - _attenuation_db(s, az, theta, sec_az, sec_bw, sec_tilt, sec_pattern, patterns,
+                                                    pattern_cap)
+            best_tech = max(best_tech, p)
+            if p >= sec_threshold[s]:
+                best_covering = max(best_covering, p)
+        if s == nsec - 1 or sec_tech[s + 1] != sec_tech[s]:
+            t = sec_tech[s]
+            if best_tech > power[t, gr, gc]:
+                power[t, gr, gc] = best_tech
+            best_tech = -math.inf
+    if best_covering > -math.inf:
+        covered[gr - cr0, gc - cc0] = True
+        if best_covering > best_power[gr, gc]:
+            best_power[gr, gc] = best_covering
+            best[gr, gc] = index
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def closed_form_sectors(orow, ocol, xres, yres, r0, c0, nr, nc, radius_m, a_db, b_db, dmin_km, extra, z,
                         ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw, sec_tilt, sec_pattern, patterns,
@@ -112,50 +135,50 @@ def closed_form_sectors(orow, ocol, xres, yres, r0, c0, nr, nc, radius_m, a_db, 
     sector within ``sec_radius``, ``power[t]`` the best of technology ``t``,
     ``best_power`` / ``best`` the strongest covering site, ``covered`` (from
     ``(cr0, cc0)``) where this site reaches a threshold.
+
+    The four cells ``k`` rows and ``m`` columns from the site (north-east,
+    north-west, south-east, south-west) share their distance, loss and, but
+    for its sign and the 180 deg turn, their azimuth: each is computed once
+    for the four (``atan2(-x, y) = -atan2(x, y)``; south of the site the
+    azimuth is ``180 - atan2(x, |y|)``, equal to ``atan2`` within rounding).
+    An iteration takes the rows ``k`` away on both sides, long rows near the
+    site paired with short ones near the radius, so the threads share the
+    work evenly; every cell is written by one.
     """
     has_extra = extra.shape[0] == nr and extra.shape[1] == nc
     nsec = sec_power.shape[0]
     directional = np.any(~np.isnan(sec_az))  # else no sector needs the angles
     reach = min(np.max(sec_radius), radius_m) if nsec else 0.0
-    lift = ground_tx + tx_h - rx_h
-    for i in prange(nr):
-        gr = r0 + i
-        dy = (orow - gr) * yres
-        j0, j1 = _row_columns(dy, reach, xres, ocol, c0, nc)
-        for j in range(j0, j1):
-            gc = c0 + j
-            dx = (gc - ocol) * xres
+    theta_of = (ground_tx + tx_h - rx_h, 1e-6)
+    kmax = max(orow - r0, r0 + nr - 1 - orow)
+    mmax = max(ocol - c0, c0 + nc - 1 - ocol)
+    for q in prange(kmax + 1):
+        k = q // 2 if q % 2 == 0 else kmax - q // 2
+        dy = k * yres
+        if dy > reach:
+            continue
+        mlim = min(mmax, math.floor(math.sqrt(reach * reach - dy * dy) / xres) + 1)
+        for m in range(mlim + 1):
+            dx = m * xres
             dist = math.sqrt(dx * dx + dy * dy)
             if dist > reach:
-                continue
+                break
             lv = a_db + b_db * math.log10(max(dist / 1000.0, dmin_km))
-            if has_extra:
-                lv += extra[i, j]
-                if math.isnan(lv):
+            az0 = math.degrees(math.atan2(dx, dy)) if directional else 0.0
+            for north in (True, False):
+                if not north and k == 0:
                     continue
-            az = 0.0
-            theta = 0.0
-            if directional:
-                az = math.degrees(math.atan2(dx, dy))
-                theta = math.degrees(math.atan2(lift - z[gr, gc], max(dist, 1e-6)))
-            # the sectors' best power, per run of sectors of one technology, and the best that reaches its
-            # threshold: one update of each grid per cell (the same result as one per sector)
-            best_tech = -math.inf
-            best_covering = -math.inf
-            for s in range(nsec):
-                if dist <= sec_radius[s]:
-                    p = sec_power[s] - lv - _attenuation_db(s, az, theta, sec_az, sec_bw, sec_tilt, sec_pattern,
-                                                            patterns, pattern_cap)
-                    best_tech = max(best_tech, p)
-                    if p >= sec_threshold[s]:
-                        best_covering = max(best_covering, p)
-                if s == nsec - 1 or sec_tech[s + 1] != sec_tech[s]:
-                    t = sec_tech[s]
-                    if best_tech > power[t, gr, gc]:
-                        power[t, gr, gc] = best_tech
-                    best_tech = -math.inf
-            if best_covering > -math.inf:
-                covered[gr - cr0, gc - cc0] = True
-                if best_covering > best_power[gr, gc]:
-                    best_power[gr, gc] = best_covering
-                    best[gr, gc] = index
+                gr = orow - k if north else orow + k
+                if gr < r0 or gr >= r0 + nr:
+                    continue
+                az_east = az0 if north else 180.0 - az0
+                for east in (True, False):
+                    if not east and m == 0:
+                        continue
+                    gc = ocol + m if east else ocol - m
+                    if gc < c0 or gc >= c0 + nc:
+                        continue
+                    _cell(gr, gc, gr - r0, gc - c0, dist, lv, az_east if east else -az_east, theta_of, has_extra,
+                          extra, z, directional, sec_power, sec_az, sec_bw, sec_tilt, sec_pattern, patterns,
+                          pattern_cap, sec_radius, sec_threshold, sec_tech, power, best_power, best, covered, cr0,
+                          cc0, index)

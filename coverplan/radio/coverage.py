@@ -346,7 +346,9 @@ def signal_coverage(
     ``tilt_deg`` as mechanical downtilt; each file is read once. The loss is
     computed once per site, frequency and height, in-process or, given a
     dask ``scheduler`` address or client, on its workers
-    (:func:`coverplan.parallel.ordered_map`); the result is the same. A
+    (:func:`coverplan.parallel.ordered_map`); the result is the same. The closed-form models (``hata``,
+    ``cost231``, ``fspl``) are computed in-process, loss and sectors in one kernel
+    (:func:`coverplan.radio.grid_models.add_site`: no loss window, which costs more to ship than to compute). A
     ``calibration`` adds its correction to the power
     (:func:`coverplan.radio.calibration.calibrated_loss`; clutter offsets by
     the ``clutter_class`` codes on the terrain grid). ``terminal_loss``
@@ -510,10 +512,9 @@ def _signal_tasks(terrain: Terrain, masts: gpd.GeoDataFrame, sectors: gpd.GeoDat
 def _sector_arrays(sectors: Any, offsets: Mapping[str, float], radius_km: Mapping[str, float],
                    threshold_dbm: Mapping[str, float], tech_index: Mapping[str, int],
                    pattern_cuts: NDArray[np.float64], pattern_cap: NDArray[np.float64]) -> SectorArrays:
-    """The sector arguments of the best-server kernels (``sec_power`` to ``sec_tech`` of
-    :func:`coverplan.radio._kernels.apply_sectors`), the rows in order of technology: EIRP plus the reference
-    offset, azimuth (NaN: omnidirectional), beamwidth (65 deg when not given), tilt (0 when not given), pattern
-    file, radius, threshold and technology index."""
+    """The best-server kernels' sector arguments (:data:`~coverplan.radio.grid_models.SectorArrays`) by technology:
+    EIRP + reference offset, azimuth (NaN: omni), beamwidth (65 deg if not given), tilt (0), pattern file, radius,
+    threshold, technology index."""
     sub = sectors.sort_values("technology", kind="stable")
     techs = sub["technology"].to_numpy()
     bw = sub["beamwidth_deg"].to_numpy(float)
