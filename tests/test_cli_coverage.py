@@ -188,6 +188,34 @@ def test_loss_per_technology(two: Path, two_run: Results, tmp_path: Path) -> Non
     assert tags["UNIT"] == "dB" and tags["RADIUS_KM"] == "3"
 
 
+def test_loss_with_land_cover_takes_the_terminal_loss_the_power_takes(tmp_path: Path) -> None:
+    """The land-cover sample (P.2108 on) in a 4 x 4 km window, fspl: loss_2G.tif is the loss the power takes
+    (cellular.loss_by_technology with the scenario's land cover), P.2108 under the trees included."""
+    from dataclasses import replace
+
+    from coverplan.loading import load_inputs
+    from coverplan.radio.cellular import loss_by_technology
+    from coverplan.radio.clutter import ClutterSettings
+
+    scenario = Path(__file__).resolve().parents[1] / "data" / "sample" / "scenario_landcover.toml"
+    window = ["105.62", "21.62", "105.66", "21.66"]
+    out = tmp_path / "loss"
+    _coverage(str(scenario), "--bounds", *window, "--model", "fspl", "--technologies", "2G", "--radius-km", "2G=2",
+              "--output-kind", "loss", "-o", str(out))
+    got, _, _ = _read(out / "loss_2G.tif")
+    sc = Scenario.load(scenario).replace({"region.bounds": [float(v) for v in window], "coverage.model": "fspl",
+                                          "coverage.technologies": ["2G"], "coverage.nominal_radius_km.2G": 2.0})
+    inputs = load_inputs(sc)
+    assert sc.coverage.clutter.terminal_loss == "p2108" and inputs.landcover is not None
+    want = loss_by_technology(inputs.terrain, inputs.sectors, sc.coverage, landcover=inputs.landcover,
+                              dem_kind=sc.inputs.dem_kind)["2G"].array
+    np.testing.assert_array_equal(got, want)
+    bare = loss_by_technology(inputs.terrain, inputs.sectors, replace(sc.coverage, clutter=ClutterSettings()))
+    trees = np.isfinite(want) & (inputs.landcover.array == 10)
+    assert trees.sum() > 100
+    np.testing.assert_allclose((want - bare["2G"].array)[trees], 22.576, atol=2e-3)  # fspl: §3.1 eq. (2a), 900 MHz
+
+
 # The bundled sample, the command's default scenario, on a 4 x 4 km window (p526, 2G 900 MHz 10 km, 4G 1800 MHz 6 km).
 WINDOW = ("105.82", "21.58", "105.86", "21.62")
 

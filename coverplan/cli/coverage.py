@@ -390,7 +390,7 @@ def _loss(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> list
 
     s = job.settings
     losses = loss_by_technology(job.terrain, job.sectors, s, source=job.source, scheduler=scheduler,
-                                show_progress=show)
+                                show_progress=show, landcover=job.landcover, dem_kind=job.dem_kind)
     tags = {"SCENARIO": job.name}
     (_write_one if job.legacy is not None else _write_folder)(
         job, lambda folder: write_loss_rasters(losses, s, folder, tags=tags), overwrite)
