@@ -255,9 +255,11 @@ def test_the_probability_overlay_of_known_cells() -> None:
 def test_the_probability_legend_in_both_languages(small_run: tuple[Any, Path]) -> None:
     results, out = small_run
     s = results.summary["coverage_probability"]
-    legend = _text(_doc(out / "map.kmz").find(".//k:Folder[@id='probability']", NS), "description")  # type: ignore[arg-type]
-    assert "<td>95–100% vị trí có sóng</td><td>xanh lá đậm</td>" in legend
-    assert "<td>10–50% vị trí có sóng</td><td>cam</td>" in legend and "dưới 10%" in legend
+    folder = _doc(out / "map.kmz").find(".//k:Folder[@id='probability']", NS)
+    assert folder is not None
+    legend = _text(folder, "description")
+    assert "<td>95\u2013100% vị trí có sóng</td><td>xanh lá đậm</td>" in legend  # an en dash, as the web map has
+    assert "<td>10\u201350% vị trí có sóng</td><td>cam</td>" in legend and "dưới 10%" in legend
     assert "ít nhất 50% số vị trí" in legend and "Ẩn lúc đầu" in legend
     for t, sigma in s["sigma_l_db"].items():
         assert f"{t} {translator('vi').number(sigma, 1)} dB ({s['sigma_l_source'][t]})" in legend

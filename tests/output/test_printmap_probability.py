@@ -83,7 +83,7 @@ def test_a_cell_of_0_92_is_tinted_with_the_90_percent_band(small_run: tuple[Any,
     rgba = np.asarray(image.get_array())
     prob = results.probability["voice"]
     terrain = results.inputs.terrain
-    l, r, b, t = image.get_extent()
+    l, r, _, t = image.get_extent()
     assert (r - l) / rgba.shape[1] == pytest.approx(prob.res[0])  # one pixel per cell: the small run is small
     col0 = round((prob.transform.c - l) / prob.res[0])
     row0 = round((t - prob.transform.f) / prob.res[1])
