@@ -10,6 +10,7 @@ from coverplan.output.files import (
     PLAN_COMMAND_FILES,
     PLAN_FILES,
     PROBABILITY_FILES,
+    PROBABILITY_MAP_FILES,
     SIGNAL_FILES,
     TABLE_FILES,
     write_plan,
@@ -18,5 +19,5 @@ from coverplan.output.files import (
 )
 from coverplan.output.map import coverage_map, save_map
 
-__all__ = ["OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "PROBABILITY_FILES", "SIGNAL_FILES", "TABLE_FILES",
-           "coverage_map", "save_map", "write_plan", "write_results", "write_tables"]
+__all__ = ["OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "PROBABILITY_FILES", "PROBABILITY_MAP_FILES",
+           "SIGNAL_FILES", "TABLE_FILES", "coverage_map", "save_map", "write_plan", "write_results", "write_tables"]
