@@ -22,8 +22,7 @@ import click
 
 from coverplan.cli.options import check_not_input, is_quiet
 from coverplan.errors import InputError, OutputExistsError
-from coverplan.radio.coverage import MODELS
-from coverplan.radio.settings import ENVIRONMENTS, OUTSIDE_RANGE, TECHNOLOGIES
+from coverplan.radio.settings import ENVIRONMENTS, OUTSIDE_RANGE, PROPAGATION_MODELS, TECHNOLOGIES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -75,7 +74,7 @@ def _scenario_default(name: str) -> str:
               help="Terrain raster (replaces the scenario's inputs.dem; without a SCENARIO, with --sites).")
 @click.option("--sites", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Site table, one row per sector (replaces the scenario's inputs.sites).")
-@click.option("--model", type=click.Choice(MODELS), default=None,
+@click.option("--model", type=click.Choice(PROPAGATION_MODELS), default=None,
               help="Propagation model (" + _scenario_default("coverage.model") + "; p526 without a scenario).")
 @click.option("--technologies", metavar="LIST", default=None,
               help="Comma-separated technologies, e.g. 2G,4G (" + _scenario_default("coverage.technologies")

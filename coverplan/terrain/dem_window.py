@@ -118,9 +118,11 @@ def load_dem_near(
     box = _reach_box(grid, shape, np.atleast_1d(xs), np.atleast_1d(ys), [float(r) for r in reach_m], margin_cells)
     if box is None:
         return None
-    whole = dict(crs=dst_crs, resolution_m=resolution_m, max_void_fraction=max_void_fraction)
+    def whole() -> Terrain:
+        return load_dem(path, crs=dst_crs, resolution_m=resolution_m, max_void_fraction=max_void_fraction)
+
     if box == (0, shape[0], 0, shape[1]):
-        return load_dem(path, **whole)
+        return whole()
     r0, r1, c0, c1 = box
     rx, ry = float(grid.a), float(-grid.e)
     left, right, top, bottom = grid.c + c0 * rx, grid.c + c1 * rx, grid.f - r0 * ry, grid.f - r1 * ry
@@ -136,14 +138,14 @@ def load_dem_near(
         # the box reaches the DEM's edge: the whole load gives its cells beyond the file the nearest
         # elevation over the whole grid, which a window cannot reproduce; read it all (the same cells)
         log.info("%s: the points reach the DEM's edge; reading the whole DEM", path)
-        return _crop(load_dem(path, **whole), grid, box)
+        return _crop(whole(), grid, box)
     # the whole load's own cell size (a geographic DEM's is taken over the whole file, not this window)
     part = load_dem(path, crs=dst_crs, resolution_m=None if same else rx, bounds=src,
                     max_void_fraction=max_void_fraction)
     out = _crop(part, grid, box)
     if out is None:  # not expected: the window's grid always covers the box; the whole load is right anyway
         log.debug("%s: the window's grid misses part of the box %s; loading the whole DEM", path, box)
-        out = _crop(load_dem(path, **whole), grid, box)
+        out = _crop(whole(), grid, box)
         assert out is not None
     log.info("%s: read the window the points reach, %d x %d cells of the whole DEM's %d x %d", path,
              out.shape[0], out.shape[1], shape[0], shape[1])
