@@ -100,9 +100,8 @@ def test_without_a_scenario_the_settings_defaults_over_the_whole_dem(two: Path, 
 @pytest.mark.parametrize(("model", "radius_km"), [("itm", "0.5"), ("p526", "2")])
 def test_without_a_scenario_the_grid_is_the_sites_reach_with_the_whole_dem_s_values(tmp_path: Path, model: str,
                                                                                    radius_km: str) -> None:
-    """The issue's one-site run on the SRTM tile at 90 m: only the window the site reaches is read and written
-    (for ITM at least 1 km, where its location-variability profiles go), and its cells hold the values of the
-    whole-DEM run; the whole run has nothing beyond it."""
+    """The issue's one-site run on the SRTM tile at 90 m: only the window the site reaches is read and written,
+    and its cells hold the values of the whole-DEM run; the whole run has nothing beyond it."""
     sites = tmp_path / "one.csv"
     sites.write_text("site_id,lon,lat,height_m,frequency_mhz,eirp_dbm,technology\n"
                      "S001,105.823333,21.584167,38,900,56,2G\n", encoding="utf-8")
@@ -117,7 +116,7 @@ def test_without_a_scenario_the_grid_is_the_sites_reach_with_the_whole_dem_s_val
         near, _, transform = _read(tmp_path / "near" / name)
         whole, _, whole_transform = _read(tmp_path / "whole" / name)
         assert whole.shape == (1235, 1156) and near.shape[0] * near.shape[1] < 4000  # the tile, and the reach
-        col, row = ~whole_transform * (transform.c, transform.f)
+        col, row = ~whole_transform @ (transform.c, transform.f)
         assert (col, row) == (round(col), round(row))
         r0, c0 = round(row), round(col)
         np.testing.assert_array_equal(near, whole[r0:r0 + near.shape[0], c0:c0 + near.shape[1]])

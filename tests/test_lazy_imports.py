@@ -39,7 +39,8 @@ def test_the_package_and_its_public_names_still_import() -> None:
                      "from coverplan.terrain import Terrain, load_dem, viewshed\nassert callable(viewshed)\n"
                      "from coverplan.output import write_results, coverage_map\n"
                      "from coverplan.cli import main\nassert main.commands['coverage'].name == 'coverage'")
-    assert {"coverplan.raster", "coverplan.terrain.viewshed", "coverplan.output.map", "coverplan.cli.coverage"} <= loaded
+    want = {"coverplan.raster", "coverplan.terrain.viewshed", "coverplan.output.map", "coverplan.cli.coverage"}
+    assert want <= loaded
 
 
 def test_loading_a_dem_window_does_not_load_scipy_ndimage_or_the_gis_tables() -> None:

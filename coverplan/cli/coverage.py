@@ -117,9 +117,8 @@ def _scenario_default(name: str) -> str:
                    "transmission loss (dB).")
 @click.option("--extent", type=click.Choice(["sites", "dem"]), default=None,
               help="Without a SCENARIO, the grid's extent: sites (default) the cells within each site's largest "
-                   "radius (itm: at least 1 km, for its location variability), read from only that window of the "
-                   "DEM, the same values as over the whole DEM; dem the whole DEM (the default of the deprecated "
-                   "DEM SITES OUTPUT form).")
+                   "radius, read from only that window of the DEM, the same values as over the whole DEM; dem the "
+                   "whole DEM (the default of the deprecated DEM SITES OUTPUT form).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR (or OUTPUT) if it exists.")
@@ -320,8 +319,8 @@ def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None,
 def _adhoc_terrain(dem: Path, sites: Path, sectors: gpd.GeoDataFrame, settings: CoverageSettings,
                    resolution: float | None, extent: str) -> tuple[Terrain, str]:
     """The terrain of a run without a scenario, on the DEM's grid: the cells the sites reach (their largest
-    radius; ITM's location-variability profiles reach at least 1 km), read from only that window of the DEM,
-    or the whole DEM; and what it covers, for the user."""
+    radius; for a location margin, ITM's location-variability profiles reach at least 1 km), read from only that
+    window of the DEM, or the whole DEM; and what it covers, for the user."""
     from coverplan.terrain.dem import load_dem
 
     if extent == "sites" and len(sectors):
@@ -329,8 +328,9 @@ def _adhoc_terrain(dem: Path, sites: Path, sectors: gpd.GeoDataFrame, settings: 
         from coverplan.terrain.dem_window import load_dem_near
 
         radius_km = [settings.nominal_radius_km[t] for t in sectors["technology"]]
-        reach = [max(r * 1000.0, itm_sigma_distance_m(r)) if settings.model == "itm" else r * 1000.0
-                 for r in radius_km]
+        # ITM's location variability (for a location margin) comes from profiles of at least 1 km
+        margin = settings.model == "itm" and not settings.probability.is_median
+        reach = [max(r * 1000.0, itm_sigma_distance_m(r)) if margin else r * 1000.0 for r in radius_km]
         points = list(zip(sectors.geometry.x, sectors.geometry.y, strict=True))
         terrain = load_dem_near(dem, points, reach, points_crs=sectors.crs, resolution_m=resolution)
         if terrain is not None:

@@ -129,9 +129,10 @@ def cellular_coverage(
                             receiver_height_m=s.receiver_height_m, k_factor=s.k_factor, scheduler=scheduler,
                             show_progress=show_progress)
     check_sectors(sectors, s, source=source)
-    from coverplan.radio.probability import with_model_sigmas
+    if not s.probability.is_median:  # sigma_L changes only the location margin, which the median (50 %) has not
+        from coverplan.radio.probability import with_model_sigmas
 
-    s = with_model_sigmas(s, sectors, terrain)  # the margin of a p1812 run uses P.1812's own sigma_L
+        s = with_model_sigmas(s, sectors, terrain)  # the margin of a p1812 run uses P.1812's own sigma_L
     if clutter_class is None and landcover is not None:  # the land-cover codes (nodata negative: no class)
         clutter_class = np.asarray(landcover.array)
     if s.calibration is not None:
