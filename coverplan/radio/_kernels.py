@@ -13,10 +13,6 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from coverplan.radio import _p1812
-from coverplan.radio._itm import check_inputs, radial_itm
-from coverplan.terrain._kernels import bilinear
-
 #: Speed of light (m/s).
 C_M_S = 299_792_458.0
 
@@ -560,9 +556,19 @@ MODEL_P1812 = 4
 MODEL_P1812_DIRECT = 5
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+#: The radial kernel of each model code of :func:`polar_loss`: (module, function).
+POLAR_KERNELS = {
+    MODEL_FSPL: ("coverplan.radio._polar", "polar_fspl"),
+    MODEL_P526: ("coverplan.radio._polar", "polar_p526"),
+    MODEL_P526_DIRECT: ("coverplan.radio._polar", "polar_p526_direct"),
+    MODEL_ITM: ("coverplan.radio._polar_itm", "polar_itm"),
+    MODEL_P1812: ("coverplan.radio._polar_p1812", "polar_p1812"),
+    MODEL_P1812_DIRECT: ("coverplan.radio._polar_p1812", "polar_p1812_direct"),
+}
+
+
 def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, model, ae_km,
-               eps_r, sigma, vertical, out, itm_params, zt, clutter, p1812_params):  # pragma: no cover - compiled
+               eps_r, sigma, vertical, out, itm_params, zt, clutter, p1812_params):
     """Basic transmission loss (dB) along ``nrad`` radials of ``npts`` steps from a site.
 
     Radial ``k`` leaves the cell ``(orow, ocol)`` at azimuth ``360 k / nrad``
@@ -589,70 +595,27 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
     interpolation), which saves a third of the work; :func:`polar_to_grid`
     reads each distance from the level that has it. Unevaluated samples are
     NaN.
+
+    A Python dispatcher: each model family has its own parallel kernel
+    (:mod:`coverplan.radio._polar`, ``_polar_itm``, ``_polar_p1812``), so a
+    run compiles and loads only its model's code; the module of a kernel is
+    imported on its first use.
     """
-    nrows, ncols = z.shape
-    has_clutter = clutter.shape[0] == nrows and clutter.shape[1] == ncols
-    itm_err = 0
-    if model == MODEL_ITM:
-        itm_err, _ = check_inputs(tx_h, rx_h, f_mhz, 1 if vertical else 0, eps_r, sigma, itm_params[0],
-                                  int(itm_params[1]), itm_params[2], itm_params[3], itm_params[4], int(itm_params[5]))
-    for k in prange(nrad):
-        az = 2.0 * math.pi * k / nrad
-        sx = math.sin(az)
-        sy = math.cos(az)
-        d = np.empty(npts + 1)
-        h = np.empty(npts + 1)  # the profile: terrain (+ clutter) between the terminals
-        hz = np.empty(npts + 1)  # terrain alone
-        ht = np.empty(npts + 1)  # the terminals' ground
-        res = np.empty(6)
-        last = npts
-        for j in range(npts + 1):
-            dist = j * step_m
-            col = ocol + sx * dist / xres
-            row = orow - sy * dist / yres
-            if row < -0.5 or col < -0.5 or row > nrows - 0.5 or col > ncols - 0.5:
-                last = j - 1
-                break
-            d[j] = dist / 1000.0
-            hz[j] = bilinear(z, row, col)
-            ht[j] = bilinear(zt, row, col)
-            h[j] = hz[j] + bilinear(clutter, row, col) if has_clutter and j > 0 else hz[j]
-        if last >= 0:
-            hz[0] = ht[0]
-            h[0] = ht[0]
-        j_start = _first_point(k, npts)
-        ld = np.zeros(npts + 1)
-        if model == MODEL_P526 and last >= 1:
-            radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld,
-                                    j_start, ht)
-        elif model == MODEL_P526_DIRECT:
-            for j in range(j_start, last + 1):
-                keep = h[j]
-                h[j] = ht[j]
-                ld[j] = delta_bullington(d, h, j + 1, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, 0.0, res)
-                h[j] = keep
-        elif model == MODEL_P1812 and last >= 1:
-            _p1812.radial_p1812(hz, h, ht, last, step_m / 1000.0, tx_h, rx_h, f_mhz, vertical, p1812_params, ld,
-                                j_start, has_clutter)
-        elif model == MODEL_P1812_DIRECT:
-            _p1812.direct_p1812(d, hz, h, ht, last, tx_h, rx_h, f_mhz, vertical, p1812_params, ld, j_start,
-                                has_clutter)
-        elif model == MODEL_ITM:
-            if itm_err != 0:
-                ld[:] = np.nan
-            else:
-                radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params, ld)
-            # ITM's loss includes free space: keep its excess over it
-            for j in range(j_start, last + 1):
-                ld[j] -= free_space_db(d[j], f_mhz)
-        out[k, 0] = np.nan
-        for j in range(1, npts + 1):
-            if j > last or j < j_start:
-                out[k, j] = np.nan
-            elif model in (MODEL_P1812, MODEL_P1812_DIRECT):
-                out[k, j] = ld[j]  # P.1812's L_b is the whole basic transmission loss
-            else:
-                out[k, j] = free_space_db(d[j], f_mhz) + ld[j]
+    import importlib
+
+    if model not in POLAR_KERNELS:
+        raise ValueError(f"polar_loss: model code {model!r} is not one of {sorted(POLAR_KERNELS)}")
+    module, name = POLAR_KERNELS[model]
+    kernel = getattr(importlib.import_module(module), name)
+    grid = (z, orow, ocol, xres, yres)
+    if model == MODEL_FSPL:
+        kernel(*grid, f_mhz, nrad, npts, step_m, out, zt, clutter)
+    elif model in (MODEL_P526, MODEL_P526_DIRECT):
+        kernel(*grid, tx_h, rx_h, f_mhz, nrad, npts, step_m, ae_km, eps_r, sigma, vertical, out, zt, clutter)
+    elif model == MODEL_ITM:
+        kernel(*grid, tx_h, rx_h, f_mhz, nrad, npts, step_m, eps_r, sigma, vertical, out, itm_params, zt, clutter)
+    else:
+        kernel(*grid, tx_h, rx_h, f_mhz, nrad, npts, step_m, vertical, out, zt, clutter, p1812_params)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")

@@ -129,9 +129,10 @@ def cellular_coverage(
                             receiver_height_m=s.receiver_height_m, k_factor=s.k_factor, scheduler=scheduler,
                             show_progress=show_progress)
     check_sectors(sectors, s, source=source)
-    from coverplan.radio.probability import with_model_sigmas
+    if not s.probability.is_median:  # sigma_L changes only the location margin, which the median (50 %) has not
+        from coverplan.radio.probability import with_model_sigmas
 
-    s = with_model_sigmas(s, sectors, terrain)  # the margin of a p1812 run uses P.1812's own sigma_L
+        s = with_model_sigmas(s, sectors, terrain)  # the margin of a p1812 run uses P.1812's own sigma_L
     return signal_coverage(terrain, sectors, technologies=s.technologies, radius_km=s.nominal_radius_km,
                            threshold_dbm=served_thresholds(s), model=s.model, receiver_height_m=s.receiver_height_m,
                            settings=s.propagation, reference_offset_db=reference_offsets(s), scheduler=scheduler,

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 
 from coverplan.errors import InputError
 from coverplan.progress import progress as _progress
-from coverplan.radio.settings import CalibrationSettings, CoverageSettings, PropagationSettings
+from coverplan.radio.settings import PROPAGATION_MODELS, CalibrationSettings, CoverageSettings, PropagationSettings
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.viewshed import VISIBLE, viewshed
@@ -195,7 +195,7 @@ def los_coverage(
 
 
 #: Propagation models of :func:`signal_coverage` (and ``coverplan coverage --model``).
-MODELS = ("p526", "p1812", "itm", "hata", "cost231", "fspl")
+MODELS = PROPAGATION_MODELS
 
 
 #: LTE transmission bandwidth configuration N_RB by channel bandwidth (MHz), 3GPP TS 36.101 Table 5.6-1.

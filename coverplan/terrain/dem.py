@@ -238,23 +238,13 @@ def load_dem(
     if voids_src.any():
         raw = _fill(np.where(valid, raw, np.nan), voids_src)
 
-    dst_crs = parse_crs(crs) if crs is not None else None
     inner_transform = src_transform @ Affine.translation(c0, r0)
-    if dst_crs is None:
-        if src_crs.is_geographic:
-            l, b, r, t = _bounds(inner_transform, int(inner.width), int(inner.height))
-            dst_crs = utm_crs_for((l + r) / 2.0, (b + t) / 2.0)
-        else:
-            dst_crs = src_crs
-    _check_metric(dst_crs, "crs")
-    same_grid = dst_crs == src_crs and resolution_m is None
+    cover_bounds = _bounds(inner_transform, int(inner.width), int(inner.height))
+    dst_crs, same_grid, default_anchor = _target(src_crs, crs, resolution_m, cover_bounds, src_origin, path)
     if same_grid:
-        _check_metric(src_crs, str(path))
         elev, transform, mask = raw[rin], inner_transform, voids_src[rin]
     else:
-        if anchor is None:
-            anchor = src_origin if dst_crs == src_crs else (0.0, 0.0)
-        cover_bounds = _bounds(inner_transform, int(inner.width), int(inner.height))
+        anchor = default_anchor if anchor is None else anchor
         elev, transform, coverage, voids = _reproject(raw, voids_src, file_transform,
                                                       (int(outer.row_off), int(outer.col_off)), src_crs, dst_crs,
                                                       resolution_m, anchor, cover_bounds)
@@ -267,6 +257,24 @@ def load_dem(
     log.info("loaded %s: %d x %d cells, %d void cells filled", path, elev.shape[0], elev.shape[1], void_count)
     dem = Raster(np.ascontiguousarray(elev, dtype=np.float32), transform, dst_crs)
     return Terrain(dem, mask, void_count, os.fspath(path), src_crs)
+
+
+def _target(src_crs: CRS, crs: Any, resolution_m: float | None, cover_bounds: tuple[float, float, float, float],
+            src_origin: tuple[float, float], path: Any) -> tuple[CRS, bool, tuple[float, float]]:
+    """:func:`load_dem`'s target: the CRS (``crs``; else the UTM zone of the centre of ``cover_bounds`` for a
+    geographic DEM, its own CRS for a projected one), whether the DEM keeps its own grid, and the default anchor."""
+    if crs is not None:
+        dst_crs = parse_crs(crs)
+    elif src_crs.is_geographic:
+        l, b, r, t = cover_bounds
+        dst_crs = utm_crs_for((l + r) / 2.0, (b + t) / 2.0)
+    else:
+        dst_crs = src_crs
+    _check_metric(dst_crs, "crs")
+    same_grid = dst_crs == src_crs and resolution_m is None
+    if same_grid:
+        _check_metric(src_crs, str(path))
+    return dst_crs, same_grid, (src_origin if dst_crs == src_crs else (0.0, 0.0))
 
 
 def _padded(window: Any, ds: Any, cells: int = 2) -> Any:
@@ -319,6 +327,25 @@ def native_resolution_m(path: Any, dst_crs: Any, at: tuple[float, float]) -> flo
     return float(max(1.0, round((dx + dy) / 2.0)))
 
 
+def _grid_over(cover_bounds: tuple[float, float, float, float], file_transform: Any, src_crs: CRS, dst_crs: CRS,
+               resolution_m: float | None, anchor: tuple[float, float]) -> tuple[Affine, tuple[int, int]]:
+    """The grid of ``resolution_m`` anchored at ``anchor`` (``dst_crs``) that covers ``cover_bounds`` (source
+    CRS), and its shape; without ``resolution_m``, the source cell size in metres over those bounds."""
+    l, b, r, t = transform_bounds(src_crs, dst_crs, *cover_bounds, densify_pts=21)
+    if resolution_m is None:  # the source cell size in metres, over the window asked for
+        dx = (r - l) / ((cover_bounds[2] - cover_bounds[0]) / abs(file_transform.a))
+        dy = (t - b) / ((cover_bounds[3] - cover_bounds[1]) / abs(file_transform.e))
+        resolution_m = float(max(1.0, round((dx + dy) / 2.0)))
+    # cell corners on anchor + k * resolution: the grid does not depend on the window read
+    res = float(resolution_m)
+    ax, ay = anchor
+    left = ax + math.floor((l - ax) / res + 1e-9) * res
+    top = ay + math.ceil((t - ay) / res - 1e-9) * res
+    dst_w = max(1, math.ceil((r - left) / res - 1e-9))
+    dst_h = max(1, math.ceil((top - b) / res - 1e-9))
+    return Affine(res, 0.0, left, 0.0, -res, top), (dst_h, dst_w)
+
+
 def _reproject(
     raw: NDArray[np.float64], voids: NDArray[np.bool_], file_transform: Any, offset: tuple[int, int], src_crs: CRS,
     dst_crs: CRS, resolution_m: float | None, anchor: tuple[float, float],
@@ -328,22 +355,9 @@ def _reproject(
     ``cover_bounds`` (source CRS); ``raw`` is the window of the file at ``offset`` (row, col) of the
     file's grid ``file_transform``. Returns the elevations, the transform, the cells on the source and the cells
     interpolated from a void."""
-    src_bounds = cover_bounds
-    l, b, r, t = transform_bounds(src_crs, dst_crs, *src_bounds, densify_pts=21)
-    if resolution_m is None:  # the source cell size in metres, over the window asked for
-        dx = (r - l) / ((src_bounds[2] - src_bounds[0]) / abs(file_transform.a))
-        dy = (t - b) / ((src_bounds[3] - src_bounds[1]) / abs(file_transform.e))
-        resolution_m = float(max(1.0, round((dx + dy) / 2.0)))
-    # cell corners on anchor + k * resolution: the grid does not depend on the window read
-    res = float(resolution_m)
-    ax, ay = anchor
-    left = ax + math.floor((l - ax) / res + 1e-9) * res
-    top = ay + math.ceil((t - ay) / res - 1e-9) * res
-    dst_w = max(1, math.ceil((r - left) / res - 1e-9))
-    dst_h = max(1, math.ceil((top - b) / res - 1e-9))
-    dst_transform = Affine(res, 0.0, left, 0.0, -res, top)
+    dst_transform, shape = _grid_over(cover_bounds, file_transform, src_crs, dst_crs, resolution_m, anchor)
     elev, cover, touched = _resample_bilinear(raw, voids, file_transform, offset, src_crs, dst_crs, dst_transform,
-                                              (dst_h, dst_w), anchor=(ax, ay), res=res)
+                                              shape, anchor=anchor, res=float(dst_transform.a))
     return elev, dst_transform, cover, touched
 
 
@@ -366,7 +380,6 @@ def _resample_bilinear(raw: NDArray[np.float64], voids: NDArray[np.bool_], file_
     centre lies on the source, and the cells interpolated from a void cell.
     """
     from pyproj import Transformer
-    from scipy.ndimage import map_coordinates
 
     h, w = shape
     ax, ay = anchor
@@ -405,15 +418,40 @@ def _resample_bilinear(raw: NDArray[np.float64], voids: NDArray[np.bool_], file_
 
         col, row = lerp(scol) - offset[1], lerp(srow) - offset[0]  # exact: integers off
         inside = (col >= -0.5) & (col <= sw - 0.5) & (row >= -0.5) & (row <= sh - 0.5)
-        vals = map_coordinates(raw, [np.clip(row, 0, sh - 1).ravel(), np.clip(col, 0, sw - 1).ravel()], order=1,
-                               mode="nearest", prefilter=False).reshape(col.shape)
-        out[rr] = vals
+        rows, cols = np.clip(row, 0, sh - 1), np.clip(col, 0, sw - 1)
+        out[rr] = linear_nearest(raw, rows, cols)
         cover[rr] = inside
         if void_f is not None:
-            v = map_coordinates(void_f, [np.clip(row, 0, sh - 1).ravel(), np.clip(col, 0, sw - 1).ravel()],
-                                order=1, mode="nearest", prefilter=False).reshape(col.shape)
+            v = linear_nearest(void_f, rows, cols).astype(np.float32)  # as map_coordinates' float32 output
             touched[rr] = v >= 0.5  # mostly interpolated from void cells (the share the void rules count)
     return out, cover, touched
+
+
+def linear_nearest(grid: NDArray[Any], rows: NDArray[np.float64], cols: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Bilinear values of ``grid`` at fractional ``(rows, cols)`` inside ``[0, n - 1]``, the cell centres at
+    integers: ``scipy.ndimage.map_coordinates(grid, [rows, cols], order=1, mode="nearest", prefilter=False)``,
+    computed as scipy's ``NI_GeometricTransform`` does, bit for bit (``tests/terrain/test_dem.py``), without
+    importing scipy (a third of a second of every run's start).
+
+    With ``f`` the fraction past ``floor``, the weights are ``w0 = 1 - f`` and ``w1 = 1 - w0``; the four
+    neighbours are summed in row-major order from 0.0, each as ``(value * w_row) * w_col``, in float64; a
+    neighbour past the last row or column (a coordinate on it, weight 0) is the mirrored one, ``n - 2``.
+    """
+    h, w = grid.shape
+    r0, c0 = np.floor(rows), np.floor(cols)
+    wr0 = 1.0 - (rows - r0)
+    wc0 = 1.0 - (cols - c0)
+    wr1, wc1 = 1.0 - wr0, 1.0 - wc0
+    i0, j0 = r0.astype(np.intp), c0.astype(np.intp)
+    i1 = np.where(i0 + 1 >= h, max(h - 2, 0), i0 + 1)
+    j1 = np.where(j0 + 1 >= w, max(w - 2, 0), j0 + 1)
+    g = grid if grid.dtype == np.float64 else grid.astype(np.float64)
+    out = np.zeros(np.broadcast(rows, cols).shape)
+    out += (g[i0, j0] * wr0) * wc0
+    out += (g[i0, j1] * wr0) * wc1
+    out += (g[i1, j0] * wr1) * wc0
+    out += (g[i1, j1] * wr1) * wc1
+    return out
 
 
 #: Voids are filled from valid cells up to this many source cells away (9 km of SRTM 3", 3 km of
