@@ -32,11 +32,14 @@ __all__ = ["coverage_png", "data_uri", "hillshade_png", "latlon_bounds", "mercat
 
 
 def png_bytes(pixels: NDArray[np.uint8], *, palette: Sequence[tuple[int, int, int, int]] | None = None,
-              transparent: int | None = None) -> bytes:
+              transparent: int | None = None, optimize: bool = True) -> bytes:
     """An 8-bit grey image (optionally with one transparent grey value) or a palette image as PNG.
 
     Palette entries are (r, g, b, alpha); Pillow writes the alphas as the
-    PNG's ``tRNS`` chunk.
+    PNG's ``tRNS`` chunk. ``optimize``: Pillow's smallest file (zlib level 9
+    and its filter search); False: zlib level 6, about 8 times faster and 6 %
+    larger for the KMZ's class overlays (0.63 s against 0.08 s for the
+    sample's probability bands, 2086 x 1942 pixels).
     """
     from PIL import Image
 
@@ -46,12 +49,16 @@ def png_bytes(pixels: NDArray[np.uint8], *, palette: Sequence[tuple[int, int, in
     buf = io.BytesIO()
     if palette is None:
         im = Image.frombytes("L", (img.shape[1], img.shape[0]), img.tobytes())
-        im.save(buf, format="PNG", optimize=True, **({} if transparent is None else {"transparency": transparent}))
+        im.save(buf, format="PNG", **_level(optimize), **({} if transparent is None else {"transparency": transparent}))
     else:
         im = Image.frombytes("P", (img.shape[1], img.shape[0]), img.tobytes())
         im.putpalette([v for rgba in palette for v in rgba[:3]], rawmode="RGB")
-        im.save(buf, format="PNG", optimize=True, transparency=bytes(rgba[3] for rgba in palette))
+        im.save(buf, format="PNG", **_level(optimize), transparency=bytes(rgba[3] for rgba in palette))
     return buf.getvalue()
+
+
+def _level(optimize: bool) -> dict[str, Any]:
+    return {"optimize": True} if optimize else {"compress_level": 6}
 
 
 def data_uri(png: bytes) -> str:
