@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -44,33 +45,47 @@ SITE = ("site_id,lon,lat,height_m,frequency_mhz,eirp_dbm,technology,azimuth_deg,
 #: Runs the command in-process with its stages timed; prints one line "phase seconds" each.
 PHASES = r"""
 import sys, time
-t0 = time.perf_counter()
+clock = lambda: (time.perf_counter(), time.process_time())
+t0 = clock()
 from coverplan.cli import main
 import coverplan.cli.coverage
-t1 = time.perf_counter()
+t1 = clock()
 import coverplan.radio.sites as sites, coverplan.terrain.dem_window as window, coverplan.terrain.dem as dem
 import coverplan.radio.cellular as cellular, coverplan.output.signal as signal
-spent = {}
+import coverplan.radio._kernels as rk
+t2 = clock()
+spent, order = {}, []
 def timed(module, name, label):
+    order.append(label)
     f = getattr(module, name)
     def g(*a, **k):
-        s = time.perf_counter()
+        s = clock()
         try:
             return f(*a, **k)
         finally:
-            spent[label] = spent.get(label, 0.0) + time.perf_counter() - s
+            e = clock()
+            w, c = spent.get(label, (0.0, 0.0))
+            spent[label] = (w + e[0] - s[0], c + e[1] - s[1])
     setattr(module, name, g)
 timed(sites, "read_sites", "read the site table (pandas, geopandas)")
 timed(window, "load_dem_near", "read and reproject the DEM window")
-timed(dem, "load_dem", "read and reproject the DEM (whole)")
-timed(cellular, "cellular_coverage", "coverage (numba set-up, kernel loads, propagation)")
+timed(dem, "load_dem", "read and reproject the whole DEM (--extent dem)")
+timed(cellular, "cellular_coverage", "coverage, all of it")
+timed(rk, "polar_loss", "  of which the radials (numba's first-use set-up, the kernel's cache load, the run)")
+timed(rk, "polar_to_grid", "  of which polar to grid")
+timed(rk, "apply_sectors", "  of which the sectors' patterns and best server")
 timed(signal, "write_technology_rasters", "write the GeoTIFFs")
 main(sys.argv[1:], standalone_mode=False)
-t2 = time.perf_counter()
-print(f"start-up and import coverplan.cli {t1 - t0:.3f}")
-for k, v in spent.items():
-    print(f"{k} {v:.3f}")
-print(f"the rest of the command {t2 - t1 - sum(v for k, v in spent.items() if 'whole' not in k):.3f}")
+t3 = clock()
+def show(label, w, c):
+    print(f"{w:.3f} {c:.3f} {label}")
+show("start-up and import coverplan.cli", t1[0] - t0[0], t1[1] - t0[1])
+show("import what the command uses (numpy, rasterio, pyproj, numba, the radio engine)", t2[0] - t1[0], t2[1] - t1[1])
+for k in order:
+    if k in spent:
+        show(k, *spent[k])
+top = [v for k, v in spent.items() if not k.startswith(" ")]
+show("the rest of the command", t3[0] - t2[0] - sum(w for w, _ in top), t3[1] - t2[1] - sum(c for _, c in top))
 """
 
 FLOOR = {
@@ -101,15 +116,20 @@ def _command(dem: Path, sites: Path, out: Path, model: str, radius_km: float, re
             f"{radius_km:g}", "--resolution", str(res), "-o", str(out), "--overwrite"]
 
 
-def _wall(argv: list[str], env: dict[str, str]) -> float:
+def _wall(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU (user + system, from the OS's accounting of the finished child) seconds of one run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     subprocess.run(argv, check=True, env=env, cwd=ROOT, capture_output=True)
-    return time.perf_counter() - t
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
-def _median(argv: list[str], repeats: int, env: dict[str, str]) -> float:
+def _median(argv: list[str], repeats: int, env: dict[str, str]) -> str:
     _wall(argv, env)  # warm the page cache and numba's
-    return statistics.median(_wall(argv, env) for _ in range(repeats))
+    runs = [_wall(argv, env) for _ in range(repeats)]
+    return f"{statistics.median(w for w, _ in runs):7.3f} {statistics.median(c for _, c in runs):7.3f}"
 
 
 def _imports(argv: list[str]) -> list[tuple[str, float]]:
@@ -139,26 +159,27 @@ def main() -> None:
         tmp = Path(tmp_name)
         sites = tmp / "one.csv"
         sites.write_text(SITE, encoding="utf-8")
-        print(f"# whole process, median of {repeats} (s): coverplan coverage, one site, --model {args.model}")
+        print(f"# whole process, median of {repeats}: coverplan coverage, one site, --model {args.model}")
+        print("              wall s   cpu s")
         for radius in (0.5, 10.0):
             for res in (90, 30):
                 argv = py + _command(args.dem, sites, tmp / "out", args.model, radius, res)
-                print(f"{radius:>4g} km {res} m  {_median(argv, repeats, _env()):.3f}")
-        print("\n# phases of one run (s), in-process")
+                print(f"{radius:>4g} km {res} m  {_median(argv, repeats, _env())}")
+        print("\n# phases of one run, in-process: wall and CPU (time.process_time, all threads) seconds")
         for radius, res in ((0.5, 90), (0.5, 30), (10.0, 90)):
             out = subprocess.run([sys.executable, "-c", PHASES,
                                   *_command(args.dem, sites, tmp / "out", args.model, radius, res)],
                                  check=True, env=_env(), cwd=ROOT, capture_output=True, text=True).stdout
-            print(f"## {radius:g} km {res} m")
+            print(f"## {radius:g} km {res} m     wall s   cpu s")
             for line in out.splitlines():
-                label, value = line.rsplit(" ", 1)
-                print(f"  {value:>7}  {label}")
-        print("\n# the floor: Python and the libraries alone (s, median)")
+                wall, cpu, label = line.split(" ", 2)
+                print(f"  {wall:>7} {cpu:>7}  {label}")
+        print("\n# the floor: Python and the libraries alone (median wall s, cpu s)")
         for label, code in FLOOR.items():
-            print(f"  {_median([sys.executable, '-c', code], repeats, _env()):.3f}  {label}")
+            print(f"  {_median([sys.executable, '-c', code], repeats, _env())}  {label}")
         setup = [float(subprocess.run([sys.executable, "-c", NUMBA_SETUP], check=True, env=_env(), cwd=ROOT,
                                       capture_output=True, text=True).stdout) for _ in range(repeats)]
-        print(f"  {statistics.median(setup):.3f}  numba's first-use set-up (the first cached function's load)")
+        print(f"  {statistics.median(setup):7.3f}          numba's first-use set-up (the first cached function's load)")
         print("\n# -X importtime of the 0.5 km, 90 m run, self time by package (s)")
         for name, sec in _imports(py[1:] + _command(args.dem, sites, tmp / "out", args.model, 0.5, 90))[:12]:
             print(f"  {sec:.3f}  {name}")
@@ -167,9 +188,9 @@ def main() -> None:
             for model in ("p526", "itm", "p1812", "fspl"):
                 with tempfile.TemporaryDirectory() as cache:
                     argv = py + _command(args.dem, sites, tmp / "out", model, 0.5, 90)
-                    cold = _wall(argv, _env(cache))
-                    warm = statistics.median(_wall(argv, _env(cache)) for _ in range(repeats))
-                print(f"  {model:6s} fresh {cold:7.2f}  warm {warm:.2f}")
+                    cold, cold_cpu = _wall(argv, _env(cache))
+                    warm = statistics.median(_wall(argv, _env(cache))[0] for _ in range(repeats))
+                print(f"  {model:6s} fresh {cold:7.2f} (cpu {cold_cpu:.2f})  warm {warm:.2f}")
 
 
 if __name__ == "__main__":

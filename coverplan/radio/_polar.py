@@ -8,6 +8,12 @@ samples its radials with :func:`sample_radial` and stores them with
 :func:`store_radial`; the model's own radial function comes between. This
 module holds free space and P.526; ITM is :mod:`coverplan.radio._polar_itm`
 and P.1812 :mod:`coverplan.radio._polar_p1812`.
+
+The kernels give the one kernel's results: ITM and free space bit for bit;
+P.526 and P.1812 to their last bits or so (at most 2e-12 dB at a few
+hundred points in ten thousand), since their ``fastmath`` radial functions
+compile a little differently depending on what numba inlines, as the one
+kernel itself did between a fresh compile and a cache filled by another run.
 """
 
 from __future__ import annotations
