@@ -403,27 +403,14 @@ def _resample_bilinear(raw: NDArray[np.float64], voids: NDArray[np.bool_], file_
     out = np.empty(shape)
     cover = np.empty(shape, bool)
     touched = np.zeros(shape, bool)
-    void_f = voids.astype(np.float32) if voids.any() else None
-    sh, sw = raw.shape
-    block = max(1, 2_000_000 // max(w, 1))
-    for r0 in range(0, h, block):
-        rr = slice(r0, min(r0 + block, h))
-        a_, b_ = ir[rr, None], ic[None, :]
-        wr, wc = fr[rr, None], fc[None, :]
+    has_voids = bool(voids.any())
+    void_f = voids.astype(np.float32) if has_voids else np.zeros((1, 1), np.float32)
+    from coverplan.terrain._resample import resample_cells
 
-        def lerp(g: NDArray[np.float64], a_: Any = a_, b_: Any = b_, wr: Any = wr, wc: Any = wc) -> Any:
-            top_ = g[a_, b_] * (1 - wc) + g[a_, b_ + 1] * wc
-            bot_ = g[a_ + 1, b_] * (1 - wc) + g[a_ + 1, b_ + 1] * wc
-            return top_ * (1 - wr) + bot_ * wr
-
-        col, row = lerp(scol) - offset[1], lerp(srow) - offset[0]  # exact: integers off
-        inside = (col >= -0.5) & (col <= sw - 0.5) & (row >= -0.5) & (row <= sh - 0.5)
-        rows, cols = np.clip(row, 0, sh - 1), np.clip(col, 0, sw - 1)
-        out[rr] = linear_nearest(raw, rows, cols)
-        cover[rr] = inside
-        if void_f is not None:
-            v = linear_nearest(void_f, rows, cols).astype(np.float32)  # as map_coordinates' float32 output
-            touched[rr] = v >= 0.5  # mostly interpolated from void cells (the share the void rules count)
+    # one pass over the cells, on all cores; the same operations as linear_nearest on blocks of rows would do
+    resample_cells(np.ascontiguousarray(raw, dtype=np.float64), void_f, has_voids, np.ascontiguousarray(scol),
+                   np.ascontiguousarray(srow), ir.astype(np.int64), ic.astype(np.int64), fr.astype(np.float64),
+                   fc.astype(np.float64), int(offset[0]), int(offset[1]), out, cover, touched)
     return out, cover, touched
 
 
