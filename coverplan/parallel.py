@@ -16,13 +16,14 @@ worker finished first.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from coverplan.errors import InputError
 
-__all__ = ["CONNECT_TIMEOUT_S", "check_scheduler", "ordered_map"]
+__all__ = ["CONNECT_TIMEOUT_S", "check_scheduler", "connected", "ordered_map"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,17 @@ def ordered_map(
                 yield waiting.pop(nxt).result()
                 futures[nxt] = None  # drop the reference: the worker may free it
                 nxt += 1
+    finally:
+        if own:
+            client.close()
+
+
+@contextlib.contextmanager
+def connected(scheduler: Any) -> Iterator[Any]:
+    """A ``distributed.Client`` for a scheduler address (checked first, closed at the end) or the client given."""
+    client, own = _client(scheduler)
+    try:
+        yield client
     finally:
         if own:
             client.close()

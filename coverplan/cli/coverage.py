@@ -114,7 +114,9 @@ def _scenario_default(name: str) -> str:
               help="power: best-server signal in the threshold unit (dBm) and the covered mask; loss: lowest basic "
                    "transmission loss (dB).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process.")
+              help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process. The "
+                   "signal is then computed by tiles, each worker reading its own windows of the DEM file (which "
+                   "every worker must see at the same path).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR (or OUTPUT) if it exists.")
 def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, sites: Path | None,
                  output_kind: str, scheduler: str | None, overwrite: bool, **options: Any) -> None:
@@ -138,12 +140,15 @@ def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, 
         dem, sites = args[0], args[1]
     scenario = args[0] if len(args) == 1 else None
     changes = _changes(options, dem, sites)
-    job = _job(scenario, dem, sites, outdir, legacy, overwrite, changes)
     show = not is_quiet()
-    if output_kind == "power":
-        written = _power(job, scheduler, show, overwrite)
+    if scheduler is not None and output_kind == "power" and legacy is None:
+        # on a cluster, by tiles: each worker reads its own windows of the DEM (coverplan.radio.tiled)
+        from coverplan.cli.coverage_tiled import tiled_power
+
+        written = tiled_power(scenario, dem, sites, outdir, overwrite, changes, scheduler, show)
     else:
-        written = _loss(job, scheduler, show, overwrite)
+        job = _job(scenario, dem, sites, outdir, legacy, overwrite, changes)
+        written = (_power if output_kind == "power" else _loss)(job, scheduler, show, overwrite)
     if show:
         for line in written:
             click.echo(line, err=True)
@@ -169,6 +174,9 @@ class _Job:
     landcover: Raster | None = None
     #: what the DEM describes (a scenario's inputs.dem_kind), for the clutter on the profiles
     dem_kind: str = "dsm"
+    #: the DEM file and the cell size asked for (None: the scenario's or the DEM's default), for the tiled path
+    dem: Path | None = None
+    resolution_m: float | None = None
 
 
 def _legacy_output(args: tuple[Path, ...], dem: Path | None, sites: Path | None) -> Path | None:
@@ -264,16 +272,27 @@ def _scenario_job(scenario: Path | None, outdir: Path | None, overwrite: bool,
     in_area = np.zeros(inputs.terrain.shape, bool)
     in_area[r0:r1, c0:c1] = inputs.in_area
     return _Job(inputs.terrain, inputs.sectors, sc.coverage, sc.inputs.sites, sc.name, out, in_area, None,
-                tuple(input_files(sc)), inputs.landcover, sc.inputs.dem_kind)
+                tuple(input_files(sc)), inputs.landcover, sc.inputs.dem_kind, sc.inputs.dem, sc.region.resolution_m)
 
 
 def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None, overwrite: bool,
                changes: dict[str, tuple[Any, str]]) -> _Job:
     """No scenario: the settings' defaults (model p526) over the whole DEM, on its own grid."""
+    from coverplan.terrain import load_dem
+
+    sectors, settings, out, resolution = _adhoc_inputs(dem, sites, outdir, legacy, overwrite, changes)
+    terrain = load_dem(dem, resolution_m=resolution)
+    return _Job(terrain, sectors, settings, Path(sites), Path(dem).stem, out, None, legacy,
+                (Path(dem), Path(sites)), dem=Path(dem), resolution_m=resolution)
+
+
+def _adhoc_inputs(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None, overwrite: bool,
+                  changes: dict[str, tuple[Any, str]]) -> tuple[gpd.GeoDataFrame, CoverageSettings, Path,
+                                                               float | None]:
+    """Without a scenario, everything but the terrain: the sectors, the settings, the output, the cell size."""
     from coverplan.radio.settings import CoverageSettings
     from coverplan.radio.sites import read_sites
     from coverplan.settings import SettingError, from_table
-    from coverplan.terrain import load_dem
 
     for key in ("region.bounds", "region.bounds_crs"):
         if key in changes:
@@ -297,9 +316,7 @@ def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None,
     resolution = changes.get("region.resolution_m", (None, ""))[0]
     if resolution is not None and not resolution > 0:
         raise click.BadParameter(f"must be positive, got {resolution:g}", param_hint="--resolution")
-    terrain = load_dem(dem, resolution_m=resolution)
-    return _Job(terrain, sectors, settings, Path(sites), Path(dem).stem, out, None, legacy,
-                (Path(dem), Path(sites)))
+    return sectors, settings, out, resolution
 
 
 def _sectors_and_table(sectors: gpd.GeoDataFrame, changes: dict[str, tuple[Any, str]],
@@ -358,7 +375,7 @@ def _power(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> lis
     import numpy as np
 
     from coverplan.output.signal import write_technology_rasters
-    from coverplan.radio.cellular import SIGNAL_QUANTITY, cellular_coverage
+    from coverplan.radio.cellular import cellular_coverage
 
     s = job.settings
     cov = cellular_coverage(job.terrain, job.sectors, s, source=job.source, scheduler=scheduler, show_progress=show,
@@ -373,14 +390,23 @@ def _power(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> lis
     (_write_one if job.legacy is not None else _write_folder)(job, write, overwrite)
     power = cov.power_dbm or {}
     area = job.in_area if job.in_area is not None else np.ones(job.terrain.shape, bool)
+    cells = {t: int(np.isfinite(power[t]).sum()) for t in s.technologies}
+    covered = {t: int((cov.by_technology[t] & area).sum()) for t in s.technologies}
+    return _power_lines(s, cells, covered, int(area.sum()), job.in_area is not None, job.out, job.terrain.res[0])
+
+
+def _power_lines(s: CoverageSettings, cells: Mapping[str, int], covered: Mapping[str, int], area_cells: int,
+                 has_area: bool, out: Path, cell_m: float) -> list[str]:
+    """What ``coverplan coverage`` tells the user: per technology the cells with a signal and the share of the
+    region (or DEM) covered; then what it wrote."""
+    from coverplan.radio.cellular import SIGNAL_QUANTITY
+
     lines = []
     for t in s.technologies:
-        n = int(np.isfinite(power[t]).sum())
-        share = float((cov.by_technology[t] & area).sum()) / max(int(area.sum()), 1)
-        lines.append(f"{t}: {SIGNAL_QUANTITY[t]} (dBm) over {n:,} cells within {s.nominal_radius_km[t]:g} km, "
-                     f"{share:.1%} of the {'region' if job.in_area is not None else 'DEM'} at or above "
-                     f"{s.threshold_dbm[t]:g} dBm")
-    lines.append(f"wrote {job.out} ({s.model}, {job.terrain.res[0]:g} m cells)")
+        share = covered[t] / max(area_cells, 1)
+        lines.append(f"{t}: {SIGNAL_QUANTITY[t]} (dBm) over {cells[t]:,} cells within {s.nominal_radius_km[t]:g} km, "
+                     f"{share:.1%} of the {'region' if has_area else 'DEM'} at or above {s.threshold_dbm[t]:g} dBm")
+    lines.append(f"wrote {out} ({s.model}, {cell_m:g} m cells)")
     return lines
 
 

@@ -531,13 +531,38 @@ def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, 
                profile: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None) -> Raster:
     """One site-frequency-height loss window (module level, so dask can ship it). ``profile``: (profile
     heights, clutter on the intermediate points, the terminals' ground), from the land cover
-    (:func:`coverplan.radio.clutter.profile_grids`); None: the DEM as it is."""
+    (:func:`coverplan.radio.clutter.profile_grids`); None: the DEM as it is.
+
+    :func:`site_loss` runs on the terrain of :func:`_loss_window` alone, in that window's own rows and
+    columns, so a site's loss does not depend on where it lies in the region nor on the region's size (the
+    radial engine samples the terrain at fractional rows and columns counted from the grid's first cell:
+    counted from a province's corner, they round otherwise than from the window's, by 1e-10 dB), and
+    :mod:`coverplan.radio.tiled` gets the same loss from the same window read from the DEM file."""
+    r0, r1, c0, c1 = _loss_window(terrain, x, y, radius_m)
+    win = terrain.window(r0, r1, c0, c1)
+    cut = (slice(r0, r1), slice(c0, c1))
     if profile is None:
-        return site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                         radius_m=radius_m, model=model, settings=settings, elevation64=z64)
-    return site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                     radius_m=radius_m, model=model, settings=settings, elevation64=profile[0],
-                     clutter_m=profile[1], terminal_ground_m=profile[2])
+        return site_loss(win, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
+                         radius_m=radius_m, model=model, settings=settings,
+                         elevation64=np.ascontiguousarray(z64[cut]))
+    z, clutter, ground = (np.ascontiguousarray(a[cut]) for a in profile)
+    return site_loss(win, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
+                     radius_m=radius_m, model=model, settings=settings, elevation64=z, clutter_m=clutter,
+                     terminal_ground_m=ground)
+
+
+#: Cells of terrain a loss task keeps around :func:`site_loss`'s own window (the radius, a cell more), so every
+#: bilinear sample of its radials has its neighbours.
+LOSS_WINDOW_PAD = 2
+
+
+def _loss_window(terrain: Terrain, x: float, y: float, radius_m: float) -> tuple[int, int, int, int]:
+    """Rows and columns (start, stop) of the terrain a loss task of this radius computes on."""
+    row, col = terrain.index(x, y)
+    r0, r1, c0, c1 = _site_window(terrain, row, col, radius_m)
+    rows, cols = terrain.shape
+    pad = LOSS_WINDOW_PAD
+    return max(r0 - pad, 0), min(r1 + pad, rows), max(c0 - pad, 0), min(c1 + pad, cols)
 
 
 def _float64(terrain: Terrain) -> NDArray[np.float64]:

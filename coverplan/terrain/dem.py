@@ -159,6 +159,7 @@ def load_dem(
     bounds: tuple[float, float, float, float] | None = None,
     max_void_fraction: float = 0.5,
     anchor: tuple[float, float] | None = None,
+    grid: tuple[Affine, tuple[int, int]] | None = None,
 ) -> Terrain:
     """Load any GDAL-readable DEM as a metric :class:`Terrain`.
 
@@ -184,6 +185,12 @@ def load_dem(
         -tap``), or the DEM's own grid when the CRS stays the same; so the
         grid depends only on the CRS and the cell size, never on the window
         read, and two runs of one area use the same cells.
+    grid : (transform, (rows, cols)), optional
+        Resample onto this grid (cell corners on the anchor's lattice, cells
+        of ``resolution_m``) instead of the one around ``bounds``: a window
+        of a larger read's grid (:func:`coverplan.terrain.windows.read_dem_window`),
+        ``bounds`` then covering its footprint. Only when the DEM is
+        reprojected or resampled.
 
     Notes
     -----
@@ -206,16 +213,63 @@ def load_dem(
         # read FILL_SEARCH cells more on each side, so voids are filled, and edge cells interpolated, from the
         # same cells whatever window is asked for
         outer = _padded(inner, ds, FILL_SEARCH + 2)
-        raw = ds.read(1, window=outer, out_dtype="float64", masked=False)
         src_transform = ds.window_transform(outer)
         nodata = ds.nodata
         to_m = _metres_per_unit(ds.units[0] if ds.units else None, path)
         src_origin = (ds.transform.c, ds.transform.f)
         file_transform = ds.transform
+        r0, c0 = int(inner.row_off - outer.row_off), int(inner.col_off - outer.col_off)
+        inner_transform = src_transform @ Affine.translation(c0, r0)
+        cover_bounds = _bounds(inner_transform, int(inner.width), int(inner.height))
+        dst_crs, same_grid, anchor = _grid_rule(src_crs, crs, resolution_m, anchor, cover_bounds, src_origin, path)
+        if grid is not None and (same_grid or resolution_m is None):
+            raise InputError("load_dem: grid needs resolution_m and a DEM that is reprojected or resampled")
+        target = None
+        if not same_grid:
+            if grid is None:
+                transform, shape, _ = _target_grid(src_crs, dst_crs, cover_bounds, file_transform, resolution_m,
+                                                   anchor)
+                grid = (transform, shape)
+            target = grid
+            outer = _covering(outer, ds, target, dst_crs, src_crs, path)
+        raw = ds.read(1, window=outer, out_dtype="float64", masked=False)
     r0, c0 = int(inner.row_off - outer.row_off), int(inner.col_off - outer.col_off)
     rin = (slice(r0, r0 + int(inner.height)), slice(c0, c0 + int(inner.width)))
     if raw[rin].size == 0:
         raise DEMError(f"{path}: the window {bounds} holds no cells")
+    raw, voids_src, void_count = _checked(raw, rin, nodata, to_m, path, max_void_fraction)
+
+    if target is None:
+        elev, transform, mask = raw[rin], inner_transform, voids_src[rin]
+    else:
+        elev, transform, coverage, voids = _reproject(raw, voids_src, file_transform,
+                                                      (int(outer.row_off), int(outer.col_off)), src_crs, dst_crs,
+                                                      resolution_m, anchor, cover_bounds, target)
+        mask = voids | ~coverage
+        if (~coverage).any():  # beyond the source: nearest elevation, flagged in void_mask
+            from scipy import ndimage
+
+            idx = ndimage.distance_transform_edt(~coverage, return_distances=False, return_indices=True)
+            elev = elev[tuple(idx)]
+    log.info("loaded %s: %d x %d cells, %d void cells filled", path, elev.shape[0], elev.shape[1], void_count)
+    dem = Raster(np.ascontiguousarray(elev, dtype=np.float32), transform, dst_crs)
+    return Terrain(dem, mask, void_count, os.fspath(path), src_crs)
+
+
+def _padded(window: Any, ds: Any, cells: int = 2) -> Any:
+    """``window`` grown by ``cells`` on each side (within the file): the cells on its edge get their
+    bilinear neighbours, so they equal the same cells read through any larger window."""
+    from rasterio.windows import Window
+
+    grown = Window(window.col_off - cells, window.row_off - cells, window.width + 2 * cells,
+                   window.height + 2 * cells)
+    return grown.intersection(Window(0, 0, ds.width, ds.height))
+
+
+def _checked(raw: NDArray[np.float64], rin: tuple[slice, slice], nodata: float | None, to_m: float, path: Any,
+             max_void_fraction: float) -> tuple[NDArray[np.float64], NDArray[np.bool_], int]:
+    """The source cells in metres with their voids filled, the voids, and the void count of the window ``rin``;
+    :class:`DEMError` for a window mostly void or elevations that are not plausible metres."""
     valid = np.isfinite(raw)
     if nodata is not None and not math.isnan(nodata):
         valid &= raw != nodata
@@ -237,46 +291,26 @@ def load_dem(
     voids_src = ~valid
     if voids_src.any():
         raw = _fill(np.where(valid, raw, np.nan), voids_src)
-
-    dst_crs = parse_crs(crs) if crs is not None else None
-    inner_transform = src_transform @ Affine.translation(c0, r0)
-    if dst_crs is None:
-        if src_crs.is_geographic:
-            l, b, r, t = _bounds(inner_transform, int(inner.width), int(inner.height))
-            dst_crs = utm_crs_for((l + r) / 2.0, (b + t) / 2.0)
-        else:
-            dst_crs = src_crs
-    _check_metric(dst_crs, "crs")
-    same_grid = dst_crs == src_crs and resolution_m is None
-    if same_grid:
-        _check_metric(src_crs, str(path))
-        elev, transform, mask = raw[rin], inner_transform, voids_src[rin]
-    else:
-        if anchor is None:
-            anchor = src_origin if dst_crs == src_crs else (0.0, 0.0)
-        cover_bounds = _bounds(inner_transform, int(inner.width), int(inner.height))
-        elev, transform, coverage, voids = _reproject(raw, voids_src, file_transform,
-                                                      (int(outer.row_off), int(outer.col_off)), src_crs, dst_crs,
-                                                      resolution_m, anchor, cover_bounds)
-        mask = voids | ~coverage
-        if (~coverage).any():  # beyond the source: nearest elevation, flagged in void_mask
-            from scipy import ndimage
-
-            idx = ndimage.distance_transform_edt(~coverage, return_distances=False, return_indices=True)
-            elev = elev[tuple(idx)]
-    log.info("loaded %s: %d x %d cells, %d void cells filled", path, elev.shape[0], elev.shape[1], void_count)
-    dem = Raster(np.ascontiguousarray(elev, dtype=np.float32), transform, dst_crs)
-    return Terrain(dem, mask, void_count, os.fspath(path), src_crs)
+    return raw, voids_src, void_count
 
 
-def _padded(window: Any, ds: Any, cells: int = 2) -> Any:
-    """``window`` grown by ``cells`` on each side (within the file): the cells on its edge get their
-    bilinear neighbours, so they equal the same cells read through any larger window."""
-    from rasterio.windows import Window
+def _covering(outer: Any, ds: Any, grid: tuple[Affine, tuple[int, int]], dst_crs: CRS, src_crs: CRS,
+              path: Any) -> Any:
+    """``outer`` grown to the source cells under every cell of ``grid`` (target CRS), ``FILL_SEARCH + 2`` more: a
+    reprojected grid is its window's bounding box, and its corners can reach beyond the padded window; they are
+    then read as the source's cells (as through any other window), not given the nearest of the grid's."""
+    from rasterio.windows import union
 
-    grown = Window(window.col_off - cells, window.row_off - cells, window.width + 2 * cells,
-                   window.height + 2 * cells)
-    return grown.intersection(Window(0, 0, ds.width, ds.height))
+    transform, (h, w) = grid
+    need = window_for_bounds(ds, transform_bounds(dst_crs, src_crs, *_bounds(transform, w, h), densify_pts=21),
+                             path)
+    return outer if _within(need, outer) else union(outer, _padded(need, ds, FILL_SEARCH + 2))
+
+
+def _within(window: Any, outer: Any) -> bool:
+    return bool(window.col_off >= outer.col_off and window.row_off >= outer.row_off
+                and window.col_off + window.width <= outer.col_off + outer.width
+                and window.row_off + window.height <= outer.row_off + outer.height)
 
 
 def _bounds(transform: Any, width: int, height: int) -> tuple[float, float, float, float]:
@@ -322,12 +356,47 @@ def native_resolution_m(path: Any, dst_crs: Any, at: tuple[float, float]) -> flo
 def _reproject(
     raw: NDArray[np.float64], voids: NDArray[np.bool_], file_transform: Any, offset: tuple[int, int], src_crs: CRS,
     dst_crs: CRS, resolution_m: float | None, anchor: tuple[float, float],
-    cover_bounds: tuple[float, float, float, float],
+    cover_bounds: tuple[float, float, float, float], grid: tuple[Affine, tuple[int, int]] | None = None,
 ) -> tuple[NDArray[np.float64], Any, NDArray[np.bool_], NDArray[np.bool_]]:
     """``raw`` (voids filled) resampled on the grid of ``resolution_m`` anchored at ``anchor`` that covers
-    ``cover_bounds`` (source CRS); ``raw`` is the window of the file at ``offset`` (row, col) of the
-    file's grid ``file_transform``. Returns the elevations, the transform, the cells on the source and the cells
-    interpolated from a void."""
+    ``cover_bounds`` (source CRS), or on ``grid`` (transform, shape); ``raw`` is the window of the file at
+    ``offset`` (row, col) of the file's grid ``file_transform``. Returns the elevations, the transform, the cells
+    on the source and the cells interpolated from a void."""
+    if grid is None:
+        dst_transform, (dst_h, dst_w), res = _target_grid(src_crs, dst_crs, cover_bounds, file_transform,
+                                                          resolution_m, anchor)
+    else:
+        dst_transform, (dst_h, dst_w), res = grid[0], grid[1], float(abs(grid[0].a))
+    elev, cover, touched = _resample_bilinear(raw, voids, file_transform, offset, src_crs, dst_crs, dst_transform,
+                                              (dst_h, dst_w), anchor=anchor, res=res)
+    return elev, dst_transform, cover, touched
+
+
+def _grid_rule(src_crs: CRS, crs: Any, resolution_m: float | None, anchor: tuple[float, float] | None,
+               cover_bounds: tuple[float, float, float, float], src_origin: tuple[float, float],
+               path: Any) -> tuple[CRS, bool, tuple[float, float]]:
+    """The target CRS (a geographic DEM's default: the UTM zone of the window's centre), whether the DEM keeps
+    its own grid, and the anchor of the cell corners (:func:`load_dem`'s rules; :mod:`.windows` shares them)."""
+    dst_crs = parse_crs(crs) if crs is not None else None
+    if dst_crs is None:
+        if src_crs.is_geographic:
+            l, b, r, t = cover_bounds
+            dst_crs = utm_crs_for((l + r) / 2.0, (b + t) / 2.0)
+        else:
+            dst_crs = src_crs
+    _check_metric(dst_crs, "crs")
+    same_grid = dst_crs == src_crs and resolution_m is None
+    if same_grid:
+        _check_metric(src_crs, str(path))
+    if anchor is None:
+        anchor = src_origin if dst_crs == src_crs else (0.0, 0.0)
+    return dst_crs, same_grid, anchor
+
+
+def _target_grid(src_crs: CRS, dst_crs: CRS, cover_bounds: tuple[float, float, float, float], file_transform: Any,
+                 resolution_m: float | None, anchor: tuple[float, float]) -> tuple[Affine, tuple[int, int], float]:
+    """The target grid (transform, shape, cell size) that covers ``cover_bounds`` (source CRS), cell corners on
+    ``anchor + k * resolution_m``; without a cell size, the source's over the window, to whole metres."""
     src_bounds = cover_bounds
     l, b, r, t = transform_bounds(src_crs, dst_crs, *src_bounds, densify_pts=21)
     if resolution_m is None:  # the source cell size in metres, over the window asked for
@@ -341,10 +410,7 @@ def _reproject(
     top = ay + math.ceil((t - ay) / res - 1e-9) * res
     dst_w = max(1, math.ceil((r - left) / res - 1e-9))
     dst_h = max(1, math.ceil((top - b) / res - 1e-9))
-    dst_transform = Affine(res, 0.0, left, 0.0, -res, top)
-    elev, cover, touched = _resample_bilinear(raw, voids, file_transform, offset, src_crs, dst_crs, dst_transform,
-                                              (dst_h, dst_w), anchor=(ax, ay), res=res)
-    return elev, dst_transform, cover, touched
+    return Affine(res, 0.0, left, 0.0, -res, top), (dst_h, dst_w), res
 
 
 #: Source coordinates are computed exactly (pyproj) on a lattice of every LATTICE-th cell corner of the

@@ -1,0 +1,280 @@
+"""A DEM's analysis grid without its cells, and windows of it read straight from the file.
+
+:func:`dem_grid` works out the grid :func:`~coverplan.terrain.dem.load_dem`
+would make (CRS, transform, shape) from the file's header alone, and
+:func:`check_dem` checks its cells (voids, plausible metres) strip by strip,
+so a client can plan work over a region larger than its memory.
+:func:`read_dem_window` reads one window of that grid from the file: the
+cells are those of the whole read, bit for bit, because ``load_dem`` puts
+cell corners on a lattice that depends only on the CRS and the cell size
+(``anchor``), resamples each cell from the four source cells around it, and
+fills voids from source cells read 100 cells beyond any window
+(``FILL_SEARCH``). ``tests/terrain/test_windows.py`` checks that on the
+bundled SRTM tile (with its 1,539 voids), in the interior and on every edge.
+
+Beyond the source's coverage (a reprojected grid's corners, outside the
+file), ``load_dem`` takes the nearest covered cell of the grid it made; a
+window can find another nearest cell than the whole grid there. Those cells
+are flagged in ``Terrain.void_mask`` either way; ``DemGrid.outside_source``
+says whether a grid has any.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from affine import Affine
+from pyproj import CRS
+from rasterio.warp import transform_bounds
+
+from coverplan.errors import DEMError, InputError
+from coverplan.io import open_raster, window_for_bounds
+from coverplan.raster import Raster
+from coverplan.terrain.dem import (
+    FILL_SEARCH,
+    PLAUSIBLE_ELEVATION_M,
+    Terrain,
+    _bounds,
+    _grid_rule,
+    _metres_per_unit,
+    _padded,
+    _target_grid,
+    load_dem,
+)
+
+__all__ = ["DemGrid", "check_dem", "dem_grid", "read_dem_window"]
+
+#: Source cells added on each side of a window's footprint before it is read, so the grid the read makes covers it.
+READ_PAD_SOURCE_CELLS = 2
+#: Rows of source cells :func:`check_dem` reads at a time.
+CHECK_STRIP_ROWS = 1024
+
+
+@dataclass(frozen=True)
+class DemGrid:
+    """The grid of a DEM file as :func:`~coverplan.terrain.dem.load_dem` makes it, and how to read it again.
+
+    Attributes
+    ----------
+    path : str
+        The DEM (any raster GDAL reads: GeoTIFF, COG, VRT, SRTM ``.hgt``).
+    crs : CRS
+        The grid's metric CRS.
+    transform : Affine
+        The grid's transform (cell corners).
+    shape : (int, int)
+        Rows and columns.
+    resolution_m : float or None
+        The cell size a window read asks for; None: the DEM's own grid.
+    anchor : (x, y) or None
+        The ``anchor`` a window read passes (None: ``load_dem``'s rule).
+    source_crs : CRS
+        The file's CRS.
+    source_res : (float, float)
+        The file's cell size (x, y) in its own units.
+    """
+
+    path: str
+    crs: CRS
+    transform: Affine
+    shape: tuple[int, int]
+    resolution_m: float | None
+    anchor: tuple[float, float] | None
+    source_crs: CRS
+    source_res: tuple[float, float]
+
+    @property
+    def res(self) -> tuple[float, float]:
+        return (abs(self.transform.a), abs(self.transform.e))
+
+    def stub(self) -> Terrain:
+        """A Terrain of the grid's shape and transform whose cells take no memory (a broadcast zero): for the grid
+        arithmetic (``index``, ``bounds``, windows), never for elevations."""
+        zero = np.broadcast_to(np.float32(0.0), self.shape)
+        return Terrain(Raster(zero, self.transform, self.crs), np.broadcast_to(False, self.shape), 0, self.path,
+                       self.source_crs)
+
+    @classmethod
+    def of_terrain(cls, terrain: Terrain, path: str | os.PathLike[str], *,
+                   resolution_m: float | None) -> DemGrid:
+        """The grid of a Terrain ``load_dem(path, crs=terrain.crs, resolution_m=resolution_m, ...)`` made."""
+        with open_raster(path) as ds:
+            src_crs = CRS.from_user_input(ds.crs.to_wkt())
+            src_res = (abs(ds.transform.a), abs(ds.transform.e))
+        return cls(os.fspath(path), terrain.crs, terrain.transform, terrain.shape, resolution_m, None, src_crs,
+                   src_res)
+
+
+def dem_grid(
+    path: str | os.PathLike[str],
+    *,
+    crs: Any = None,
+    resolution_m: float | None = None,
+    bounds: tuple[float, float, float, float] | None = None,
+    anchor: tuple[float, float] | None = None,
+) -> DemGrid:
+    """The grid ``load_dem(path, crs=crs, resolution_m=resolution_m, bounds=bounds, anchor=anchor)`` makes, from
+    the file's header alone (the same rules, by the same code: the default CRS, the anchor, the cell size of a
+    geographic DEM over the window)."""
+    if resolution_m is not None and not (resolution_m > 0 and math.isfinite(resolution_m)):
+        raise InputError(f"resolution_m must be a positive number of metres, got {resolution_m}")
+    from rasterio.windows import Window
+
+    with open_raster(path) as ds:
+        src_crs = CRS.from_user_input(ds.crs.to_wkt())
+        inner = window_for_bounds(ds, bounds, path) if bounds is not None else Window(0, 0, ds.width, ds.height)
+        outer = _padded(inner, ds, FILL_SEARCH + 2)  # as load_dem: the inner window's transform from the outer's
+        src_transform = ds.window_transform(outer)
+        src_origin = (ds.transform.c, ds.transform.f)
+        file_transform = ds.transform
+    r0, c0 = int(inner.row_off - outer.row_off), int(inner.col_off - outer.col_off)
+    inner_transform = src_transform @ Affine.translation(c0, r0)
+    w, h = int(inner.width), int(inner.height)
+    cover_bounds = _bounds(inner_transform, w, h)
+    dst_crs, same_grid, rule_anchor = _grid_rule(src_crs, crs, resolution_m, anchor, cover_bounds, src_origin, path)
+    src_res = (abs(file_transform.a), abs(file_transform.e))
+    if same_grid:
+        return DemGrid(os.fspath(path), dst_crs, inner_transform, (h, w), None, anchor, src_crs, src_res)
+    transform, shape, res = _target_grid(src_crs, dst_crs, cover_bounds, file_transform, resolution_m, rule_anchor)
+    return DemGrid(os.fspath(path), dst_crs, transform, shape, res, rule_anchor, src_crs, src_res)
+
+
+def read_dem_window(grid: DemGrid, row0: int, row1: int, col0: int, col1: int, *,
+                    max_void_fraction: float = 0.999) -> Terrain:
+    """The cells ``[row0:row1, col0:col1]`` of ``grid`` (clipped to it), read from its file.
+
+    The same elevations, bit for bit, as ``load_dem`` over the whole grid,
+    and the same transform as ``whole.window(row0, row1, col0, col1)``. A
+    reprojected or resampled DEM is resampled onto the window itself, grown
+    by :func:`_nearest_margin` cells where it reaches beyond the source (so
+    those cells find the nearest covered cell the whole grid finds).
+    ``max_void_fraction`` applies to the window read (the region's share is
+    :func:`check_dem`'s).
+    """
+    rows, cols = grid.shape
+    r0, r1, c0, c1 = max(int(row0), 0), min(int(row1), rows), max(int(col0), 0), min(int(col1), cols)
+    if r0 >= r1 or c0 >= c1:
+        raise InputError(f"window rows {row0}:{row1}, cols {col0}:{col1} holds no cell of the {rows}x{cols} grid")
+    t = grid.transform
+    if grid.resolution_m is None:  # the DEM's own grid: a window of the file
+        read = load_dem(grid.path, crs=grid.crs, bounds=_source_bounds(grid, r0, r1, c0, c1),
+                        max_void_fraction=max_void_fraction, anchor=grid.anchor)
+        at_col, at_row = ~t @ (read.transform.c, read.transform.f)
+        orow, ocol = round(at_row), round(at_col)
+        if abs(at_row - orow) > 1e-6 or abs(at_col - ocol) > 1e-6 or read.res != grid.res:
+            raise DEMError(f"{grid.path}: a window read is not on the grid of the whole DEM (offset {at_row:.6f}, "
+                           f"{at_col:.6f} cells); the file changed since the grid was made?")
+    else:
+        m = _nearest_margin(grid, r0, r1, c0, c1)
+        orow, ocol = max(r0 - m, 0), max(c0 - m, 0)
+        shape = (min(r1 + m, rows) - orow, min(c1 + m, cols) - ocol)
+        read = load_dem(grid.path, crs=grid.crs, resolution_m=grid.resolution_m,
+                        bounds=_source_bounds(grid, orow, orow + shape[0], ocol, ocol + shape[1]),
+                        max_void_fraction=max_void_fraction, anchor=grid.anchor,
+                        grid=(t @ Affine.translation(ocol, orow), shape))
+    wr0, wc0 = r0 - orow, c0 - ocol
+    if wr0 < 0 or wc0 < 0 or wr0 + (r1 - r0) > read.shape[0] or wc0 + (c1 - c0) > read.shape[1]:
+        raise DEMError(f"{grid.path}: the window rows {r0}:{r1}, cols {c0}:{c1} reaches beyond the DEM read for it "
+                       "(the file changed since the grid was made?)")
+    cut = (slice(wr0, wr0 + r1 - r0), slice(wc0, wc0 + c1 - c0))
+    elev = np.ascontiguousarray(read.elevation[cut])
+    mask = np.array(read.void_mask[cut])
+    # the transform as the whole grid's window has it (the same expression, so the same bits)
+    dem = Raster(elev, t @ Affine.translation(c0, r0), grid.crs)
+    return Terrain(dem, mask, int(mask.sum()), read.source, read.source_crs)
+
+
+def _footprint(grid: DemGrid, r0: int, r1: int, c0: int, c1: int) -> tuple[float, float, float, float]:
+    """The bounds of cells ``[r0:r1, c0:c1]`` in the grid's CRS."""
+    x0, y0 = grid.transform @ (c0, r0)
+    x1, y1 = grid.transform @ (c1, r1)
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+
+def _source_bounds(grid: DemGrid, r0: int, r1: int, c0: int, c1: int) -> tuple[float, float, float, float]:
+    """The bounds (the file's CRS) to read for cells ``[r0:r1, c0:c1]``: their footprint, a few source cells more."""
+    l, b, r, t = _footprint(grid, r0, r1, c0, c1)
+    if grid.crs != grid.source_crs:
+        l, b, r, t = transform_bounds(grid.crs, grid.source_crs, l, b, r, t, densify_pts=21)
+    px, py = (READ_PAD_SOURCE_CELLS * v for v in grid.source_res)
+    return (l - px, b - py, r + px, t + py)
+
+
+#: Cells added to :func:`_nearest_margin`'s distance: the source's footprint is a polygon of 64 points a side, and a
+#: cell whose centre lies within a cell of its edge may or may not be on the source.
+NEAREST_MARGIN_CELLS = 4
+
+
+def _nearest_margin(grid: DemGrid, r0: int, r1: int, c0: int, c1: int) -> int:
+    """Cells to grow the window by so that each of its cells beyond the source's coverage finds, within it, the
+    nearest covered cell the whole grid finds (``load_dem`` gives those cells the nearest covered elevation): 0
+    for a window well inside the source; else the farthest such cell's distance to the source, plus
+    :data:`NEAREST_MARGIN_CELLS`."""
+    import shapely
+
+    res = grid.res[0]
+    cover = _source_footprint(grid).buffer(-2.0 * res)
+    box = shapely.box(*_footprint(grid, r0, r1, c0, c1))
+    if cover.contains(box):
+        return 0
+    beyond = box.difference(cover)
+    points = shapely.points(shapely.get_coordinates(beyond))
+    far = float(shapely.distance(points, cover).max()) if len(points) else 0.0
+    return math.ceil(far / res) + NEAREST_MARGIN_CELLS
+
+
+def _source_footprint(grid: DemGrid) -> Any:
+    """The file's extent as a polygon in the grid's CRS (64 points a side)."""
+    import shapely
+
+    with open_raster(grid.path) as ds:
+        l, b, r, t = ds.bounds
+    ring = shapely.segmentize(shapely.box(l, b, r, t), max(r - l, t - b) / 64.0)
+    if grid.crs == grid.source_crs:
+        return ring
+    from pyproj import Transformer
+
+    return shapely.transform(ring, lambda xy: np.column_stack(
+        Transformer.from_crs(grid.source_crs, grid.crs, always_xy=True).transform(xy[:, 0], xy[:, 1])))
+
+
+def check_dem(grid: DemGrid, *, bounds: tuple[float, float, float, float] | None = None,
+              max_void_fraction: float = 0.5) -> int:
+    """Check a DEM's cells as :func:`~coverplan.terrain.dem.load_dem` does, a strip of rows at a time (memory
+    bounded by the strip, not the DEM): the void share of the window ``bounds`` (the file's CRS; default all of
+    it) and plausible metres. Returns the number of void source cells; raises :class:`DEMError` as ``load_dem``
+    would."""
+    from rasterio.windows import Window
+
+    path = grid.path
+    with open_raster(path) as ds:
+        inner = window_for_bounds(ds, bounds, path) if bounds is not None else Window(0, 0, ds.width, ds.height)
+        to_m = _metres_per_unit(ds.units[0] if ds.units else None, path)
+        nodata = ds.nodata
+        voids = cells = 0
+        lo, hi = math.inf, -math.inf
+        row, stop = int(inner.row_off), int(inner.row_off + inner.height)
+        while row < stop:
+            n = min(CHECK_STRIP_ROWS, stop - row)
+            raw = ds.read(1, window=Window(inner.col_off, row, inner.width, n), out_dtype="float64", masked=False)
+            valid = np.isfinite(raw)
+            if nodata is not None and not math.isnan(nodata):
+                valid &= raw != nodata
+            cells += raw.size
+            voids += int(raw.size - valid.sum())
+            if valid.any():
+                lo, hi = min(lo, float(raw[valid].min()) * to_m), max(hi, float(raw[valid].max()) * to_m)
+            row += n
+    if cells == 0:
+        raise DEMError(f"{path}: the window {bounds} holds no cells")
+    if voids > max_void_fraction * cells or voids == cells:
+        raise DEMError(f"{path}: {voids} of {cells} cells are void ({voids / cells:.0%}); choose a window with data "
+                       "or another DEM")
+    if lo < PLAUSIBLE_ELEVATION_M[0] or hi > PLAUSIBLE_ELEVATION_M[1]:
+        raise DEMError(f"{path}: elevations {lo:.0f}..{hi:.0f} are not plausible metres; is the DEM in feet, or is "
+                       "its nodata value undeclared?")
+    return voids
