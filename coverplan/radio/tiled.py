@@ -28,14 +28,16 @@ The result is ``signal_coverage``'s, bit for bit, best-server ties
 included. The cells are the same (a window read equals the whole read) and
 each loss is computed on the same window in the same rows and columns. In
 ``signal_coverage`` a sector takes the best server when its power ``p``
-(float64) beats the running best (a float32 grid), in mast order, so a
-tie keeps the earlier mast. Power is a maximum, so each tile takes the
-maximum of the pieces. For the best server, each piece carries the mast's
-strongest covering power ``M`` in float64 (``apply_sectors`` on a float64
-grid). A mast takes a cell from the running best ``v`` exactly when
-``M > v``, and the running best becomes ``float32(M)``. The merge applies
-that rule in mast order, so it is the same sequence. ``tests/test_tiled.py``
-checks it on a LocalCluster against the in-process result.
+(float64) beats the running best (a float32 grid), in mast order. So of
+two masts with equal power the earlier keeps the cell, unless rounding its
+power to float32 went down; then the later one takes it. Power is a
+maximum, so each tile takes the maximum of the pieces. For the best server,
+each piece carries the mast's strongest covering power ``M`` in float64
+(``apply_sectors`` on a float64 grid). A mast takes a cell from the running
+best ``v`` exactly when ``M > v``, and the running best becomes
+``float32(M)``. The merge applies that rule in mast order, so it is the
+same sequence. ``tests/test_tiled.py`` checks it by hand and on a
+LocalCluster against the in-process result.
 
 Land cover is not handled here: no clutter on the profiles, no P.2108
 terminal loss, no calibration clutter offsets (``coverplan coverage`` uses
