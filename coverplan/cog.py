@@ -128,6 +128,10 @@ def _reads_back(path: Path, arr: np.ndarray) -> bool:
     return True
 
 
+#: GDAL's block cache (MB) while :func:`windowed_cog` writes and copies.
+WINDOWED_CACHE_MB = 64
+
+
 @contextlib.contextmanager
 def windowed_cog(
     path: PathLike,
@@ -173,7 +177,9 @@ def windowed_cog(
     rows, cols = shape
     target = Path(path)
     gdal_errors = (OSError, RasterioError, CPLE_BaseError)
-    with atomic_path(target, overwrite=overwrite) as tmp:
+    # GDAL keeps written blocks in its cache (5 % of the memory by default) until it is full: bounded to a few
+    # blocks here, the memory is a window's whatever the raster's size
+    with rasterio.Env(GDAL_CACHEMAX=WINDOWED_CACHE_MB), atomic_path(target, overwrite=overwrite) as tmp:
         tiles = _beside(target)
         try:
             try:

@@ -50,8 +50,8 @@ __all__ = ["DemGrid", "check_dem", "dem_grid", "read_dem_window"]
 
 #: Source cells added on each side of a window's footprint before it is read, so the grid the read makes covers it.
 READ_PAD_SOURCE_CELLS = 2
-#: Rows of source cells :func:`check_dem` reads at a time.
-CHECK_STRIP_ROWS = 1024
+#: Source cells :func:`check_dem` reads at a time (whole rows, at least one).
+CHECK_STRIP_CELLS = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -76,6 +76,8 @@ class DemGrid:
         The file's CRS.
     source_res : (float, float)
         The file's cell size (x, y) in its own units.
+    source_bounds : (left, bottom, right, top)
+        The file's extent in its own CRS.
     """
 
     path: str
@@ -86,6 +88,7 @@ class DemGrid:
     anchor: tuple[float, float] | None
     source_crs: CRS
     source_res: tuple[float, float]
+    source_bounds: tuple[float, float, float, float]
 
     @property
     def res(self) -> tuple[float, float]:
@@ -105,8 +108,9 @@ class DemGrid:
         with open_raster(path) as ds:
             src_crs = CRS.from_user_input(ds.crs.to_wkt())
             src_res = (abs(ds.transform.a), abs(ds.transform.e))
+            b = ds.bounds
         return cls(os.fspath(path), terrain.crs, terrain.transform, terrain.shape, resolution_m, None, src_crs,
-                   src_res)
+                   src_res, (float(b.left), float(b.bottom), float(b.right), float(b.top)))
 
 
 def dem_grid(
@@ -131,6 +135,7 @@ def dem_grid(
         src_transform = ds.window_transform(outer)
         src_origin = (ds.transform.c, ds.transform.f)
         file_transform = ds.transform
+        src_bounds = (float(ds.bounds.left), float(ds.bounds.bottom), float(ds.bounds.right), float(ds.bounds.top))
     r0, c0 = int(inner.row_off - outer.row_off), int(inner.col_off - outer.col_off)
     inner_transform = src_transform @ Affine.translation(c0, r0)
     w, h = int(inner.width), int(inner.height)
@@ -138,9 +143,9 @@ def dem_grid(
     dst_crs, same_grid, rule_anchor = _grid_rule(src_crs, crs, resolution_m, anchor, cover_bounds, src_origin, path)
     src_res = (abs(file_transform.a), abs(file_transform.e))
     if same_grid:
-        return DemGrid(os.fspath(path), dst_crs, inner_transform, (h, w), None, anchor, src_crs, src_res)
+        return DemGrid(os.fspath(path), dst_crs, inner_transform, (h, w), None, anchor, src_crs, src_res, src_bounds)
     transform, shape, res = _target_grid(src_crs, dst_crs, cover_bounds, file_transform, resolution_m, rule_anchor)
-    return DemGrid(os.fspath(path), dst_crs, transform, shape, res, rule_anchor, src_crs, src_res)
+    return DemGrid(os.fspath(path), dst_crs, transform, shape, res, rule_anchor, src_crs, src_res, src_bounds)
 
 
 def read_dem_window(grid: DemGrid, row0: int, row1: int, col0: int, col1: int, *,
@@ -231,8 +236,7 @@ def _source_footprint(grid: DemGrid) -> Any:
     """The file's extent as a polygon in the grid's CRS (64 points a side)."""
     import shapely
 
-    with open_raster(grid.path) as ds:
-        l, b, r, t = ds.bounds
+    l, b, r, t = grid.source_bounds
     ring = shapely.segmentize(shapely.box(l, b, r, t), max(r - l, t - b) / 64.0)
     if grid.crs == grid.source_crs:
         return ring
@@ -259,7 +263,7 @@ def check_dem(grid: DemGrid, *, bounds: tuple[float, float, float, float] | None
         lo, hi = math.inf, -math.inf
         row, stop = int(inner.row_off), int(inner.row_off + inner.height)
         while row < stop:
-            n = min(CHECK_STRIP_ROWS, stop - row)
+            n = min(max(1, CHECK_STRIP_CELLS // max(int(inner.width), 1)), stop - row)
             raw = ds.read(1, window=Window(inner.col_off, row, inner.width, n), out_dtype="float64", masked=False)
             valid = np.isfinite(raw)
             if nodata is not None and not math.isnan(nodata):

@@ -78,7 +78,7 @@ def test_a_projected_dem_on_its_own_grid(tmp_path: Path) -> None:
 def test_check_dem_applies_the_void_rule_a_strip_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import coverplan.terrain.windows as windows
 
-    monkeypatch.setattr(windows, "CHECK_STRIP_ROWS", 7)  # many strips
+    monkeypatch.setattr(windows, "CHECK_STRIP_CELLS", 7 * 30)  # strips of 7 rows
     arr = np.full((40, 30), -9999.0, np.float32)
     arr[:15] = 100.0  # 62 % void
     path = tmp_path / "voids.tif"
