@@ -9,6 +9,11 @@ are scattered once, and results stream back; a small reorder buffer keeps
 the order, so results (and any best-server ties) do not depend on which
 worker finished first.
 
+Every worker receives the shared arguments whole: for the terrain, memory
+grows with the region. :mod:`coverplan.radio.tiled` computes the signal
+without that (each task reads its own DEM window; :func:`connected` gives it
+the client).
+
 ``dask.distributed`` is optional: ``pip install 'coverplan[dask]'``.
 :func:`check_scheduler` checks an address within :data:`CONNECT_TIMEOUT_S`
 (5 s) before any work; :func:`coverplan.pipeline.run` calls it first.

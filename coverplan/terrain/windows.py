@@ -21,12 +21,14 @@ says whether a grid has any.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import rasterio
 from affine import Affine
 from pyproj import CRS
 from rasterio.warp import transform_bounds
@@ -50,8 +52,10 @@ __all__ = ["DemGrid", "check_dem", "dem_grid", "read_dem_window"]
 
 #: Source cells added on each side of a window's footprint before it is read, so the grid the read makes covers it.
 READ_PAD_SOURCE_CELLS = 2
+#: GDAL's block cache (MB) while a window is read.
+READ_CACHE_MB = 64
 #: Source cells :func:`check_dem` reads at a time (whole rows, at least one).
-CHECK_STRIP_CELLS = 1 << 22
+CHECK_STRIP_CELLS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -164,6 +168,25 @@ def read_dem_window(grid: DemGrid, row0: int, row1: int, col0: int, col1: int, *
     r0, r1, c0, c1 = max(int(row0), 0), min(int(row1), rows), max(int(col0), 0), min(int(col1), cols)
     if r0 >= r1 or c0 >= c1:
         raise InputError(f"window rows {row0}:{row1}, cols {col0}:{col1} holds no cell of the {rows}x{cols} grid")
+    # GDAL keeps the blocks it reads in its cache (5 % of the memory by default): a worker reading window after
+    # window of a large DEM would hold the region's blocks; bounded, it holds a few windows'
+    with rasterio.Env(GDAL_CACHEMAX=READ_CACHE_MB):
+        read, orow, ocol = _read(grid, r0, r1, c0, c1, max_void_fraction)
+    wr0, wc0 = r0 - orow, c0 - ocol
+    if wr0 < 0 or wc0 < 0 or wr0 + (r1 - r0) > read.shape[0] or wc0 + (c1 - c0) > read.shape[1]:
+        raise DEMError(f"{grid.path}: the window rows {r0}:{r1}, cols {c0}:{c1} reaches beyond the DEM read for it "
+                       "(the file changed since the grid was made?)")
+    cut = (slice(wr0, wr0 + r1 - r0), slice(wc0, wc0 + c1 - c0))
+    elev = np.ascontiguousarray(read.elevation[cut])
+    mask = np.array(read.void_mask[cut])
+    # the transform as the whole grid's window has it (the same expression, so the same bits)
+    dem = Raster(elev, grid.transform @ Affine.translation(c0, r0), grid.crs)
+    return Terrain(dem, mask, int(mask.sum()), read.source, read.source_crs)
+
+
+def _read(grid: DemGrid, r0: int, r1: int, c0: int, c1: int, max_void_fraction: float) -> tuple[Terrain, int, int]:
+    """``load_dem`` of a window around cells ``[r0:r1, c0:c1]``, and the grid row and column of its first cell."""
+    rows, cols = grid.shape
     t = grid.transform
     if grid.resolution_m is None:  # the DEM's own grid: a window of the file
         read = load_dem(grid.path, crs=grid.crs, bounds=_source_bounds(grid, r0, r1, c0, c1),
@@ -181,16 +204,7 @@ def read_dem_window(grid: DemGrid, row0: int, row1: int, col0: int, col1: int, *
                         bounds=_source_bounds(grid, orow, orow + shape[0], ocol, ocol + shape[1]),
                         max_void_fraction=max_void_fraction, anchor=grid.anchor,
                         grid=(t @ Affine.translation(ocol, orow), shape))
-    wr0, wc0 = r0 - orow, c0 - ocol
-    if wr0 < 0 or wc0 < 0 or wr0 + (r1 - r0) > read.shape[0] or wc0 + (c1 - c0) > read.shape[1]:
-        raise DEMError(f"{grid.path}: the window rows {r0}:{r1}, cols {c0}:{c1} reaches beyond the DEM read for it "
-                       "(the file changed since the grid was made?)")
-    cut = (slice(wr0, wr0 + r1 - r0), slice(wc0, wc0 + c1 - c0))
-    elev = np.ascontiguousarray(read.elevation[cut])
-    mask = np.array(read.void_mask[cut])
-    # the transform as the whole grid's window has it (the same expression, so the same bits)
-    dem = Raster(elev, t @ Affine.translation(c0, r0), grid.crs)
-    return Terrain(dem, mask, int(mask.sum()), read.source, read.source_crs)
+    return read, orow, ocol
 
 
 def _footprint(grid: DemGrid, r0: int, r1: int, c0: int, c1: int) -> tuple[float, float, float, float]:
@@ -232,8 +246,9 @@ def _nearest_margin(grid: DemGrid, r0: int, r1: int, c0: int, c1: int) -> int:
     return math.ceil(far / res) + NEAREST_MARGIN_CELLS
 
 
+@functools.lru_cache(maxsize=8)
 def _source_footprint(grid: DemGrid) -> Any:
-    """The file's extent as a polygon in the grid's CRS (64 points a side)."""
+    """The file's extent as a polygon in the grid's CRS (64 points a side); once per grid and process."""
     import shapely
 
     l, b, r, t = grid.source_bounds
@@ -255,7 +270,7 @@ def check_dem(grid: DemGrid, *, bounds: tuple[float, float, float, float] | None
     from rasterio.windows import Window
 
     path = grid.path
-    with open_raster(path) as ds:
+    with rasterio.Env(GDAL_CACHEMAX=READ_CACHE_MB), open_raster(path) as ds:
         inner = window_for_bounds(ds, bounds, path) if bounds is not None else Window(0, 0, ds.width, ds.height)
         to_m = _metres_per_unit(ds.units[0] if ds.units else None, path)
         nodata = ds.nodata
