@@ -10,29 +10,33 @@ each with three 2G (900 MHz) and three 4G (1800 MHz) sectors.
 
 For each region size (``--sizes``, tiles of mosaic ``ROWSxCOLS``) and worker
 count (``--workers``) a fresh child process starts a LocalCluster (worker
-processes, one thread each, ``--memory-limit`` each) and runs what
-``coverplan coverage --scheduler`` runs: the grid from the VRT's header, the
-cells checked a strip at a time, a task per mast reading its own DEM window,
-a merge per output tile, and ``signal_<tech>.tif`` / ``covered_<tech>.tif``
-written by windows. It prints the wall time, each worker's peak resident
-memory (``getrusage`` ``ru_maxrss`` inside the worker, through
-``client.run``) and the client's (with the LocalCluster's scheduler in
-it). The references come from the same run, each in a fresh child too:
+processes, one thread each, numba's threads the cores shared out,
+``--memory-limit`` each) and runs what ``coverplan coverage --scheduler``
+runs: the grid from the VRT's header, the cells checked a strip at a time,
+a task per mast reading its own DEM window, a merge per output tile, and
+``signal_<tech>.tif`` / ``covered_<tech>.tif`` written by windows. It prints
+the wall time (the part spent writing beside it), each worker's peak
+resident memory (``getrusage`` ``ru_maxrss`` inside the worker, through
+``client.run``) and the client's (with the LocalCluster's scheduler in it).
+The references come from the same run, each in a fresh child too, and write
+the same files (``write_technology_rasters``):
 
 * **in-process**: ``load_dem`` of the whole region and ``signal_coverage``
-  (the code path without a scheduler). At the sizes of ``--check-sizes``
-  the files the tiled run wrote are compared with its power and covered
-  masks, and the tiles (in-process, assembled) with its best server and
+  (``coverplan coverage`` without a scheduler). At the sizes of
+  ``--check-sizes`` the tiled run's files are compared with its power and
+  covered masks, cell for cell, and with its files, byte for byte; the
+  tiles (computed again in-process and assembled) with its best server and
   count. They must be identical.
 * **broadcast** (``--broadcast``): the whole-terrain path on the same
   cluster (``signal_coverage(..., scheduler=client)``: the terrain scattered
-  to every worker), with the same memory figures.
+  to every worker, the sectors applied on the client), with the same
+  memory figures.
 
 Usage (from the repository root)::
 
-    .venv/bin/python benchmarks/bench_cluster.py             # 1x1 and 2x2 tiles, 90 m, 1 and 2 workers (~5 min)
+    .venv/bin/python benchmarks/bench_cluster.py             # 1x1 and 2x2 tiles, 90 m, 1 and 2 workers
     .venv/bin/python benchmarks/bench_cluster.py --quick     # 1x1 and 1x2, 12 sites a tile, 2 workers only
-    .venv/bin/python benchmarks/bench_cluster.py --sizes 1x1,3x3 --resolution 60 --broadcast
+    .venv/bin/python benchmarks/bench_cluster.py --broadcast --resolution 30 --sizes 1x1,1x2 --sites-per-tile 10
 """
 
 from __future__ import annotations
@@ -156,54 +160,70 @@ def child_tiled(a: dict[str, Any]) -> dict[str, Any]:
         out = Path(a["out"])
         out.mkdir(parents=True, exist_ok=True)
         tiles = 0
+        writing = 0.0
         with technology_writers(settings, out, grid.stub().dem, signal_in_area_only=False,
                                 tags={"SCENARIO": SYNTHETIC}, overwrite=True) as write:
             for tile in coverage_tiles(plan, scheduler=client, tile_cells=a["tile_cells"]):
+                w0 = time.perf_counter()
                 write(tile, None)
+                writing += time.perf_counter() - w0
                 tiles += 1
+            w0 = time.perf_counter()
+        writing += time.perf_counter() - w0  # the COG copies, as the writers close
         seconds = time.perf_counter() - t0
         workers = sorted(client.run(_peak_mib).values())
     finally:
         client.close()
         cluster.close()
-    return {"seconds": seconds, "workers_mib": workers, "client_mib": _peak_mib(), "shape": list(grid.shape),
-            "sites": len(plan.sites), "tiles": tiles}
+    return {"seconds": seconds, "write_s": writing, "workers_mib": workers, "client_mib": _peak_mib(),
+            "shape": list(grid.shape), "sites": len(plan.sites), "tiles": tiles}
+
+
+def _whole(a: dict[str, Any], scheduler: Any) -> tuple[Any, dict[str, Any]]:
+    """The whole-terrain path: load_dem of the region, signal_coverage, write_technology_rasters into a['out']
+    (what coverplan coverage runs without tiles)."""
+    from coverplan.output.signal import write_technology_rasters
+    from coverplan.radio.coverage import signal_coverage
+    from coverplan.radio.settings import CoverageSettings
+    from coverplan.terrain.dem import load_dem
+
+    sectors = synthetic_sites(a["rows"], a["cols"], a["per_tile"], a["seed"])
+    t0 = time.perf_counter()
+    terrain = load_dem(a["vrt"], crs=CRS, resolution_m=a["resolution"])
+    cov = signal_coverage(terrain, sectors, technologies=("2G", "4G"), radius_km=RADIUS_KM,
+                          threshold_dbm=THRESHOLD_DBM, model=a["model"], reference_offset_db=OFFSET_DB,
+                          scheduler=scheduler)
+    w0 = time.perf_counter()
+    settings = CoverageSettings(model=a["model"], technologies=("2G", "4G"), nominal_radius_km=RADIUS_KM,
+                                threshold_dbm=THRESHOLD_DBM)
+    out = Path(a["out"])
+    out.mkdir(parents=True, exist_ok=True)
+    write_technology_rasters(cov, settings, out, signal_in_area_only=False, tags={"SCENARIO": SYNTHETIC},
+                             overwrite=True)
+    t1 = time.perf_counter()
+    return cov, {"seconds": t1 - t0, "write_s": t1 - w0, "shape": list(cov.count.shape), "sites": len(cov.sites)}
 
 
 def child_broadcast(a: dict[str, Any]) -> dict[str, Any]:
     """The whole-terrain path on the same kind of cluster: the terrain loaded on the client and scattered."""
-    from coverplan.radio.coverage import signal_coverage
-    from coverplan.terrain.dem import load_dem
-
-    sectors = synthetic_sites(a["rows"], a["cols"], a["per_tile"], a["seed"])
     cluster, client = _cluster(a["workers"], a["memory_limit"])
     try:
-        t0 = time.perf_counter()
-        terrain = load_dem(a["vrt"], crs=CRS, resolution_m=a["resolution"])
-        cov = signal_coverage(terrain, sectors, technologies=("2G", "4G"), radius_km=RADIUS_KM,
-                              threshold_dbm=THRESHOLD_DBM, model=a["model"], reference_offset_db=OFFSET_DB,
-                              scheduler=client)
-        seconds = time.perf_counter() - t0
-        workers = sorted(client.run(_peak_mib).values())
+        _, result = _whole(a, client)
+        result["workers_mib"] = sorted(client.run(_peak_mib).values())
     finally:
         client.close()
         cluster.close()
-    return {"seconds": seconds, "workers_mib": workers, "client_mib": _peak_mib(), "shape": list(cov.count.shape)}
+    return {**result, "client_mib": _peak_mib()}
 
 
 def child_inprocess(a: dict[str, Any]) -> dict[str, Any]:
     """The reference: in-process signal_coverage on the whole region; with a['check'] the comparisons."""
-    from coverplan.radio.coverage import signal_coverage
-    from coverplan.terrain.dem import load_dem
-
-    sectors = synthetic_sites(a["rows"], a["cols"], a["per_tile"], a["seed"])
-    options = {"technologies": ("2G", "4G"), "radius_km": RADIUS_KM, "threshold_dbm": THRESHOLD_DBM,
-               "model": a["model"], "reference_offset_db": OFFSET_DB}
-    t0 = time.perf_counter()
-    ref = signal_coverage(load_dem(a["vrt"], crs=CRS, resolution_m=a["resolution"]), sectors, **options)
-    result: dict[str, Any] = {"seconds": time.perf_counter() - t0, "client_mib": _peak_mib(),
-                              "shape": list(ref.count.shape)}
+    ref, result = _whole(a, None)
+    result["client_mib"] = _peak_mib()
     if a["check"]:
+        sectors = synthetic_sites(a["rows"], a["cols"], a["per_tile"], a["seed"])
+        options = {"technologies": ("2G", "4G"), "radius_km": RADIUS_KM, "threshold_dbm": THRESHOLD_DBM,
+                   "model": a["model"], "reference_offset_db": OFFSET_DB}
         result["identical"] = _compare(ref, a, sectors, options)
     return result
 
@@ -216,6 +236,7 @@ def _compare(ref: Any, a: dict[str, Any], sectors: Any, options: dict[str, Any])
     from coverplan.terrain.windows import dem_grid
 
     same: dict[str, bool] = {}
+    mine = Path(a["out"])
     for out in a["outs"]:
         for t in ("2G", "4G"):
             with rasterio.open(Path(out) / f"signal_{t}.tif") as ds:
@@ -223,6 +244,8 @@ def _compare(ref: Any, a: dict[str, Any], sectors: Any, options: dict[str, Any])
                                                                            equal_nan=True))
             with rasterio.open(Path(out) / f"covered_{t}.tif") as ds:
                 same[f"{Path(out).name} covered_{t}"] = bool(np.array_equal(ds.read(1) == 1, ref.by_technology[t]))
+            for name in (f"signal_{t}.tif", f"covered_{t}.tif"):  # and the files, byte for byte
+                same[f"{Path(out).name} {name} bytes"] = (Path(out) / name).read_bytes() == (mine / name).read_bytes()
     tiled = tiled_signal_coverage(dem_grid(a["vrt"], crs=CRS, resolution_m=a["resolution"]), sectors,
                                   tile_cells=a["tile_cells"], **options)
     same["tiles: best server"] = bool(np.array_equal(tiled.best_site, ref.best_site))
@@ -242,7 +265,12 @@ def _spawn(kind: str, a: dict[str, Any]) -> dict[str, Any]:
 
 
 def _mib(values: list[float]) -> str:
-    return "/".join(f"{v:,.0f}" for v in values)
+    return "/".join(f"{v:,.0f}" for v in values) or "-"
+
+
+def _row(size: str, cells: str, r: dict[str, Any], what: str) -> None:
+    print(f"{size:>5} {cells:>11} {r['sites']:>6} {what:>24} {r['seconds']:7.1f} {r['write_s']:8.1f} "
+          f"{_mib(r.get('workers_mib', [])):>17} {r['client_mib']:16,.0f}", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="1x1,2x2", help="mosaic sizes ROWSxCOLS of 1-degree tiles (default 1x1,2x2)")
     ap.add_argument("--workers", default="1,2", help="worker counts (default 1,2)")
     ap.add_argument("--resolution", type=float, default=90.0, help="cell size, m (default 90)")
-    ap.add_argument("--sites-per-tile", type=int, default=30, help="SYNTHETIC masts per 1-degree tile (default 30)")
+    ap.add_argument("--sites-per-tile", type=int, default=20, help="SYNTHETIC masts per 1-degree tile (default 20)")
     ap.add_argument("--model", default="p526")
     ap.add_argument("--tile-cells", type=int, default=512, help="output tile, cells a side (default 512)")
     ap.add_argument("--memory-limit", default="2GiB", help="dask memory_limit per worker (default 2GiB)")
@@ -276,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sites: SYNTHETIC, {args.sites_per_tile} masts a tile, 2G {RADIUS_KM['2G']:g} km + 4G "
           f"{RADIUS_KM['4G']:g} km, 3 sectors each; {args.model}, {args.resolution:g} m cells, output tiles of "
           f"{args.tile_cells} cells, memory_limit {args.memory_limit} a worker, {os.cpu_count()} cores")
-    print(f"{'size':>5} {'cells':>11} {'sites':>6} {'run':>22} {'s':>7} {'worker peak MiB':>17} "
+    print(f"{'size':>5} {'cells':>11} {'sites':>6} {'run':>24} {'s':>7} {'write s':>8} {'worker peak MiB':>17} "
           f"{'client peak MiB':>16}")
     for rows, cols in sizes:
         size = f"{rows}x{cols}"
@@ -290,20 +318,19 @@ def main(argv: list[str] | None = None) -> int:
             r = _spawn("tiled", {**base, "workers": w, "out": str(out)})
             outs.append(str(out))
             cells = f"{r['shape'][0]}x{r['shape'][1]}"
-            print(f"{size:>5} {cells:>11} {r['sites']:>6} {f'tiled, {w} worker(s)':>22} {r['seconds']:7.1f} "
-                  f"{_mib(r['workers_mib']):>17} {r['client_mib']:16,.0f}", flush=True)
+            _row(size, cells, r, f"tiled, {w} worker(s)")
             if args.broadcast:
-                b = _spawn("broadcast", {**base, "workers": w})
-                print(f"{size:>5} {cells:>11} {r['sites']:>6} {f'broadcast, {w} worker(s)':>22} {b['seconds']:7.1f} "
-                      f"{_mib(b['workers_mib']):>17} {b['client_mib']:16,.0f}", flush=True)
-        ref = _spawn("inprocess", {**base, "check": size in check, "outs": outs})
-        print(f"{size:>5} {cells:>11} {r['sites']:>6} {'in-process (reference)':>22} {ref['seconds']:7.1f} "
-              f"{'-':>17} {ref['client_mib']:16,.0f}", flush=True)
+                b = _spawn("broadcast", {**base, "workers": w, "out": str(work / f"out_{size}_{w}w_broadcast")})
+                _row(size, cells, b, f"broadcast, {w} worker(s)")
+        ref = _spawn("inprocess", {**base, "check": size in check, "outs": outs,
+                                   "out": str(work / f"out_{size}_inprocess")})
+        _row(size, cells, ref, "in-process (reference)")
         if "identical" in ref:
             bad = [k for k, v in ref["identical"].items() if not v]
             verdict = "yes" if not bad else "NO: " + ", ".join(bad)
             print(f"      identical to the in-process run ({len(ref['identical'])} comparisons: every file's signal "
-                  f"and covered mask, the tiles' power, best server and count): {verdict}")
+                  f"and covered mask, cell for cell and byte for byte; the tiles' power, best server and count): "
+                  f"{verdict}")
     print(f"work folder: {work}")
     return 0
 
