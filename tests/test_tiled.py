@@ -178,3 +178,28 @@ def test_coverage_with_a_scheduler_writes_the_in_process_files(cluster: Any, tmp
 
     assert said(there.output, str(tmp_path / "there")) == said(here.output, str(tmp_path / "here"))
     assert len(said(here.output, str(tmp_path / "here"))) == 3
+
+
+def test_a_land_cover_that_changes_the_signal_takes_the_whole_terrain_path(tmp_path: Path) -> None:
+    """The tiled path reads no land cover: with one that changes the signal, the command says why it sends the
+    terrain to the workers; without one, or with one that changes nothing (Hata without P.2108), it does not."""
+    from dataclasses import replace
+
+    from coverplan.cli.coverage import _Job
+    from coverplan.cli.coverage_tiled import whole_terrain_reason
+    from coverplan.loading import load_inputs
+    from coverplan.scenario import Scenario
+    from coverplan.testing import write_two_technology_scenario
+
+    sc = Scenario.load(write_two_technology_scenario(tmp_path / "two"))
+    inputs = load_inputs(sc)
+    job = _Job(inputs.terrain, inputs.sectors, sc.coverage, sc.inputs.sites, sc.name, tmp_path / "o")
+    assert job.landcover is None and whole_terrain_reason(job) is None
+    forest = job.terrain.dem.with_array(np.full(job.terrain.shape, 10, np.int16))  # WorldCover 10: trees
+    s = job.settings
+    on_profiles = replace(job, landcover=forest)
+    assert whole_terrain_reason(on_profiles) == "the land cover's clutter is on the p526 profiles"
+    p2108 = replace(job, landcover=forest, settings=replace(s, clutter=replace(s.clutter, terminal_loss="p2108")))
+    assert whole_terrain_reason(p2108) == '[coverage.clutter] terminal_loss = "p2108" takes the land cover'
+    hata = replace(job, landcover=forest, settings=replace(s, model="hata"))
+    assert whole_terrain_reason(hata) is None

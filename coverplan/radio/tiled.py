@@ -39,6 +39,15 @@ best ``v`` exactly when ``M > v``, and the running best becomes
 same sequence. ``tests/test_tiled.py`` checks it by hand and on a
 LocalCluster against the in-process result.
 
+Memory: a worker holds the grids of the masts it computes (their window:
+the largest radius, a few cells more) and of the tiles it merges; the
+client holds the plan (a row per mast) and one finished tile at a time.
+Between the two, the pieces a mast cut for tiles not yet merged wait on the
+workers: with tiles taken row by row, those of the masts astride the
+current row of tiles, which grows with the region's width in tiles, not its
+area (dask spills them to disk past a worker's memory limit). GDAL's block
+caches are bounded while reading and writing (64 MB).
+
 Land cover is not handled here: no clutter on the profiles, no P.2108
 terminal loss, no calibration clutter offsets (``coverplan coverage`` uses
 the whole-terrain path for them and says so).
@@ -50,6 +59,7 @@ import logging
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -263,6 +273,11 @@ def _site_task(grid: DemGrid, mast: _Mast, tiles: list[Window], engine: _Engine)
     from coverplan.radio.calibration import calibrated_loss
 
     rr0, rr1, rc0, rc1 = mast.read
+    if not Path(grid.path).exists():
+        import socket
+
+        raise InputError(f"{grid.path}: no such file on the dask worker on {socket.gethostname()}; every worker "
+                         "reads the DEM itself, so it must see it at the same path (a shared disk, or a copy there)")
     local = read_dem_window(grid, rr0, rr1, rc0, rc1)
     z64 = np.ascontiguousarray(local.elevation, dtype=np.float64)
     shape = local.shape
@@ -305,7 +320,7 @@ def _site_task(grid: DemGrid, mast: _Mast, tiles: list[Window], engine: _Engine)
     for t0, t1, u0, u1 in tiles:
         i0, i1, j0, j1 = max(t0, wr0), min(t1, wr1), max(u0, wc0), min(u1, wc1)
         sl = (slice(i0 - rr0, i1 - rr0), slice(j0 - rc0, j1 - rc0))
-        pieces.append(_Piece(mast.index, i0, j0, techs_here, power[np.array(techs_here)][:, sl[0], sl[1]],
+        pieces.append(_Piece(mast.index, i0, j0, techs_here, np.stack([power[k][sl] for k in techs_here]),
                              strongest[sl].copy(), covered[i0 - wr0:i1 - wr0, j0 - wc0:j1 - wc0].copy()))
     return pieces
 
