@@ -372,7 +372,7 @@ def coverage_tiles(plan: CoveragePlan, *, scheduler: Any = None, tile_cells: int
 
     ``scheduler``: a dask.distributed address or client (the masts and the
     merges run on its workers); None computes in this process, tile by tile.
-    At most ``in_flight`` tiles are merged at once (default: two per
+    At most ``in_flight`` tiles are merged at once (default: four per
     worker); a mast's task is submitted with the first tile it touches, and
     its pieces for later tiles wait on the workers until those are merged.
     """
@@ -394,7 +394,7 @@ def coverage_tiles(plan: CoveragePlan, *, scheduler: Any = None, tile_cells: int
 
     with connected(scheduler) as client:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
-        yield from _run(plan, tiles, touching, mast_tiles, _Dask(client), in_flight or 2 * workers)
+        yield from _run(plan, tiles, touching, mast_tiles, _Dask(client), in_flight or 4 * workers)
 
 
 def _run(plan: CoveragePlan, tiles: list[Window], touching: list[list[int]], mast_tiles: list[list[int]],
@@ -403,7 +403,9 @@ def _run(plan: CoveragePlan, tiles: list[Window], touching: list[list[int]], mas
     started: set[int] = set()
     pending: dict[Any, int] = {}
     nxt = 0
-    while nxt < len(tiles) or pending:
+
+    def submit_next() -> None:
+        nonlocal nxt
         while nxt < len(tiles) and len(pending) < max(1, in_flight):
             for s in touching[nxt]:
                 if s not in started:
@@ -416,9 +418,15 @@ def _run(plan: CoveragePlan, tiles: list[Window], touching: list[list[int]], mas
             args = [pieces.pop((s, nxt)) for s in touching[nxt]]
             pending[ex.submit(_merge_task, tiles[nxt], plan.engine, *args)] = nxt
             nxt += 1
-        for done in ex.first_done(list(pending)):
-            del pending[done]
-            yield done.result()
+
+    submit_next()
+    while pending:
+        done = ex.first_done(list(pending))
+        for f in done:
+            del pending[f]
+        submit_next()  # before the tiles go to the caller: the workers go on while it writes them
+        for f in done:
+            yield f.result()
 
 
 class _Done:
