@@ -1,12 +1,24 @@
 """coverplan: coverage planning for satellite and mobile networks in mountains."""
 
+from __future__ import annotations
+
 import logging
+from typing import Any
 
 from coverplan.errors import CoverplanError, InputError
-from coverplan.raster import Raster
 
 __version__ = "0.1.0"
 
 __all__ = ["CoverplanError", "InputError", "Raster", "__version__"]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+
+def __getattr__(name: str) -> Any:
+    # lazy, so that the command line starts (--help, --version, a command that needs no raster) without numpy and
+    # pyproj
+    if name == "Raster":
+        from coverplan.raster import Raster
+
+        return Raster
+    raise AttributeError(f"module 'coverplan' has no attribute {name!r}")

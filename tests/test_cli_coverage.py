@@ -97,6 +97,37 @@ def test_without_a_scenario_the_settings_defaults_over_the_whole_dem(two: Path, 
     assert set(np.unique(covered)) == {0, 1}  # the whole DEM is the area
 
 
+@pytest.mark.parametrize(("model", "radius_km"), [("itm", "0.5"), ("p526", "2")])
+def test_without_a_scenario_the_grid_is_the_sites_reach_with_the_whole_dem_s_values(tmp_path: Path, model: str,
+                                                                                   radius_km: str) -> None:
+    """The issue's one-site run on the SRTM tile at 90 m: only the window the site reaches is read and written,
+    and its cells hold the values of the whole-DEM run; the whole run has nothing beyond it."""
+    sites = tmp_path / "one.csv"
+    sites.write_text("site_id,lon,lat,height_m,frequency_mhz,eirp_dbm,technology\n"
+                     "S001,105.823333,21.584167,38,900,56,2G\n", encoding="utf-8")
+    dem = Path(__file__).resolve().parents[1] / "data" / "srtm" / "N21E105.hgt"
+    common = ["--dem", str(dem), "--sites", str(sites), "--model", model, "--radius-km", radius_km,
+              "--resolution", "90"]
+    res = CliRunner().invoke(main, ["coverage", *common, "-o", str(tmp_path / "near")])
+    assert res.exit_code == 0, res.output
+    assert "the sites' reach: --extent dem for the whole DEM" in res.output
+    _coverage(*common, "-o", str(tmp_path / "whole"), "--extent", "dem")
+    for name in ("signal_2G.tif", "covered_2G.tif"):
+        near, _, transform = _read(tmp_path / "near" / name)
+        whole, _, whole_transform = _read(tmp_path / "whole" / name)
+        assert whole.shape == (1235, 1156) and near.shape[0] * near.shape[1] < 4000  # the tile, and the reach
+        col, row = ~whole_transform @ (transform.c, transform.f)
+        assert (col, row) == (round(col), round(row))
+        r0, c0 = round(row), round(col)
+        np.testing.assert_array_equal(near, whole[r0:r0 + near.shape[0], c0:c0 + near.shape[1]])
+        rest = whole.astype(float)
+        rest[r0:r0 + near.shape[0], c0:c0 + near.shape[1]] = np.nan
+        if name.startswith("signal"):
+            assert np.isfinite(near).sum() > 90 and not np.isfinite(rest).any()  # 97 cells within 0.5 km at 90 m
+        else:
+            assert (near == 1).any() and not (rest == 1).any()
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--model", "hata"], "line 5 (site S1 sector 1, 4G) (and 2 more rows): frequency_mhz = 1800 MHz is outside the "
                           "Okumura-Hata model's range 150-1500 MHz"),
@@ -133,6 +164,7 @@ def test_hata_outside_its_range_can_be_extrapolated_on_request(two: Path, tmp_pa
     (["--dem", "DEM", "--sites", "SITES", "--bounds", "0", "0", "1", "1"], "--bounds needs a SCENARIO"),
     (["DEM", "SITES"], "got 2 arguments; give [SCENARIO]"),
     (["DEM", "SITES", "OUT", "--dem", "DEM"], "either as arguments or as --dem/--sites, not both"),
+    (["SCENARIO", "--extent", "dem"], "--extent needs --dem and --sites"),
 ])
 def test_what_the_command_needs(tmp_path: Path, args: list[str], message: str) -> None:
     los = write_synthetic_scenario(tmp_path / "syn")
@@ -186,6 +218,34 @@ def test_loss_per_technology(two: Path, two_run: Results, tmp_path: Path) -> Non
     want = lowest_loss(two_run.inputs.terrain, sectors[sectors["technology"] == "4G"], radius_km=3.0)
     np.testing.assert_array_equal(loss4, want.array)
     assert tags["UNIT"] == "dB" and tags["RADIUS_KM"] == "3"
+
+
+def test_loss_with_land_cover_takes_the_terminal_loss_the_power_takes(tmp_path: Path) -> None:
+    """The land-cover sample (P.2108 on) in a 4 x 4 km window, fspl: loss_2G.tif is the loss the power takes
+    (cellular.loss_by_technology with the scenario's land cover), P.2108 under the trees included."""
+    from dataclasses import replace
+
+    from coverplan.loading import load_inputs
+    from coverplan.radio.cellular import loss_by_technology
+    from coverplan.radio.clutter import ClutterSettings
+
+    scenario = Path(__file__).resolve().parents[1] / "data" / "sample" / "scenario_landcover.toml"
+    window = ["105.62", "21.62", "105.66", "21.66"]
+    out = tmp_path / "loss"
+    _coverage(str(scenario), "--bounds", *window, "--model", "fspl", "--technologies", "2G", "--radius-km", "2G=2",
+              "--output-kind", "loss", "-o", str(out))
+    got, _, _ = _read(out / "loss_2G.tif")
+    sc = Scenario.load(scenario).replace({"region.bounds": [float(v) for v in window], "coverage.model": "fspl",
+                                          "coverage.technologies": ["2G"], "coverage.nominal_radius_km.2G": 2.0})
+    inputs = load_inputs(sc)
+    assert sc.coverage.clutter.terminal_loss == "p2108" and inputs.landcover is not None
+    want = loss_by_technology(inputs.terrain, inputs.sectors, sc.coverage, landcover=inputs.landcover,
+                              dem_kind=sc.inputs.dem_kind)["2G"].array
+    np.testing.assert_array_equal(got, want)
+    bare = loss_by_technology(inputs.terrain, inputs.sectors, replace(sc.coverage, clutter=ClutterSettings()))
+    trees = np.isfinite(want) & (inputs.landcover.array == 10)
+    assert trees.sum() > 100
+    np.testing.assert_allclose((want - bare["2G"].array)[trees], 22.576, atol=2e-3)  # fspl: §3.1 eq. (2a), 900 MHz
 
 
 # The bundled sample, the command's default scenario, on a 4 x 4 km window (p526, 2G 900 MHz 10 km, 4G 1800 MHz 6 km).

@@ -91,11 +91,12 @@ def test_failed_run_leaves_no_outdir(synthetic: Path, tmp_path: Path) -> None:
 
 
 def test_sample_run_has_every_output(sample_out: Path) -> None:
-    from coverplan.output import PLAN_FILES, PROBABILITY_FILES
+    from coverplan.output import PLAN_FILES, PROBABILITY_FILES, PROBABILITY_MAP_FILES
 
-    # the sample sets a budget, so the terminal plan is there too
+    # the sample sets a budget, so the terminal plan is there too; P.526 gives a probability (and its print page)
     assert sorted(p.name for p in sample_out.iterdir()) == sorted([MARKER, *OUTPUT_FILES, *PLAN_FILES,
                                                                    *zone_map_files(3), *PROBABILITY_FILES,
+                                                                   *PROBABILITY_MAP_FILES,
                                                                    "signal_2G.tif", "signal_4G.tif"])
     chosen = gpd.read_file(sample_out / "terminals.gpkg")
     s = json.loads((sample_out / "summary.json").read_text(encoding="utf-8"))

@@ -203,3 +203,31 @@ def test_a_land_cover_that_changes_the_signal_takes_the_whole_terrain_path(tmp_p
     assert whole_terrain_reason(p2108) == '[coverage.clutter] terminal_loss = "p2108" takes the land cover'
     hata = replace(job, landcover=forest, settings=replace(s, model="hata"))
     assert whole_terrain_reason(hata) is None
+
+
+def test_the_sites_reach_of_a_geographic_dem_on_a_cluster(cluster: Any, srtm_path: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """--dem --sites: the grid is the box the sites reach on the whole tile's UTM grid; one site by the tile's
+    east edge takes the box to it (the in-process command reads the whole tile there, and the tiles read windows
+    of it with the margin the cells beyond it need): the same files, byte for byte."""
+    import coverplan.cli.coverage_tiled
+
+    monkeypatch.setattr(coverplan.cli.coverage_tiled, "TILE_CELLS", 64)
+    sites = tmp_path / "sites.csv"
+    rows = ["site_id,sector,lon,lat,height_m,frequency_mhz,eirp_dbm,technology,azimuth_deg,beamwidth_deg,tilt_deg,"
+            "operator,source"]
+    for site, lon, lat in (("E", 105.985, 21.40), ("W", 105.93, 21.43)):
+        for s, az in enumerate((30, 150, 270)):
+            rows.append(f"{site},{s + 1},{lon},{lat},30,900,56,2G,{az},65,3,test,test")
+            rows.append(f"{site},{s + 1},{lon},{lat},30,1800,61,4G,{az},65,2,test,test")
+    sites.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    args = ["--dem", str(srtm_path), "--sites", str(sites), "--resolution", "90", "--radius-km", "3"]
+    here = CliRunner().invoke(main, ["coverage", *args, "-o", str(tmp_path / "here")])
+    there = CliRunner().invoke(main, ["coverage", *args, "-o", str(tmp_path / "there"), "--scheduler",
+                                      cluster.scheduler.address])
+    assert here.exit_code == 0 and there.exit_code == 0, here.output + there.output
+    _same_files(tmp_path / "here", tmp_path / "there")
+    with rasterio.open(tmp_path / "there" / "signal_2G.tif") as ds:
+        whole = dem_grid(srtm_path, resolution_m=90.0)
+        assert ds.height < whole.shape[0] and ds.width < whole.shape[1]  # the sites' reach, not the tile
+        assert ds.transform.c + ds.width * 90.0 == whole.transform.c + whole.shape[1] * 90.0  # to its east edge

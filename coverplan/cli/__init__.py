@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 import click
@@ -76,31 +77,57 @@ def main(verbose: int, quiet: bool) -> None:
     _stop_on_sigterm(click.get_current_context())
 
 
-def _register() -> None:
-    from coverplan.cli.calibrate import calibrate_cmd
-    from coverplan.cli.compare import compare_cmd
-    from coverplan.cli.coverage import coverage_cmd
-    from coverplan.cli.deadzones import deadzones_cmd
-    from coverplan.cli.fetch import fetch_group, init_cmd
-    from coverplan.cli.plan import plan_cmd, site_cmd
-    from coverplan.cli.report import report_cmd
-    from coverplan.cli.run import run_cmd
-    from coverplan.cli.terrain import horizon_cmd, profile_cmd, viewshed_cmd
-
-    main.add_command(init_cmd)
-    main.add_command(fetch_group)
-    main.add_command(run_cmd)
-    main.add_command(compare_cmd)
-    main.add_command(report_cmd)
-    main.add_command(coverage_cmd)
-    main.add_command(deadzones_cmd)
-    main.add_command(plan_cmd)
-    main.add_command(site_cmd)
-    main.add_command(calibrate_cmd)
-
-    main.add_command(viewshed_cmd)
-    main.add_command(horizon_cmd)
-    main.add_command(profile_cmd)
+#: Each command's module and object: a command's module (and what it imports) loads when the command runs or its
+#: help is shown, so that ``coverplan coverage`` does not import the report, map and fetch stacks (``--help``
+#: lists them all, and loads them all).
+COMMANDS = {
+    "init": ("coverplan.cli.fetch", "init_cmd"),
+    "fetch": ("coverplan.cli.fetch", "fetch_group"),
+    "run": ("coverplan.cli.run", "run_cmd"),
+    "compare": ("coverplan.cli.compare", "compare_cmd"),
+    "report": ("coverplan.cli.report", "report_cmd"),
+    "coverage": ("coverplan.cli.coverage", "coverage_cmd"),
+    "deadzones": ("coverplan.cli.deadzones", "deadzones_cmd"),
+    "plan": ("coverplan.cli.plan", "plan_cmd"),
+    "site": ("coverplan.cli.plan", "site_cmd"),
+    "calibrate": ("coverplan.cli.calibrate", "calibrate_cmd"),
+    "viewshed": ("coverplan.cli.terrain", "viewshed_cmd"),
+    "horizon": ("coverplan.cli.terrain", "horizon_cmd"),
+    "profile": ("coverplan.cli.terrain", "profile_cmd"),
+}
 
 
-_register()
+class LazyCommands(MutableMapping[str, click.Command]):
+    """A group's commands by name, each imported from its module on first use (``main.commands["run"]``)."""
+
+    def __init__(self, spec: Mapping[str, tuple[str, str]]) -> None:
+        self._spec = dict(spec)
+        self._loaded: dict[str, click.Command] = {}
+
+    def __getitem__(self, name: str) -> click.Command:
+        if name not in self._loaded:
+            if name not in self._spec:
+                raise KeyError(name)
+            import importlib
+
+            module, attr = self._spec[name]
+            self._loaded[name] = getattr(importlib.import_module(module), attr)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, command: click.Command) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        if name not in self._loaded and name not in self._spec:
+            raise KeyError(name)
+        self._loaded.pop(name, None)
+        self._spec.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*self._spec, *self._loaded]))
+
+    def __len__(self) -> int:
+        return len(set(self._spec) | set(self._loaded))
+
+
+main.commands = LazyCommands(COMMANDS)

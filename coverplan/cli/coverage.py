@@ -3,7 +3,10 @@
 With a scenario (default: the bundled sample, as ``coverplan run``) every
 setting comes from it and options override single keys, so the rasters are
 the ones ``run`` computes, cell for cell. Without one (``--dem`` and
-``--sites``) the settings' defaults apply over the whole DEM.
+``--sites``) the settings' defaults apply on the DEM's grid, over the cells
+the sites reach (``--extent sites``, read from only that window of the DEM:
+the same cells and values as the whole DEM's) or the whole DEM (``--extent
+dem``, the deprecated form's default).
 """
 
 from __future__ import annotations
@@ -19,8 +22,7 @@ import click
 
 from coverplan.cli.options import check_not_input, is_quiet
 from coverplan.errors import InputError, OutputExistsError
-from coverplan.radio.coverage import MODELS
-from coverplan.radio.settings import ENVIRONMENTS, OUTSIDE_RANGE, TECHNOLOGIES
+from coverplan.radio.settings import ENVIRONMENTS, OUTSIDE_RANGE, PROPAGATION_MODELS, TECHNOLOGIES
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -72,7 +74,7 @@ def _scenario_default(name: str) -> str:
               help="Terrain raster (replaces the scenario's inputs.dem; without a SCENARIO, with --sites).")
 @click.option("--sites", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Site table, one row per sector (replaces the scenario's inputs.sites).")
-@click.option("--model", type=click.Choice(MODELS), default=None,
+@click.option("--model", type=click.Choice(PROPAGATION_MODELS), default=None,
               help="Propagation model (" + _scenario_default("coverage.model") + "; p526 without a scenario).")
 @click.option("--technologies", metavar="LIST", default=None,
               help="Comma-separated technologies, e.g. 2G,4G (" + _scenario_default("coverage.technologies")
@@ -113,13 +115,18 @@ def _scenario_default(name: str) -> str:
 @click.option("--output-kind", type=click.Choice(["power", "loss"]), default="power", show_default=True,
               help="power: best-server signal in the threshold unit (dBm) and the covered mask; loss: lowest basic "
                    "transmission loss (dB).")
+@click.option("--extent", type=click.Choice(["sites", "dem"]), default=None,
+              help="Without a SCENARIO, the grid's extent: sites (default) the cells within each site's largest "
+                   "radius, read from only that window of the DEM, the same values as over the whole DEM; dem the "
+                   "whole DEM (the default of the deprecated DEM SITES OUTPUT form).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process. The "
                    "signal is then computed by tiles, each worker reading its own windows of the DEM file (which "
                    "every worker must see at the same path).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR (or OUTPUT) if it exists.")
 def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, sites: Path | None,
-                 output_kind: str, scheduler: str | None, overwrite: bool, **options: Any) -> None:
+                 output_kind: str, extent: str | None, scheduler: str | None, overwrite: bool,
+                 **options: Any) -> None:
     """Each technology's best-server signal over SCENARIO's region, as GeoTIFFs in OUTDIR.
 
     SCENARIO (default: the bundled sample, as coverplan run) gives the model,
@@ -132,8 +139,9 @@ def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, 
     values coverplan run computes (outside the region, from the sites run
     counts: those within their radius of it). --output-kind loss writes
     loss_<tech>.tif.
-    Without a SCENARIO, --dem and --sites with the settings' defaults over the
-    whole DEM. The older form DEM SITES OUTPUT still works (deprecated).
+    Without a SCENARIO, --dem and --sites with the settings' defaults on the
+    DEM's grid, over the cells the sites reach (--extent dem: the whole DEM).
+    The older form DEM SITES OUTPUT still works (deprecated; the whole DEM).
     """
     legacy = _legacy_output(args, dem, sites)
     if legacy is not None:
@@ -145,9 +153,9 @@ def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, 
         # on a cluster, by tiles: each worker reads its own windows of the DEM (coverplan.radio.tiled)
         from coverplan.cli.coverage_tiled import tiled_power
 
-        written = tiled_power(scenario, dem, sites, outdir, overwrite, changes, scheduler, show)
+        written = tiled_power(scenario, dem, sites, outdir, overwrite, changes, extent, scheduler, show)
     else:
-        job = _job(scenario, dem, sites, outdir, legacy, overwrite, changes)
+        job = _job(scenario, dem, sites, outdir, legacy, overwrite, changes, extent)
         written = (_power if output_kind == "power" else _loss)(job, scheduler, show, overwrite)
     if show:
         for line in written:
@@ -174,6 +182,8 @@ class _Job:
     landcover: Raster | None = None
     #: what the DEM describes (a scenario's inputs.dem_kind), for the clutter on the profiles
     dem_kind: str = "dsm"
+    #: what the grid covers, for the user's lines: the region, the DEM, or the sites' reach
+    area: str = "region"
     #: the DEM file and the cell size asked for (None: the scenario's or the DEM's default), for the tiled path
     dem: Path | None = None
     resolution_m: float | None = None
@@ -238,12 +248,16 @@ def _per_technology(values: tuple[str, ...], option: str, *, allow_all: bool) ->
 
 
 def _job(scenario: Path | None, dem: Path | None, sites: Path | None, outdir: Path | None, legacy: Path | None,
-         overwrite: bool, changes: dict[str, tuple[Any, str]]) -> _Job:
+         overwrite: bool, changes: dict[str, tuple[Any, str]], extent: str | None) -> _Job:
     if legacy is not None or (scenario is None and (dem is not None or sites is not None)):
         if dem is None or sites is None:
             raise click.UsageError("without a SCENARIO give both --dem and --sites (or neither, for the bundled "
                                    "sample)")
-        return _adhoc_job(dem, sites, outdir, legacy, overwrite, changes)
+        extent = extent or ("dem" if legacy is not None else "sites")
+        return _adhoc_job(dem, sites, outdir, legacy, overwrite, changes, extent)
+    if extent is not None:
+        raise click.UsageError("--extent needs --dem and --sites; with a SCENARIO the grid is its region plus the "
+                               "largest radius")
     return _scenario_job(scenario, outdir, overwrite, changes)
 
 
@@ -272,18 +286,18 @@ def _scenario_job(scenario: Path | None, outdir: Path | None, overwrite: bool,
     in_area = np.zeros(inputs.terrain.shape, bool)
     in_area[r0:r1, c0:c1] = inputs.in_area
     return _Job(inputs.terrain, inputs.sectors, sc.coverage, sc.inputs.sites, sc.name, out, in_area, None,
-                tuple(input_files(sc)), inputs.landcover, sc.inputs.dem_kind, sc.inputs.dem, sc.region.resolution_m)
+                tuple(input_files(sc)), inputs.landcover, sc.inputs.dem_kind, dem=sc.inputs.dem,
+                resolution_m=sc.region.resolution_m)
 
 
 def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None, overwrite: bool,
-               changes: dict[str, tuple[Any, str]]) -> _Job:
-    """No scenario: the settings' defaults (model p526) over the whole DEM, on its own grid."""
-    from coverplan.terrain import load_dem
-
+               changes: dict[str, tuple[Any, str]], extent: str) -> _Job:
+    """No scenario: the settings' defaults (model p526) on the DEM's own grid, over the sites' reach or the whole
+    DEM (``extent``)."""
     sectors, settings, out, resolution = _adhoc_inputs(dem, sites, outdir, legacy, overwrite, changes)
-    terrain = load_dem(dem, resolution_m=resolution)
+    terrain, area = _adhoc_terrain(dem, sites, sectors, settings, resolution, extent)
     return _Job(terrain, sectors, settings, Path(sites), Path(dem).stem, out, None, legacy,
-                (Path(dem), Path(sites)), dem=Path(dem), resolution_m=resolution)
+                (Path(dem), Path(sites)), area=area, dem=Path(dem), resolution_m=resolution)
 
 
 def _adhoc_inputs(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None, overwrite: bool,
@@ -317,6 +331,38 @@ def _adhoc_inputs(dem: Path, sites: Path, outdir: Path | None, legacy: Path | No
     if resolution is not None and not resolution > 0:
         raise click.BadParameter(f"must be positive, got {resolution:g}", param_hint="--resolution")
     return sectors, settings, out, resolution
+
+
+def _adhoc_terrain(dem: Path, sites: Path, sectors: gpd.GeoDataFrame, settings: CoverageSettings,
+                   resolution: float | None, extent: str) -> tuple[Terrain, str]:
+    """The terrain of a run without a scenario, on the DEM's grid: the cells the sites reach (their largest
+    radius; for a location margin, ITM's location-variability profiles reach at least 1 km), read from only that
+    window of the DEM, or the whole DEM; and what it covers, for the user."""
+    from coverplan.terrain.dem import load_dem
+
+    if extent == "sites" and len(sectors):
+        from coverplan.terrain.dem_window import load_dem_near
+
+        points, reach = _site_reach(sectors, settings)
+        terrain = load_dem_near(dem, points, reach, points_crs=sectors.crs, resolution_m=resolution)
+        if terrain is not None:
+            log.info("the grid is the window the sites reach, %d x %d cells of %s (--extent dem: the whole DEM)",
+                     terrain.shape[0], terrain.shape[1], dem)
+            return terrain, "sites' reach"
+        log.warning("%s: no site reaches the DEM %s; the grid is the whole DEM", sites, dem)
+    return load_dem(dem, resolution_m=resolution), "DEM"
+
+
+def _site_reach(sectors: gpd.GeoDataFrame, settings: CoverageSettings) -> tuple[list[tuple[float, float]],
+                                                                                list[float]]:
+    """Each sector's place (the sectors' CRS) and reach (m): its technology's radius; for a location margin,
+    ITM's location-variability profiles reach at least 1 km."""
+    from coverplan.radio.probability import itm_sigma_distance_m
+
+    radius_km = [settings.nominal_radius_km[t] for t in sectors["technology"]]
+    margin = settings.model == "itm" and not settings.probability.is_median
+    reach = [max(r * 1000.0, itm_sigma_distance_m(r)) if margin else r * 1000.0 for r in radius_km]
+    return list(zip(sectors.geometry.x, sectors.geometry.y, strict=True)), reach
 
 
 def _sectors_and_table(sectors: gpd.GeoDataFrame, changes: dict[str, tuple[Any, str]],
@@ -392,21 +438,22 @@ def _power(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> lis
     area = job.in_area if job.in_area is not None else np.ones(job.terrain.shape, bool)
     cells = {t: int(np.isfinite(power[t]).sum()) for t in s.technologies}
     covered = {t: int((cov.by_technology[t] & area).sum()) for t in s.technologies}
-    return _power_lines(s, cells, covered, int(area.sum()), job.in_area is not None, job.out, job.terrain.res[0])
+    return _power_lines(s, cells, covered, int(area.sum()), job.area, job.out, job.terrain.res[0],
+                        _extent_note(job.area, job.terrain.shape))
 
 
 def _power_lines(s: CoverageSettings, cells: Mapping[str, int], covered: Mapping[str, int], area_cells: int,
-                 has_area: bool, out: Path, cell_m: float) -> list[str]:
+                 area: str, out: Path, cell_m: float, note: str) -> list[str]:
     """What ``coverplan coverage`` tells the user: per technology the cells with a signal and the share of the
-    region (or DEM) covered; then what it wrote."""
+    ``area`` (the region, the DEM, the sites' reach) covered; then what it wrote."""
     from coverplan.radio.cellular import SIGNAL_QUANTITY
 
     lines = []
     for t in s.technologies:
         share = covered[t] / max(area_cells, 1)
         lines.append(f"{t}: {SIGNAL_QUANTITY[t]} (dBm) over {cells[t]:,} cells within {s.nominal_radius_km[t]:g} km, "
-                     f"{share:.1%} of the {'region' if has_area else 'DEM'} at or above {s.threshold_dbm[t]:g} dBm")
-    lines.append(f"wrote {out} ({s.model}, {cell_m:g} m cells)")
+                     f"{share:.1%} of the {area} at or above {s.threshold_dbm[t]:g} dBm")
+    lines.append(f"wrote {out} ({s.model}, {cell_m:g} m cells{note})")
     return lines
 
 
@@ -416,11 +463,20 @@ def _loss(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> list
 
     s = job.settings
     losses = loss_by_technology(job.terrain, job.sectors, s, source=job.source, scheduler=scheduler,
-                                show_progress=show)
+                                show_progress=show, landcover=job.landcover, dem_kind=job.dem_kind)
     tags = {"SCENARIO": job.name}
     (_write_one if job.legacy is not None else _write_folder)(
         job, lambda folder: write_loss_rasters(losses, s, folder, tags=tags), overwrite)
-    return [f"wrote {job.out} ({s.model} loss, {', '.join(s.technologies)})"]
+    return [f"wrote {job.out} ({s.model} loss, {', '.join(s.technologies)}"
+            f"{_extent_note(job.area, job.terrain.shape)})"]
+
+
+def _extent_note(area: str, shape: tuple[int, int]) -> str:
+    """What the user's last line says of a grid that is the sites' reach, not the whole DEM."""
+    if area != "sites' reach":
+        return ""
+    h, w = shape
+    return f"; {h} x {w} cells, the sites' reach: --extent dem for the whole DEM"
 
 
 def _write_folder(job: _Job, write: Any, overwrite: bool) -> None:

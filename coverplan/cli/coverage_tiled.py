@@ -51,10 +51,12 @@ class _TiledJob:
     out: Path
     in_area: NDArray[Any] | None
     inputs: tuple[Path, ...]
+    #: what the grid covers, for the user's lines: the region, the DEM, or the sites' reach
+    area: str = "region"
 
 
 def tiled_power(scenario: Path | None, dem: Path | None, sites: Path | None, outdir: Path | None, overwrite: bool,
-                changes: dict[str, tuple[Any, str]], scheduler: str, show: bool) -> list[str]:
+                changes: dict[str, tuple[Any, str]], extent: str | None, scheduler: str, show: bool) -> list[str]:
     """``coverplan coverage --scheduler``'s signal: by tiles where it can, else the whole-terrain path (said)."""
     from coverplan.cli import coverage as cmd
     from coverplan.parallel import check_scheduler
@@ -66,8 +68,9 @@ def tiled_power(scenario: Path | None, dem: Path | None, sites: Path | None, out
 
             raise click.UsageError("without a SCENARIO give both --dem and --sites (or neither, for the bundled "
                                    "sample)")
-        return _compute(_adhoc(dem, sites, outdir, overwrite, changes), scheduler, show, overwrite)
-    job = cmd._job(scenario, dem, sites, outdir, None, overwrite, changes)
+        return _compute(_adhoc(dem, sites, outdir, overwrite, changes, extent or "sites"), scheduler, show,
+                        overwrite)
+    job = cmd._job(scenario, dem, sites, outdir, None, overwrite, changes, extent)
     reason = whole_terrain_reason(job)
     if reason is not None:
         log.warning("--scheduler: %s, which the tiled computation does not take yet; the whole terrain goes to "
@@ -92,10 +95,11 @@ def whole_terrain_reason(job: _Job) -> str | None:
     return None
 
 
-def _adhoc(dem: Path, sites: Path, outdir: Path | None, overwrite: bool,
-           changes: dict[str, tuple[Any, str]]) -> _TiledJob:
-    """No scenario: the settings' defaults over the whole DEM, as the in-process command; the DEM's header read
-    for the grid and its cells checked a strip at a time (the void and elevation rules of ``load_dem``)."""
+def _adhoc(dem: Path, sites: Path, outdir: Path | None, overwrite: bool, changes: dict[str, tuple[Any, str]],
+           extent: str) -> _TiledJob:
+    """No scenario: the settings' defaults on the DEM's grid, over the sites' reach or the whole DEM (``extent``),
+    as the in-process command; the DEM's header read for the grid and its cells checked a strip at a time (the
+    void and elevation rules of ``load_dem``)."""
     from coverplan.cli import coverage as cmd
     from coverplan.terrain.windows import check_dem, dem_grid
 
@@ -108,7 +112,19 @@ def _adhoc(dem: Path, sites: Path, outdir: Path | None, overwrite: bool,
     sectors, settings, out, resolution = cmd._adhoc_inputs(dem, sites, outdir, None, overwrite, changes)
     grid = dem_grid(Path(dem).resolve(), resolution_m=resolution)
     check_dem(grid)
-    return _TiledJob(grid, sectors, settings, Path(sites), Path(dem).stem, out, None, (Path(dem), Path(sites)))
+    area = "DEM"
+    if extent == "sites" and len(sectors):
+        from coverplan.terrain.windows import reach_grid
+
+        points, reach = cmd._site_reach(sectors, settings)
+        near = reach_grid(grid, points, reach, points_crs=sectors.crs)
+        if near is None:
+            log.warning("%s: no site reaches the DEM %s; the grid is the whole DEM", sites, dem)
+        else:  # as the in-process command: the sites' reach, even when it is all of the DEM
+            log.info("the grid is the window the sites reach, %d x %d cells of %s (--extent dem: the whole DEM)",
+                     near.shape[0], near.shape[1], dem)
+            grid, area = near, "sites' reach"
+    return _TiledJob(grid, sectors, settings, Path(sites), Path(dem).stem, out, None, (Path(dem), Path(sites)), area)
 
 
 def _from_job(job: _Job) -> _TiledJob:
@@ -121,12 +137,13 @@ def _from_job(job: _Job) -> _TiledJob:
     # the cell size load_inputs asked for: none when the DEM kept its own grid (its CRS, no resolution given)
     same = t.source_crs is not None and t.crs == t.source_crs and job.resolution_m is None
     grid = DemGrid.of_terrain(t, Path(job.dem).resolve(), resolution_m=None if same else t.res[0])
-    return _TiledJob(grid, job.sectors, job.settings, job.source, job.name, job.out, job.in_area, job.inputs)
+    return _TiledJob(grid, job.sectors, job.settings, job.source, job.name, job.out, job.in_area, job.inputs,
+                     job.area)
 
 
 def _compute(job: _TiledJob, scheduler: str, show: bool, overwrite: bool) -> list[str]:
     """The tiles computed on the cluster and written by windows into the output folder; the lines for the user."""
-    from coverplan.cli.coverage import _power_lines
+    from coverplan.cli.coverage import _extent_note, _power_lines
     from coverplan.outfolder import output_folder
     from coverplan.output.signal import technology_writers
     from coverplan.progress import progress
@@ -147,7 +164,8 @@ def _compute(job: _TiledJob, scheduler: str, show: bool, overwrite: bool) -> lis
             write(tile, area)
             _count(s.technologies, tile.power_dbm, tile.by_technology, area, cells, covered)
     log.info("%s coverage of %d sites by %d tiles of %d cells", s.model, len(plan.sites), total, TILE_CELLS)
-    return _power_lines(s, cells, covered, area_cells, job.in_area is not None, job.out, job.grid.res[0])
+    return _power_lines(s, cells, covered, area_cells, job.area, job.out, job.grid.res[0],
+                        _extent_note(job.area, job.grid.shape))
 
 
 def _area(in_area: NDArray[Any] | None, row0: int, col0: int, shape: tuple[int, int]) -> NDArray[Any] | None:

@@ -15,7 +15,8 @@ from coverplan.cli.options import is_quiet, scenario_and_outdir
 @click.option("-o", "--outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder (default: ./coverplan-<scenario name>).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR if it exists (only once the new one is complete).")
-@click.option("--no-map", is_flag=True, help="Skip the maps: map.html, map.kmz, map_print.png and the zoomed maps.")
+@click.option("--no-map", is_flag=True, help="Skip the maps: map.html, map.kmz, map_print.png "
+              "(and map_print_probability.png) and the zoomed maps.")
 @click.option("--no-report", is_flag=True, help="Skip report.html and report.pdf (coverplan report writes them later).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
               help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process.")

@@ -38,8 +38,9 @@ if TYPE_CHECKING:
     from coverplan.scenario import Scenario
     from coverplan.siting.plan import TerminalPlan
 
-__all__ = ["MAP_FILES", "OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "PROBABILITY_FILES", "SIGNAL_FILES",
-           "TABLE_FILES", "TERMINAL_COLUMNS", "write_plan", "write_results", "write_tables"]
+__all__ = ["MAP_FILES", "OUTPUT_FILES", "PLAN_COMMAND_FILES", "PLAN_FILES", "PROBABILITY_FILES",
+           "PROBABILITY_MAP_FILES", "SIGNAL_FILES", "TABLE_FILES", "TERMINAL_COLUMNS", "write_plan", "write_results",
+           "write_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ SIGNAL_FILES = tuple(f"signal_{t}.tif" for t in TECHNOLOGIES)
 #: With a signal model, ``probability_<level>.tif``: the % of locations of each cell with the service level
 #: (uint8 0-100, 255 outside the study area; :mod:`coverplan.radio.probability`); none with ``los``.
 PROBABILITY_FILES = ("probability_voice.tif", "probability_broadband.tif")
+#: With a signal model and the maps, the print map's second page: the probability of service of the level the
+#: dead zones use, in the web map's bands (:func:`coverplan.output.printmap.print_map` with ``layer="probability"``).
+PROBABILITY_MAP_FILES = ("map_print_probability.png",)
 #: What :func:`write_results` puts in the output folder.
 OUTPUT_FILES = (
     "coverage.tif",
@@ -127,9 +131,7 @@ def _write_rest(results: Results, tmp: Path, sc: Scenario, ill: set[str], *, wit
         log.info("no budget curve: the scenario sets no [siting] budget, so there is no terminal plan")
     _write_summary(results, tmp / "summary.json")
     if with_map:
-        from coverplan.output.printmap import save_print_map
-
-        save_print_map(results, tmp / "map_print.png", lang=_language(results))  # A4, 300 dpi
+        _print_maps(results, tmp)
         if with_report:
             _zone_maps(results, tmp)
         from coverplan.output.map import coverage_map, save_map
@@ -182,6 +184,17 @@ def _write_rasters(results: Results, tmp: Path, tags: dict[str, str]) -> None:
                      tags={**tags, "MEANING": f"% of the cell's locations with {level} service (the best server's "
                            f"median signal and its location variability); served where >= {req:g}; "
                            "255 = outside the study area"})
+
+
+def _print_maps(results: Results, folder: Path) -> None:
+    """The print map (A4, 300 dpi) and, when the run has a probability of service at the level the dead zones
+    use, its probability page (:data:`PROBABILITY_MAP_FILES`); the two share the hillshade."""
+    from coverplan.output.printmap import PageCache, save_print_map
+
+    cache, lang = PageCache(), _language(results)
+    save_print_map(results, folder / "map_print.png", lang=lang, cache=cache)
+    if results.scenario.coverage.service.dead_zones_use in (results.probability or {}):
+        save_print_map(results, folder / PROBABILITY_MAP_FILES[0], lang=lang, layer="probability", cache=cache)
 
 
 #: How many of the most populated dead zones get a zoomed map (``map_zone_<rank>.png``) for the report.

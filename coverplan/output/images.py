@@ -27,15 +27,19 @@ from coverplan.terrain.hillshade import hillshade
 if TYPE_CHECKING:
     from coverplan.terrain.dem import Terrain
 
-__all__ = ["coverage_png", "data_uri", "hillshade_png", "latlon_bounds", "mercator_grid", "png_bytes"]
+__all__ = ["coverage_png", "data_uri", "hillshade_png", "latlon_bounds", "mercator_grid", "png_bytes",
+           "probability_classes", "probability_palette", "probability_png"]
 
 
 def png_bytes(pixels: NDArray[np.uint8], *, palette: Sequence[tuple[int, int, int, int]] | None = None,
-              transparent: int | None = None) -> bytes:
+              transparent: int | None = None, optimize: bool = True) -> bytes:
     """An 8-bit grey image (optionally with one transparent grey value) or a palette image as PNG.
 
     Palette entries are (r, g, b, alpha); Pillow writes the alphas as the
-    PNG's ``tRNS`` chunk.
+    PNG's ``tRNS`` chunk. ``optimize``: Pillow's smallest file (zlib level 9
+    and its filter search); False: zlib level 6, about 8 times faster and 6 %
+    larger for the KMZ's class overlays (0.63 s against 0.08 s for the
+    sample's probability bands, 2086 x 1942 pixels).
     """
     from PIL import Image
 
@@ -45,12 +49,16 @@ def png_bytes(pixels: NDArray[np.uint8], *, palette: Sequence[tuple[int, int, in
     buf = io.BytesIO()
     if palette is None:
         im = Image.frombytes("L", (img.shape[1], img.shape[0]), img.tobytes())
-        im.save(buf, format="PNG", optimize=True, **({} if transparent is None else {"transparency": transparent}))
+        im.save(buf, format="PNG", **_level(optimize), **({} if transparent is None else {"transparency": transparent}))
     else:
         im = Image.frombytes("P", (img.shape[1], img.shape[0]), img.tobytes())
         im.putpalette([v for rgba in palette for v in rgba[:3]], rawmode="RGB")
-        im.save(buf, format="PNG", optimize=True, transparency=bytes(rgba[3] for rgba in palette))
+        im.save(buf, format="PNG", **_level(optimize), transparency=bytes(rgba[3] for rgba in palette))
     return buf.getvalue()
+
+
+def _level(optimize: bool) -> dict[str, Any]:
+    return {"optimize": True} if optimize else {"compress_level": 6}
 
 
 def data_uri(png: bytes) -> str:
@@ -143,16 +151,31 @@ def coverage_png(coverage: Raster, grid: tuple[Affine, int, int]) -> bytes:
     return png_bytes(classes, palette=palette)
 
 
-def probability_png(probability: Raster, grid: tuple[Affine, int, int]) -> bytes:
-    """The probability of service (0-1, NaN outside) in the bands of :data:`~coverplan.output.style.PROBABILITY_BANDS`
-    (transparent below the first band and outside the study area)."""
+def probability_classes(probability: NDArray[np.floating]) -> NDArray[np.uint8]:
+    """The band of each cell's probability (0-1): 0 below the first band of
+    :data:`~coverplan.output.style.PROBABILITY_BANDS` and where NaN (outside the study area), ``k + 1`` from
+    the lower bound of band ``k`` (in % of locations, ``100 p >= low`` in the array's own precision, as
+    ``probability_<level>.tif`` stores ``floor(100 p)``)."""
     from coverplan.output.style import PROBABILITY_BANDS
 
-    transform, width, height = grid
-    warped = _warp(probability, transform, (height, width), np.nan, categorical=False)
-    pct = 100.0 * np.nan_to_num(warped, nan=-1.0)
+    p = np.asarray(probability)
+    pct = 100.0 * np.nan_to_num(p, nan=-1.0)
     classes = np.zeros(pct.shape, np.uint8)
     for k, (low, _colour) in enumerate(PROBABILITY_BANDS):
         classes[pct >= low] = k + 1
-    palette = [(0, 0, 0, 0)] + [(*hex_rgb(c), 255) for _, c in PROBABILITY_BANDS]
-    return png_bytes(classes, palette=palette)
+    return classes
+
+
+def probability_palette() -> list[tuple[int, int, int, int]]:
+    """The palette of :func:`probability_classes`: transparent, then the bands' colours."""
+    from coverplan.output.style import PROBABILITY_BANDS
+
+    return [(0, 0, 0, 0)] + [(*hex_rgb(c), 255) for _, c in PROBABILITY_BANDS]
+
+
+def probability_png(probability: Raster, grid: tuple[Affine, int, int]) -> bytes:
+    """The probability of service (0-1, NaN outside) in the bands of :data:`~coverplan.output.style.PROBABILITY_BANDS`
+    (transparent below the first band and outside the study area)."""
+    transform, width, height = grid
+    warped = _warp(probability, transform, (height, width), np.nan, categorical=False)
+    return png_bytes(probability_classes(warped), palette=probability_palette())

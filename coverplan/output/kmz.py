@@ -4,16 +4,22 @@ A KMZ is a zip whose first entry, ``doc.kml``, is the document (KML 2.2,
 OGC 07-147r2); the images it uses go under ``files/``. The document holds one
 folder per layer, as the web map has them: coverage as a ground overlay, dead
 zones by cause, facilities by kind, the planned satellite terminals (named by
-rank and cost), the cell sites, the fibre routes and the study area's outline.
+rank and cost), the cell sites, the fibre routes and the study area's outline;
+with a signal model, the probability of service of the level the dead zones
+use as a second ground overlay in the web map's bands, hidden at first (the
+coverage stays the view a KMZ opens on).
 Google Earth shows each folder in its layer tree; GDAL's KML driver (and so
 QGIS) reads each folder of placemarks as a layer.
 
 - A ground overlay is an equirectangular image between its ``LatLonBox``
   edges, so the coverage grid is warped here onto a lon/lat grid (rasterio,
   nearest cell: the classes stay classes) whose edges are the box: every cell
-  lands in its place, not only the corners.
+  lands in its place, not only the corners. The probability is cut into its
+  bands on the coverage grid first, and the bands are warped so.
 - Every placemark has a balloon with the facts of the web map's popups, in
   the language (:mod:`coverplan.output.kmz_text`); numbers by locale.
+- The overlays' PNGs are zlib level 6, not Pillow's optimised encoding:
+  6 % larger, a tenth of the time (:func:`coverplan.output.images.png_bytes`).
 - Colours are KML's ``aabbggrr``; coordinates lon,lat with 6 decimals
   (about 0.1 m); the document is built with :mod:`xml.etree.ElementTree`,
   which escapes every text and attribute (names with ``&`` or ``<``), UTF-8.
@@ -37,7 +43,7 @@ import numpy as np
 from coverplan.errors import OutputWriteError
 from coverplan.output import kmz_text as text
 from coverplan.output.i18n import Translator, translator
-from coverplan.output.images import hex_rgb, png_bytes
+from coverplan.output.images import hex_rgb, png_bytes, probability_classes, probability_palette
 from coverplan.output.style import (
     COORD_DECIMALS,
     COVERAGE_COLOURS,
@@ -47,6 +53,8 @@ from coverplan.output.style import (
     FIBRE_COLOUR,
     OTHER_KIND_STYLE,
     OUT_OF_RANGE_COLOUR,
+    PROBABILITY_OPACITY,
+    PROBABILITY_TITLES,
     SERVED_COLOUR,
     SITE_FILL,
     TERMINAL_COLOUR,
@@ -61,7 +69,8 @@ if TYPE_CHECKING:
     from coverplan.raster import Raster
     from coverplan.results import Results
 
-__all__ = ["KML_NS", "OVERLAY_MAX_PX", "ZIP_DATE", "kml_colour", "kmz_entries", "write_kmz"]
+__all__ = ["KML_NS", "OVERLAY_MAX_PX", "ZIP_DATE", "coverage_overlay", "kml_colour", "kmz_entries",
+           "probability_overlay", "write_kmz"]
 
 KML_NS = "http://www.opengis.net/kml/2.2"
 #: The date of every zip entry (the earliest a zip can hold): the bytes do not depend on when the run was.
@@ -134,6 +143,7 @@ class _Document:
         self._look_at()
         self._styles()
         self._coverage()
+        self._probability()
         self._study_area()
         self._deadzones()
         self._facilities()
@@ -143,9 +153,12 @@ class _Document:
         return self.root
 
     # ------------------------------------------------------------------ helpers
-    def _folder(self, name: str, *, fid: str, parent: ET.Element | None = None, note: str = "") -> ET.Element:
+    def _folder(self, name: str, *, fid: str, parent: ET.Element | None = None, note: str = "",
+                visible: bool = True) -> ET.Element:
         folder = _sub(self.root if parent is None else parent, "Folder", id=fid)
         _sub(folder, "name", name)
+        if not visible:  # KML 2.2: visibility comes after the name, before the description
+            _sub(folder, "visibility", "0")
         if note:
             _sub(folder, "description", note)
         return folder
@@ -240,19 +253,29 @@ class _Document:
 
     def _coverage(self) -> None:
         tr = self.tr
-        png, (west, south, east, north) = coverage_overlay(self.results.covered_count)
+        png, box = coverage_overlay(self.results.covered_count)
         self.files["files/coverage.png"] = png
-        folder = self._folder(tr("Coverage (sites covering each place)"), fid="coverage",
-                              note=text.coverage_legend(tr))
-        go = _sub(folder, "GroundOverlay")
-        _sub(go, "name", tr("Coverage: number of cell sites covering each place"))
-        _sub(go, "description", text.coverage_legend(tr))
-        _sub(go, "color", kml_colour("#ffffff", COVERAGE_OPACITY))
-        _sub(go, "drawOrder", "1")
-        _sub(_sub(go, "Icon"), "href", "files/coverage.png")
-        box = _sub(go, "LatLonBox")
-        for tag, v in (("north", north), ("south", south), ("east", east), ("west", west)):
-            _sub(box, tag, _deg(v))
+        legend = text.coverage_legend(tr)
+        folder = self._folder(tr("Coverage (sites covering each place)"), fid="coverage", note=legend)
+        _ground_overlay(folder, tr("Coverage: number of cell sites covering each place"), legend,
+                        href="files/coverage.png", opacity=COVERAGE_OPACITY, draw_order=1, box=box)
+
+    def _probability(self) -> None:
+        """The probability of service of the level the dead zones use (the web map's layer), hidden at first;
+        nothing when the run has none (line of sight)."""
+        r, tr = self.results, self.tr
+        level = r.scenario.coverage.service.dead_zones_use
+        prob = (r.probability or {}).get(level)
+        if prob is None:
+            return
+        png, box = probability_overlay(prob)
+        self.files["files/probability.png"] = png
+        legend = text.probability_legend(r.summary, level, tr)
+        title = tr(PROBABILITY_TITLES.get(level, PROBABILITY_TITLES["voice"]))
+        folder = self._folder(title, fid="probability", note=legend, visible=False)
+        _ground_overlay(folder, tr("{title} (% of the places in each cell)", title=title), legend,
+                        href="files/probability.png", opacity=PROBABILITY_OPACITY, draw_order=2, box=box,
+                        visible=False)
 
     def _study_area(self) -> None:
         import geopandas as gpd
@@ -382,6 +405,23 @@ def _sub(parent: ET.Element, tag: str, content: str | None = None, **attrs: str)
     return el
 
 
+def _ground_overlay(folder: ET.Element, name: str, legend: str, *, href: str, opacity: float, draw_order: int,
+                    box: tuple[float, float, float, float], visible: bool = True) -> None:
+    """A ground overlay of ``href`` between the edges ``box`` (west, south, east, north), drawn at ``opacity``."""
+    go = _sub(folder, "GroundOverlay")
+    _sub(go, "name", name)
+    if not visible:
+        _sub(go, "visibility", "0")
+    _sub(go, "description", legend)
+    _sub(go, "color", kml_colour("#ffffff", opacity))
+    _sub(go, "drawOrder", str(draw_order))
+    _sub(_sub(go, "Icon"), "href", href)
+    west, south, east, north = box
+    el = _sub(go, "LatLonBox")
+    for tag, v in (("north", north), ("south", south), ("east", east), ("west", west)):
+        _sub(el, tag, _deg(v))
+
+
 def _plain(value: Any) -> str:
     """A table value as ExtendedData text: numbers as the tables write them (3 decimals), missing as empty."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
@@ -455,23 +495,43 @@ def coverage_overlay(coverage: Raster) -> tuple[bytes, tuple[float, float, float
     Transparent outside the study area, then the web map's colours for 0 (none: transparent), 1, 2 and 3+
     sites; cells are taken nearest (the most common class where the grid is coarser than the raster).
     """
-    from rasterio.enums import Resampling
-    from rasterio.warp import reproject
-
-    transform, width, height = lonlat_grid(coverage)
     nodata = 255 if coverage.nodata is None else int(coverage.nodata)
-    src = np.asarray(coverage.array)
-    dst = np.full((height, width), nodata, dtype=src.dtype)
-    coarser = max(coverage.shape) > 1.1 * max(width, height)
-    reproject(src, dst, src_transform=coverage.transform, src_crs=coverage.crs, src_nodata=nodata,
-              dst_transform=transform, dst_crs=WGS84, dst_nodata=nodata,
-              resampling=Resampling.mode if coarser else Resampling.nearest)
+    dst, edges = _lonlat_classes(np.asarray(coverage.array), coverage, nodata)
     valid = dst != nodata
     classes = np.where(valid, np.clip(dst.astype(np.int64), 0, len(COVERAGE_COLOURS)), 0).astype(np.uint8)
     palette = [(0, 0, 0, 0)] + [(*hex_rgb(c), 255) for c in COVERAGE_COLOURS]
+    return png_bytes(classes, palette=palette, optimize=False), edges
+
+
+def probability_overlay(probability: Raster) -> tuple[bytes, tuple[float, float, float, float]]:
+    """The probability of service (0-1, NaN outside the study area) as a palette PNG of its bands on a lon/lat
+    grid, and the grid's edges (west, south, east, north).
+
+    Each cell's band (:func:`coverplan.output.images.probability_classes`: the web map's) is taken on the
+    coverage grid, then the bands are warped as classes (nearest; the most common band where the grid is
+    coarser); transparent below the first band and outside the study area, the bands' colours otherwise.
+    """
+    src = np.asarray(probability.array)
+    bands = np.where(np.isnan(src), np.uint8(255), probability_classes(src)).astype(np.uint8)
+    dst, edges = _lonlat_classes(bands, probability, 255)
+    return png_bytes(np.where(dst == 255, 0, dst).astype(np.uint8), palette=probability_palette(),
+                     optimize=False), edges
+
+
+def _lonlat_classes(src: Any, raster: Raster, nodata: int) -> tuple[Any, tuple[float, float, float, float]]:
+    """Classes ``src`` on the grid of ``raster`` warped onto :func:`lonlat_grid` (``nodata`` where none lands),
+    and the lon/lat grid's edges (west, south, east, north)."""
+    from rasterio.enums import Resampling
+    from rasterio.warp import reproject
+
+    transform, width, height = lonlat_grid(raster)
+    dst = np.full((height, width), nodata, dtype=src.dtype)
+    coarser = max(raster.shape) > 1.1 * max(width, height)
+    reproject(src, dst, src_transform=raster.transform, src_crs=raster.crs, src_nodata=nodata,
+              dst_transform=transform, dst_crs=WGS84, dst_nodata=nodata,
+              resampling=Resampling.mode if coarser else Resampling.nearest)
     west, north = transform.c, transform.f
-    east, south = west + width * transform.a, north + height * transform.e
-    return png_bytes(classes, palette=palette), (west, south, east, north)
+    return dst, (west, north + height * transform.e, west + width * transform.a, north)
 
 
 def _circle_png(fill: str, fill_opacity: float, outline: str, weight: float) -> bytes:

@@ -17,10 +17,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from coverplan.output.i18n import MISSING, N_, Translator, finite
+from coverplan.output.style import PROBABILITY_BAND_WORDS, PROBABILITY_BANDS, PROBABILITY_TITLES
 
 __all__ = ["KIND_FOLDERS", "KIND_NAMES", "coverage_legend", "extension_balloon", "extension_name", "facility_balloon",
            "facility_legend", "fibre_balloon", "headline", "illustrative_note", "kind_folder_name", "plan_note",
-           "site_balloon", "study_area_balloon", "suffix", "terminal_balloon", "zone_balloon", "zone_folder_name"]
+           "probability_legend", "site_balloon", "study_area_balloon", "suffix", "terminal_balloon", "zone_balloon",
+           "zone_folder_name"]
 
 #: A facility of each kind, as its balloon says it.
 KIND_NAMES = {
@@ -92,6 +94,32 @@ def kind_folder_name(kind: str, illustrative: bool, tr: Translator) -> str:
 
 def coverage_legend(tr: Translator) -> str:
     return tr("Pale blue: covered by 1 cell site; blue: by 2; dark blue: by 3 or more; no colour: by none.")
+
+
+def probability_legend(summary: Mapping[str, Any], level: str, tr: Translator) -> str:
+    """The probability layer's legend: its bands (best first) in words, the share a cell must reach to count as
+    served and the location variability with its source (``summary.json``'s ``coverage_probability``)."""
+    prob = summary.get("coverage_probability") or {}
+    lows = [low for low, _ in PROBABILITY_BANDS]
+    rows = [(tr("{low}-{high} % of locations served", low=tr.number(low), high=tr.number(high)), tr(word))
+            for low, high, word in reversed(list(zip(lows, [*lows[1:], 100], PROBABILITY_BAND_WORDS, strict=True)))]
+    rows.append((tr("below {low} %", low=tr.number(lows[0])), tr("no colour")))
+    req = float(prob.get("required_pct", 50.0))
+    src = prob.get("sigma_l_source") or {}
+    sig = " · ".join(f"{t} {tr.number(v, 1)} dB" + (f" ({src[t]})" if src.get(t) else "")
+                     for t, v in (prob.get("sigma_l_db") or {}).items())
+    notes = [tr("The share of the places in each cell that receive the signal: the best server's median signal and "
+                "its variability over the places of the cell."),
+             tr("A cell counts as served when at least {pct} % of its places reach the threshold "
+                "([coverage.probability] required_pct).", pct=_pct(req, tr)),
+             tr("Location variability of the signal (standard deviation): {list}", list=sig) if sig else "",
+             tr("Hidden at first: tick the layer to see it over the coverage.")]
+    return _balloon(tr(PROBABILITY_TITLES.get(level, PROBABILITY_TITLES["voice"])), rows, notes)
+
+
+def _pct(value: float, tr: Translator) -> str:
+    """A share in %, whole or with one decimal as the locale writes it (92.5 -> "92,5" in Vietnamese)."""
+    return tr.number(value, 0 if float(value).is_integer() else 1)
 
 
 def facility_legend(tr: Translator) -> str:

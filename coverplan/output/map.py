@@ -38,6 +38,7 @@ from coverplan.output.style import (
     COVERAGE_Z_INDEX,
     HILLSHADE_Z_INDEX,
     ILLUSTRATIVE_LAYERS,
+    PROBABILITY_OPACITY,
     WGS84,
 )
 from coverplan.raster import Raster
@@ -259,7 +260,7 @@ def _add_rasters(m: folium.Map, terrain: Terrain, coverage: Raster, max_image_px
     if probability is not None:
         folium.raster_layers.ImageOverlay(
             images.data_uri(images.probability_png(probability, grid)), bounds,
-            name=tr("Probability of service (% of locations)"), opacity=COVERAGE_OPACITY + 0.15, pixelated=False,
+            name=tr("Probability of service (% of locations)"), opacity=PROBABILITY_OPACITY, pixelated=False,
             pane="coverplan-coverage", interactive=False, className="coverplan-crisp", show=False,
         ).add_to(m)
     return bounds

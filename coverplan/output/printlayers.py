@@ -1,9 +1,8 @@
 """The layers and map furniture of the print map (:mod:`coverplan.output.printmap`), drawn with matplotlib.
 
-Rasters are cut to the view and, where they have more cells than the page
-has pixels, averaged (the hillshade) or subsampled (the coverage classes)
-down to about the page's resolution: a zoom shows the terrain at its full
-resolution, the whole area at the page's. Labels are placed greedily by
+The rasters (the hillshade and the tint: coverage or probability of service)
+are :mod:`coverplan.output.printraster`'s; on the probability page the dead
+zones are outlines, so that the bands under them show. Labels are placed greedily by
 importance (build order of the terminals, then cities, towns, villages,
 communes), each at the first of a few positions around its point that
 overlaps no label placed before, nor (if it can) a marker; a label that
@@ -14,6 +13,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,19 +21,21 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coverplan.output.i18n import N_, Translator
+from coverplan.output.printraster import PageCache, Tint, draw_rasters
 from coverplan.output.style import (
     COVERAGE_COLOURS,
     COVERAGE_OPACITY,
     DEADZONE_COLOUR,
     FIBRE_COLOUR,
     OUT_OF_RANGE_COLOUR,
+    PROBABILITY_BANDS,
+    PROBABILITY_TITLES,
     SERVED_COLOUR,
     SITE_FILL,
     TERMINAL_COLOUR,
     UNSERVED_COLOUR,
     WGS84,
 )
-from coverplan.terrain.hillshade import hillshade
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -47,7 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ASSUMED_RING", "FACILITY_MARKERS", "KIND_LABELS", "MAP_BOX", "PANEL_BOX", "Labeller", "View",
            "draw_graticule", "draw_layers", "draw_north_arrow", "draw_scale_bar", "legend_handles",
-           "place_labels", "polygon_patch"]
+           "percent_value", "place_labels", "polygon_patch"]
 
 #: Where the map and the side panel (legend, locator) sit on the page, figure fractions (left, bottom, w, h).
 MAP_BOX = (0.055, 0.105, 0.60, 0.715)
@@ -123,102 +125,6 @@ class View:
         return box(self.l, self.b, self.r, self.t)
 
 
-def _window(transform: Any, shape: tuple[int, int], view: View, margin: int) -> tuple[int, int, int, int] | None:
-    """Rows and columns ``r0, r1, c0, c1`` of a north- or south-up grid that cover the view (None: none)."""
-    inv = ~transform
-    cols, rows = zip(*(inv @ (x, y) for x in (view.l, view.r) for y in (view.b, view.t)), strict=True)
-    r0, r1 = max(0, math.floor(min(rows)) - margin), min(shape[0], math.ceil(max(rows)) + margin)
-    c0, c1 = max(0, math.floor(min(cols)) - margin), min(shape[1], math.ceil(max(cols)) + margin)
-    return (r0, r1, c0, c1) if r0 < r1 and c0 < c1 else None
-
-
-def _extent(transform: Any, window: tuple[int, int, int, int]) -> tuple[float, float, float, float]:
-    r0, r1, c0, c1 = window
-    x0, y0 = transform @ (c0, r0)
-    x1, y1 = transform @ (c1, r1)
-    return (min(x0, x1), max(x0, x1), min(y0, y1), max(y0, y1))
-
-
-def _step(view: View, transform: Any) -> int:
-    """How many cells to a page pixel, at least 1 (the whole of a big area is shown at the page's resolution)."""
-    return max(1, math.floor(view.px_m / abs(transform.a)))
-
-
-def draw_rasters(ax: Axes, results: Results, view: View) -> None:
-    """Horn's hillshade (lit from the north-west) of the terrain in the view, grey 0.45 (dark) to 1, with the
-    coverage tint blended on it: one RGB image, so the page resamples one raster, not two."""
-    from matplotlib.colors import to_rgb
-
-    terrain = results.inputs.terrain
-    win = _window(terrain.transform, terrain.shape, view, margin=2)
-    if win is None:
-        return
-    r0, r1, c0, c1 = win
-    step = _step(view, terrain.transform)
-    r1, c1 = r0 + max(1, (r1 - r0) // step) * step, c0 + max(1, (c1 - c0) // step) * step
-    elev = np.asarray(terrain.elevation[r0:r1, c0:c1], dtype=np.float64)
-    flip = terrain.transform.e > 0  # a south-up grid: shade it north-up
-    shade = hillshade(np.flipud(elev) if flip else elev, xres_m=terrain.res[0], yres_m=terrain.res[1])
-    shade = np.flipud(shade) if flip else shade
-    grey = np.where(np.isfinite(shade), 115.0 + 140.0 * np.clip(np.nan_to_num(shade), 0.0, 1.0), 230.0)
-    grey_u8 = np.round(grey).astype(np.uint8)  # 115 (dark) .. 255 (lit); 230 where the terrain has no value
-    cls = _coverage_classes(results, (r0, r1, c0, c1))
-    # every (coverage class, grey) pair's colour, looked up at once: the tint blended on the grey
-    levels = np.arange(256, dtype=np.float64)[:, None] * np.ones(3)
-    lut = [levels] + [levels * (1.0 - COVERAGE_OPACITY) + 255.0 * np.array(to_rgb(c)) * COVERAGE_OPACITY
-                      for c in COVERAGE_COLOURS]
-    table = np.round(np.stack(lut)).astype(np.uint8)
-    if cls is None:
-        draw_coverage(ax, results, view)  # not on the terrain's grid: its own image
-        cls = np.zeros(grey_u8.shape, dtype=np.intp)
-    rgb = table[cls, grey_u8]
-    if step > 1:
-        h, w = rgb.shape[0] // step, rgb.shape[1] // step
-        rgb = np.round(rgb[:h * step, :w * step].reshape(h, step, w, step, 3).mean(axis=(1, 3))).astype(np.uint8)
-    l, r, b, t = _extent(terrain.transform, (r0, r1, c0, c1))
-    ax.imshow(rgb[::-1] if flip else rgb, extent=(l, r, b, t), origin="upper", interpolation="bilinear", zorder=0)
-
-
-def _coverage_classes(results: Results, win: tuple[int, int, int, int]) -> NDArray[np.intp] | None:
-    """Coverage class (0 none or outside, 1, 2, 3+ sites) of the terrain window's cells; None when the coverage
-    grid is not a window of the terrain's."""
-    cov, dem = results.covered_count, results.inputs.terrain.dem
-    if not np.allclose(cov.res, dem.res) or cov.crs != dem.crs:
-        return None
-    ro, co = cov.origin_in(dem)
-    r0, r1, c0, c1 = win
-    out = np.zeros((r1 - r0, c1 - c0), dtype=np.intp)
-    a0, a1 = max(r0, ro), min(r1, ro + cov.shape[0])
-    b0, b1 = max(c0, co), min(c1, co + cov.shape[1])
-    if a0 < a1 and b0 < b1:
-        part = np.asarray(cov.array[a0 - ro:a1 - ro, b0 - co:b1 - co]).astype(np.int64)
-        nodata = 255 if cov.nodata is None else int(cov.nodata)
-        out[a0 - r0:a1 - r0, b0 - c0:b1 - c0] = np.where(part == nodata, 0, np.clip(part, 0, len(COVERAGE_COLOURS)))
-    return out
-
-
-def draw_coverage(ax: Axes, results: Results, view: View) -> None:
-    """Cells covered by 1, 2, 3+ sites, tinted; uncovered cells and cells outside the area clear."""
-    cov = results.covered_count
-    win = _window(cov.transform, cov.shape, view, margin=1)
-    if win is None:
-        return
-    r0, r1, c0, c1 = win
-    step = _step(view, cov.transform)
-    counts = np.asarray(cov.array[r0:r1:step, c0:c1:step])
-    nodata = 255 if cov.nodata is None else int(cov.nodata)
-    from matplotlib.colors import to_rgb
-
-    palette = np.zeros((len(COVERAGE_COLOURS) + 1, 4))
-    for i, colour in enumerate(COVERAGE_COLOURS, start=1):
-        palette[i] = (*to_rgb(colour), COVERAGE_OPACITY)
-    cls = np.where(counts == nodata, 0, np.clip(counts.astype(np.int64), 0, len(COVERAGE_COLOURS)))
-    if cov.transform.e > 0:
-        cls = np.flipud(cls)
-    l, r, b, t = _extent(cov.transform, (r0, r0 + counts.shape[0] * step, c0, c0 + counts.shape[1] * step))
-    ax.imshow(palette[cls], extent=(l, r, b, t), origin="upper", interpolation="nearest", zorder=1)
-
-
 def polygon_patch(geom: BaseGeometry, **style: Any) -> PathPatch:
     """A (multi)polygon with its holes as one matplotlib patch."""
     from matplotlib.patches import PathPatch
@@ -257,11 +163,12 @@ def _in_view(gdf: Any, view: View) -> Any:
     return gdf if gdf is None or not len(gdf) else gdf[gdf.geometry.intersects(view.box())]
 
 
-def draw_layers(ax: Axes, results: Results, view: View) -> None:
-    """Everything under the labels, bottom to top."""
+def draw_layers(ax: Axes, results: Results, view: View, tint: Tint, cache: PageCache | None = None) -> None:
+    """Everything under the labels, bottom to top: the terrain and ``tint``, the dead zones (filled on the
+    coverage page, outlined on the probability page), borders, fibre, points."""
     from matplotlib.collections import LineCollection, PatchCollection
 
-    draw_rasters(ax, results, view)
+    draw_rasters(ax, results, view, tint, cache)
     area = results.inputs.area
     outside = view.box().difference(area)
     if not outside.is_empty:  # the study area stands out: what lies outside it is washed out
@@ -274,8 +181,8 @@ def draw_layers(ax: Axes, results: Results, view: View) -> None:
             if part is None or not len(part):
                 continue
             patches = [polygon_patch(g.simplify(tol)) for g in part.geometry]
-            ax.add_collection(PatchCollection(patches, facecolor=colour, edgecolor=colour, linewidth=0.3,
-                                              alpha=0.55, zorder=3))
+            style = _zone_style(colour, tint)
+            ax.add_collection(PatchCollection(patches, zorder=3, **style))
     admin = _in_view(results.inputs.admin, view)
     if admin is not None and len(admin):
         ax.add_collection(LineCollection(_lines(admin.geometry), colors="#4d4d4d", linewidths=0.6,
@@ -289,6 +196,17 @@ def draw_layers(ax: Axes, results: Results, view: View) -> None:
         ax.add_collection(LineCollection(_lines(ext.geometry), colors=FIBRE_COLOUR, linewidths=1.0,
                                          linestyles=(0, (3, 2)), zorder=5))
     _points(ax, results, view)
+
+
+#: Line width (points) of the dead zones' outlines on the probability page.
+ZONE_OUTLINE_PT = 0.9
+
+
+def _zone_style(colour: str, tint: Tint) -> dict[str, Any]:
+    """The dead zones' look: filled over the coverage; outlined over the probability (its bands show through)."""
+    if tint.layer == "probability":
+        return {"facecolor": "none", "edgecolor": colour, "linewidth": ZONE_OUTLINE_PT}
+    return {"facecolor": colour, "edgecolor": colour, "linewidth": 0.3, "alpha": 0.55}
 
 
 def _xy(gdf: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -332,27 +250,35 @@ def _terminals(results: Results, view: View) -> Any:
 
 
 class Labeller:
-    """Places labels greedily: each where it overlaps no label placed before (and, if it can, no marker)."""
+    """Places labels greedily: each where it overlaps no label placed before (and, if it can, no marker).
+
+    :attr:`choices` records where each label went (the index of its position, None: left out); a page with the
+    same view, furniture and labels (the other page of a run) passes them as ``replay`` and places every label
+    there at once, without measuring it against the others again.
+    """
 
     #: Positions around the point, in points: (dx, dy, ha, va), the preferred first.
     AROUND = ((4, 3, "left", "bottom"), (4, -3, "left", "top"), (-4, 3, "right", "bottom"),
               (-4, -3, "right", "top"), (0, 6, "center", "bottom"), (0, -6, "center", "top"))
 
-    def __init__(self, ax: Axes) -> None:
+    def __init__(self, ax: Axes, replay: Sequence[int | None] | None = None) -> None:
         self.ax = ax
         self.renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
         self.frame = ax.get_window_extent(self.renderer)
         self.labels = np.zeros((0, 4))  # x0, y0, x1, y1 in pixels
         self.markers = np.zeros((0, 4))
         self.placed: list[Text] = []
+        self.choices: list[int | None] = []
+        self.replay = replay
 
     def reserve(self, artist: Any) -> None:
         """Keep labels off an artist already drawn (the scale bar, the north arrow)."""
-        self.labels = np.vstack([self.labels, artist.get_window_extent(self.renderer).padded(3.0).extents])
+        if self.replay is None:
+            self.labels = np.vstack([self.labels, artist.get_window_extent(self.renderer).padded(3.0).extents])
 
     def block(self, x: NDArray[np.float64], y: NDArray[np.float64], size_pt: float) -> None:
         """Markers of ``size_pt`` points at data coordinates ``x, y``: labels keep off them if they can."""
-        if not len(x):
+        if not len(x) or self.replay is not None:
             return
         r = size_pt * self.renderer.dpi / 72.0 / 2.0
         p = self.ax.transData.transform(np.column_stack([x, y]))
@@ -363,36 +289,50 @@ class Labeller:
         """Label the point at the first free position; None when there is none (with ``force``: the least bad)."""
         from matplotlib import patheffects
 
-        best: tuple[int, Any] | None = None
         effects = [patheffects.withStroke(linewidth=HALO, foreground="white")]
         text = unicodedata.normalize("NFC", text)
-        for dx, dy, ha, va in around:
-            t = self.ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
-                                 path_effects=effects, zorder=9, annotation_clip=True, **style)
+
+        def put(k: int) -> Text:
+            dx, dy, ha, va = around[k]
+            return self.ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points", ha=ha, va=va,
+                                    path_effects=effects, zorder=9, annotation_clip=True, **style)
+
+        if self.replay is not None:
+            k = self.replay[len(self.choices)]
+            self.choices.append(k)
+            if k is None:
+                return None
+            self.placed.append(put(k))
+            return self.placed[-1]
+        best: tuple[int, Any, int] | None = None
+        for k in range(len(around)):
+            t = put(k)
             bb = t.get_window_extent(self.renderer)
             inside = self.frame.contains(bb.x0, bb.y0) and self.frame.contains(bb.x1, bb.y1)
             hits_label, hits_marker = _hits(bb, self.labels), _hits(bb, self.markers)
             if inside and not hits_label and not hits_marker:
                 if best is not None:
                     best[1].remove()
-                return self._keep(t, bb)
+                return self._keep(t, bb, k)
             bad = (0 if inside else 1000) + 100 * hits_label + hits_marker
             if best is None or bad < best[0]:
                 if best is not None:
                     best[1].remove()
-                best = (bad, t)
+                best = (bad, t, k)
             else:
                 t.remove()
         assert best is not None
-        bad, t = best
+        bad, t, k = best
         if force or bad < 100:  # overlapping only markers is acceptable
-            return self._keep(t, t.get_window_extent(self.renderer))
+            return self._keep(t, t.get_window_extent(self.renderer), k)
         t.remove()
+        self.choices.append(None)
         return None
 
-    def _keep(self, t: Text, bb: Bbox) -> Text:
+    def _keep(self, t: Text, bb: Bbox, k: int) -> Text:
         self.labels = np.vstack([self.labels, bb.padded(1.5).extents])
         self.placed.append(t)
+        self.choices.append(k)
         return t
 
 
@@ -517,8 +457,10 @@ def draw_north_arrow(ax: Axes, view: View, crs: CRS, tr: Translator) -> Any:
                             "shrinkA": 0, "shrinkB": 0})
 
 
-def legend_handles(results: Results, tr: Translator, ill: set[str]) -> tuple[list[Any], list[str], list[bool]]:
-    """The legend's entries for what the map holds: handles, labels, and which are section headers."""
+def legend_handles(results: Results, tr: Translator, ill: set[str], tint: Tint
+                   ) -> tuple[list[Any], list[str], list[bool]]:
+    """The legend's entries for what the map holds (``tint`` first): handles, labels, and which are section
+    headers."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -537,17 +479,19 @@ def legend_handles(results: Results, tr: Translator, ill: set[str]) -> tuple[lis
     def mark(label: str, layer: str) -> str:
         return tr("{layer} (illustrative)", layer=label) if layer in ill else label
 
-    section(tr("Coverage"))
-    words = (N_("Covered by 1 site"), N_("Covered by 2 sites"), N_("Covered by 3 or more sites"))
-    for colour, word in zip(COVERAGE_COLOURS, words, strict=True):
-        add(Patch(facecolor=colour, alpha=COVERAGE_OPACITY, edgecolor="none"), tr(word))
-    add(Patch(facecolor="#d9d9d9", edgecolor="#bbbbbb", linewidth=0.5), tr("Not covered (terrain only)"))
+    _tint_legend(results, tint, tr, add, section)
     zones = results.deadzones.zones
     if len(zones):
         section(tr("Dead zones (no service where people live)"))
-        add(Patch(facecolor=DEADZONE_COLOUR, alpha=0.55, edgecolor=DEADZONE_COLOUR), tr("Terrain shadow"))
+        outline = tint.layer == "probability"
+
+        def zone(colour: str) -> Any:
+            return (Patch(facecolor="none", edgecolor=colour, linewidth=1.2) if outline else
+                    Patch(facecolor=colour, alpha=0.55, edgecolor=colour))
+
+        add(zone(DEADZONE_COLOUR), tr("Terrain shadow (outline)") if outline else tr("Terrain shadow"))
         if "class" in zones.columns and (zones["class"] == "out_of_range").any():
-            add(Patch(facecolor=OUT_OF_RANGE_COLOUR, alpha=0.55, edgecolor=OUT_OF_RANGE_COLOUR),
+            add(zone(OUT_OF_RANGE_COLOUR), tr("Out of range (outline)") if outline else
                 tr("Out of range (too far from every site)"))
     if len(results.facilities):
         section(mark(tr("Facilities (shape: kind)"), "facilities"))
@@ -570,6 +514,34 @@ def legend_handles(results: Results, tr: Translator, ill: set[str]) -> tuple[lis
         add(Line2D([], [], color="#4d4d4d", linewidth=0.6, linestyle=(0, (4, 2))), tr("Commune border"))
     add(Line2D([], [], color="#222222", linewidth=1.0), tr("Study area (washed out outside)"))
     return handles, labels, headers
+
+
+def _tint_legend(results: Results, tint: Tint, tr: Translator, add: Any, section: Any) -> None:
+    """The tint's section: the coverage classes, or the probability bands and the share a cell must reach."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    if tint.layer == "coverage":
+        section(tr("Coverage"))
+        words = (N_("Covered by 1 site"), N_("Covered by 2 sites"), N_("Covered by 3 or more sites"))
+        for colour, word in zip(COVERAGE_COLOURS, words, strict=True):
+            add(Patch(facecolor=colour, alpha=COVERAGE_OPACITY, edgecolor="none"), tr(word))
+        add(Patch(facecolor="#d9d9d9", edgecolor="#bbbbbb", linewidth=0.5), tr("Not covered (terrain only)"))
+        return
+    section(tr(PROBABILITY_TITLES.get(tint.level, PROBABILITY_TITLES["voice"])))
+    lows = [low for low, _ in PROBABILITY_BANDS]
+    for (low, colour), high in zip(reversed(PROBABILITY_BANDS), reversed([*lows[1:], 100]), strict=True):
+        add(Patch(facecolor=colour, alpha=tint.opacity, edgecolor="none"),
+            tr("{low}-{high} % of locations served", low=tr.number(low), high=tr.number(high)))
+    add(Patch(facecolor="#d9d9d9", edgecolor="#bbbbbb", linewidth=0.5),
+        tr("Below {low} % (terrain only)", low=tr.number(lows[0])))
+    req = float(results.scenario.coverage.probability.required_pct)
+    add(Line2D([], [], linestyle="none"), tr("Served: at least {pct} % (required)", pct=percent_value(req, tr)))
+
+
+def percent_value(pct: float, tr: Translator) -> str:
+    """A share in % as the locale writes it, whole or with one decimal (90 -> "90", 92.5 -> "92,5" in vi)."""
+    return tr.number(pct, 0 if float(pct).is_integer() else 1)
 
 
 def _facility_legend(fac: Any, tr: Translator, add: Any) -> None:

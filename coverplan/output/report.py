@@ -135,7 +135,8 @@ def build_report(folder: str | Path, *, lang: str | None = None,
     tr = translator(lang)
     pngs = dict(images or {})
     for p in sorted(run["folder"].glob("*.png")):
-        pngs.setdefault(p.name, p.read_bytes())
+        if p.name not in UNSHOWN_PNGS:
+            pngs.setdefault(p.name, p.read_bytes())
     pngs = {name: _scaled(png) for name, png in pngs.items()}
     maps_lang = str(s.get("language") or "en")
     if lang != maps_lang and images is None:
@@ -165,6 +166,9 @@ def build_report(folder: str | Path, *, lang: str | None = None,
     return doc
 
 
+#: The run's PNGs the report does not show, left unread (decoding and scaling a 300-dpi page costs over a second):
+#: the print map's probability page (the report gives its figures as a table).
+UNSHOWN_PNGS = ("map_print_probability.png",)
 #: Widest image the report keeps (px): about 220 dpi across the PDF's text width, more than the page shows.
 IMAGE_MAX_PX = 1600
 

@@ -32,6 +32,13 @@ COVERAGE_OPACITY = 0.45
 #: The probability-of-service layer: lower bound (% of locations served) and colour of each band, from the
 #: edge of reach (orange) to near-certain service (dark green); below the first band no tint.
 PROBABILITY_BANDS = ((10, "#fd8d3c"), (50, "#fed976"), (75, "#c2e699"), (90, "#78c679"), (95, "#238443"))
+#: The bands' colours in words (the KMZ's legend says them), in the order of :data:`PROBABILITY_BANDS`.
+PROBABILITY_BAND_WORDS = (N_("orange"), N_("yellow"), N_("light green"), N_("green"), N_("dark green"))
+#: Opacity of the probability tint (its pale yellows need more than the coverage's blues to read on the terrain).
+PROBABILITY_OPACITY = COVERAGE_OPACITY + 0.15
+#: The probability layer's title by service level (the level the dead zones use is the one the maps show).
+PROBABILITY_TITLES = {"voice": N_("Probability of service: voice"),
+                      "broadband": N_("Probability of service: broadband (internet)")}
 HILLSHADE_Z_INDEX = 150  # below Leaflet's overlayPane (400), where the vectors are drawn
 COVERAGE_Z_INDEX = 350
 

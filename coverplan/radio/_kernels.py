@@ -13,10 +13,6 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from coverplan.radio import _p1812
-from coverplan.radio._itm import check_inputs, radial_itm
-from coverplan.terrain._kernels import bilinear
-
 #: Speed of light (m/s).
 C_M_S = 299_792_458.0
 
@@ -293,6 +289,44 @@ def _best_index(f0, f1, lo, hi):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _smooth_nu_argmax(dtot, hts, hrs, ce, step):  # pragma: no cover - compiled
+    """The distance (km) where a line-of-sight path over a smooth earth has its largest diffraction parameter.
+
+    With the clearance ``C(x) = hts + a1 x + a2 x^2`` (``a2 = 500 ce``, ``a1 =
+    (hrs - hts) / D - a2 D``, positive on the path) and ``nu(x) = -C(x)
+    sqrt(0.002 D / (lambda x (D - x)))``, ``d log(-nu) / dx`` has the sign of
+    the cubic ``g(x) = C'(x) x (D - x) - C(x) (D - 2 x) / 2 = -a2 x^3 + 1.5 a2
+    D x^2 + (hts + a1 D / 2) x - hts D / 2``. ``g(0) = -hts D / 2 < 0``,
+    ``g(D) = C(D) D / 2 > 0`` and ``g`` tends to -inf beyond D and +inf before
+    0, so it has exactly one root in ``(0, D)``: ``nu`` is unimodal there and
+    its largest value on the grid is at one of the two points around the
+    root. Safeguarded Newton iterations on ``g`` find it to a small fraction
+    of ``step``.
+    """
+    a2 = 500.0 * ce
+    a1 = (hrs - hts) / dtot - a2 * dtot
+    c1 = hts + 0.5 * a1 * dtot
+    c0 = -0.5 * hts * dtot
+    lo = 0.0
+    hi = dtot
+    x = 0.5 * dtot
+    for _ in range(60):
+        g = ((-a2 * x + 1.5 * a2 * dtot) * x + c1) * x + c0
+        if g < 0.0:
+            lo = x
+        else:
+            hi = x
+        dg = (-3.0 * a2 * x + 3.0 * a2 * dtot) * x + c1
+        xn = x - g / dg if dg != 0.0 else 0.5 * (lo + hi)
+        if not lo < xn < hi:
+            xn = 0.5 * (lo + hi)
+        if abs(xn - x) < 1e-4 * step or hi - lo < 1e-4 * step:
+            return xn
+        x = xn
+    return x
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
     """:func:`bullington` over a smooth profile of ``j + 1`` points ``step`` km apart, without the O(j) scans.
 
@@ -316,17 +350,10 @@ def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compi
             stim = s
     str_ = (hrs - hts) / dtot
     if stim < str_:
-        lo = 1
-        hi = j - 1
-        while hi - lo > 3:
-            m1 = lo + (hi - lo) // 3
-            m2 = hi - (hi - lo) // 3
-            if _smooth_nu(m1, step, dtot, hts, hrs, ce, lam_m) < _smooth_nu(m2, step, dtot, hts, hrs, ce, lam_m):
-                lo = m1 + 1
-            else:
-                hi = m2
+        x = _smooth_nu_argmax(dtot, hts, hrs, ce, step)
+        i0 = int(x / step)
         numax = -1e300
-        for i in range(lo, hi + 1):
+        for i in range(max(i0 - 1, 1), min(i0 + 2, j - 1) + 1):
             nu = _smooth_nu(i, step, dtot, hts, hrs, ce, lam_m)
             if nu > numax:
                 numax = nu
@@ -344,6 +371,46 @@ def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compi
                 srim = s
         luc = _bullington_point_j(hts, hrs, stim, srim, dtot, lam_m)
     return _distance_corrected(luc, dtot)
+
+
+#: Points next to the receiver whose diffraction parameters a line-of-sight path always scans (see
+#: :func:`_los_bound`).
+_LOS_TAIL = 16
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+def _los_nu_max(h, i0, i1, step, dj, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
+    """The largest knife-edge parameter of the profile points ``i0 <= i < i1`` on a path of ``dj`` km."""
+    numax = -1e300
+    for i in range(i0, i1):
+        di = i * step
+        nu = (h[i] + 500.0 * ce * di * (dj - di) - (hts * (dj - di) + hrs * di) / dj) \
+            * math.sqrt(0.002 * dj / (lam_m * di * (dj - di)))
+        if nu > numax:
+            numax = nu
+    return numax
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
+    """An upper bound of the knife-edge parameters of the points before ``first`` on a line-of-sight path.
+
+    On such a path every point is below the line between the antennas: its
+    clearance term ``e_i = g_i + a d_i - hts`` (``g_i = h_i - 500 ce d_i^2``,
+    ``a = 500 ce D + (hts - hrs) / D``) is negative, and ``nu_i = e_i w_i``
+    with ``w_i = sqrt(0.002 D / (lambda d_i (D - d_i)))``. So ``nu_i <= max e
+    * min w``: the largest ``e`` from the upper hull of the points (``l_x,
+    l_y``: the points before ``first``), the least ``w`` at ``D / 2`` or, if
+    the points end before it, at the last of them. When the bound is at most
+    the parameter already found (or at most -0.78, where J(nu) = 0), the
+    points cannot change the loss and need no scan.
+    """
+    a = 500.0 * ce * dj + (hts - hrs) / dj
+    emax = _hull_support(l_x, l_y, ml, a) - hts
+    if emax >= 0.0:
+        return 1e300
+    dm = min(0.5 * dj, (first - 1) * step)
+    return emax * math.sqrt(0.002 * dj / (lam_m * dm * (dj - dm)))
 
 
 # fastmath lets the line-of-sight scan vectorise (~20 %); results stay within 1e-9 dB of the direct method
@@ -375,8 +442,11 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
     g_y = np.empty(n)
     t_x = np.empty(n)
     t_y = np.empty(n)
+    l_x = np.empty(n)  # the hull of g without the last _LOS_TAIL points
+    l_y = np.empty(n)
     mg = 0
     mt = 0
+    ml = 0
     max_a = -1e300  # max (g_i - hts) / d_i with g_i = h_i - 500 ce d_i^2: steepest slope from the transmitter
     max_b = -1e300  # max (h_i - hts) / d_i: alpha_obt
     v1 = 0.0
@@ -393,6 +463,10 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
             gi = h[i] - 500.0 * ce * di * di
             mg = _hull_push(g_x, g_y, mg, di, gi)
             mt = _hull_push(t_x, t_y, mt, di, h[i])
+            il = i - _LOS_TAIL
+            if il >= 1:
+                dl = il * step
+                ml = _hull_push(l_x, l_y, ml, dl, h[il] - 500.0 * ce * dl * dl)
             a_i = (gi - hts) / di
             if a_i > max_a:
                 max_a = a_i
@@ -409,13 +483,11 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
             stim = max_a + 500.0 * ce * dj
             str_ = (hrs - hts) / dj
             if stim < str_:
-                numax = -1e300
-                for i in range(1, j):
-                    di = i * step
-                    nu = (h[i] + 500.0 * ce * di * (dj - di) - (hts * (dj - di) + hrs * di) / dj) \
-                        * math.sqrt(0.002 * dj / (lam_m * di * (dj - di)))
-                    if nu > numax:
-                        numax = nu
+                # the points next to the receiver, then the rest only if a bound says they may matter
+                first = max(j - _LOS_TAIL, 1)
+                numax = _los_nu_max(h, first, j, step, dj, hts, hrs, ce, lam_m)
+                if first > 1 and _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m) > max(numax, -0.78):
+                    numax = max(numax, _los_nu_max(h, 1, first, step, dj, hts, hrs, ce, lam_m))
                 luc = knife_edge_j(numax)
             else:
                 srim = _hull_lookback(g_x, g_y, mg, dj, hrs - 500.0 * ce * dj * dj) - 500.0 * ce * dj
@@ -484,9 +556,19 @@ MODEL_P1812 = 4
 MODEL_P1812_DIRECT = 5
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+#: The radial kernel of each model code of :func:`polar_loss`: (module, function).
+POLAR_KERNELS = {
+    MODEL_FSPL: ("coverplan.radio._polar", "polar_fspl"),
+    MODEL_P526: ("coverplan.radio._polar", "polar_p526"),
+    MODEL_P526_DIRECT: ("coverplan.radio._polar", "polar_p526_direct"),
+    MODEL_ITM: ("coverplan.radio._polar_itm", "polar_itm"),
+    MODEL_P1812: ("coverplan.radio._polar_p1812", "polar_p1812"),
+    MODEL_P1812_DIRECT: ("coverplan.radio._polar_p1812", "polar_p1812_direct"),
+}
+
+
 def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, model, ae_km,
-               eps_r, sigma, vertical, out, itm_params, zt, clutter, p1812_params):  # pragma: no cover - compiled
+               eps_r, sigma, vertical, out, itm_params, zt, clutter, p1812_params):
     """Basic transmission loss (dB) along ``nrad`` radials of ``npts`` steps from a site.
 
     Radial ``k`` leaves the cell ``(orow, ocol)`` at azimuth ``360 k / nrad``
@@ -513,70 +595,27 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
     interpolation), which saves a third of the work; :func:`polar_to_grid`
     reads each distance from the level that has it. Unevaluated samples are
     NaN.
+
+    A Python dispatcher: each model family has its own parallel kernel
+    (:mod:`coverplan.radio._polar`, ``_polar_itm``, ``_polar_p1812``), so a
+    run compiles and loads only its model's code; the module of a kernel is
+    imported on its first use.
     """
-    nrows, ncols = z.shape
-    has_clutter = clutter.shape[0] == nrows and clutter.shape[1] == ncols
-    itm_err = 0
-    if model == MODEL_ITM:
-        itm_err, _ = check_inputs(tx_h, rx_h, f_mhz, 1 if vertical else 0, eps_r, sigma, itm_params[0],
-                                  int(itm_params[1]), itm_params[2], itm_params[3], itm_params[4], int(itm_params[5]))
-    for k in prange(nrad):
-        az = 2.0 * math.pi * k / nrad
-        sx = math.sin(az)
-        sy = math.cos(az)
-        d = np.empty(npts + 1)
-        h = np.empty(npts + 1)  # the profile: terrain (+ clutter) between the terminals
-        hz = np.empty(npts + 1)  # terrain alone
-        ht = np.empty(npts + 1)  # the terminals' ground
-        res = np.empty(6)
-        last = npts
-        for j in range(npts + 1):
-            dist = j * step_m
-            col = ocol + sx * dist / xres
-            row = orow - sy * dist / yres
-            if row < -0.5 or col < -0.5 or row > nrows - 0.5 or col > ncols - 0.5:
-                last = j - 1
-                break
-            d[j] = dist / 1000.0
-            hz[j] = bilinear(z, row, col)
-            ht[j] = bilinear(zt, row, col)
-            h[j] = hz[j] + bilinear(clutter, row, col) if has_clutter and j > 0 else hz[j]
-        if last >= 0:
-            hz[0] = ht[0]
-            h[0] = ht[0]
-        j_start = _first_point(k, npts)
-        ld = np.zeros(npts + 1)
-        if model == MODEL_P526 and last >= 1:
-            radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld,
-                                    j_start, ht)
-        elif model == MODEL_P526_DIRECT:
-            for j in range(j_start, last + 1):
-                keep = h[j]
-                h[j] = ht[j]
-                ld[j] = delta_bullington(d, h, j + 1, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, 0.0, res)
-                h[j] = keep
-        elif model == MODEL_P1812 and last >= 1:
-            _p1812.radial_p1812(hz, h, ht, last, step_m / 1000.0, tx_h, rx_h, f_mhz, vertical, p1812_params, ld,
-                                j_start, has_clutter)
-        elif model == MODEL_P1812_DIRECT:
-            _p1812.direct_p1812(d, hz, h, ht, last, tx_h, rx_h, f_mhz, vertical, p1812_params, ld, j_start,
-                                has_clutter)
-        elif model == MODEL_ITM:
-            if itm_err != 0:
-                ld[:] = np.nan
-            else:
-                radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params, ld)
-            # ITM's loss includes free space: keep its excess over it
-            for j in range(j_start, last + 1):
-                ld[j] -= free_space_db(d[j], f_mhz)
-        out[k, 0] = np.nan
-        for j in range(1, npts + 1):
-            if j > last or j < j_start:
-                out[k, j] = np.nan
-            elif model in (MODEL_P1812, MODEL_P1812_DIRECT):
-                out[k, j] = ld[j]  # P.1812's L_b is the whole basic transmission loss
-            else:
-                out[k, j] = free_space_db(d[j], f_mhz) + ld[j]
+    import importlib
+
+    if model not in POLAR_KERNELS:
+        raise ValueError(f"polar_loss: model code {model!r} is not one of {sorted(POLAR_KERNELS)}")
+    module, name = POLAR_KERNELS[model]
+    kernel = getattr(importlib.import_module(module), name)
+    grid = (z, orow, ocol, xres, yres)
+    if model == MODEL_FSPL:
+        kernel(*grid, f_mhz, nrad, npts, step_m, out, zt, clutter)
+    elif model in (MODEL_P526, MODEL_P526_DIRECT):
+        kernel(*grid, tx_h, rx_h, f_mhz, nrad, npts, step_m, ae_km, eps_r, sigma, vertical, out, zt, clutter)
+    elif model == MODEL_ITM:
+        kernel(*grid, tx_h, rx_h, f_mhz, nrad, npts, step_m, eps_r, sigma, vertical, out, itm_params, zt, clutter)
+    else:
+        kernel(*grid, tx_h, rx_h, f_mhz, nrad, npts, step_m, vertical, out, zt, clutter, p1812_params)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")

@@ -129,10 +129,24 @@ def cellular_coverage(
                             receiver_height_m=s.receiver_height_m, k_factor=s.k_factor, scheduler=scheduler,
                             show_progress=show_progress)
     check_sectors(sectors, s, source=source)
-    from coverplan.radio.probability import with_model_sigmas
+    if not s.probability.is_median:  # sigma_L changes only the location margin, which the median (50 %) has not
+        from coverplan.radio.probability import with_model_sigmas
 
-    s = with_model_sigmas(s, sectors, terrain)  # the margin of a p1812 run uses P.1812's own sigma_L
-    if clutter_class is None and landcover is not None:  # the land-cover codes (nodata negative: no class)
+        s = with_model_sigmas(s, sectors, terrain)  # the margin of a p1812 run uses P.1812's own sigma_L
+    return signal_coverage(terrain, sectors, technologies=s.technologies, radius_km=s.nominal_radius_km,
+                           threshold_dbm=served_thresholds(s), model=s.model, receiver_height_m=s.receiver_height_m,
+                           settings=s.propagation, reference_offset_db=reference_offsets(s), scheduler=scheduler,
+                           show_progress=show_progress,
+                           **_loss_inputs(terrain, sectors, s, landcover, dem_kind, clutter_class))
+
+
+def _loss_inputs(terrain: Terrain, sectors: gpd.GeoDataFrame, settings: CoverageSettings, landcover: Raster | None,
+                 dem_kind: str, clutter_class: NDArray[np.integer] | None) -> dict[str, Any]:
+    """What the engine adds to a model's loss, the same for the power and the loss rasters: the calibration with
+    the land-cover classes (``clutter_class``, else the land cover's codes; nodata negative: no class), the
+    P.2108 terminal loss and the clutter on the profiles."""
+    s = settings
+    if clutter_class is None and landcover is not None:
         clutter_class = np.asarray(landcover.array)
     if s.calibration is not None:
         log.info("%s power corrected by [coverage.calibration]: offsets %s, slopes %s dB/decade (%s)", s.model,
@@ -141,13 +155,9 @@ def cellular_coverage(
     if s.calibration is not None and s.calibration.clutter_offset_db and clutter_class is None:
         log.warning("[coverage.calibration] has clutter offsets (classes %s) but the run has no land-cover classes; "
                     "they are not applied", ", ".join(s.calibration.clutter_offset_db))
-    return signal_coverage(terrain, sectors, technologies=s.technologies, radius_km=s.nominal_radius_km,
-                           threshold_dbm=served_thresholds(s), model=s.model, receiver_height_m=s.receiver_height_m,
-                           settings=s.propagation, reference_offset_db=reference_offsets(s),
-                           calibration=s.calibration, clutter_class=clutter_class, scheduler=scheduler,
-                           show_progress=show_progress,
-                           terminal_loss=_terminal_loss(sectors, s, landcover, lifted=_lifted(s.model, dem_kind)),
-                           profile=clutter_profile(terrain, s, landcover, dem_kind, sites=sectors))
+    return {"calibration": s.calibration, "clutter_class": clutter_class,
+            "terminal_loss": _terminal_loss(sectors, s, landcover, lifted=_lifted(s.model, dem_kind)),
+            "profile": clutter_profile(terrain, s, landcover, dem_kind, sites=sectors)}
 
 
 #: The models whose radial profile takes the land cover's clutter (P.1812-6 §3.2; the same rule for P.526).
@@ -231,15 +241,24 @@ def loss_by_technology(
     source: str | Path | None = None,
     scheduler: Any = None,
     show_progress: bool = False,
+    landcover: Raster | None = None,
+    dem_kind: str = "dsm",
+    clutter_class: NDArray[np.integer] | None = None,
 ) -> Mapping[str, Raster]:
-    """Per technology, the lowest basic transmission loss (dB) from its sectors within its own radius.
+    """Per technology, the lowest loss (dB) from its sectors within its own radius: the loss the power takes.
 
     :func:`~coverplan.radio.coverage.lowest_loss` (isotropic antennas) on
-    the rows of each of the settings' technologies; NaN beyond every such
-    site's radius.
+    the rows of each of the settings' technologies, with what
+    :func:`cellular_coverage` adds to the model's loss from the same
+    ``landcover``, ``dem_kind`` and ``clutter_class``: the P.2108 terminal
+    loss, the clutter on the profiles and the calibration; so a sector's
+    ``EIRP - loss`` is the power :func:`cellular_coverage` computes for it
+    without its antenna pattern and the reference-signal offset. NaN beyond
+    every such site's radius.
     """
     s = settings
     check_sectors(sectors, s, source=source)
+    extra = _loss_inputs(terrain, sectors, s, landcover, dem_kind, clutter_class)  # as cellular_coverage's
     out = {}
     for t in s.technologies:
         rows = sectors[sectors["technology"] == t]
@@ -248,5 +267,5 @@ def loss_by_technology(
             continue
         out[t] = lowest_loss(terrain, rows, radius_km=s.nominal_radius_km[t], model=s.model,
                              receiver_height_m=s.receiver_height_m, settings=s.propagation, scheduler=scheduler,
-                             show_progress=show_progress)
+                             show_progress=show_progress, **extra)
     return out

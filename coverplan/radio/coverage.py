@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +27,8 @@ from numpy.typing import NDArray
 
 from coverplan.errors import InputError
 from coverplan.progress import progress as _progress
-from coverplan.radio.settings import CalibrationSettings, CoverageSettings, PropagationSettings
+from coverplan.radio.settings import PROPAGATION_MODELS, CalibrationSettings, CoverageSettings, PropagationSettings
+from coverplan.radio.site_windows import _loss_task
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.viewshed import VISIBLE, viewshed
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     import geopandas as gpd
 
     from coverplan.radio.clutter import TerminalLoss
+    from coverplan.radio.grid_models import SectorArrays
 
 __all__ = ["NOT_COVERED", "Coverage", "PropagationSettings", "los_coverage", "lowest_loss",
            "reference_signal_offset_db", "signal_coverage", "site_loss"]
@@ -194,7 +196,7 @@ def los_coverage(
 
 
 #: Propagation models of :func:`signal_coverage` (and ``coverplan coverage --model``).
-MODELS = ("p526", "p1812", "itm", "hata", "cost231", "fspl")
+MODELS = PROPAGATION_MODELS
 
 
 #: LTE transmission bandwidth configuration N_RB by channel bandwidth (MHz), 3GPP TS 36.101 Table 5.6-1.
@@ -251,9 +253,12 @@ def site_loss(
     each point of a fan of radial profiles (a radial per cell of arc at the
     edge, a point per cell along it; each point's loss uses the profile from
     the site to it) and interpolate bilinearly in the polar grid; ``hata``,
-    ``cost231`` and ``fspl`` depend only on distance (the Hata family as
-    :func:`~coverplan.radio.models.hata_area_loss`: the loss at 1 km within
-    1 km of the mast). The frequency and heights are checked against the
+    ``cost231`` and ``fspl`` depend only on distance and are evaluated at
+    each cell's distance from the centre of the site's cell
+    (:mod:`coverplan.radio.grid_models`: the Hata family as
+    :func:`~coverplan.radio.models.hata_area_loss`, the loss at 1 km within
+    1 km of the mast; free space exactly, the site's own cell at one cell's
+    distance). The frequency and heights are checked against the
     model's range (:func:`~coverplan.radio.models.check_validity`; the
     settings' ``outside_range`` may allow it). ``elevation64``: the
     terrain's elevations as a C-contiguous float64 array, when the caller
@@ -263,7 +268,8 @@ def site_loss(
     terminals' ground). ``p1812``: :mod:`coverplan.radio.p1812_engine`.
     """
     from coverplan.radio import _kernels as rk
-    from coverplan.radio.models import EARTH_RADIUS_KM, check_validity, hata_area_loss
+    from coverplan.radio.grid_models import CLOSED_FORM, closed_form_law, loss_window
+    from coverplan.radio.models import EARTH_RADIUS_KM, check_validity
 
     s = settings or PropagationSettings()
     if model not in MODELS:
@@ -278,7 +284,7 @@ def site_loss(
     r0, c0 = max(row - nr, 0), max(col - nc, 0)
     win = terrain.window(r0, row + nr + 1, c0, col + nc + 1)
     h, w = win.shape
-    if model in ("p526", "fspl", "itm", "p1812"):
+    if model not in CLOSED_FORM:
         from coverplan.radio.p1812_engine import site_parameters
         from coverplan.radio.profile_grids import profile_grids
 
@@ -289,7 +295,7 @@ def site_loss(
         nrad = unit * math.ceil(2 * math.pi * radius_m / step / unit)
         polar = np.empty((nrad, npts + 1))
         z = elevation64 if elevation64 is not None else _float64(terrain)
-        code = {"p526": rk.MODEL_P526, "fspl": rk.MODEL_FSPL, "itm": rk.MODEL_ITM, "p1812": rk.MODEL_P1812}[model]
+        code = {"p526": rk.MODEL_P526, "itm": rk.MODEL_ITM, "p1812": rk.MODEL_P1812}[model]
         zt, clutter = profile_grids(z, model, clutter_m, terminal_ground_m)
         p1812, bel = (site_parameters(s.p1812, terrain.crs, x, y, frequency_mhz=frequency_mhz, cell_m=step)
                       if model == "p1812" else (np.zeros(8), 0.0))
@@ -300,15 +306,11 @@ def site_loss(
         out = np.empty((h, w))
         rk.polar_to_grid(polar, nrad, step, row, col, xres, yres, r0, c0, h, w, float(radius_m), out)
         out += bel
-    else:
-        rr = (np.arange(r0, r0 + h) - row) * yres
-        cc = (np.arange(c0, c0 + w) - col) * xres
-        dist_km = np.hypot(rr[:, None], cc[None, :]) / 1000.0
-        inside = dist_km * 1000.0 <= radius_m
-        loss = hata_area_loss(dist_km, frequency_mhz, model=model,  # type: ignore[arg-type]
-                              base_height_m=tx_height_m, mobile_height_m=rx_height_m,
-                              environment=s.environment, extrapolate=extrapolate)  # type: ignore[arg-type]
-        out = np.where(inside, loss, np.nan)
+    else:  # closed form: the model's formula at each cell's distance, in one pass
+        law = closed_form_law(model, frequency_mhz, tx_height_m=tx_height_m, rx_height_m=rx_height_m, settings=s,
+                              cell_m=min(xres, yres))
+        return win.dem.with_array(loss_window(law, row, col, (xres, yres), (r0, c0, h, w), radius_m),
+                                  nodata=float("nan"))
     return win.dem.with_array(out.astype(np.float32), nodata=float("nan"))
 
 
@@ -345,7 +347,9 @@ def signal_coverage(
     ``tilt_deg`` as mechanical downtilt; each file is read once. The loss is
     computed once per site, frequency and height, in-process or, given a
     dask ``scheduler`` address or client, on its workers
-    (:func:`coverplan.parallel.ordered_map`); the result is the same. A
+    (:func:`coverplan.parallel.ordered_map`); the result is the same. The closed-form models (``hata``,
+    ``cost231``, ``fspl``) are computed in-process, loss and sectors in one kernel
+    (:func:`coverplan.radio.grid_models.add_site`: no loss window, which costs more to ship than to compute). A
     ``calibration`` adds its correction to the power
     (:func:`coverplan.radio.calibration.calibrated_loss`; clutter offsets by
     the ``clutter_class`` codes on the terrain grid). ``terminal_loss``
@@ -354,6 +358,7 @@ def signal_coverage(
     from coverplan.parallel import ordered_map
     from coverplan.radio import _kernels as rk
     from coverplan.radio.calibration import calibrated_loss
+    from coverplan.radio.grid_models import CLOSED_FORM, add_site, closed_form_law
     from coverplan.radio.sites import sites_by_mast
 
     s = settings or PropagationSettings()
@@ -372,34 +377,23 @@ def signal_coverage(
     best = np.full(shape, -1, np.int32)
     best_any = np.full(shape, -np.inf, np.float32)
     count = np.zeros(shape, np.uint16)
-    left, bottom, right, top = terrain.bounds
-    # one task per site, frequency and antenna height
-    kept: list[int] = []
-    tasks: list[tuple[float, float, float, float, float]] = []
-    meta: list[tuple[int, Any, float]] = []  # site index, its sector rows for the task, the site's largest radius
-    by_site = dict(tuple(sec.groupby("site_id", sort=False)))
-    for i, mast in enumerate(masts.itertuples(index=False)):
-        x, y = mast.geometry.x, mast.geometry.y
-        if not (left <= x < right and bottom < y <= top):
-            log.warning("site %s lies outside the terrain grid; skipped", mast.site_id)
-            continue
-        kept.append(i)
-        rows = by_site[mast.site_id]
-        site_radius_m = max(radius_km[t] for t in rows["technology"]) * 1000.0
-        for (freq, height), grp in rows.groupby(["frequency_mhz", "height_m"], sort=True):
-            radius_m = max(radius_km[t] for t in grp["technology"]) * 1000.0
-            tasks.append((x, y, float(height), float(freq), radius_m))
-            meta.append((len(kept) - 1, grp, site_radius_m))
-    shared = {"terrain": terrain, "z64": _float64(terrain), "model": model, "settings": s,
-              "rx_height_m": receiver_height_m, "profile": profile}  # profile: clutter_profile()'s grids
-    results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler)
+    kept, tasks, meta = _signal_tasks(terrain, masts, sec, radius_km)
+    if model in CLOSED_FORM:  # no loss windows: grid_models.add_site computes each cell's loss with the sectors
+        results: Iterable[Raster | None] = [None] * len(tasks)
+    else:
+        shared = {"terrain": terrain, "z64": _float64(terrain), "model": model, "settings": s,
+                  "rx_height_m": receiver_height_m, "profile": profile}  # profile: clutter_profile()'s grids
+        results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler)
+
+    def arrays(rows: Any) -> SectorArrays:
+        return _sector_arrays(rows, offsets, radius_km, threshold_dbm, tech_index, pattern_cuts, pattern_cap)
+
     current = -1
     site_covered = np.zeros((0, 0), bool)
     sw = (0, 0, 0, 0)
     for (index, grp, site_radius_m), task, loss in _progress(zip(meta, tasks, results, strict=True), total=len(tasks),
                                               desc=f"coverage ({model})", enabled=show_progress):
-        x, y, height, _freq, _radius = task
-        loss = terminal_loss.added(loss, x, y, _freq) if terminal_loss is not None else loss  # [coverage.clutter]
+        x, y, height, freq, radius_m = task
         row, col = terrain.index(x, y)
         if index != current:
             if current >= 0:
@@ -407,21 +401,21 @@ def signal_coverage(
             current = index
             sw = _site_window(terrain, row, col, site_radius_m)
             site_covered = np.zeros((sw[1] - sw[0], sw[3] - sw[2]), bool)
+        grids = (power_all, best_any, best, site_covered)
+        if loss is None:
+            law = closed_form_law(model, freq, tx_height_m=height, rx_height_m=receiver_height_m, settings=s,
+                                  cell_m=min(terrain.res))
+            add_site(terrain, law, x, y, frequency_mhz=freq, tx_height_m=height, rx_height_m=receiver_height_m,
+                     radius_m=radius_m, window=_site_window(terrain, row, col, radius_m), sectors=grp,
+                     sector_arrays=arrays, grids=grids, site_window=(sw[0], sw[2]), index=index,
+                     terminal_loss=terminal_loss, calibration=calibration, clutter_class=clutter_class)
+            continue
+        loss = terminal_loss.added(loss, x, y, freq) if terminal_loss is not None else loss  # [coverage.clutter]
         r0, c0 = loss.origin_in(terrain.dem)
         for sub, loss_db in calibrated_loss(calibration, grp, loss, terrain, row, col, clutter_class):
-            techs = sub["technology"].to_numpy()
-            bw = sub["beamwidth_deg"].to_numpy(float)
-            rk.apply_sectors(
-                loss_db, r0, c0, row, col, terrain.res[0], terrain.res[1], terrain.elevation,
-                float(terrain.elevation[row, col]), height, receiver_height_m,
-                sub["eirp_dbm"].to_numpy(float) + np.array([offsets.get(t, 0.0) for t in techs]),
-                sub["azimuth_deg"].to_numpy(float), np.where(np.isnan(bw), 65.0, bw),
-                np.nan_to_num(sub["tilt_deg"].to_numpy(float), nan=0.0),
-                sub["_pattern_index"].to_numpy(np.int64), pattern_cuts, pattern_cap,
-                np.array([radius_km[t] * 1000.0 for t in techs]), np.array([float(threshold_dbm[t]) for t in techs]),
-                np.array([tech_index[t] for t in techs], np.int64),
-                power_all, best_any, best, site_covered, sw[0], sw[2], index,
-            )
+            rk.apply_sectors(loss_db, r0, c0, row, col, terrain.res[0], terrain.res[1], terrain.elevation,
+                             float(terrain.elevation[row, col]), height, receiver_height_m, *arrays(sub), *grids,
+                             sw[0], sw[2], index)
     if current >= 0:
         count[sw[0]:sw[1], sw[2]:sw[3]] += site_covered
     power = {t: power_all[k] for t, k in tech_index.items()}
@@ -444,38 +438,92 @@ def lowest_loss(
     settings: PropagationSettings | None = None,
     scheduler: Any = None,
     show_progress: bool = False,
+    terminal_loss: TerminalLoss | None = None,
+    calibration: CalibrationSettings | None = None,
+    clutter_class: NDArray[np.integer] | None = None,
+    profile: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> Raster:
-    """The lowest basic transmission loss (dB) from any site to each cell, isotropic antennas.
+    """The lowest loss (dB) from any site to each cell, isotropic antennas: the loss :func:`signal_coverage` takes.
 
-    One :func:`site_loss` per site, frequency and antenna height within
-    ``radius_km``, through :func:`coverplan.parallel.ordered_map`; NaN beyond
-    every site's radius. Sites outside the terrain grid are skipped with a
-    warning.
+    One :func:`site_loss` per site, frequency and antenna height within ``radius_km``, through
+    :func:`coverplan.parallel.ordered_map` (closed-form models in-process: a window costs more to ship than to
+    compute); NaN beyond every site's radius. ``terminal_loss``, ``calibration`` (with ``clutter_class``) and
+    ``profile`` as in :func:`signal_coverage`, so ``EIRP - loss`` is the power it computes for an isotropic
+    antenna. Sites outside the terrain grid are skipped with a warning.
     """
     from coverplan.parallel import ordered_map
+    from coverplan.radio.calibration import calibrated_loss
+    from coverplan.radio.grid_models import CLOSED_FORM
 
     if model not in MODELS:
         raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
     sec = sectors.to_crs(terrain.crs)
     out = np.full(terrain.shape, np.inf, np.float32)
     left, bottom, right, top = terrain.bounds
-    tasks = []
+    tasks, groups = [], []
     for (site, freq, height), grp in sec.groupby(["site_id", "frequency_mhz", "height_m"], sort=True):
         pt = grp.geometry.iloc[0]
         if left <= pt.x < right and bottom < pt.y <= top:
             tasks.append((pt.x, pt.y, float(height), float(freq), radius_km * 1000.0))
+            groups.append(grp)
         else:
             log.warning("site %s lies outside the terrain grid; skipped", site)
-    shared = {"terrain": terrain, "z64": _float64(terrain), "model": model,
-              "settings": settings or PropagationSettings(), "rx_height_m": receiver_height_m}
-    for loss in _progress(ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler), total=len(tasks),
-                          desc=f"loss ({model})", enabled=show_progress):
+    closed = model in CLOSED_FORM
+    shared = {"terrain": terrain, "z64": None if closed else _float64(terrain), "model": model,
+              "settings": settings or PropagationSettings(), "rx_height_m": receiver_height_m, "profile": profile}
+    results = ordered_map(_loss_task, tasks, shared=shared, scheduler=None if closed else scheduler)
+    for (x, y, _h, freq, _r), grp, loss in _progress(zip(tasks, groups, results, strict=True), total=len(tasks),
+                                                     desc=f"loss ({model})", enabled=show_progress):
+        loss = terminal_loss.added(loss, x, y, freq) if terminal_loss is not None else loss  # [coverage.clutter]
         r0, c0 = loss.origin_in(terrain.dem)
         h, w = loss.shape
         sub = out[r0:r0 + h, c0:c0 + w]
-        np.fmin(sub, loss.array, out=sub)
+        row, col = terrain.index(x, y)
+        for _, loss_db in calibrated_loss(calibration, grp, loss, terrain, row, col, clutter_class):
+            np.fmin(sub, loss_db, out=sub)
     out[np.isinf(out)] = np.nan
     return terrain.dem.with_array(out, nodata=float("nan"))
+
+
+def _signal_tasks(terrain: Terrain, masts: gpd.GeoDataFrame, sectors: gpd.GeoDataFrame, radius_km: Mapping[str, float]
+                  ) -> tuple[list[int], list[tuple[float, ...]], list[tuple[int, Any, float]]]:
+    """One task per site, frequency and antenna height: the masts kept (inside the grid; the others skipped with a
+    warning), the tasks ``(x, y, height, frequency, radius)`` and, per task, (the site's index among the kept,
+    its sector rows, the site's largest radius)."""
+    left, bottom, right, top = terrain.bounds
+    kept: list[int] = []
+    tasks: list[tuple[float, ...]] = []
+    meta: list[tuple[int, Any, float]] = []
+    by_site = dict(tuple(sectors.groupby("site_id", sort=False)))
+    for i, mast in enumerate(masts.itertuples(index=False)):
+        x, y = mast.geometry.x, mast.geometry.y
+        if not (left <= x < right and bottom < y <= top):
+            log.warning("site %s lies outside the terrain grid; skipped", mast.site_id)
+            continue
+        kept.append(i)
+        rows = by_site[mast.site_id]
+        site_radius_m = max(radius_km[t] for t in rows["technology"]) * 1000.0
+        for (freq, height), grp in rows.groupby(["frequency_mhz", "height_m"], sort=True):
+            radius_m = max(radius_km[t] for t in grp["technology"]) * 1000.0
+            tasks.append((x, y, float(height), float(freq), radius_m))
+            meta.append((len(kept) - 1, grp, site_radius_m))
+    return kept, tasks, meta
+
+
+def _sector_arrays(sectors: Any, offsets: Mapping[str, float], radius_km: Mapping[str, float],
+                   threshold_dbm: Mapping[str, float], tech_index: Mapping[str, int],
+                   pattern_cuts: NDArray[np.float64], pattern_cap: NDArray[np.float64]) -> SectorArrays:
+    """The best-server kernels' sector arguments (:data:`~coverplan.radio.grid_models.SectorArrays`) by technology:
+    EIRP + reference offset, azimuth (NaN: omni), beamwidth (65 deg if not given), tilt (0), pattern file, radius,
+    threshold, technology index."""
+    sub = sectors.sort_values("technology", kind="stable")
+    techs = sub["technology"].to_numpy()
+    bw = sub["beamwidth_deg"].to_numpy(float)
+    return (sub["eirp_dbm"].to_numpy(float) + np.array([offsets.get(t, 0.0) for t in techs]),
+            sub["azimuth_deg"].to_numpy(float), np.where(np.isnan(bw), 65.0, bw),
+            np.nan_to_num(sub["tilt_deg"].to_numpy(float), nan=0.0), sub["_pattern_index"].to_numpy(np.int64),
+            pattern_cuts, pattern_cap, np.array([radius_km[t] * 1000.0 for t in techs]),
+            np.array([float(threshold_dbm[t]) for t in techs]), np.array([tech_index[t] for t in techs], np.int64))
 
 
 def _sector_patterns(
@@ -524,45 +572,6 @@ def _viewshed_task(x: float, y: float, height_m: float, radius_m: float, *, terr
     vis = viewshed(win, x, y, observer_height_m=height_m, target_height_m=rx_height_m, max_distance_m=radius_m,
                    k_factor=k_factor).array == VISIBLE
     return r0, c0, vis
-
-
-def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, *, terrain: Terrain,
-               z64: NDArray[np.float64], model: str, settings: PropagationSettings, rx_height_m: float,
-               profile: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None) -> Raster:
-    """One site-frequency-height loss window (module level, so dask can ship it). ``profile``: (profile
-    heights, clutter on the intermediate points, the terminals' ground), from the land cover
-    (:func:`coverplan.radio.clutter.profile_grids`); None: the DEM as it is.
-
-    :func:`site_loss` runs on the terrain of :func:`_loss_window` alone, in that window's own rows and
-    columns, so a site's loss does not depend on where it lies in the region nor on the region's size (the
-    radial engine samples the terrain at fractional rows and columns counted from the grid's first cell:
-    counted from a province's corner, they round otherwise than from the window's, by 1e-10 dB), and
-    :mod:`coverplan.radio.tiled` gets the same loss from the same window read from the DEM file."""
-    r0, r1, c0, c1 = _loss_window(terrain, x, y, radius_m)
-    win = terrain.window(r0, r1, c0, c1)
-    cut = (slice(r0, r1), slice(c0, c1))
-    if profile is None:
-        return site_loss(win, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                         radius_m=radius_m, model=model, settings=settings,
-                         elevation64=np.ascontiguousarray(z64[cut]))
-    z, clutter, ground = (np.ascontiguousarray(a[cut]) for a in profile)
-    return site_loss(win, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                     radius_m=radius_m, model=model, settings=settings, elevation64=z, clutter_m=clutter,
-                     terminal_ground_m=ground)
-
-
-#: Cells of terrain a loss task keeps around :func:`site_loss`'s own window (the radius, a cell more), so every
-#: bilinear sample of its radials has its neighbours.
-LOSS_WINDOW_PAD = 2
-
-
-def _loss_window(terrain: Terrain, x: float, y: float, radius_m: float) -> tuple[int, int, int, int]:
-    """Rows and columns (start, stop) of the terrain a loss task of this radius computes on."""
-    row, col = terrain.index(x, y)
-    r0, r1, c0, c1 = _site_window(terrain, row, col, radius_m)
-    rows, cols = terrain.shape
-    pad = LOSS_WINDOW_PAD
-    return max(r0 - pad, 0), min(r1 + pad, rows), max(c0 - pad, 0), min(c1 + pad, cols)
 
 
 def _float64(terrain: Terrain) -> NDArray[np.float64]:

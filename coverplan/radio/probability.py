@@ -48,8 +48,8 @@ if TYPE_CHECKING:
     from coverplan.radio.settings import CoverageSettings
     from coverplan.terrain.dem import Terrain
 
-__all__ = ["BANDS_PCT", "ProbabilitySettings", "itm_location_sigma", "level_probability", "location_margin_db",
-           "probability_summary", "service_probability", "sigma_sources", "with_model_sigmas"]
+__all__ = ["BANDS_PCT", "ProbabilitySettings", "itm_location_sigma", "itm_sigma_distance_m", "level_probability",
+           "location_margin_db", "probability_summary", "service_probability", "sigma_sources", "with_model_sigmas"]
 
 #: ITU-R P.1546-6 Annex 5 §12: sigma_L for digital systems of 1 MHz bandwidth or more; for GSM (200 kHz) at
 #: 900 MHz, K + 1.3 log10(f) with K = 1.2 (mobile receivers below the clutter).
@@ -173,6 +173,12 @@ def sigma_sources(base: CoverageSettings, effective: CoverageSettings) -> dict[s
 ITM_SIGMA_SITES, ITM_SIGMA_RADIALS = 12, 8
 
 
+def itm_sigma_distance_m(radius_km: float) -> float:
+    """The length (m) of :func:`itm_location_sigma`'s profiles for a technology of ``radius_km``: half the
+    radius, at least 1 km (ITM's shortest path); the terrain a run of ``itm`` reads reaches this far too."""
+    return max(radius_km / 2.0, 1.0) * 1000.0
+
+
 def itm_location_sigma(cov: CoverageSettings, rows: Any, terrain: Terrain, radius_km: float) -> float | None:
     """ITM's location variability of a technology's sectors: the median sigma_L (dB) of ITM point to point
     (location variability on: mdvar without its +10) over the profiles from up to :data:`ITM_SIGMA_SITES` of
@@ -183,7 +189,7 @@ def itm_location_sigma(cov: CoverageSettings, rows: Any, terrain: Terrain, radiu
 
     p = cov.propagation
     left, bottom, right, top = terrain.bounds
-    d_m = max(radius_km / 2.0, 1.0) * 1000.0
+    d_m = itm_sigma_distance_m(radius_km)
     pts = rows.to_crs(terrain.crs).drop_duplicates("site_id").sort_values("site_id").head(ITM_SIGMA_SITES)
     values: list[float] = []
     for site in pts.itertuples(index=False):

@@ -14,8 +14,8 @@ from coverplan.radio.clutter import ClutterSettings, check_model
 from coverplan.radio.probability import ProbabilitySettings
 from coverplan.settings import REQUIRED, SettingError, setting, validate
 
-__all__ = ["COVERAGE_MODELS", "SERVICE_LEVELS", "TECHNOLOGIES", "CalibrationSettings", "CoverageSettings",
-           "P1812Settings", "PropagationSettings", "ServiceSettings"]
+__all__ = ["COVERAGE_MODELS", "PROPAGATION_MODELS", "SERVICE_LEVELS", "TECHNOLOGIES", "CalibrationSettings",
+           "CoverageSettings", "P1812Settings", "PropagationSettings", "ServiceSettings"]
 
 #: Cellular technologies a site table and a scenario may name.
 TECHNOLOGIES = ("2G", "3G", "4G", "5G")
@@ -24,6 +24,9 @@ TECHNOLOGIES = ("2G", "3G", "4G", "5G")
 #: the technology's threshold: ``p526`` (free space + delta-Bullington, the terrain-aware default of the
 #: sample), ``p1812`` (the whole ITU-R P.1812-6 method), ``itm`` (Longley-Rice), ``hata``, ``cost231`` and ``fspl``.
 COVERAGE_MODELS = ("los", "p526", "p1812", "itm", "hata", "cost231", "fspl")
+#: The propagation models among them (:func:`coverplan.radio.coverage.signal_coverage`, ``coverplan coverage
+#: --model``): all but line of sight.
+PROPAGATION_MODELS = COVERAGE_MODELS[1:]
 #: Standard refraction: the effective earth radius is 4/3 of the real one (ITU-R P.453; gdal_viewshed -cc 0.75).
 DEFAULT_K_FACTOR = 4 / 3
 #: Environments of the Hata-family models.

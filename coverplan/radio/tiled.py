@@ -58,7 +58,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -71,12 +71,14 @@ from coverplan.radio.coverage import (
     COUNT_NODATA,
     MODELS,
     Coverage,
-    _loss_window,
+    _sector_arrays,
     _sector_patterns,
+    _signal_tasks,
     _site_window,
     site_loss,
 )
 from coverplan.radio.settings import CalibrationSettings, CoverageSettings, PropagationSettings
+from coverplan.radio.site_windows import _loss_window
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.windows import DemGrid, read_dem_window
@@ -84,6 +86,8 @@ from coverplan.terrain.windows import DemGrid, read_dem_window
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
+
+    from coverplan.radio.grid_models import SectorArrays
 
 __all__ = ["TILE_CELLS", "CoveragePlan", "CoverageTile", "assemble", "cellular_plan", "coverage_tiles",
            "plan_coverage", "tiled_signal_coverage"]
@@ -107,8 +111,10 @@ class _Group:
     height_m: float
     frequency_mhz: float
     radius_m: float
-    #: the grid cells the loss is computed on (coverage._loss_window of the radius)
+    #: the grid cells the loss is computed on (site_windows._loss_window of the radius)
     window: Window
+    #: the cells it can reach (coverage._site_window of the radius: the closed-form models' window)
+    reach: Window
     sectors: pd.DataFrame
 
 
@@ -219,26 +225,16 @@ def plan_coverage(
     sec = sectors[sectors["technology"].isin(technologies)].to_crs(grid.crs)
     pattern_index, pattern_cuts, pattern_cap = _sector_patterns(sec)
     masts = sites_by_mast(sec := sec.assign(_pattern_index=pattern_index))
-    left, bottom, right, top = stub.bounds
-    by_site = dict(tuple(sec.groupby("site_id", sort=False)))
-    kept: list[int] = []
+    kept, tasks, meta = _signal_tasks(stub, masts, sec, radius_km)  # signal_coverage's tasks, in its order
     jobs: list[_Mast] = []
-    for i, mast in enumerate(masts.itertuples(index=False)):
-        x, y = mast.geometry.x, mast.geometry.y
-        if not (left <= x < right and bottom < y <= top):
-            log.warning("site %s lies outside the terrain grid; skipped", mast.site_id)
-            continue
-        kept.append(i)
-        rows = by_site[mast.site_id]
-        site_radius_m = max(radius_km[t] for t in rows["technology"]) * 1000.0
-        groups = []
-        for (freq, height), grp in rows.groupby(["frequency_mhz", "height_m"], sort=True):
-            radius_m = max(radius_km[t] for t in grp["technology"]) * 1000.0
-            groups.append(_Group(float(height), float(freq), radius_m, _loss_window(stub, x, y, radius_m),
-                                 grp[_SECTOR_COLUMNS].copy()))
+    for (index, grp, site_radius_m), (x, y, height, freq, radius_m) in zip(meta, tasks, strict=True):
         row, col = stub.index(x, y)
-        jobs.append(_Mast(len(kept) - 1, x, y, row, col, _site_window(stub, row, col, site_radius_m),
-                          _loss_window(stub, x, y, site_radius_m), tuple(groups)))
+        if not jobs or jobs[-1].index != index:
+            jobs.append(_Mast(index, x, y, row, col, _site_window(stub, row, col, site_radius_m),
+                              _loss_window(stub, x, y, site_radius_m), ()))
+        group = _Group(height, freq, radius_m, _loss_window(stub, x, y, radius_m),
+                       _site_window(stub, row, col, radius_m), grp[_SECTOR_COLUMNS].copy())
+        jobs[-1] = replace(jobs[-1], groups=(*jobs[-1].groups, group))
     engine = _Engine(model, settings or PropagationSettings(), float(receiver_height_m), calibration,
                      tuple(technologies), {t: float(radius_km[t]) for t in technologies},
                      {t: threshold_dbm[t] for t in technologies}, dict(reference_offset_db or {}), pattern_cuts,
@@ -271,6 +267,7 @@ def _site_task(grid: DemGrid, mast: _Mast, tiles: list[Window], engine: _Engine)
     """One mast: its window read from the DEM, each group's loss and sectors on it, cut into a piece per tile."""
     from coverplan.radio import _kernels as rk
     from coverplan.radio.calibration import calibrated_loss
+    from coverplan.radio.grid_models import CLOSED_FORM, add_site, closed_form_law
 
     rr0, rr1, rc0, rc1 = mast.read
     if not Path(grid.path).exists():
@@ -289,7 +286,23 @@ def _site_task(grid: DemGrid, mast: _Mast, tiles: list[Window], engine: _Engine)
     row, col = mast.row - rr0, mast.col - rc0
     tech_index = {t: k for k, t in enumerate(engine.technologies)}
     xres, yres = local.res
+    grids = (power, strongest, best, covered)
+
+    def arrays(rows: Any) -> SectorArrays:
+        return _sector_arrays(rows, engine.offsets, engine.radius_km, engine.threshold_dbm, tech_index,
+                              engine.pattern_cuts, engine.pattern_cap)
+
     for g in mast.groups:
+        if engine.model in CLOSED_FORM:  # as signal_coverage: the law on the cells, fused with the sectors
+            law = closed_form_law(engine.model, g.frequency_mhz, tx_height_m=g.height_m,
+                                  rx_height_m=engine.rx_height_m, settings=engine.settings, cell_m=min(local.res))
+            gr0, gr1, gc0, gc1 = g.reach
+            add_site(local, law, mast.x, mast.y, frequency_mhz=g.frequency_mhz, tx_height_m=g.height_m,
+                     rx_height_m=engine.rx_height_m, radius_m=g.radius_m,
+                     window=(gr0 - rr0, gr1 - rr0, gc0 - rc0, gc1 - rc0), sectors=g.sectors, sector_arrays=arrays,
+                     grids=grids, site_window=(wr0 - rr0, wc0 - rc0), index=mast.index,
+                     calibration=engine.calibration)
+            continue
         lr0, lr1, lc0, lc1 = g.window
         cut = (slice(lr0 - rr0, lr1 - rr0), slice(lc0 - rc0, lc1 - rc0))
         # the terrain signal_coverage's loss task computes on: the same cells, and the transform by the same
@@ -301,20 +314,8 @@ def _site_task(grid: DemGrid, mast: _Mast, tiles: list[Window], engine: _Engine)
                          settings=engine.settings, elevation64=np.ascontiguousarray(z64[cut]))
         r0, c0 = loss.origin_in(local.dem)
         for sub, loss_db in calibrated_loss(engine.calibration, g.sectors, loss, local, row, col, None):
-            techs = sub["technology"].to_numpy()
-            bw = sub["beamwidth_deg"].to_numpy(float)
-            rk.apply_sectors(
-                loss_db, r0, c0, row, col, xres, yres, local.elevation, float(local.elevation[row, col]),
-                g.height_m, engine.rx_height_m,
-                sub["eirp_dbm"].to_numpy(float) + np.array([engine.offsets.get(t, 0.0) for t in techs]),
-                sub["azimuth_deg"].to_numpy(float), np.where(np.isnan(bw), 65.0, bw),
-                np.nan_to_num(sub["tilt_deg"].to_numpy(float), nan=0.0),
-                sub["_pattern_index"].to_numpy(np.int64), engine.pattern_cuts, engine.pattern_cap,
-                np.array([engine.radius_km[t] * 1000.0 for t in techs]),
-                np.array([float(engine.threshold_dbm[t]) for t in techs]),
-                np.array([tech_index[t] for t in techs], np.int64),
-                power, strongest, best, covered, wr0 - rr0, wc0 - rc0, mast.index,
-            )
+            rk.apply_sectors(loss_db, r0, c0, row, col, xres, yres, local.elevation, float(local.elevation[row, col]),
+                             g.height_m, engine.rx_height_m, *arrays(sub), *grids, wr0 - rr0, wc0 - rc0, mast.index)
     techs_here = tuple(sorted({tech_index[t] for g in mast.groups for t in g.sectors["technology"]}))
     pieces = []
     for t0, t1, u0, u1 in tiles:

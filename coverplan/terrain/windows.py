@@ -12,11 +12,16 @@ fills voids from source cells read 100 cells beyond any window
 (``FILL_SEARCH``). ``tests/terrain/test_windows.py`` checks that on the
 bundled SRTM tile (with its 1,539 voids), in the interior and on every edge.
 
-Beyond the source's coverage (a reprojected grid's corners, outside the
-file), ``load_dem`` takes the nearest covered cell of the grid it made; a
-window can find another nearest cell than the whole grid there. Those cells
-are flagged in ``Terrain.void_mask`` either way; ``DemGrid.outside_source``
-says whether a grid has any.
+Beyond the file (a reprojected grid's corners), ``load_dem`` gives a cell
+the nearest covered cell's elevation over the grid it made, which a window
+alone can miss; :func:`read_dem_window` reads such a window grown by the
+distance to the file (:func:`_nearest_margin`), within the grid's frame
+(the whole read it is a part of), and finds the same cell. Those cells are
+flagged in ``Terrain.void_mask`` either way. :func:`reach_grid` is the box
+of a grid that :func:`coverplan.terrain.dem_window.load_dem_near` takes
+(``coverplan coverage --dem --sites``), framed by the whole grid; where
+that box reaches the DEM's edge ``load_dem_near`` reads the whole DEM, and
+the windows here read only their own part of it.
 """
 
 from __future__ import annotations
@@ -41,14 +46,14 @@ from coverplan.terrain.dem import (
     PLAUSIBLE_ELEVATION_M,
     Terrain,
     _bounds,
-    _grid_rule,
+    _grid_over,
     _metres_per_unit,
     _padded,
-    _target_grid,
+    _target,
     load_dem,
 )
 
-__all__ = ["DemGrid", "check_dem", "dem_grid", "read_dem_window"]
+__all__ = ["DemGrid", "check_dem", "dem_grid", "reach_grid", "read_dem_window"]
 
 #: Source cells added on each side of a window's footprint before it is read, so the grid the read makes covers it.
 READ_PAD_SOURCE_CELLS = 2
@@ -82,6 +87,11 @@ class DemGrid:
         The file's cell size (x, y) in its own units.
     source_bounds : (left, bottom, right, top)
         The file's extent in its own CRS.
+    frame : (transform, (rows, cols), (row, col)) or None
+        The grid of the whole read this grid is a window of (its transform,
+        shape, and this grid's first cell in it), whose cells it has: cells
+        beyond the file take the nearest elevation over the frame. None: the
+        grid is its own frame.
     """
 
     path: str
@@ -93,6 +103,7 @@ class DemGrid:
     source_crs: CRS
     source_res: tuple[float, float]
     source_bounds: tuple[float, float, float, float]
+    frame: tuple[Affine, tuple[int, int], tuple[int, int]] | None = None
 
     @property
     def res(self) -> tuple[float, float]:
@@ -104,6 +115,14 @@ class DemGrid:
         zero = np.broadcast_to(np.float32(0.0), self.shape)
         return Terrain(Raster(zero, self.transform, self.crs), np.broadcast_to(False, self.shape), 0, self.path,
                        self.source_crs)
+
+    def within(self, row0: int, row1: int, col0: int, col1: int) -> DemGrid:
+        """The cells ``[row0:row1, col0:col1]`` of this grid as a grid (inside it), whose frame is this grid's."""
+        from dataclasses import replace
+
+        frame_t, frame_shape, (fr, fc) = self.frame or (self.transform, self.shape, (0, 0))
+        return replace(self, transform=self.transform @ Affine.translation(col0, row0),
+                       shape=(row1 - row0, col1 - col0), frame=(frame_t, frame_shape, (fr + row0, fc + col0)))
 
     @classmethod
     def of_terrain(cls, terrain: Terrain, path: str | os.PathLike[str], *,
@@ -144,12 +163,34 @@ def dem_grid(
     inner_transform = src_transform @ Affine.translation(c0, r0)
     w, h = int(inner.width), int(inner.height)
     cover_bounds = _bounds(inner_transform, w, h)
-    dst_crs, same_grid, rule_anchor = _grid_rule(src_crs, crs, resolution_m, anchor, cover_bounds, src_origin, path)
+    dst_crs, same_grid, default_anchor = _target(src_crs, crs, resolution_m, cover_bounds, src_origin, path)
     src_res = (abs(file_transform.a), abs(file_transform.e))
     if same_grid:
         return DemGrid(os.fspath(path), dst_crs, inner_transform, (h, w), None, anchor, src_crs, src_res, src_bounds)
-    transform, shape, res = _target_grid(src_crs, dst_crs, cover_bounds, file_transform, resolution_m, rule_anchor)
-    return DemGrid(os.fspath(path), dst_crs, transform, shape, res, rule_anchor, src_crs, src_res, src_bounds)
+    rule_anchor = default_anchor if anchor is None else anchor
+    transform, shape = _grid_over(cover_bounds, file_transform, src_crs, dst_crs, resolution_m, rule_anchor)
+    return DemGrid(os.fspath(path), dst_crs, transform, shape, float(transform.a), rule_anchor, src_crs, src_res,
+                   src_bounds)
+
+
+def reach_grid(grid: DemGrid, points: Any, reach_m: Any, *, points_crs: Any = "EPSG:4326",
+               margin_cells: int | None = None) -> DemGrid | None:
+    """The box of ``grid`` within each point's reach, as
+    :func:`~coverplan.terrain.dem_window.load_dem_near` takes it (each reach east, west, north and south,
+    ``REACH_MARGIN_CELLS`` more), framed by ``grid`` (so it has the same cells); ``grid`` itself when the box is
+    all of it; None when no point's reach meets it."""
+    from pyproj import Transformer
+
+    from coverplan.terrain.dem_window import REACH_MARGIN_CELLS, _reach_box
+
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    xs, ys = Transformer.from_crs(CRS.from_user_input(points_crs), grid.crs, always_xy=True).transform(pts[:, 0],
+                                                                                                    pts[:, 1])
+    box = _reach_box(grid.transform, grid.shape, np.atleast_1d(xs), np.atleast_1d(ys), [float(r) for r in reach_m],
+                     REACH_MARGIN_CELLS if margin_cells is None else margin_cells)
+    if box is None:
+        return None
+    return grid if box == (0, grid.shape[0], 0, grid.shape[1]) else grid.within(*box)
 
 
 def read_dem_window(grid: DemGrid, row0: int, row1: int, col0: int, col1: int, *,
@@ -197,13 +238,16 @@ def _read(grid: DemGrid, r0: int, r1: int, c0: int, c1: int, max_void_fraction: 
             raise DEMError(f"{grid.path}: a window read is not on the grid of the whole DEM (offset {at_row:.6f}, "
                            f"{at_col:.6f} cells); the file changed since the grid was made?")
     else:
+        # resampled onto the window grown by the margin, within the frame (the grid the whole read made)
+        frame_t, (fh, fw), (fr, fc) = grid.frame or (t, (rows, cols), (0, 0))
         m = _nearest_margin(grid, r0, r1, c0, c1)
-        orow, ocol = max(r0 - m, 0), max(c0 - m, 0)
-        shape = (min(r1 + m, rows) - orow, min(c1 + m, cols) - ocol)
+        frow, fcol = max(r0 + fr - m, 0), max(c0 + fc - m, 0)
+        shape = (min(r1 + fr + m, fh) - frow, min(c1 + fc + m, fw) - fcol)
+        orow, ocol = frow - fr, fcol - fc  # the same first cell, in this grid's rows and columns
         read = load_dem(grid.path, crs=grid.crs, resolution_m=grid.resolution_m,
                         bounds=_source_bounds(grid, orow, orow + shape[0], ocol, ocol + shape[1]),
                         max_void_fraction=max_void_fraction, anchor=grid.anchor,
-                        grid=(t @ Affine.translation(ocol, orow), shape))
+                        grid=(frame_t @ Affine.translation(fcol, frow), shape))
     return read, orow, ocol
 
 

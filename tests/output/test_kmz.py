@@ -1,5 +1,6 @@
 """map.kmz: GDAL's KML drivers read every layer with the tables' counts; balloons in both languages; escaping;
-the coverage overlay puts each cell in its place; the same bytes twice."""
+the coverage overlay puts each cell in its place; the probability overlay is hidden at first and in the bands;
+the same bytes twice."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ import pytest
 
 from coverplan.output import kmz_text as text
 from coverplan.output.i18n import translator
-from coverplan.output.kmz import KML_NS, ZIP_DATE, kml_colour, write_kmz
+from coverplan.output.kmz import KML_NS, ZIP_DATE, kml_colour, kmz_entries, probability_overlay, write_kmz
+from coverplan.output.style import PROBABILITY_BANDS, PROBABILITY_OPACITY
 
 NS = {"k": KML_NS}
 
@@ -143,6 +145,141 @@ def test_the_overlay_puts_every_cell_in_its_place(small_run: tuple[Any, Path]) -
     got = px[pr, pc]
     assert np.mean(got == want) > 0.999, np.unique(np.stack([want, got]), axis=1, return_counts=True)
     assert {0, 1, 2, 3} <= set(np.unique(got).tolist())
+
+
+# --------------------------------------------------------------------------- the probability overlay
+
+
+def _overlay_png(kmz: Path, doc: ET.Element, folder_id: str) -> tuple[ET.Element, Any]:
+    """A folder's GroundOverlay and its image (a PIL palette image)."""
+    from PIL import Image
+
+    go = doc.find(f".//k:Folder[@id='{folder_id}']/k:GroundOverlay", NS)
+    assert go is not None, folder_id
+    with zipfile.ZipFile(kmz) as zf:
+        img = Image.open(io.BytesIO(zf.read(_text(go.find("k:Icon", NS), "href"))))  # type: ignore[arg-type]
+        img.load()
+    return go, img
+
+
+def _band_colour(p: float) -> tuple[int, int, int] | None:
+    """The band colour of a probability by hand (None below the first band): the highest lower bound <= 100 p."""
+    colour = None
+    for low, c in PROBABILITY_BANDS:
+        if 100.0 * p >= low:
+            colour = c
+    return None if colour is None else (int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16))
+
+
+def test_the_probability_overlay_is_hidden_at_first_in_the_bands_of_each_cell(small_run: tuple[Any, Path]) -> None:
+    """The dead zones' level (voice) as a second overlay: folder and overlay hidden, the coverage shown; each
+    cell's colour in the PNG is its band's (a cell of 0.92 gets the 90 % band's green), looked up at its centre."""
+    from pyproj import Transformer
+    from scipy.ndimage import maximum_filter, minimum_filter
+
+    results, out = small_run
+    kmz = out / "map.kmz"
+    doc = _doc(kmz)
+    assert results.scenario.coverage.service.dead_zones_use == "voice"
+    folder = doc.find(".//k:Folder[@id='probability']", NS)
+    assert folder is not None and _text(folder, "name") == "Xác suất có sóng: thoại"
+    assert _text(folder, "visibility") == "0"
+    go, img = _overlay_png(kmz, doc, "probability")
+    assert _text(go, "visibility") == "0" and _text(go, "drawOrder") == "2"
+    assert _text(go, "color") == kml_colour("#ffffff", PROBABILITY_OPACITY)
+    coverage = doc.find(".//k:Folder[@id='coverage']", NS)
+    assert coverage is not None and coverage.find("k:visibility", NS) is None  # the view a KMZ opens on
+    assert coverage.find("k:GroundOverlay/k:visibility", NS) is None
+    # the palette: clear, then the bands' colours, opaque
+    assert img.mode == "P"
+    pal = np.asarray(img.getpalette()[:3 * (len(PROBABILITY_BANDS) + 1)]).reshape(-1, 3)
+    alpha = img.info["transparency"]  # the tRNS chunk: an index (the one clear entry) or every entry's alpha
+    assert alpha == 0 if isinstance(alpha, int) else (alpha[0] == 0 and set(alpha[1:len(PROBABILITY_BANDS) + 1])
+                                                      <= {255})
+    px = np.asarray(img)
+    box = go.find("k:LatLonBox", NS)
+    assert box is not None
+    north, south, east, west = (float(_text(box, t)) for t in ("north", "south", "east", "west"))
+    prob = results.probability["voice"]
+    arr = np.asarray(prob.array, dtype=np.float64)
+    # cells whose 5 x 5 neighbourhood lies in one band (or outside): no resampling choice can change them
+    bands = np.where(np.isnan(arr), -1, np.searchsorted([low / 100.0 for low, _ in PROBABILITY_BANDS],
+                                                        np.nan_to_num(arr), side="right"))
+    uniform = maximum_filter(bands, 5) == minimum_filter(bands, 5)
+    uniform[:2], uniform[-2:], uniform[:, :2], uniform[:, -2:] = False, False, False, False
+    rows, cols = np.nonzero(uniform)
+    assert len(rows) > 10_000
+    x, y = prob.transform @ (cols + 0.5, rows + 0.5)
+    lon, lat = Transformer.from_crs(prob.crs, "EPSG:4326", always_xy=True).transform(x, y)
+    pr = np.floor((north - np.asarray(lat)) / (north - south) * px.shape[0]).astype(int)
+    pc = np.floor((np.asarray(lon) - west) / (east - west) * px.shape[1]).astype(int)
+    got = px[pr, pc]
+    lut = {k: _band_colour(low / 100.0) for k, (low, _) in enumerate(PROBABILITY_BANDS, start=1)}
+    cells = arr[rows, cols]
+    want = [lut.get(int(b)) for b in bands[rows, cols]]
+    assert all(_band_colour(v) == lut[int(b)] for v, b in zip(cells[:500], bands[rows[:500], cols[:500]],
+                                                                 strict=True) if b > 0)
+    ok = [(g == 0) if w is None else (g > 0 and tuple(pal[g]) == w) for g, w in zip(got, want, strict=True)]
+    assert np.mean(ok) > 0.999
+    ninety = (cells >= 0.90) & (cells < 0.95)
+    assert ninety.sum() >= 20  # cells like 0.92 exist, and they are the 90 % band's green
+    assert {tuple(pal[g]) for g in got[ninety]} == {(0x78, 0xc6, 0x79)}
+    assert set(np.unique(got).tolist()) == set(range(len(PROBABILITY_BANDS) + 1))  # every band and clear
+
+
+def test_the_probability_overlay_of_known_cells() -> None:
+    """A hand-made probability grid of 10 x 10-cell blocks (UTM 48N, 100 m cells): the pixel at each block's
+    centre has its band's colour; NaN (outside the study area) and 0.05 (below 10 %) are clear."""
+    from affine import Affine
+    from PIL import Image
+    from pyproj import Transformer
+
+    from coverplan.raster import Raster
+
+    values = np.array([[np.nan, 0.05, 0.3], [0.6, 0.8, 0.92], [0.97, 1.0, 0.5]])
+    grid = np.kron(values, np.ones((10, 10))).astype(np.float32)
+    prob = Raster(grid, Affine(100.0, 0.0, 600_000.0, 0.0, -100.0, 2_400_000.0), "EPSG:32648", float("nan"))
+    png, (west, south, east, north) = probability_overlay(prob)
+    img = Image.open(io.BytesIO(png))
+    px, pal = np.asarray(img), np.asarray(img.getpalette()[:18]).reshape(-1, 3)
+    to_geo = Transformer.from_crs("EPSG:32648", "EPSG:4326", always_xy=True)
+    for (i, j), v in np.ndenumerate(values):
+        lon, lat = to_geo.transform(600_000.0 + 100.0 * (10 * j + 5), 2_400_000.0 - 100.0 * (10 * i + 5))
+        r = int((north - lat) / (north - south) * px.shape[0])
+        c = int((lon - west) / (east - west) * px.shape[1])
+        want = _band_colour(v) if np.isfinite(v) else None
+        assert (px[r, c] == 0) if want is None else tuple(pal[px[r, c]]) == want, (v, px[r, c])
+    assert tuple(pal[px[int(0.5 * px.shape[0]), int(0.83 * px.shape[1])]]) == (0x78, 0xc6, 0x79)  # 0.92: 90 %
+
+
+def test_the_probability_legend_in_both_languages(small_run: tuple[Any, Path]) -> None:
+    results, out = small_run
+    s = results.summary["coverage_probability"]
+    folder = _doc(out / "map.kmz").find(".//k:Folder[@id='probability']", NS)
+    assert folder is not None
+    legend = _text(folder, "description")
+    assert "<td>95\u2013100% vị trí có sóng</td><td>xanh lá đậm</td>" in legend  # an en dash, as the web map has
+    assert "<td>10\u201350% vị trí có sóng</td><td>cam</td>" in legend and "dưới 10%" in legend
+    assert "ít nhất 50% số vị trí" in legend and "Ẩn lúc đầu" in legend
+    for t, sigma in s["sigma_l_db"].items():
+        assert f"{t} {translator('vi').number(sigma, 1)} dB ({s['sigma_l_source'][t]})" in legend
+    en = text.probability_legend({**results.summary, "coverage_probability": {**s, "required_pct": 92.5}}, "voice",
+                                 translator("en"))
+    assert "<b>Probability of service: voice</b>" in en and "<td>90-95 % of locations served</td><td>green</td>" in en
+    assert "at least 92.5 % of its places" in en
+    vi = translator("vi")
+    assert "92,5%" in text.probability_legend({"coverage_probability": {"required_pct": 92.5}}, "broadband", vi)
+    assert "Xác suất có sóng: băng rộng (internet)" in text.probability_legend({}, "broadband", vi)
+
+
+def test_no_probability_folder_without_a_probability(small_run: tuple[Any, Path]) -> None:
+    """Line of sight has no signal level, so no probability: no folder, no image."""
+    results, _ = small_run
+    entries = dict(kmz_entries(dataclasses.replace(results, probability=None), translator("vi")))
+    assert "files/probability.png" not in entries and "files/coverage.png" in entries
+    doc = ET.fromstring(entries["doc.kml"])
+    assert doc.find(".//k:Folder[@id='probability']", NS) is None
+    assert doc.find(".//k:Folder[@id='coverage']", NS) is not None
 
 
 # --------------------------------------------------------------------------- balloons and names

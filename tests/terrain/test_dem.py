@@ -125,3 +125,25 @@ def test_a_void_wider_than_the_search_distance_is_filled_from_its_edge_not_with_
     t = load_dem(tmp_path / "void.tif", max_void_fraction=0.9)
     assert float(t.elevation.min()) == pytest.approx(500.0)  # level ground all through: no 0 m pit
     assert t.void_mask[n // 2, n // 2]
+
+
+@pytest.mark.parametrize("shape", [(50, 70), (2, 9), (1, 5), (300, 2)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_linear_nearest_is_scipy_map_coordinates_bit_for_bit(shape: tuple[int, int], dtype: type) -> None:
+    """The reprojection's bilinear sampling without scipy: the same bits as map_coordinates(order=1, nearest)
+    at random points, on cell centres, on the last row and column (a mirrored neighbour of weight 0)."""
+    from scipy.ndimage import map_coordinates
+
+    from coverplan.terrain.dem import linear_nearest
+
+    rng = np.random.default_rng(7)
+    grid = (rng.random(shape) * 2000.0 - 300.0).astype(dtype)
+    n = 100_000
+    rows, cols = rng.random(n) * (shape[0] - 1), rng.random(n) * (shape[1] - 1)
+    rows[:1000] = rng.integers(0, shape[0], 1000)
+    cols[1000:2000] = shape[1] - 1
+    rows[2000:3000] = shape[0] - 1
+    cols[3000:4000] = np.minimum(rng.integers(0, shape[1], 1000) + 0.5, shape[1] - 1)
+    want = map_coordinates(grid, [rows, cols], order=1, mode="nearest", prefilter=False)
+    got = linear_nearest(grid, rows, cols).astype(dtype)  # map_coordinates answers in the grid's dtype
+    np.testing.assert_array_equal(got, want)

@@ -1,0 +1,132 @@
+"""Numba kernels of the radial engine, one per model family: the profiles of a fan of radials and their loss.
+
+:func:`coverplan.radio._kernels.polar_loss` dispatches to the kernel of its
+model code, so that a run compiles (on a fresh cache) and loads (from the
+cache) only the model it uses: one parallel kernel holding every model's
+branch compiled all of them and loaded them all on every run. Every kernel
+samples its radials with :func:`sample_radial` and stores them with
+:func:`store_radial`; the model's own radial function comes between. This
+module holds free space and P.526; ITM is :mod:`coverplan.radio._polar_itm`
+and P.1812 :mod:`coverplan.radio._polar_p1812`.
+
+The kernels give the one kernel's results: ITM and free space bit for bit;
+P.526 and P.1812 to their last bits or so (at most 2e-12 dB at a few
+hundred points in ten thousand), since their ``fastmath`` radial functions
+compile a little differently depending on what numba inlines, as the one
+kernel itself did between a fresh compile and a cache filled by another run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from coverplan.radio._kernels import _first_point, delta_bullington, free_space_db, radial_delta_bullington
+from coverplan.terrain._kernels import bilinear
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz,
+                  ht):  # pragma: no cover - compiled
+    """Radial ``k`` of ``nrad`` from the cell ``(orow, ocol)``: distances ``d`` (km), profile heights ``h``
+    (terrain plus clutter at the intermediate points), terrain ``hz`` and the terminals' ground ``ht`` at the
+    points ``j * step_m``, bilinear; the first point is the site's ground. Returns the last point on the grid
+    (-1: none)."""
+    nrows, ncols = z.shape
+    az = 2.0 * math.pi * k / nrad
+    sx = math.sin(az)
+    sy = math.cos(az)
+    last = npts
+    for j in range(npts + 1):
+        dist = j * step_m
+        col = ocol + sx * dist / xres
+        row = orow - sy * dist / yres
+        if row < -0.5 or col < -0.5 or row > nrows - 0.5 or col > ncols - 0.5:
+            last = j - 1
+            break
+        d[j] = dist / 1000.0
+        hz[j] = bilinear(z, row, col)
+        ht[j] = bilinear(zt, row, col)
+        h[j] = hz[j] + bilinear(clutter, row, col) if has_clutter and j > 0 else hz[j]
+    if last >= 0:
+        hz[0] = ht[0]
+        h[0] = ht[0]
+    return last
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def store_radial(out, k, d, ld, last, j_start, npts, f_mhz, whole_loss):  # pragma: no cover - compiled
+    """``out[k]``: free space plus the model's excess ``ld`` (or ``ld`` itself, ``whole_loss``: P.1812's L_b)
+    at the evaluated points ``j_start..last``, NaN at the site, before ``j_start`` and beyond the grid."""
+    out[k, 0] = np.nan
+    for j in range(1, npts + 1):
+        if j > last or j < j_start:
+            out[k, j] = np.nan
+        elif whole_loss:
+            out[k, j] = ld[j]
+        else:
+            out[k, j] = free_space_db(d[j], f_mhz) + ld[j]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def has_grid(z, clutter):  # pragma: no cover - compiled
+    """Whether ``clutter`` is a grid of ``z``'s shape (an empty array: no clutter)."""
+    return clutter.shape[0] == z.shape[0] and clutter.shape[1] == z.shape[1]
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def polar_fspl(z, orow, ocol, xres, yres, f_mhz, nrad, npts, step_m, out, zt, clutter):  # pragma: no cover
+    """Free space (ITU-R P.525) along the radials, NaN beyond the grid (MODEL_FSPL)."""
+    has_clutter = has_grid(z, clutter)
+    for k in prange(nrad):
+        d = np.empty(npts + 1)
+        h = np.empty(npts + 1)
+        hz = np.empty(npts + 1)
+        ht = np.empty(npts + 1)
+        last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
+        j_start = _first_point(k, npts)
+        ld = np.zeros(npts + 1)
+        store_radial(out, k, d, ld, last, j_start, npts, f_mhz, False)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def polar_p526(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, ae_km, eps_r, sigma, vertical,
+               out, zt, clutter):  # pragma: no cover - compiled
+    """Free space plus delta-Bullington (ITU-R P.526-15 §4.5) along each radial at once (MODEL_P526)."""
+    has_clutter = has_grid(z, clutter)
+    for k in prange(nrad):
+        d = np.empty(npts + 1)
+        h = np.empty(npts + 1)
+        hz = np.empty(npts + 1)
+        ht = np.empty(npts + 1)
+        last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
+        j_start = _first_point(k, npts)
+        ld = np.zeros(npts + 1)
+        if last >= 1:
+            radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld,
+                                    j_start, ht)
+        store_radial(out, k, d, ld, last, j_start, npts, f_mhz, False)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def polar_p526_direct(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, ae_km, eps_r, sigma,
+                      vertical, out, zt, clutter):  # pragma: no cover - compiled
+    """MODEL_P526 point by point with :func:`delta_bullington` (O(n^2) per radial; for tests)."""
+    has_clutter = has_grid(z, clutter)
+    for k in prange(nrad):
+        d = np.empty(npts + 1)
+        h = np.empty(npts + 1)
+        hz = np.empty(npts + 1)
+        ht = np.empty(npts + 1)
+        res = np.empty(6)
+        last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
+        j_start = _first_point(k, npts)
+        ld = np.zeros(npts + 1)
+        for j in range(j_start, last + 1):
+            keep = h[j]
+            h[j] = ht[j]
+            ld[j] = delta_bullington(d, h, j + 1, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, 0.0, res)
+            h[j] = keep
+        store_radial(out, k, d, ld, last, j_start, npts, f_mhz, False)
