@@ -28,6 +28,19 @@ from coverplan.terrain._kernels import bilinear
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m):  # pragma: no cover
+    """A radial's arrays, sampled (:func:`sample_radial`): ``(d, h, hz, ht, ld, last, j_start)`` with ``ld``
+    the model's excess loss to fill (zeros) and ``j_start`` the radial's first evaluated point (the fan's level
+    of detail)."""
+    d = np.empty(npts + 1)
+    h = np.empty(npts + 1)
+    hz = np.empty(npts + 1)
+    ht = np.empty(npts + 1)
+    last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
+    return d, h, hz, ht, np.zeros(npts + 1), last, _first_point(k, npts)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz,
                   ht):  # pragma: no cover - compiled
     """Radial ``k`` of ``nrad`` from the cell ``(orow, ocol)``: distances ``d`` (km), profile heights ``h``
@@ -81,13 +94,8 @@ def polar_fspl(z, orow, ocol, xres, yres, f_mhz, nrad, npts, step_m, out, zt, cl
     """Free space (ITU-R P.525) along the radials, NaN beyond the grid (MODEL_FSPL)."""
     has_clutter = has_grid(z, clutter)
     for k in prange(nrad):
-        d = np.empty(npts + 1)
-        h = np.empty(npts + 1)
-        hz = np.empty(npts + 1)
-        ht = np.empty(npts + 1)
-        last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
-        j_start = _first_point(k, npts)
-        ld = np.zeros(npts + 1)
+        d, _h, _hz, _ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
+                                                         npts, step_m)
         store_radial(out, k, d, ld, last, j_start, npts, f_mhz, False)
 
 
@@ -97,13 +105,8 @@ def polar_p526(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
     """Free space plus delta-Bullington (ITU-R P.526-15 §4.5) along each radial at once (MODEL_P526)."""
     has_clutter = has_grid(z, clutter)
     for k in prange(nrad):
-        d = np.empty(npts + 1)
-        h = np.empty(npts + 1)
-        hz = np.empty(npts + 1)
-        ht = np.empty(npts + 1)
-        last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
-        j_start = _first_point(k, npts)
-        ld = np.zeros(npts + 1)
+        d, h, _hz, ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
+                                                         npts, step_m)
         if last >= 1:
             radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld,
                                     j_start, ht)
@@ -116,14 +119,9 @@ def polar_p526_direct(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, 
     """MODEL_P526 point by point with :func:`delta_bullington` (O(n^2) per radial; for tests)."""
     has_clutter = has_grid(z, clutter)
     for k in prange(nrad):
-        d = np.empty(npts + 1)
-        h = np.empty(npts + 1)
-        hz = np.empty(npts + 1)
-        ht = np.empty(npts + 1)
+        d, h, _hz, ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
+                                                         npts, step_m)
         res = np.empty(6)
-        last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
-        j_start = _first_point(k, npts)
-        ld = np.zeros(npts + 1)
         for j in range(j_start, last + 1):
             keep = h[j]
             h[j] = ht[j]

@@ -10,8 +10,8 @@ import numpy as np
 from numba import njit, prange
 
 from coverplan.radio._itm import check_inputs, radial_itm
-from coverplan.radio._kernels import _first_point, free_space_db
-from coverplan.radio._polar import has_grid, sample_radial, store_radial
+from coverplan.radio._kernels import free_space_db
+from coverplan.radio._polar import has_grid, start_radial, store_radial
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -23,13 +23,8 @@ def polar_itm(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, 
     itm_err, _ = check_inputs(tx_h, rx_h, f_mhz, 1 if vertical else 0, eps_r, sigma, itm_params[0],
                               int(itm_params[1]), itm_params[2], itm_params[3], itm_params[4], int(itm_params[5]))
     for k in prange(nrad):
-        d = np.empty(npts + 1)
-        h = np.empty(npts + 1)
-        hz = np.empty(npts + 1)
-        ht = np.empty(npts + 1)
-        last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
-        j_start = _first_point(k, npts)
-        ld = np.zeros(npts + 1)
+        d, h, _hz, _ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
+                                                         npts, step_m)
         if itm_err != 0:
             ld[:] = np.nan
         else:

@@ -6,12 +6,10 @@ See :mod:`coverplan.radio._polar` for the engine and
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit, prange
 
 from coverplan.radio import _p1812
-from coverplan.radio._kernels import _first_point
-from coverplan.radio._polar import has_grid, sample_radial, store_radial
+from coverplan.radio._polar import has_grid, start_radial, store_radial
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -21,13 +19,8 @@ def polar_p1812(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m
     :func:`coverplan.radio._p1812.radial_p1812` for ``p1812_params``."""
     has_clutter = has_grid(z, clutter)
     for k in prange(nrad):
-        d = np.empty(npts + 1)
-        h = np.empty(npts + 1)
-        hz = np.empty(npts + 1)
-        ht = np.empty(npts + 1)
-        last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
-        j_start = _first_point(k, npts)
-        ld = np.zeros(npts + 1)
+        d, h, hz, ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
+                                                         npts, step_m)
         if last >= 1:
             _p1812.radial_p1812(hz, h, ht, last, step_m / 1000.0, tx_h, rx_h, f_mhz, vertical, p1812_params, ld,
                                 j_start, has_clutter)
@@ -40,12 +33,7 @@ def polar_p1812_direct(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts,
     """MODEL_P1812 point by point (:func:`coverplan.radio._p1812.direct_p1812`; for tests)."""
     has_clutter = has_grid(z, clutter)
     for k in prange(nrad):
-        d = np.empty(npts + 1)
-        h = np.empty(npts + 1)
-        hz = np.empty(npts + 1)
-        ht = np.empty(npts + 1)
-        last = sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, npts, step_m, d, h, hz, ht)
-        j_start = _first_point(k, npts)
-        ld = np.zeros(npts + 1)
+        d, h, hz, ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
+                                                         npts, step_m)
         _p1812.direct_p1812(d, hz, h, ht, last, tx_h, rx_h, f_mhz, vertical, p1812_params, ld, j_start, has_clutter)
         store_radial(out, k, d, ld, last, j_start, npts, f_mhz, True)
