@@ -21,8 +21,11 @@ that run, user + system, is printed beside it).
   give the binaries you built (``benchmarks/README.md`` says how) with
   ``--signal-server`` and ``--signal-server-hd``; without them its columns
   are skipped, and the script says so.
-* **SPLAT 3"** -- ``splat -t site.qth -L 1.5 -R <km> -metric -olditm -ano
-  out.ano -d DIR/ -N``, as in bench_splat.py.
+* **SPLAT 3"** -- ``splat -t site.qth -L 1.5 -R <km> -metric -olditm -d DIR/
+  -N``: bench_splat.py's command without ``-ano`` (the table makes SPLAT
+  find each point's first obstruction and write a line a point, 19 % more
+  CPU at 50 km); the agreement check runs it once more with ``-ano``,
+  untimed.
 * **coverplan ITM 90 m / 30 m** -- ``python -m coverplan coverage --dem
   N21E105.hgt --sites site.csv -o OUT --model itm --radius-km <km>
   --resolution 90`` (and 30) with the inputs above as options and
@@ -266,30 +269,37 @@ def radius_tag(r: float) -> str:
     return f"{r:g}km".replace(".", "p")
 
 
+def splat_timed(run: SplatRun, radius_km: float) -> list[str]:
+    """bench_splat.py's SPLAT command without ``-ano``: the table makes SPLAT search each point's path for its
+    first obstruction and write a text line a point (about 19 % more CPU at 50 km in 3"); it runs once, untimed,
+    for the agreement check."""
+    cmd = splat_command(run, radius_km, RX_HEIGHT_M, run.workdir / "unused.ano")
+    i = cmd.index("-ano")
+    return cmd[:i] + cmd[i + 2:]
+
+
 def time_radius(args: argparse.Namespace, s: Setup, r: float) -> dict[str, Timing]:
-    out: dict[str, Timing] = {}
-    n, tag = args.repeats, radius_tag(r)
+    tag, env = radius_tag(r), coverplan_env()
+    jobs: dict[str, tuple[list[str], Path, dict[str, str] | None]] = {}
     if s.ss:
-        out["ss"] = best_of(n, ss_command(s.ss, s.sd.workdir, args, r, Path(f"ss_{tag}")), s.work)
+        jobs["ss"] = (ss_command(s.ss, s.sd.workdir, args, r, Path(f"ss_{tag}")), s.work, None)
     if s.splat:
-        out["splat"] = best_of(n, splat_command(s.sd, r, RX_HEIGHT_M, s.sd.workdir / f"splat_{tag}.ano"),
-                               s.sd.workdir)
-    env = coverplan_env()
-    out["cp90"] = best_of(n, coverplan_command(args, s.site_csv, s.work / f"cp90_{tag}", r, 90.0), s.work, env)
+        jobs["splat"] = (splat_timed(s.sd, r), s.sd.workdir, None)
+    jobs["cp90"] = (coverplan_command(args, s.site_csv, s.work / f"cp90_{tag}", r, 90.0), s.work, env)
     if args.hd:
-        out["cp30"] = best_of(n, coverplan_command(args, s.site_csv, s.work / f"cp30_{tag}", r, 30.0), s.work, env)
+        jobs["cp30"] = (coverplan_command(args, s.site_csv, s.work / f"cp30_{tag}", r, 30.0), s.work, env)
     if s.ss_hd and s.hd:
-        out["sshd"] = best_of(n, ss_command(s.ss_hd, s.hd.workdir, args, r, Path(f"sshd_{tag}")), s.work)
+        jobs["sshd"] = (ss_command(s.ss_hd, s.hd.workdir, args, r, Path(f"sshd_{tag}")), s.work, None)
     if s.splat_hd and s.hd:
-        out["splathd"] = best_of(n, splat_command(s.hd, r, RX_HEIGHT_M, s.hd.workdir / f"splathd_{tag}.ano"),
-                                 s.hd.workdir)
+        jobs["splathd"] = (splat_timed(s.hd, r), s.hd.workdir, None)
+    out = {c: best_of(args.repeats, cmd, cwd, e) for c, (cmd, cwd, e) in jobs.items() if c in args.only}
     cells = "  ".join(f"{c} {t.wall_s:.2f}" for c, t in out.items())
-    print(f"  {r:g} km: {cells}", flush=True)
+    print(f"  {r:g} km: {cells}  (load average {os.getloadavg()[0]:.2f})", flush=True)
     return out
 
 
 def time_hata(args: argparse.Namespace, s: Setup) -> dict[str, Timing]:
-    if not (s.ss_hd and args.hd):
+    if not (s.ss_hd and args.hd and "hata" in args.only):
         return {}
     r = args.hata_km
     cp = best_of(args.repeats, coverplan_command(args, s.site_csv, s.work / "cphata", r, 30.0, "hata"), s.work,
@@ -373,12 +383,13 @@ def agreement(args: argparse.Namespace, s: Setup, timings: dict[str, Timing]) ->
     r, tag = args.agreement_km, radius_tag(args.agreement_km)
     print(f"\n== agreement at {r:g} km (coverplan's raster sampled bilinearly at the peer's points)")
     print(stats_header(width=52))
-    if s.splat:
-        splat_agreement(s.sd.workdir / f"splat_{tag}.ano", s.work / f"cp90_{tag}" / "loss_2G.tif",
-                        'coverplan 90 m - SPLAT 3" (-ano points)')
-    if s.splat_hd and s.hd:
-        splat_agreement(s.hd.workdir / f"splathd_{tag}.ano", s.work / f"cp30_{tag}" / "loss_2G.tif",
-                        "coverplan 30 m - SPLAT-HD (-ano points)")
+    for col, run, cp in (("splat", s.sd, "cp90"), ("splathd", s.hd, "cp30")):
+        if run is None or col not in timings or cp not in timings:
+            continue
+        ano = run.workdir / f"{col}_{tag}.ano"
+        run_once(splat_command(run, r, RX_HEIGHT_M, ano), run.workdir)  # the -ano table, not timed
+        splat_agreement(ano, s.work / f"{cp}_{tag}" / "loss_2G.tif",
+                        f"coverplan {cp[2:]} m - {HEADERS[col]} (-ano points)")
     for col, ppd, cp in (("ss", 1200, "cp90"), ("sshd", 3600, "cp30")):
         if col in timings and cp in timings:
             res = ss_band_agreement(s.work / f"{col}_{tag}.ppm", s.work / f"{col}_{tag}.lcf",
@@ -406,7 +417,7 @@ def machine_lines() -> list[str]:
 
 
 def print_table(radii: Sequence[float], rows: dict[float, dict[str, Timing]], skipped: dict[str, str]) -> None:
-    cols = [c for c in COLUMNS if c not in skipped or any(c in rows[r] for r in radii)]
+    cols = [c for c in COLUMNS if any(c in rows[r] for r in radii)]
     print("\n== whole-process wall time, best of the repeats, s (CPU user+sys of that run in brackets)")
     print("| radius | " + " | ".join(HEADERS[c] for c in cols) + " |")
     print("| ---: | " + " | ".join("---:" for _ in cols) + " |")
@@ -442,7 +453,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-hd", dest="hd", action="store_false", help="skip the 1\"/30 m columns and the Hata row")
     p.add_argument("--quick", action="store_true", help="radii 0.5 and 10 km, one run a cell")
     p.add_argument("--workdir", type=Path, default=None, help="keep the files here instead of a temporary folder")
+    p.add_argument("--only", default=",".join((*COLUMNS, "hata")),
+                   help="comma-separated columns to run, of %(default)s (default: all)")
     args = p.parse_args(argv)
+    args.only = {c.strip() for c in args.only.split(",") if c.strip()}
+    if args.only - {*COLUMNS, "hata"}:
+        p.error(f"--only: unknown column(s) {', '.join(sorted(args.only - {*COLUMNS, 'hata'}))}")
     args.radii = tuple(args.radii or (QUICK_RADII_KM if args.quick else RADII_KM))
     args.repeats = args.repeats or (1 if args.quick else 3)
     if args.repeats < 1 or min(args.radii) <= 0:
@@ -470,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
     try:
         s = prepare(args, work)
+        for c in (*COLUMNS, "hata"):
+            if c not in args.only:
+                s.skipped.setdefault(c, "not in --only")
+        for c, why in s.skipped.items():
+            print(f"== skipping {HEADERS.get(c, c)}: {why}")
         warm_up(args, s)
         print("== timings (s, wall)")
         rows = {r: time_radius(args, s, r) for r in args.radii}
