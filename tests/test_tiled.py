@@ -208,8 +208,8 @@ def test_a_land_cover_that_changes_the_signal_takes_the_whole_terrain_path(tmp_p
 def test_the_sites_reach_of_a_geographic_dem_on_a_cluster(cluster: Any, srtm_path: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """--dem --sites: the grid is the box the sites reach on the whole tile's UTM grid; one site by the tile's
-    east edge takes the box to it (the in-process command reads the whole tile there, and the tiles read windows
-    of it with the margin the cells beyond it need): the same files, byte for byte."""
+    east edge takes the box to it (the in-process command reads that box, and the tiles read windows of it, with
+    the margin the cells beyond the tile need): the same files, byte for byte."""
     import coverplan.cli.coverage_tiled
 
     monkeypatch.setattr(coverplan.cli.coverage_tiled, "TILE_CELLS", 64)

@@ -341,7 +341,7 @@ def _adhoc_terrain(dem: Path, sites: Path, sectors: gpd.GeoDataFrame, settings: 
     from coverplan.terrain.dem import load_dem
 
     if extent == "sites" and len(sectors):
-        from coverplan.terrain.dem_window import load_dem_near
+        from coverplan.terrain.windows import load_dem_near
 
         points, reach = _site_reach(sectors, settings)
         terrain = load_dem_near(dem, points, reach, points_crs=sectors.crs, resolution_m=resolution)

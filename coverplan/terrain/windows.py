@@ -17,18 +17,24 @@ the nearest covered cell's elevation over the grid it made, which a window
 alone can miss; :func:`read_dem_window` reads such a window grown by the
 distance to the file (:func:`_nearest_margin`), within the grid's frame
 (the whole read it is a part of), and finds the same cell. Those cells are
-flagged in ``Terrain.void_mask`` either way. :func:`reach_grid` is the box
-of a grid that :func:`coverplan.terrain.dem_window.load_dem_near` takes
-(``coverplan coverage --dem --sites``), framed by the whole grid; where
-that box reaches the DEM's edge ``load_dem_near`` reads the whole DEM, and
-the windows here read only their own part of it.
+flagged in ``Terrain.void_mask`` either way.
+
+:func:`load_dem_near` is ``load_dem`` for a run whose work lies within a
+known distance of a few points (``coverplan coverage --dem --sites``: the
+sites and their radii): the box of the whole grid within each point's reach
+(``REACH_MARGIN_CELLS`` more, for the bilinear profiles), read as one window
+of it, at the DEM's edge too; :func:`reach_grid` is that box as a grid (the
+tiled ``coverage --scheduler``), whose windows the sites read
+(``tests/terrain/test_dem_window.py``).
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +59,15 @@ from coverplan.terrain.dem import (
     load_dem,
 )
 
-__all__ = ["DemGrid", "check_dem", "dem_grid", "reach_grid", "read_dem_window"]
+__all__ = ["REACH_MARGIN_CELLS", "DemGrid", "check_dem", "dem_grid", "load_dem_near", "reach_grid",
+           "read_dem_window"]
+
+log = logging.getLogger(__name__)
+
+#: Cells read beyond each point's reach (:func:`load_dem_near`, :func:`reach_grid`): the radial engine samples a
+#: step or two past the radius (``ceil(radius / step) + 1`` points) and its bilinear surface needs the next cell,
+#: so the cells within reach see the same neighbours as in the whole DEM.
+REACH_MARGIN_CELLS = 5
 
 #: Source cells added on each side of a window's footprint before it is read, so the grid the read makes covers it.
 READ_PAD_SOURCE_CELLS = 2
@@ -175,22 +189,97 @@ def dem_grid(
 
 def reach_grid(grid: DemGrid, points: Any, reach_m: Any, *, points_crs: Any = "EPSG:4326",
                margin_cells: int | None = None) -> DemGrid | None:
-    """The box of ``grid`` within each point's reach, as
-    :func:`~coverplan.terrain.dem_window.load_dem_near` takes it (each reach east, west, north and south,
-    ``REACH_MARGIN_CELLS`` more), framed by ``grid`` (so it has the same cells); ``grid`` itself when the box is
-    all of it; None when no point's reach meets it."""
-    from pyproj import Transformer
-
-    from coverplan.terrain.dem_window import REACH_MARGIN_CELLS, _reach_box
-
-    pts = np.asarray(points, dtype=float).reshape(-1, 2)
-    xs, ys = Transformer.from_crs(CRS.from_user_input(points_crs), grid.crs, always_xy=True).transform(pts[:, 0],
-                                                                                                    pts[:, 1])
-    box = _reach_box(grid.transform, grid.shape, np.atleast_1d(xs), np.atleast_1d(ys), [float(r) for r in reach_m],
-                     REACH_MARGIN_CELLS if margin_cells is None else margin_cells)
+    """The box of ``grid`` within each point's reach, as :func:`load_dem_near` reads it (each reach east, west,
+    north and south, ``REACH_MARGIN_CELLS`` more), framed by ``grid`` (so it has the same cells); ``grid`` itself
+    when the box is all of it; None when no point's reach meets it."""
+    box = _points_box(grid, points, reach_m, points_crs, REACH_MARGIN_CELLS if margin_cells is None else margin_cells)
     if box is None:
         return None
     return grid if box == (0, grid.shape[0], 0, grid.shape[1]) else grid.within(*box)
+
+
+def load_dem_near(
+    path: str | os.PathLike[str],
+    points: Sequence[tuple[float, float]],
+    reach_m: Sequence[float],
+    *,
+    points_crs: Any = "EPSG:4326",
+    crs: Any = None,
+    resolution_m: float | None = None,
+    margin_cells: int = REACH_MARGIN_CELLS,
+    max_void_fraction: float = 0.5,
+) -> Terrain | None:
+    """The cells of ``load_dem(path, crs=crs, resolution_m=resolution_m)`` within reach of some points.
+
+    Parameters
+    ----------
+    path : path-like
+        The DEM, as :func:`~coverplan.terrain.dem.load_dem` takes it (a VRT
+        mosaic reads only the tiles under the window).
+    points : sequence of (x, y)
+        The points, in ``points_crs`` (lon/lat by default).
+    reach_m : sequence of float
+        Each point's reach (m): the cells within that distance east, west,
+        north and south of it, plus ``margin_cells``, are kept.
+    crs, resolution_m, max_void_fraction
+        As :func:`~coverplan.terrain.dem.load_dem`; the void share is that
+        of the window read.
+
+    Returns
+    -------
+    Terrain or None
+        The smallest box of the whole DEM's grid (:func:`dem_grid`) holding
+        every point's reach, read by :func:`read_dem_window` from the file's
+        window under it alone, at the DEM's edge too (the cells beyond the
+        file find their nearest covered cell within a margin): the same
+        cells, bit for bit, as that box of the whole load. The whole load
+        when the box is all of the grid; None when no point's reach meets it.
+    """
+    grid = dem_grid(path, crs=crs, resolution_m=resolution_m)
+    box = _points_box(grid, points, reach_m, points_crs, margin_cells)
+    if box is None:
+        return None
+    rows, cols = grid.shape
+    if box == (0, rows, 0, cols):
+        return load_dem(path, crs=grid.crs, resolution_m=resolution_m, max_void_fraction=max_void_fraction)
+    out = read_dem_window(grid, *box, max_void_fraction=max_void_fraction)
+    log.info("%s: read the window the points reach, %d x %d cells of the whole DEM's %d x %d", path,
+             out.shape[0], out.shape[1], rows, cols)
+    return out
+
+
+def _points_box(grid: DemGrid, points: Any, reach_m: Any, points_crs: Any,
+                margin_cells: int) -> tuple[int, int, int, int] | None:
+    """:func:`_reach_box` of ``points`` (in ``points_crs``) on ``grid``."""
+    from pyproj import Transformer
+
+    if len(points) != len(reach_m):
+        raise InputError(f"{len(points)} points but {len(reach_m)} reach values: give each point its reach")
+    pts = np.asarray(points, dtype=float).reshape(-1, 2)
+    xs, ys = Transformer.from_crs(CRS.from_user_input(points_crs), grid.crs, always_xy=True).transform(pts[:, 0],
+                                                                                                    pts[:, 1])
+    return _reach_box(grid.transform, grid.shape, np.atleast_1d(xs), np.atleast_1d(ys), [float(r) for r in reach_m],
+                      margin_cells)
+
+
+def _reach_box(grid: Affine, shape: tuple[int, int], xs: Any, ys: Any, reach_m: Any,
+               margin_cells: int) -> tuple[int, int, int, int] | None:
+    """Rows and columns ``(r0, r1, c0, c1)`` of the grid within each point's reach plus the margin, united;
+    None when no point's box meets the grid."""
+    rx, ry = float(grid.a), float(-grid.e)
+    h, w = shape
+    boxes = []
+    for x, y, reach in zip(xs, ys, reach_m, strict=True):
+        c0 = math.floor((x - reach - grid.c) / rx) - margin_cells
+        c1 = math.ceil((x + reach - grid.c) / rx) + margin_cells
+        r0 = math.floor((grid.f - (y + reach)) / ry) - margin_cells
+        r1 = math.ceil((grid.f - (y - reach)) / ry) + margin_cells
+        c0, c1, r0, r1 = max(c0, 0), min(c1, w), max(r0, 0), min(r1, h)
+        if c0 < c1 and r0 < r1:
+            boxes.append((r0, r1, c0, c1))
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), max(b[1] for b in boxes), min(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
 def read_dem_window(grid: DemGrid, row0: int, row1: int, col0: int, col1: int, *,
@@ -277,6 +366,8 @@ def _nearest_margin(grid: DemGrid, r0: int, r1: int, c0: int, c1: int) -> int:
     nearest covered cell the whole grid finds (``load_dem`` gives those cells the nearest covered elevation): 0
     for a window well inside the source; else the farthest such cell's distance to the source, plus
     :data:`NEAREST_MARGIN_CELLS`."""
+    if _well_inside(grid, r0, r1, c0, c1):
+        return 0
     import shapely
 
     res = grid.res[0]
@@ -288,6 +379,19 @@ def _nearest_margin(grid: DemGrid, r0: int, r1: int, c0: int, c1: int) -> int:
     points = shapely.points(shapely.get_coordinates(beyond))
     far = float(shapely.distance(points, cover).max()) if len(points) else 0.0
     return math.ceil(far / res) + NEAREST_MARGIN_CELLS
+
+
+def _well_inside(grid: DemGrid, r0: int, r1: int, c0: int, c1: int) -> bool:
+    """Whether cells ``[r0:r1, c0:c1]``, two cells more each side, lie a source cell or more inside the file (so
+    none of them is beyond it): their footprint's bounds in the file's CRS (edges densified), without shapely
+    (a window well inside the DEM, the usual one, does not import it)."""
+    res = grid.res[0]
+    l, b, r, t = _footprint(grid, r0, r1, c0, c1)
+    l, b, r, t = l - 2.0 * res, b - 2.0 * res, r + 2.0 * res, t + 2.0 * res
+    if grid.crs != grid.source_crs:
+        l, b, r, t = transform_bounds(grid.crs, grid.source_crs, l, b, r, t, densify_pts=21)
+    (sx, sy), (fl, fb, fr, ft) = grid.source_res, grid.source_bounds
+    return fl + sx <= l and r <= fr - sx and fb + sy <= b and t <= ft - sy
 
 
 @functools.lru_cache(maxsize=8)
