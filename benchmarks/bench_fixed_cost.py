@@ -50,7 +50,7 @@ t0 = clock()
 from coverplan.cli import main
 import coverplan.cli.coverage
 t1 = clock()
-import coverplan.radio.sites as sites, coverplan.terrain.dem_window as window, coverplan.terrain.dem as dem
+import coverplan.radio.sites as sites, coverplan.terrain.windows as window, coverplan.terrain.dem as dem
 import coverplan.radio.cellular as cellular, coverplan.output.signal as signal
 import coverplan.radio._kernels as rk
 t2 = clock()

@@ -9,6 +9,11 @@ are scattered once, and results stream back; a small reorder buffer keeps
 the order, so results (and any best-server ties) do not depend on which
 worker finished first.
 
+Every worker receives the shared arguments whole: for the terrain, memory
+grows with the region. :mod:`coverplan.radio.tiled` computes the signal
+without that (each task reads its own DEM window; :func:`connected` gives it
+the client).
+
 ``dask.distributed`` is optional: ``pip install 'coverplan[dask]'``.
 :func:`check_scheduler` checks an address within :data:`CONNECT_TIMEOUT_S`
 (5 s) before any work; :func:`coverplan.pipeline.run` calls it first.
@@ -16,13 +21,14 @@ worker finished first.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from coverplan.errors import InputError
 
-__all__ = ["CONNECT_TIMEOUT_S", "check_scheduler", "ordered_map"]
+__all__ = ["CONNECT_TIMEOUT_S", "check_scheduler", "connected", "ordered_map"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +84,17 @@ def ordered_map(
                 yield waiting.pop(nxt).result()
                 futures[nxt] = None  # drop the reference: the worker may free it
                 nxt += 1
+    finally:
+        if own:
+            client.close()
+
+
+@contextlib.contextmanager
+def connected(scheduler: Any) -> Iterator[Any]:
+    """A ``distributed.Client`` for a scheduler address (checked first, closed at the end) or the client given."""
+    client, own = _client(scheduler)
+    try:
+        yield client
     finally:
         if own:
             client.close()

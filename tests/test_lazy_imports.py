@@ -45,7 +45,7 @@ def test_the_package_and_its_public_names_still_import() -> None:
 
 def test_loading_a_dem_window_does_not_load_scipy_ndimage_or_the_gis_tables() -> None:
     """The reprojection's bilinear sampling is coverplan's own (scipy.ndimage's import was a third of a second)."""
-    loaded = _loaded("from coverplan.terrain.dem_window import load_dem_near\n"
+    loaded = _loaded("from coverplan.terrain.windows import load_dem_near\n"
                      "load_dem_near('data/srtm/N21E105.hgt', [(105.82, 21.58)], [500.0], resolution_m=90)")
     assert not loaded & {"scipy.ndimage", "pandas", "geopandas", "shapely"}, loaded
 

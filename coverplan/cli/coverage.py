@@ -120,7 +120,9 @@ def _scenario_default(name: str) -> str:
                    "radius, read from only that window of the DEM, the same values as over the whole DEM; dem the "
                    "whole DEM (the default of the deprecated DEM SITES OUTPUT form).")
 @click.option("--scheduler", metavar="ADDRESS", default=None,
-              help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process.")
+              help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process. The "
+                   "signal is then computed by tiles, each worker reading its own windows of the DEM file (which "
+                   "every worker must see at the same path).")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR (or OUTPUT) if it exists.")
 def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, sites: Path | None,
                  output_kind: str, extent: str | None, scheduler: str | None, overwrite: bool,
@@ -146,12 +148,15 @@ def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, 
         dem, sites = args[0], args[1]
     scenario = args[0] if len(args) == 1 else None
     changes = _changes(options, dem, sites)
-    job = _job(scenario, dem, sites, outdir, legacy, overwrite, changes, extent)
     show = not is_quiet()
-    if output_kind == "power":
-        written = _power(job, scheduler, show, overwrite)
+    if scheduler is not None and output_kind == "power" and legacy is None:
+        # on a cluster, by tiles: each worker reads its own windows of the DEM (coverplan.radio.tiled)
+        from coverplan.cli.coverage_tiled import tiled_power
+
+        written = tiled_power(scenario, dem, sites, outdir, overwrite, changes, extent, scheduler, show)
     else:
-        written = _loss(job, scheduler, show, overwrite)
+        job = _job(scenario, dem, sites, outdir, legacy, overwrite, changes, extent)
+        written = (_power if output_kind == "power" else _loss)(job, scheduler, show, overwrite)
     if show:
         for line in written:
             click.echo(line, err=True)
@@ -179,6 +184,9 @@ class _Job:
     dem_kind: str = "dsm"
     #: what the grid covers, for the user's lines: the region, the DEM, or the sites' reach
     area: str = "region"
+    #: the DEM file and the cell size asked for (None: the scenario's or the DEM's default), for the tiled path
+    dem: Path | None = None
+    resolution_m: float | None = None
 
 
 def _legacy_output(args: tuple[Path, ...], dem: Path | None, sites: Path | None) -> Path | None:
@@ -278,13 +286,24 @@ def _scenario_job(scenario: Path | None, outdir: Path | None, overwrite: bool,
     in_area = np.zeros(inputs.terrain.shape, bool)
     in_area[r0:r1, c0:c1] = inputs.in_area
     return _Job(inputs.terrain, inputs.sectors, sc.coverage, sc.inputs.sites, sc.name, out, in_area, None,
-                tuple(input_files(sc)), inputs.landcover, sc.inputs.dem_kind)
+                tuple(input_files(sc)), inputs.landcover, sc.inputs.dem_kind, dem=sc.inputs.dem,
+                resolution_m=sc.region.resolution_m)
 
 
 def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None, overwrite: bool,
                changes: dict[str, tuple[Any, str]], extent: str) -> _Job:
     """No scenario: the settings' defaults (model p526) on the DEM's own grid, over the sites' reach or the whole
     DEM (``extent``)."""
+    sectors, settings, out, resolution = _adhoc_inputs(dem, sites, outdir, legacy, overwrite, changes)
+    terrain, area = _adhoc_terrain(dem, sites, sectors, settings, resolution, extent)
+    return _Job(terrain, sectors, settings, Path(sites), Path(dem).stem, out, None, legacy,
+                (Path(dem), Path(sites)), area=area, dem=Path(dem), resolution_m=resolution)
+
+
+def _adhoc_inputs(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None, overwrite: bool,
+                  changes: dict[str, tuple[Any, str]]) -> tuple[gpd.GeoDataFrame, CoverageSettings, Path,
+                                                               float | None]:
+    """Without a scenario, everything but the terrain: the sectors, the settings, the output, the cell size."""
     from coverplan.radio.settings import CoverageSettings
     from coverplan.radio.sites import read_sites
     from coverplan.settings import SettingError, from_table
@@ -311,9 +330,7 @@ def _adhoc_job(dem: Path, sites: Path, outdir: Path | None, legacy: Path | None,
     resolution = changes.get("region.resolution_m", (None, ""))[0]
     if resolution is not None and not resolution > 0:
         raise click.BadParameter(f"must be positive, got {resolution:g}", param_hint="--resolution")
-    terrain, area = _adhoc_terrain(dem, sites, sectors, settings, resolution, extent)
-    return _Job(terrain, sectors, settings, Path(sites), Path(dem).stem, out, None, legacy,
-                (Path(dem), Path(sites)), area=area)
+    return sectors, settings, out, resolution
 
 
 def _adhoc_terrain(dem: Path, sites: Path, sectors: gpd.GeoDataFrame, settings: CoverageSettings,
@@ -324,14 +341,9 @@ def _adhoc_terrain(dem: Path, sites: Path, sectors: gpd.GeoDataFrame, settings: 
     from coverplan.terrain.dem import load_dem
 
     if extent == "sites" and len(sectors):
-        from coverplan.radio.probability import itm_sigma_distance_m
-        from coverplan.terrain.dem_window import load_dem_near
+        from coverplan.terrain.windows import load_dem_near
 
-        radius_km = [settings.nominal_radius_km[t] for t in sectors["technology"]]
-        # ITM's location variability (for a location margin) comes from profiles of at least 1 km
-        margin = settings.model == "itm" and not settings.probability.is_median
-        reach = [max(r * 1000.0, itm_sigma_distance_m(r)) if margin else r * 1000.0 for r in radius_km]
-        points = list(zip(sectors.geometry.x, sectors.geometry.y, strict=True))
+        points, reach = _site_reach(sectors, settings)
         terrain = load_dem_near(dem, points, reach, points_crs=sectors.crs, resolution_m=resolution)
         if terrain is not None:
             log.info("the grid is the window the sites reach, %d x %d cells of %s (--extent dem: the whole DEM)",
@@ -339,6 +351,18 @@ def _adhoc_terrain(dem: Path, sites: Path, sectors: gpd.GeoDataFrame, settings: 
             return terrain, "sites' reach"
         log.warning("%s: no site reaches the DEM %s; the grid is the whole DEM", sites, dem)
     return load_dem(dem, resolution_m=resolution), "DEM"
+
+
+def _site_reach(sectors: gpd.GeoDataFrame, settings: CoverageSettings) -> tuple[list[tuple[float, float]],
+                                                                                list[float]]:
+    """Each sector's place (the sectors' CRS) and reach (m): its technology's radius; for a location margin,
+    ITM's location-variability profiles reach at least 1 km."""
+    from coverplan.radio.probability import itm_sigma_distance_m
+
+    radius_km = [settings.nominal_radius_km[t] for t in sectors["technology"]]
+    margin = settings.model == "itm" and not settings.probability.is_median
+    reach = [max(r * 1000.0, itm_sigma_distance_m(r)) if margin else r * 1000.0 for r in radius_km]
+    return list(zip(sectors.geometry.x, sectors.geometry.y, strict=True)), reach
 
 
 def _sectors_and_table(sectors: gpd.GeoDataFrame, changes: dict[str, tuple[Any, str]],
@@ -397,7 +421,7 @@ def _power(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> lis
     import numpy as np
 
     from coverplan.output.signal import write_technology_rasters
-    from coverplan.radio.cellular import SIGNAL_QUANTITY, cellular_coverage
+    from coverplan.radio.cellular import cellular_coverage
 
     s = job.settings
     cov = cellular_coverage(job.terrain, job.sectors, s, source=job.source, scheduler=scheduler, show_progress=show,
@@ -412,13 +436,24 @@ def _power(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> lis
     (_write_one if job.legacy is not None else _write_folder)(job, write, overwrite)
     power = cov.power_dbm or {}
     area = job.in_area if job.in_area is not None else np.ones(job.terrain.shape, bool)
+    cells = {t: int(np.isfinite(power[t]).sum()) for t in s.technologies}
+    covered = {t: int((cov.by_technology[t] & area).sum()) for t in s.technologies}
+    return _power_lines(s, cells, covered, int(area.sum()), job.area, job.out, job.terrain.res[0],
+                        _extent_note(job.area, job.terrain.shape))
+
+
+def _power_lines(s: CoverageSettings, cells: Mapping[str, int], covered: Mapping[str, int], area_cells: int,
+                 area: str, out: Path, cell_m: float, note: str) -> list[str]:
+    """What ``coverplan coverage`` tells the user: per technology the cells with a signal and the share of the
+    ``area`` (the region, the DEM, the sites' reach) covered; then what it wrote."""
+    from coverplan.radio.cellular import SIGNAL_QUANTITY
+
     lines = []
     for t in s.technologies:
-        n = int(np.isfinite(power[t]).sum())
-        share = float((cov.by_technology[t] & area).sum()) / max(int(area.sum()), 1)
-        lines.append(f"{t}: {SIGNAL_QUANTITY[t]} (dBm) over {n:,} cells within {s.nominal_radius_km[t]:g} km, "
-                     f"{share:.1%} of the {job.area} at or above {s.threshold_dbm[t]:g} dBm")
-    lines.append(f"wrote {job.out} ({s.model}, {job.terrain.res[0]:g} m cells{_extent_note(job)})")
+        share = covered[t] / max(area_cells, 1)
+        lines.append(f"{t}: {SIGNAL_QUANTITY[t]} (dBm) over {cells[t]:,} cells within {s.nominal_radius_km[t]:g} km, "
+                     f"{share:.1%} of the {area} at or above {s.threshold_dbm[t]:g} dBm")
+    lines.append(f"wrote {out} ({s.model}, {cell_m:g} m cells{note})")
     return lines
 
 
@@ -432,14 +467,15 @@ def _loss(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> list
     tags = {"SCENARIO": job.name}
     (_write_one if job.legacy is not None else _write_folder)(
         job, lambda folder: write_loss_rasters(losses, s, folder, tags=tags), overwrite)
-    return [f"wrote {job.out} ({s.model} loss, {', '.join(s.technologies)}{_extent_note(job)})"]
+    return [f"wrote {job.out} ({s.model} loss, {', '.join(s.technologies)}"
+            f"{_extent_note(job.area, job.terrain.shape)})"]
 
 
-def _extent_note(job: _Job) -> str:
+def _extent_note(area: str, shape: tuple[int, int]) -> str:
     """What the user's last line says of a grid that is the sites' reach, not the whole DEM."""
-    if job.area != "sites' reach":
+    if area != "sites' reach":
         return ""
-    h, w = job.terrain.shape
+    h, w = shape
     return f"; {h} x {w} cells, the sites' reach: --extent dem for the whole DEM"
 
 

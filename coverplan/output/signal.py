@@ -20,10 +20,11 @@ callers do, and a failure leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,11 +37,12 @@ from coverplan.radio.settings import CoverageSettings
 
 if TYPE_CHECKING:
     from coverplan.radio.coverage import Coverage
+    from coverplan.radio.tiled import CoverageTile
     from coverplan.raster import Raster
     from coverplan.results import Results
 
 __all__ = ["COVERED_NODATA", "covered_file_name", "loss_file_name", "signal_file_name", "signal_file_names",
-           "write_loss_rasters", "write_signal_rasters", "write_technology_rasters"]
+           "technology_writers", "write_loss_rasters", "write_signal_rasters", "write_technology_rasters"]
 
 log = logging.getLogger(__name__)
 
@@ -111,34 +113,102 @@ def write_technology_rasters(
     r0, r1, c0, c1 = window if window is not None else (0, rows, 0, cols)
     grid = coverage.count.window(r0, r1, c0, c1)
     outside = ~in_area if in_area is not None else np.zeros(grid.shape, bool)
-    offsets = reference_offsets(settings)
     out = []
     for t in settings.technologies:
         power = np.array(coverage.power_dbm[t][r0:r1, c0:c1], dtype=np.float32)
         if signal_in_area_only:
             power[outside] = np.nan
-        quantity = SIGNAL_QUANTITY[t]
-        radius = settings.nominal_radius_km[t]
-        meta = {**(tags or {}), "COVERPLAN_VERSION": __version__, "MODEL": settings.model, "TECHNOLOGY": t,
-                "QUANTITY": quantity, "UNIT": "dBm", "THRESHOLD_DBM": f"{settings.threshold_dbm[t]:g}",
-                "RADIUS_KM": f"{radius:g}", "BANDWIDTH_MHZ": f"{settings.bandwidth_mhz[t]:g}",
-                "REFERENCE_OFFSET_DB": f"{offsets[t]:.4f}", "RX_HEIGHT_M": f"{settings.receiver_height_m:g}"}
-        desc = f"{t} {quantity} ({SIGNAL_REFERENCE[t]}), dBm: best server within {radius:g} km"
-        nan = (f"NaN beyond every {t} site's radius or outside the study area" if signal_in_area_only or in_area is None
-               else f"NaN beyond every {t} site's radius; outside the study area, only the sites that reach it count")
+        desc, meta = _signal_band(settings, t, tags, nan_outside=signal_in_area_only or in_area is None)
         out.append(_write_band(grid.with_array(power, nodata=float("nan")), Path(folder) / signal_file_name(t),
-                               description=desc, units="dBm", overwrite=overwrite,
-                               tags={**meta, "MEANING": f"{desc}; {nan}"}))
+                               description=desc, units="dBm", overwrite=overwrite, tags=meta))
         if masks:
             covered = np.where(np.asarray(coverage.by_technology[t][r0:r1, c0:c1]), np.uint8(1), np.uint8(0))
             covered[outside] = COVERED_NODATA
-            cdesc = f"{t} covered: {quantity} >= {settings.threshold_dbm[t]:g} dBm within {radius:g} km"
+            cdesc, cmeta = _covered_band(settings, t, tags)
             out.append(_write_band(grid.with_array(covered, nodata=COVERED_NODATA),
                                    Path(folder) / covered_file_name(t), description=cdesc, units="",
-                                   overwrite=overwrite,
-                                   tags={**meta, "MEANING": f"{cdesc}: 1 covered, 0 not covered, 255 outside the "
-                                         "study area"}))
+                                   overwrite=overwrite, tags=cmeta))
     return out
+
+
+def _band_tags(settings: CoverageSettings, t: str, tags: Mapping[str, str] | None) -> dict[str, str]:
+    radius = settings.nominal_radius_km[t]
+    return {**(tags or {}), "COVERPLAN_VERSION": __version__, "MODEL": settings.model, "TECHNOLOGY": t,
+            "QUANTITY": SIGNAL_QUANTITY[t], "UNIT": "dBm", "THRESHOLD_DBM": f"{settings.threshold_dbm[t]:g}",
+            "RADIUS_KM": f"{radius:g}", "BANDWIDTH_MHZ": f"{settings.bandwidth_mhz[t]:g}",
+            "REFERENCE_OFFSET_DB": f"{reference_offsets(settings)[t]:.4f}",
+            "RX_HEIGHT_M": f"{settings.receiver_height_m:g}"}
+
+
+def _signal_band(settings: CoverageSettings, t: str, tags: Mapping[str, str] | None, *,
+                 nan_outside: bool) -> tuple[str, dict[str, str]]:
+    """The description and tags of ``signal_<t>.tif``; ``nan_outside``: NaN outside the study area (else the
+    signal of the sites that reach it is kept there)."""
+    radius = settings.nominal_radius_km[t]
+    desc = f"{t} {SIGNAL_QUANTITY[t]} ({SIGNAL_REFERENCE[t]}), dBm: best server within {radius:g} km"
+    nan = (f"NaN beyond every {t} site's radius or outside the study area" if nan_outside
+           else f"NaN beyond every {t} site's radius; outside the study area, only the sites that reach it count")
+    return desc, {**_band_tags(settings, t, tags), "MEANING": f"{desc}; {nan}"}
+
+
+def _covered_band(settings: CoverageSettings, t: str, tags: Mapping[str, str] | None) -> tuple[str, dict[str, str]]:
+    """The description and tags of ``covered_<t>.tif``."""
+    radius = settings.nominal_radius_km[t]
+    cdesc = f"{t} covered: {SIGNAL_QUANTITY[t]} >= {settings.threshold_dbm[t]:g} dBm within {radius:g} km"
+    return cdesc, {**_band_tags(settings, t, tags),
+                   "MEANING": f"{cdesc}: 1 covered, 0 not covered, 255 outside the study area"}
+
+
+@contextlib.contextmanager
+def technology_writers(
+    settings: CoverageSettings,
+    folder: str | Path,
+    grid: Raster,
+    *,
+    masks: bool = True,
+    signal_in_area_only: bool = True,
+    has_area: bool = False,
+    overwrite: bool = False,
+    tags: Mapping[str, str] | None = None,
+) -> Iterator[Callable[[CoverageTile, NDArray[np.bool_] | None], None]]:
+    """:func:`write_technology_rasters`'s files (the same cells, tags, descriptions, units and layout), written a
+    tile at a time (:func:`coverplan.cog.windowed_cog`): the block gets ``write(tile, in_area)``, ``in_area`` the
+    tile's share of the study area (None: all of it; ``has_area`` says whether there is one). ``grid``: the
+    rasters' grid (its transform, shape and CRS; its cells are not read). Each file is renamed into place when
+    complete; write into a folder built with :func:`coverplan.outfolder.output_folder`, and a failure leaves
+    nothing behind."""
+    from coverplan.cog import windowed_cog
+
+    common: dict[str, Any] = {"shape": grid.shape, "transform": grid.transform, "crs": grid.crs,
+                              "overwrite": overwrite}
+    with contextlib.ExitStack() as stack:
+        signal = {}
+        covered = {}
+        for t in settings.technologies:
+            desc, meta = _signal_band(settings, t, tags, nan_outside=signal_in_area_only or not has_area)
+            signal[t] = stack.enter_context(windowed_cog(Path(folder) / signal_file_name(t), dtype="float32",
+                                                         nodata=float("nan"), tags=meta, description=desc,
+                                                         units="dBm", **common))
+            if masks:
+                cdesc, cmeta = _covered_band(settings, t, tags)
+                covered[t] = stack.enter_context(windowed_cog(Path(folder) / covered_file_name(t), dtype="uint8",
+                                                              nodata=COVERED_NODATA, tags=cmeta, description=cdesc,
+                                                              units="", overview_resampling="mode", **common))
+
+        def write(tile: CoverageTile, in_area: NDArray[np.bool_] | None) -> None:
+            outside = ~in_area if in_area is not None else np.zeros(tile.shape, bool)
+            for t in settings.technologies:
+                power = np.array(tile.power_dbm[t], dtype=np.float32)
+                if signal_in_area_only:
+                    power[outside] = np.nan
+                signal[t](power, tile.row0, tile.col0)
+                if masks:
+                    mask = np.where(tile.by_technology[t], np.uint8(1), np.uint8(0))
+                    mask[outside] = COVERED_NODATA
+                    covered[t](mask, tile.row0, tile.col0)
+
+        yield write
+    log.info("wrote %s by tiles (%s)", folder, ", ".join(settings.technologies))
 
 
 def write_loss_rasters(losses: Mapping[str, Raster], settings: CoverageSettings, folder: str | Path, *,

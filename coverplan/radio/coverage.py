@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from coverplan.errors import InputError
 from coverplan.progress import progress as _progress
 from coverplan.radio.settings import PROPAGATION_MODELS, CalibrationSettings, CoverageSettings, PropagationSettings
+from coverplan.radio.site_windows import _loss_task
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.viewshed import VISIBLE, viewshed
@@ -571,20 +572,6 @@ def _viewshed_task(x: float, y: float, height_m: float, radius_m: float, *, terr
     vis = viewshed(win, x, y, observer_height_m=height_m, target_height_m=rx_height_m, max_distance_m=radius_m,
                    k_factor=k_factor).array == VISIBLE
     return r0, c0, vis
-
-
-def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, *, terrain: Terrain,
-               z64: NDArray[np.float64], model: str, settings: PropagationSettings, rx_height_m: float,
-               profile: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None) -> Raster:
-    """One site-frequency-height loss window (module level, so dask can ship it). ``profile``: (profile
-    heights, clutter on the intermediate points, the terminals' ground), from the land cover
-    (:func:`coverplan.radio.clutter.profile_grids`); None: the DEM as it is."""
-    if profile is None:
-        return site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                         radius_m=radius_m, model=model, settings=settings, elevation64=z64)
-    return site_loss(terrain, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
-                     radius_m=radius_m, model=model, settings=settings, elevation64=profile[0],
-                     clutter_m=profile[1], terminal_ground_m=profile[2])
 
 
 def _float64(terrain: Terrain) -> NDArray[np.float64]:

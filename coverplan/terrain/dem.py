@@ -159,6 +159,7 @@ def load_dem(
     bounds: tuple[float, float, float, float] | None = None,
     max_void_fraction: float = 0.5,
     anchor: tuple[float, float] | None = None,
+    grid: tuple[Affine, tuple[int, int]] | None = None,
 ) -> Terrain:
     """Load any GDAL-readable DEM as a metric :class:`Terrain`.
 
@@ -184,6 +185,12 @@ def load_dem(
         -tap``), or the DEM's own grid when the CRS stays the same; so the
         grid depends only on the CRS and the cell size, never on the window
         read, and two runs of one area use the same cells.
+    grid : (transform, (rows, cols)), optional
+        Resample onto this grid (cell corners on the anchor's lattice, cells
+        of ``resolution_m``) instead of the one around ``bounds``: a window
+        of a larger read's grid (:func:`coverplan.terrain.windows.read_dem_window`),
+        ``bounds`` then covering its footprint. Only when the DEM is
+        reprojected or resampled.
 
     Notes
     -----
@@ -192,7 +199,11 @@ def load_dem(
     an error. Voids (the nodata value, or NaN) are filled by inverse-distance
     interpolation (GDAL's FillNodata, through rasterio) after any
     reprojection, which is bilinear. The filled cells are reported in
-    ``Terrain.void_mask`` and their count in ``Terrain.void_count``.
+    ``Terrain.void_mask`` and their count in ``Terrain.void_count``. The
+    source is read under every cell of the target grid, and 100 source
+    cells beyond (a reprojected grid is its window's bounding box, whose
+    corners can reach farther than the window): only cells beyond the file
+    take the nearest elevation of the grid.
     """
     if resolution_m is not None and not (resolution_m > 0 and math.isfinite(resolution_m)):
         raise InputError(f"resolution_m must be a positive number of metres, got {resolution_m}")
@@ -206,16 +217,48 @@ def load_dem(
         # read FILL_SEARCH cells more on each side, so voids are filled, and edge cells interpolated, from the
         # same cells whatever window is asked for
         outer = _padded(inner, ds, FILL_SEARCH + 2)
-        raw = ds.read(1, window=outer, out_dtype="float64", masked=False)
         src_transform = ds.window_transform(outer)
         nodata = ds.nodata
         to_m = _metres_per_unit(ds.units[0] if ds.units else None, path)
         src_origin = (ds.transform.c, ds.transform.f)
         file_transform = ds.transform
+        r0, c0 = int(inner.row_off - outer.row_off), int(inner.col_off - outer.col_off)
+        inner_transform = src_transform @ Affine.translation(c0, r0)
+        cover_bounds = _bounds(inner_transform, int(inner.width), int(inner.height))
+        dst_crs, same_grid, default_anchor = _target(src_crs, crs, resolution_m, cover_bounds, src_origin, path)
+        if grid is not None and (same_grid or resolution_m is None):
+            raise InputError("load_dem: grid needs resolution_m and a DEM that is reprojected or resampled")
+        anchor = default_anchor if anchor is None else anchor
+        if not same_grid:
+            grid = grid or _grid_over(cover_bounds, file_transform, src_crs, dst_crs, resolution_m, anchor)
+            outer = _covering(outer, ds, grid, dst_crs, src_crs, path)
+        raw = ds.read(1, window=outer, out_dtype="float64", masked=False)
     r0, c0 = int(inner.row_off - outer.row_off), int(inner.col_off - outer.col_off)
     rin = (slice(r0, r0 + int(inner.height)), slice(c0, c0 + int(inner.width)))
     if raw[rin].size == 0:
         raise DEMError(f"{path}: the window {bounds} holds no cells")
+    raw, voids_src, void_count = _checked(raw, rin, nodata, to_m, path, max_void_fraction)
+    if grid is None:
+        elev, transform, mask = raw[rin], inner_transform, voids_src[rin]
+    else:
+        elev, transform, coverage, voids = _reproject(raw, voids_src, file_transform,
+                                                      (int(outer.row_off), int(outer.col_off)), src_crs, dst_crs,
+                                                      resolution_m, anchor, cover_bounds, grid)
+        mask = voids | ~coverage
+        if (~coverage).any():  # beyond the file: nearest elevation, flagged in void_mask
+            from scipy import ndimage
+
+            idx = ndimage.distance_transform_edt(~coverage, return_distances=False, return_indices=True)
+            elev = elev[tuple(idx)]
+    log.info("loaded %s: %d x %d cells, %d void cells filled", path, elev.shape[0], elev.shape[1], void_count)
+    dem = Raster(np.ascontiguousarray(elev, dtype=np.float32), transform, dst_crs)
+    return Terrain(dem, mask, void_count, os.fspath(path), src_crs)
+
+
+def _checked(raw: NDArray[np.float64], rin: tuple[slice, slice], nodata: float | None, to_m: float, path: Any,
+             max_void_fraction: float) -> tuple[NDArray[np.float64], NDArray[np.bool_], int]:
+    """The source cells in metres with their voids filled, the voids, and the void count of the window ``rin``;
+    :class:`DEMError` for a window mostly void or elevations that are not plausible metres."""
     valid = np.isfinite(raw)
     if nodata is not None and not math.isnan(nodata):
         valid &= raw != nodata
@@ -238,25 +281,29 @@ def load_dem(
     if voids_src.any():
         raw = _fill(np.where(valid, raw, np.nan), voids_src)
 
-    inner_transform = src_transform @ Affine.translation(c0, r0)
-    cover_bounds = _bounds(inner_transform, int(inner.width), int(inner.height))
-    dst_crs, same_grid, default_anchor = _target(src_crs, crs, resolution_m, cover_bounds, src_origin, path)
-    if same_grid:
-        elev, transform, mask = raw[rin], inner_transform, voids_src[rin]
-    else:
-        anchor = default_anchor if anchor is None else anchor
-        elev, transform, coverage, voids = _reproject(raw, voids_src, file_transform,
-                                                      (int(outer.row_off), int(outer.col_off)), src_crs, dst_crs,
-                                                      resolution_m, anchor, cover_bounds)
-        mask = voids | ~coverage
-        if (~coverage).any():  # beyond the source: nearest elevation, flagged in void_mask
-            from scipy import ndimage
+    return raw, voids_src, void_count
 
-            idx = ndimage.distance_transform_edt(~coverage, return_distances=False, return_indices=True)
-            elev = elev[tuple(idx)]
-    log.info("loaded %s: %d x %d cells, %d void cells filled", path, elev.shape[0], elev.shape[1], void_count)
-    dem = Raster(np.ascontiguousarray(elev, dtype=np.float32), transform, dst_crs)
-    return Terrain(dem, mask, void_count, os.fspath(path), src_crs)
+
+def _covering(outer: Any, ds: Any, grid: tuple[Affine, tuple[int, int]], dst_crs: CRS, src_crs: CRS,
+              path: Any) -> Any:
+    """``outer`` grown to the source cells under every cell of ``grid`` (target CRS), ``FILL_SEARCH + 2`` more: a
+    reprojected grid is its window's bounding box, and its corners can reach beyond the padded window; they are
+    then read as the source's cells (as through any other window), not given the nearest of the grid's."""
+    from rasterio.windows import union
+
+    transform, (h, w) = grid
+    try:
+        need = window_for_bounds(ds, transform_bounds(dst_crs, src_crs, *_bounds(transform, w, h), densify_pts=21),
+                                 path)
+    except InputError:  # the grid lies beyond the file: its cells take the nearest elevation
+        return outer
+    return outer if _within(need, outer) else union(outer, _padded(need, ds, FILL_SEARCH + 2))
+
+
+def _within(window: Any, outer: Any) -> bool:
+    return bool(window.col_off >= outer.col_off and window.row_off >= outer.row_off
+                and window.col_off + window.width <= outer.col_off + outer.width
+                and window.row_off + window.height <= outer.row_off + outer.height)
 
 
 def _target(src_crs: CRS, crs: Any, resolution_m: float | None, cover_bounds: tuple[float, float, float, float],
@@ -349,13 +396,13 @@ def _grid_over(cover_bounds: tuple[float, float, float, float], file_transform: 
 def _reproject(
     raw: NDArray[np.float64], voids: NDArray[np.bool_], file_transform: Any, offset: tuple[int, int], src_crs: CRS,
     dst_crs: CRS, resolution_m: float | None, anchor: tuple[float, float],
-    cover_bounds: tuple[float, float, float, float],
+    cover_bounds: tuple[float, float, float, float], grid: tuple[Affine, tuple[int, int]] | None = None,
 ) -> tuple[NDArray[np.float64], Any, NDArray[np.bool_], NDArray[np.bool_]]:
     """``raw`` (voids filled) resampled on the grid of ``resolution_m`` anchored at ``anchor`` that covers
-    ``cover_bounds`` (source CRS); ``raw`` is the window of the file at ``offset`` (row, col) of the
-    file's grid ``file_transform``. Returns the elevations, the transform, the cells on the source and the cells
-    interpolated from a void."""
-    dst_transform, shape = _grid_over(cover_bounds, file_transform, src_crs, dst_crs, resolution_m, anchor)
+    ``cover_bounds`` (source CRS), or on ``grid`` (transform, shape); ``raw`` is the window of the file at
+    ``offset`` (row, col) of the file's grid ``file_transform``. Returns the elevations, the transform, the cells
+    on the source and the cells interpolated from a void."""
+    dst_transform, shape = grid or _grid_over(cover_bounds, file_transform, src_crs, dst_crs, resolution_m, anchor)
     elev, cover, touched = _resample_bilinear(raw, voids, file_transform, offset, src_crs, dst_crs, dst_transform,
                                               shape, anchor=anchor, res=float(dst_transform.a))
     return elev, dst_transform, cover, touched

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from rasterio.windows import Window
 
 from coverplan.errors import InputError
 from coverplan.terrain import Terrain, load_dem
-from coverplan.terrain.dem_window import REACH_MARGIN_CELLS, dem_grid, load_dem_near
+from coverplan.terrain.windows import REACH_MARGIN_CELLS, dem_grid, load_dem_near
 
 
 def _projected(path: Path) -> Path:
@@ -45,16 +46,16 @@ def _same_cells(part: Terrain, whole: Terrain) -> tuple[int, int]:
 @pytest.fixture
 def reads(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """The ``bounds`` of every load_dem call load_dem_near makes (None: the whole DEM)."""
-    from coverplan.terrain import dem_window
+    from coverplan.terrain import windows
 
     seen: list[object] = []
-    real = dem_window.load_dem
+    real = windows.load_dem
 
     def spy(*args: object, **kwargs: object) -> Terrain:
         seen.append(kwargs.get("bounds"))
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(dem_window, "load_dem", spy)
+    monkeypatch.setattr(windows, "load_dem", spy)
     return seen
 
 
@@ -74,9 +75,9 @@ def test_a_window_is_the_same_cells_as_the_whole_tile(srtm_path: Path, whole90: 
     part = load_dem_near(srtm_path, [(lon, lat)], [reach_m], resolution_m=90)
     assert part is not None
     r0, c0 = _same_cells(part, whole90)
-    # inside the tile only the window is read; a reach out to the tile's edge reads it all (the cells beyond
-    # the file take the nearest elevation over the whole grid)
-    assert (reads == [None]) == (lon < 105.01 or lon > 105.97)
+    # one window is read, at the tile's edge too (the cells beyond the file find the nearest elevation the whole
+    # grid gives them within a margin): never the whole DEM
+    assert len(reads) == 1 and reads[0] is not None
     # the box holds the reach plus the margin (clipped to the grid)
     x, y = whole90.transform @ (c0, r0)
     from pyproj import Transformer
@@ -85,6 +86,48 @@ def test_a_window_is_the_same_cells_as_the_whole_tile(srtm_path: Path, whole90: 
     margin = REACH_MARGIN_CELLS * 90.0
     assert x <= max(sx - reach_m - margin, whole90.bounds[0]) and y >= min(sy + reach_m + margin, whole90.bounds[3])
     assert part.shape[0] * part.shape[1] < whole90.shape[0] * whole90.shape[1] / 20
+
+
+@pytest.mark.parametrize(("crs", "lon", "lat", "reach_m", "needs_margin"), [
+    # the next zone's grid is rotated against the tile: a wedge of it lies beyond the tile's north-east corner
+    ("EPSG:32649", 105.99, 21.99, 3000.0, False),
+    ("EPSG:32649", 106.02, 22.02, 3000.0, True),  # a point beyond that corner: its cells' nearest lie outside the box
+    (None, 105.99, 21.5, 10_000.0, False),  # the east edge in the tile's own zone, 10 km beyond it
+])
+def test_at_the_dem_edge_a_window_is_read_with_the_whole_load_s_cells(
+        srtm_path: Path, crs: str | None, lon: float, lat: float, reach_m: float, needs_margin: bool,
+        reads: list[object], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cells beyond the file take the nearest elevation over the whole grid; the window read finds the same
+    ones (read_dem_window's margin), so the DEM is not read whole."""
+    from pyproj import Transformer
+
+    from coverplan.terrain import windows
+
+    whole = load_dem(srtm_path, crs=crs, resolution_m=90)
+    with caplog.at_level(logging.INFO, logger="coverplan.terrain.windows"):
+        part = load_dem_near(srtm_path, [(lon, lat)], [reach_m], crs=crs, resolution_m=90)
+    assert part is not None
+    _same_cells(part, whole)
+    # the box holds cells beyond the tile (centres off its 105..106 E, 21..22 N plus half a cell): the case tested
+    rows, cols = np.mgrid[0:part.shape[0], 0:part.shape[1]] + 0.5
+    x = part.transform.c + cols.ravel() * part.transform.a
+    y = part.transform.f + rows.ravel() * part.transform.e
+    lons, lats = Transformer.from_crs(part.crs, "EPSG:4326", always_xy=True).transform(x, y)
+    half = 0.5 / 1200
+    beyond = (lons > 106 + half) | (lats > 22 + half)
+    assert beyond.sum() > 100
+    assert part.void_mask.ravel()[beyond].all()  # flagged, as in the whole load
+    # one window of the file was read, a small part of the tile, and the log says which
+    assert len(reads) == 1 and reads[0] is not None
+    l, b, r, t = reads[0]
+    assert (r - l) * (t - b) < 0.05
+    said = [m.getMessage() for m in caplog.records if "read the window the points reach" in m.getMessage()]
+    assert said == [f"{srtm_path}: read the window the points reach, {part.shape[0]} x {part.shape[1]} cells of the "
+                    f"whole DEM's {whole.shape[0]} x {whole.shape[1]}"]
+    if needs_margin:  # without the margin some of them would take another nearest elevation than the whole load's
+        monkeypatch.setattr(windows, "_nearest_margin", lambda *args: 0)
+        bare = load_dem_near(srtm_path, [(lon, lat)], [reach_m], crs=crs, resolution_m=90)
+        assert bare is not None and (bare.elevation != part.elevation).sum() > 10
 
 
 def test_voids_in_the_window_are_filled_as_in_the_whole_tile(srtm_path: Path, whole90: Terrain) -> None:
@@ -98,8 +141,8 @@ def test_the_tile_own_cell_size_is_that_of_the_whole_tile_not_of_the_window(srtm
     """Without resolution_m a geographic DEM's cell size is taken over the whole file (a window's may round
     otherwise) and its UTM zone is that of the file's centre."""
     whole = load_dem(srtm_path)
-    crs, transform, shape = dem_grid(srtm_path)
-    assert crs == whole.crs and transform == whole.transform and shape == whole.shape
+    grid = dem_grid(srtm_path)
+    assert grid.crs == whole.crs and grid.transform == whole.transform and grid.shape == whole.shape
     part = load_dem_near(srtm_path, [(105.3, 21.3), (105.4, 21.35)], [1500.0, 800.0])
     assert part is not None and reads[-1] is not None
     _same_cells(part, whole)
