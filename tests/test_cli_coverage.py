@@ -218,6 +218,8 @@ def test_loss_per_technology(two: Path, two_run: Results, tmp_path: Path) -> Non
     want = lowest_loss(two_run.inputs.terrain, sectors[sectors["technology"] == "4G"], radius_km=3.0)
     np.testing.assert_array_equal(loss4, want.array)
     assert tags["UNIT"] == "dB" and tags["RADIUS_KM"] == "3"
+    assert tags["TERMINAL_LOSS"] == "none" and tags["CALIBRATION"] == "none"  # nothing added to the model's loss
+    assert "P.2108" not in tags["MEANING"] and "calibrated" not in tags["MEANING"]
 
 
 def test_loss_with_land_cover_takes_the_terminal_loss_the_power_takes(tmp_path: Path) -> None:
@@ -234,7 +236,9 @@ def test_loss_with_land_cover_takes_the_terminal_loss_the_power_takes(tmp_path: 
     out = tmp_path / "loss"
     _coverage(str(scenario), "--bounds", *window, "--model", "fspl", "--technologies", "2G", "--radius-km", "2G=2",
               "--output-kind", "loss", "-o", str(out))
-    got, _, _ = _read(out / "loss_2G.tif")
+    got, tags, _ = _read(out / "loss_2G.tif")
+    assert tags["TERMINAL_LOSS"].startswith("ITU-R P.2108-1") and tags["CALIBRATION"] == "none"
+    assert "(with the P.2108 terminal loss)" in tags["MEANING"]
     sc = Scenario.load(scenario).replace({"region.bounds": [float(v) for v in window], "coverage.model": "fspl",
                                           "coverage.technologies": ["2G"], "coverage.nominal_radius_km.2G": 2.0})
     inputs = load_inputs(sc)

@@ -137,7 +137,32 @@ def _band_tags(settings: CoverageSettings, t: str, tags: Mapping[str, str] | Non
             "QUANTITY": SIGNAL_QUANTITY[t], "UNIT": "dBm", "THRESHOLD_DBM": f"{settings.threshold_dbm[t]:g}",
             "RADIUS_KM": f"{radius:g}", "BANDWIDTH_MHZ": f"{settings.bandwidth_mhz[t]:g}",
             "REFERENCE_OFFSET_DB": f"{reference_offsets(settings)[t]:.4f}",
-            "RX_HEIGHT_M": f"{settings.receiver_height_m:g}"}
+            "RX_HEIGHT_M": f"{settings.receiver_height_m:g}", **_engine_tags(settings, t)}
+
+
+def _engine_tags(settings: CoverageSettings, t: str) -> dict[str, str]:
+    """What the engine adds to the model's loss, as tags: the P.2108 terminal loss and the calibration."""
+    cal = settings.calibration
+    if cal is None:
+        calibration = "none"
+    else:
+        parts = [f"offset {cal.offset_db.get(t, 0.0):+g} dB"]
+        if cal.slope_db_per_decade.get(t):
+            parts.append(f"slope {cal.slope_db_per_decade[t]:+g} dB/decade from {cal.reference_km:g} km")
+        if cal.clutter_offset_db:
+            parts.append("clutter offsets " + ", ".join(f"{k} {v:+g} dB" for k, v in cal.clutter_offset_db.items()))
+        fitted = f" ({cal.fitted_on})" if cal.fitted_on else ""
+        calibration = "[coverage.calibration], added to the power (taken from the loss): " + "; ".join(parts) + fitted
+    terminal = ("ITU-R P.2108-1 terminal clutter loss, from the land cover" if settings.clutter.terminal_loss == "p2108"
+                else "none")
+    return {"TERMINAL_LOSS": terminal, "CALIBRATION": calibration}
+
+
+def _engine_note(settings: CoverageSettings) -> str:
+    """The description's note of what the engine adds to the model ("" when nothing)."""
+    notes = (["with the P.2108 terminal loss"] if settings.clutter.terminal_loss == "p2108" else []) + (
+        ["calibrated"] if settings.calibration is not None else [])
+    return f" ({', '.join(notes)})" if notes else ""
 
 
 def _signal_band(settings: CoverageSettings, t: str, tags: Mapping[str, str] | None, *,
@@ -145,7 +170,8 @@ def _signal_band(settings: CoverageSettings, t: str, tags: Mapping[str, str] | N
     """The description and tags of ``signal_<t>.tif``; ``nan_outside``: NaN outside the study area (else the
     signal of the sites that reach it is kept there)."""
     radius = settings.nominal_radius_km[t]
-    desc = f"{t} {SIGNAL_QUANTITY[t]} ({SIGNAL_REFERENCE[t]}), dBm: best server within {radius:g} km"
+    desc = (f"{t} {SIGNAL_QUANTITY[t]} ({SIGNAL_REFERENCE[t]}), dBm: best server within {radius:g} km"
+            + _engine_note(settings))
     nan = (f"NaN beyond every {t} site's radius or outside the study area" if nan_outside
            else f"NaN beyond every {t} site's radius; outside the study area, only the sites that reach it count")
     return desc, {**_band_tags(settings, t, tags), "MEANING": f"{desc}; {nan}"}
@@ -221,10 +247,12 @@ def write_loss_rasters(losses: Mapping[str, Raster], settings: CoverageSettings,
     out = []
     for t, raster in losses.items():
         radius = settings.nominal_radius_km[t]
-        desc = f"{t} lowest basic transmission loss, dB: any {t} site within {radius:g} km, isotropic antennas"
+        desc = (f"{t} lowest basic transmission loss, dB: any {t} site within {radius:g} km, isotropic antennas"
+                + _engine_note(settings))
         meta = {**(tags or {}), "COVERPLAN_VERSION": __version__, "MODEL": settings.model, "TECHNOLOGY": t,
                 "QUANTITY": "basic transmission loss", "UNIT": "dB", "RADIUS_KM": f"{radius:g}",
-                "RX_HEIGHT_M": f"{settings.receiver_height_m:g}", "MEANING": f"{desc}; NaN beyond every radius"}
+                "RX_HEIGHT_M": f"{settings.receiver_height_m:g}", **_engine_tags(settings, t),
+                "MEANING": f"{desc}; NaN beyond every radius"}
         out.append(_write_band(raster, Path(folder) / loss_file_name(t), description=desc, units="dB",
                                overwrite=overwrite, tags=meta))
     return out

@@ -60,6 +60,7 @@ def test_signal_rasters_hold_the_runs_power_cut_to_the_study_area(results: Resul
         assert tags["THRESHOLD_DBM"] == {"2G": "-95", "4G": "-110"}[tech]
         assert tags["RADIUS_KM"] == {"2G": "5", "4G": "3"}[tech]
         assert tags["SCENARIO"] == results.scenario.name and tags["MODEL"] == "p526"
+        assert tags["TERMINAL_LOSS"] == "none" and tags["CALIBRATION"] == "none"
     with rasterio.open(paths[1]) as ds:
         rsrp = ds.read(1)
         assert float(ds.tags()["REFERENCE_OFFSET_DB"]) == pytest.approx(-10 * math.log10(600), abs=1e-4)
@@ -83,3 +84,23 @@ def test_covered_masks_and_a_los_run(results: Results, tmp_path: Path) -> None:
     los = run(write_synthetic_scenario(tmp_path / "los"))
     assert signal_file_names(los.scenario.coverage) == ()
     assert write_signal_rasters(los, tmp_path / "los") == []
+
+
+def test_signal_tags_name_the_calibration_and_the_terminal_loss() -> None:
+    """A calibrated run with the P.2108 terminal loss: the tags and the description say what was added."""
+    from dataclasses import replace
+
+    from coverplan.output.signal import _engine_tags, _signal_band
+    from coverplan.radio.clutter import ClutterSettings
+    from coverplan.radio.settings import CalibrationSettings, CoverageSettings
+
+    cal = CalibrationSettings(model="p526", offset_db={"4G": 4.2}, slope_db_per_decade={"4G": -3.0},
+                              clutter_offset_db={"10": -2.5}, fitted_on="drive.csv")
+    s = replace(CoverageSettings(model="p526"), calibration=cal, clutter=ClutterSettings(terminal_loss="p2108"))
+    tags = _engine_tags(s, "4G")
+    assert tags["CALIBRATION"] == ("[coverage.calibration], added to the power (taken from the loss): offset +4.2 dB; "
+                                   "slope -3 dB/decade from 1 km; clutter offsets 10 -2.5 dB (drive.csv)")
+    assert _engine_tags(s, "2G")["CALIBRATION"].endswith("offset +0 dB; clutter offsets 10 -2.5 dB (drive.csv)")
+    assert tags["TERMINAL_LOSS"] == "ITU-R P.2108-1 terminal clutter loss, from the land cover"
+    desc, meta = _signal_band(s, "4G", None, nan_outside=True)
+    assert desc.endswith("(with the P.2108 terminal loss, calibrated)") and meta["CALIBRATION"] == tags["CALIBRATION"]
