@@ -282,3 +282,62 @@ def test_sample_coverage_and_run_give_the_same_rsrp_and_rxlev(tmp_path: Path) ->
             with rasterio.open(out / f"signal_{tech}.tif") as ds:
                 value = float(ds.read(1)[row, col])
             assert getattr(f, f"signal_{tech}_dbm") == pytest.approx(value, abs=0.05)
+
+
+def test_probability_rasters_are_phi_of_the_signal_margin(two: Path, two_run: Results, tmp_path: Path) -> None:
+    """--probability: probability_<tech>.tif is floor(100 Phi((signal - threshold) / sigma_L)), worked here with
+    math.erf on the signal raster the same run wrote; >= 50 exactly where the median covers; 0 beyond the radius."""
+    out = tmp_path / "cov"
+    _coverage(str(two), "-o", str(out), "--probability")
+    assert sorted(p.name for p in out.iterdir()) == sorted([MARKER, *FILES, "probability_2G.tif",
+                                                            "probability_4G.tif"])
+    sigma_default = two_run.scenario.coverage.probability.sigma_l_db
+    for tech in ("2G", "4G"):
+        signal, _, transform = _read(out / f"signal_{tech}.tif")
+        with rasterio.open(out / f"probability_{tech}.tif") as ds:
+            pct, tags = ds.read(1), ds.tags()
+            assert ds.dtypes == ("uint8",) and ds.nodata == 255 and ds.transform == transform and ds.units == ("%",)
+        sigma, thr = float(tags["SIGMA_L_DB"]), float(tags["THRESHOLD_DBM"])
+        assert sigma == sigma_default[tech] and tags["SIGMA_L_SOURCE"] == "ITU-R P.1546-6 Annex 5 §12"
+        assert thr == two_run.scenario.coverage.threshold_dbm[tech] and tags["QUANTITY"] == "probability of service"
+        rows, cols = np.nonzero(np.isfinite(signal))
+        pick = np.random.default_rng(3).choice(rows.size, 400, replace=False)
+        for r, c in zip(rows[pick], cols[pick], strict=True):
+            p = 0.5 * (1.0 + math.erf((float(signal[r, c]) - thr) / (sigma * math.sqrt(2.0))))
+            assert int(pct[r, c]) == math.floor(100.0 * p)
+        assert (pct[~np.isfinite(signal)] == 0).all() and (~np.isfinite(signal)).any()
+        finite = np.isfinite(signal)
+        np.testing.assert_array_equal(pct[finite] >= 50, signal[finite] >= thr)
+        assert (pct == 100).any() and ((pct > 0) & (pct < 100)).any()
+
+
+def test_probability_tags_name_the_models_own_sigma() -> None:
+    from dataclasses import replace
+
+    from affine import Affine
+
+    from coverplan.output.signal import write_probability_rasters
+    from coverplan.radio.settings import CoverageSettings
+    from coverplan.raster import Raster
+
+    base = CoverageSettings(model="p1812", technologies=("4G",))
+    effective = replace(base, probability=replace(base.probability, sigma_l_db={**base.probability.sigma_l_db,
+                                                                                "4G": 7.25}))
+    grid = Raster(np.zeros((3, 4), np.float32), Affine(30.0, 0.0, 500000.0, 0.0, -30.0, 2400000.0), "EPSG:32648")
+    power = np.full((3, 4), base.threshold_dbm["4G"], np.float32)
+    power[0, 0], power[2, 3] = np.nan, base.threshold_dbm["4G"] + 7.25  # no server; one sigma above
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        (path,) = write_probability_rasters({"4G": power}, grid, base, effective, d)
+        with rasterio.open(path) as ds:
+            pct, tags = ds.read(1), ds.tags()
+    assert tags["SIGMA_L_DB"] == "7.25" and tags["SIGMA_L_SOURCE"] == "ITU-R P.1812-6 §4.8"
+    assert pct[0, 0] == 0 and pct[1, 1] == 50 and pct[2, 3] == 84  # Phi(1) = 0.8413
+
+
+def test_probability_needs_the_power_rasters(two: Path, tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["-q", "coverage", str(two), "-o", str(tmp_path / "x"), "--probability",
+                                    "--output-kind", "loss"])
+    assert res.exit_code == 2 and "--probability goes with the power rasters" in res.output
+    assert not (tmp_path / "x").exists()

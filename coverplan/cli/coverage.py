@@ -123,9 +123,13 @@ def _scenario_default(name: str) -> str:
               help="dask.distributed scheduler (tcp://host:8786) for the per-site work; default in-process. The "
                    "signal is then computed by tiles, each worker reading its own windows of the DEM file (which "
                    "every worker must see at the same path).")
+@click.option("--probability", is_flag=True,
+              help="Also write probability_<tech>.tif: the % of each cell's locations whose signal reaches the "
+                   "threshold, from the median signal and the location variability sigma_L ([coverage.probability]; "
+                   "itm and p1812 their own), uint8 0-100.")
 @click.option("--overwrite", is_flag=True, help="Replace OUTDIR (or OUTPUT) if it exists.")
 def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, sites: Path | None,
-                 output_kind: str, extent: str | None, scheduler: str | None, overwrite: bool,
+                 output_kind: str, extent: str | None, scheduler: str | None, probability: bool, overwrite: bool,
                  **options: Any) -> None:
     """Each technology's best-server signal over SCENARIO's region, as GeoTIFFs in OUTDIR.
 
@@ -137,8 +141,8 @@ def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, 
     covered_<tech>.tif (1 where the signal reaches the threshold, 0 where not,
     255 outside the region), on the region plus the largest radius: the
     values coverplan run computes (outside the region, from the sites run
-    counts: those within their radius of it). --output-kind loss writes
-    loss_<tech>.tif.
+    counts: those within their radius of it). --probability adds
+    probability_<tech>.tif; --output-kind loss writes loss_<tech>.tif.
     Without a SCENARIO, --dem and --sites with the settings' defaults on the
     DEM's grid, over the cells the sites reach (--extent dem: the whole DEM).
     The older form DEM SITES OUTPUT still works (deprecated; the whole DEM).
@@ -149,6 +153,9 @@ def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, 
     scenario = args[0] if len(args) == 1 else None
     changes = _changes(options, dem, sites)
     show = not is_quiet()
+    if probability and (output_kind != "power" or legacy is not None or scheduler is not None):
+        raise click.UsageError("--probability goes with the power rasters of an OUTDIR, in-process: not with "
+                               "--output-kind loss, the DEM SITES OUTPUT form or --scheduler")
     if scheduler is not None and output_kind == "power" and legacy is None:
         # on a cluster, by tiles: each worker reads its own windows of the DEM (coverplan.radio.tiled)
         from coverplan.cli.coverage_tiled import tiled_power
@@ -156,7 +163,8 @@ def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, 
         written = tiled_power(scenario, dem, sites, outdir, overwrite, changes, extent, scheduler, show)
     else:
         job = _job(scenario, dem, sites, outdir, legacy, overwrite, changes, extent)
-        written = (_power if output_kind == "power" else _loss)(job, scheduler, show, overwrite)
+        written = (_power(job, scheduler, show, overwrite, probability=probability) if output_kind == "power"
+                   else _loss(job, scheduler, show, overwrite))
     if show:
         for line in written:
             click.echo(line, err=True)
@@ -416,22 +424,31 @@ def _check_settings(settings: CoverageSettings, changes: Mapping[str, tuple[Any,
         raise click.BadParameter(str(exc), param_hint=given[0] if given else "coverage.bandwidth_mhz") from None
 
 
-def _power(job: _Job, scheduler: str | None, show: bool, overwrite: bool) -> list[str]:
-    """Compute the signal and write it; one line per technology for the user."""
+def _power(job: _Job, scheduler: str | None, show: bool, overwrite: bool, *, probability: bool = False) -> list[str]:
+    """Compute the signal and write it (with ``probability``, its probability of service too); one line per
+    technology for the user."""
     import numpy as np
 
-    from coverplan.output.signal import write_technology_rasters
+    from coverplan.output.signal import write_probability_rasters, write_technology_rasters
     from coverplan.radio.cellular import cellular_coverage
 
     s = job.settings
     cov = cellular_coverage(job.terrain, job.sectors, s, source=job.source, scheduler=scheduler, show_progress=show,
                             landcover=job.landcover, dem_kind=job.dem_kind)
     tags = {"SCENARIO": job.name}
+    sigmas = None
+    if probability:  # the model's own sigma_L (itm, p1812), as run's probability uses
+        from coverplan.radio.probability import with_model_sigmas
+
+        sigmas = with_model_sigmas(s, job.sectors, job.terrain)
 
     def write(folder: Path) -> list[Path]:
         # the signal over the whole grid (the region plus the radius), the covered mask over the region
-        return write_technology_rasters(cov, s, folder, in_area=job.in_area, masks=job.legacy is None,
-                                        signal_in_area_only=False, tags=tags)
+        paths = write_technology_rasters(cov, s, folder, in_area=job.in_area, masks=job.legacy is None,
+                                         signal_in_area_only=False, tags=tags)
+        if sigmas is not None:
+            paths += write_probability_rasters(cov.power_dbm or {}, job.terrain, s, sigmas, folder, tags=tags)
+        return paths
 
     (_write_one if job.legacy is not None else _write_folder)(job, write, overwrite)
     power = cov.power_dbm or {}

@@ -40,9 +40,11 @@ if TYPE_CHECKING:
     from coverplan.radio.tiled import CoverageTile
     from coverplan.raster import Raster
     from coverplan.results import Results
+    from coverplan.terrain import Terrain
 
-__all__ = ["COVERED_NODATA", "covered_file_name", "loss_file_name", "signal_file_name", "signal_file_names",
-           "technology_writers", "write_loss_rasters", "write_signal_rasters", "write_technology_rasters"]
+__all__ = ["COVERED_NODATA", "covered_file_name", "loss_file_name", "probability_file_name", "signal_file_name",
+           "signal_file_names", "technology_writers", "write_loss_rasters", "write_probability_rasters",
+           "write_signal_rasters", "write_technology_rasters"]
 
 log = logging.getLogger(__name__)
 
@@ -259,12 +261,47 @@ def write_loss_rasters(losses: Mapping[str, Raster], settings: CoverageSettings,
 
 
 def _write_band(raster: Raster, path: Path, *, description: str, units: str, overwrite: bool,
-                tags: Mapping[str, str]) -> Path:
+                tags: Mapping[str, str], overview_resampling: str | None = None) -> Path:
     """:func:`coverplan.io.write_raster` with the band's description and unit (set before the COG is copied out:
     editing a COG in place would move its headers behind the data). A ``covered`` mask's overviews take the most
     common class."""
     categorical = np.issubdtype(raster.array.dtype, np.integer)
     write_raster(raster, path, overwrite=overwrite, tags=dict(tags), description=description, units=units,
-                 overview_resampling="mode" if categorical else None)
+                 overview_resampling=overview_resampling or ("mode" if categorical else None))
     log.info("wrote %s (%s)", path, description)
     return path
+
+
+def probability_file_name(technology: str) -> str:
+    return f"probability_{technology}.tif"
+
+
+def write_probability_rasters(power_dbm: Mapping[str, NDArray[np.floating]], grid: Terrain | Raster,
+                              settings: CoverageSettings, effective: CoverageSettings, folder: str | Path, *,
+                              overwrite: bool = False, tags: Mapping[str, str] | None = None) -> list[Path]:
+    """Write ``probability_<tech>.tif``: per cell the whole % (floored: a cell stored as 90 does reach 90 %) of its
+    locations whose signal reaches the technology's threshold, Phi((median - threshold) / sigma_L), 0 where no
+    site reaches (:func:`coverplan.radio.probability.service_probability`); uint8, 255 nodata.
+
+    ``settings`` are the run's, ``effective`` the same with the model's own sigma_L
+    (:func:`~coverplan.radio.probability.with_model_sigmas`), which the tags name with its source.
+    """
+    from coverplan.radio.probability import service_probability, sigma_sources
+    from coverplan.raster import Raster
+
+    sources = sigma_sources(settings, effective)
+    out = []
+    for t in settings.technologies:
+        thr, sigma = settings.threshold_dbm[t], effective.probability.sigma_l_db[t]
+        # floored from float64: a float32 probability of 0.99999997 would round up to a 100 % the cell lacks
+        pct = np.floor(100.0 * service_probability(power_dbm[t], thr, sigma, dtype=np.float64)).astype(np.uint8)
+        desc = (f"{t} probability of service, %: the share of the cell's locations with {SIGNAL_QUANTITY[t]} >= "
+                f"{thr:g} dBm (sigma_L {sigma:g} dB, {sources[t]})" + _engine_note(settings))
+        meta = {**_band_tags(settings, t, tags), "QUANTITY": "probability of service", "UNIT": "%",
+                "SIGMA_L_DB": f"{sigma:g}", "SIGMA_L_SOURCE": sources[t],
+                "REQUIRED_PCT": f"{settings.probability.required_pct:g}",
+                "MEANING": f"{desc}; whole % floored; 0 beyond every {t} site's radius"}
+        raster = Raster(pct, grid.transform, grid.crs, nodata=255)
+        out.append(_write_band(raster, Path(folder) / probability_file_name(t), description=desc, units="%",
+                               overwrite=overwrite, tags=meta, overview_resampling="average"))
+    return out

@@ -99,17 +99,17 @@ def location_margin_db(required_pct: float, sigma_db: float) -> float:
 
 
 def service_probability(power_dbm: NDArray[np.floating], threshold_dbm: float,
-                        sigma_db: float) -> NDArray[np.float32]:
+                        sigma_db: float, *, dtype: Any = np.float32) -> NDArray[Any]:
     """The probability (0-1) that a location reaches ``threshold_dbm`` given the cell's median
     ``power_dbm``; 0 where the power is NaN (no server within reach). With ``sigma_db`` 0 it is the
-    median yes/no (1 where the median reaches the threshold)."""
+    median yes/no (1 where the median reaches the threshold). Computed in float64, returned as ``dtype``."""
     from scipy.special import ndtr
 
     p = np.asarray(power_dbm, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         out = (p >= threshold_dbm).astype(np.float64) if sigma_db <= 0.0 else ndtr((p - threshold_dbm) / sigma_db)
     out[~np.isfinite(p)] = 0.0
-    return out.astype(np.float32)
+    return out.astype(dtype)
 
 
 def with_model_sigmas(cov: CoverageSettings, sectors: Any, terrain: Terrain) -> CoverageSettings:
