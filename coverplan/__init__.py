@@ -13,6 +13,12 @@ __all__ = ["CoverplanError", "InputError", "Raster", "__version__"]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
+# numba's cache in a folder keyed by the kernels' source, before any kernel module imports numba (a cached kernel
+# would otherwise keep an old copy of a callee from another module after an upgrade)
+from coverplan import _numba_cache  # noqa: E402
+
+_numba_cache.configure()
+
 
 def __getattr__(name: str) -> Any:
     # lazy, so that the command line starts (--help, --version, a command that needs no raster) without numpy and
