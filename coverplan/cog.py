@@ -83,12 +83,7 @@ def write_raster(
         "crs": raster.crs.to_wkt(),
         "transform": raster.transform,
         "nodata": raster.nodata,
-        "compress": compress,
-        "blocksize": blocksize,
-        "overview_resampling": overview_resampling or OVERVIEW_RESAMPLING[arr.dtype.kind],
-        # the floating-point predictor (3) shrinks smooth float grids; integers are stored as they are
-        "predictor": "yes" if np.issubdtype(arr.dtype, np.floating) and compress in {"deflate", "lzw", "zstd"}
-        else "no",
+        **_cog_options(arr.dtype.kind, compress, blocksize, overview_resampling),
     }
     target = Path(path)
     with atomic_path(target, overwrite=overwrite) as tmp:
@@ -111,6 +106,14 @@ def write_raster(
             raise write_error(target, failure, text=" ".join(said) or "the file read back differs from the raster")
     log.info("wrote %s", target)
     return target
+
+
+def _cog_options(kind: str, compress: str, blocksize: int, overview_resampling: str | None) -> dict[str, Any]:
+    """The COG driver's options of every raster coverplan writes, for a dtype of numpy kind ``kind``."""
+    # the floating-point predictor (3) shrinks smooth float grids; integers are stored as they are
+    return {"compress": compress, "blocksize": blocksize,
+            "overview_resampling": overview_resampling or OVERVIEW_RESAMPLING[kind],
+            "predictor": "yes" if kind == "f" and compress in {"deflate", "lzw", "zstd"} else "no"}
 
 
 def _reads_back(path: Path, arr: np.ndarray) -> bool:
@@ -169,11 +172,7 @@ def windowed_cog(
     from rasterio.windows import Window
 
     kind = np.dtype(dtype).kind
-    options: dict[str, Any] = {
-        "compress": compress, "blocksize": blocksize, "bigtiff": "IF_SAFER",
-        "overview_resampling": overview_resampling or OVERVIEW_RESAMPLING[kind],
-        "predictor": "yes" if kind == "f" and compress in {"deflate", "lzw", "zstd"} else "no",
-    }
+    options: dict[str, Any] = {**_cog_options(kind, compress, blocksize, overview_resampling), "bigtiff": "IF_SAFER"}
     rows, cols = shape
     target = Path(path)
     gdal_errors = (OSError, RasterioError, CPLE_BaseError)
