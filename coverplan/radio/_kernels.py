@@ -13,6 +13,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from coverplan.radio._p526_terms import knife_edge_j_fast, radius_factors, site_factors, spherical_earth_scaled
+
 #: Speed of light (m/s).
 C_M_S = 299_792_458.0
 
@@ -34,10 +36,15 @@ def knife_edge_j(nu):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, error_model="numpy")
 def _bullington_point_j(hts, hrs, stim, srim, dtot, lam_m):  # pragma: no cover - compiled
     """J(nu) at the Bullington point, where the steepest lines from the two antennas meet (transhorizon)."""
+    return knife_edge_j(_bullington_point_nu(hts, hrs, stim, srim, dtot, lam_m))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _bullington_point_nu(hts, hrs, stim, srim, dtot, lam_m):  # pragma: no cover - compiled
+    """The knife-edge parameter at the Bullington point (:func:`_bullington_point_j`)."""
     dbp = (hrs - hts + srim * dtot) / (stim + srim)
-    nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
+    return (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
         * math.sqrt(0.002 * dtot / (lam_m * dbp * (dtot - dbp)))
-    return knife_edge_j(nub)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -301,7 +308,9 @@ def _smooth_nu_argmax(dtot, hts, hrs, ce, step):  # pragma: no cover - compiled
     0, so it has exactly one root in ``(0, D)``: ``nu`` is unimodal there and
     its largest value on the grid is at one of the two points around the
     root. Safeguarded Newton iterations on ``g`` find it to a small fraction
-    of ``step``.
+    of ``step``, from the root of ``g``'s linear part (the root itself
+    when the earth is flat: ``D hts / (hts + hrs)``), a few iterations
+    closer than the middle of the path.
     """
     a2 = 500.0 * ce
     a1 = (hrs - hts) / dtot - a2 * dtot
@@ -309,7 +318,9 @@ def _smooth_nu_argmax(dtot, hts, hrs, ce, step):  # pragma: no cover - compiled
     c0 = -0.5 * hts * dtot
     lo = 0.0
     hi = dtot
-    x = 0.5 * dtot
+    x = -c0 / c1 if c1 > 0.0 else 0.5 * dtot
+    if not 0.0 < x < dtot:
+        x = 0.5 * dtot
     for _ in range(60):
         g = ((-a2 * x + 1.5 * a2 * dtot) * x + c1) * x + c0
         if g < 0.0:
@@ -335,9 +346,15 @@ def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compi
     to the analytic optimum; the diffraction parameter of a line-of-sight
     path is unimodal along the path and is maximised by ternary search.
     """
-    dtot = j * step
     if j < 2:
         return 0.0
+    return _distance_corrected(knife_edge_j(smooth_bullington_nu(j, step, hts, hrs, ce, lam_m)), j * step)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def smooth_bullington_nu(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
+    """The knife-edge parameter whose J(nu) :func:`smooth_bullington` distance-corrects (``j >= 2``)."""
+    dtot = j * step
     # steepest slope from the transmitter: 500 ce (D - x) - hts / x is concave, optimum x = sqrt(hts / 500 ce)
     xs = math.sqrt(max(hts, 0.0) / (500.0 * ce))
     i0 = min(max(int(xs / step), 1), j - 1)
@@ -357,20 +374,18 @@ def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compi
             nu = _smooth_nu(i, step, dtot, hts, hrs, ce, lam_m)
             if nu > numax:
                 numax = nu
-        luc = knife_edge_j(numax)
-    else:
-        # steepest slope from the receiver: 500 ce x - hrs / (D - x), optimum D - x = sqrt(hrs / 500 ce)
-        ys = math.sqrt(max(hrs, 0.0) / (500.0 * ce))
-        k0 = min(max(int((dtot - ys) / step), 1), j - 1)
-        k1 = min(k0 + 1, j - 1)
-        srim = -1e300
-        for i in (k0, k1):
-            di = i * step
-            s = (500.0 * ce * di * (dtot - di) - hrs) / (dtot - di)
-            if s > srim:
-                srim = s
-        luc = _bullington_point_j(hts, hrs, stim, srim, dtot, lam_m)
-    return _distance_corrected(luc, dtot)
+        return numax
+    # steepest slope from the receiver: 500 ce x - hrs / (D - x), optimum D - x = sqrt(hrs / 500 ce)
+    ys = math.sqrt(max(hrs, 0.0) / (500.0 * ce))
+    k0 = min(max(int((dtot - ys) / step), 1), j - 1)
+    k1 = min(k0 + 1, j - 1)
+    srim = -1e300
+    for i in (k0, k1):
+        di = i * step
+        s = (500.0 * ce * di * (dtot - di) - hrs) / (dtot - di)
+        if s > srim:
+            srim = s
+    return _bullington_point_nu(hts, hrs, stim, srim, dtot, lam_m)
 
 
 #: Points next to the receiver whose diffraction parameters a line-of-sight path always scans (see
@@ -413,6 +428,45 @@ def _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m):  # pragma: n
     return emax * math.sqrt(0.002 * dj / (lam_m * dm * (dj - dm)))
 
 
+#: Points per block of the line-of-sight scan's second bound (:func:`_los_nu_max_blocks`).
+_LOS_BLOCK = 32
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _block_maxima(h, last, step, ce):  # pragma: no cover - compiled
+    """``max g_i`` over each block of :data:`_LOS_BLOCK` points ``i`` of a radial, ``g_i = h_i - 500 ce d_i^2``."""
+    out = np.full(last // _LOS_BLOCK + 1, -1e300)
+    for i in range(1, last + 1):
+        di = i * step
+        b = i // _LOS_BLOCK
+        out[b] = max(out[b], h[i] - 500.0 * ce * di * di)
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax):  # pragma: no cover - compiled
+    """``max(numax, nu_i)`` over the points ``1 <= i < first`` of a line-of-sight path, or a value whose J(nu)
+    is the same: a block of points is scanned only when the bound of :func:`_los_bound` over the block alone
+    (the block's largest ``g`` plus ``a d`` at its end, times the least ``w`` of its points) exceeds the
+    largest parameter found so far and -0.78 (where J(nu) is 0)."""
+    a = 500.0 * ce * dj + (hts - hrs) / dj
+    half = 0.5 * dj
+    for b in range(first // _LOS_BLOCK + 1):
+        i0 = max(b * _LOS_BLOCK, 1)
+        i1 = min((b + 1) * _LOS_BLOCK, first)
+        if i0 >= i1:
+            break
+        x0 = i0 * step
+        x1 = (i1 - 1) * step
+        emax = gmax[b] + a * (x1 if a >= 0.0 else x0) - hts
+        if emax < 0.0:
+            xm = min(max(half, x0), x1)
+            if emax * math.sqrt(0.002 * dj / (lam_m * xm * (dj - xm))) <= max(numax, -0.78):
+                continue
+        numax = max(numax, _los_nu_max(h, i0, i1, step, dj, hts, hrs, ce, lam_m))
+    return numax
+
+
 # fastmath lets the line-of-sight scan vectorise (~20 %); results stay within 1e-9 dB of the direct method
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
 def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, out,
@@ -436,6 +490,8 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
         ht = h
     ce = 1.0 / ae_km
     lam_m = C_M_S / (f_mhz * 1e6)
+    site = site_factors(f_mhz, eps_r, sigma, vertical)  # the spherical-earth term's constants, once a radial
+    main = radius_factors(site[0], site[1], site[2], ae_km ** (-1.0 / 3.0))
     hts = h[0] + htg
     n = last + 1
     g_x = np.empty(n)
@@ -488,10 +544,10 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
                 numax = _los_nu_max(h, first, j, step, dj, hts, hrs, ce, lam_m)
                 if first > 1 and _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m) > max(numax, -0.78):
                     numax = max(numax, _los_nu_max(h, 1, first, step, dj, hts, hrs, ce, lam_m))
-                luc = knife_edge_j(numax)
+                luc = knife_edge_j_fast(numax)
             else:
                 srim = _hull_lookback(g_x, g_y, mg, dj, hrs - 500.0 * ce * dj * dj) - 500.0 * ce * dj
-                luc = _bullington_point_j(hts, hrs, stim, srim, dj, lam_m)
+                luc = knife_edge_j_fast(_bullington_point_nu(hts, hrs, stim, srim, dj, lam_m))
         lbulla = _distance_corrected(luc, dj)
         # smooth-earth surface (the endpoint on the terminal's ground), and the highest obstruction
         c1 = v1 + step * (ht[j] - h[j])
@@ -514,8 +570,9 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
             hsrp = ht[j]
         hts_p = hts - hstp
         hrs_p = hrs - hsrp
-        lbuls = smooth_bullington(j, step, hts_p, hrs_p, ce, lam_m)
-        ldsph = spherical_earth(dj, hts_p, hrs_p, f_mhz, ae_km, eps_r, sigma, vertical, 0.0)
+        lbuls = _distance_corrected(knife_edge_j_fast(smooth_bullington_nu(j, step, hts_p, hrs_p, ce, lam_m)), dj) \
+            if j >= 2 else 0.0
+        ldsph = spherical_earth_scaled(dj, hts_p, hrs_p, lam_m, ae_km, site, main)
         out[j] = lbulla + max(ldsph - lbuls, 0.0)
 
 
