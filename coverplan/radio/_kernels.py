@@ -498,11 +498,13 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
     g_y = np.empty(n)
     t_x = np.empty(n)
     t_y = np.empty(n)
-    l_x = np.empty(n)  # the hull of g without the last _LOS_TAIL points
+    l_x = np.empty(n)  # the hull of g without the last _LOS_TAIL points: points 1..lp - 1
     l_y = np.empty(n)
+    gmax = _block_maxima(h, last, step, ce)
     mg = 0
     mt = 0
     ml = 0
+    lp = 1
     max_a = -1e300  # max (g_i - hts) / d_i with g_i = h_i - 500 ce d_i^2: steepest slope from the transmitter
     max_b = -1e300  # max (h_i - hts) / d_i: alpha_obt
     v1 = 0.0
@@ -519,10 +521,6 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
             gi = h[i] - 500.0 * ce * di * di
             mg = _hull_push(g_x, g_y, mg, di, gi)
             mt = _hull_push(t_x, t_y, mt, di, h[i])
-            il = i - _LOS_TAIL
-            if il >= 1:
-                dl = il * step
-                ml = _hull_push(l_x, l_y, ml, dl, h[il] - 500.0 * ce * dl * dl)
             a_i = (gi - hts) / di
             if a_i > max_a:
                 max_a = a_i
@@ -542,8 +540,12 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
                 # the points next to the receiver, then the rest only if a bound says they may matter
                 first = max(j - _LOS_TAIL, 1)
                 numax = _los_nu_max(h, first, j, step, dj, hts, hrs, ce, lam_m)
+                while lp < first:  # the hull of the points before the tail, built when a path needs it
+                    dl = lp * step
+                    ml = _hull_push(l_x, l_y, ml, dl, h[lp] - 500.0 * ce * dl * dl)
+                    lp += 1
                 if first > 1 and _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m) > max(numax, -0.78):
-                    numax = max(numax, _los_nu_max(h, 1, first, step, dj, hts, hrs, ce, lam_m))
+                    numax = _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax)
                 luc = knife_edge_j_fast(numax)
             else:
                 srim = _hull_lookback(g_x, g_y, mg, dj, hrs - 500.0 * ce * dj * dj) - 500.0 * ce * dj

@@ -76,6 +76,27 @@ def first_term_scaled(d_km, hte, hre, k, beta, cx, cy):  # pragma: no cover - co
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
+def _clear_of_the_smooth_earth(d_km, hte, hre, lam_m, ae_km):  # pragma: no cover - compiled
+    """Whether the path clears the smooth earth by more than ``h_req``, without the cubic's trigonometry.
+
+    ``h_se`` is the clearance ``f(x) = (hte (d - x) + hre x) / d - 500 x (d - x) / a_e`` at the point
+    ``d_se1 = d (1 + b) / 2`` (P.452-17 eq. (41), expanded), and ``f`` is a convex parabola, so ``h_se`` is at
+    least the least ``f`` over ``[0, d]`` as long as ``|b| <= 1``. The cubic's ``b`` is at most ``|c|`` or so
+    (``c = (hte - hre) / (hte + hre)``; tests/radio/test_p526_terms.py checks ``|b| < 0.9991`` for ``|c| <=
+    0.999`` over ``m`` from 1e-8 to 1e8): with ``|c| <= 0.999`` ``d_se1`` lies inside the path and ``h_req =
+    17.456 sqrt(d_se1 d_se2 lambda / d)`` is at most ``17.456 sqrt(d lambda / 4)``. So a least clearance above
+    that (with a margin for rounding) gives ``h_se > h_req``, where :func:`spherical_earth_scaled` returns 0.
+    """
+    if not abs(hte - hre) <= 0.999 * (hte + hre):
+        return False
+    a = 500.0 / ae_km
+    b = (hre - hte) / d_km - 500.0 * d_km / ae_km
+    x = min(max(-b / (2.0 * a), 0.0), d_km)
+    fmin = (a * x + b) * x + hte
+    return fmin > 0.0 and fmin * fmin > 76.18 * d_km * lam_m * (1.0 + 1e-9) + 1e-12
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def spherical_earth_scaled(d_km, hte, hre, lam_m, ae_km, site, main):  # pragma: no cover - compiled
     """:func:`coverplan.radio._kernels.spherical_earth` over land (no sea), from the site's factors ``site``
     (:func:`site_factors`) and ``main``, the :func:`radius_factors` of ``ae_km``."""
@@ -84,6 +105,8 @@ def spherical_earth_scaled(d_km, hte, hre, lam_m, ae_km, site, main):  # pragma:
     dlos = math.sqrt(2.0 * ae_km) * (math.sqrt(0.001 * hte) + math.sqrt(0.001 * hre))  # marginal line of sight
     if d_km >= dlos:
         return first_term_scaled(d_km, hte, hre, main[0], main[1], main[2], main[3])
+    if _clear_of_the_smooth_earth(d_km, hte, hre, lam_m, ae_km):
+        return 0.0
     # clearance over the smooth earth at the point of least clearance
     c = (hte - hre) / (hte + hre)
     m = 250.0 * d_km * d_km / (ae_km * (hte + hre))

@@ -77,3 +77,32 @@ def test_line_of_sight_bound_leaves_the_loss_as_the_full_scan(tx_h: float, f: fl
         rise_to = (h[1:j] + 500.0 * ce * d[1:j] * (d[j] - d[1:j]) - hts) / d[1:j]
         los += bool(rise_to.max() < (hrs - hts) / d[j])
     assert los > 100
+
+
+def test_block_bounds_of_the_line_of_sight_scan_keep_its_knife_edge_loss() -> None:
+    """:func:`_los_nu_max_blocks` (blocks of points scanned only when their own bound may beat the parameter
+    found so far) gives the J(nu) of the scan over every point, on rough profiles with the receiver high
+    enough to see over them, where it both skips blocks and scans some."""
+    rng = np.random.default_rng(7)
+    lam_m = C_M_S / 1800e6
+    ce = 1.0 / (4 / 3 * EARTH_RADIUS_KM)
+    step = 0.03
+    skipped_to_zero = scanned = 0  # blocks left out because J(nu) = 0 there anyway; a block raising the maximum
+    for _ in range(3000):
+        n = int(rng.integers(40, 500))
+        h = 100.0 + np.cumsum(rng.normal(0.0, float(rng.choice([0.3, 2.0, 6.0])), n + 1))
+        gmax = rk._block_maxima(h, n, step, ce)
+        first = int(rng.integers(2, n))
+        dj = n * step
+        hts = h[0] + float(rng.uniform(10.0, 60.0))
+        d = np.arange(n + 1) * step
+        # a receiver just over the line of sight to the highest point: some points close to the line
+        hrs = float(np.max((h[1:n] + 500.0 * ce * d[1:n] * (dj - d[1:n]) - hts) / d[1:n])) * dj + hts
+        hrs += float(rng.uniform(0.0, 20.0))
+        tail = rk._los_nu_max(h, first, n, step, dj, hts, hrs, ce, lam_m)
+        full = max(tail, rk._los_nu_max(h, 1, first, step, dj, hts, hrs, ce, lam_m))
+        blocks = rk._los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, tail)
+        assert rk.knife_edge_j(blocks) == rk.knife_edge_j(full)
+        skipped_to_zero += blocks < full
+        scanned += blocks == full and full > max(tail, -0.78)
+    assert skipped_to_zero > 100 and scanned > 100, (skipped_to_zero, scanned)

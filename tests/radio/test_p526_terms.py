@@ -22,9 +22,10 @@ def _scaled(d: float, hte: float, hre: float, f: float, ae: float, eps: float, s
 @pytest.mark.parametrize("vertical", [False, True])
 def test_spherical_earth_with_site_constants_equals_the_direct_term(vertical: bool) -> None:
     """Random paths through every branch (beyond the marginal line-of-sight distance, clear of the smooth
-    earth, the modified radius; the height-gain floor on either branch of G) give the direct term's loss."""
+    earth, by the shortcut or by the cubic, the modified radius; the height-gain floor on either branch of G)
+    give the direct term's loss."""
     rng = np.random.default_rng(526 + vertical)
-    branches = {"beyond": 0, "clear": 0, "modified": 0}
+    branches = {"beyond": 0, "clear": 0, "modified": 0, "shortcut": 0}
     for _ in range(20000):
         f = float(rng.choice([30.0, 150.0, 900.0, 1800.0, 3500.0, 20000.0]))
         ae = EARTH_RADIUS_KM * float(rng.choice([1.0, 4 / 3, 3.0]))
@@ -37,7 +38,11 @@ def test_spherical_earth_with_site_constants_equals_the_direct_term(vertical: bo
         assert fast == pytest.approx(direct, abs=1e-9, rel=1e-12, nan_ok=True), (d, hte, hre, f, ae, eps, sigma)
         dlos = np.sqrt(2 * ae) * (np.sqrt(0.001 * max(hte, 0)) + np.sqrt(0.001 * hre))
         branches["beyond" if d >= dlos else "clear" if direct == 0.0 else "modified"] += 1
-    assert min(branches.values()) > 1000, branches
+        if d < dlos and pt._clear_of_the_smooth_earth(d, max(hte, 0.0), hre, C_M_S / (f * 1e6), ae):
+            assert direct == 0.0  # the shortcut past the cubic only where the full test gives 0 too
+            branches["shortcut"] += 1
+    assert min(branches["beyond"], branches["clear"], branches["modified"]) > 1000 and branches["shortcut"] > 300, \
+        branches
 
 
 @pytest.mark.parametrize("b", [0.0, 1e-6, 0.05, 0.5, 1.9999, 2.0, 2.0001, 5.0, 80.0])
@@ -65,3 +70,13 @@ def test_tabulated_knife_edge_loss_is_within_its_bound_of_the_formula() -> None:
     assert err.max() > 1e-5  # the bound is nearly reached: the interpolation is what is tested
     np.testing.assert_array_equal(fast[nu <= -0.78], 0.0)
     np.testing.assert_allclose(fast[nu >= 32.0], exact[nu >= 32.0], rtol=1e-15, atol=0)
+
+
+def test_the_cubic_s_least_clearance_point_is_inside_the_path() -> None:
+    """The shortcut of :func:`_clear_of_the_smooth_earth` needs ``|b| <= 1`` (``d_se1`` on the path): for
+    ``|c| <= 0.999`` the cubic's ``b`` (P.452-17 eq. (40)) stays below 0.9991 over a wide range of ``m``."""
+    m = np.logspace(-8, 8, 4001)[:, None]
+    c = np.concatenate([np.linspace(-0.999, 0.999, 2001), [0.0]])[None, :]
+    arg = np.clip(1.5 * c * np.sqrt(3 * m / (m + 1) ** 3), -1, 1)
+    b = 2 * np.sqrt((m + 1) / (3 * m)) * np.cos(np.pi / 3 + np.arccos(arg) / 3)
+    assert np.abs(b).max() < 0.9991
