@@ -31,11 +31,13 @@ def test_spherical_earth_with_site_constants_equals_the_direct_term(vertical: bo
         ae = EARTH_RADIUS_KM * float(rng.choice([1.0, 4 / 3, 3.0]))
         eps, sigma = (float(rng.uniform(3.0, 30.0)), float(10 ** rng.uniform(-4, 0.7)))
         d = float(10 ** rng.uniform(-2, 2.3))
-        hte = float(rng.choice([0.0, 10 ** rng.uniform(-3, 3.3), -5.0]))
-        hre = float(rng.choice([0.0, 10 ** rng.uniform(-3, 3.3)]))
+        # heights above the smooth surface: at least the antennas' (the kernel's h'ts >= htg, h'rs >= hrg > 0);
+        # zero makes c = +-1, b = -+1 and the direct term's h_se / h_req a 0 / 0
+        hte = float(10 ** rng.uniform(-3, 3.3))
+        hre = float(10 ** rng.uniform(-3, 3.3))
         direct = rk.spherical_earth(d, hte, hre, f, ae, eps, sigma, vertical, 0.0)
         fast = _scaled(d, hte, hre, f, ae, eps, sigma, vertical)
-        assert fast == pytest.approx(direct, abs=1e-9, rel=1e-12, nan_ok=True), (d, hte, hre, f, ae, eps, sigma)
+        assert fast == pytest.approx(direct, abs=1e-9, rel=1e-12), (d, hte, hre, f, ae, eps, sigma)
         dlos = np.sqrt(2 * ae) * (np.sqrt(0.001 * max(hte, 0)) + np.sqrt(0.001 * hre))
         branches["beyond" if d >= dlos else "clear" if direct == 0.0 else "modified"] += 1
         if d < dlos and pt._clear_of_the_smooth_earth(d, max(hte, 0.0), hre, C_M_S / (f * 1e6), ae):
@@ -56,20 +58,6 @@ def test_height_gain_floor_as_the_direct_form(b: float, k: float) -> None:
         with np.errstate(divide="ignore"):
             g = 20.0 * np.log10(b + 0.1 * b**3)
     assert pt._height_gain(b, k) == pytest.approx(max(g, 2.0 + 20.0 * np.log10(k)), abs=1e-12)
-
-
-def test_tabulated_knife_edge_loss_is_within_its_bound_of_the_formula() -> None:
-    """J(nu) from the table is within 2.6e-5 dB (its interpolation bound h^2/8 max|J''|) of the formula over a
-    dense range through the table's start, its nodes, its end and beyond; 0 up to -0.78 as the formula."""
-    nu = np.concatenate([np.linspace(-3.0, 40.0, 400_001), pt.J_NU0 + np.arange(len(pt.J_TABLE)) / pt.J_PER_UNIT,
-                         [-0.78, np.nextafter(-0.78, 1.0), 31.999, 32.0, 1e4]])
-    exact = np.array([rk.knife_edge_j(v) for v in nu])
-    fast = np.array([pt.knife_edge_j_fast(v) for v in nu])
-    err = np.abs(fast - exact)
-    assert err.max() <= 2.6e-5
-    assert err.max() > 1e-5  # the bound is nearly reached: the interpolation is what is tested
-    np.testing.assert_array_equal(fast[nu <= -0.78], 0.0)
-    np.testing.assert_allclose(fast[nu >= 32.0], exact[nu >= 32.0], rtol=1e-15, atol=0)
 
 
 def test_the_cubic_s_least_clearance_point_is_inside_the_path() -> None:
