@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from coverplan.radio._p526_terms import radius_factors, site_factors, spherical_earth_scaled
+from coverplan.radio._p526_terms import knife_edge_j_fast, radius_factors, site_factors, spherical_earth_scaled
 
 #: Speed of light (m/s).
 C_M_S = 299_792_458.0
@@ -546,10 +546,10 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
                     lp += 1
                 if first > 1 and _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m) > max(numax, -0.78):
                     numax = _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax)
-                luc = knife_edge_j(numax)
+                luc = knife_edge_j_fast(numax)
             else:
                 srim = _hull_lookback(g_x, g_y, mg, dj, hrs - 500.0 * ce * dj * dj) - 500.0 * ce * dj
-                luc = _bullington_point_j(hts, hrs, stim, srim, dj, lam_m)
+                luc = knife_edge_j_fast(_bullington_point_nu(hts, hrs, stim, srim, dj, lam_m))
         lbulla = _distance_corrected(luc, dj)
         # smooth-earth surface (the endpoint on the terminal's ground), and the highest obstruction
         c1 = v1 + step * (ht[j] - h[j])
@@ -572,7 +572,8 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
             hsrp = ht[j]
         hts_p = hts - hstp
         hrs_p = hrs - hsrp
-        lbuls = smooth_bullington(j, step, hts_p, hrs_p, ce, lam_m)
+        lbuls = _distance_corrected(knife_edge_j_fast(smooth_bullington_nu(j, step, hts_p, hrs_p, ce, lam_m)), dj) \
+            if j >= 2 else 0.0
         ldsph = spherical_earth_scaled(dj, hts_p, hrs_p, lam_m, ae_km, site, main)
         out[j] = lbulla + max(ldsph - lbuls, 0.0)
 

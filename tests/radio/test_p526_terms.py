@@ -60,6 +60,20 @@ def test_height_gain_floor_as_the_direct_form(b: float, k: float) -> None:
     assert pt._height_gain(b, k) == pytest.approx(max(g, 2.0 + 20.0 * np.log10(k)), abs=1e-12)
 
 
+def test_tabulated_knife_edge_loss_is_within_its_bound_of_the_formula() -> None:
+    """J(nu) from the table is within 2.6e-5 dB (its interpolation bound h^2/8 max|J''|) of the formula over a
+    dense range through the table's start, its nodes, its end and beyond; 0 up to -0.78 as the formula."""
+    nu = np.concatenate([np.linspace(-3.0, 40.0, 400_001), pt.J_NU0 + np.arange(len(pt.J_TABLE)) / pt.J_PER_UNIT,
+                         [-0.78, np.nextafter(-0.78, 1.0), 31.999, 32.0, 1e4]])
+    exact = np.array([rk.knife_edge_j(v) for v in nu])
+    fast = np.array([pt.knife_edge_j_fast(v) for v in nu])
+    err = np.abs(fast - exact)
+    assert err.max() <= 2.6e-5
+    assert err.max() > 1e-5  # the bound is nearly reached: the interpolation is what is tested
+    np.testing.assert_array_equal(fast[nu <= -0.78], 0.0)
+    np.testing.assert_allclose(fast[nu >= 32.0], exact[nu >= 32.0], rtol=1e-15, atol=0)
+
+
 def test_the_cubic_s_least_clearance_point_is_inside_the_path() -> None:
     """The shortcut of :func:`_clear_of_the_smooth_earth` needs ``|b| <= 1`` (``d_se1`` on the path): for
     ``|c| <= 0.999`` the cubic's ``b`` (P.452-17 eq. (40)) stays below 0.9991 over a wide range of ``m``."""
