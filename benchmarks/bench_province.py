@@ -23,6 +23,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default="p526", choices=["p526", "itm", "hata", "fspl"])
     ap.add_argument("--seed", type=int, default=20261126)
     ap.add_argument("--quick", action="store_true", help="40 sites")
+    ap.add_argument("--save", metavar="NPZ", help="write the outputs (best power, best server, site count) here")
+    ap.add_argument("--compare", metavar="NPZ", help="compare the outputs with a --save file of an earlier run")
     args = ap.parse_args(argv)
     n_sites = 40 if args.quick else args.sites
 
@@ -94,7 +97,24 @@ def main(argv: list[str] | None = None) -> int:
           f"{n_sites * cells_per_site / wall / 1e6:.2f} M site-cells/s)")
     print(f"peak memory      {peak_mb:8.0f} MB (process peak resident set)")
     print(f"area covered     {covered:8.1%} (RSRP >= -110 dBm, 10 MHz LTE)")
+    outputs = {"power": cov.power_dbm["4G"], "best": cov.best_site, "count": cov.count.array}
+    if args.save:
+        np.savez_compressed(args.save, **outputs)
+    if args.compare:
+        compare(outputs, np.load(args.compare))
     return 0
+
+
+def compare(new: dict[str, np.ndarray], old: Any) -> None:
+    """Print how far this run's outputs are from an earlier run's (``--save``): the largest power difference
+    over the cells both reach, and the cells whose reach, best server or site count differ."""
+    p, q = new["power"], old["power"]
+    both = np.isfinite(p) & np.isfinite(q)
+    reach = int((np.isfinite(p) != np.isfinite(q)).sum())
+    dmax = float(np.abs(p[both].astype(np.float64) - q[both]).max()) if both.any() else 0.0
+    print(f"vs {len(q.ravel()):,} cells of the earlier run: max |d power| {dmax:.2e} dB over {int(both.sum()):,} "
+          f"cells; reach differs at {reach}, best server at {int((new['best'] != old['best']).sum())}, "
+          f"site count at {int((new['count'] != old['count']).sum())}")
 
 
 if __name__ == "__main__":

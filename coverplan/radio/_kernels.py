@@ -13,6 +13,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from coverplan.radio._p526_terms import knife_edge_j_fast, radius_factors, site_factors, spherical_earth_scaled
+
 #: Speed of light (m/s).
 C_M_S = 299_792_458.0
 
@@ -34,10 +36,15 @@ def knife_edge_j(nu):  # pragma: no cover - compiled
 @njit(cache=True, nogil=True, error_model="numpy")
 def _bullington_point_j(hts, hrs, stim, srim, dtot, lam_m):  # pragma: no cover - compiled
     """J(nu) at the Bullington point, where the steepest lines from the two antennas meet (transhorizon)."""
+    return knife_edge_j(_bullington_point_nu(hts, hrs, stim, srim, dtot, lam_m))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _bullington_point_nu(hts, hrs, stim, srim, dtot, lam_m):  # pragma: no cover - compiled
+    """The knife-edge parameter at the Bullington point (:func:`_bullington_point_j`)."""
     dbp = (hrs - hts + srim * dtot) / (stim + srim)
-    nub = (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
+    return (hts + stim * dbp - (hts * (dtot - dbp) + hrs * dbp) / dtot) \
         * math.sqrt(0.002 * dtot / (lam_m * dbp * (dtot - dbp)))
-    return knife_edge_j(nub)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -301,7 +308,9 @@ def _smooth_nu_argmax(dtot, hts, hrs, ce, step):  # pragma: no cover - compiled
     0, so it has exactly one root in ``(0, D)``: ``nu`` is unimodal there and
     its largest value on the grid is at one of the two points around the
     root. Safeguarded Newton iterations on ``g`` find it to a small fraction
-    of ``step``.
+    of ``step``, from the root of ``g``'s linear part (the root itself
+    when the earth is flat: ``D hts / (hts + hrs)``), a few iterations
+    closer than the middle of the path.
     """
     a2 = 500.0 * ce
     a1 = (hrs - hts) / dtot - a2 * dtot
@@ -309,7 +318,9 @@ def _smooth_nu_argmax(dtot, hts, hrs, ce, step):  # pragma: no cover - compiled
     c0 = -0.5 * hts * dtot
     lo = 0.0
     hi = dtot
-    x = 0.5 * dtot
+    x = -c0 / c1 if c1 > 0.0 else 0.5 * dtot
+    if not 0.0 < x < dtot:
+        x = 0.5 * dtot
     for _ in range(60):
         g = ((-a2 * x + 1.5 * a2 * dtot) * x + c1) * x + c0
         if g < 0.0:
@@ -335,9 +346,15 @@ def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compi
     to the analytic optimum; the diffraction parameter of a line-of-sight
     path is unimodal along the path and is maximised by ternary search.
     """
-    dtot = j * step
     if j < 2:
         return 0.0
+    return _distance_corrected(knife_edge_j(smooth_bullington_nu(j, step, hts, hrs, ce, lam_m)), j * step)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def smooth_bullington_nu(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
+    """The knife-edge parameter whose J(nu) :func:`smooth_bullington` distance-corrects (``j >= 2``)."""
+    dtot = j * step
     # steepest slope from the transmitter: 500 ce (D - x) - hts / x is concave, optimum x = sqrt(hts / 500 ce)
     xs = math.sqrt(max(hts, 0.0) / (500.0 * ce))
     i0 = min(max(int(xs / step), 1), j - 1)
@@ -357,20 +374,18 @@ def smooth_bullington(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - compi
             nu = _smooth_nu(i, step, dtot, hts, hrs, ce, lam_m)
             if nu > numax:
                 numax = nu
-        luc = knife_edge_j(numax)
-    else:
-        # steepest slope from the receiver: 500 ce x - hrs / (D - x), optimum D - x = sqrt(hrs / 500 ce)
-        ys = math.sqrt(max(hrs, 0.0) / (500.0 * ce))
-        k0 = min(max(int((dtot - ys) / step), 1), j - 1)
-        k1 = min(k0 + 1, j - 1)
-        srim = -1e300
-        for i in (k0, k1):
-            di = i * step
-            s = (500.0 * ce * di * (dtot - di) - hrs) / (dtot - di)
-            if s > srim:
-                srim = s
-        luc = _bullington_point_j(hts, hrs, stim, srim, dtot, lam_m)
-    return _distance_corrected(luc, dtot)
+        return numax
+    # steepest slope from the receiver: 500 ce x - hrs / (D - x), optimum D - x = sqrt(hrs / 500 ce)
+    ys = math.sqrt(max(hrs, 0.0) / (500.0 * ce))
+    k0 = min(max(int((dtot - ys) / step), 1), j - 1)
+    k1 = min(k0 + 1, j - 1)
+    srim = -1e300
+    for i in (k0, k1):
+        di = i * step
+        s = (500.0 * ce * di * (dtot - di) - hrs) / (dtot - di)
+        if s > srim:
+            srim = s
+    return _bullington_point_nu(hts, hrs, stim, srim, dtot, lam_m)
 
 
 #: Points next to the receiver whose diffraction parameters a line-of-sight path always scans (see
@@ -413,7 +428,47 @@ def _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m):  # pragma: n
     return emax * math.sqrt(0.002 * dj / (lam_m * dm * (dj - dm)))
 
 
-# fastmath lets the line-of-sight scan vectorise (~20 %); results stay within 1e-9 dB of the direct method
+#: Points per block of the line-of-sight scan's second bound (:func:`_los_nu_max_blocks`).
+_LOS_BLOCK = 32
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _block_maxima(h, last, step, ce):  # pragma: no cover - compiled
+    """``max g_i`` over each block of :data:`_LOS_BLOCK` points ``i`` of a radial, ``g_i = h_i - 500 ce d_i^2``."""
+    out = np.full(last // _LOS_BLOCK + 1, -1e300)
+    for i in range(1, last + 1):
+        di = i * step
+        b = i // _LOS_BLOCK
+        out[b] = max(out[b], h[i] - 500.0 * ce * di * di)
+    return out
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax):  # pragma: no cover - compiled
+    """``max(numax, nu_i)`` over the points ``1 <= i < first`` of a line-of-sight path, or a value whose J(nu)
+    is the same: a block of points is scanned only when the bound of :func:`_los_bound` over the block alone
+    (the block's largest ``g`` plus ``a d`` at its end, times the least ``w`` of its points) exceeds the
+    largest parameter found so far and -0.78 (where J(nu) is 0)."""
+    a = 500.0 * ce * dj + (hts - hrs) / dj
+    half = 0.5 * dj
+    for b in range(first // _LOS_BLOCK + 1):
+        i0 = max(b * _LOS_BLOCK, 1)
+        i1 = min((b + 1) * _LOS_BLOCK, first)
+        if i0 >= i1:
+            break
+        x0 = i0 * step
+        x1 = (i1 - 1) * step
+        emax = gmax[b] + a * (x1 if a >= 0.0 else x0) - hts
+        if emax < 0.0:
+            xm = min(max(half, x0), x1)
+            if emax * math.sqrt(0.002 * dj / (lam_m * xm * (dj - xm))) <= max(numax, -0.78):
+                continue
+        numax = max(numax, _los_nu_max(h, i0, i1, step, dj, hts, hrs, ce, lam_m))
+    return numax
+
+
+# fastmath lets the line-of-sight scan vectorise (~20 %); results stay within 1e-9 dB of the direct method but
+# for J(nu), which comes from the table of _p526_terms (within 2.6e-5 dB; a loss within 1.5e-4 dB)
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
 def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, out,
                             j_start=1, ht=None):  # pragma: no cover
@@ -426,7 +481,12 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
     carried along the radial, and the steepest slopes seen from the receiver
     and the highest obstruction come from upper convex hulls of the profile
     searched by bisection. Only a line-of-sight path's largest diffraction
-    parameter over the real terrain is found by a scan. Points before
+    parameter over the real terrain is found by a scan (by blocks of
+    points, each only when its own bound may raise the maximum). J(nu) is
+    :func:`coverplan.radio._p526_terms.knife_edge_j_fast` (a table, within
+    2.6e-5 dB), and the spherical-earth term takes its per-site constants
+    once (:func:`~coverplan.radio._p526_terms.spherical_earth_scaled`).
+    Points before
     ``j_start`` only feed the running structures (``out`` is left as is).
     ``ht``: the terminals' ground heights, when they differ from the
     profile's (clutter on the intermediate points, P.1812-6 §3.2): the path
@@ -436,17 +496,21 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
         ht = h
     ce = 1.0 / ae_km
     lam_m = C_M_S / (f_mhz * 1e6)
+    site = site_factors(f_mhz, eps_r, sigma, vertical)  # the spherical-earth term's constants, once a radial
+    main = radius_factors(site[0], site[1], site[2], ae_km ** (-1.0 / 3.0))
     hts = h[0] + htg
     n = last + 1
     g_x = np.empty(n)
     g_y = np.empty(n)
     t_x = np.empty(n)
     t_y = np.empty(n)
-    l_x = np.empty(n)  # the hull of g without the last _LOS_TAIL points
+    l_x = np.empty(n)  # the hull of g without the last _LOS_TAIL points: points 1..lp - 1
     l_y = np.empty(n)
+    gmax = _block_maxima(h, last, step, ce)
     mg = 0
     mt = 0
     ml = 0
+    lp = 1
     max_a = -1e300  # max (g_i - hts) / d_i with g_i = h_i - 500 ce d_i^2: steepest slope from the transmitter
     max_b = -1e300  # max (h_i - hts) / d_i: alpha_obt
     v1 = 0.0
@@ -463,10 +527,6 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
             gi = h[i] - 500.0 * ce * di * di
             mg = _hull_push(g_x, g_y, mg, di, gi)
             mt = _hull_push(t_x, t_y, mt, di, h[i])
-            il = i - _LOS_TAIL
-            if il >= 1:
-                dl = il * step
-                ml = _hull_push(l_x, l_y, ml, dl, h[il] - 500.0 * ce * dl * dl)
             a_i = (gi - hts) / di
             if a_i > max_a:
                 max_a = a_i
@@ -486,12 +546,16 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
                 # the points next to the receiver, then the rest only if a bound says they may matter
                 first = max(j - _LOS_TAIL, 1)
                 numax = _los_nu_max(h, first, j, step, dj, hts, hrs, ce, lam_m)
+                while lp < first:  # the hull of the points before the tail, built when a path needs it
+                    dl = lp * step
+                    ml = _hull_push(l_x, l_y, ml, dl, h[lp] - 500.0 * ce * dl * dl)
+                    lp += 1
                 if first > 1 and _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m) > max(numax, -0.78):
-                    numax = max(numax, _los_nu_max(h, 1, first, step, dj, hts, hrs, ce, lam_m))
-                luc = knife_edge_j(numax)
+                    numax = _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax)
+                luc = knife_edge_j_fast(numax)
             else:
                 srim = _hull_lookback(g_x, g_y, mg, dj, hrs - 500.0 * ce * dj * dj) - 500.0 * ce * dj
-                luc = _bullington_point_j(hts, hrs, stim, srim, dj, lam_m)
+                luc = knife_edge_j_fast(_bullington_point_nu(hts, hrs, stim, srim, dj, lam_m))
         lbulla = _distance_corrected(luc, dj)
         # smooth-earth surface (the endpoint on the terminal's ground), and the highest obstruction
         c1 = v1 + step * (ht[j] - h[j])
@@ -514,8 +578,9 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
             hsrp = ht[j]
         hts_p = hts - hstp
         hrs_p = hrs - hsrp
-        lbuls = smooth_bullington(j, step, hts_p, hrs_p, ce, lam_m)
-        ldsph = spherical_earth(dj, hts_p, hrs_p, f_mhz, ae_km, eps_r, sigma, vertical, 0.0)
+        lbuls = _distance_corrected(knife_edge_j_fast(smooth_bullington_nu(j, step, hts_p, hrs_p, ce, lam_m)), dj) \
+            if j >= 2 else 0.0
+        ldsph = spherical_earth_scaled(dj, hts_p, hrs_p, lam_m, ae_km, site, main)
         out[j] = lbulla + max(ldsph - lbuls, 0.0)
 
 
@@ -683,6 +748,19 @@ def pattern_db(patterns, cap, k, phi, theta, tilt):  # pragma: no cover - compil
     return min(_cut_db(patterns[k, 0], phi) + _cut_db(patterns[k, 1], el), cap[k])
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _off_boresight(az, sec_az):  # pragma: no cover - compiled
+    """``(az - sec_az + 180) % 360 - 180``, the same number, with one add in place of the floating modulo for
+    the azimuths of :func:`apply_sectors` (``az`` in [-180, 180], ``sec_az`` in [0, 360): ``x`` in (-360,
+    360], where Python's ``x % 360`` is ``x + 360`` below 0, ``x`` up to 360 and 0 at 360)."""
+    x = az - sec_az + 180.0
+    if 0.0 <= x < 360.0:
+        return x - 180.0
+    if -360.0 < x < 0.0:
+        return (x + 360.0) - 180.0
+    return x % 360.0 - 180.0
+
+
 @njit(cache=True, parallel=True, error_model="numpy")
 def apply_sectors(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
                   sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
@@ -726,7 +804,7 @@ def apply_sectors(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h
                     if sec_pattern[s] >= 0:
                         p -= pattern_db(patterns, pattern_cap, sec_pattern[s], az - sec_az[s], theta, sec_tilt[s])
                     else:
-                        phi = (az - sec_az[s] + 180.0) % 360.0 - 180.0
+                        phi = _off_boresight(az, sec_az[s])
                         ah = min(12.0 * (phi / sec_bw[s]) ** 2, 25.0)
                         av = min(12.0 * ((theta - sec_tilt[s]) / 10.0) ** 2, 20.0)
                         p -= min(ah + av, 25.0)

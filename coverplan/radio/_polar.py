@@ -48,6 +48,7 @@ def sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, 
     points ``j * step_m``, bilinear; the first point is the site's ground. Returns the last point on the grid
     (-1: none)."""
     nrows, ncols = z.shape
+    same_ground = same_array(z, zt)  # bare terrain: the terminals stand on the profile's own ground
     az = 2.0 * math.pi * k / nrad
     sx = math.sin(az)
     sy = math.cos(az)
@@ -61,12 +62,37 @@ def sample_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad, 
             break
         d[j] = dist / 1000.0
         hz[j] = bilinear(z, row, col)
-        ht[j] = bilinear(zt, row, col)
+        ht[j] = hz[j] if same_ground else bilinear(zt, row, col)
         h[j] = hz[j] + bilinear(clutter, row, col) if has_clutter and j > 0 else hz[j]
     if last >= 0:
         hz[0] = ht[0]
         h[0] = ht[0]
     return last
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def same_array(a, b):  # pragma: no cover - compiled
+    """Whether ``a`` and ``b`` are the same array (the same data, shape and strides)."""
+    return a.ctypes.data == b.ctypes.data and a.shape == b.shape and a.strides == b.strides
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def free_space_table(npts, step_m, f_mhz):  # pragma: no cover - compiled
+    """Free space at the points ``j * step_m`` of every radial (NaN at the site): the same numbers as
+    :func:`store_radial` works out point by point, once for the fan."""
+    fs = np.empty(npts + 1)
+    fs[0] = np.nan
+    for j in range(1, npts + 1):
+        fs[j] = free_space_db(j * step_m / 1000.0, f_mhz)
+    return fs
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def store_excess(out, k, fs, ld, last, j_start, npts):  # pragma: no cover - compiled
+    """:func:`store_radial` with the free space of :func:`free_space_table`: ``out[k, j] = fs[j] + ld[j]``."""
+    out[k, 0] = np.nan
+    for j in range(1, npts + 1):
+        out[k, j] = np.nan if j > last or j < j_start else fs[j] + ld[j]
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -93,10 +119,11 @@ def has_grid(z, clutter):  # pragma: no cover - compiled
 def polar_fspl(z, orow, ocol, xres, yres, f_mhz, nrad, npts, step_m, out, zt, clutter):  # pragma: no cover
     """Free space (ITU-R P.525) along the radials, NaN beyond the grid (MODEL_FSPL)."""
     has_clutter = has_grid(z, clutter)
+    fs = free_space_table(npts, step_m, f_mhz)
     for k in prange(nrad):
-        d, _h, _hz, _ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
-                                                         npts, step_m)
-        store_radial(out, k, d, ld, last, j_start, npts, f_mhz, False)
+        _d, _h, _hz, _ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k,
+                                                          nrad, npts, step_m)
+        store_excess(out, k, fs, ld, last, j_start, npts)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
@@ -104,13 +131,14 @@ def polar_p526(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
                out, zt, clutter):  # pragma: no cover - compiled
     """Free space plus delta-Bullington (ITU-R P.526-15 §4.5) along each radial at once (MODEL_P526)."""
     has_clutter = has_grid(z, clutter)
+    fs = free_space_table(npts, step_m, f_mhz)
     for k in prange(nrad):
-        d, h, _hz, ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
+        _d, h, _hz, ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
                                                          npts, step_m)
         if last >= 1:
             radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld,
                                     j_start, ht)
-        store_radial(out, k, d, ld, last, j_start, npts, f_mhz, False)
+        store_excess(out, k, fs, ld, last, j_start, npts)
 
 
 @njit(cache=True, parallel=True, error_model="numpy")

@@ -46,7 +46,8 @@ def test_radial_engine_equals_point_by_point_on_real_terrain(srtm30_window: Terr
     evaluated = np.isfinite(fast[:, 1:])
     assert evaluated.mean() > 0.5 and evaluated[::8].all()
     np.testing.assert_array_equal(evaluated, np.isfinite(direct[:, 1:]))
-    np.testing.assert_allclose(fast[:, 1:], direct[:, 1:], atol=1e-6, rtol=0)
+    # the radial kernel tabulates J(nu): within 1.5e-4 dB (tests/radio/test_p526_radial.py says why)
+    np.testing.assert_allclose(fast[:, 1:], direct[:, 1:], atol=1.5e-4, rtol=0)
     # and the terrain matters: the spread of diffraction loss is large in these hills
     excess = fast[:, 1:] - _polar(srtm30_window.elevation, rk.MODEL_FSPL, f=f)[:, 1:]
     assert np.nanmax(excess) > 30.0 and np.nanmin(excess) >= 0.0
@@ -55,7 +56,7 @@ def test_radial_engine_equals_point_by_point_on_real_terrain(srtm30_window: Terr
 def test_radial_engine_on_rough_random_terrain() -> None:
     rng = np.random.default_rng(7)
     z = rng.normal(300.0, 80.0, (301, 301)).cumsum(axis=0) / 10 + rng.normal(0, 20, (301, 301))
-    np.testing.assert_allclose(_polar(z, rk.MODEL_P526)[:, 1:], _polar(z, rk.MODEL_P526_DIRECT)[:, 1:], atol=1e-6)
+    np.testing.assert_allclose(_polar(z, rk.MODEL_P526)[:, 1:], _polar(z, rk.MODEL_P526_DIRECT)[:, 1:], atol=1.5e-4)
 
 
 def test_fspl_model_is_free_space() -> None:

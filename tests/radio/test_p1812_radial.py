@@ -62,7 +62,8 @@ def test_radial_p1812_with_clutter_and_terminal_ground(srtm30_window: Terrain) -
     for kw in ({"clutter": clutter}, {"zt": zt}, {"clutter": clutter, "zt": zt}):
         fast = _polar(z, rk.MODEL_P526, _params(), **kw)  # type: ignore[arg-type]
         direct = _polar(z, rk.MODEL_P526_DIRECT, _params(), **kw)  # type: ignore[arg-type]
-        np.testing.assert_allclose(fast[:, 1:], direct[:, 1:], atol=1e-6, rtol=0)
+        # P.526's radial kernel tabulates J(nu): 1.5e-4 dB (tests/radio/test_p526_radial.py says why)
+        np.testing.assert_allclose(fast[:, 1:], direct[:, 1:], atol=1.5e-4, rtol=0)
 
 
 def test_the_radial_engine_is_the_validated_function() -> None:
