@@ -411,12 +411,8 @@ def deciles(a, m, k, work, hint):  # pragma: no cover - compiled
     when it holds NaN, from a strided subsample of 16 values. ``work`` needs
     ``2 m + 16`` elements.
     """
-    low_c = work[:m]
-    high_c = work[m:2 * m]
     if math.isfinite(hint[0]) and math.isfinite(hint[1]):
-        margin = 0.05 * (hint[1] - hint[0])
-        t_low = hint[0] + margin
-        t_high = hint[1] - margin
+        t_low, t_high = _hint_thresholds(hint)
     else:
         ns = _N_SUB
         sub = work[2 * m:2 * m + ns]
@@ -425,6 +421,8 @@ def deciles(a, m, k, work, hint):  # pragma: no cover - compiled
         r = min(ns - 1, (k * ns + m - 1) // m + 1)
         t_low = _select(sub, 0, ns, r)
         t_high = _select(sub, 0, ns, ns - 1 - r)
+    low_c = work[:m]
+    high_c = work[m:2 * m]
     n_low = 0
     n_high = 0
     for i in range(m):
@@ -433,6 +431,21 @@ def deciles(a, m, k, work, hint):  # pragma: no cover - compiled
         high_c[n_high] = -v
         n_low += v <= t_low
         n_high += v >= t_high
+    return _deciles_of_candidates(a, m, k, work, n_low, n_high, hint)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _hint_thresholds(hint):  # pragma: no cover - compiled
+    """The thresholds :func:`deciles` takes from a finite ``hint``."""
+    margin = 0.05 * (hint[1] - hint[0])
+    return hint[0] + margin, hint[1] - margin
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _deciles_of_candidates(a, m, k, work, n_low, n_high, hint):  # pragma: no cover - compiled
+    """The end of :func:`deciles` once the candidates are in ``work[:n_low]`` and ``-work[m:m + n_high]``."""
+    low_c = work[:m]
+    high_c = work[m:2 * m]
     if n_low >= k:
         low = _kth_of_candidates(low_c, n_low, k)
     else:
@@ -446,6 +459,61 @@ def deciles(a, m, k, work, hint):  # pragma: no cover - compiled
     hint[0] = low
     hint[1] = high
     return low, high
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def residual_deciles(sample, m, y0, rise, k, work, hint):  # pragma: no cover - compiled
+    """:func:`deciles` of the residuals ``sample[j] - (y0 + rise j)``, which replace ``sample[:m]``.
+
+    The same numbers, faster along a radial: with a finite ``hint`` (the
+    previous path's deciles) one pass makes the residuals, counts those at or
+    below ``hint[0] - w`` and at or above ``hint[1] + w`` (w a twentieth of
+    the hint's spread) and gathers those within ``w`` of either decile; when
+    the k-th of each side falls inside its window it is ranked among the
+    window's few values only. Otherwise (no hint, or a decile moved further)
+    :func:`deciles`.
+    """
+    if not (math.isfinite(hint[0]) and math.isfinite(hint[1])):
+        for j in range(m):
+            sample[j] -= y0 + rise * j
+        return deciles(sample, m, k, work, hint)
+    margin = 0.05 * (hint[1] - hint[0])
+    la = hint[0] - margin
+    lb = hint[0] + margin
+    ha = hint[1] - margin
+    hb = hint[1] + margin
+    low_w = work[:m]
+    high_w = work[m:2 * m]
+    n_below = 0
+    n_low = 0
+    n_above = 0
+    n_high = 0
+    for j in range(m):
+        v = sample[j] - (y0 + rise * j)
+        sample[j] = v
+        low_w[n_low] = v
+        high_w[n_high] = -v
+        n_below += v <= la
+        n_low += (v > la) & (v <= lb)
+        n_above += v >= hb
+        n_high += (v >= ha) & (v < hb)
+    if n_below < k <= n_below + n_low and n_above < k <= n_above + n_high:
+        low = _kth_of_candidates(low_w, n_low, k - n_below)
+        high = -_kth_of_candidates(high_w, n_high, k - n_above)
+        hint[0] = low
+        hint[1] = high
+        return low, high
+    return deciles(sample, m, k, work, hint)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _resample(z, n, u0, step, j):  # pragma: no cover - compiled
+    """The profile ``z[:n + 1]`` linearly interpolated at ``u0 + j step`` samples."""
+    u = u0 + j * step
+    k = int(u)
+    if k > n - 1:
+        k = n - 1
+    return z[k] + (z[k + 1] - z[k]) * (u - k)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -471,18 +539,21 @@ def terrain_irregularity(z, xi, x0, x1, scratch):  # pragma: no cover - compiled
     m = 10 * p10 - 5
     step = (u1 - u0) / (m - 1)
     sample = scratch[:m]
-    for j in range(m):
-        u = u0 + j * step
-        k = int(u)
-        if k > n - 1:
-            k = n - 1
-        sample[j] = z[k] + (z[k + 1] - z[k]) * (u - k)
-    y0, y1 = fit_line(sample, 1.0, 0.0, m - 1.0)
+    # the resampling, and the sums of fit_line(sample, 1.0, 0.0, m - 1.0) (its inner samples, in its order)
+    centre = 0.5 * (m - 1)
+    total = 0.0
+    moment = 0.0
+    sample[0] = _resample(z, n, u0, step, 0)
+    for j in range(1, m - 1):
+        v = _resample(z, n, u0, step, j)
+        sample[j] = v
+        total += v
+        moment += v * (j - centre)
+    sample[m - 1] = _resample(z, n, u0, step, m - 1)
+    y0, y1 = _fit_ends(m - 1, 0, m - 1, sample[0], sample[m - 1], total, moment)
     rise = (y1 - y0) / (m - 1)
-    for j in range(m):
-        sample[j] -= y0 + rise * j
     # p10-th smallest and p10-th largest residual
-    low, high = deciles(sample, m, p10, scratch[m:SCRATCH_SIZE - 2], scratch[SCRATCH_SIZE - 2:])
+    low, high = residual_deciles(sample, m, y0, rise, p10, scratch[m:SCRATCH_SIZE - 2], scratch[SCRATCH_SIZE - 2:])
     return (high - low) / (1.0 - 0.8 * math.exp(-(x1 - x0) / _D_ROUGH))
 
 
@@ -528,6 +599,79 @@ def horizons_over(z, n, xi, half_inv_a, h_tx, h_rx, candidates, count):  # pragm
     return th_t, th_r, dh_t, dh_r
 
 
+#: Below the largest approximate angle of :func:`_hull_angles`, how far a vertex may be and still have its
+#: exact angle worked out: far above the approximation's error (a few 1e-15 rad).
+_ANGLE_SLACK = 1e-9
+#: Hulls of at most this many vertices are scanned exactly at once.
+_SMALL_HULL = 8
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
+def _hull_angles(hx, hz, size, d, zt, zr, half_inv_a, at, ar):  # pragma: no cover - compiled
+    """Both terminals' angles to the vertices ``(hx, hz)[:size]`` into ``at``, ``ar``, and their largest.
+
+    fastmath (vectorised, contracted): each angle within a few 1e-15 rad of
+    :func:`horizons_over`'s; only a filter for :func:`horizons_hull`.
+    """
+    m_t = -1e300
+    m_r = -1e300
+    for v in range(size):
+        x = hx[v]
+        s = d - x
+        a = (hz[v] - zt) / x - x * half_inv_a
+        b = (hz[v] - zr) / s - s * half_inv_a
+        at[v] = a
+        ar[v] = b
+        m_t = max(m_t, a)
+        m_r = max(m_r, b)
+    return m_t, m_r
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def horizons_hull(z, n, xi, half_inv_a, h_tx, h_rx, hi, hx, hz, size, at, ar):  # pragma: no cover - compiled
+    """:func:`horizons_over` of ``z[:n + 1]`` over the vertices ``hi[:size]``, the same numbers, faster.
+
+    ``hx``, ``hz``: the vertices' distances and heights; ``at``, ``ar``:
+    scratch of ``size`` elements. The angles are first taken approximately
+    (:func:`_hull_angles`); only the vertices within :data:`_ANGLE_SLACK` of
+    either side's largest are then worked out exactly, in ascending order and
+    with :func:`horizons_over`'s expressions and tie rule. A vertex left out
+    is below the largest exact angle by more than the approximation's
+    error, so it could neither win nor tie.
+    """
+    d = n * xi
+    zt = z[0] + h_tx
+    zr = z[n] + h_rx
+    th_t = (zr - zt) / d - d * half_inv_a
+    th_r = (zt - zr) / d - d * half_inv_a
+    dh_t = d
+    dh_r = d
+    if size <= _SMALL_HULL:  # every vertex exactly: cheaper than the two passes
+        lim_t = -np.inf
+        lim_r = -np.inf
+    else:
+        m_t, m_r = _hull_angles(hx, hz, size, d, zt, zr, half_inv_a, at, ar)
+        lim_t = m_t - _ANGLE_SLACK * (1.0 + abs(m_t))
+        lim_r = m_r - _ANGLE_SLACK * (1.0 + abs(m_r))
+    small = size <= _SMALL_HULL
+    for v in range(size):
+        if small or at[v] >= lim_t:
+            i = hi[v]
+            s_t = i * xi
+            a = (z[i] - zt) / s_t - s_t * half_inv_a
+            if a > th_t:
+                th_t = a
+                dh_t = s_t
+        if small or ar[v] >= lim_r:
+            i = hi[v]
+            s_r = d - i * xi
+            b = (z[i] - zr) / s_r - s_r * half_inv_a
+            if b > th_r:
+                th_r = b
+                dh_r = s_r
+    return th_t, th_r, dh_t, dh_r
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _smooth_horizon(h_e, a_e, delta_h):  # pragma: no cover - compiled
     """Horizon distance over rough earth: √(2 h_e a_e) e^(-0.07 √(Δh / max(h_e, 5 m))) [ALG Eq. 3.3]."""
@@ -553,13 +697,25 @@ def _geometry(z, n, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t, dl_r, scratch, c0
     scaled up by (d / d_L)² if the path would otherwise reach past them;
     otherwise each terminal's line is fitted only out to 0.9 of its horizon.
     """
+    x_start, x_end = irregularity_window(n, xi, h_tx, h_rx, dl_t, dl_r)
+    delta_h = terrain_irregularity(z[:n + 1], xi, x_start, x_end, scratch)
+    return geometry_with(z, n, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t, dl_r, c0, c1, x_start, x_end, delta_h)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def irregularity_window(n, xi, h_tx, h_rx, dl_t, dl_r):  # pragma: no cover - compiled
+    """The stretch ``(x_start, x_end)`` of a path of ``n`` samples over which :func:`_geometry` takes Δh."""
+    return min(15.0 * h_tx, 0.1 * dl_t), n * xi - min(15.0 * h_rx, 0.1 * dl_r)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def geometry_with(z, n, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t, dl_r, c0, c1, x_start, x_end,
+                  delta_h):  # pragma: no cover - compiled
+    """:func:`_geometry` once its stretch (:func:`irregularity_window`) and Δh are known."""
     zn = z[:n + 1]
     d = n * xi
     a_e = 1.0 / gamma_e
     sums = c0.size > n
-    x_start = min(15.0 * h_tx, 0.1 * dl_t)
-    x_end = d - min(15.0 * h_rx, 0.1 * dl_r)
-    delta_h = terrain_irregularity(zn, xi, x_start, x_end, scratch)
     if dl_t + dl_r > 1.5 * d:
         if sums:
             fit_t, fit_r = fit_line_sums(zn, n, xi, x_start, x_end, c0, c1)
@@ -598,15 +754,28 @@ def ground_and_atmosphere(f_mhz, h_sys, n0, vertical, epsilon, sigma):  # pragma
 
     N_s = N_0 e^(-h_s/9460 m) [TN101 Eq. 4.3]; gamma_e = gamma_a (1 - 0.04665 e^(N_s/179.3))
     [TN101 Eq. 4.4]; ε_r' = ε + j 18000 sigma / f, Z_g = √(ε_r' - 1), divided by ε_r'
-    for vertical polarisation. Returns ``(N_s, gamma_e, Z_g)``.
+    for vertical polarisation. Returns ``(N_s, gamma_e, Z_g)``: :func:`atmosphere` and
+    :func:`ground_impedance`.
     """
+    n_s, gamma_e = atmosphere(h_sys, n0)
+    return n_s, gamma_e, ground_impedance(f_mhz, vertical, epsilon, sigma)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def atmosphere(h_sys, n0):  # pragma: no cover - compiled
+    """``(N_s, gamma_e)`` of :func:`ground_and_atmosphere` at the path's mean elevation ``h_sys``."""
     n_s = n0 if h_sys == 0.0 else n0 * math.exp(-h_sys / 9460.0)
-    gamma_e = _GAMMA_A * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+    return n_s, _GAMMA_A * (1.0 - 0.04665 * math.exp(n_s / 179.3))
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def ground_impedance(f_mhz, vertical, epsilon, sigma):  # pragma: no cover - compiled
+    """Z_g of :func:`ground_and_atmosphere` (it does not depend on the path)."""
     eps_c = complex(epsilon, 18000.0 * sigma / f_mhz)
     z_g = cmath.sqrt(eps_c - 1.0)
     if vertical:
         z_g = z_g / eps_c
-    return n_s, gamma_e, z_g
+    return z_g
 
 
 # =============================================================================
@@ -616,7 +785,7 @@ def ground_and_atmosphere(f_mhz, h_sys, n0, vertical, epsilon, sigma):  # pragma
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def diffraction_attenuation(
-    d_a, d_b, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h, d_ls, area_mode
+    d_a, d_b, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h, d_ls, area_mode, f3
 ):  # pragma: no cover - compiled
     """Diffraction attenuation at two distances ``d_a``, ``d_b`` beyond the horizons [ALG §4.2].
 
@@ -627,12 +796,11 @@ def diffraction_attenuation(
     Point-to-point paths add C = 10 m² to h₁h₂ in Q [ERL p. 3-8]. The
     algorithm always needs two distances (the diffraction line); the terms
     that do not depend on the distance (the terminals' radii, height gains,
-    clutter) are computed once for both.
+    clutter) are computed once for both. ``f3``: f^(1/3) (MHz), computed once by the caller.
     """
     k = f_mhz / 47.7  # wave number (1/m)
     d_l = dl_t + dl_r
     abs_zg = abs(z_g)
-    f3 = f_mhz**_THIRD
     radius1 = 0.5 * dl_t * dl_t / he_t
     radius2 = 0.5 * dl_r * dl_r / he_r
     c1 = (_A_4_3 / radius1) ** _THIRD
@@ -751,7 +919,7 @@ def scatter_loss(d, f_mhz, a_e, theta_los, th_t, th_r, dl_t, dl_r, he_t, he_r, n
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def reference_attenuation(
-    d, f_mhz, z_g, gamma_e, n_s, th_t, th_r, dl_t, dl_r, he_t, he_r, h_t, h_r, delta_h, area_mode
+    d, f_mhz, z_g, gamma_e, n_s, th_t, th_r, dl_t, dl_r, he_t, he_r, h_t, h_r, delta_h, area_mode, f3, log_f
 ):  # pragma: no cover - compiled
     """Reference attenuation A_ref relative to free space [ALG §4 (lrprop)].
 
@@ -760,7 +928,8 @@ def reference_attenuation(
     line-of-sight attenuation as A_o + k₁ d + k₂ ln d [ERL Eqs. 3.16-3.21]
     inside the smooth-earth line-of-sight range; beyond it, whichever of the
     diffraction and troposcatter (§4.4) lines applies past their crossing
-    distance. A_ref is never negative.
+    distance. A_ref is never negative. ``f3``, ``log_f``: f^(1/3) and ln f (MHz), which the callers
+    compute once (:func:`frequency_terms`).
     """
     warn = 0
     a_e = 1.0 / gamma_e
@@ -797,7 +966,7 @@ def reference_attenuation(
     d3 = max(d_ls, d_l + 5.0 * x_scale)
     d4 = d3 + 10.0 * x_scale
     a3, a4 = diffraction_attenuation(d3, d4, f_mhz, a_e, theta_los, dl_t, dl_r, he_t, he_r, h_t, h_r, z_g, delta_h,
-                                     d_ls, area_mode)
+                                     d_ls, area_mode, f3)
     m_d = (a4 - a3) / (d4 - d3)
     a_d0 = a3 - m_d * d3
 
@@ -846,7 +1015,7 @@ def reference_attenuation(
         a_o = a_ls - k1 * d_ls - k2 * math.log(d_ls)
         a_ref = a_o + k1 * d + k2 * math.log(d)
         mode = MODE_LINE_OF_SIGHT
-    elif d <= max(d_ls, d_l + 1.088 * x_scale * math.log(f_mhz)):
+    elif d <= max(d_ls, d_l + 1.088 * x_scale * log_f):
         # beyond the horizon but short of the least distance at which troposcatter can take over (d_x below
         # is never shorter): diffraction, without working out the scatter line
         a_ref = m_d * d + a_d0
@@ -859,7 +1028,7 @@ def reference_attenuation(
         a5, h0 = scatter_loss(d5, f_mhz, a_e, theta_los, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, h0)
         if a5 < 1000.0:
             m_s = (a6 - a5) / 200e3
-            d_x = max(max(d_ls, d_l + 1.088 * x_scale * math.log(f_mhz)), (a5 - a_d0 - m_s * d5) / (m_d - m_s))
+            d_x = max(max(d_ls, d_l + 1.088 * x_scale * log_f), (a5 - a_d0 - m_s * d5) / (m_d - m_s))
             a_s0 = (m_d - m_s) * d_x + a_d0
         else:
             m_s = m_d
@@ -886,6 +1055,60 @@ def _climate_curve(row, d_e):  # pragma: no cover - compiled
     return (row[0] + row[1] / (1.0 + ((d_e - row[3]) / row[4]) ** 2)) * r / (1.0 + r)
 
 
+#: Slots of the array :func:`variability_constants` returns.
+_V_K, _V_ZT, _V_ZL, _V_ZS, _V_DEX0, _V_GM, _V_GP, _V_BASE, _V_NOLOC, _V_NOSIT, _V_WARN = range(11)
+N_VARIABILITY = 11
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def variability_constants(f_mhz, mdvar, time_pct, location_pct, situation_pct, climate):  # pragma: no cover
+    """The terms of :func:`variability` that depend neither on the path nor on its attenuation, once per run.
+
+    The wave number k, the three standard normal deviates (adjusted to the
+    variability mode), the distance-free term (575.7e12 / k)^(1/3) of d_ex,
+    the frequency gains g-(f) and g+(f), the mode's base and its +10/+20
+    flags, and the extreme-variability warning.
+    """
+    c = np.empty(N_VARIABILITY)
+    ci = climate - 1
+    k = f_mhz / 47.7
+    z_t = normal_deviate(time_pct / 100.0)
+    z_l = normal_deviate(location_pct / 100.0)
+    z_s = normal_deviate(situation_pct / 100.0)
+    base = mdvar
+    no_situation = base >= 20
+    if no_situation:
+        base -= 20
+    no_location = base >= 10
+    if no_location:
+        base -= 10
+    if base == 0:
+        z_t = z_s
+        z_l = z_s
+    elif base == 1:
+        z_l = z_s
+    elif base == 2:
+        z_l = z_t
+    warn = 0
+    if abs(z_t) > 3.10 or abs(z_l) > 3.10 or abs(z_s) > 3.10:
+        warn |= WARN_EXTREME_VARIABILITY
+    lq = math.log(0.133 * k)
+    gm = _G_MINUS[ci]
+    gp = _G_PLUS[ci]
+    c[_V_K] = k
+    c[_V_ZT] = z_t
+    c[_V_ZL] = z_l
+    c[_V_ZS] = z_s
+    c[_V_DEX0] = (575.7e12 / k) ** _THIRD
+    c[_V_GM] = gm[0] + gm[1] / ((gm[2] * lq) ** 2 + 1.0)
+    c[_V_GP] = gp[0] + gp[1] / ((gp[2] * lq) ** 2 + 1.0)
+    c[_V_BASE] = base
+    c[_V_NOLOC] = 1.0 if no_location else 0.0
+    c[_V_NOSIT] = 1.0 if no_situation else 0.0
+    c[_V_WARN] = warn
+    return c
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def variability(
     a_ref, d, f_mhz, he_t, he_r, delta_h, climate, mdvar, time_pct, location_pct, situation_pct, info
@@ -906,60 +1129,43 @@ def variability(
     +10 drops the location variability, +20 the direct situation variability.
     Negative results are softened as A (29 - A) / (29 - 10 A).
     Returns ``(A, warnings)``; writes V_med, Y_R, Y_S, sigma_T, sigma_L, sigma_S into ``info``
-    when it is large enough.
+    when it is large enough. :func:`variability_constants` and :func:`variability_with` in one.
     """
-    warn = 0
+    c = variability_constants(f_mhz, mdvar, time_pct, location_pct, situation_pct, climate)
+    return variability_with(c, a_ref, d, he_t, he_r, delta_h, climate, info)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def variability_with(c, a_ref, d, he_t, he_r, delta_h, climate, info):  # pragma: no cover - compiled
+    """:func:`variability` of one path from its run's :func:`variability_constants` ``c``."""
     ci = climate - 1
-    k = f_mhz / 47.7
-    z_t = normal_deviate(time_pct / 100.0)
-    z_l = normal_deviate(location_pct / 100.0)
-    z_s = normal_deviate(situation_pct / 100.0)
-
-    d_ex = math.sqrt(2.0 * _A_9000 * he_t) + math.sqrt(2.0 * _A_9000 * he_r) + (575.7e12 / k) ** _THIRD
+    k = c[_V_K]
+    z_t = c[_V_ZT]
+    z_l = c[_V_ZL]
+    z_s = c[_V_ZS]
+    base = int(c[_V_BASE])
+    warn = int(c[_V_WARN])
+    d_ex = math.sqrt(2.0 * _A_9000 * he_t) + math.sqrt(2.0 * _A_9000 * he_r) + c[_V_DEX0]
     d_e = 130e3 * d / d_ex if d < d_ex else 130e3 + d - d_ex
-
-    base = mdvar
-    no_situation = base >= 20
-    if no_situation:
-        base -= 20
-    no_location = base >= 10
-    if no_location:
-        base -= 10
-    sigma_s = 0.0 if no_situation else 5.0 + 3.0 * math.exp(-d_e / 100e3)
-
+    sigma_s = 0.0 if c[_V_NOSIT] != 0.0 else 5.0 + 3.0 * math.exp(-d_e / 100e3)
     v_med = _climate_curve(_VMED[ci], d_e)
-    if base == 0:
-        z_t = z_s
-        z_l = z_s
-    elif base == 1:
-        z_l = z_s
-    elif base == 2:
-        z_l = z_t
-    if abs(z_t) > 3.10 or abs(z_l) > 3.10 or abs(z_s) > 3.10:
-        warn |= WARN_EXTREME_VARIABILITY
-
-    if no_location:
+    if c[_V_NOLOC] != 0.0:
         sigma_l = 0.0
     else:
         kdh = k * interdecile_at(d, delta_h)
         sigma_l = 10.0 * kdh / (kdh + 13.0)
     y_l = sigma_l * z_l
-
-    lq = math.log(0.133 * k)
-    gm = _G_MINUS[ci]
-    gp = _G_PLUS[ci]
-    g_minus = gm[0] + gm[1] / ((gm[2] * lq) ** 2 + 1.0)
-    g_plus = gp[0] + gp[1] / ((gp[2] * lq) ** 2 + 1.0)
-    sig_minus = _climate_curve(_SIG_MINUS[ci], d_e) * g_minus
-    sig_plus = _climate_curve(_SIG_PLUS[ci], d_e) * g_plus
-    sig_duct = _C_D[ci] * sig_plus
+    # sigma_T- is needed below the median of time only, sigma_T+ at and above it
     z_d = _Z_D[ci]
     if z_t < 0.0:
-        sigma_t = sig_minus
-    elif z_t <= z_d:
-        sigma_t = sig_plus
+        sigma_t = _climate_curve(_SIG_MINUS[ci], d_e) * c[_V_GM]
     else:
-        sigma_t = sig_duct + (sig_plus - sig_duct) * z_d / z_t
+        sig_plus = _climate_curve(_SIG_PLUS[ci], d_e) * c[_V_GP]
+        if z_t <= z_d:
+            sigma_t = sig_plus
+        else:
+            sig_duct = _C_D[ci] * sig_plus
+            sigma_t = sig_duct + (sig_plus - sig_duct) * z_d / z_t
     y_t = sigma_t * z_t
 
     resid = sigma_s * sigma_s + y_t * y_t / (7.8 + z_s * z_s) + y_l * y_l / (24.0 + z_s * z_s)
@@ -1091,27 +1297,47 @@ def p2p_loss(z, xi, h_tx, h_rx, f_mhz, pol, epsilon, sigma, n0, climate, time_pc
     n_s, gamma_e, z_g = ground_and_atmosphere(f_mhz, h_sys, n0, pol == 1, epsilon, sigma)
     th_t, th_r, dl_t, dl_r = radio_horizons(z, xi, 1.0 / gamma_e, h_tx, h_rx)
     empty = np.empty(0)
+    vc = variability_constants(f_mhz, mdvar, time_pct, location_pct, situation_pct, climate)
+    f3, log_f = frequency_terms(f_mhz)
     loss, mode, w2, err = _p2p_finish(z, n, xi, n_s, gamma_e, z_g, th_t, th_r, dl_t, dl_r, h_tx, h_rx, f_mhz,
-                                      climate, time_pct, location_pct, situation_pct, mdvar,
-                                      new_scratch(), empty, empty, info)
+                                      climate, vc, free_space_term(f_mhz), f3, log_f, new_scratch(), empty, empty,
+                                      info)
     return loss, mode, warn | w2, err
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _p2p_finish(z, n, xi, n_s, gamma_e, z_g, th_t, th_r, dl_t, dl_r, h_tx, h_rx, f_mhz, climate, time_pct,
-                location_pct, situation_pct, mdvar, scratch, c0, c1, info):  # pragma: no cover - compiled
-    """The rest of :func:`p2p_loss` on ``z[:n + 1]`` once the atmosphere and the horizons are known."""
+def frequency_terms(f_mhz):  # pragma: no cover - compiled
+    """f^(1/3) and ln f (f in MHz), the frequency's terms of :func:`reference_attenuation`."""
+    return f_mhz**_THIRD, math.log(f_mhz)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def free_space_term(f_mhz):  # pragma: no cover - compiled
+    """32.45 + 20 log f(MHz): :func:`free_space_loss` is this plus 20 log d(km)."""
+    return 32.45 + 20.0 * math.log10(f_mhz)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _p2p_finish(z, n, xi, n_s, gamma_e, z_g, th_t, th_r, dl_t, dl_r, h_tx, h_rx, f_mhz, climate, vc, fs0, f3, log_f,
+                scratch, c0, c1, info):  # pragma: no cover - compiled
+    """The rest of :func:`p2p_loss` on ``z[:n + 1]`` once the atmosphere and the horizons are known (``vc``:
+    :func:`variability_constants`, ``fs0``: :func:`free_space_term`, ``f3, log_f``: :func:`frequency_terms`)."""
+    geo = _geometry(z, n, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t, dl_r, scratch, c0, c1)
+    return _p2p_end(geo, n_s, gamma_e, z_g, h_tx, h_rx, f_mhz, climate, vc, fs0, f3, log_f, info)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _p2p_end(geo, n_s, gamma_e, z_g, h_tx, h_rx, f_mhz, climate, vc, fs0, f3, log_f, info):  # pragma: no cover
+    """:func:`_p2p_finish` once the geometry ``geo`` (:func:`_geometry`'s tuple) is known."""
     warn = 0
-    th_t, th_r, dl_t, dl_r, he_t, he_r, delta_h, d = _geometry(z, n, xi, gamma_e, h_tx, h_rx, th_t, th_r, dl_t,
-                                                               dl_r, scratch, c0, c1)
+    th_t, th_r, dl_t, dl_r, he_t, he_r, delta_h, d = geo
     a_ref, mode, w2, err = reference_attenuation(d, f_mhz, z_g, gamma_e, n_s, th_t, th_r, dl_t, dl_r, he_t, he_r,
-                                                 h_tx, h_rx, delta_h, False)
+                                                 h_tx, h_rx, delta_h, False, f3, log_f)
     warn |= w2
     if err != OK:
         return np.nan, 0, warn, err
-    a_fs = free_space_loss(d, f_mhz)
-    a_var, w3 = variability(a_ref, d, f_mhz, he_t, he_r, delta_h, climate, mdvar, time_pct, location_pct,
-                            situation_pct, info)
+    a_fs = fs0 + 20.0 * math.log10(d / 1000.0)
+    a_var, w3 = variability_with(vc, a_ref, d, he_t, he_r, delta_h, climate, info)
     warn |= w3
     if info.size >= N_INFO:
         _store(info, a_fs, a_ref, d, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, delta_h, gamma_e)
@@ -1148,8 +1374,8 @@ def _hull_push(hx, hw, hi, size, x, w, i):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params,
-               out):  # pragma: no cover - compiled
+def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params, out,
+               dh_every=1):  # pragma: no cover - compiled
     """ITM point-to-point loss (dB) from ``h[0]`` to each of ``h[j_start..last]``, into ``out[j]``.
 
     The same as :func:`p2p_loss` on ``h[:j + 1]`` for each ``j`` (inputs
@@ -1167,9 +1393,14 @@ def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sig
       below a chord stays below it as gamma_e decreases: the chord condition is
       linear in gamma_e with the sign that makes it easier), and the vertices are
       scanned with each path's own gamma_e, in the order and with the tie rule of
-      :func:`radio_horizons`.
+      :func:`radio_horizons` (:func:`horizons_hull`);
+    - the run's constants (ground impedance, the variability's deviates and
+      frequency terms) once.
 
-    NaN where ITM reports an error.
+    ``dh_every`` > 1 is an approximation (see :func:`_radial_losses`): Δh
+    worked out at every ``dh_every``-th point of the long paths only and
+    interpolated between. 1 (the default): exact. NaN where ITM reports an
+    error.
     """
     m = last + 1
     # running sums of the heights above the site's ground (smaller sums, less cancellation in the fits' moments)
@@ -1181,39 +1412,110 @@ def radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sig
     for i in range(m):
         c0[i + 1] = c0[i] + (h[i] - ref)
         c1[i + 1] = c1[i] + i * (h[i] - ref)
-    pol = 1 if vertical else 0
     n0 = itm_params[0]
-    climate = int(itm_params[1])
-    mdvar = int(itm_params[5])
     j0 = max(j_start, 1)
     n_s = np.empty(m)
     gamma = np.empty(m)
-    z_g = np.empty(m, dtype=np.complex128)
     g_max = 0.0
     for j in range(j0, m):
         p10 = int(0.1 * j)
         h_sys = ref + (c0[j - p10 + 1] - c0[p10]) / (j - 2 * p10 + 1)
-        n_s[j], gamma[j], z_g[j] = ground_and_atmosphere(f_mhz, h_sys, n0, pol == 1, eps_r, sigma)
+        n_s[j], gamma[j] = atmosphere(h_sys, n0)
         g_max = max(g_max, gamma[j])
+    hzn = _radial_horizons(h, m, j0, step_m, tx_h, rx_h, gamma, g_max)
+    _radial_losses(h, m, j0, step_m, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params, n_s, gamma, hzn, c0, c1,
+                   dh_every, out)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _radial_horizons(h, m, j0, step_m, tx_h, rx_h, gamma, g_max):  # pragma: no cover - compiled
+    """The horizons ``(θ_tx, θ_rx, d_tx, d_rx)`` of every path ``j0..m-1`` of a radial, as rows of a (4, m)
+    array: :func:`radio_horizons` of each, over the vertices of the hull grown along the radial."""
+    hzn = np.empty((4, m))
     hx = np.empty(m)
     hw = np.empty(m)
+    hz = np.empty(m)
     hi = np.empty(m, dtype=np.int64)
+    at = np.empty(m)
+    ar = np.empty(m)
     size = 0
-    scratch = new_scratch()
-    info = np.empty(0)
     for j in range(1, m):
         if j >= 2:
             x = (j - 1) * step_m
             size = _hull_push(hx, hw, hi, size, x, h[j - 1] - 0.5 * g_max * x * x, j - 1)
-        if j < j0:
-            continue
-        # the horizons, computed as radio_horizons does, over the hull's vertices only
-        th_t, th_r, dh_t, dh_r = horizons_over(h, j, step_m, 0.5 / (1.0 / gamma[j]), tx_h, rx_h, hi, size)
-        loss, _mode, _warn, err = _p2p_finish(h, j, step_m, n_s[j], gamma[j], z_g[j], th_t, th_r, dh_t, dh_r, tx_h,
-                                              rx_h, f_mhz, climate, itm_params[2], itm_params[3], itm_params[4],
-                                              mdvar, scratch, c0, c1, info)
-        out[j] = loss if err == 0 else np.nan
+            hz[size - 1] = h[j - 1]
+        if j >= j0:
+            th_t, th_r, dh_t, dh_r = horizons_hull(h, j, step_m, 0.5 / (1.0 / gamma[j]), tx_h, rx_h, hi, hx, hz, size,
+                                                   at, ar)
+            hzn[0, j] = th_t
+            hzn[1, j] = th_r
+            hzn[2, j] = dh_t
+            hzn[3, j] = dh_r
+    return hzn
 
+
+#: Paths at least this many samples long have Δh's 245 resampled points (p = 25), the length from which
+#: ``dh_every`` may interpolate Δh.
+DH_LONG_PATH = 250
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _radial_losses(h, m, j0, step_m, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params, n_s, gamma, hzn, c0, c1,
+                   dh_every, out):  # pragma: no cover - compiled
+    """The rest of :func:`radial_itm` once the horizons ``hzn`` are known: each path's loss into ``out``.
+
+    With ``dh_every`` = k > 1, a path of at least :data:`DH_LONG_PATH`
+    samples whose Δh stretch (:func:`irregularity_window`) starts and ends as
+    far from its terminals as those of the paths k points before and after
+    it (every path from ``j0 + k i``) takes Δh linearly interpolated between
+    theirs; every other path, its own.
+    """
+    climate = int(itm_params[1])
+    mdvar = int(itm_params[5])
+    z_g = ground_impedance(f_mhz, vertical, eps_r, sigma)
+    vc = variability_constants(f_mhz, mdvar, itm_params[2], itm_params[3], itm_params[4], climate)
+    fs0 = free_space_term(f_mhz)
+    f3, log_f = frequency_terms(f_mhz)
+    scratch = new_scratch()
+    info = np.empty(0)
+    a = -1  # the anchors a <= j <= b of the interpolation, their Δh and their stretches' offsets
+    b = -1
+    dh_a = 0.0
+    dh_b = 0.0
+    off_a = (0.0, 0.0)
+    off_b = (0.0, 0.0)
+    for j in range(j0, m):
+        th_t, th_r, dh_t, dh_r = hzn[0, j], hzn[1, j], hzn[2, j], hzn[3, j]
+        x0, x1 = irregularity_window(j, step_m, tx_h, rx_h, dh_t, dh_r)
+        off = (x0, j * step_m - x1)
+        delta_h = -1.0
+        if dh_every > 1 and j >= DH_LONG_PATH:
+            if j > b:  # the next stretch: from the last one's end, or from here
+                if b == j - 1 and b >= DH_LONG_PATH:
+                    a, dh_a, off_a = b, dh_b, off_b
+                else:
+                    a = j
+                    dh_a = terrain_irregularity(h[:j + 1], step_m, x0, x1, scratch)
+                    off_a = off
+                b = min(a + dh_every, m - 1)
+                if b > a:
+                    xb0, xb1 = irregularity_window(b, step_m, tx_h, rx_h, hzn[2, b], hzn[3, b])
+                    dh_b = terrain_irregularity(h[:b + 1], step_m, xb0, xb1, scratch)
+                    off_b = (xb0, b * step_m - xb1)
+                else:
+                    dh_b, off_b = dh_a, off_a
+            if j == a:
+                delta_h = dh_a
+            elif j == b:
+                delta_h = dh_b
+            elif off == off_a and off_a == off_b:
+                delta_h = dh_a + (dh_b - dh_a) * (j - a) / (b - a)
+        if delta_h < 0.0:
+            delta_h = terrain_irregularity(h[:j + 1], step_m, x0, x1, scratch)
+        geo = geometry_with(h, j, step_m, gamma[j], tx_h, rx_h, th_t, th_r, dh_t, dh_r, c0, c1, x0, x1, delta_h)
+        loss, _mode, _warn, err = _p2p_end(geo, n_s[j], gamma[j], z_g, tx_h, rx_h, f_mhz, climate, vc, fs0, f3,
+                                           log_f, info)
+        out[j] = loss if err == 0 else np.nan
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def _store(info, a_fs, a_ref, d, th_t, th_r, dl_t, dl_r, he_t, he_r, n_s, delta_h, gamma_e):  # pragma: no cover
@@ -1270,8 +1572,9 @@ def area_loss(d_km, delta_h, h_tx, h_rx, siting_tx, siting_rx, f_mhz, pol, epsil
     he_t, dl_t, th_t = area_geometry(siting_tx, h_tx, gamma_e, delta_h)
     he_r, dl_r, th_r = area_geometry(siting_rx, h_rx, gamma_e, delta_h)
     d = d_km * 1000.0
+    f3, log_f = frequency_terms(f_mhz)
     a_ref, mode, w2, err = reference_attenuation(d, f_mhz, z_g, gamma_e, n_s, th_t, th_r, dl_t, dl_r, he_t, he_r,
-                                                 h_tx, h_rx, delta_h, True)
+                                                 h_tx, h_rx, delta_h, True, f3, log_f)
     warn |= w2
     if err != OK:
         return np.nan, 0, warn, err
