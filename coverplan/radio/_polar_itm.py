@@ -13,12 +13,12 @@ from coverplan.radio._itm import check_inputs, radial_itm
 from coverplan.radio._kernels import free_space_db
 from coverplan.radio._polar import has_grid, start_radial
 
-#: :func:`coverplan.radio._itm.radial_itm`'s ``dh_every`` on the coverage fan: Δh worked out at every 4th point
-#: of the paths of 250 samples and more (beyond 22.5 km at 90 m, 7.5 km at 30 m) and interpolated between, an
-#: approximation: on the 50 km fan of benchmarks/bench_splat.py it changes the losses by a p99 of 0.15 dB
-#: (at most 2-4 dB at a few points in 100,000) and takes about a third off ITM's time (benchmarks/README.md).
-#: 1 is exact.
-DH_EVERY = 4
+#: :func:`coverplan.radio._itm.radial_itm`'s ``dh_every`` on the coverage fan: 1, Δh worked out exactly at every
+#: point (Longley-Rice as published). 4 would work it out at every 4th point of the paths of 250 samples and more
+#: and interpolate between: about a third off ITM's time at 50 km, but the losses move by a p99 of 0.13 dB and up
+#: to 2.4 dB at single cells (benchmarks/README.md, bench_splat), a departure from the model the output names, so
+#: it is not the default; a scenario setting that asks for it (and says so in the outputs) is still to come.
+DH_EVERY = 1
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
