@@ -13,7 +13,13 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from coverplan.radio._p526_terms import knife_edge_j_fast, radius_factors, site_factors, spherical_earth_scaled
+from coverplan.radio._p526_terms import (
+    knife_edge_j_fast,
+    radius_factors,
+    site_factors,
+    smooth_earth_clearance,
+    spherical_earth_scaled,
+)
 
 #: Speed of light (m/s).
 C_M_S = 299_792_458.0
@@ -143,16 +149,7 @@ def spherical_earth(d_km, hte, hre, f_mhz, ae_km, eps_r, sigma, vertical, sea_fr
     dlos = math.sqrt(2.0 * ae_km) * (math.sqrt(0.001 * hte) + math.sqrt(0.001 * hre))  # marginal line-of-sight distance
     if d_km >= dlos:
         return first_term(d_km, hte, hre, f_mhz, ae_km, eps_r, sigma, vertical, sea_fraction)
-    # clearance over the smooth earth at the point of least clearance
-    c = (hte - hre) / (hte + hre)
-    m = 250.0 * d_km * d_km / (ae_km * (hte + hre))
-    arg = 1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)
-    arg = min(max(arg, -1.0), 1.0)
-    b = 2.0 * math.sqrt((m + 1.0) / (3.0 * m)) * math.cos(math.pi / 3.0 + math.acos(arg) / 3.0)
-    dse1 = d_km / 2.0 * (1.0 + b)
-    dse2 = d_km - dse1
-    hse = ((hte - 500.0 * dse1 * dse1 / ae_km) * dse2 + (hre - 500.0 * dse2 * dse2 / ae_km) * dse1) / d_km
-    hreq = 17.456 * math.sqrt(dse1 * dse2 * lam_m / d_km)
+    hse, hreq = smooth_earth_clearance(d_km, hte, hre, lam_m, ae_km)
     if hse > hreq:
         return 0.0
     # modified earth radius giving marginal line of sight

@@ -103,6 +103,23 @@ def _clear_of_the_smooth_earth(d_km, hte, hre, lam_m, ae_km):  # pragma: no cove
     return fmin > 0.0 and fmin * fmin > 76.18 * d_km * lam_m * (1.0 + 1e-9) + 1e-12
 
 
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def smooth_earth_clearance(d_km, hte, hre, lam_m, ae_km):  # pragma: no cover - compiled
+    """``(h_se, h_req)`` of ITU-R P.526-15 §3.2: the path's clearance over the smooth earth at its point of least
+    clearance (from the root of its cubic) and the clearance it needs; within the marginal
+    line-of-sight distance."""
+    c = (hte - hre) / (hte + hre)
+    m = 250.0 * d_km * d_km / (ae_km * (hte + hre))
+    arg = 1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)
+    arg = min(max(arg, -1.0), 1.0)
+    b = 2.0 * math.sqrt((m + 1.0) / (3.0 * m)) * math.cos(math.pi / 3.0 + math.acos(arg) / 3.0)
+    dse1 = d_km / 2.0 * (1.0 + b)
+    dse2 = d_km - dse1
+    hse = ((hte - 500.0 * dse1 * dse1 / ae_km) * dse2 + (hre - 500.0 * dse2 * dse2 / ae_km) * dse1) / d_km
+    hreq = 17.456 * math.sqrt(dse1 * dse2 * lam_m / d_km)
+    return hse, hreq
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def spherical_earth_scaled(d_km, hte, hre, lam_m, ae_km, site, main):  # pragma: no cover - compiled
     """:func:`coverplan.radio._kernels.spherical_earth` over land (no sea), from the site's factors ``site``
@@ -114,16 +131,7 @@ def spherical_earth_scaled(d_km, hte, hre, lam_m, ae_km, site, main):  # pragma:
         return first_term_scaled(d_km, hte, hre, main[0], main[1], main[2], main[3])
     if _clear_of_the_smooth_earth(d_km, hte, hre, lam_m, ae_km):
         return 0.0
-    # clearance over the smooth earth at the point of least clearance
-    c = (hte - hre) / (hte + hre)
-    m = 250.0 * d_km * d_km / (ae_km * (hte + hre))
-    arg = 1.5 * c * math.sqrt(3.0 * m / (m + 1.0) ** 3)
-    arg = min(max(arg, -1.0), 1.0)
-    b = 2.0 * math.sqrt((m + 1.0) / (3.0 * m)) * math.cos(math.pi / 3.0 + math.acos(arg) / 3.0)
-    dse1 = d_km / 2.0 * (1.0 + b)
-    dse2 = d_km - dse1
-    hse = ((hte - 500.0 * dse1 * dse1 / ae_km) * dse2 + (hre - 500.0 * dse2 * dse2 / ae_km) * dse1) / d_km
-    hreq = 17.456 * math.sqrt(dse1 * dse2 * lam_m / d_km)
+    hse, hreq = smooth_earth_clearance(d_km, hte, hre, lam_m, ae_km)
     if hse > hreq:
         return 0.0
     # modified earth radius giving marginal line of sight
