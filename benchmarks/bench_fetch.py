@@ -129,6 +129,9 @@ class Series:
 GNU_TIME = Path("/usr/bin/time")
 
 
+from _machine import cpu_name  # noqa: E402  (a sibling module of the scripts)
+
+
 def timed(cmd: list[str], *, env: dict[str, str] | None = None) -> tuple[float, float, float]:
     """Run ``cmd`` to the end; its wall and CPU (user + sys) seconds and peak RSS (MiB). CPU from the kernel's
     accounting of the finished process (``wait4``); the peak from GNU time's ``%M`` (a process forked from this
@@ -284,12 +287,7 @@ def compare(cp: Path, ref: Path) -> tuple[bool, str, float]:
 def machine_info() -> list[str]:
     import rasterio
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
+    cpu = cpu_name()
     gdal_cli = subprocess.run(["gdal_translate", "--version"], capture_output=True, text=True).stdout.strip()
     return [
         f"cpu: {cpu}, nproc {len(os.sched_getaffinity(0))}",

@@ -92,6 +92,9 @@ SYLLABLES = ("Mường", "Nà", "Pa", "Huổi", "Si", "Thanh", "Chiềng", "Nậ
              "Nưa", "Luân", "Pú", "Tỏ", "Ten", "Mỳ", "Khoen", "Dung", "Lói", "Hẹ", "Chải", "Sông")
 
 
+from _machine import cpu_name  # noqa: E402  (a sibling module of the scripts)
+
+
 def _name(rng: random.Random, used: set[str]) -> str:
     while True:
         n = f"{rng.choice(SYLLABLES)} {rng.choice(SYLLABLES)}"
@@ -448,12 +451,7 @@ def machine_info() -> list[str]:
     import numba
     import rasterio
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
+    cpu = cpu_name()
     mem = ""
     try:
         with open("/proc/meminfo") as f:

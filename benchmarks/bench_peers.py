@@ -84,6 +84,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import cpu_name  # a sibling module of the scripts
 from bench_splat import (  # a sibling script, not a package
     CLIMATE,
     DEFAULT_DEM,
@@ -403,12 +404,7 @@ def agreement(args: argparse.Namespace, s: Setup, timings: dict[str, Timing]) ->
 def machine_lines() -> list[str]:
     import numba
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
+    cpu = cpu_name()
     return [f"cpu: {cpu}, nproc {len(os.sched_getaffinity(0))}",
             f"numba {numba.__version__}: {numba.get_num_threads()} threads "
             f"(NUMBA_NUM_THREADS={os.environ.get('NUMBA_NUM_THREADS', 'unset')}); Signal-Server: one thread a core; "

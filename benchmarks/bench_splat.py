@@ -95,6 +95,9 @@ from coverplan.radio.models import free_space_loss
 from coverplan.raster import Raster
 from coverplan.terrain import Terrain, load_dem, profile
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # its sibling modules, also when a test loads it by path
+from _machine import cpu_name
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DEM = REPO_ROOT / "data" / "srtm" / "N21E105.hgt"
 
@@ -356,12 +359,7 @@ def warm_up(terrain: Terrain, x: float, y: float) -> None:
 
 
 def machine_info(splat_exe: str) -> list[str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
+    cpu = cpu_name()
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     banner = subprocess.run([splat_exe], capture_output=True, text=True).stdout
     m = re.search(r"SPLAT! v([\d.]+)", banner)

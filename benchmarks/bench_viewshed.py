@@ -62,6 +62,7 @@ from pathlib import Path
 import numba
 import numpy as np
 import rasterio
+from _machine import cpu_name  # a sibling module of the scripts
 from numpy.typing import NDArray
 
 from coverplan.io import write_raster
@@ -142,12 +143,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def machine_info(gdal_viewshed: str) -> list[str]:
     """Lines describing the machine and the software versions."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
-    except OSError:
-        pass
+    cpu = cpu_name()
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     out = subprocess.run([gdal_viewshed, "--version"], capture_output=True, text=True).stdout
     gdal_version = out.splitlines()[0].strip() if out.strip() else "unknown"
