@@ -29,6 +29,7 @@ from coverplan.deadzones import (
     AdminSettings,
     DeadZones,
     DeadZoneSettings,
+    _zone_maxima,
     admin_figures,
     describe_zones,
     find_deadzones,
@@ -366,6 +367,25 @@ def test_best_signal_is_the_strongest_technology_inside_the_zone() -> None:
     # without signal models (line of sight) there is no signal at all
     z = describe_zones(dz, reachable=np.zeros((9, 15), bool), power_dbm=None, sites=_sites(("S1", 0.0, 0.0)))
     assert z["best_signal_dbm"].isna().all() and (z["best_signal_technology"] == "").all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), n=st.integers(1, 12), size=st.integers(1, 300))
+def test_zone_maxima_are_scipy_ndimage_maximum(data: st.DataObject, n: int, size: int) -> None:
+    """The zones' largest finite values are scipy.ndimage.maximum's over each zone's finite cells, zone for zone
+    (zones without a cell, or with none finite, -inf), from float32 signal values with NaN and -inf among them."""
+    from scipy import ndimage
+
+    labels = data.draw(hnp.arrays(np.int32, size, elements=st.integers(0, n)))
+    values = data.draw(hnp.arrays(np.float32, size, elements=st.one_of(
+        st.floats(-150, 0, width=32), st.just(np.nan), st.just(-np.inf))))
+    in_zone = labels > 0
+    got = _zone_maxima(values[in_zone], labels[in_zone], n)
+    finite = np.where(np.isfinite(values), values, -np.inf)
+    want = np.asarray(ndimage.maximum(finite, labels, np.arange(1, n + 1)), float)
+    want[np.bincount(labels, minlength=n + 1)[1:] == 0] = -np.inf
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.float64
 
 
 def test_nearest_site_and_its_distance() -> None:
