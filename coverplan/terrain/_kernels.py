@@ -319,3 +319,33 @@ def horizon_angles(z, orow, ocol, z0, xres, yres, azimuths_rad, step_m,
             angle[i] = np.arctan(best)
             dist[i] = best_d
     return angle, dist
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def hillshade_horn(z, xres, yres, sin_alt, cos_alt, sin_az, cos_az, z_factor, out):  # pragma: no cover - compiled
+    """Horn's hillshade of ``z`` into ``out`` (:func:`coverplan.terrain.hillshade.hillshade` has the formula):
+    the neighbours outside the grid repeat its edge cells, each cell's value is clipped to 0..1 (NaN stays NaN).
+    The operations are the numpy expression's, in its order and without fast-math, so the numbers are the same."""
+    nr, nc = z.shape
+    for r in range(nr):
+        north = z[max(r - 1, 0)]
+        row = z[r]
+        south = z[min(r + 1, nr - 1)]
+        o = out[r]
+        for c in (0, nc - 1):  # the edge columns, whose west or east neighbour is the cell itself
+            cw = max(c - 1, 0)
+            ce = min(c + 1, nc - 1)
+            o[c] = _horn(north[cw], north[c], north[ce], row[cw], row[ce], south[cw], south[c], south[ce], xres,
+                         yres, sin_alt, cos_alt, sin_az, cos_az, z_factor)
+        for c in range(1, nc - 1):
+            o[c] = _horn(north[c - 1], north[c], north[c + 1], row[c - 1], row[c + 1], south[c - 1], south[c],
+                         south[c + 1], xres, yres, sin_alt, cos_alt, sin_az, cos_az, z_factor)
+
+
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _horn(a, b, cc, d, f, g, h, i, xres, yres, sin_alt, cos_alt, sin_az, cos_az, z_factor):  # pragma: no cover
+    """One cell of :func:`hillshade_horn` from its 8 neighbours ``a b cc / d . f / g h i``."""
+    dzdx = z_factor * ((cc + 2.0 * f + i) - (a + 2.0 * d + g)) / (8.0 * xres)
+    dzdy = z_factor * ((a + 2.0 * b + cc) - (g + 2.0 * h + i)) / (8.0 * yres)
+    shade = (sin_alt - cos_alt * (dzdx * sin_az + dzdy * cos_az)) / np.sqrt(1.0 + dzdx * dzdx + dzdy * dzdy)
+    return min(max(shade, 0.0), 1.0) if shade == shade else shade

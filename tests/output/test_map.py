@@ -121,6 +121,49 @@ def test_hillshade_rejects_bad_parameters(kwargs: dict[str, Any], match: str) ->
         hillshade(np.zeros(5), xres_m=1.0, yres_m=1.0)
 
 
+def _hillshade_numpy(z: np.ndarray, xres: float, yres: float, azimuth_deg: float, altitude_deg: float,
+                     z_factor: float) -> np.ndarray:
+    """Horn's hillshade as whole-array numpy (the expression coverplan used before its kernel): the reference."""
+    p = np.pad(np.asarray(z, dtype=np.float64), 1, mode="edge")
+    a, b, c = p[:-2, :-2], p[:-2, 1:-1], p[:-2, 2:]
+    d, f = p[1:-1, :-2], p[1:-1, 2:]
+    g, h, i = p[2:, :-2], p[2:, 1:-1], p[2:, 2:]
+    dzdx = z_factor * ((c + 2.0 * f + i) - (a + 2.0 * d + g)) / (8.0 * xres)
+    dzdy = z_factor * ((a + 2.0 * b + c) - (g + 2.0 * h + i)) / (8.0 * yres)
+    az, alt = math.radians(azimuth_deg), math.radians(altitude_deg)
+    shade = (math.sin(alt) - math.cos(alt) * (dzdx * math.sin(az) + dzdy * math.cos(az))) / np.sqrt(
+        1.0 + dzdx * dzdx + dzdy * dzdy)
+    return np.clip(shade, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (2, 2), (47, 53)])
+@pytest.mark.parametrize(("azimuth_deg", "altitude_deg", "z_factor", "xres", "yres"),
+                         [(315.0, 45.0, 1.0, 30.0, 30.0), (250.0, 30.0, 1.5, 30.0, 20.0),
+                          (10.0, 70.0, 2.0, 0.0003, 0.0002), (0.0, 0.0, 1.0, 90.0, 92.5),
+                          (123.4, 90.0, 0.7, 25.0, 25.0)])
+def test_hillshade_kernel_is_the_numpy_expression_bit_for_bit(shape: tuple[int, int], azimuth_deg: float,
+                                                              altitude_deg: float, z_factor: float, xres: float,
+                                                              yres: float) -> None:
+    """The one-pass kernel gives the whole-array numpy expression's float64 numbers exactly, NaN where a NaN is
+    among a cell's 8 neighbours, from float32 and float64 elevations, on rough terrain where the clip to 0..1 bites."""
+    rng = np.random.default_rng(sum(shape))
+    z = rng.normal(size=shape) * 400.0 + 1000.0
+    if z.size > 20:
+        z[5, 7] = np.nan
+    for elev in (z, z.astype(np.float32)):
+        got = hillshade(elev, xres_m=xres, yres_m=yres, azimuth_deg=azimuth_deg, altitude_deg=altitude_deg,
+                        z_factor=z_factor)
+        want = _hillshade_numpy(elev, xres, yres, azimuth_deg, altitude_deg, z_factor)
+        assert got.dtype == np.float64 and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)  # exact equality, NaN where NaN
+    if z.size > 20:
+        # Horn's window leaves out its centre: the 8 cells around the NaN are NaN, the NaN's own cell is not
+        ring = np.isnan(got[4:7, 6:9])
+        assert ring.sum() == 8 and not ring[1, 1] and np.isfinite(got).sum() == z.size - 8
+        assert ((got > 0.0) & (got < 1.0)).any()
+        assert (got == 0.0).any() or altitude_deg == 90.0  # a sun at the zenith leaves no slope in shadow
+
+
 @pytest.mark.skipif(GDALDEM is None, reason="gdaldem not installed (apt-get install gdal-bin)")
 @pytest.mark.parametrize(("azimuth_deg", "altitude_deg", "z_factor"), [(315.0, 45.0, 1.0), (250.0, 30.0, 1.5),
                                                                         (10.0, 70.0, 2.0)])
