@@ -20,6 +20,7 @@ from coverplan.errors import CRSError, InputError
 from coverplan.results import Inputs
 from coverplan.scenario import Scenario
 from coverplan.terrain.dem import Terrain, load_dem, utm_crs_for
+from coverplan.terrain.lattice import cells_inside_extents
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -233,22 +234,6 @@ def _available_memory() -> int | None:
     return None
 
 
-def _inside_extent(xs: NDArray[Any], ys: NDArray[Any], crs: CRS, other: CRS,
-                   bounds: tuple[float, ...], memo: dict[Any, Any] | None = None) -> NDArray[np.bool_]:
-    """Which points (in ``crs``) lie inside ``bounds`` of ``other``; ``memo`` keeps each point set's transformed
-    coordinates by CRS (the DEM and the population raster are often both lon/lat: one transform, not two)."""
-    if other != crs:
-        key = (id(xs), id(ys), other.to_wkt())
-        if memo is not None and key in memo:
-            xs, ys = memo[key]
-        else:
-            xs, ys = Transformer.from_crs(crs, other, always_xy=True).transform(xs, ys)
-            if memo is not None:
-                memo[key] = (xs, ys)
-    left, bottom, right, top = bounds
-    return np.isfinite(xs) & (xs >= left) & (xs <= right) & (ys >= bottom) & (ys <= top)
-
-
 def _studied_area(sc: Scenario, terrain: Terrain, study: tuple[int, int, int, int], in_area: NDArray[np.bool_],
                   area: BaseGeometry, lonlat: BaseGeometry, dem_crs: CRS, dem_bounds: tuple[float, ...],
                   checks: dict[str, Any]) -> tuple[Raster, NDArray[np.bool_]]:
@@ -258,22 +243,19 @@ def _studied_area(sc: Scenario, terrain: Terrain, study: tuple[int, int, int, in
 
     grid = terrain.dem.window(*study)
     rows, cols = np.nonzero(in_area)
-    t = grid.transform
-    xs, ys = t.c + (cols + 0.5) * t.a, t.f + (rows + 0.5) * t.e
     cell_km2 = grid.res[0] * grid.res[1] / 1e6
-    rx, ry = _cells_in(area, terrain)  # the grid's lattice over the whole area, beyond the DEM too
-    requested = max(len(rx), 1)
-    if len(rx) == len(xs) and np.array_equal(rx, xs) and np.array_equal(ry, ys):
-        rx, ry = xs, ys  # type: ignore[assignment]  # the DEM holds the whole area: the same points, once
-    memo: dict[Any, Any] = {}
-    on_dem = _inside_extent(xs, ys, grid.crs, dem_crs, dem_bounds, memo)
+    lattice, sub = _cells_in(area, terrain)  # the grid's lattice over the whole area, beyond the DEM too
+    requested = max(int(lattice.sum()), 1)
     with open_raster(sc.inputs.population) as ds:
         pop_crs, pop_bounds = CRS.from_user_input(ds.crs.to_wkt()), tuple(ds.bounds)
-    on_pop = _inside_extent(xs, ys, grid.crs, pop_crs, pop_bounds, memo)
+    extents = [(dem_crs, dem_bounds), (pop_crs, pop_bounds)]
+    on_dem, on_pop = cells_inside_extents(in_area, grid.transform, grid.crs, extents)
     # each input's own share of the whole requested area (the population raster is not blamed for the DEM's gap)
-    each = {"DEM": _inside_extent(rx, ry, grid.crs, dem_crs, dem_bounds, memo),
-            "population raster": _inside_extent(rx, ry, grid.crs, pop_crs, pop_bounds, memo)}
-    memo.clear()
+    if sub == grid.transform and lattice.shape == in_area.shape and np.array_equal(lattice, in_area):
+        each = {"DEM": on_dem, "population raster": on_pop}  # the DEM holds the whole area: the same cells
+    else:
+        each = dict(zip(("DEM", "population raster"), cells_inside_extents(lattice, sub, grid.crs, extents),
+                        strict=True))
     for path, what in ((sc.inputs.dem, "DEM"), (sc.inputs.population, "population raster")):
         inside = each[what]
         share = float(inside.sum()) / requested
@@ -318,9 +300,9 @@ def _check_people(sc: Scenario, population: Raster, grid: Raster, studied: NDArr
                      "region.bounds and the raster's nodata value")
 
 
-def _cells_in(area: BaseGeometry, terrain: Terrain) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Centres of the cells of the terrain grid's lattice (extended beyond the grid where the area reaches)
-    inside ``area``."""
+def _cells_in(area: BaseGeometry, terrain: Terrain) -> tuple[NDArray[np.bool_], Any]:
+    """The cells of the terrain grid's lattice (extended beyond the grid where the area reaches) whose centres lie
+    inside ``area``: a mask, and the transform of its first cell."""
     from affine import Affine
     from rasterio.features import geometry_mask
 
@@ -331,8 +313,7 @@ def _cells_in(area: BaseGeometry, terrain: Terrain) -> tuple[NDArray[np.float64]
     c1, r1 = (math.ceil(v) for v in inv @ (right, bottom))
     sub = t @ Affine.translation(c0, r0)
     inside = geometry_mask([area], out_shape=(r1 - r0, c1 - c0), transform=sub, invert=True)
-    rows, cols = np.nonzero(inside)
-    return sub.c + (cols + 0.5) * sub.a, sub.f + (rows + 0.5) * sub.e
+    return inside, sub
 
 
 def _read_layers(sc: Scenario, crs: CRS, area: BaseGeometry) -> dict[str, Any]:
