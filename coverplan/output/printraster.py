@@ -24,9 +24,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from coverplan.errors import InputError
+from coverplan.output._kernels import hillshade_grey, tinted_blocks
 from coverplan.output.images import probability_classes
 from coverplan.output.style import COVERAGE_COLOURS, COVERAGE_OPACITY, PROBABILITY_BANDS, PROBABILITY_OPACITY
-from coverplan.terrain.hillshade import hillshade
+from coverplan.terrain.hillshade import sun_factors
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -137,10 +138,9 @@ def draw_rasters(ax: Axes, results: Results, view: View, tint: Tint, cache: Page
     if cls is None:
         draw_tint(ax, tint, view)  # not on the terrain's grid: its own image
         cls = np.zeros(grey_u8.shape, dtype=np.intp)
-    rgba = np.take(table.reshape(-1, 4), cls * 256 + grey_u8, axis=0)
-    if step > 1:
-        h, w = rgba.shape[0] // step, rgba.shape[1] // step
-        rgba = np.round(rgba[:h * step, :w * step].reshape(h, step, w, step, 4).mean(axis=(1, 3))).astype(np.uint8)
+    # each cell's colour, averaged over blocks of step x step cells (one pass; numpy's take and mean, bit for bit)
+    rgba = np.empty((grey_u8.shape[0] // step, grey_u8.shape[1] // step, 4), np.uint8)
+    tinted_blocks(grey_u8, np.ascontiguousarray(cls, dtype=np.intp), table.reshape(-1, 4), step, rgba)
     l, r, b, t = _extent(terrain.transform, (r0, r1, c0, c1))
     ax.imshow(rgba[::-1] if flip else rgba, extent=(l, r, b, t), origin="upper", interpolation="bilinear", zorder=0)
 
@@ -152,15 +152,21 @@ def _grey(results: Results, key: tuple[int, int, int, int, int], cache: PageCach
         return cache.grey[key]
     terrain = results.inputs.terrain
     r0, r1, c0, c1, _step_cells = key
-    elev = np.asarray(terrain.elevation[r0:r1, c0:c1], dtype=np.float64)
+    elev = terrain.elevation[r0:r1, c0:c1]
     flip = terrain.transform.e > 0
-    shade = hillshade(np.flipud(elev) if flip else elev, xres_m=terrain.res[0], yres_m=terrain.res[1])
-    shade = np.flipud(shade) if flip else shade
-    grey = np.where(np.isfinite(shade), 115.0 + 140.0 * np.clip(np.nan_to_num(shade), 0.0, 1.0), 230.0)
-    out = np.round(grey).astype(np.uint8)
+    # Horn's hillshade lit from the north-west, as grey bytes in one pass (hillshade() then the grey, bit for bit)
+    out = np.empty(elev.shape, np.uint8)
+    hillshade_grey(np.ascontiguousarray(np.flipud(elev) if flip else elev, dtype=_elevation_dtype(elev)),
+                   float(terrain.res[0]), float(terrain.res[1]), sun_factors(315.0, 45.0), 115.0, 140.0, 230.0, out)
+    out = np.ascontiguousarray(np.flipud(out)) if flip else out
     if cache is not None:
         cache.grey[key] = out
     return out
+
+
+def _elevation_dtype(elev: NDArray[Any]) -> Any:
+    """The elevations' own float type, else float64 (what :func:`~coverplan.terrain.hillshade.hillshade` reads)."""
+    return elev.dtype if elev.dtype in (np.float32, np.float64) else np.float64
 
 
 def _tint_classes(results: Results, tint: Tint, win: tuple[int, int, int, int]) -> NDArray[np.intp] | None:

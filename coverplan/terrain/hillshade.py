@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 
 from coverplan.errors import InputError
 
-__all__ = ["hillshade"]
+__all__ = ["hillshade", "sun_factors"]
 
 
 def hillshade(
@@ -64,7 +64,9 @@ def hillshade(
     expression's numbers, without its twenty grid-sized temporaries (1.4 s
     an 18 M-cell grid, and a map page shades its terrain once a page).
     """
-    z = np.asarray(elevation, dtype=np.float64)
+    z = np.asarray(elevation)
+    if z.dtype not in (np.float32, np.float64):  # float32 stays: the kernel widens each value, as asarray would
+        z = z.astype(np.float64)
     if z.ndim != 2 or z.size == 0:
         raise InputError(f"hillshade needs a non-empty 2-D elevation array, got shape {z.shape}")
     for name, value in (("xres_m", xres_m), ("yres_m", yres_m)):
@@ -76,9 +78,15 @@ def hillshade(
         raise InputError(f"azimuth_deg and z_factor must be finite, got {azimuth_deg}, {z_factor}")
     from coverplan.terrain._kernels import hillshade_horn
 
+    out = np.empty(z.shape)
+    hillshade_horn(np.ascontiguousarray(z), float(xres_m), float(yres_m), *sun_factors(azimuth_deg, altitude_deg),
+                   float(z_factor), out)
+    return out
+
+
+def sun_factors(azimuth_deg: float, altitude_deg: float) -> tuple[float, float, float, float]:
+    """``sin h, cos h, sin A, cos A`` of the sun's altitude ``h`` and azimuth ``A`` (degrees), as :func:`hillshade`
+    uses them."""
     az = math.radians(azimuth_deg)
     alt = math.radians(altitude_deg)
-    out = np.empty(z.shape)
-    hillshade_horn(np.ascontiguousarray(z), float(xres_m), float(yres_m), math.sin(alt), math.cos(alt), math.sin(az),
-                   math.cos(az), float(z_factor), out)
-    return out
+    return math.sin(alt), math.cos(alt), math.sin(az), math.cos(az)
