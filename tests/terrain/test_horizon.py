@@ -9,6 +9,7 @@ import pytest
 
 from coverplan.errors import InputError
 from coverplan.terrain import horizon
+from coverplan.terrain.dem import Terrain
 from coverplan.terrain.los import EARTH_RADIUS_M
 from coverplan.testing import bowl, centre_xy, flat, ridge
 
@@ -95,3 +96,29 @@ def test_bad_parameters(kwargs: dict[str, float], match: str) -> None:
     terrain = flat((10, 10))
     with pytest.raises(InputError, match=match):
         horizon(terrain, *centre_xy(terrain, 5, 5), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("k_factor", "max_distance_m"), [(4 / 3, 20_000.0), (4 / 3, None), (1e12, 8_000.0)])
+def test_rays_that_stop_early_find_what_walking_to_the_end_finds(srtm90: Terrain, k_factor: float,
+                                                                  max_distance_m: float | None) -> None:
+    """The horizon kernel ends a ray once no farther ground can be steeper: on the real tile, from the Tam Dao
+    summit, a valley, the tile's edge and an eye above every summit, every angle and distance is the one of the
+    ray walked to its end."""
+    from coverplan.terrain import _kernels
+    from coverplan.terrain.los import inv_2kr
+
+    z = np.ascontiguousarray(srtm90.elevation)
+    az = np.radians(np.arange(720) * 0.5)
+    md = math.inf if max_distance_m is None else max_distance_m
+    step = 0.5 * min(srtm90.res)
+    top = float(np.nanmax(z))
+    stopped_early = 0
+    for (row, col), eye in [((700, 620), 10.0), ((900, 300), 2.0), ((0, 5), 3.0), ((600, 600), top + 50.0)]:
+        z0 = float(z[row, col]) + eye
+        args = (z, float(row), float(col), z0, *srtm90.res, az, step, md, inv_2kr(k_factor))
+        ang, dist = _kernels.horizon_angles(*args)
+        ref_ang, ref_dist = _kernels.horizon_angles(*args, False)
+        np.testing.assert_array_equal(ang, ref_ang)
+        np.testing.assert_array_equal(dist, ref_dist)
+        stopped_early += int(eye < 50.0)
+    assert stopped_early == 3
