@@ -1,8 +1,8 @@
-"""The command line as a process: what it does at exit (``coverplan.cli.CoverplanGroup.__call__``).
+"""The command line as a process: its garbage collection (``coverplan.cli.CoverplanGroup.__call__``).
 
-The process's entry freezes the garbage collector's objects at exit, so that the interpreter's shutdown skips a
-last full collection over every library's objects; these tests check that it happens only there, and that the
-outputs of a whole process are the ones the same command writes in-process.
+The process's entry makes full collections rarer and freezes the garbage collector's objects at exit, so that
+the interpreter's shutdown skips a last full collection over every library's objects; these tests check that it
+happens only there, and that the outputs of a whole process are the ones the same command writes in-process.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from coverplan.cli import main
+from coverplan.cli import FULL_COLLECTION_THRESHOLD, main
 from coverplan.testing import write_synthetic_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,12 +39,23 @@ def test_the_process_entry_freezes_the_objects_at_exit() -> None:
     assert plain.returncode == 0 and "frozen 0" in plain.stderr, plain.stderr
 
 
-def test_clirunner_and_library_callers_keep_the_usual_exit() -> None:
-    """``main.main`` (what CliRunner calls) registers nothing: a test session's objects stay collectable."""
-    before = gc.get_freeze_count()
+def test_the_process_entry_makes_full_collections_rarer() -> None:
+    """The oldest generation's threshold is raised to FULL_COLLECTION_THRESHOLD, the young ones kept (a larger
+    one set by the user is kept too)."""
+    probe = ("import gc\ngc.set_threshold(500, 7, {})\nfrom coverplan.cli import main\n"
+             "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\nprint(*gc.get_threshold())")
+    for old, want in ((10, FULL_COLLECTION_THRESHOLD), (1000, 1000)):
+        res = _run(probe.format(old))
+        assert res.returncode == 0, res.stderr
+        assert res.stdout.split()[-3:] == ["500", "7", str(want)], res.stdout
+
+
+def test_clirunner_and_library_callers_keep_the_usual_collection_and_exit() -> None:
+    """``main.main`` (what CliRunner calls) changes nothing: a test session's objects stay collectable."""
+    before, thresholds = gc.get_freeze_count(), gc.get_threshold()
     result = CliRunner().invoke(main, ["--version"])
     assert result.exit_code == 0, result.output
-    assert gc.get_freeze_count() == before
+    assert gc.get_freeze_count() == before and gc.get_threshold() == thresholds
     assert not _registered_at_exit()
 
 
