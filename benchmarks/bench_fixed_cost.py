@@ -14,8 +14,8 @@ R = 0.5 and 10 km and RES = 90 and 30 m. It prints
   ``/usr/bin/time -v`` on the same command gives the same figure and the peak memory);
 - the phases of one run, timed inside the process (the command run in-process with the stage functions
   wrapped): start-up and ``import coverplan.cli``, reading the site table (pandas and geopandas load there),
-  reading and reprojecting the DEM, the coverage (numba's first-use set-up and the kernels' cache loads
-  happen there), writing the GeoTIFFs;
+  reading and reprojecting the DEM (numba's first-use set-up happens there: the resampling kernel is the
+  run's first numba call), the coverage (the radial kernel's cache load), writing the GeoTIFFs;
 - the floor: ``python -c pass``, ``import numpy, rasterio, pyproj, numba``, the same with pandas and
   geopandas (what the site table adds) and with ``scipy.linalg`` (what numba's BLAS probe adds at its first
   use), ``import numba`` and numba's first-use set-up (its registries; it imports ``scipy.linalg`` for BLAS);
@@ -70,10 +70,10 @@ def timed(module, name, label):
             spent[label] = (w + e[0] - s[0], c + e[1] - s[1])
     setattr(module, name, g)
 timed(sites, "read_sites", "read the site table (pandas, geopandas)")
-timed(window, "load_dem_near", "read and reproject the DEM window")
+timed(window, "load_dem_near", "read and reproject the DEM window (numba's first-use set-up: the first kernel)")
 timed(dem, "load_dem", "read and reproject the whole DEM (--extent dem)")
 timed(cellular, "cellular_coverage", "coverage, all of it")
-timed(rk, "polar_loss", "  of which the radials (numba's first-use set-up, the kernel's cache load, the run)")
+timed(rk, "polar_loss", "  of which the radials (the kernel's cache load, the run)")
 timed(rk, "polar_to_grid", "  of which polar to grid")
 timed(rk, "apply_sectors", "  of which the sectors' patterns and best server")
 timed(signal, "write_technology_rasters", "write the GeoTIFFs")
