@@ -63,7 +63,7 @@ def _fewer_full_collections() -> None:
 def _skip_final_collection() -> None:
     """At the interpreter's exit, after the other exit handlers: move every object to the garbage collector's
     permanent generation, so that the interpreter's shutdown neither traverses numba's, pandas' and the other
-    libraries' millions of objects in a last full collection nor frees their cycles one by one (0.3 s of CPU of
+    libraries' millions of objects in a last full collection nor frees their cycles one by one (0.4 s of CPU of
     a one-site ``coverplan coverage`` run, ``benchmarks/bench_fixed_cost.py``). Only the process's exit is
     affected: the files are written and closed, the exit handlers (logging's flush among them) have run, and
     objects in reference cycles still alive at exit are left to the operating system, as CPython may always do
