@@ -14,10 +14,12 @@ R = 0.5 and 10 km and RES = 90 and 30 m. It prints
   ``/usr/bin/time -v`` on the same command gives the same figure and the peak memory);
 - the phases of one run, timed inside the process (the command run in-process with the stage functions
   wrapped): start-up and ``import coverplan.cli``, reading the site table (pandas and geopandas load there),
-  reading and reprojecting the DEM, the coverage (numba's first-use set-up and the kernels' cache loads
-  happen there), writing the GeoTIFFs;
-- the floor: ``python -c pass``, ``import numpy, pandas, geopandas, rasterio, pyproj``, ``import numba``
-  and numba's first-use set-up (its registries; it imports ``scipy.linalg`` for BLAS);
+  reading and reprojecting the DEM (numba's first-use set-up happens there: the resampling kernel is the
+  run's first numba call), the coverage (the radial kernel's cache load), writing the GeoTIFFs;
+- the floor: ``python -c pass``, ``import numpy, rasterio, pyproj, numba``, the same with pandas and
+  geopandas (what the site table adds) and with ``scipy.linalg`` (what numba's BLAS probe adds at its first
+  use), ``import numba`` and numba's first-use set-up (its registries; it imports ``scipy.linalg`` for BLAS);
+- the garbage collector's CPU time in the 0.5 km, 90 m run, and that of its full collections;
 - ``-X importtime`` of the 0.5 km, 90 m run summed by top-level package (self times);
 - with ``--compile``, per model, the same 0.5 km, 90 m run on an empty ``NUMBA_CACHE_DIR`` (every kernel
   compiled, a fresh clone's first run) and again on that cache (warm).
@@ -68,10 +70,10 @@ def timed(module, name, label):
             spent[label] = (w + e[0] - s[0], c + e[1] - s[1])
     setattr(module, name, g)
 timed(sites, "read_sites", "read the site table (pandas, geopandas)")
-timed(window, "load_dem_near", "read and reproject the DEM window")
+timed(window, "load_dem_near", "read and reproject the DEM window (numba's first-use set-up: the first kernel)")
 timed(dem, "load_dem", "read and reproject the whole DEM (--extent dem)")
 timed(cellular, "cellular_coverage", "coverage, all of it")
-timed(rk, "polar_loss", "  of which the radials (numba's first-use set-up, the kernel's cache load, the run)")
+timed(rk, "polar_loss", "  of which the radials (the kernel's cache load, the run)")
 timed(rk, "polar_to_grid", "  of which polar to grid")
 timed(rk, "apply_sectors", "  of which the sectors' patterns and best server")
 timed(signal, "write_technology_rasters", "write the GeoTIFFs")
@@ -90,9 +92,34 @@ show("the rest of the command", t3[0] - t2[0] - sum(w for w, _ in top), t3[1] - 
 
 FLOOR = {
     "python -c pass": "pass",
-    "import numpy, pandas, geopandas, rasterio, pyproj": "import numpy, pandas, geopandas, rasterio, pyproj",
+    "import numpy, rasterio, pyproj, numba": "import numpy, rasterio, pyproj, numba",
+    "  the same and pandas, geopandas (the site table)": "import numpy, rasterio, pyproj, numba, pandas, geopandas",
+    "  the same and scipy.linalg (numba's BLAS probe at its first use)":
+        "import numpy, rasterio, pyproj, numba, scipy.linalg",
     "import numba": "import numba",
 }
+#: The command's garbage collection: the collector's time in the run, and the full collections among it
+#: (``coverplan.cli`` raises the oldest generation's threshold at the process's entry and freezes at exit).
+GC = r"""
+import gc, sys, time
+spent = [0.0, 0, 0.0, 0]
+start = [0.0]
+def track(phase, info):
+    if phase == "start":
+        start[0] = time.process_time()
+        return
+    d = time.process_time() - start[0]
+    spent[0] += d; spent[1] += 1
+    if info["generation"] == 2:
+        spent[2] += d; spent[3] += 1
+gc.callbacks.append(track)
+from coverplan.cli import main
+try:
+    main(sys.argv[1:], prog_name="coverplan")
+except SystemExit:
+    pass
+print(f"{spent[0]:.3f} {spent[1]} {spent[2]:.3f} {spent[3]} {' '.join(map(str, gc.get_threshold()))}")
+"""
 NUMBA_SETUP = r"""
 import time
 import numba
@@ -180,6 +207,13 @@ def main() -> None:
         setup = [float(subprocess.run([sys.executable, "-c", NUMBA_SETUP], check=True, env=_env(), cwd=ROOT,
                                       capture_output=True, text=True).stdout) for _ in range(repeats)]
         print(f"  {statistics.median(setup):7.3f}          numba's first-use set-up (the first cached function's load)")
+        out = subprocess.run([sys.executable, "-c", GC, *_command(args.dem, sites, tmp / "out", args.model, 0.5, 90)],
+                             check=True, env=_env(), cwd=ROOT, capture_output=True, text=True).stdout.split()
+        print(f"\n# garbage collection in the 0.5 km, 90 m run (thresholds {' '.join(out[4:])}): {out[0]} s CPU in "
+              f"{out[1]} collections, of which {out[2]} s in {out[3]} full ones")
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            print("# PYTHONDONTWRITEBYTECODE is set: modules without a .pyc (coverplan's, in a checkout) are compiled "
+                  "from source in every run")
         print("\n# -X importtime of the 0.5 km, 90 m run, self time by package (s)")
         for name, sec in _imports(py[1:] + _command(args.dem, sites, tmp / "out", args.model, 0.5, 90))[:12]:
             print(f"  {sec:.3f}  {name}")
