@@ -282,21 +282,22 @@ def viewshed_grid(z, orow, ocol, observer_height, target_height, xres, yres,
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _highest_within(z, orow, ocol, max_distance, xres, yres):  # pragma: no cover - compiled
-    """The highest cell within ``max_distance`` (and two cells more) of ``(orow, ocol)`` by rows and columns (NaN
-    cells left out; -inf if none)."""
-    nrows, ncols = z.shape
+def _highest_within(tops, block, orow, ocol, max_distance, xres, yres):  # pragma: no cover - compiled
+    """An upper bound of the cells within ``max_distance`` (and two cells more) of ``(orow, ocol)`` by rows and
+    columns: the largest of ``tops``, the highest cell of each ``block`` x ``block`` block, over the blocks the
+    window touches (NaN blocks left out; -inf if none)."""
+    nbr, nbc = tops.shape
     top = -np.inf
     if max_distance < 1e300:
-        r0 = max(int(orow - max_distance / yres) - 2, 0)
-        r1 = min(int(orow + max_distance / yres) + 3, nrows)
-        c0 = max(int(ocol - max_distance / xres) - 2, 0)
-        c1 = min(int(ocol + max_distance / xres) + 3, ncols)
+        r0 = max(int(orow - max_distance / yres) - 2, 0) // block
+        r1 = min(int(orow + max_distance / yres) + 3, nbr * block) // block + 1
+        c0 = max(int(ocol - max_distance / xres) - 2, 0) // block
+        c1 = min(int(ocol + max_distance / xres) + 3, nbc * block) // block + 1
     else:
-        r0, r1, c0, c1 = 0, nrows, 0, ncols
-    for r in range(r0, r1):
-        for c in range(c0, c1):
-            v = z[r, c]
+        r0, r1, c0, c1 = 0, nbr, 0, nbc
+    for r in range(r0, min(r1, nbr)):
+        for c in range(c0, min(c1, nbc)):
+            v = tops[r, c]
             if v > top:
                 top = v
     return top
@@ -304,22 +305,23 @@ def _highest_within(z, orow, ocol, max_distance, xres, yres):  # pragma: no cove
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def horizon_angles(z, orow, ocol, z0, xres, yres, azimuths_rad, step_m,
-                   max_distance, inv2kr, stop=True):  # pragma: no cover - compiled
+                   max_distance, inv2kr, tops, block, stop=True):  # pragma: no cover - compiled
     """Steepest elevation angle (radians) and its distance along each azimuth.
 
     Azimuths are clockwise from grid north (up the rows). Each ray is sampled
     every ``step_m`` metres on the bilinear surface until it leaves the grid
     or passes ``max_distance``. Where the ray leaves the grid at once the
-    angle is -pi/2. ``stop``: end a ray once no farther sample can be steeper (the same result; False walks
-    each ray to its end, for tests).
+    angle is -pi/2. ``tops``: the highest cell of each ``block`` x ``block`` block of ``z``
+    (:func:`coverplan.terrain.horizon.block_tops`). ``stop``: end a ray once no farther sample can be steeper
+    (the same result; False walks each ray to its end, for tests).
     """
     nrows, ncols = z.shape
     n = azimuths_rad.shape[0]
     angle = np.full(n, -np.pi / 2)
     dist = np.zeros(n)
     # a ray stops once even the highest ground it could still sample (bilinear values are at most the window's
-    # highest cell, plus a millimetre for rounding) cannot be steeper than its best so far: the same result
-    top = _highest_within(z, orow, ocol, max_distance, xres, yres) + 1e-3
+    # highest block, plus a millimetre for rounding) cannot be steeper than its best so far: the same result
+    top = _highest_within(tops, block, orow, ocol, max_distance, xres, yres) + 1e-3
     can_stop = stop and inv2kr >= 0.0 and top >= z0
     for i in range(n):
         dx = np.sin(azimuths_rad[i])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,9 +101,9 @@ def horizon(
     row, col = terrain.rowcol(x, y)
     z0 = float(_kernels.bilinear(terrain.elevation, row, col)) + h
     xres, yres = terrain.res
-    ang, dist = _kernels.horizon_angles(
-        terrain.elevation, row, col, z0, xres, yres, np.radians(az), float(step_m), md, c
-    )
+    z = terrain.elevation
+    ang, dist = _kernels.horizon_angles(z, row, col, z0, xres, yres, np.radians(az), float(step_m), md, c,
+                                        block_tops(z), TOP_BLOCK)
     return Horizon(az.astype(np.float64), np.degrees(ang).astype(np.float64), dist)
 
 
@@ -127,6 +128,33 @@ def horizon_from_cell(
     c = inv_2kr(k_factor)
     xres, yres = terrain.res
     az = np.radians(np.asarray(azimuth_deg, dtype=np.float64).ravel())
-    ang, _ = _kernels.horizon_angles(np.ascontiguousarray(terrain.elevation), int(row), int(col),
-                                     float(eye_elevation_m), xres, yres, az, 0.5 * min(xres, yres), md, c)
+    z = np.ascontiguousarray(terrain.elevation)
+    ang, _ = _kernels.horizon_angles(z, int(row), int(col), float(eye_elevation_m), xres, yres, az,
+                                     0.5 * min(xres, yres), md, c, block_tops(z), TOP_BLOCK)
     return np.degrees(ang)
+
+
+#: Cells a side of the blocks whose highest cells bound how far a horizon ray must go (:func:`block_tops`).
+TOP_BLOCK = 32
+#: block_tops' results for read-only grids (a terrain's), by the grid's id while it lives.
+_TOPS: dict[int, tuple[weakref.ref[NDArray[np.floating]], NDArray[np.floating]]] = {}
+
+
+def block_tops(z: NDArray[np.floating]) -> NDArray[np.floating]:
+    """The highest cell of each :data:`TOP_BLOCK` x :data:`TOP_BLOCK` block of ``z`` (NaN cells left out, NaN
+    where a block has none), the upper bound with which the horizon kernel ends a ray early. Kept for a
+    read-only grid (a :class:`Terrain`'s elevations cannot change under it), so that the sky checks of many
+    facilities on one terrain compute it once."""
+    hit = _TOPS.get(id(z))
+    if hit is not None and hit[0]() is z:
+        return hit[1]
+    b = TOP_BLOCK
+    h, w = z.shape
+    nbr, nbc = -(-h // b), -(-w // b)
+    padded = np.full((nbr * b, nbc * b), np.nan, dtype=z.dtype)
+    padded[:h, :w] = z
+    tops = np.fmax.reduce(np.fmax.reduce(padded.reshape(nbr, b, nbc, b), axis=3), axis=1)
+    if not z.flags.writeable:
+        key = id(z)
+        _TOPS[key] = (weakref.ref(z, lambda _ref: _TOPS.pop(key, None)), tops)
+    return tops

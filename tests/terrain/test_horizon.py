@@ -105,6 +105,7 @@ def test_rays_that_stop_early_find_what_walking_to_the_end_finds(srtm90: Terrain
     summit, a valley, the tile's edge and an eye above every summit, every angle and distance is the one of the
     ray walked to its end."""
     from coverplan.terrain import _kernels
+    from coverplan.terrain.horizon import TOP_BLOCK, block_tops
     from coverplan.terrain.los import inv_2kr
 
     z = np.ascontiguousarray(srtm90.elevation)
@@ -115,10 +116,30 @@ def test_rays_that_stop_early_find_what_walking_to_the_end_finds(srtm90: Terrain
     stopped_early = 0
     for (row, col), eye in [((700, 620), 10.0), ((900, 300), 2.0), ((0, 5), 3.0), ((600, 600), top + 50.0)]:
         z0 = float(z[row, col]) + eye
-        args = (z, float(row), float(col), z0, *srtm90.res, az, step, md, inv_2kr(k_factor))
+        args = (z, float(row), float(col), z0, *srtm90.res, az, step, md, inv_2kr(k_factor), block_tops(z),
+                TOP_BLOCK)
         ang, dist = _kernels.horizon_angles(*args)
         ref_ang, ref_dist = _kernels.horizon_angles(*args, False)
         np.testing.assert_array_equal(ang, ref_ang)
         np.testing.assert_array_equal(dist, ref_dist)
         stopped_early += int(eye < 50.0)
     assert stopped_early == 3
+
+
+def test_block_tops_bound_every_cell_and_are_kept_for_read_only_grids() -> None:
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=(70, 45)) * 100.0
+    z[:32, :32] = np.nan  # a block of voids only: NaN, which the kernel leaves out
+    z[40, 40] = np.nan
+    from coverplan.terrain.horizon import TOP_BLOCK, block_tops
+
+    tops = block_tops(z)
+    assert tops.shape == (3, 2) and np.isnan(tops[0, 0])
+    for r in range(70):
+        for c in range(45):
+            if not np.isnan(z[r, c]):
+                assert z[r, c] <= tops[r // TOP_BLOCK, c // TOP_BLOCK]
+    assert tops[2, 1] == np.nanmax(z[64:, 32:])
+    assert block_tops(z) is not tops  # a writeable grid could change: computed again
+    z.flags.writeable = False
+    assert block_tops(z) is block_tops(z)
