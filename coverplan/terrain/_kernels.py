@@ -281,26 +281,38 @@ def viewshed_grid(z, orow, ocol, observer_height, target_height, xres, yres,
     return out.reshape((nrows, ncols))
 
 
+#: Samples of a horizon ray per stretch whose highest ground :func:`_ray_ahead` bounds.
+_RAY_CHUNK = 16
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
-def _highest_within(tops, block, orow, ocol, max_distance, xres, yres):  # pragma: no cover - compiled
-    """An upper bound of the cells within ``max_distance`` (and two cells more) of ``(orow, ocol)`` by rows and
-    columns: the largest of ``tops``, the highest cell of each ``block`` x ``block`` block, over the blocks the
-    window touches (NaN blocks left out; -inf if none)."""
+def _ray_ahead(tops, block, nrows, ncols, orow, ocol, drow, dcol, nmax, ahead):  # pragma: no cover - compiled
+    """``ahead[m]``: an upper bound of every cell the bilinear samples ``k >= m * _RAY_CHUNK + 1`` (up to
+    ``nmax``) of a ray read, the sample ``k`` at ``(orow + k drow, ocol + k dcol)``: the highest of ``tops`` (the
+    highest cell of each ``block`` x ``block`` block) over the blocks of each stretch's bounding box, a cell
+    wider, then the largest from each stretch to the ray's end. Returns the number of stretches."""
     nbr, nbc = tops.shape
-    top = -np.inf
-    if max_distance < 1e300:
-        r0 = max(int(orow - max_distance / yres) - 2, 0) // block
-        r1 = min(int(orow + max_distance / yres) + 3, nbr * block) // block + 1
-        c0 = max(int(ocol - max_distance / xres) - 2, 0) // block
-        c1 = min(int(ocol + max_distance / xres) + 3, nbc * block) // block + 1
-    else:
-        r0, r1, c0, c1 = 0, nbr, 0, nbc
-    for r in range(r0, min(r1, nbr)):
-        for c in range(c0, min(c1, nbc)):
-            v = tops[r, c]
-            if v > top:
-                top = v
-    return top
+    nch = (nmax + _RAY_CHUNK - 1) // _RAY_CHUNK
+    for m in range(nch):
+        k0 = m * _RAY_CHUNK + 1
+        k1 = min(k0 + _RAY_CHUNK - 1, nmax)
+        ra, rb = orow + k0 * drow, orow + k1 * drow
+        ca, cb = ocol + k0 * dcol, ocol + k1 * dcol
+        r0 = min(max(int(np.floor(min(ra, rb))) - 1, 0), nrows - 1) // block
+        r1 = min(max(int(np.floor(max(ra, rb))) + 2, 0), nrows - 1) // block
+        c0 = min(max(int(np.floor(min(ca, cb))) - 1, 0), ncols - 1) // block
+        c1 = min(max(int(np.floor(max(ca, cb))) + 2, 0), ncols - 1) // block
+        top = -np.inf
+        for r in range(r0, min(r1, nbr - 1) + 1):
+            for c in range(c0, min(c1, nbc - 1) + 1):
+                v = tops[r, c]
+                if v > top:
+                    top = v
+        ahead[m] = top
+    for m in range(nch - 2, -1, -1):
+        if ahead[m + 1] > ahead[m]:
+            ahead[m] = ahead[m + 1]
+    return nch
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -319,22 +331,30 @@ def horizon_angles(z, orow, ocol, z0, xres, yres, azimuths_rad, step_m,
     n = azimuths_rad.shape[0]
     angle = np.full(n, -np.pi / 2)
     dist = np.zeros(n)
-    # a ray stops once even the highest ground it could still sample (bilinear values are at most the window's
-    # highest block, plus a millimetre for rounding) cannot be steeper than its best so far: the same result
-    top = _highest_within(tops, block, orow, ocol, max_distance, xres, yres) + 1e-3
-    can_stop = stop and inv2kr >= 0.0 and top >= z0
+    # a ray stops once even the highest ground it could still sample (bilinear values are at most the highest
+    # cell they read, plus a millimetre for rounding) cannot be steeper than its best so far: the same result
+    can_stop = stop and inv2kr >= 0.0
+    reach = min(max_distance, (nrows + ncols) * max(xres, yres))
+    ahead = np.empty(int(reach / step_m) // _RAY_CHUNK + 2)
     for i in range(n):
         dx = np.sin(azimuths_rad[i])
         dy = np.cos(azimuths_rad[i])
         best = -np.inf
         best_d = 0.0
+        nch = 0
+        if can_stop:
+            nch = _ray_ahead(tops, block, nrows, ncols, orow, ocol, -dy * step_m / yres, dx * step_m / xres,
+                             int(reach / step_m) + 1, ahead)
         k = 1
         while True:
             d = k * step_m
             if d > max_distance:
                 break
-            if can_stop and (top - z0) / d <= best:
-                break
+            m = (k - 1) // _RAY_CHUNK
+            if m < nch and (k - 1) % _RAY_CHUNK == 0:
+                rest = ahead[m] + 1e-3 - z0  # the most any sample from here on can rise above the eye
+                if (rest >= 0.0 and rest / d <= best) or (rest < 0.0 and best >= 0.0):
+                    break
             col = ocol + dx * d / xres
             row = orow - dy * d / yres
             if row < 0.0 or col < 0.0 or row > nrows - 1 or col > ncols - 1:
