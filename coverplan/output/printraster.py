@@ -139,6 +139,8 @@ def draw_rasters(ax: Axes, results: Results, view: View, tint: Tint, cache: Page
         draw_tint(ax, tint, view)  # not on the terrain's grid: its own image
         cls = np.zeros(grey_u8.shape, dtype=np.intp)
     # each cell's colour, averaged over blocks of step x step cells (one pass; numpy's take and mean, bit for bit)
+    if cls.size and not 0 <= int(cls.min()) <= int(cls.max()) < len(lut):  # np.take raised; the kernel reads
+        raise ValueError(f"tint classes {int(cls.min())}..{int(cls.max())} outside the {len(lut)} colours")
     rgba = np.empty((grey_u8.shape[0] // step, grey_u8.shape[1] // step, 4), np.uint8)
     tinted_blocks(grey_u8, np.ascontiguousarray(cls, dtype=np.intp), table.reshape(-1, 4), step, rgba)
     l, r, b, t = _extent(terrain.transform, (r0, r1, c0, c1))

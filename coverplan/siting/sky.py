@@ -136,6 +136,7 @@ def sky_visibility(
     azimuths: int = 720,
     max_distance_m: float | None = None,
     k_factor: float = DEFAULT_K_FACTOR,
+    tops: NDArray[np.floating] | None = None,
 ) -> SkyVisibility:
     """Satellite margins and LEO clear-sky share at a point of the terrain (terrain CRS coordinates).
 
@@ -144,9 +145,10 @@ def sky_visibility(
     of the point's cell, along each satellite's azimuth converted from true
     north to grid north (meridian convergence) and on a ring of ``azimuths``
     for the LEO share: ``1 - sin(max(e_min, h(az)))`` integrated over
-    azimuth, over ``1 - sin(e_min)`` (``azimuths=0`` skips it: NaN).
+    azimuth, over ``1 - sin(e_min)`` (``azimuths=0`` skips it: NaN). ``tops``: the terrain's
+    :func:`~coverplan.terrain.horizon.block_tops`, when many points share one terrain.
     """
-    from coverplan.terrain.horizon import horizon_from_cell
+    from coverplan.terrain.horizon import block_tops, horizon_from_cell
 
     sats = dict(VINASAT if satellites is None else satellites)
     if not sats:
@@ -162,7 +164,10 @@ def sky_visibility(
     z0 = ground + dish_height_m
     conv = _grid_convergence(terrain, cx, cy)
     look = {name: geo_look_angles(lon, lat, z0, slon) for name, slon in sats.items()}
-    kw: dict[str, Any] = {"eye_elevation_m": z0, "max_distance_m": max_distance_m, "k_factor": k_factor}
+    if tops is None:
+        tops = block_tops(np.ascontiguousarray(terrain.elevation))
+    kw: dict[str, Any] = {"eye_elevation_m": z0, "max_distance_m": max_distance_m, "k_factor": k_factor,
+                          "tops": tops}
     ang = horizon_from_cell(terrain, row, col, azimuth_deg=[(la.azimuth_deg + conv) % 360.0 for la in look.values()],
                             **kw)
     horizon = {name: float(a) for name, a in zip(look, ang, strict=True)}
@@ -207,6 +212,7 @@ def nearest_clear_spot(
     ok = (dist <= radius_m) & (row + rr >= 0) & (row + rr < rows) & (col + cc >= 0) & (col + cc < cols)
     order = np.lexsort((cc[ok], rr[ok], dist[ok]))
     kwargs.setdefault("azimuths", 0)  # only the satellites' azimuths matter here
+    kwargs.setdefault("tops", _tops(terrain))  # the horizons' bound, once for every spot tried
     for i in order:
         r, c = row + int(rr[ok][i]), col + int(cc[ok][i])
         px, py = terrain.dem.xy(r, c)
@@ -234,7 +240,15 @@ def sky_table(
     **kwargs: Any,
 ) -> list[SkyVisibility]:
     """:func:`sky_visibility` at many points (terrain CRS)."""
+    kwargs.setdefault("tops", _tops(terrain))
     return [sky_visibility(terrain, px, py, **kwargs) for px, py in points]
+
+
+def _tops(terrain: Terrain) -> NDArray[np.floating]:
+    """The horizon kernel's bound (:func:`coverplan.terrain.horizon.block_tops`) of the terrain, for many points."""
+    from coverplan.terrain.horizon import block_tops
+
+    return block_tops(np.ascontiguousarray(terrain.elevation))
 
 
 def terminal_feasibility(
@@ -267,8 +281,8 @@ def terminal_feasibility(
     pts = points.to_crs(terrain.crs)
     to_ll = _to_lonlat(terrain)
     tasks = [(float(p.x), float(p.y)) for p in pts]
-    rows = list(ordered_map(_feasibility_task, tasks, shared={"terrain": terrain, "sky": s,
-                                                             "max_distance_m": max_distance_m}, scheduler=scheduler))
+    shared = {"terrain": terrain, "sky": s, "max_distance_m": max_distance_m, "tops": _tops(terrain)}
+    rows = list(ordered_map(_feasibility_task, tasks, shared=shared, scheduler=scheduler))
     table = pd.DataFrame(rows)
     if rain is not None and len(table):
         from coverplan.siting.rain import rain_table
@@ -289,13 +303,13 @@ def terminal_feasibility(
     return table
 
 
-def _feasibility_task(x: float, y: float, *, terrain: Terrain, sky: SkySettings,
-                      max_distance_m: float) -> dict[str, Any]:
+def _feasibility_task(x: float, y: float, *, terrain: Terrain, sky: SkySettings, max_distance_m: float,
+                      tops: NDArray[np.floating] | None = None) -> dict[str, Any]:
     """The sky check at one point (module level, so dask can ship it): one row of :func:`terminal_feasibility`."""
     s = sky
     kw: dict[str, Any] = {"satellites": s.satellites, "dish_height_m": s.dish_height_m,
                           "clearance_deg": s.clearance_deg, "leo_min_elevation_deg": s.leo_min_elevation_deg,
-                          "max_distance_m": max_distance_m}
+                          "max_distance_m": max_distance_m, "tops": tops}
     vis = sky_visibility(terrain, x, y, **kw)
     best = max(vis.margin_deg, key=lambda name: vis.margin_deg[name])
     rec: dict[str, Any] = {

@@ -62,7 +62,8 @@ def hillshade(
     leaves them nodata unless given ``-compute_edges``. One pass of a numba
     kernel (:func:`coverplan.terrain._kernels.hillshade_horn`): the numpy
     expression's numbers, without its twenty grid-sized temporaries (1.4 s
-    an 18 M-cell grid, and a map page shades its terrain once a page).
+    an 18 M-cell grid; the web map's shading uses it, the print pages their
+    own one-pass grey, :func:`coverplan.output._kernels.hillshade_grey`).
     """
     z = np.asarray(elevation)
     if z.dtype not in (np.float32, np.float64):  # float32 stays: the kernel widens each value, as asarray would

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,13 +115,15 @@ def horizon_from_cell(
     azimuth_deg: ArrayLike,
     max_distance_m: float | None = None,
     k_factor: float = 4 / 3,
+    tops: NDArray[np.floating] | None = None,
 ) -> NDArray[np.float64]:
     """Horizon elevation angles (deg) seen from an eye at ``eye_elevation_m`` (above sea level) over a cell's centre.
 
     The fast form of :func:`horizon` for many calls at cell centres (the sky
     checks of satellite terminals): ``azimuth_deg`` clockwise from grid north,
     the ground sampled every half cell on the bilinear surface, lowered by
-    ``d**2 / (2 k R)``.
+    ``d**2 / (2 k R)``. ``tops``: :func:`block_tops` of the terrain's elevations, when many calls share them
+    (worked out here otherwise).
     """
     md = check_distance(max_distance_m, "max_distance_m")
     c = inv_2kr(k_factor)
@@ -130,31 +131,22 @@ def horizon_from_cell(
     az = np.radians(np.asarray(azimuth_deg, dtype=np.float64).ravel())
     z = np.ascontiguousarray(terrain.elevation)
     ang, _ = _kernels.horizon_angles(z, int(row), int(col), float(eye_elevation_m), xres, yres, az,
-                                     0.5 * min(xres, yres), md, c, block_tops(z), TOP_BLOCK)
+                                     0.5 * min(xres, yres), md, c, block_tops(z) if tops is None else tops,
+                                     TOP_BLOCK)
     return np.degrees(ang)
 
 
 #: Cells a side of the blocks whose highest cells bound how far a horizon ray must go (:func:`block_tops`).
 TOP_BLOCK = 32
-#: block_tops' results for read-only grids (a terrain's), by the grid's id while it lives.
-_TOPS: dict[int, tuple[weakref.ref[NDArray[np.floating]], NDArray[np.floating]]] = {}
-
-
 def block_tops(z: NDArray[np.floating]) -> NDArray[np.floating]:
     """The highest cell of each :data:`TOP_BLOCK` x :data:`TOP_BLOCK` block of ``z`` (NaN cells left out, NaN
-    where a block has none), the upper bound with which the horizon kernel ends a ray early. Kept for a
-    read-only grid (a :class:`Terrain`'s elevations cannot change under it), so that the sky checks of many
-    facilities on one terrain compute it once."""
-    hit = _TOPS.get(id(z))
-    if hit is not None and hit[0]() is z:
-        return hit[1]
+    where a block has none): the upper bound with which the horizon kernel ends a ray early. Work it out once for
+    many horizons on one terrain (``tops`` of :func:`horizon_from_cell`); it is not kept between calls, so a
+    terrain's elevations may change between them."""
     b = TOP_BLOCK
     h, w = z.shape
     nbr, nbc = -(-h // b), -(-w // b)
     padded = np.full((nbr * b, nbc * b), np.nan, dtype=z.dtype)
     padded[:h, :w] = z
-    tops = np.fmax.reduce(np.fmax.reduce(padded.reshape(nbr, b, nbc, b), axis=3), axis=1)
-    if not z.flags.writeable:
-        key = id(z)
-        _TOPS[key] = (weakref.ref(z, lambda _ref: _TOPS.pop(key, None)), tops)
+    tops: NDArray[np.floating] = np.fmax.reduce(np.fmax.reduce(padded.reshape(nbr, b, nbc, b), axis=3), axis=1)
     return tops

@@ -13,8 +13,9 @@ whole; the centres of every other block are projected one by one.
 The reason it is exact: the projection maps the block's outline, a closed
 polyline through those centres, to a closed curve. Each of its pieces, the
 image of a straight segment one cell long, departs from the chord between its
-ends by far less than the margin (the images of straight lines curve by less
-than a millimetre over a kilometre between UTM and lon/lat). So the curve
+ends by far less than the margin: a straight kilometre of UTM bows by 8 mm in
+lon/lat at 21° N, 3 cm at 60° and 11 cm at 80°, while the margin is at least
+about 1 % of a cell whatever the rectangle (a decided block lies inside it). So the curve
 lies inside the rectangle, and the projection, one to one on the block,
 takes the block's inside to the curve's inside, which a convex rectangle
 holds too. A centre that fails to project (infinite) is outside, as before.
