@@ -124,8 +124,9 @@ def draw_rasters(ax: Axes, results: Results, view: View, tint: Tint, cache: Page
     if win is None:
         return
     r0, r1, c0, c1 = win
-    step = _step(view, terrain.transform)
-    r1, c1 = r0 + max(1, (r1 - r0) // step) * step, c0 + max(1, (c1 - c0) // step) * step
+    # a view that holds a sliver of the terrain, narrower than a page pixel's cells: blocks of the sliver's width
+    step = min(_step(view, terrain.transform), r1 - r0, c1 - c0)
+    r1, c1 = r0 + (r1 - r0) // step * step, c0 + (c1 - c0) // step * step
     flip = terrain.transform.e > 0  # a south-up grid: shade it north-up
     grey_u8 = _grey(results, (r0, r1, c0, c1, step), cache)
     cls = _tint_classes(results, tint, (r0, r1, c0, c1))

@@ -197,3 +197,37 @@ def test_a_run_writes_the_print_map_and_says_why_there_is_no_budget_curve(result
     assert not (out / "budget_curve.png").exists()
     said = [r.getMessage() for r in caplog.records if "budget curve" in r.getMessage()]
     assert len(said) == 1 and "no [siting] budget" in said[0]
+
+
+def test_a_view_holding_a_sliver_of_the_terrain_draws_it() -> None:
+    """A view at 312.5 m a pixel (10 cells of 30 m) that overlaps only the terrain's last row: the sliver is
+    drawn in blocks of its own height, one image row, instead of failing on a 10-row block."""
+    import types
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from affine import Affine
+
+    from coverplan.output.printlayers import View
+    from coverplan.output.printraster import Tint, draw_rasters
+    from coverplan.output.style import COVERAGE_COLOURS, COVERAGE_OPACITY
+    from coverplan.raster import Raster
+    from coverplan.terrain.dem import Terrain
+
+    rng = np.random.default_rng(0)
+    t = Affine(30.0, 0.0, 500_000.0, 0.0, -30.0, 2_000_000.0)
+    terrain = Terrain.from_array(rng.normal(100.0, 20.0, (40, 40)), transform=t, crs="EPSG:32648")
+    tint = Tint("coverage", "", Raster(rng.integers(0, 4, (40, 40)).astype(np.uint8), t, terrain.crs),
+                COVERAGE_COLOURS, COVERAGE_OPACITY)
+    results = types.SimpleNamespace(inputs=types.SimpleNamespace(terrain=terrain))
+    bottom = 2_000_000.0 - 30.0 * 40
+    view = View(499_000.0, bottom - 20_000.0, 501_500.0, bottom + 10.0, 8, 70)
+    fig, ax = plt.subplots()
+    try:
+        draw_rasters(ax, results, view, tint)
+        shapes = [im.get_array().shape for im in ax.get_images()]
+    finally:
+        plt.close(fig)
+    assert shapes == [(1, 13, 4)]
