@@ -680,7 +680,7 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
         kernel(*grid, tx_h, rx_h, f_mhz, nrad, npts, step_m, vertical, out, zt, clutter, p1812_params)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_to_grid(polar, nrad, step_m, orow, ocol, xres, yres, r0, c0, nr, nc, radius_m, out):  # pragma: no cover
     """Bilinear interpolation of polar samples onto the cells of a window (NaN beyond ``radius_m``).
 
@@ -758,7 +758,7 @@ def _off_boresight(az, sec_az):  # pragma: no cover - compiled
     return x % 360.0 - 180.0
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def apply_sectors(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
                   sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
                   best_power, best, covered, cr0, cc0, index):  # pragma: no cover - compiled

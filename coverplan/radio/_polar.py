@@ -115,7 +115,7 @@ def has_grid(z, clutter):  # pragma: no cover - compiled
     return clutter.shape[0] == z.shape[0] and clutter.shape[1] == z.shape[1]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_fspl(z, orow, ocol, xres, yres, f_mhz, nrad, npts, step_m, out, zt, clutter):  # pragma: no cover
     """Free space (ITU-R P.525) along the radials, NaN beyond the grid (MODEL_FSPL)."""
     has_clutter = has_grid(z, clutter)
@@ -126,7 +126,7 @@ def polar_fspl(z, orow, ocol, xres, yres, f_mhz, nrad, npts, step_m, out, zt, cl
         store_excess(out, k, fs, ld, last, j_start, npts)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_p526(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, ae_km, eps_r, sigma, vertical,
                out, zt, clutter):  # pragma: no cover - compiled
     """Free space plus delta-Bullington (ITU-R P.526-15 §4.5) along each radial at once (MODEL_P526)."""
@@ -141,7 +141,7 @@ def polar_p526(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
         store_excess(out, k, fs, ld, last, j_start, npts)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_p526_direct(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, ae_km, eps_r, sigma,
                       vertical, out, zt, clutter):  # pragma: no cover - compiled
     """MODEL_P526 point by point with :func:`delta_bullington` (O(n^2) per radial; for tests)."""

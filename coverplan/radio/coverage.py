@@ -355,7 +355,7 @@ def signal_coverage(
     the ``clutter_class`` codes on the terrain grid). ``terminal_loss``
     adds each cell's P.2108 clutter loss (:class:`~.clutter.TerminalLoss`).
     """
-    from coverplan.parallel import ordered_map
+    from coverplan.parallel import kernel_threads, ordered_map
     from coverplan.radio import _kernels as rk
     from coverplan.radio.calibration import calibrated_loss
     from coverplan.radio.grid_models import CLOSED_FORM, add_site, closed_form_law
@@ -383,7 +383,7 @@ def signal_coverage(
     else:
         shared = {"terrain": terrain, "z64": _float64(terrain), "model": model, "settings": s,
                   "rx_height_m": receiver_height_m, "profile": profile}  # profile: clutter_profile()'s grids
-        results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler)
+        results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler, threads=kernel_threads())
 
     def arrays(rows: Any) -> SectorArrays:
         return _sector_arrays(rows, offsets, radius_km, threshold_dbm, tech_index, pattern_cuts, pattern_cap)
@@ -451,7 +451,7 @@ def lowest_loss(
     ``profile`` as in :func:`signal_coverage`, so ``EIRP - loss`` is the power it computes for an isotropic
     antenna. Sites outside the terrain grid are skipped with a warning.
     """
-    from coverplan.parallel import ordered_map
+    from coverplan.parallel import kernel_threads, ordered_map
     from coverplan.radio.calibration import calibrated_loss
     from coverplan.radio.grid_models import CLOSED_FORM
 
@@ -471,7 +471,8 @@ def lowest_loss(
     closed = model in CLOSED_FORM
     shared = {"terrain": terrain, "z64": None if closed else _float64(terrain), "model": model,
               "settings": settings or PropagationSettings(), "rx_height_m": receiver_height_m, "profile": profile}
-    results = ordered_map(_loss_task, tasks, shared=shared, scheduler=None if closed else scheduler)
+    results = ordered_map(_loss_task, tasks, shared=shared, scheduler=None if closed else scheduler,
+                          threads=1 if closed else kernel_threads())
     for (x, y, _h, freq, _r), grp, loss in _progress(zip(tasks, groups, results, strict=True), total=len(tasks),
                                                      desc=f"loss ({model})", enabled=show_progress):
         loss = terminal_loss.added(loss, x, y, freq) if terminal_loss is not None else loss  # [coverage.clutter]
