@@ -130,3 +130,71 @@ def test_the_default_is_every_core_numba_has() -> None:
     import numba
 
     assert kernel_threads() == numba.get_num_threads()
+
+
+@pytest.mark.parametrize("model", ["p526", "itm", "p1812"])
+def test_polar_losses_into_the_sectors_pass_equal_the_two_passes(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """polar_sectors (interpolation and sectors in one pass) against polar_to_grid, the float32 raster and
+    apply_sectors: the same power, best server and count bit for bit, sites at the grid's edge included."""
+    import coverplan.radio.coverage as cov
+    from coverplan.testing import grid_terrain
+
+    rng = np.random.default_rng(11)
+    t = grid_terrain(200 + np.cumsum(rng.normal(0, 2, (121, 131)), axis=0))
+    sectors = _sites(t)  # A's 2 km (67 cells) and C's reach past the grid's edges: clipped windows
+    kw = {"technologies": ("2G", "4G"), "radius_km": {"2G": 2.0, "4G": 1.5},
+          "threshold_dbm": {"2G": -80.0, "4G": -75.0}, "model": model}
+    calls: list[str] = []
+    original = coverplan.parallel.ordered_map
+
+    def spy(fn, tasks, *, shared=None, scheduler=None, threads=1):  # type: ignore[no-untyped-def]
+        calls.append(fn.__name__)
+        return original(fn, tasks, shared=shared, scheduler=scheduler, threads=threads)
+
+    monkeypatch.setattr(coverplan.parallel, "ordered_map", spy)
+    fused = cov.signal_coverage(t, sectors, **kw)  # type: ignore[arg-type]
+    monkeypatch.setattr(cov, "_FUSE_SECTORS", False)
+    two = cov.signal_coverage(t, sectors, **kw)  # type: ignore[arg-type]
+    assert calls == ["_polar_task", "_loss_task"]
+    for tech in ("2G", "4G"):
+        np.testing.assert_array_equal(fused.power_dbm[tech], two.power_dbm[tech])  # type: ignore[index]
+        assert np.isfinite(fused.power_dbm[tech]).sum() > 1000  # type: ignore[index]
+    np.testing.assert_array_equal(fused.best_site, two.best_site)
+    np.testing.assert_array_equal(fused.count.array, two.count.array)
+
+
+def test_the_loss_is_rounded_to_float32_as_the_raster_is() -> None:
+    """The one-pass kernel against the two passes on one site, and the same kernel fed the float64 loss (one
+    rounding less) differs: the comparison sees a single rounding."""
+    from coverplan.radio import _kernels as rk
+    from coverplan.radio._polar import polar_sectors
+    from coverplan.radio.settings import PropagationSettings
+    from coverplan.radio.site_windows import _polar_task
+    from coverplan.testing import grid_terrain
+
+    rng = np.random.default_rng(3)
+    t = grid_terrain(200 + np.cumsum(rng.normal(0, 2, (101, 101)), axis=0))
+    z64 = np.ascontiguousarray(t.elevation, dtype=np.float64)
+    x, y = t.transform.c + 50.5 * 30, t.transform.f - 40.5 * 30
+    pl = _polar_task(x, y, 30.0, 1800.0, 1200.0, terrain=t, z64=z64, model="p526", settings=PropagationSettings(),
+                     rx_height_m=1.5)
+    sec = (np.array([61.0]), np.array([30.0]), np.array([65.0]), np.array([2.0]), np.array([-1]),
+           np.zeros((0, 2, 360)), np.zeros(0), np.array([1200.0]), np.array([-200.0]), np.array([0]))
+
+    def grids():  # type: ignore[no-untyped-def]
+        return (np.full((1, *t.shape), -np.inf, np.float32), np.full(t.shape, -np.inf, np.float32),
+                np.full(t.shape, -1, np.int32), np.zeros(t.shape, bool))
+
+    ground = float(t.elevation[pl.row, pl.col])
+    one = grids()
+    polar_sectors(pl.polar, pl.nrad, pl.step_m, pl.radius_m, pl.offset_db, pl.r0, pl.c0, pl.h, pl.w, pl.row, pl.col,
+                  30.0, 30.0, t.elevation, ground, 30.0, 1.5, *sec, *one, 0, 0, 0)
+    out = np.empty((pl.h, pl.w))
+    rk.polar_to_grid(pl.polar, pl.nrad, pl.step_m, pl.row, pl.col, 30.0, 30.0, pl.r0, pl.c0, pl.h, pl.w, pl.radius_m,
+                     out)
+    for loss, same in ((out.astype(np.float32), True), (out, False)):
+        two = grids()
+        rk.apply_sectors(loss, pl.r0, pl.c0, pl.row, pl.col, 30.0, 30.0, t.elevation, ground, 30.0, 1.5, *sec, *two,
+                         0, 0, 0)
+        assert np.array_equal(one[0], two[0]) == same
+        assert np.array_equal(one[2], two[2]) and np.isfinite(one[0]).sum() > 4000
