@@ -330,7 +330,8 @@ def signal_coverage(
     ``tilt_deg`` as mechanical downtilt; each file is read once. The loss is
     computed once per site, frequency and height, in-process or, given a
     dask ``scheduler`` address or client, on its workers
-    (:func:`coverplan.parallel.ordered_map`); the result is the same. The closed-form models (``hata``,
+    (:func:`coverplan.parallel.ordered_map`; in-process, in a thread per core, merged in the sites' order);
+    the result is the same. The closed-form models (``hata``,
     ``cost231``, ``fspl``) are computed in-process, loss and sectors in one kernel
     (:func:`coverplan.radio.grid_models.add_site`: no loss window, which costs more to ship than to compute). A
     ``calibration`` adds its correction to the power
