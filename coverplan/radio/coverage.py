@@ -368,11 +368,9 @@ def signal_coverage(
     else:
         shared = {"terrain": terrain, "z64": _float64(terrain), "model": model, "settings": s,
                   "rx_height_m": receiver_height_m, "profile": profile}  # profile: clutter_profile()'s grids
-        # in-process without calibration or terminal loss: polar losses, interpolated with the sectors' pass
-        fuse = _FUSE_SECTORS and scheduler is None and calibration is None and terminal_loss is None
+        fuse = _FUSE_SECTORS and scheduler is None and calibration is None and terminal_loss is None  # fans
         task_fn: Callable[..., Raster | PolarLoss] = _polar_task if fuse else _loss_task
-        results = ordered_map(task_fn, tasks, shared=shared, scheduler=scheduler,
-                              threads=kernel_threads())
+        results = ordered_map(task_fn, tasks, shared=shared, scheduler=scheduler, threads=kernel_threads())
 
     def arrays(rows: Any) -> SectorArrays:
         return _sector_arrays(rows, offsets, radius_km, threshold_dbm, tech_index, pattern_cuts, pattern_cap)
@@ -400,9 +398,8 @@ def signal_coverage(
                      terminal_loss=terminal_loss, calibration=calibration, clutter_class=clutter_class)
             continue
         if isinstance(loss, PolarLoss):
-            polar_sectors(loss.polar, loss.nrad, loss.step_m, loss.radius_m, loss.offset_db, loss.r0, loss.c0,
-                          loss.h, loss.w, row, col, *terrain.res, terrain.elevation, float(terrain.elevation[row, col]),
-                          height, receiver_height_m, *arrays(grp), *grids, sw[0], sw[2], index)
+            polar_sectors(*loss, *terrain.res, terrain.elevation, float(terrain.elevation[row, col]), height,
+                          receiver_height_m, *arrays(grp), *grids, sw[0], sw[2], index)  # loss.row, col: row, col
             continue
         loss = terminal_loss.added(loss, x, y, freq) if terminal_loss is not None else loss  # [coverage.clutter]
         r0, c0 = loss.origin_in(terrain.dem)

@@ -40,19 +40,20 @@ LOSS_WINDOW_PAD = 2
 class PolarLoss(NamedTuple):
     """A site's loss on its fan of radials (:func:`site_polar`) and the grid window it covers: ``float32(
     polar_to_grid(polar) + offset_db)`` on the grid's cells ``[r0:r0 + h, c0:c0 + w]`` is
-    :func:`~coverplan.radio.coverage.site_loss`'s raster; the site at the grid cell ``(row, col)``."""
+    :func:`~coverplan.radio.coverage.site_loss`'s raster; the site at the grid cell ``(row, col)``. In the order
+    of :func:`coverplan.radio._polar.polar_sectors`'s first arguments."""
 
     polar: NDArray[np.float64]
     nrad: int
     step_m: float
     radius_m: float
     offset_db: float
-    row: int
-    col: int
     r0: int
     c0: int
     h: int
     w: int
+    row: int
+    col: int
 
 
 def site_polar(terrain: Terrain, x: float, y: float, *, tx_height_m: float, rx_height_m: float,
@@ -129,7 +130,7 @@ def _polar_task(x: float, y: float, height: float, freq: float, radius_m: float,
                                         clutter_m=clutter, terminal_ground_m=ground)
     row, col = terrain.index(x, y)
     w0, w1, v0, v1 = _site_window(terrain, row, col, radius_m)
-    return PolarLoss(polar, nrad, step, float(radius_m), bel, row, col, w0, v0, w1 - w0, v1 - v0)
+    return PolarLoss(polar, nrad, step, float(radius_m), bel, w0, v0, w1 - w0, v1 - v0, row, col)
 
 
 def _loss_window(terrain: Terrain, x: float, y: float, radius_m: float) -> tuple[int, int, int, int]:
