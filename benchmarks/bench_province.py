@@ -4,7 +4,8 @@ Loads the whole bundled SRTM tile reprojected to UTM 48N at 30 m (about
 104 x 111 km, 12.8 million cells), places ``--sites`` illustrative sites at
 seeded random positions (3 sectors each on 1800 MHz 4G, 30-45 m masts, EIRP
 61 dBm), and runs :func:`coverplan.radio.coverage.signal_coverage` with the
-chosen model and radius, in-process on all cores. Prints the wall time (the
+chosen model and radius, in-process on all cores (the sites in threads, one
+per core: :func:`coverplan.parallel.ordered_map`). Prints the wall time (the
 terrain load timed apart), time per site and the process's peak resident
 memory. There is no reference tool to race here: the figure to watch is the
 wall time for a province's worth of sites on 2 cores.

@@ -2,7 +2,12 @@
 
 :func:`ordered_map` applies a function to a list of tasks and yields the
 results in task order. In-process (the default) it simply loops: the numba
-kernels inside each task already use every core. Given a dask.distributed
+kernels inside each task already use every core. With ``threads=n`` (n > 1)
+it runs the tasks in ``n`` threads of the process instead, each task's numba
+kernels single-threaded (``numba.set_num_threads(1)`` is per thread), at
+most :data:`LOOKAHEAD` tasks per thread ahead of the one the caller takes:
+a task's kernels must release the GIL (``nogil=True``) for this to pay.
+Given a dask.distributed
 scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``, the
 tasks run on the cluster's workers, large shared arguments (the terrain)
 are scattered once, and results stream back; a small reorder buffer keeps
@@ -28,7 +33,7 @@ from typing import Any, TypeVar
 
 from coverplan.errors import InputError
 
-__all__ = ["CONNECT_TIMEOUT_S", "check_scheduler", "connected", "ordered_map"]
+__all__ = ["CONNECT_TIMEOUT_S", "LOOKAHEAD", "check_scheduler", "connected", "kernel_threads", "ordered_map"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,9 @@ R = TypeVar("R")
 CONNECT_TIMEOUT_S = 5.0
 #: A dask scheduler's greeting is about 60 bytes; a first frame longer than this is something else talking.
 _MAX_GREETING_BYTES = 1 << 20
+#: In-process threads: tasks started, per thread, ahead of the result the caller takes next (so at most
+#: ``threads * (1 + LOOKAHEAD)`` results wait or are computed at once).
+LOOKAHEAD = 1
 
 
 def ordered_map(
@@ -47,6 +55,7 @@ def ordered_map(
     *,
     shared: dict[str, Any] | None = None,
     scheduler: Any = None,
+    threads: int = 1,
 ) -> Iterator[R]:
     """Yield ``fn(*task, **shared)`` for every task, in task order.
 
@@ -61,9 +70,17 @@ def ordered_map(
         scattered to the workers once.
     scheduler : str or distributed.Client, optional
         A scheduler address or a client; ``None`` runs in-process.
+    threads : int
+        In-process only: run the tasks in this many threads, each with
+        single-threaded numba kernels (1: one after the other in the
+        caller's thread, the kernels on every core). The results and their
+        order are the same.
     """
     kwargs = dict(shared or {})
     if scheduler is None:
+        if threads > 1 and len(tasks) > 1:
+            yield from _threaded(fn, tasks, kwargs, threads)
+            return
         for task in tasks:
             yield fn(*task, **kwargs)
         return
@@ -87,6 +104,47 @@ def ordered_map(
     finally:
         if own:
             client.close()
+
+
+def kernel_threads() -> int:
+    """The number of threads numba's parallel kernels use in the calling thread (``NUMBA_NUM_THREADS``, all cores,
+    unless ``numba.set_num_threads`` lowered it): the default ``threads`` of a per-site :func:`ordered_map`."""
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def _threaded(fn: Callable[..., R], tasks: Sequence[tuple[Any, ...]], kwargs: dict[str, Any],
+              threads: int) -> Iterator[R]:
+    """:func:`ordered_map` in ``threads`` threads: tasks submitted in order, at most ``threads * (1 +
+    LOOKAHEAD)`` not yet taken, results yielded in order (a task's exception is raised when its turn comes).
+    Closing the iterator early cancels the tasks not started and waits for the running ones."""
+    import collections
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    import numba
+
+    n = min(threads, len(tasks))
+    pending: collections.deque[Future[R]] = collections.deque()
+    pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="coverplan-site",
+                              initializer=numba.set_num_threads, initargs=(1,))
+    try:
+        todo = iter(tasks)
+        for task in todo:
+            pending.append(pool.submit(fn, *task, **kwargs))
+            if len(pending) >= n * (1 + LOOKAHEAD):
+                break
+        while pending:
+            result = pending.popleft().result()
+            for task in todo:
+                pending.append(pool.submit(fn, *task, **kwargs))
+                break
+            yield result
+            del result  # the caller's copy only: a finished window is not kept here until the next one
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
 
 
 @contextlib.contextmanager

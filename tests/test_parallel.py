@@ -98,9 +98,9 @@ def test_a_whole_run_with_a_plan_on_a_cluster_equals_in_process(client: object, 
     calls: list[tuple[str, bool]] = []
     original = coverplan.parallel.ordered_map
 
-    def spy(fn, tasks, *, shared=None, scheduler=None):  # type: ignore[no-untyped-def]
+    def spy(fn, tasks, *, shared=None, scheduler=None, threads=1):  # type: ignore[no-untyped-def]
         calls.append((fn.__name__, scheduler is not None))
-        return original(fn, tasks, shared=shared, scheduler=scheduler)
+        return original(fn, tasks, shared=shared, scheduler=scheduler, threads=threads)
 
     local = run(sc)
     monkeypatch.setattr(coverplan.parallel, "ordered_map", spy)

@@ -680,7 +680,7 @@ def polar_loss(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
         kernel(*grid, tx_h, rx_h, f_mhz, nrad, npts, step_m, vertical, out, zt, clutter, p1812_params)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_to_grid(polar, nrad, step_m, orow, ocol, xres, yres, r0, c0, nr, nc, radius_m, out):  # pragma: no cover
     """Bilinear interpolation of polar samples onto the cells of a window (NaN beyond ``radius_m``).
 
@@ -693,33 +693,41 @@ def polar_to_grid(polar, nrad, step_m, orow, ocol, xres, yres, r0, c0, nr, nc, r
         for jj in range(nc):
             dx = ((c0 + jj) - ocol) * xres
             dist = math.sqrt(dx * dx + dy * dy)
-            if dist > radius_m or dist == 0.0:
-                out[i, jj] = np.nan if dist > radius_m else polar[0, 1]
-                continue
-            az = math.atan2(dx, dy)
-            if az < 0.0:
-                az += 2.0 * math.pi
-            # the coarsest level of the fan that is evaluated at this distance
-            m = 0
-            while m < FAN_LEVELS and dist * (2 << m) <= radius_m:
-                m += 1
-            stride = 1 << m
-            kf = az / (2.0 * math.pi) * (nrad // stride)
-            k0 = int(kf)
-            wk = kf - k0
-            k0 = (k0 * stride) % nrad
-            k1 = (k0 + stride) % nrad
-            jf = dist / step_m
-            j0 = int(jf)
-            wj = jf - j0
-            if j0 < 1:
-                # between the site and the first sample: take the first sample
-                j0 = 1
-                wj = 0.0
-            j1 = j0 + 1 if j0 < npts else j0
-            a = polar[k0, j0] * (1.0 - wj) + polar[k0, j1] * wj
-            b = polar[k1, j0] * (1.0 - wj) + polar[k1, j1] * wj
-            out[i, jj] = a * (1.0 - wk) + b * wk
+            angle = math.atan2(dx, dy) if 0.0 < dist <= radius_m else 0.0  # polar_sample reads it there only
+            out[i, jj] = polar_sample(polar, nrad, npts, step_m, radius_m, dist, angle)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def polar_sample(polar, nrad, npts, step_m, radius_m, dist, atan2_dx_dy):  # pragma: no cover - compiled
+    """:func:`polar_to_grid`'s value at a cell ``dist`` m from the site at the angle ``atan2(dx, dy)`` (radians,
+    clockwise from grid north): NaN beyond ``radius_m``, the first sample at the site, else bilinear in the
+    polar grid on the coarsest level of the fan evaluated at that distance."""
+    if dist > radius_m or dist == 0.0:
+        return np.nan if dist > radius_m else polar[0, 1]
+    az = atan2_dx_dy
+    if az < 0.0:
+        az += 2.0 * math.pi
+    # the coarsest level of the fan that is evaluated at this distance
+    m = 0
+    while m < FAN_LEVELS and dist * (2 << m) <= radius_m:
+        m += 1
+    stride = 1 << m
+    kf = az / (2.0 * math.pi) * (nrad // stride)
+    k0 = int(kf)
+    wk = kf - k0
+    k0 = (k0 * stride) % nrad
+    k1 = (k0 + stride) % nrad
+    jf = dist / step_m
+    j0 = int(jf)
+    wj = jf - j0
+    if j0 < 1:
+        # between the site and the first sample: take the first sample
+        j0 = 1
+        wj = 0.0
+    j1 = j0 + 1 if j0 < npts else j0
+    a = polar[k0, j0] * (1.0 - wj) + polar[k0, j1] * wj
+    b = polar[k1, j0] * (1.0 - wj) + polar[k1, j1] * wj
+    return a * (1.0 - wk) + b * wk
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -758,7 +766,7 @@ def _off_boresight(az, sec_az):  # pragma: no cover - compiled
     return x % 360.0 - 180.0
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def apply_sectors(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
                   sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
                   best_power, best, covered, cr0, cc0, index):  # pragma: no cover - compiled
@@ -780,7 +788,6 @@ def apply_sectors(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h
     reaches a threshold. Rows run in parallel; each cell is written by one.
     """
     nr, nc = loss.shape
-    nsec = sec_power.shape[0]
     for i in prange(nr):
         gr = r0 + i
         dy = (orow - gr) * yres
@@ -791,25 +798,36 @@ def apply_sectors(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h
             gc = c0 + j
             dx = (gc - ocol) * xres
             dist = math.sqrt(dx * dx + dy * dy)
-            az = math.degrees(math.atan2(dx, dy))
-            theta = math.degrees(math.atan2(ground_tx + tx_h - (z[gr, gc] + rx_h), max(dist, 1e-6)))
-            for s in range(nsec):
-                if dist > sec_radius[s]:
-                    continue
-                p = sec_power[s] - lv
-                if not math.isnan(sec_az[s]):
-                    if sec_pattern[s] >= 0:
-                        p -= pattern_db(patterns, pattern_cap, sec_pattern[s], az - sec_az[s], theta, sec_tilt[s])
-                    else:
-                        phi = _off_boresight(az, sec_az[s])
-                        ah = min(12.0 * (phi / sec_bw[s]) ** 2, 25.0)
-                        av = min(12.0 * ((theta - sec_tilt[s]) / 10.0) ** 2, 20.0)
-                        p -= min(ah + av, 25.0)
-                t = sec_tech[s]
-                if p > power[t, gr, gc]:
-                    power[t, gr, gc] = p
-                if p >= sec_threshold[s]:
-                    covered[gr - cr0, gc - cc0] = True
-                    if p > best_power[gr, gc]:
-                        best_power[gr, gc] = p
-                        best[gr, gc] = index
+            sector_cell(lv, dist, math.atan2(dx, dy), gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
+                        sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
+                        best_power, best, covered, cr0, cc0, index)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def sector_cell(lv, dist, atan2_dx_dy, gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw, sec_tilt,
+                sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power, best_power, best,
+                covered, cr0, cc0, index):  # pragma: no cover - compiled
+    """:func:`apply_sectors` at the grid cell ``(gr, gc)``, ``dist`` m from the site at the angle ``atan2(dx,
+    dy)`` (radians), with the loss ``lv`` (dB, not NaN)."""
+    az = math.degrees(atan2_dx_dy)
+    theta = math.degrees(math.atan2(ground_tx + tx_h - (z[gr, gc] + rx_h), max(dist, 1e-6)))
+    for s in range(sec_power.shape[0]):
+        if dist > sec_radius[s]:
+            continue
+        p = sec_power[s] - lv
+        if not math.isnan(sec_az[s]):
+            if sec_pattern[s] >= 0:
+                p -= pattern_db(patterns, pattern_cap, sec_pattern[s], az - sec_az[s], theta, sec_tilt[s])
+            else:
+                phi = _off_boresight(az, sec_az[s])
+                ah = min(12.0 * (phi / sec_bw[s]) ** 2, 25.0)
+                av = min(12.0 * ((theta - sec_tilt[s]) / 10.0) ** 2, 20.0)
+                p -= min(ah + av, 25.0)
+        t = sec_tech[s]
+        if p > power[t, gr, gc]:
+            power[t, gr, gc] = p
+        if p >= sec_threshold[s]:
+            covered[gr - cr0, gc - cc0] = True
+            if p > best_power[gr, gc]:
+                best_power[gr, gc] = p
+                best[gr, gc] = index

@@ -14,6 +14,14 @@ P.526 and P.1812 to their last bits or so (at most 2e-12 dB at a few
 hundred points in ten thousand), since their ``fastmath`` radial functions
 compile a little differently depending on what numba inlines, as the one
 kernel itself did between a fresh compile and a cache filled by another run.
+
+:func:`polar_sectors` takes a fan's loss straight into the best-server grids:
+:func:`~coverplan.radio._kernels.polar_to_grid` and
+:func:`~coverplan.radio._kernels.apply_sectors` in one pass over the site's
+window, each cell's distance and angle once, the loss rounded to float32 as
+:func:`~coverplan.radio.coverage.site_loss`'s raster is: the same numbers as
+the two passes, bit for bit, without the float64 window, its float32 copy and
+the second pass.
 """
 
 from __future__ import annotations
@@ -23,7 +31,14 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from coverplan.radio._kernels import _first_point, delta_bullington, free_space_db, radial_delta_bullington
+from coverplan.radio._kernels import (
+    _first_point,
+    delta_bullington,
+    free_space_db,
+    polar_sample,
+    radial_delta_bullington,
+    sector_cell,
+)
 from coverplan.terrain._kernels import bilinear
 
 
@@ -115,7 +130,7 @@ def has_grid(z, clutter):  # pragma: no cover - compiled
     return clutter.shape[0] == z.shape[0] and clutter.shape[1] == z.shape[1]
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_fspl(z, orow, ocol, xres, yres, f_mhz, nrad, npts, step_m, out, zt, clutter):  # pragma: no cover
     """Free space (ITU-R P.525) along the radials, NaN beyond the grid (MODEL_FSPL)."""
     has_clutter = has_grid(z, clutter)
@@ -126,7 +141,7 @@ def polar_fspl(z, orow, ocol, xres, yres, f_mhz, nrad, npts, step_m, out, zt, cl
         store_excess(out, k, fs, ld, last, j_start, npts)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_p526(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, ae_km, eps_r, sigma, vertical,
                out, zt, clutter):  # pragma: no cover - compiled
     """Free space plus delta-Bullington (ITU-R P.526-15 §4.5) along each radial at once (MODEL_P526)."""
@@ -141,7 +156,7 @@ def polar_p526(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
         store_excess(out, k, fs, ld, last, j_start, npts)
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_p526_direct(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, ae_km, eps_r, sigma,
                       vertical, out, zt, clutter):  # pragma: no cover - compiled
     """MODEL_P526 point by point with :func:`delta_bullington` (O(n^2) per radial; for tests)."""
@@ -156,3 +171,29 @@ def polar_p526_direct(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, 
             ld[j] = delta_bullington(d, h, j + 1, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, 0.0, res)
             h[j] = keep
         store_radial(out, k, d, ld, last, j_start, npts, f_mhz, False)
+
+
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def polar_sectors(polar, nrad, step_m, radius_m, offset_db, r0, c0, nr, nc, orow, ocol, xres, yres, z, ground_tx,
+                  tx_h, rx_h, sec_power, sec_az, sec_bw, sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius,
+                  sec_threshold, sec_tech, power, best_power, best, covered, cr0, cc0, index):  # pragma: no cover
+    """:func:`~coverplan.radio._kernels.apply_sectors` on the loss ``float32(polar_to_grid(polar) + offset_db)``
+    of the grid window ``(r0, c0)`` of ``nr x nc`` cells, the site at the grid cell ``(orow, ocol)``. Rows run
+    in parallel; each cell is written by one."""
+    npts = polar.shape[1] - 1
+    for i in prange(nr):
+        gr = r0 + i
+        dy = (orow - gr) * yres
+        for j in range(nc):
+            gc = c0 + j
+            dx = (gc - ocol) * xres
+            dist = math.sqrt(dx * dx + dy * dy)
+            if dist > radius_m:
+                continue  # NaN loss: nothing to add
+            angle = math.atan2(dx, dy)
+            lv = np.float32(polar_sample(polar, nrad, npts, step_m, radius_m, dist, angle) + offset_db)
+            if math.isnan(lv):
+                continue
+            sector_cell(lv, dist, angle, gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
+                        sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
+                        best_power, best, covered, cr0, cc0, index)

@@ -21,7 +21,7 @@ from coverplan.radio._polar import has_grid, start_radial
 DH_EVERY = 1
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_itm(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, eps_r, sigma, vertical, out,
               itm_params, zt, clutter):  # pragma: no cover - compiled
     """ITM's basic transmission loss along the radials (MODEL_ITM); NaN everywhere when its inputs are out of

@@ -12,7 +12,7 @@ from coverplan.radio import _p1812
 from coverplan.radio._polar import has_grid, start_radial, store_radial
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_p1812(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, vertical, out, zt, clutter,
                 p1812_params):  # pragma: no cover - compiled
     """P.1812-6's basic transmission loss along each radial at once (MODEL_P1812): see
@@ -27,7 +27,7 @@ def polar_p1812(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m
         store_radial(out, k, d, ld, last, j_start, npts, f_mhz, True)  # P.1812's L_b is the whole loss
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def polar_p1812_direct(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, vertical, out, zt, clutter,
                        p1812_params):  # pragma: no cover - compiled
     """MODEL_P1812 point by point (:func:`coverplan.radio._p1812.direct_p1812`; for tests)."""

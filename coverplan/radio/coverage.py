@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from coverplan.errors import InputError
 from coverplan.progress import progress as _progress
 from coverplan.radio.settings import PROPAGATION_MODELS, CalibrationSettings, CoverageSettings, PropagationSettings
-from coverplan.radio.site_windows import _loss_task
+from coverplan.radio.site_windows import PolarLoss, _loss_task, _polar_task, site_polar
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.viewshed import VISIBLE, viewshed
@@ -49,6 +49,9 @@ NOT_COVERED = 0
 _COV = CoverageSettings()
 #: Nodata of the coverage count raster (cells outside the study area).
 COUNT_NODATA = 255
+#: :func:`signal_coverage` in-process without calibration or terminal loss: each radial model's site from its
+#: polar loss straight into the best-server grids (:func:`coverplan.radio._polar.polar_sectors`; the same numbers).
+_FUSE_SECTORS = True
 
 
 @dataclass(frozen=True, eq=False)
@@ -269,15 +272,9 @@ def site_loss(
     """
     from coverplan.radio import _kernels as rk
     from coverplan.radio.grid_models import CLOSED_FORM, closed_form_law, loss_window
-    from coverplan.radio.models import EARTH_RADIUS_KM, check_validity
 
     s = settings or PropagationSettings()
-    if model not in MODELS:
-        raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
-    if not radius_m > 0:
-        raise InputError(f"radius must be positive, got {radius_m} m")
-    extrapolate = s.outside_range == "extrapolate"
-    check_validity(model, frequency_mhz, tx_height_m, mobile_height_m=rx_height_m, extrapolate=extrapolate)
+    _check_site(model, radius_m, frequency_mhz, tx_height_m, rx_height_m, s)
     row, col = terrain.index(x, y)
     xres, yres = terrain.res
     nr, nc = math.ceil(radius_m / yres) + 1, math.ceil(radius_m / xres) + 1
@@ -285,24 +282,10 @@ def site_loss(
     win = terrain.window(r0, row + nr + 1, c0, col + nc + 1)
     h, w = win.shape
     if model not in CLOSED_FORM:
-        from coverplan.radio.p1812_engine import site_parameters
-        from coverplan.radio.profile_grids import profile_grids
-
-        step = min(xres, yres)
-        npts = math.ceil(radius_m / step) + 1
-        # a multiple of 8 * 2**FAN_LEVELS: every level of the fan has the grid's axes and diagonals as radials
-        unit = 8 * (1 << rk.FAN_LEVELS)
-        nrad = unit * math.ceil(2 * math.pi * radius_m / step / unit)
-        polar = np.empty((nrad, npts + 1))
-        z = elevation64 if elevation64 is not None else _float64(terrain)
-        code = {"p526": rk.MODEL_P526, "itm": rk.MODEL_ITM, "p1812": rk.MODEL_P1812}[model]
-        zt, clutter = profile_grids(z, model, clutter_m, terminal_ground_m)
-        p1812, bel = (site_parameters(s.p1812, terrain.crs, x, y, frequency_mhz=frequency_mhz, cell_m=step)
-                      if model == "p1812" else (np.zeros(8), 0.0))
-        itm = np.array([s.n0, s.climate, s.time_pct, s.location_pct, s.situation_pct, s.mdvar], float)
-        rk.polar_loss(z, row, col, xres, yres, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
-                      nrad, npts, step, code, s.k_factor * EARTH_RADIUS_KM, float(s.epsilon), float(s.sigma),
-                      s.polarization == "v", polar, itm, zt, clutter, p1812)
+        polar, nrad, step, bel = site_polar(terrain, x, y, tx_height_m=tx_height_m, rx_height_m=rx_height_m,
+                                            frequency_mhz=frequency_mhz, radius_m=radius_m, model=model, settings=s,
+                                            elevation64=elevation64, clutter_m=clutter_m,
+                                            terminal_ground_m=terminal_ground_m)
         out = np.empty((h, w))
         rk.polar_to_grid(polar, nrad, step, row, col, xres, yres, r0, c0, h, w, float(radius_m), out)
         out += bel
@@ -347,7 +330,8 @@ def signal_coverage(
     ``tilt_deg`` as mechanical downtilt; each file is read once. The loss is
     computed once per site, frequency and height, in-process or, given a
     dask ``scheduler`` address or client, on its workers
-    (:func:`coverplan.parallel.ordered_map`); the result is the same. The closed-form models (``hata``,
+    (:func:`coverplan.parallel.ordered_map`; in-process, in a thread per core, merged in the sites' order);
+    the result is the same. The closed-form models (``hata``,
     ``cost231``, ``fspl``) are computed in-process, loss and sectors in one kernel
     (:func:`coverplan.radio.grid_models.add_site`: no loss window, which costs more to ship than to compute). A
     ``calibration`` adds its correction to the power
@@ -355,8 +339,9 @@ def signal_coverage(
     the ``clutter_class`` codes on the terrain grid). ``terminal_loss``
     adds each cell's P.2108 clutter loss (:class:`~.clutter.TerminalLoss`).
     """
-    from coverplan.parallel import ordered_map
+    from coverplan.parallel import kernel_threads, ordered_map
     from coverplan.radio import _kernels as rk
+    from coverplan.radio._polar import polar_sectors
     from coverplan.radio.calibration import calibrated_loss
     from coverplan.radio.grid_models import CLOSED_FORM, add_site, closed_form_law
     from coverplan.radio.sites import sites_by_mast
@@ -379,11 +364,13 @@ def signal_coverage(
     count = np.zeros(shape, np.uint16)
     kept, tasks, meta = _signal_tasks(terrain, masts, sec, radius_km)
     if model in CLOSED_FORM:  # no loss windows: grid_models.add_site computes each cell's loss with the sectors
-        results: Iterable[Raster | None] = [None] * len(tasks)
+        results: Iterable[Raster | PolarLoss | None] = [None] * len(tasks)
     else:
         shared = {"terrain": terrain, "z64": _float64(terrain), "model": model, "settings": s,
                   "rx_height_m": receiver_height_m, "profile": profile}  # profile: clutter_profile()'s grids
-        results = ordered_map(_loss_task, tasks, shared=shared, scheduler=scheduler)
+        fuse = _FUSE_SECTORS and scheduler is None and calibration is None and terminal_loss is None  # fans
+        task_fn: Callable[..., Raster | PolarLoss] = _polar_task if fuse else _loss_task
+        results = ordered_map(task_fn, tasks, shared=shared, scheduler=scheduler, threads=kernel_threads())
 
     def arrays(rows: Any) -> SectorArrays:
         return _sector_arrays(rows, offsets, radius_km, threshold_dbm, tech_index, pattern_cuts, pattern_cap)
@@ -409,6 +396,10 @@ def signal_coverage(
                      radius_m=radius_m, window=_site_window(terrain, row, col, radius_m), sectors=grp,
                      sector_arrays=arrays, grids=grids, site_window=(sw[0], sw[2]), index=index,
                      terminal_loss=terminal_loss, calibration=calibration, clutter_class=clutter_class)
+            continue
+        if isinstance(loss, PolarLoss):
+            polar_sectors(*loss, *terrain.res, terrain.elevation, float(terrain.elevation[row, col]), height,
+                          receiver_height_m, *arrays(grp), *grids, sw[0], sw[2], index)  # loss.row, col: row, col
             continue
         loss = terminal_loss.added(loss, x, y, freq) if terminal_loss is not None else loss  # [coverage.clutter]
         r0, c0 = loss.origin_in(terrain.dem)
@@ -451,7 +442,7 @@ def lowest_loss(
     ``profile`` as in :func:`signal_coverage`, so ``EIRP - loss`` is the power it computes for an isotropic
     antenna. Sites outside the terrain grid are skipped with a warning.
     """
-    from coverplan.parallel import ordered_map
+    from coverplan.parallel import kernel_threads, ordered_map
     from coverplan.radio.calibration import calibrated_loss
     from coverplan.radio.grid_models import CLOSED_FORM
 
@@ -471,7 +462,8 @@ def lowest_loss(
     closed = model in CLOSED_FORM
     shared = {"terrain": terrain, "z64": None if closed else _float64(terrain), "model": model,
               "settings": settings or PropagationSettings(), "rx_height_m": receiver_height_m, "profile": profile}
-    results = ordered_map(_loss_task, tasks, shared=shared, scheduler=None if closed else scheduler)
+    results = ordered_map(_loss_task, tasks, shared=shared, scheduler=None if closed else scheduler,
+                          threads=1 if closed else kernel_threads())
     for (x, y, _h, freq, _r), grp, loss in _progress(zip(tasks, groups, results, strict=True), total=len(tasks),
                                                      desc=f"loss ({model})", enabled=show_progress):
         loss = terminal_loss.added(loss, x, y, freq) if terminal_loss is not None else loss  # [coverage.clutter]
@@ -572,6 +564,19 @@ def _viewshed_task(x: float, y: float, height_m: float, radius_m: float, *, terr
     vis = viewshed(win, x, y, observer_height_m=height_m, target_height_m=rx_height_m, max_distance_m=radius_m,
                    k_factor=k_factor).array == VISIBLE
     return r0, c0, vis
+
+
+def _check_site(model: str, radius_m: float, frequency_mhz: float, tx_height_m: float, rx_height_m: float,
+                s: PropagationSettings) -> None:
+    """:func:`site_loss`'s checks of its model, radius, frequency and heights."""
+    from coverplan.radio.models import check_validity
+
+    if model not in MODELS:
+        raise InputError(f"model {model!r} is not one of {', '.join(MODELS)}")
+    if not radius_m > 0:
+        raise InputError(f"radius must be positive, got {radius_m} m")
+    extrapolate = s.outside_range == "extrapolate"
+    check_validity(model, frequency_mhz, tx_height_m, mobile_height_m=rx_height_m, extrapolate=extrapolate)
 
 
 def _float64(terrain: Terrain) -> NDArray[np.float64]:

@@ -11,11 +11,18 @@ about 1e-10 dB. On the window alone, a site's loss depends neither on where
 it lies in the region nor on the region's size, and
 :mod:`coverplan.radio.tiled` gets the same loss, bit for bit, from the same
 window read from the DEM file.
+
+:func:`_polar_task` is the same task stopping at the polar loss
+(:class:`PolarLoss`): in-process, without calibration or terminal loss,
+:func:`~coverplan.radio.coverage.signal_coverage` interpolates it and adds
+the sectors in one pass (:func:`coverplan.radio._polar.polar_sectors`),
+with the same numbers.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +35,58 @@ if TYPE_CHECKING:
 #: Cells of terrain a loss task keeps around :func:`~coverplan.radio.coverage.site_loss`'s own window (the radius,
 #: a cell more), so every bilinear sample of its radials has its neighbours.
 LOSS_WINDOW_PAD = 2
+
+
+class PolarLoss(NamedTuple):
+    """A site's loss on its fan of radials (:func:`site_polar`) and the grid window it covers: ``float32(
+    polar_to_grid(polar) + offset_db)`` on the grid's cells ``[r0:r0 + h, c0:c0 + w]`` is
+    :func:`~coverplan.radio.coverage.site_loss`'s raster; the site at the grid cell ``(row, col)``. In the order
+    of :func:`coverplan.radio._polar.polar_sectors`'s first arguments."""
+
+    polar: NDArray[np.float64]
+    nrad: int
+    step_m: float
+    radius_m: float
+    offset_db: float
+    r0: int
+    c0: int
+    h: int
+    w: int
+    row: int
+    col: int
+
+
+def site_polar(terrain: Terrain, x: float, y: float, *, tx_height_m: float, rx_height_m: float,
+               frequency_mhz: float, radius_m: float, model: str, settings: PropagationSettings,
+               elevation64: NDArray[np.float64] | None, clutter_m: NDArray[np.float64] | None,
+               terminal_ground_m: NDArray[np.float64] | None) -> tuple[NDArray[np.float64], int, float, float]:
+    """The radial models' loss on the fan of :func:`~coverplan.radio.coverage.site_loss` (arguments checked
+    there): ``(polar, nrad, step_m, offset_db)``, ``offset_db`` the loss P.1812 adds to every cell (0 else)."""
+    from coverplan.radio import _kernels as rk
+    from coverplan.radio.coverage import _float64
+    from coverplan.radio.models import EARTH_RADIUS_KM
+    from coverplan.radio.p1812_engine import site_parameters
+    from coverplan.radio.profile_grids import profile_grids
+
+    s = settings
+    row, col = terrain.index(x, y)
+    xres, yres = terrain.res
+    step = min(xres, yres)
+    npts = math.ceil(radius_m / step) + 1
+    # a multiple of 8 * 2**FAN_LEVELS: every level of the fan has the grid's axes and diagonals as radials
+    unit = 8 * (1 << rk.FAN_LEVELS)
+    nrad = unit * math.ceil(2 * math.pi * radius_m / step / unit)
+    polar = np.empty((nrad, npts + 1))
+    z = elevation64 if elevation64 is not None else _float64(terrain)
+    code = {"p526": rk.MODEL_P526, "itm": rk.MODEL_ITM, "p1812": rk.MODEL_P1812}[model]
+    zt, clutter = profile_grids(z, model, clutter_m, terminal_ground_m)
+    p1812, bel = (site_parameters(s.p1812, terrain.crs, x, y, frequency_mhz=frequency_mhz, cell_m=step)
+                  if model == "p1812" else (np.zeros(8), 0.0))
+    itm = np.array([s.n0, s.climate, s.time_pct, s.location_pct, s.situation_pct, s.mdvar], float)
+    rk.polar_loss(z, row, col, xres, yres, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
+                  nrad, npts, step, code, s.k_factor * EARTH_RADIUS_KM, float(s.epsilon), float(s.sigma),
+                  s.polarization == "v", polar, itm, zt, clutter, p1812)
+    return polar, nrad, step, bel
 
 
 def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, *, terrain: Terrain,
@@ -50,6 +109,28 @@ def _loss_task(x: float, y: float, height: float, freq: float, radius_m: float, 
     return site_loss(win, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
                      radius_m=radius_m, model=model, settings=settings, elevation64=z, clutter_m=clutter,
                      terminal_ground_m=ground)
+
+
+def _polar_task(x: float, y: float, height: float, freq: float, radius_m: float, *, terrain: Terrain,
+                z64: NDArray[np.float64], model: str, settings: PropagationSettings, rx_height_m: float,
+                profile: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None
+                ) -> PolarLoss:
+    """:func:`_loss_task` up to the polar loss, on the same terrain window (so the same numbers), for a radial
+    model."""
+    from coverplan.radio.coverage import _check_site, _site_window
+
+    _check_site(model, radius_m, freq, height, rx_height_m, settings)
+    r0, r1, c0, c1 = _loss_window(terrain, x, y, radius_m)
+    win = terrain.window(r0, r1, c0, c1)
+    cut = (slice(r0, r1), slice(c0, c1))
+    z = np.ascontiguousarray((z64 if profile is None else profile[0])[cut])
+    clutter, ground = (None, None) if profile is None else (np.ascontiguousarray(a[cut]) for a in profile[1:])
+    polar, nrad, step, bel = site_polar(win, x, y, tx_height_m=height, rx_height_m=rx_height_m, frequency_mhz=freq,
+                                        radius_m=radius_m, model=model, settings=settings, elevation64=z,
+                                        clutter_m=clutter, terminal_ground_m=ground)
+    row, col = terrain.index(x, y)
+    w0, w1, v0, v1 = _site_window(terrain, row, col, radius_m)
+    return PolarLoss(polar, nrad, step, float(radius_m), bel, w0, v0, w1 - w0, v1 - v0, row, col)
 
 
 def _loss_window(terrain: Terrain, x: float, y: float, radius_m: float) -> tuple[int, int, int, int]:
