@@ -260,6 +260,7 @@ def _old_pipeline(monkeypatch: pytest.MonkeyPatch, model: str) -> None:
 
     monkeypatch.setattr(grid_models, "CLOSED_FORM", ())
     monkeypatch.setattr(cov_mod, "_loss_task", old_task)
+    monkeypatch.setattr(cov_mod, "_FUSE_SECTORS", False)  # the loss windows, not the radial models' fans
 
 
 @pytest.mark.parametrize("model", ["hata", "cost231", "fspl"])
