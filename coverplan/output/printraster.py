@@ -27,7 +27,7 @@ from coverplan.errors import InputError
 from coverplan.output._kernels import hillshade_grey, tinted_blocks
 from coverplan.output.images import probability_classes
 from coverplan.output.style import COVERAGE_COLOURS, COVERAGE_OPACITY, PROBABILITY_BANDS, PROBABILITY_OPACITY
-from coverplan.terrain.hillshade import sun_factors
+from coverplan.terrain.hillshade import kernel_elevations, sun_factors
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -159,17 +159,12 @@ def _grey(results: Results, key: tuple[int, int, int, int, int], cache: PageCach
     flip = terrain.transform.e > 0
     # Horn's hillshade lit from the north-west, as grey bytes in one pass (hillshade() then the grey, bit for bit)
     out = np.empty(elev.shape, np.uint8)
-    hillshade_grey(np.ascontiguousarray(np.flipud(elev) if flip else elev, dtype=_elevation_dtype(elev)),
+    hillshade_grey(kernel_elevations(np.flipud(elev) if flip else elev),
                    float(terrain.res[0]), float(terrain.res[1]), sun_factors(315.0, 45.0), 115.0, 140.0, 230.0, out)
     out = np.ascontiguousarray(np.flipud(out)) if flip else out
     if cache is not None:
         cache.grey[key] = out
     return out
-
-
-def _elevation_dtype(elev: NDArray[Any]) -> Any:
-    """The elevations' own float type, else float64 (what :func:`~coverplan.terrain.hillshade.hillshade` reads)."""
-    return elev.dtype if elev.dtype in (np.float32, np.float64) else np.float64
 
 
 def _tint_classes(results: Results, tint: Tint, win: tuple[int, int, int, int]) -> NDArray[np.intp] | None:

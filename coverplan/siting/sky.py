@@ -148,7 +148,7 @@ def sky_visibility(
     azimuth, over ``1 - sin(e_min)`` (``azimuths=0`` skips it: NaN). ``tops``: the terrain's
     :func:`~coverplan.terrain.horizon.block_tops`, when many points share one terrain.
     """
-    from coverplan.terrain.horizon import block_tops, horizon_from_cell
+    from coverplan.terrain.horizon import horizon_from_cell
 
     sats = dict(VINASAT if satellites is None else satellites)
     if not sats:
@@ -165,7 +165,7 @@ def sky_visibility(
     conv = _grid_convergence(terrain, cx, cy)
     look = {name: geo_look_angles(lon, lat, z0, slon) for name, slon in sats.items()}
     if tops is None:
-        tops = block_tops(np.ascontiguousarray(terrain.elevation))
+        tops = _tops(terrain)
     kw: dict[str, Any] = {"eye_elevation_m": z0, "max_distance_m": max_distance_m, "k_factor": k_factor,
                           "tops": tops}
     ang = horizon_from_cell(terrain, row, col, azimuth_deg=[(la.azimuth_deg + conv) % 360.0 for la in look.values()],

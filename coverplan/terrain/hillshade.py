@@ -6,11 +6,11 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from coverplan.errors import InputError
 
-__all__ = ["hillshade", "sun_factors"]
+__all__ = ["hillshade", "kernel_elevations", "sun_factors"]
 
 
 def hillshade(
@@ -65,9 +65,7 @@ def hillshade(
     an 18 M-cell grid; the web map's shading uses it, the print pages their
     own one-pass grey, :func:`coverplan.output._kernels.hillshade_grey`).
     """
-    z = np.asarray(elevation)
-    if z.dtype not in (np.float32, np.float64):  # float32 stays: the kernel widens each value, as asarray would
-        z = z.astype(np.float64)
+    z = kernel_elevations(elevation)
     if z.ndim != 2 or z.size == 0:
         raise InputError(f"hillshade needs a non-empty 2-D elevation array, got shape {z.shape}")
     for name, value in (("xres_m", xres_m), ("yres_m", yres_m)):
@@ -80,9 +78,16 @@ def hillshade(
     from coverplan.terrain._kernels import hillshade_horn
 
     out = np.empty(z.shape)
-    hillshade_horn(np.ascontiguousarray(z), float(xres_m), float(yres_m), *sun_factors(azimuth_deg, altitude_deg),
+    hillshade_horn(z, float(xres_m), float(yres_m), *sun_factors(azimuth_deg, altitude_deg),
                    float(z_factor), out)
     return out
+
+
+def kernel_elevations(elevation: ArrayLike) -> NDArray[np.floating]:
+    """The elevations as the hillshade kernels read them: C-contiguous, float32 kept (each value is widened in the
+    kernel, as converting the array first would), anything else as float64."""
+    z = np.asarray(elevation)
+    return np.ascontiguousarray(z, dtype=z.dtype if z.dtype in (np.float32, np.float64) else np.float64)
 
 
 def sun_factors(azimuth_deg: float, altitude_deg: float) -> tuple[float, float, float, float]:
