@@ -1344,7 +1344,7 @@ def _p2p_end(geo, n_s, gamma_e, z_g, h_tx, h_rx, f_mhz, climate, vc, fs0, f3, lo
     return a_fs + a_var, mode, warn, OK
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def _hull_push(hx, hw, hi, size, x, w, i):  # pragma: no cover - compiled
     """Append ``(x, w)`` (index ``i``) to an upper convex hull kept in ``hx, hw, hi[:size]``; the new size.
 

@@ -298,11 +298,9 @@ def p1812_point(d, h, g, n, htg, hrg, f_mhz, p, pl, sigma_l, phi, dtm, dlm, omeg
 @njit(cache=True, nogil=True, error_model="numpy")
 def _push(hx, hy, hi, m, x, y, i):  # pragma: no cover - compiled
     """:func:`coverplan.radio._kernels._hull_push` keeping each vertex's profile index in ``hi``."""
-    m = _k._hull_trim(hx, hy, m, x, y)
-    hx[m] = x
-    hy[m] = y
-    hi[m] = i
-    return m + 1
+    m = _k._hull_push(hx, hy, m, x, y)
+    hi[m - 1] = i
+    return m
 
 
 @njit(cache=True, nogil=True, error_model="numpy")

@@ -106,3 +106,30 @@ def test_block_bounds_of_the_line_of_sight_scan_keep_its_knife_edge_loss() -> No
         skipped_to_zero += blocks < full
         scanned += blocks == full and full > max(tail, -0.78)
     assert skipped_to_zero > 100 and scanned > 100, (skipped_to_zero, scanned)
+
+
+@pytest.mark.parametrize(("f_mhz", "tx_h"), [(150.0, 10.0), (900.0, 35.0), (1800.0, 30.0)])
+def test_paths_with_and_without_the_spherical_earth_term_keep_the_plain_methods_loss(f_mhz: float,
+                                                                                     tx_h: float) -> None:
+    """The kernel leaves the smooth-profile Bullington term out where the spherical-earth term is 0 (then
+    ``max(L_dsph - L_buls, 0) = 0``): on long radials over low, flat-ish ground (where ``L_dsph > 0``) and over
+    hills (where it is mostly 0) its losses equal :func:`delta_bullington`'s on every prefix, and both kinds of
+    point are there."""
+    rng = np.random.default_rng(int(f_mhz))
+    step = 0.09
+    ae = 4 / 3 * EARTH_RADIUS_KM
+    res = np.empty(6)
+    with_term = without = 0
+    for relief in (0.5, 3.0, 40.0, 150.0):
+        for _ in range(6):
+            n = int(rng.integers(200, 600))
+            h = 20.0 + np.abs(np.cumsum(rng.normal(0.0, relief, n + 1)))
+            d = np.arange(n + 1) * step
+            fast = np.zeros(n + 1)
+            rk.radial_delta_bullington(h, n, step, tx_h, 1.5, f_mhz, ae, 15.0, 0.005, True, fast)
+            for j in range(1, n + 1):
+                direct = rk.delta_bullington(d, h, j + 1, tx_h, 1.5, f_mhz, ae, 15.0, 0.005, True, 0.0, res)
+                assert fast[j] == pytest.approx(direct, abs=1.5e-4), (relief, n, j)
+                with_term += res[3] > 0.0
+                without += res[3] <= 0.0
+    assert with_term > 500 and without > 500, (with_term, without)
