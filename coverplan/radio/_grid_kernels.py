@@ -111,7 +111,7 @@ def _cell(gr, gc, i, j, dist, lv, az, theta_of, has_extra, extra, z, directional
             best_tech = -math.inf
     if best_covering > -math.inf:
         covered[gr - cr0, gc - cc0] = True
-        if best_covering > best_power[gr, gc]:
+        if np.float32(best_covering) > np.float32(best_power[gr, gc]):  # as apply_sectors: ties keep the first
             best_power[gr, gc] = best_covering
             best[gr, gc] = index
 

@@ -831,6 +831,6 @@ def sector_cell(lv, dist, atan2_dx_dy, gr, gc, z, ground_tx, tx_h, rx_h, sec_pow
             power[t, gr, gc] = p
         if p >= sec_threshold[s]:
             covered[gr - cr0, gc - cc0] = True
-            if p > best_power[gr, gc]:
+            if np.float32(p) > np.float32(best_power[gr, gc]):  # ties at the grids' precision: the first keeps it
                 best_power[gr, gc] = p
                 best[gr, gc] = index

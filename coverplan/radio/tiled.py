@@ -28,15 +28,15 @@ The result is ``signal_coverage``'s, bit for bit, best-server ties
 included. The cells are the same (a window read equals the whole read) and
 each loss is computed on the same window in the same rows and columns. In
 ``signal_coverage`` a sector takes the best server when its power ``p``
-(float64) beats the running best (a float32 grid), in mast order. So of
-two masts with equal power the earlier keeps the cell, unless rounding its
-power to float32 went down; then the later one takes it. Power is a
-maximum, so each tile takes the maximum of the pieces. For the best server,
-each piece carries the mast's strongest covering power ``M`` in float64
-(``apply_sectors`` on a float64 grid). A mast takes a cell from the running
-best ``v`` exactly when ``M > v``, and the running best becomes
-``float32(M)``. The merge applies that rule in mast order, so it is the
-same sequence. ``tests/test_tiled.py`` checks it by hand and on a
+rounded to float32 (the grids' precision) beats the running best, in mast
+order: of two masts whose powers are equal in float32 the earlier keeps
+the cell. Power is a maximum, so each tile takes the maximum of the
+pieces. For the best server, each piece carries the mast's strongest
+covering power ``M`` in float64 (``apply_sectors`` on a float64 grid; its
+float32 is the largest of its sectors' float32 powers, rounding being
+monotonic). A mast takes a cell from the running best ``v`` exactly when
+``float32(M) > v``, and the running best becomes ``float32(M)``. The merge
+applies that rule in mast order, so it is the same sequence. ``tests/test_tiled.py`` checks it by hand and on a
 LocalCluster against the in-process result.
 
 Memory: a worker holds the grids of the masts it computes (their window:
@@ -344,7 +344,7 @@ def _merge_task(tile: Window, engine: _Engine, *pieces: _Piece) -> CoverageTile:
         for k, t in enumerate(p.techs):
             np.maximum(power[t][sl], p.power[k], out=power[t][sl])
         run = strongest[sl]
-        takes = p.strongest > run  # float64 against the float32 running best, as apply_sectors compares
+        takes = p.strongest.astype(np.float32) > run  # in float32, as apply_sectors compares: ties keep the first
         run[takes] = p.strongest[takes]
         best[sl][takes] = p.site
         count[sl] += p.covered
