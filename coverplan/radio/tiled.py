@@ -36,8 +36,9 @@ covering power ``M`` in float64 (``apply_sectors`` on a float64 grid; its
 float32 is the largest of its sectors' float32 powers, rounding being
 monotonic). A mast takes a cell from the running best ``v`` exactly when
 ``float32(M) > v``, and the running best becomes ``float32(M)``. The merge
-applies that rule in mast order, so it is the same sequence. ``tests/test_tiled.py`` checks it by hand and on a
-LocalCluster against the in-process result.
+applies that rule in mast order, so it is the same sequence.
+``tests/test_tiled.py`` checks it by hand and on a LocalCluster against the
+in-process result.
 
 Memory: a worker holds the grids of the masts it computes (their window:
 the largest radius, a few cells more) and of the tiles it merges; the
