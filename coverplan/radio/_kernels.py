@@ -704,9 +704,20 @@ def polar_to_grid(polar, nrad, step_m, orow, ocol, xres, yres, r0, c0, nr, nc, r
 def polar_sample(polar, nrad, npts, step_m, radius_m, dist, atan2_dx_dy):  # pragma: no cover - compiled
     """:func:`polar_to_grid`'s value at a cell ``dist`` m from the site at the angle ``atan2(dx, dy)`` (radians,
     clockwise from grid north): NaN beyond ``radius_m``, the first sample at the site, else bilinear in the
-    polar grid on the coarsest level of the fan evaluated at that distance."""
+    polar grid on the coarsest level of the fan evaluated at that distance (:func:`polar_point`)."""
     if dist > radius_m or dist == 0.0:
         return np.nan if dist > radius_m else polar[0, 1]
+    k0, k1, j0, j1, wj, wk = polar_point(nrad, npts, step_m, radius_m, dist, atan2_dx_dy)
+    a = polar[k0, j0] * (1.0 - wj) + polar[k0, j1] * wj
+    b = polar[k1, j0] * (1.0 - wj) + polar[k1, j1] * wj
+    return a * (1.0 - wk) + b * wk
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def polar_point(nrad, npts, step_m, radius_m, dist, atan2_dx_dy):  # pragma: no cover - compiled
+    """Where :func:`polar_sample` reads the fan for a cell ``dist`` m (``0 < dist <= radius_m``) from the site at
+    the angle ``atan2(dx, dy)``: the radials ``k0, k1``, the points ``j0, j1`` and the weights ``wj`` (of
+    ``j1``) and ``wk`` (of ``k1``), on the coarsest level of the fan evaluated at that distance."""
     az = atan2_dx_dy
     if az < 0.0:
         az += 2.0 * math.pi
@@ -728,9 +739,7 @@ def polar_sample(polar, nrad, npts, step_m, radius_m, dist, atan2_dx_dy):  # pra
         j0 = 1
         wj = 0.0
     j1 = j0 + 1 if j0 < npts else j0
-    a = polar[k0, j0] * (1.0 - wj) + polar[k0, j1] * wj
-    b = polar[k1, j0] * (1.0 - wj) + polar[k1, j1] * wj
-    return a * (1.0 - wk) + b * wk
+    return k0, k1, j0, j1, wj, wk
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -811,8 +820,18 @@ def sector_cell(lv, dist, atan2_dx_dy, gr, gc, z, ground_tx, tx_h, rx_h, sec_pow
                 sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power, best_power, best,
                 covered, cr0, cc0, index):  # pragma: no cover - compiled
     """:func:`apply_sectors` at the grid cell ``(gr, gc)``, ``dist`` m from the site at the angle ``atan2(dx,
-    dy)`` (radians), with the loss ``lv`` (dB, not NaN)."""
-    az = math.degrees(atan2_dx_dy)
+    dy)`` (radians), with the loss ``lv`` (dB, not NaN): :func:`sector_cell_deg` at that angle in degrees."""
+    sector_cell_deg(lv, dist, math.degrees(atan2_dx_dy), gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
+                    sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
+                    best_power, best, covered, cr0, cc0, index)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def sector_cell_deg(lv, dist, az, gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw, sec_tilt,
+                    sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power, best_power, best,
+                    covered, cr0, cc0, index):  # pragma: no cover - compiled
+    """:func:`sector_cell` with the cell's azimuth from the site ``az`` in degrees (``math.degrees(atan2(dx,
+    dy))``)."""
     theta = math.degrees(math.atan2(ground_tx + tx_h - (z[gr, gc] + rx_h), max(dist, 1e-6)))
     for s in range(sec_power.shape[0]):
         if dist > sec_radius[s]:

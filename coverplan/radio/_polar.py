@@ -35,9 +35,11 @@ from coverplan.radio._kernels import (
     _first_point,
     delta_bullington,
     free_space_db,
+    polar_point,
     polar_sample,
     radial_delta_bullington,
     sector_cell,
+    sector_cell_deg,
 )
 from coverplan.terrain._kernels import bilinear
 
@@ -197,3 +199,106 @@ def polar_sectors(polar, nrad, step_m, radius_m, offset_db, r0, c0, nr, nc, orow
             sector_cell(lv, dist, angle, gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
                         sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
                         best_power, best, covered, cr0, cc0, index)
+
+
+#: Cells a side of the square tiles :func:`polar_sectors` walks a site's window in: the cells of a tile read a few
+#: neighbouring radials of the fan, which stay in the processor's cache, where a row of the window crosses
+#: every radial of its half of the fan.
+GEOMETRY_TILE = 16
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def sector_geometry(nrad, npts, step_m, radius_m, xres, yres, tile):  # pragma: no cover - compiled
+    """Each cell's geometry from a site at a grid cell for :func:`polar_sectors`: the same for every site of the
+    fan (``nrad`` radials of ``npts`` points every ``step_m``) and radius on a grid of ``xres x yres`` m, since a
+    site stands on a cell's centre. The cells within ``radius_m`` of the site, in ``tile x tile`` tiles of the
+    site's window (:func:`~coverplan.radio.coverage._site_window`), row-major in a tile: ``(start, cell, geo)``,
+    the tile ``t``'s cells ``start[t]:start[t + 1]``; ``cell[e]`` the row and column offsets from the site, the
+    flat indices in the fan of :func:`~coverplan.radio._kernels.polar_point`'s ``(k0, j0)`` and ``(k1, j0)``,
+    and ``j1 - j0`` (-1: the site's own cell, the fan's first sample ``polar[0, 1]``); ``geo[e]`` the distance
+    (m), the azimuth (degrees, ``math.degrees(atan2(dx, dy))``) and the weights ``wj`` and ``wk``: the same
+    numbers as the kernels work out cell by cell."""
+    hr = math.ceil(radius_m / yres) + 1
+    hc = math.ceil(radius_m / xres) + 1
+    nr, nc = 2 * hr + 1, 2 * hc + 1
+    tr, tc = (nr + tile - 1) // tile, (nc + tile - 1) // tile
+    start = np.zeros(tr * tc + 1, np.int64)
+    for fill in range(2):  # count the cells within the radius, then fill the tables of that size
+        if fill:
+            cell = np.empty((start[-1], 5), np.int32)
+            geo = np.empty((start[-1], 4))
+        e = 0
+        for ti in range(tr):
+            for tj in range(tc):
+                for i in range(ti * tile, min((ti + 1) * tile, nr)):
+                    dy = (0 - (i - hr)) * yres
+                    for j in range(tj * tile, min((tj + 1) * tile, nc)):
+                        dx = (j - hc) * xres
+                        dist = math.sqrt(dx * dx + dy * dy)
+                        if dist > radius_m:
+                            continue
+                        if fill:
+                            _geometry_entry(cell, geo, e, i - hr, j - hc, dist, dx, dy, nrad, npts, step_m, radius_m)
+                        e += 1
+                start[ti * tc + tj + 1] = e
+    return start, cell, geo
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _geometry_entry(cell, geo, e, di, dj, dist, dx, dy, nrad, npts, step_m, radius_m):  # pragma: no cover
+    """:func:`sector_geometry`'s row ``e``: the cell ``(di, dj)`` from the site, ``dist`` m away."""
+    cell[e, 0] = di
+    cell[e, 1] = dj
+    geo[e, 0] = dist
+    if dist == 0.0:  # polar_sample's first sample: polar[0, 1]
+        cell[e, 2] = 1
+        cell[e, 3] = 1
+        cell[e, 4] = -1
+        geo[e, 1] = 0.0
+        geo[e, 2] = 0.0
+        geo[e, 3] = 0.0
+        return
+    angle = math.atan2(dx, dy)
+    k0, k1, j0, j1, wj, wk = polar_point(nrad, npts, step_m, radius_m, dist, angle)
+    cell[e, 2] = k0 * (npts + 1) + j0
+    cell[e, 3] = k1 * (npts + 1) + j0
+    cell[e, 4] = j1 - j0
+    geo[e, 1] = math.degrees(angle)
+    geo[e, 2] = wj
+    geo[e, 3] = wk
+
+
+@njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def polar_sectors_tabled(polar, nrad, step_m, radius_m, offset_db, r0, c0, nr, nc, orow, ocol, xres, yres, z,
+                         ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw, sec_tilt, sec_pattern, patterns,
+                         pattern_cap, sec_radius, sec_threshold, sec_tech, power, best_power, best, covered, cr0, cc0,
+                         index, start, cell, geo):  # pragma: no cover - compiled
+    """:func:`~coverplan.radio._kernels.apply_sectors` on the loss ``float32(polar_to_grid(polar) + offset_db)``
+    of the grid window ``(r0, c0)`` of ``nr x nc`` cells, the site at the grid cell ``(orow, ocol)``, each
+    cell's geometry from :func:`sector_geometry`'s table ``(start, cell, geo)`` of this fan, radius and grid
+    (``nrad``, ``step_m``, ``radius_m``, ``xres``, ``yres`` are its keys). Tiles run in parallel; each cell is
+    written by one. The same numbers as the two passes, bit for bit."""
+    flat = polar.ravel()
+    for t in prange(start.shape[0] - 1):
+        for e in range(start[t], start[t + 1]):
+            gr = orow + cell[e, 0]
+            gc = ocol + cell[e, 1]
+            if gr < r0 or gr >= r0 + nr or gc < c0 or gc >= c0 + nc:
+                continue
+            p0 = cell[e, 2]
+            p1 = cell[e, 3]
+            s = cell[e, 4]
+            wj = geo[e, 2]
+            wk = geo[e, 3]
+            if s < 0:
+                v = flat[p0]  # the site's cell
+            else:
+                a = flat[p0] * (1.0 - wj) + flat[p0 + s] * wj
+                b = flat[p1] * (1.0 - wj) + flat[p1 + s] * wj
+                v = a * (1.0 - wk) + b * wk
+            lv = np.float32(v + offset_db)
+            if math.isnan(lv):
+                continue
+            sector_cell_deg(lv, geo[e, 0], geo[e, 1], gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
+                            sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
+                            best_power, best, covered, cr0, cc0, index)

@@ -132,12 +132,31 @@ def test_the_default_is_every_core_numba_has() -> None:
     assert kernel_threads() == numba.get_num_threads()
 
 
+@pytest.mark.parametrize("tabled", [True, False], ids=["geometry-table", "cell-by-cell"])
 @pytest.mark.parametrize("model", ["p526", "itm", "p1812"])
-def test_polar_losses_into_the_sectors_pass_equal_the_two_passes(model: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """polar_sectors (interpolation and sectors in one pass) against polar_to_grid, the float32 raster and
-    apply_sectors: the same power, best server and count bit for bit, sites at the grid's edge included."""
+def test_polar_losses_into_the_sectors_pass_equal_the_two_passes(model: str, tabled: bool,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """polar_sectors (interpolation and sectors in one pass; each cell's geometry from the fan's table, or worked
+    out cell by cell above the table's cap) against polar_to_grid, the float32 raster and apply_sectors: the same
+    power, best server and count bit for bit, sites at the grid's edge included."""
+    import coverplan.radio._polar as rp
     import coverplan.radio.coverage as cov
     from coverplan.testing import grid_terrain
+
+    kernels: list[str] = []
+
+    def counted(name: str):  # type: ignore[no-untyped-def]
+        fn = getattr(rp, name)
+
+        def call(*args):  # type: ignore[no-untyped-def]
+            kernels.append(name)
+            return fn(*args)
+        return call
+
+    for name in ("polar_sectors", "polar_sectors_tabled"):
+        monkeypatch.setattr(rp, name, counted(name))
+    if not tabled:
+        monkeypatch.setattr(cov, "GEOMETRY_TABLE_CELLS", 0)
 
     rng = np.random.default_rng(11)
     t = grid_terrain(200 + np.cumsum(rng.normal(0, 2, (121, 131)), axis=0))
@@ -153,6 +172,7 @@ def test_polar_losses_into_the_sectors_pass_equal_the_two_passes(model: str, mon
 
     monkeypatch.setattr(coverplan.parallel, "ordered_map", spy)
     fused = cov.signal_coverage(t, sectors, **kw)  # type: ignore[arg-type]
+    assert kernels and set(kernels) == {"polar_sectors_tabled" if tabled else "polar_sectors"}
     monkeypatch.setattr(cov, "_FUSE_SECTORS", False)
     two = cov.signal_coverage(t, sectors, **kw)  # type: ignore[arg-type]
     assert calls == ["_polar_task", "_loss_task"]
