@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 from coverplan.errors import InputError
 from coverplan.progress import progress as _progress
 from coverplan.radio.settings import PROPAGATION_MODELS, CalibrationSettings, CoverageSettings, PropagationSettings
-from coverplan.radio.site_windows import PolarLoss, _loss_task, _polar_task, site_polar
+from coverplan.radio.site_windows import FusedSectors, PolarLoss, _loss_task, _polar_task, site_polar
 from coverplan.raster import Raster
 from coverplan.terrain.dem import Terrain
 from coverplan.terrain.viewshed import VISIBLE, viewshed
@@ -52,11 +52,6 @@ COUNT_NODATA = 255
 #: :func:`signal_coverage` in-process without calibration or terminal loss: each radial model's site from its
 #: polar loss straight into the best-server grids (:func:`coverplan.radio._polar.polar_sectors`; the same numbers).
 _FUSE_SECTORS = True
-#: The most cells of a site's disc for which :func:`signal_coverage` tables the cells' geometry once per fan and
-#: radius (:func:`coverplan.radio._polar.sector_geometry`, 52 bytes a cell: 210 MB at the cap, 41 MB for 15 km at
-#: 30 m); a larger disc takes :func:`~coverplan.radio._polar.polar_sectors`, which works each cell's geometry out
-#: again for every site. The same numbers either way.
-GEOMETRY_TABLE_CELLS = 1 << 22
 
 
 @dataclass(frozen=True, eq=False)
@@ -382,7 +377,7 @@ def signal_coverage(
     current = -1
     site_covered = np.zeros((0, 0), bool)
     sw = (0, 0, 0, 0)
-    tables: dict[tuple[int, int, float, float], tuple[NDArray[Any], ...] | None] = {}  # _fused_sectors's
+    fused = FusedSectors(terrain)  # each fan into the grids, the cells' geometry tabled once per fan
     for (index, grp, site_radius_m), task, loss in _progress(zip(meta, tasks, results, strict=True), total=len(tasks),
                                               desc=f"coverage ({model})", enabled=show_progress):
         x, y, height, freq, radius_m = task
@@ -403,9 +398,8 @@ def signal_coverage(
                      terminal_loss=terminal_loss, calibration=calibration, clutter_class=clutter_class)
             continue
         if isinstance(loss, PolarLoss):
-            _fused_sectors(loss, tables, terrain, (*loss, *terrain.res, terrain.elevation,
-                           float(terrain.elevation[row, col]), height, receiver_height_m, *arrays(grp), *grids, sw[0],
-                           sw[2], index))  # loss.row, col: row, col
+            fused(loss, terrain.elevation, float(terrain.elevation[row, col]), height, receiver_height_m,
+                  *arrays(grp), *grids, sw[0], sw[2], index)  # loss.row, col: row, col
             continue
         loss = terminal_loss.added(loss, x, y, freq) if terminal_loss is not None else loss  # [coverage.clutter]
         r0, c0 = loss.origin_in(terrain.dem)
@@ -506,23 +500,6 @@ def _signal_tasks(terrain: Terrain, masts: gpd.GeoDataFrame, sectors: gpd.GeoDat
             tasks.append((x, y, float(height), float(freq), radius_m))
             meta.append((len(kept) - 1, grp, site_radius_m))
     return kept, tasks, meta
-
-
-def _fused_sectors(loss: PolarLoss, tables: dict[tuple[int, int, float, float], tuple[NDArray[Any], ...] | None],
-                   terrain: Terrain, args: tuple[Any, ...]) -> None:
-    """A site's fan into the best-server grids (``args``: :func:`~coverplan.radio._polar.polar_sectors`'s), with
-    the cells' geometry of its fan and radius tabled once in ``tables`` (:data:`GEOMETRY_TABLE_CELLS`)."""
-    from coverplan.radio._polar import GEOMETRY_TILE, polar_sectors, polar_sectors_tabled, sector_geometry
-
-    key = (loss.nrad, loss.polar.shape[1] - 1, loss.step_m, loss.radius_m)
-    if key not in tables:
-        disc = math.pi * loss.radius_m ** 2 / (terrain.res[0] * terrain.res[1])
-        tables[key] = sector_geometry(*key, *terrain.res, GEOMETRY_TILE) if disc <= GEOMETRY_TABLE_CELLS else None
-    table = tables[key]
-    if table is None:
-        polar_sectors(*args)
-    else:
-        polar_sectors_tabled(*args, *table)
 
 
 def _sector_arrays(sectors: Any, offsets: Mapping[str, float], radius_km: Mapping[str, float],

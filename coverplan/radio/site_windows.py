@@ -22,7 +22,7 @@ with the same numbers.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,6 +35,11 @@ if TYPE_CHECKING:
 #: Cells of terrain a loss task keeps around :func:`~coverplan.radio.coverage.site_loss`'s own window (the radius,
 #: a cell more), so every bilinear sample of its radials has its neighbours.
 LOSS_WINDOW_PAD = 2
+#: The most cells of a site's disc for which :class:`FusedSectors` tables the cells' geometry once per fan and
+#: radius (:func:`coverplan.radio._polar.sector_geometry`, 52 bytes a cell: 210 MB at the cap, 41 MB for 15 km at
+#: 30 m); a larger disc takes :func:`~coverplan.radio._polar.polar_sectors`, which works each cell's geometry out
+#: again for every site. The same numbers either way.
+GEOMETRY_TABLE_CELLS = 1 << 22
 
 
 class PolarLoss(NamedTuple):
@@ -54,6 +59,32 @@ class PolarLoss(NamedTuple):
     w: int
     row: int
     col: int
+
+
+class FusedSectors:
+    """:func:`~coverplan.radio.coverage.signal_coverage`'s sites' fans into the best-server grids, each cell's
+    geometry tabled once per fan and radius (:data:`GEOMETRY_TABLE_CELLS`) for the call's terrain; the tables go
+    with the object."""
+
+    def __init__(self, terrain: Terrain) -> None:
+        self.res = terrain.res
+        self.tables: dict[tuple[int, int, float, float], tuple[NDArray[Any], ...] | None] = {}
+
+    def __call__(self, loss: PolarLoss, *args: Any) -> None:
+        """:func:`~coverplan.radio._polar.polar_sectors` of ``loss`` with the rest of its arguments ``args`` (from
+        the elevations on)."""
+        from coverplan.radio._polar import GEOMETRY_TILE, polar_sectors, polar_sectors_tabled, sector_geometry
+
+        key = (loss.nrad, loss.polar.shape[1] - 1, loss.step_m, loss.radius_m)
+        if key not in self.tables:
+            disc = math.pi * loss.radius_m ** 2 / (self.res[0] * self.res[1])
+            self.tables[key] = (sector_geometry(*key, *self.res, GEOMETRY_TILE) if disc <= GEOMETRY_TABLE_CELLS
+                                else None)
+        table = self.tables[key]
+        if table is None:
+            polar_sectors(*loss, *self.res, *args)
+        else:
+            polar_sectors_tabled(*loss, *self.res, *args, *table)
 
 
 def site_polar(terrain: Terrain, x: float, y: float, *, tx_height_m: float, rx_height_m: float,

@@ -141,6 +141,7 @@ def test_polar_losses_into_the_sectors_pass_equal_the_two_passes(model: str, tab
     power, best server and count bit for bit, sites at the grid's edge included."""
     import coverplan.radio._polar as rp
     import coverplan.radio.coverage as cov
+    import coverplan.radio.site_windows as sw
     from coverplan.testing import grid_terrain
 
     kernels: list[str] = []
@@ -156,7 +157,7 @@ def test_polar_losses_into_the_sectors_pass_equal_the_two_passes(model: str, tab
     for name in ("polar_sectors", "polar_sectors_tabled"):
         monkeypatch.setattr(rp, name, counted(name))
     if not tabled:
-        monkeypatch.setattr(cov, "GEOMETRY_TABLE_CELLS", 0)
+        monkeypatch.setattr(sw, "GEOMETRY_TABLE_CELLS", 0)
 
     rng = np.random.default_rng(11)
     t = grid_terrain(200 + np.cumsum(rng.normal(0, 2, (121, 131)), axis=0))
