@@ -88,6 +88,7 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
                                  show_progress=show_progress, landcover=inputs.landcover,
                                  dem_kind=sc.inputs.dem_kind)
     _say_unused_landcover(cov, inputs)
+    _say_approximations(cov, inputs)
     # where a site would serve in free space: inside the radius with free-space signal above the threshold
     # (line of sight: inside the radius); dead zones there are terrain shadows
     free = signal_coverage(
@@ -163,6 +164,17 @@ def run(scenario: Scenario | str | Path, *, show_progress: bool = False, schedul
                    grid.with_array(count, nodata=255), dz, facilities, summary, admin, extensions, plan,
                    probability={lv: grid.with_array(p, nodata=float("nan")) for lv, p in probability.items()}
                    if probability is not None else None)
+
+
+def _say_approximations(cov: CoverageSettings, inputs: Inputs) -> None:
+    """A warning (log and summary.json) when the scenario asks the model for an approximation
+    (:func:`coverplan.output.signal.approximation_note`)."""
+    from coverplan.output.signal import approximation_note
+
+    if note := approximation_note(cov):
+        msg = f"coverage: {note}; losses move by up to about 2.5 dB at single cells (benchmarks/README.md)"
+        log.warning("%s", msg)
+        inputs.checks.setdefault("warnings", []).append(msg)
 
 
 def _say_unused_landcover(cov: CoverageSettings, inputs: Inputs) -> None:

@@ -157,13 +157,32 @@ def _engine_tags(settings: CoverageSettings, t: str) -> dict[str, str]:
         calibration = "[coverage.calibration], added to the power (taken from the loss): " + "; ".join(parts) + fitted
     terminal = ("ITU-R P.2108-1 terminal clutter loss, from the land cover" if settings.clutter.terminal_loss == "p2108"
                 else "none")
-    return {"TERMINAL_LOSS": terminal, "CALIBRATION": calibration}
+    return {"TERMINAL_LOSS": terminal, "CALIBRATION": calibration, **_itm_tags(settings)}
+
+
+def _itm_tags(settings: CoverageSettings) -> dict[str, str]:
+    """ITM's terrain irregularity (``[coverage.propagation] itm_dh_every``), as a tag of an ITM run's rasters."""
+    if settings.model != "itm":
+        return {}
+    return {"ITM_DELTA_H": approximation_note(settings) or "worked out at every point (Longley-Rice as published)"}
+
+
+def approximation_note(settings: CoverageSettings) -> str:
+    """What the run approximates in its model, in a phrase ("" when nothing): ITM's delta-h interpolated."""
+    n = settings.propagation.itm_dh_every
+    if settings.model != "itm" or n <= 1:
+        return ""
+    nth = f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+    return (f"ITM's terrain irregularity delta-h worked out at every {nth} point of the paths of 250 samples and "
+            "more and interpolated between (an approximation of Longley-Rice: [coverage.propagation] itm_dh_every)")
 
 
 def _engine_note(settings: CoverageSettings) -> str:
     """The description's note of what the engine adds to the model ("" when nothing)."""
     notes = (["with the P.2108 terminal loss"] if settings.clutter.terminal_loss == "p2108" else []) + (
-        ["calibrated"] if settings.calibration is not None else [])
+        ["calibrated"] if settings.calibration is not None else []) + (
+        [f"ITM delta-h interpolated every {settings.propagation.itm_dh_every} points"] if approximation_note(settings)
+        else [])
     return f" ({', '.join(notes)})" if notes else ""
 
 

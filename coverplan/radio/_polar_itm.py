@@ -13,11 +13,9 @@ from coverplan.radio._itm import check_inputs, radial_itm
 from coverplan.radio._kernels import free_space_db
 from coverplan.radio._polar import has_grid, start_radial
 
-#: :func:`coverplan.radio._itm.radial_itm`'s ``dh_every`` on the coverage fan: 1, Δh worked out exactly at every
-#: point (Longley-Rice as published). 4 would work it out at every 4th point of the paths of 250 samples and more
-#: and interpolate between: about a third off ITM's time at 50 km, but the losses move by a p99 of 0.13 dB and up
-#: to 2.4 dB at single cells (benchmarks/README.md, bench_splat), a departure from the model the output names, so
-#: it is not the default; a scenario setting that asks for it (and says so in the outputs) is still to come.
+#: :func:`coverplan.radio._itm.radial_itm`'s ``dh_every`` on the coverage fan when ``itm_params`` does not give
+#: it: 1, Δh worked out exactly at every point (Longley-Rice as published). ``[coverage.propagation]
+#: itm_dh_every`` asks for more, an approximation its outputs name (benchmarks/README.md, bench_splat).
 DH_EVERY = 1
 
 
@@ -25,10 +23,11 @@ DH_EVERY = 1
 def polar_itm(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, eps_r, sigma, vertical, out,
               itm_params, zt, clutter):  # pragma: no cover - compiled
     """ITM's basic transmission loss along the radials (MODEL_ITM); NaN everywhere when its inputs are out of
-    its range. ``itm_params``: ``(n0, climate, time_pct, location_pct, situation_pct, mdvar)``."""
+    its range. ``itm_params``: ``(n0, climate, time_pct, location_pct, situation_pct, mdvar[, dh_every])``."""
     has_clutter = has_grid(z, clutter)
     itm_err, _ = check_inputs(tx_h, rx_h, f_mhz, 1 if vertical else 0, eps_r, sigma, itm_params[0],
                               int(itm_params[1]), itm_params[2], itm_params[3], itm_params[4], int(itm_params[5]))
+    dh_every = int(itm_params[6]) if itm_params.shape[0] > 6 else DH_EVERY
     for k in prange(nrad):
         d, h, _hz, _ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
                                                          npts, step_m)
@@ -36,7 +35,7 @@ def polar_itm(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m, 
             ld[:] = np.nan
         else:
             radial_itm(h, last, step_m, j_start, tx_h, rx_h, f_mhz, vertical, eps_r, sigma, itm_params, ld,
-                       DH_EVERY)
+                       dh_every)
         _store_itm(out, k, d, ld, last, j_start, npts, f_mhz)
 
 

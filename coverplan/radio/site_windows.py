@@ -113,7 +113,7 @@ def site_polar(terrain: Terrain, x: float, y: float, *, tx_height_m: float, rx_h
     zt, clutter = profile_grids(z, model, clutter_m, terminal_ground_m)
     p1812, bel = (site_parameters(s.p1812, terrain.crs, x, y, frequency_mhz=frequency_mhz, cell_m=step)
                   if model == "p1812" else (np.zeros(8), 0.0))
-    itm = np.array([s.n0, s.climate, s.time_pct, s.location_pct, s.situation_pct, s.mdvar], float)
+    itm = np.array([s.n0, s.climate, s.time_pct, s.location_pct, s.situation_pct, s.mdvar, s.itm_dh_every], float)
     rk.polar_loss(z, row, col, xres, yres, float(tx_height_m), float(rx_height_m), float(frequency_mhz),
                   nrad, npts, step, code, s.k_factor * EARTH_RADIUS_KM, float(s.epsilon), float(s.sigma),
                   s.polarization == "v", polar, itm, zt, clutter, p1812)
