@@ -810,28 +810,17 @@ def apply_sectors(loss, r0, c0, orow, ocol, xres, yres, z, ground_tx, tx_h, rx_h
             gc = c0 + j
             dx = (gc - ocol) * xres
             dist = math.sqrt(dx * dx + dy * dy)
-            sector_cell(lv, dist, math.atan2(dx, dy), gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
-                        sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
-                        best_power, best, covered, cr0, cc0, index)
+            sector_cell(lv, dist, math.degrees(math.atan2(dx, dy)), gr, gc, z, ground_tx, tx_h, rx_h, sec_power,
+                        sec_az, sec_bw, sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold,
+                        sec_tech, power, best_power, best, covered, cr0, cc0, index)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def sector_cell(lv, dist, atan2_dx_dy, gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw, sec_tilt,
+def sector_cell(lv, dist, az, gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw, sec_tilt,
                 sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power, best_power, best,
                 covered, cr0, cc0, index):  # pragma: no cover - compiled
-    """:func:`apply_sectors` at the grid cell ``(gr, gc)``, ``dist`` m from the site at the angle ``atan2(dx,
-    dy)`` (radians), with the loss ``lv`` (dB, not NaN): :func:`sector_cell_deg` at that angle in degrees."""
-    sector_cell_deg(lv, dist, math.degrees(atan2_dx_dy), gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
-                    sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
-                    best_power, best, covered, cr0, cc0, index)
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def sector_cell_deg(lv, dist, az, gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw, sec_tilt,
-                    sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power, best_power, best,
-                    covered, cr0, cc0, index):  # pragma: no cover - compiled
-    """:func:`sector_cell` with the cell's azimuth from the site ``az`` in degrees (``math.degrees(atan2(dx,
-    dy))``)."""
+    """:func:`apply_sectors` at the grid cell ``(gr, gc)``, ``dist`` m from the site at the azimuth ``az``
+    (degrees, ``math.degrees(atan2(dx, dy))``), with the loss ``lv`` (dB, not NaN)."""
     theta = math.degrees(math.atan2(ground_tx + tx_h - (z[gr, gc] + rx_h), max(dist, 1e-6)))
     for s in range(sec_power.shape[0]):
         if dist > sec_radius[s]:

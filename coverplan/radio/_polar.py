@@ -39,7 +39,6 @@ from coverplan.radio._kernels import (
     polar_sample,
     radial_delta_bullington,
     sector_cell,
-    sector_cell_deg,
 )
 from coverplan.terrain._kernels import bilinear
 
@@ -196,7 +195,7 @@ def polar_sectors(polar, nrad, step_m, radius_m, offset_db, r0, c0, nr, nc, orow
             lv = np.float32(polar_sample(polar, nrad, npts, step_m, radius_m, dist, angle) + offset_db)
             if math.isnan(lv):
                 continue
-            sector_cell(lv, dist, angle, gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
+            sector_cell(lv, dist, math.degrees(angle), gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
                         sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
                         best_power, best, covered, cr0, cc0, index)
 
@@ -299,6 +298,6 @@ def polar_sectors_tabled(polar, nrad, step_m, radius_m, offset_db, r0, c0, nr, n
             lv = np.float32(v + offset_db)
             if math.isnan(lv):
                 continue
-            sector_cell_deg(lv, geo[e, 0], geo[e, 1], gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
-                            sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
-                            best_power, best, covered, cr0, cc0, index)
+            sector_cell(lv, geo[e, 0], geo[e, 1], gr, gc, z, ground_tx, tx_h, rx_h, sec_power, sec_az, sec_bw,
+                        sec_tilt, sec_pattern, patterns, pattern_cap, sec_radius, sec_threshold, sec_tech, power,
+                        best_power, best, covered, cr0, cc0, index)
