@@ -102,3 +102,23 @@ def test_the_note_only_for_itm_above_1_and_the_summary_warning() -> None:
     assert len(inputs.checks["warnings"]) == 1 and "every 4th point" in inputs.checks["warnings"][0]
     with pytest.raises(InputError, match="itm_dh_every"):
         PropagationSettings(itm_dh_every=0)
+
+
+def test_both_coverage_paths_warn_where_they_make_their_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process and by tiles (``coverage_tiled.tiled_power``), ``coverplan coverage`` makes its job with
+    ``cli.coverage._job``, which logs the approximation."""
+    import inspect
+
+    import coverplan.cli.coverage as cmd
+    import coverplan.cli.coverage_tiled as tiled
+
+    approx = CoverageSettings(model="itm", propagation=PropagationSettings(itm_dh_every=3))
+    monkeypatch.setattr(cmd, "_job_of", lambda *a: SimpleNamespace(settings=approx))
+    handler = _Collect(logging.WARNING)
+    logging.getLogger("coverplan").addHandler(handler)
+    try:
+        cmd._job(None, None, None, None, None, False, {}, None)
+    finally:
+        logging.getLogger("coverplan").removeHandler(handler)
+    assert len(handler.messages) == 1 and "every 3rd point" in handler.messages[0]
+    assert "cmd._job(" in inspect.getsource(tiled.tiled_power)

@@ -168,10 +168,6 @@ def coverage_cmd(args: tuple[Path, ...], outdir: Path | None, dem: Path | None, 
         written = tiled_power(scenario, dem, sites, outdir, overwrite, changes, extent, scheduler, show)
     else:
         job = _job(scenario, dem, sites, outdir, legacy, overwrite, changes, extent)
-        from coverplan.output.signal import approximation_note
-
-        if note := approximation_note(job.settings):  # the rasters' tags and descriptions say it too
-            log.warning("coverage: %s", note)
         written = (_power(job, scheduler, show, overwrite, probability=probability) if output_kind == "power"
                    else _loss(job, scheduler, show, overwrite))
     if show:
@@ -266,6 +262,19 @@ def _per_technology(values: tuple[str, ...], option: str, *, allow_all: bool) ->
 
 def _job(scenario: Path | None, dem: Path | None, sites: Path | None, outdir: Path | None, legacy: Path | None,
          overwrite: bool, changes: dict[str, tuple[Any, str]], extent: str | None) -> _Job:
+    """What the command computes, in-process or by tiles; a warning when its settings ask the model for an
+    approximation (:func:`coverplan.output.signal.approximation_note`; the rasters' tags and descriptions name it
+    too)."""
+    from coverplan.output.signal import approximation_note
+
+    job = _job_of(scenario, dem, sites, outdir, legacy, overwrite, changes, extent)
+    if note := approximation_note(job.settings):
+        log.warning("coverage: %s", note)
+    return job
+
+
+def _job_of(scenario: Path | None, dem: Path | None, sites: Path | None, outdir: Path | None, legacy: Path | None,
+            overwrite: bool, changes: dict[str, tuple[Any, str]], extent: str | None) -> _Job:
     if legacy is not None or (scenario is None and (dem is not None or sites is not None)):
         if dem is None or sites is None:
             raise click.UsageError("without a SCENARIO give both --dem and --sites (or neither, for the bundled "
