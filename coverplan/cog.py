@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -86,19 +87,23 @@ def write_raster(
         **_cog_options(arr.dtype.kind, compress, blocksize, overview_resampling),
     }
     target = Path(path)
+    # libtiff prints its own write errors on the process's stderr (a full disk: `_tiffWriteProc: No space left on
+    # device.`), which only the main thread may capture (writing.captured_c_stderr); off it (the run's GeoTIFF
+    # writer thread) the file is made in memory and its bytes written by Python, whose errors say the cause
+    in_memory = threading.current_thread() is not threading.main_thread()
     with atomic_path(target, overwrite=overwrite) as tmp:
         failure: BaseException | None = None
         complete = False
         with captured_c_stderr() as said:  # libtiff prints its write errors itself; they join the one error
             try:
-                with rasterio.open(tmp, "w", **profile) as dst:
-                    dst.write(arr, 1)
-                    if tags:
-                        dst.update_tags(**tags)
-                    if description is not None:
-                        dst.set_band_description(1, description)
-                    if units is not None:
-                        dst.set_band_unit(1, units)
+                if in_memory:
+                    with rasterio.MemoryFile() as mem:
+                        _write_cog(mem.open(**profile), arr, tags, description, units)
+                        data = mem.read()
+                    with open(tmp, "wb") as fh:
+                        fh.write(data)
+                else:
+                    _write_cog(rasterio.open(tmp, "w", **profile), arr, tags, description, units)
                 complete = _reads_back(tmp, arr)
             except (OSError, RasterioError, CPLE_BaseError) as exc:  # the copy to COG fails on close
                 failure = exc
@@ -106,6 +111,20 @@ def write_raster(
             raise write_error(target, failure, text=" ".join(said) or "the file read back differs from the raster")
     log.info("wrote %s", target)
     return target
+
+
+def _write_cog(dst: Any, arr: np.ndarray, tags: dict[str, str] | None, description: str | None,
+               units: str | None) -> None:
+    """Write the band, its tags, description and units into the opened dataset ``dst`` and close it (the COG
+    driver's copy happens on close)."""
+    with dst:
+        dst.write(arr, 1)
+        if tags:
+            dst.update_tags(**tags)
+        if description is not None:
+            dst.set_band_description(1, description)
+        if units is not None:
+            dst.set_band_unit(1, units)
 
 
 def _cog_options(kind: str, compress: str, blocksize: int, overview_resampling: str | None) -> dict[str, Any]:

@@ -108,6 +108,41 @@ def test_raster_on_a_full_disk_fails_and_keeps_the_old_file(tmpfs: Mount, shape:
     np.testing.assert_array_equal(read_raster(target).array, _noise(*shape, seed=1).array)
 
 
+@pytest.mark.parametrize("shape", [(60, 80), (300, 300), (700, 700)])
+def test_a_raster_written_off_the_main_thread_onto_a_full_disk_prints_nothing(tmpfs: Mount,
+                                                                               shape: tuple[int, int]) -> None:
+    """The run's GeoTIFF writer thread, where stderr cannot be captured: the one error names the cause and the
+    process's stderr holds no line of libtiff's (`_tiffWriteProc: No space left on device.`), in a process of
+    its own (its file descriptor 2 is what is looked at)."""
+    disk = tmpfs(1024)
+    _fill(disk, leave=16384)
+    code = f"""
+import threading, numpy as np
+from coverplan.io import write_raster
+from coverplan.raster import Raster
+from affine import Affine
+from rasterio.crs import CRS
+arr = np.random.default_rng(2).random({shape}).astype("float32")
+r = Raster(arr, Affine(30, 0, 500000, 0, -30, 2400000), CRS.from_epsg(32648), np.nan)
+said = []
+def write():
+    try:
+        write_raster(r, {str(disk / "new.tif")!r})
+    except OSError as exc:
+        said.append(str(exc))
+t = threading.Thread(target=write)
+t.start()
+t.join()
+print(said[0] if said else "no error")
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(f"{disk / 'new.tif'}: cannot write it: no space left on device"), res.stdout
+    assert "_tiff" not in res.stderr and "No space left" not in res.stderr, res.stderr
+    assert _listing(disk) == [FILLER]
+
+
 def test_a_new_raster_on_a_full_disk_leaves_nothing(tmpfs: Mount) -> None:
     disk = tmpfs(1024)
     _fill(disk, leave=4096)
