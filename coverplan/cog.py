@@ -119,12 +119,17 @@ def _write_cog(dst: Any, arr: np.ndarray, tags: dict[str, str] | None, descripti
     driver's copy happens on close)."""
     with dst:
         dst.write(arr, 1)
-        if tags:
-            dst.update_tags(**tags)
-        if description is not None:
-            dst.set_band_description(1, description)
-        if units is not None:
-            dst.set_band_unit(1, units)
+        _describe(dst, tags, description, units)
+
+
+def _describe(dst: Any, tags: dict[str, str] | None, description: str | None, units: str | None) -> None:
+    """The dataset's tags and its band's description and units (those given)."""
+    if tags:
+        dst.update_tags(**tags)
+    if description is not None:
+        dst.set_band_description(1, description)
+    if units is not None:
+        dst.set_band_unit(1, units)
 
 
 def _cog_options(kind: str, compress: str, blocksize: int, overview_resampling: str | None) -> dict[str, Any]:
@@ -206,12 +211,7 @@ def windowed_cog(
                                    nodata=nodata, tiled=True, blockxsize=blocksize, blockysize=blocksize,
                                    compress="deflate", zlevel=1, predictor=2 if kind == "f" else 1,
                                    bigtiff="IF_SAFER")
-                if tags:
-                    ds.update_tags(**tags)
-                if description is not None:
-                    ds.set_band_description(1, description)
-                if units is not None:
-                    ds.set_band_unit(1, units)
+                _describe(ds, tags, description, units)
             except gdal_errors as exc:
                 raise write_error(target, exc) from None
             written = 0

@@ -200,9 +200,8 @@ def polar_sectors(polar, nrad, step_m, radius_m, offset_db, r0, c0, nr, nc, orow
                         best_power, best, covered, cr0, cc0, index)
 
 
-#: Cells a side of the square tiles :func:`polar_sectors` walks a site's window in: the cells of a tile read a few
-#: neighbouring radials of the fan, which stay in the processor's cache, where a row of the window crosses
-#: every radial of its half of the fan.
+#: Cells a side of the square tiles :func:`sector_geometry` orders a site's disc in, the tabled pass's parallel
+#: unit (tiles of 1 to 64 cells a side measured the same: benchmarks/README.md, the province section).
 GEOMETRY_TILE = 16
 
 
