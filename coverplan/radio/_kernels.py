@@ -438,18 +438,30 @@ def _block_maxima(h, last, step, ce):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax):  # pragma: no cover - compiled
+def _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax, seed):  # pragma: no cover - compiled
     """``max(numax, nu_i)`` over the points ``1 <= i < first`` of a line-of-sight path, or a value whose J(nu)
-    is the same: a block of points is scanned only when the bound of :func:`_los_bound` over the block alone
-    (the block's largest ``g`` plus ``a d`` at its end, times the least ``w`` of its points) exceeds the
-    largest parameter found so far and -0.78 (where J(nu) is 0)."""
+    is the same, and the block whose scan gave it (-1: none did). A block of points is scanned only when the
+    bound of :func:`_los_bound` over the block alone (the block's largest ``g`` plus ``a d`` at its end, times
+    the least ``w`` of its points) exceeds the largest parameter found so far and -0.78 (where J(nu) is 0).
+    The block ``seed`` goes first, whatever its bound: the previous path's best block (where the largest
+    parameter moves little from one path of a radial to the next), it raises the parameter the other blocks'
+    bounds must beat, and most of them then need no scan. The parameter found is the same."""
     a = 500.0 * ce * dj + (hts - hrs) / dj
     half = 0.5 * dj
+    best = -1
+    i0 = max(seed * _LOS_BLOCK, 1)
+    if seed >= 0 and i0 < first:
+        nu = _los_nu_max(h, i0, min((seed + 1) * _LOS_BLOCK, first), step, dj, hts, hrs, ce, lam_m)
+        if nu > numax:
+            numax = nu
+            best = seed
     for b in range(first // _LOS_BLOCK + 1):
         i0 = max(b * _LOS_BLOCK, 1)
         i1 = min((b + 1) * _LOS_BLOCK, first)
         if i0 >= i1:
             break
+        if b == seed:
+            continue
         x0 = i0 * step
         x1 = (i1 - 1) * step
         emax = gmax[b] + a * (x1 if a >= 0.0 else x0) - hts
@@ -457,8 +469,11 @@ def _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax):  #
             xm = min(max(half, x0), x1)
             if emax * math.sqrt(0.002 * dj / (lam_m * xm * (dj - xm))) <= max(numax, -0.78):
                 continue
-        numax = max(numax, _los_nu_max(h, i0, i1, step, dj, hts, hrs, ce, lam_m))
-    return numax
+        nu = _los_nu_max(h, i0, i1, step, dj, hts, hrs, ce, lam_m)
+        if nu > numax:
+            numax = nu
+            best = b
+    return numax, best
 
 
 # fastmath lets the line-of-sight scan vectorise (~20 %); results stay within 1e-9 dB of the direct method but
@@ -510,6 +525,7 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
     lp = 1
     max_a = -1e300  # max (g_i - hts) / d_i with g_i = h_i - 500 ce d_i^2: steepest slope from the transmitter
     max_b = -1e300  # max (h_i - hts) / d_i: alpha_obt
+    seed = -1  # the block of the largest parameter of the last line-of-sight path whose blocks were scanned
     v1 = 0.0
     v2 = 0.0
     out[0] = 0.0
@@ -548,7 +564,9 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
                     ml = _hull_push(l_x, l_y, ml, dl, h[lp] - 500.0 * ce * dl * dl)
                     lp += 1
                 if first > 1 and _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m) > max(numax, -0.78):
-                    numax = _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax)
+                    numax, b = _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax, seed)
+                    if b >= 0:
+                        seed = b
                 luc = knife_edge_j_fast(numax)
             else:
                 srim = _hull_lookback(g_x, g_y, mg, dj, hrs - 500.0 * ce * dj * dj) - 500.0 * ce * dj

@@ -82,12 +82,14 @@ def test_line_of_sight_bound_leaves_the_loss_as_the_full_scan(tx_h: float, f: fl
 def test_block_bounds_of_the_line_of_sight_scan_keep_its_knife_edge_loss() -> None:
     """:func:`_los_nu_max_blocks` (blocks of points scanned only when their own bound may beat the parameter
     found so far) gives the J(nu) of the scan over every point, on rough profiles with the receiver high
-    enough to see over them, where it both skips blocks and scans some."""
+    enough to see over them, where it both skips blocks and scans some; whichever block it scans first (the
+    kernel's previous best block), and the block it names is the one that gave the parameter."""
     rng = np.random.default_rng(7)
     lam_m = C_M_S / 1800e6
     ce = 1.0 / (4 / 3 * EARTH_RADIUS_KM)
     step = 0.03
     skipped_to_zero = scanned = 0  # blocks left out because J(nu) = 0 there anyway; a block raising the maximum
+    seeded_best = 0  # the best block given first: the largest parameter found
     for _ in range(3000):
         n = int(rng.integers(40, 500))
         h = 100.0 + np.cumsum(rng.normal(0.0, float(rng.choice([0.3, 2.0, 6.0])), n + 1))
@@ -101,11 +103,22 @@ def test_block_bounds_of_the_line_of_sight_scan_keep_its_knife_edge_loss() -> No
         hrs += float(rng.uniform(0.0, 20.0))
         tail = rk._los_nu_max(h, first, n, step, dj, hts, hrs, ce, lam_m)
         full = max(tail, rk._los_nu_max(h, 1, first, step, dj, hts, hrs, ce, lam_m))
-        blocks = rk._los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, tail)
+        blocks, best = rk._los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, tail, -1)
         assert rk.knife_edge_j(blocks) == rk.knife_edge_j(full)
         skipped_to_zero += blocks < full
         scanned += blocks == full and full > max(tail, -0.78)
-    assert skipped_to_zero > 100 and scanned > 100, (skipped_to_zero, scanned)
+        if best >= 0:  # the block whose scan gave the parameter
+            i0, i1 = max(best * rk._LOS_BLOCK, 1), min((best + 1) * rk._LOS_BLOCK, first)
+            assert rk._los_nu_max(h, i0, i1, step, dj, hts, hrs, ce, lam_m) == blocks
+        else:
+            assert blocks == tail
+        # any block first (the kernel's: the previous path's best), or one beyond the points: the same J(nu)
+        for seed in {best, int(rng.integers(0, first // rk._LOS_BLOCK + 1)), first // rk._LOS_BLOCK + 3}:
+            seeded, b = rk._los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, tail, seed)
+            assert rk.knife_edge_j(seeded) == rk.knife_edge_j(full), seed
+            assert seeded <= full and (b < 0 or seeded > tail)
+            seeded_best += seed == best >= 0 and seeded == full
+    assert skipped_to_zero > 100 and scanned > 100 and seeded_best > 100, (skipped_to_zero, scanned, seeded_best)
 
 
 @pytest.mark.parametrize(("f_mhz", "tx_h"), [(150.0, 10.0), (900.0, 35.0), (1800.0, 30.0)])
