@@ -387,17 +387,35 @@ def smooth_bullington_nu(j, step, hts, hrs, ce, lam_m):  # pragma: no cover - co
 _LOS_TAIL = 16
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def rsqrt_table(n, step):  # pragma: no cover - compiled
+    """``1 / sqrt(k step)`` for ``k = 0..n`` (inf at 0): the factors of the knife-edge parameter's weight on a
+    profile of points ``step`` km apart (:func:`_los_nu_max`), once for a fan."""
+    out = np.empty(n + 1)
+    for k in range(n + 1):
+        out[k] = 1.0 / math.sqrt(k * step)
+    return out
+
+
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
-def _los_nu_max(h, i0, i1, step, dj, hts, hrs, ce, lam_m):  # pragma: no cover - compiled
-    """The largest knife-edge parameter of the profile points ``i0 <= i < i1`` on a path of ``dj`` km."""
+def _los_nu_max(h, i0, i1, j, step, dj, hts, hrs, ce, lam_m, rs):  # pragma: no cover - compiled
+    """The largest knife-edge parameter of the profile points ``i0 <= i < i1`` on the path to the point ``j``,
+    ``dj = j step`` km.
+
+    ``nu_i = (h_i + 500 ce d_i (D - d_i) - (hts (D - d_i) + hrs d_i) / D) sqrt(0.002 D / (lambda d_i (D -
+    d_i)))`` with ``d_i = i step``, ``D = dj``, evaluated as ``(h_i + c2 i (j - i) - hts - s i) cw rs[i]
+    rs[j - i]``: ``c2 = 500 ce step^2``, ``s = (hrs - hts) / j``, ``cw = sqrt(0.002 D / lambda)`` and ``rs``
+    the :func:`rsqrt_table` of the radial's step, so that a point costs multiplications and no division or
+    square root (the same number to a few units in the last place)."""
+    c2 = 500.0 * ce * step * step
+    s = (hrs - hts) / j
+    cw = math.sqrt(0.002 * dj / lam_m)
     numax = -1e300
     for i in range(i0, i1):
-        di = i * step
-        nu = (h[i] + 500.0 * ce * di * (dj - di) - (hts * (dj - di) + hrs * di) / dj) \
-            * math.sqrt(0.002 * dj / (lam_m * di * (dj - di)))
+        nu = (h[i] + c2 * i * (j - i) - hts - s * i) * (rs[i] * rs[j - i])
         if nu > numax:
             numax = nu
-    return numax
+    return numax * cw
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -438,7 +456,7 @@ def _block_maxima(h, last, step, ce):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax, seed):  # pragma: no cover - compiled
+def _los_nu_max_blocks(h, gmax, first, j, step, dj, hts, hrs, ce, lam_m, numax, seed, rs):  # pragma: no cover
     """``max(numax, nu_i)`` over the points ``1 <= i < first`` of a line-of-sight path, or a value whose J(nu)
     is the same, and the block whose scan gave it (-1: none did). A block of points is scanned only when the
     bound of :func:`_los_bound` over the block alone (the block's largest ``g`` plus ``a d`` at its end, times
@@ -451,7 +469,7 @@ def _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax, see
     best = -1
     i0 = max(seed * _LOS_BLOCK, 1)
     if seed >= 0 and i0 < first:
-        nu = _los_nu_max(h, i0, min((seed + 1) * _LOS_BLOCK, first), step, dj, hts, hrs, ce, lam_m)
+        nu = _los_nu_max(h, i0, min((seed + 1) * _LOS_BLOCK, first), j, step, dj, hts, hrs, ce, lam_m, rs)
         if nu > numax:
             numax = nu
             best = seed
@@ -469,7 +487,7 @@ def _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax, see
             xm = min(max(half, x0), x1)
             if emax * math.sqrt(0.002 * dj / (lam_m * xm * (dj - xm))) <= max(numax, -0.78):
                 continue
-        nu = _los_nu_max(h, i0, i1, step, dj, hts, hrs, ce, lam_m)
+        nu = _los_nu_max(h, i0, i1, j, step, dj, hts, hrs, ce, lam_m, rs)
         if nu > numax:
             numax = nu
             best = b
@@ -480,7 +498,7 @@ def _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax, see
 # for J(nu), which comes from the table of _p526_terms (within 2.6e-5 dB; a loss within 1.5e-4 dB)
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=True)
 def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma, vertical, out,
-                            j_start=1, ht=None):  # pragma: no cover
+                            j_start=1, ht=None, rs=None):  # pragma: no cover
     """Delta-Bullington loss (dB) to every point of a radial profile, in O(n log n) instead of O(n^2).
 
     ``h[0..last]`` are terrain heights ``step`` km apart from the
@@ -502,10 +520,14 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
     ``j_start`` only feed the running structures (``out`` is left as is).
     ``ht``: the terminals' ground heights, when they differ from the
     profile's (clutter on the intermediate points, P.1812-6 §3.2): the path
-    to point j ends at ``ht[j]``, not ``h[j]`` (``ht[0] = h[0]``).
+    to point j ends at ``ht[j]``, not ``h[j]`` (``ht[0] = h[0]``). ``rs``:
+    :func:`rsqrt_table` of at least ``last`` points of ``step`` (a fan's
+    radials share it; made here when not given).
     """
     if ht is None:
         ht = h
+    if rs is None:
+        rs = rsqrt_table(last, step)
     ce = 1.0 / ae_km
     lam_m = C_M_S / (f_mhz * 1e6)
     site = site_factors(f_mhz, eps_r, sigma, vertical)  # the spherical-earth term's constants, once a radial
@@ -558,13 +580,13 @@ def radial_delta_bullington(h, last, step, htg, hrg, f_mhz, ae_km, eps_r, sigma,
             if stim < str_:
                 # the points next to the receiver, then the rest only if a bound says they may matter
                 first = max(j - _LOS_TAIL, 1)
-                numax = _los_nu_max(h, first, j, step, dj, hts, hrs, ce, lam_m)
+                numax = _los_nu_max(h, first, j, j, step, dj, hts, hrs, ce, lam_m, rs)
                 while lp < first:  # the hull of the points before the tail, built when a path needs it
                     dl = lp * step
                     ml = _hull_push(l_x, l_y, ml, dl, h[lp] - 500.0 * ce * dl * dl)
                     lp += 1
                 if first > 1 and _los_bound(l_x, l_y, ml, first, step, dj, hts, hrs, ce, lam_m) > max(numax, -0.78):
-                    numax, b = _los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, numax, seed)
+                    numax, b = _los_nu_max_blocks(h, gmax, first, j, step, dj, hts, hrs, ce, lam_m, numax, seed, rs)
                     if b >= 0:
                         seed = b
                 luc = knife_edge_j_fast(numax)

@@ -38,6 +38,7 @@ from coverplan.radio._kernels import (
     polar_point,
     polar_sample,
     radial_delta_bullington,
+    rsqrt_table,
     sector_cell,
 )
 from coverplan.terrain._kernels import bilinear
@@ -148,12 +149,13 @@ def polar_p526(z, orow, ocol, xres, yres, tx_h, rx_h, f_mhz, nrad, npts, step_m,
     """Free space plus delta-Bullington (ITU-R P.526-15 §4.5) along each radial at once (MODEL_P526)."""
     has_clutter = has_grid(z, clutter)
     fs = free_space_table(npts, step_m, f_mhz)
+    rs = rsqrt_table(npts, step_m / 1000.0)
     for k in prange(nrad):
         _d, h, _hz, ht, ld, last, j_start = start_radial(z, zt, clutter, has_clutter, orow, ocol, xres, yres, k, nrad,
                                                          npts, step_m)
         if last >= 1:
             radial_delta_bullington(h, last, step_m / 1000.0, tx_h, rx_h, f_mhz, ae_km, eps_r, sigma, vertical, ld,
-                                    j_start, ht)
+                                    j_start, ht, rs)
         store_excess(out, k, fs, ld, last, j_start, npts)
 
 

@@ -79,6 +79,31 @@ def test_line_of_sight_bound_leaves_the_loss_as_the_full_scan(tx_h: float, f: fl
     assert los > 100
 
 
+def test_line_of_sight_scan_takes_the_knife_edge_parameters_of_the_formula() -> None:
+    """:func:`_los_nu_max` (the weight from a table of ``1 / sqrt(k step)``, no division or square root a point)
+    gives the largest of P.526's ``nu_i`` written out directly, to 1e-12 of its size, over every range of
+    points of rough paths, on either side of the line of sight."""
+    rng = np.random.default_rng(11)
+    lam_m = C_M_S / 900e6
+    ce = 1.0 / (4 / 3 * EARTH_RADIUS_KM)
+    for step in (0.03, 0.09):
+        for _ in range(300):
+            n = int(rng.integers(3, 400))
+            h = 300.0 + np.cumsum(rng.normal(0.0, 5.0, n + 1))
+            dj = n * step
+            hts, hrs = h[0] + 35.0, h[n] + float(rng.uniform(1.5, 300.0))
+            d = np.arange(n + 1) * step
+            i = np.arange(1, n)
+            nu = (h[i] + 500.0 * ce * d[i] * (dj - d[i]) - (hts * (dj - d[i]) + hrs * d[i]) / dj) \
+                * np.sqrt(0.002 * dj / (lam_m * d[i] * (dj - d[i])))
+            rs = rk.rsqrt_table(n + int(rng.integers(0, 5)), step)  # a fan's table may be longer than a radial
+            i0 = int(rng.integers(1, n))
+            i1 = int(rng.integers(i0 + 1, n + 1))
+            got = rk._los_nu_max(h, i0, i1, n, step, dj, hts, hrs, ce, lam_m, rs)
+            want = nu[i0 - 1:i1 - 1].max()
+            assert abs(got - want) <= 1e-12 * max(1.0, abs(want)), (got, want)
+
+
 def test_block_bounds_of_the_line_of_sight_scan_keep_its_knife_edge_loss() -> None:
     """:func:`_los_nu_max_blocks` (blocks of points scanned only when their own bound may beat the parameter
     found so far) gives the J(nu) of the scan over every point, on rough profiles with the receiver high
@@ -101,20 +126,21 @@ def test_block_bounds_of_the_line_of_sight_scan_keep_its_knife_edge_loss() -> No
         # a receiver just over the line of sight to the highest point: some points close to the line
         hrs = float(np.max((h[1:n] + 500.0 * ce * d[1:n] * (dj - d[1:n]) - hts) / d[1:n])) * dj + hts
         hrs += float(rng.uniform(0.0, 20.0))
-        tail = rk._los_nu_max(h, first, n, step, dj, hts, hrs, ce, lam_m)
-        full = max(tail, rk._los_nu_max(h, 1, first, step, dj, hts, hrs, ce, lam_m))
-        blocks, best = rk._los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, tail, -1)
+        rs = rk.rsqrt_table(n, step)
+        tail = rk._los_nu_max(h, first, n, n, step, dj, hts, hrs, ce, lam_m, rs)
+        full = max(tail, rk._los_nu_max(h, 1, first, n, step, dj, hts, hrs, ce, lam_m, rs))
+        blocks, best = rk._los_nu_max_blocks(h, gmax, first, n, step, dj, hts, hrs, ce, lam_m, tail, -1, rs)
         assert rk.knife_edge_j(blocks) == rk.knife_edge_j(full)
         skipped_to_zero += blocks < full
         scanned += blocks == full and full > max(tail, -0.78)
         if best >= 0:  # the block whose scan gave the parameter
             i0, i1 = max(best * rk._LOS_BLOCK, 1), min((best + 1) * rk._LOS_BLOCK, first)
-            assert rk._los_nu_max(h, i0, i1, step, dj, hts, hrs, ce, lam_m) == blocks
+            assert rk._los_nu_max(h, i0, i1, n, step, dj, hts, hrs, ce, lam_m, rs) == blocks
         else:
             assert blocks == tail
         # any block first (the kernel's: the previous path's best), or one beyond the points: the same J(nu)
         for seed in {best, int(rng.integers(0, first // rk._LOS_BLOCK + 1)), first // rk._LOS_BLOCK + 3}:
-            seeded, b = rk._los_nu_max_blocks(h, gmax, first, step, dj, hts, hrs, ce, lam_m, tail, seed)
+            seeded, b = rk._los_nu_max_blocks(h, gmax, first, n, step, dj, hts, hrs, ce, lam_m, tail, seed, rs)
             assert rk.knife_edge_j(seeded) == rk.knife_edge_j(full), seed
             assert seeded <= full and (b < 0 or seeded > tail)
             seeded_best += seed == best >= 0 and seeded == full
