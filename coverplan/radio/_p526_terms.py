@@ -22,6 +22,10 @@ paths of a site in hills) skips the cubic's trigonometry.
 J(nu) (:func:`knife_edge_j_fast`) is linear interpolation in a table every
 1/128 of nu, within 2.6e-5 dB of the formula (the interpolation's bound,
 tested on a dense range); a site's radial kernel runs 7-9 % faster with it.
+The Bullington loss's distance correction takes its factor ``1 - exp(-L /
+6)`` from a table every 1/128 dB too (:func:`distance_corrected_fast`,
+within 2.2e-6 dB at 15 km; 4-5 % of the kernel, which held an exponential
+or two a point).
 """
 
 from __future__ import annotations
@@ -166,3 +170,26 @@ def knife_edge_j_fast(nu):  # pragma: no cover - compiled
     i = int(u)
     w = u - i
     return J_TABLE[i] + w * (J_TABLE[i + 1] - J_TABLE[i])
+
+
+#: The distance correction's factor ``1 - exp(-L / 6)`` of the Bullington loss (ITU-R P.526-15 eq. (57): ``L_uc +
+#: (1 - exp(-L_uc / 6)) (10 + 0.02 d)``) tabulated every 1/128 dB from 0 to 64 dB, for linear interpolation: its
+#: second derivative is at most 1/36, so the factor is off by at most h^2 / 8 / 36 = 2.12e-7 (h = 1/128), the loss
+#: by 2.2e-6 dB at 15 km and 4.3e-6 dB at 500 km. Beyond the table :func:`distance_corrected_fast` takes the
+#: formula.
+C_PER_DB = 128.0
+_C_L = np.arange(int(64.0 * C_PER_DB) + 1) / C_PER_DB
+C_TABLE = 1.0 - np.exp(-_C_L / 6.0)
+_C_LAST = float(len(C_TABLE) - 1)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def distance_corrected_fast(luc, dtot):  # pragma: no cover - compiled
+    """``luc + (1 - exp(-luc / 6)) (10 + 0.02 dtot)`` (:func:`coverplan.radio._kernels._distance_corrected`) with the
+    factor from :data:`C_TABLE`, within 2.12e-7 of it: no exponential for a loss up to 64 dB."""
+    u = luc * C_PER_DB
+    if not 0.0 <= u < _C_LAST:
+        return luc + (1.0 - math.exp(-luc / 6.0)) * (10.0 + 0.02 * dtot)
+    i = int(u)
+    w = u - i
+    return luc + (C_TABLE[i] + w * (C_TABLE[i + 1] - C_TABLE[i])) * (10.0 + 0.02 * dtot)
